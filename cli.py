@@ -1,0 +1,100 @@
+"""hppa-user command line: run, cc, disasm, vdso, bench, startup-check."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="PA-RISC (hppa) Linux user-mode emulator focused on the syscall path and the vDSO.")
+
+SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
+                7: "SIGSTKFLT", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGBUS", 11: "SIGSEGV", 12: "SIGXCPU",
+                13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 16: "SIGUSR1", 17: "SIGUSR2",
+                18: "SIGCHLD", 19: "SIGPWR", 20: "SIGVTALRM", 21: "SIGPROF", 22: "SIGIO",
+                23: "SIGWINCH", 24: "SIGSTOP", 25: "SIGTSTP", 26: "SIGCONT", 27: "SIGTTIN",
+                28: "SIGTTOU", 29: "SIGURG", 30: "SIGXFSZ", 31: "SIGSYS"}
+
+
+@app.callback()
+def _main() -> None:
+    """hppa-user: run, measure and trace hppa Linux binaries."""
+
+
+def fail(msg: str, status: int = 1):
+    typer.echo(f"hppa-user: {msg}", err=True)
+    raise typer.Exit(status)
+
+
+def _announce_compile() -> None:
+    """Say so when the core is about to be compiled (minutes), so nobody thinks it hung."""
+    from hppa_user import jitcache
+    if not jitcache.is_warm():
+        typer.echo("hppa-user: compiling the CPU core (first run only, a few minutes)...", err=True)
+
+
+@app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+def run(
+    program: str = typer.Argument(..., help="static hppa Linux executable"),
+    args: Optional[List[str]] = typer.Argument(None, help="guest arguments"),
+    kernel: str = typer.Option("vvar", "--kernel", help="kernel profile: none, 5.18, 6.11, vvar"),
+    strace: bool = typer.Option(False, "--strace", help="print each syscall, strace style, to stderr"),
+    stats: bool = typer.Option(False, "--stats", help="print a summary to stderr at exit"),
+    stats_json: Optional[str] = typer.Option(None, "--stats-json", help="write run statistics as JSON"),
+    max_insns: int = typer.Option(0, "--max-insns", help="stop the guest after N instructions"),
+    clock: str = typer.Option("host", "--clock", help="host: cr16 and time from the host; virtual: from the instruction count"),
+    setenv: Optional[List[str]] = typer.Option(None, "-E", help="set VAR=VAL in the guest environment"),
+    unsetenv: Optional[List[str]] = typer.Option(None, "-U", help="remove VAR from the guest environment"),
+):
+    """Run a static hppa Linux binary, like qemu-hppa."""
+    from hppa_user.loader import LoaderError
+
+    if kernel not in ("none", "5.18", "6.11", "vvar"):
+        fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
+    if clock not in ("host", "virtual"):
+        fail(f"unknown clock {clock!r} (choose host or virtual)", 2)
+    env = dict(os.environ)
+    for item in setenv or []:
+        if "=" not in item:
+            fail(f"-E expects VAR=VAL, got {item!r}", 2)
+        k, v = item.split("=", 1)
+        env[k] = v
+    for k in unsetenv or []:
+        env.pop(k, None)
+    _announce_compile()
+    from hppa_user.machine import Machine
+    try:
+        m = Machine(program, [program] + list(args or []), env=env, strace=strace,
+                    max_insns=max_insns, clock=clock, kernel_profile=kernel)
+    except LoaderError as e:
+        fail(f"{program}: {e}", 126)
+    status = m.run()
+    if m.term_signal:
+        info = getattr(m, "kill_info", None)
+        pc = getattr(info, "pc", m.pc)
+        name = SIGNAL_NAMES.get(m.term_signal, f"signal {m.term_signal}")
+        why = getattr(info, "reason", "") or ""
+        core = " (core dumped)" if getattr(info, "core", False) else ""
+        typer.echo(f"hppa-user: {program}: killed by {name} at pc {pc:#010x}{core}"
+                   + (f": {why}" if why else ""), err=True)
+    st = m.stats()
+    if stats:
+        top = ", ".join(f"{k} {v}" for k, v in sorted(st["syscalls"].items(), key=lambda kv: -kv[1]))
+        typer.echo(f"hppa-user: {st['instructions']} instructions in {st['wall_seconds']:.3f} s "
+                   f"({st['mips']:.1f} MIPS); syscalls: {top or 'none'}", err=True)
+    if stats_json:
+        with open(stats_json, "w") as fh:
+            json.dump(st, fh, indent=1)
+    sys.stdout.flush()
+    raise typer.Exit(status)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

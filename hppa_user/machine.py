@@ -1,0 +1,151 @@
+"""Machine: one emulated process — guest memory, CPU state, the jitted core and the kernel.
+
+The run loop alternates between the compiled core (which runs until an event) and Python:
+syscalls go to the kernel model, faults become signals, and every return gives the kernel a
+tick (timers, pending signals, the vDSO data page).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from hppa_user import state as S
+from hppa_user.loader import load_elf, read_program
+from hppa_user.memory import PERM_CODE, GuestMemory
+
+BUDGET = 200_000          # instructions per core entry (~1-2 ms of guest time)
+DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
+
+
+class Machine:
+    def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
+                 strace: bool = False, max_insns: int = 0, clock: str = "host",
+                 kernel_profile: str = "vvar", strace_file=None):
+        self.program = program
+        self.argv = list(argv)
+        self.env = dict(os.environ if env is None else env)
+        self.max_insns = max_insns
+        self.kernel_profile = kernel_profile
+        self.mem = GuestMemory()
+        self.gr = np.zeros(32, dtype=np.int64)
+        self.fr = np.zeros(32, dtype=np.int64)
+        self.sr = np.zeros(8, dtype=np.int64)
+        self.cr = np.zeros(32, dtype=np.int64)
+        self.ctl = np.zeros(S.CTL_SIZE, dtype=np.int64)
+        self.ctl[S.CTL_NSLOTS] = DECODE_SLOTS
+        self.ctl[S.CTL_CLOCK_MODE] = 1 if clock == "virtual" else 0
+        self.dc = np.zeros((DECODE_SLOTS * S.SLOT_WORDS, S.DC_FIELDS), dtype=np.int32)
+        from hppa_user.decode import Table
+        self.table = Table.get()
+
+        data = read_program(program)
+        self.image = load_elf(data, self.mem)
+
+        from kernel_model.kernel import Kernel
+        from kernel_model import process
+        self.kernel = Kernel(self, strace=strace, strace_file=strace_file)
+        self.kernel.brk_start = self.kernel.brk = self.image.brk_start
+        self.kernel.mmap_base = process.STACK_BASE
+        envp = [f"{k}={v}".encode() for k, v in self.env.items()]
+        sp, argv_addr, argc, self.auxv = process.setup_stack(
+            self.mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
+            exec_stack=self.image.exec_stack)
+        process.initial_registers(self, self.image.entry, sp, argc, argv_addr)
+
+    # -- register-file views used by the kernel model ------------------------------------
+    @property
+    def iaoq_f(self) -> int:
+        return int(self.ctl[S.CTL_IAOQF])
+
+    @iaoq_f.setter
+    def iaoq_f(self, v: int) -> None:
+        self.ctl[S.CTL_IAOQF] = v & 0xFFFFFFFC
+
+    @property
+    def iaoq_b(self) -> int:
+        return int(self.ctl[S.CTL_IAOQB])
+
+    @iaoq_b.setter
+    def iaoq_b(self, v: int) -> None:
+        self.ctl[S.CTL_IAOQB] = v & 0xFFFFFFFC
+
+    @property
+    def psw_n(self) -> int:
+        return int(self.ctl[S.CTL_PSWN])
+
+    @psw_n.setter
+    def psw_n(self, v: int) -> None:
+        self.ctl[S.CTL_PSWN] = 1 if v else 0
+
+    @property
+    def pc(self) -> int:
+        return self.iaoq_f
+
+    @property
+    def insn_count(self) -> int:
+        return int(self.ctl[S.CTL_INSNS])
+
+    # -- execution -----------------------------------------------------------------------
+    def flush_decode_cache(self) -> None:
+        used = self.mem.page_slot >= 0
+        self.mem.page_slot[used] = -1
+        self.mem.perm[used] &= ~np.uint8(PERM_CODE)
+        self.ctl[S.CTL_NEXT_SLOT] = 0
+
+    def run(self) -> int:
+        """Run to completion; return the exit status (128 + signal when killed)."""
+        from hppa_user.core import run as core_run
+        from kernel_model.kernel import ProcessExit, ProcessKilled
+
+        t = self.table
+        mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
+        self.t_start = time.perf_counter()
+        try:
+            while True:
+                budget = BUDGET
+                if self.max_insns:
+                    left = self.max_insns - int(ctl[S.CTL_INSNS])
+                    if left <= 0:
+                        raise ProcessKilled(9, self.pc, reason="instruction limit reached")
+                    budget = min(budget, left)
+                st = core_run(gr, self.fr, self.sr, self.cr, ctl, mem.mem, mem.perm, mem.page_slot,
+                              self.dc, t.match, t.mask, t.op, t.fields, budget)
+                if st == S.ST_SYSCALL:
+                    k.handle_syscall()
+                    if not k.skip_return:
+                        ret = int(gr[31]) & ~3            # gateway return: be,n 0(%sr3,%r31)
+                        ctl[S.CTL_IAOQF] = ret
+                        ctl[S.CTL_IAOQB] = (ret + 4) & 0xFFFFFFFF
+                        ctl[S.CTL_PSWN] = 0
+                elif st == S.ST_FAULT:
+                    k.handle_fault(int(ctl[S.CTL_FAULT_SIG]), int(ctl[S.CTL_FAULT_CODE]),
+                                   int(ctl[S.CTL_FAULT_ADDR]))
+                elif st == S.ST_CACHE_FULL:
+                    self.flush_decode_cache()
+                k.tick()
+        except ProcessExit as e:
+            self.exit_status, self.term_signal = e.status, 0
+        except ProcessKilled as e:
+            self.exit_status, self.term_signal = 128 + e.signum, e.signum
+            self.kill_info = e
+        self.wall_seconds = time.perf_counter() - self.t_start
+        return self.exit_status
+
+    def stats(self) -> dict:
+        k = self.kernel
+        insns = self.insn_count
+        wall = getattr(self, "wall_seconds", 0.0)
+        return {
+            "exit_status": self.exit_status,
+            "signal": self.term_signal,
+            "instructions": insns,
+            "wall_seconds": wall,
+            "mips": insns / wall / 1e6 if wall > 0 else 0.0,
+            "kernel_profile": self.kernel_profile,
+            "syscalls": dict(sorted(k.syscall_counts.items())),
+            "vdso_calls": dict(getattr(k, "vdso_calls", {})),
+            "lws_calls": dict(getattr(k, "lws_calls", {})),
+        }

@@ -1,0 +1,179 @@
+"""Guest memory: one flat 4 GiB big-endian address space plus a per-page permission table.
+
+The byte array is an anonymous private host mapping: pages the guest never touches cost
+nothing, and unmapping a range hands its host pages back (MADV_DONTNEED zero-fills them).
+The jitted core reads ``mem`` and ``perm`` directly; everything on the Python side (loader,
+kernel model) goes through :class:`GuestMemory`, which applies the same permission rules
+and keeps the decoded-instruction cache coherent with stores.
+"""
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_MASK = PAGE_SIZE - 1
+ADDRESS_SPACE = 1 << 32
+NPAGES = ADDRESS_SPACE >> PAGE_SHIFT
+
+# Permission-table bits (one byte per 4 KiB page).
+PERM_R = 1
+PERM_W = 2
+PERM_X = 4
+PERM_CODE = 8      # page holds decoded instructions: a store must invalidate them
+PERM_MAPPED = 16   # page belongs to a mapping (distinguishes SEGV_ACCERR from SEGV_MAPERR)
+PERM_RWX = PERM_R | PERM_W | PERM_X
+
+
+class GuestFault(Exception):
+    """A guest address the access may not touch (the kernel turns it into EFAULT or SIGSEGV)."""
+
+    def __init__(self, addr: int, mapped: bool):
+        super().__init__(f"guest fault at {addr:#010x}")
+        self.addr = addr
+        self.mapped = mapped
+
+
+def page_align_up(x: int) -> int:
+    return (x + PAGE_MASK) & ~PAGE_MASK
+
+
+class GuestMemory:
+    def __init__(self) -> None:
+        flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20) | getattr(mmap, "MAP_NORESERVE", 0x4000)
+        self._host = mmap.mmap(-1, ADDRESS_SPACE, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        self.mem = np.frombuffer(self._host, dtype=np.uint8)
+        self.perm = np.zeros(NPAGES, dtype=np.uint8)
+        # page -> slot in the decode cache, -1 when the page has no decoded code (owned by the core)
+        self.page_slot = np.full(NPAGES, -1, dtype=np.int32)
+
+    # -- mapping management -------------------------------------------------------------
+    def map(self, addr: int, length: int, prot: int, zero: bool = True) -> None:
+        """Make [addr, addr+length) a mapping with PERM_* ``prot``; fresh pages read as zero."""
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        if zero:
+            self._zero_pages(first, last)
+        self.invalidate_code(first, last)
+        self.perm[first:last] = PERM_MAPPED | (prot & PERM_RWX)
+
+    def unmap(self, addr: int, length: int) -> None:
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        self.invalidate_code(first, last)
+        self.perm[first:last] = 0
+        self._zero_pages(first, last)
+
+    def protect(self, addr: int, length: int, prot: int) -> None:
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        self.invalidate_code(first, last)
+        self.perm[first:last] = PERM_MAPPED | (prot & PERM_RWX)
+
+    def _zero_pages(self, first: int, last: int) -> None:
+        if last <= first:
+            return
+        start, length = first << PAGE_SHIFT, (last - first) << PAGE_SHIFT
+        if length >= 64 * PAGE_SIZE:
+            self._host.madvise(mmap.MADV_DONTNEED, start, length)
+        else:
+            self.mem[start:start + length] = 0
+
+    def invalidate_code(self, first: int, last: int) -> None:
+        """Forget decoded instructions of pages [first, last) (their slots are reclaimed on flush)."""
+        sl = self.perm[first:last]
+        if (sl & PERM_CODE).any():
+            sl &= ~np.uint8(PERM_CODE)
+            self.page_slot[first:last] = -1
+
+    # -- permission queries -------------------------------------------------------------
+    def is_mapped(self, addr: int, length: int = 1) -> bool:
+        if length <= 0:
+            return True
+        if addr < 0 or addr + length > ADDRESS_SPACE:
+            return False
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        return bool((self.perm[first:last] & PERM_MAPPED).all())
+
+    def check(self, addr: int, length: int, need: int = PERM_R) -> None:
+        """Raise GuestFault unless every page of the range grants ``need``."""
+        if length <= 0:
+            return
+        if addr < 0 or addr + length > ADDRESS_SPACE:
+            raise GuestFault(addr & 0xFFFFFFFF, False)
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        sl = self.perm[first:last]
+        bad = np.nonzero((sl & need) != need)[0]
+        if len(bad):
+            page = first + int(bad[0])
+            fault_addr = max(addr, page << PAGE_SHIFT)
+            raise GuestFault(fault_addr, bool(sl[bad[0]] & PERM_MAPPED))
+
+    # -- copy_from_user / copy_to_user ---------------------------------------------------
+    def read(self, addr: int, length: int) -> bytes:
+        self.check(addr, length, PERM_R)
+        return self.mem[addr:addr + length].tobytes()
+
+    def write(self, addr: int, data) -> None:
+        length = len(data)
+        self.check(addr, length, PERM_W)
+        self.poke(addr, data)
+
+    def poke(self, addr: int, data) -> None:
+        """Store ignoring permissions (loader, kernel-owned pages) but keeping decoded code coherent."""
+        length = len(data)
+        if length == 0:
+            return
+        self.mem[addr:addr + length] = np.frombuffer(bytes(data), dtype=np.uint8)
+        self.invalidate_code(addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT)
+
+    def read_u8(self, addr: int) -> int:
+        return self.read(addr, 1)[0]
+
+    def read_u16(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr, 2), "big")
+
+    def read_u32(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr, 4), "big")
+
+    def read_u64(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr, 8), "big")
+
+    def read_s32(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr, 4), "big", signed=True)
+
+    def write_u16(self, addr: int, value: int) -> None:
+        self.write(addr, (value & 0xFFFF).to_bytes(2, "big"))
+
+    def write_u32(self, addr: int, value: int) -> None:
+        self.write(addr, (value & 0xFFFFFFFF).to_bytes(4, "big"))
+
+    def write_u64(self, addr: int, value: int) -> None:
+        self.write(addr, (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big"))
+
+    def read_cstr(self, addr: int, maxlen: int = 4096) -> bytes:
+        """A NUL-terminated string, at most ``maxlen`` bytes (ENAMETOOLONG is the caller's call)."""
+        out = bytearray()
+        while len(out) < maxlen:
+            chunk_end = min((addr | PAGE_MASK) + 1, addr + maxlen - len(out))
+            chunk = self.read(addr, chunk_end - addr)
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                out += chunk[:nul]
+                return bytes(out)
+            out += chunk
+            addr = chunk_end
+        return bytes(out)
+
+    def find_free(self, length: int, below: int, above: int = 0x10000) -> int:
+        """Highest page-aligned hole of ``length`` bytes ending at or below ``below`` (top-down mmap)."""
+        npages = (length + PAGE_MASK) >> PAGE_SHIFT
+        top = below >> PAGE_SHIFT
+        lo = above >> PAGE_SHIFT
+        mapped = (self.perm[lo:top] & PERM_MAPPED) != 0
+        edges = np.concatenate(([-1], np.flatnonzero(mapped), [len(mapped)]))
+        gaps = edges[1:] - edges[:-1] - 1
+        fits = np.flatnonzero(gaps >= npages)
+        if len(fits) == 0:
+            return -1
+        end = int(edges[fits[-1] + 1])
+        return (lo + end - npages) << PAGE_SHIFT

@@ -1,0 +1,29 @@
+"""Layout of the CPU state arrays shared by the jitted core and Python.
+
+The core keeps everything in plain numpy arrays (never a jitclass, so ``cache=True``
+works): ``gr`` int64[32], ``fr`` int64[32] (raw IEEE bits; single halves are the high
+(left) and low (right) words), ``sr`` int64[8], ``cr`` int64[32] and ``ctl`` below.
+"""
+CTL_IAOQF = 0        # IA offset queue front: the instruction executing next
+CTL_IAOQB = 1        # IA offset queue back: the one after it (differs after a branch)
+CTL_PSWN = 2         # PSW[N]: nullify the instruction at the front
+CTL_CB = 3           # PSW[C/B] as a carry vector: bit i = carry into bit i of the last add
+CTL_PSWV = 4         # PSW[V], used only by the divide step
+CTL_INSNS = 5        # instructions executed (nullified ones included)
+CTL_NEXT_SLOT = 6    # next free decode-cache slot
+CTL_FAULT_SIG = 7    # on ST_FAULT: the signal, its si_code, and si_addr
+CTL_FAULT_CODE = 8
+CTL_FAULT_ADDR = 9
+CTL_NSLOTS = 10      # decode-cache capacity in pages
+CTL_CLOCK_MODE = 11  # 0: cr16 from the host monotonic clock; 1: from the instruction count
+CTL_CR16_BIAS = 12   # added to the cr16 source
+CTL_SIZE = 16
+
+# run() status codes
+ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers and signals)
+ST_SYSCALL = 1       # IAOQ front reached gateway offset 0x100
+ST_FAULT = 2         # a fault or trap: CTL_FAULT_* say which signal
+ST_CACHE_FULL = 3    # no free decode-cache slot: flush and re-enter
+
+SLOT_WORDS = 1024    # decoded records per 4 KiB page
+DC_FIELDS = 8        # op + 7 operand fields per record

@@ -1,0 +1,99 @@
+"""Process start as Linux/parisc does it: stack, argument tables, auxv, initial registers.
+
+The parisc stack grows *upward*. With an 8 MiB stack limit the stack VMA starts at
+STACK_TOP - 8 MiB = 0xFF700000; exec's argument pages (argv strings, env strings, the
+filename, then a pointer-size gap) end on a page boundary there, and create_elf_tables
+builds upward from that boundary (fs/binfmt_elf.c with CONFIG_STACK_GROWSUP):
+
+    "PARISC\\0", 16 AT_RANDOM bytes, padding, argc, argv[], NULL, envp[], NULL, auxv (ends
+    16-byte aligned at bprm->p), then r30 = bprm->p rounded up to 64.
+"""
+from __future__ import annotations
+
+import os
+import struct
+
+from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_W, PERM_X, page_align_up
+
+STACK_TOP = 0xFFF00000
+STACK_LIMIT = 8 << 20
+STACK_BASE = STACK_TOP - STACK_LIMIT      # 0xFF700000: also mmap_base (mmap_upper_limit)
+USER_PSW = 0x0004000F
+SPACE_ID = 0x0A5C                          # the process's space id (sr4-sr7)
+
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
+AT_SECURE, AT_RANDOM, AT_EXECFN, AT_SYSINFO_EHDR = 23, 25, 31, 33
+
+
+def setup_stack(mem, prog, argv: list[bytes], envp: list[bytes], execfn: bytes,
+                vdso_base: int = 0, exec_stack: bool = True, random_bytes: bytes | None = None):
+    """Build the initial stack; return (sp, argv_addr, argc, auxv list)."""
+    prot = PERM_R | PERM_W | (PERM_X if exec_stack else 0)
+    mem.map(STACK_BASE, STACK_TOP - STACK_BASE, prot)
+
+    # argument pages: argv strings, env strings, filename, ending 4 bytes below the top
+    blob = b"".join(a + b"\0" for a in argv) + b"".join(e + b"\0" for e in envp) + execfn + b"\0"
+    pages = page_align_up(len(blob) + 4) // PAGE_SIZE
+    top = STACK_BASE + pages * PAGE_SIZE      # bprm->p after setup_arg_pages
+    strings = top - 4 - len(blob)
+    mem.poke(strings, blob)
+    argv_addrs, p = [], strings
+    for a in argv:
+        argv_addrs.append(p)
+        p += len(a) + 1
+    env_addrs = []
+    for e in envp:
+        env_addrs.append(p)
+        p += len(e) + 1
+    execfn_addr = p
+
+    # create_elf_tables, growing up from bprm->p
+    p = top
+    platform_addr = p
+    mem.poke(p, b"PARISC\0")
+    p += 7
+    random_addr = p
+    mem.poke(p, random_bytes if random_bytes is not None else os.urandom(16))
+    p += 16
+
+    auxv = []
+    if vdso_base:
+        auxv.append((AT_SYSINFO_EHDR, vdso_base))
+    auxv += [
+        (AT_HWCAP, 0), (AT_PAGESZ, PAGE_SIZE), (AT_CLKTCK, 100),
+        (AT_PHDR, prog.phdr_addr), (AT_PHENT, prog.phent), (AT_PHNUM, prog.phnum),
+        (AT_BASE, 0), (AT_FLAGS, 0), (AT_ENTRY, prog.entry),
+        (AT_UID, os.getuid()), (AT_EUID, os.geteuid()), (AT_GID, os.getgid()), (AT_EGID, os.getegid()),
+        (AT_SECURE, 0), (AT_RANDOM, random_addr), (AT_EXECFN, execfn_addr),
+        (AT_PLATFORM, platform_addr), (AT_NULL, 0),
+    ]
+    ei_words = 2 * len(auxv)
+    items = (len(argv) + 1) + (len(envp) + 1) + 1
+    sp_words = p + 4 * ei_words
+    bprm_p = (15 + sp_words + 4 * items) & ~15
+    table = bprm_p - 4 * items - 4 * ei_words     # argc lives here (bprm->exec)
+    words = [len(argv)] + argv_addrs + [0] + env_addrs + [0]
+    for k, v in auxv:
+        words += [k, v]
+    mem.poke(table, struct.pack(f">{len(words)}I", *[w & 0xFFFFFFFF for w in words]))
+    sp = (bprm_p + 63) & ~63
+    return sp, table + 4, len(argv), auxv
+
+
+def initial_registers(machine, entry: int, sp: int, argc: int, argv_addr: int) -> None:
+    """start_thread(): what the kernel leaves in the registers at the first instruction."""
+    gr, sr = machine.gr, machine.sr
+    gr[:] = 0
+    gr[25] = argc
+    gr[24] = argv_addr
+    gr[23] = 0
+    gr[30] = sp
+    gr[31] = entry | 3
+    sr[:] = 0
+    sr[2] = 0                 # LINUX_GATEWAY_SPACE
+    sr[3] = 0xFFFF
+    sr[4:8] = SPACE_ID
+    machine.iaoq_f = entry
+    machine.iaoq_b = entry + 4
+    machine.psw_n = 0
