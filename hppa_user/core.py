@@ -134,14 +134,112 @@ def access_fault(perm, a, need):
 @njit(cache=True, inline="always")
 def store_ok(perm, page_slot, a, size):
     """Check a store's pages for write permission and drop decoded code on them."""
-    for pg in ((a >> 12), ((a + size - 1) >> 12)):
-        p = perm[pg]
-        if (p & PERM_W) == 0:
-            return SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
-        if p & PERM_CODE:
-            perm[pg] = p & ~PERM_CODE
-            page_slot[pg] = -1
+    pg = a >> 12                                 # aligned accesses never cross a page
+    p = perm[pg]
+    if (p & PERM_W) == 0:
+        return SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
+    if p & PERM_CODE:
+        perm[pg] = p & ~PERM_CODE
+        page_slot[pg] = -1
     return 0
+
+
+@njit(cache=True, inline="always")
+def check_load(perm, a, size):
+    """0, or (signal << 8 | si_code) for a load of ``size`` bytes at ``a``."""
+    if a & (size - 1):
+        return (SIGBUS << 8) | BUS_ADRALN
+    e = access_fault(perm, a, PERM_R)
+    return (SIGSEGV << 8) | e if e else 0
+
+
+@njit(cache=True, inline="always")
+def check_store(perm, page_slot, a, size):
+    if a & (size - 1):
+        return (SIGBUS << 8) | BUS_ADRALN
+    e = store_ok(perm, page_slot, a, size)
+    return (SIGSEGV << 8) | e if e else 0
+
+
+@njit(cache=True, inline="always")
+def add_overflow(x, y, r):
+    return ((~(x ^ y) & (x ^ r)) >> 31) & 1
+
+
+@njit(cache=True, inline="always")
+def sub_overflow(x, y, r):
+    return (((x ^ y) & (x ^ r)) >> 31) & 1
+
+
+@njit(cache=True, inline="always")
+def sub_cond(x, y, cf):
+    """Compare condition on x - y (comb, comclr, comiclr, comib)."""
+    full = x + (~y & M32) + 1
+    r = full & M32
+    return cond(cf, r, full >> 32, sub_overflow(x, y, r))
+
+
+@njit(cache=True, inline="always")
+def logic_nullify(cf, v):
+    """PSW[N] after a logical/shift/extract/deposit with condition cf on result v."""
+    return 1 if (cf != 0 and cond(cf, v, 1, 0)) else 0
+
+
+@njit(cache=True, inline="always")
+def cond_branch(taken, f, nb, disp, nullify):
+    """(new back, PSW[N]) for a conditional branch at f.
+
+    With ,n the delay slot is nullified when a forward branch is taken or a backward
+    branch falls through: the slot is then never useful."""
+    if taken:
+        nb = (f + 8 + disp) & M32
+    n = 1 if (nullify != 0 and taken == (disp >= 0)) else 0
+    return nb, n
+
+
+@njit(cache=True, inline="always")
+def deposit(src, old, sh, ln, zero):
+    if sh + ln > 32:
+        ln = 32 - sh
+    mask = (((1 << ln) - 1) << sh) & M32
+    if zero:
+        return (src << sh) & mask
+    return (old & ~mask & M32) | ((src << sh) & mask)
+
+
+@njit(cache=True, inline="always")
+def effective_address(gr, b, disp, mode, x, scale):
+    """(address, modified base) for the general load/store forms.
+
+    mode: 0 no modification, 1 modify before, 2 modify after, 3 ldwm/stwm (by the sign of
+    the displacement); x >= 0 selects the indexed form with index (GR[x] << scale)."""
+    off = disp if x < 0 else (gr[x & 31] << scale) & M32
+    if mode == 3:
+        mode = 1 if disp < 0 else 2
+    base = gr[b & 31]
+    newbase = (base + off) & M32
+    return (base if mode == 2 else newbase), newbase
+
+
+@njit(cache=True, inline="always")
+def fr_read(fr, reg, size):
+    """A double register, or a single half: index 2r is fr{r}L (high word), 2r+1 fr{r}R."""
+    if size == 8:
+        return fr[reg & 31]
+    v = fr[(reg >> 1) & 31]
+    return v & M32 if reg & 1 else (v >> 32) & M32
+
+
+@njit(cache=True, inline="always")
+def fr_write(fr, reg, size, v):
+    if size == 8:
+        fr[reg & 31] = v
+    else:
+        i = (reg >> 1) & 31
+        if reg & 1:
+            fr[i] = (fr[i] & ~M32) | v
+        else:
+            fr[i] = (fr[i] & M32) | (v << 32)
 
 
 @njit(cache=True)
@@ -272,14 +370,14 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             ctl[CTL_NEXT_SLOT] = slot + 1
             page_slot[page] = slot
             perm[page] = p | PERM_CODE
-            base = slot << 10
+            base = slot << 13
             for i in range(1024):
-                dc[base + i, 0] = 0
-        idx = (slot << 10) | ((f >> 2) & 1023)
-        op = dc[idx, 0]
+                dc[base + 8 * i] = 0
+        idx = ((slot << 10) | ((f >> 2) & 1023)) << 3
+        op = dc[idx]
         if op == 0:
-            decode_into(ld(mem, f, 4), tab_match, tab_mask, tab_op, tab_fields, dc[idx])
-            op = dc[idx, 0]
+            decode_into(ld(mem, f, 4), tab_match, tab_mask, tab_op, tab_fields, dc[idx:idx + 8])
+            op = dc[idx]
 
         count += 1
         nb = (b + 4) & M32                       # next back: sequential unless a branch is taken
@@ -289,300 +387,292 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             b = nb
             continue
 
-        a1 = np.int64(dc[idx, 1])
-        a2 = np.int64(dc[idx, 2])
-        a3 = np.int64(dc[idx, 3])
+        a1 = np.int64(dc[idx + 1])
+        a2 = np.int64(dc[idx + 2])
+        a3 = np.int64(dc[idx + 3])
+        r1 = a1 & 31                             # register-number views: provably in range
+        r2 = a2 & 31
+        r3 = a3 & 31
 
-        # ================= hot, simple forms first =================
-        if op == OP_LDW or op == OP_LDH or op == OP_LDB:
-            size = 4 if op == OP_LDW else (2 if op == OP_LDH else 1)
-            a = (gr[a1] + a3) & M32
-            if a & (size - 1):
-                fsig, fcode, faddr, status = SIGBUS, BUS_ADRALN, a, ST_FAULT
-                break
-            e = access_fault(perm, a, PERM_R)
+        # One flat ``if op == K`` chain, so LLVM builds a single jump table.
+        if op == OP_LD:                          # b, t, disp, size
+            a = (gr[r1] + a3) & M32
+            size = np.int64(dc[idx + 4])
+            e = check_load(perm, a, size)
             if e:
-                fsig, fcode, faddr, status = SIGSEGV, e, a, ST_FAULT
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
                 break
-            gr[a2] = ld(mem, a, size)
-        elif op == OP_STW or op == OP_STH or op == OP_STB:
-            size = 4 if op == OP_STW else (2 if op == OP_STH else 1)
-            a = (gr[a1] + a3) & M32
-            if a & (size - 1):
-                fsig, fcode, faddr, status = SIGBUS, BUS_ADRALN, a, ST_FAULT
-                break
-            e = store_ok(perm, page_slot, a, size)
+            gr[r2] = ld(mem, a, size)
+        elif op == OP_ST:                        # b, r, disp, size
+            a = (gr[r1] + a3) & M32
+            size = np.int64(dc[idx + 4])
+            e = check_store(perm, page_slot, a, size)
             if e:
-                fsig, fcode, faddr, status = SIGSEGV, e, a, ST_FAULT
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
                 break
-            st(mem, a, size, gr[a2])
+            st(mem, a, size, gr[r2])
         elif op == OP_LDO:
-            gr[a2] = (gr[a1] + a3) & M32
+            gr[r2] = (gr[r1] + a3) & M32
         elif op == OP_LDIL:
-            gr[a1] = a2 & M32
+            gr[r1] = a2 & M32
         elif op == OP_ADDIL:
-            gr[1] = (gr[a1] + a2) & M32
-        elif op == OP_OR or op == OP_AND or op == OP_XOR or op == OP_ANDCM:
-            x = gr[a1]
-            y = gr[a2]
-            if op == OP_OR:
-                r = x | y
-            elif op == OP_AND:
-                r = x & y
-            elif op == OP_XOR:
-                r = x ^ y
-            else:
-                r = x & ~y & M32
-            gr[a3] = r
-            cf = dc[idx, 4]
-            if cf != 0 and cond(cf, r, 1, 0):
-                n = 1
-        elif op == OP_ADD:
-            cf = np.int64(dc[idx, 4])
-            flags = dc[idx, 6]
-            x = (gr[a1] << dc[idx, 5]) & M32
-            y = gr[a2]
-            cin = (cb >> 32) & 1 if (flags & enc.F_CARRY) else 0
-            full = x + y + cin
-            r = full & M32
-            sv = ((~(x ^ y) & (x ^ r)) >> 31) & 1
+            gr[1] = (gr[r1] + a2) & M32
+        elif op == OP_OR:
+            v = gr[r1] | gr[r2]
+            gr[r3] = v
+            n = logic_nullify(dc[idx + 4], v)
+        elif op == OP_AND:
+            v = gr[r1] & gr[r2]
+            gr[r3] = v
+            n = logic_nullify(dc[idx + 4], v)
+        elif op == OP_XOR:
+            v = gr[r1] ^ gr[r2]
+            gr[r3] = v
+            n = logic_nullify(dc[idx + 4], v)
+        elif op == OP_ANDCM:
+            v = gr[r1] & ~gr[r2] & M32
+            gr[r3] = v
+            n = logic_nullify(dc[idx + 4], v)
+        elif op == OP_ADD:                       # r1, r2, t, cf, shift, flags
+            flags = dc[idx + 6]
+            x = (gr[r1] << dc[idx + 5]) & M32
+            y = gr[r2]
+            full = x + y + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 0)
+            v = full & M32
+            sv = add_overflow(x, y, v)
             if (flags & enc.F_TSV) and sv:
                 fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
                 break
-            gr[a3] = r
+            gr[r3] = v
             if (flags & enc.F_NOCB) == 0:
                 cb = x ^ y ^ full
-            if cf != 0 and cond(cf, r, full >> 32, sv):
+            cf = dc[idx + 4]
+            if cf != 0 and cond(cf, v, full >> 32, sv):
                 n = 1
-        elif op == OP_SUB or op == OP_COMCLR:
-            cf = np.int64(dc[idx, 4])
-            flags = dc[idx, 6] if op == OP_SUB else 0
-            x = gr[a1]
-            y = gr[a2]
+        elif op == OP_SUB:                       # r1, r2, t, cf, -, flags
+            flags = dc[idx + 6]
+            x = gr[r1]
+            y = gr[r2]
             ny = ~y & M32
-            cin = (cb >> 32) & 1 if (flags & enc.F_CARRY) else 1
-            full = x + ny + cin
-            r = full & M32
-            sv = (((x ^ y) & (x ^ r)) >> 31) & 1
-            c = cf != 0 and cond(cf, r, full >> 32, sv)
+            full = x + ny + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 1)
+            v = full & M32
+            sv = sub_overflow(x, y, v)
+            cf = dc[idx + 4]
+            c = cf != 0 and cond(cf, v, full >> 32, sv)
             if (flags & enc.F_TSV) and sv:
                 fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
                 break
             if (flags & enc.F_TC) and c:
                 fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
                 break
-            if op == OP_COMCLR:
-                gr[a3] = 0
-            else:
-                gr[a3] = r
-                cb = x ^ ny ^ full
+            gr[r3] = v
+            cb = x ^ ny ^ full
             if c and (flags & enc.F_TC) == 0:
                 n = 1
-        elif op == OP_ADDI or op == OP_SUBI or op == OP_COMICLR:
-            # fields: r, t, imm, cf, flags
-            cf = np.int64(dc[idx, 4])
-            flags = dc[idx, 5] if op != OP_COMICLR else 0
-            if op == OP_ADDI:
-                x = a3 & M32
-                y = gr[a1]
-                full = x + y
-                r = full & M32
-                sv = ((~(x ^ y) & (x ^ r)) >> 31) & 1
-                newcb = x ^ y ^ full
-            else:                                # imm - GR[r]
-                x = a3 & M32
-                y = gr[a1]
-                ny = ~y & M32
-                full = x + ny + 1
-                r = full & M32
-                sv = (((x ^ y) & (x ^ r)) >> 31) & 1
-                newcb = x ^ ny ^ full
-            c = cf != 0 and cond(cf, r, full >> 32, sv)
+        elif op == OP_COMCLR:                    # r1, r2, t, cf: compare, clear t
+            cf = dc[idx + 4]
+            c = sub_cond(gr[r1], gr[r2], cf)
+            gr[r3] = 0
+            if c:
+                n = 1
+        elif op == OP_ADDI:                      # r, t, imm, cf, flags
+            flags = dc[idx + 5]
+            x = a3 & M32
+            y = gr[r1]
+            full = x + y
+            v = full & M32
+            sv = add_overflow(x, y, v)
+            cf = dc[idx + 4]
+            c = cf != 0 and cond(cf, v, full >> 32, sv)
             if (flags & enc.F_TSV) and sv:
                 fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
                 break
             if (flags & enc.F_TC) and c:
                 fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
                 break
-            if op == OP_COMICLR:
-                gr[a2] = 0
-            else:
-                gr[a2] = r
-                cb = newcb
+            gr[r2] = v
+            cb = x ^ y ^ full
             if c and (flags & enc.F_TC) == 0:
                 n = 1
-        # ---------------- branches ----------------
+        elif op == OP_SUBI:                      # r, t, imm, cf, flags: imm - GR[r]
+            flags = dc[idx + 5]
+            x = a3 & M32
+            y = gr[r1]
+            ny = ~y & M32
+            full = x + ny + 1
+            v = full & M32
+            sv = sub_overflow(x, y, v)
+            cf = dc[idx + 4]
+            c = cf != 0 and cond(cf, v, full >> 32, sv)
+            if (flags & enc.F_TSV) and sv:
+                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
+                break
+            gr[r2] = v
+            cb = x ^ ny ^ full
+            if c:
+                n = 1
+        elif op == OP_COMICLR:                   # r, t, imm, cf
+            c = sub_cond(a3 & M32, gr[r1], dc[idx + 4])
+            gr[r2] = 0
+            if c:
+                n = 1
+        # ---------------- branches: nb is the new back of the queue ----------------
         elif op == OP_BL:                        # t, disp, n: link = back + 4
             if a1 != 0:
-                gr[a1] = (b + 4) & M32 | 3
+                gr[r1] = ((b + 4) & M32) | 3
             nb = (f + 8 + a2) & M32
-            if a3:
-                n = 1
+            n = a3
         elif op == OP_BV:                        # x, b, n
-            nb = (gr[a2] + (gr[a1] << 3)) & M32 & ~3
-            if a3:
-                n = 1
-        elif op == OP_BE or op == OP_BLE:        # b, disp, n, sr
-            nb = (gr[a1] + a2) & M32 & ~3
-            if op == OP_BLE:
-                gr[31] = (b + 4) & M32 | 3
-                sr[0] = sr[dc[idx, 4]]
-            if a3:
-                n = 1
+            nb = (gr[r2] + (gr[r1] << 3)) & M32 & ~3
+            n = a3
+        elif op == OP_BE:                        # b, disp, n, sr, link: external branch
+            nb = (gr[r1] + a2) & M32 & ~3
+            if dc[idx + 5]:                      # ble: link in r31, space in sr0
+                gr[31] = ((b + 4) & M32) | 3
+                sr[0] = sr[dc[idx + 4] & 7]
+            n = a3
         elif op == OP_BLR:                       # t, x, n
-            tgt = (f + 8 + (gr[a2] << 3)) & M32 & ~3
+            nb = (f + 8 + (gr[r2] << 3)) & M32 & ~3
             if a1 != 0:
-                gr[a1] = (b + 4) & M32 | 3
-            nb = tgt
-            if a3:
-                n = 1
-        elif op == OP_CMPB or op == OP_CMPIB or op == OP_ADDB or op == OP_ADDIB \
-                or op == OP_MOVB or op == OP_MOVIB:
-            # fields: r1 or imm, r2, cf, disp, n
-            x = (a1 & M32) if (op == OP_CMPIB or op == OP_ADDIB or op == OP_MOVIB) else gr[a1]
-            y = gr[a2]
-            cf = a3
-            disp = np.int64(dc[idx, 4])
-            if op == OP_CMPB or op == OP_CMPIB:  # x - y
-                ny = ~y & M32
-                full = x + ny + 1
-                r = full & M32
-                sv = (((x ^ y) & (x ^ r)) >> 31) & 1
-                taken = cond(cf, r, full >> 32, sv)
-            elif op == OP_ADDB or op == OP_ADDIB:  # y <- x + y
-                full = x + y
-                r = full & M32
-                sv = ((~(x ^ y) & (x ^ r)) >> 31) & 1
-                gr[a2] = r
-                taken = cond(cf, r, full >> 32, sv)
-            else:                                # y <- x
-                gr[a2] = x
-                taken = cond(cf, x, 1, 0)
-            if taken:
-                nb = (f + 8 + disp) & M32
-            if dc[idx, 5] and (taken == (disp >= 0)):
-                n = 1
+                gr[r1] = ((b + 4) & M32) | 3
+            n = a3
+        elif op == OP_CMPB:                      # r1, r2, cf, disp, n
+            taken = sub_cond(gr[r1], gr[r2], a3)
+            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
+        elif op == OP_CMPIB:                     # imm, r2, cf, disp, n
+            taken = sub_cond(a1 & M32, gr[r2], a3)
+            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
+        elif op == OP_ADDB:                      # r1, r2, cf, disp, n: r2 <- r1 + r2
+            x = gr[r1]
+            y = gr[r2]
+            full = x + y
+            v = full & M32
+            gr[r2] = v
+            taken = cond(a3, v, full >> 32, add_overflow(x, y, v))
+            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
+        elif op == OP_ADDIB:                     # imm, r2, cf, disp, n
+            x = a1 & M32
+            y = gr[r2]
+            full = x + y
+            v = full & M32
+            gr[r2] = v
+            taken = cond(a3, v, full >> 32, add_overflow(x, y, v))
+            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
+        elif op == OP_MOVB:                      # r1, r2, cf, disp, n: r2 <- r1
+            v = gr[r1]
+            gr[r2] = v
+            nb, n = cond_branch(cond(a3, v, 1, 0), f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
+        elif op == OP_MOVIB:
+            v = a1 & M32
+            gr[r2] = v
+            nb, n = cond_branch(cond(a3, v, 1, 0), f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
         elif op == OP_BB:                        # r, pos (-1: SAR), sense, disp, n
             pos = a2 if a2 >= 0 else (cr[11] & 31)
-            bit = (gr[a1] >> (31 - pos)) & 1
-            taken = (bit == 1) if a3 == 0 else (bit == 0)
-            disp = np.int64(dc[idx, 4])
-            if taken:
-                nb = (f + 8 + disp) & M32
-            if dc[idx, 5] and (taken == (disp >= 0)):
-                n = 1
+            bit = (gr[r1] >> (31 - pos)) & 1
+            nb, n = cond_branch(bit != a3, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
         # ---------------- shift pair / extract / deposit ----------------
         elif op == OP_EXTR:                      # r, t, right shift (-1: SAR), len, signed, cf
             sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            ln = np.int64(dc[idx, 4])
-            if sh + ln > 32:
-                ln = 32 - sh
-            v = (gr[a1] >> sh) & ((1 << ln) - 1)
-            if dc[idx, 5] and (v >> (ln - 1)) & 1:
+            ln = min(np.int64(dc[idx + 4]), 32 - sh)
+            v = (gr[r1] >> sh) & ((1 << ln) - 1)
+            if dc[idx + 5] and (v >> (ln - 1)) & 1:
                 v = (v - (1 << ln)) & M32
-            gr[a2] = v
-            cf = dc[idx, 6]
-            if cf != 0 and cond(cf, v, 1, 0):
-                n = 1
-        elif op == OP_DEP or op == OP_DEPI:      # r/imm, t, left shift (-1: SAR), len, zero, cf
+            gr[r2] = v
+            n = logic_nullify(dc[idx + 6], v)
+        elif op == OP_DEP:                       # r, t, left shift (-1: 31-SAR), len, zero, cf
             sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            ln = np.int64(dc[idx, 4])
-            if sh + ln > 32:
-                ln = 32 - sh
-            src = gr[a1] if op == OP_DEP else (a1 & M32)
-            mask = (((1 << ln) - 1) << sh) & M32
-            if dc[idx, 5]:
-                v = (src << sh) & mask
-            else:
-                v = (gr[a2] & ~mask & M32) | ((src << sh) & mask)
-            gr[a2] = v
-            cf = dc[idx, 6]
-            if cf != 0 and cond(cf, v, 1, 0):
-                n = 1
+            v = deposit(gr[r1], gr[r2], sh, np.int64(dc[idx + 4]), dc[idx + 5])
+            gr[r2] = v
+            n = logic_nullify(dc[idx + 6], v)
+        elif op == OP_DEPI:                      # imm, t, left shift, len, zero, cf
+            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
+            v = deposit(a1 & M32, gr[r2], sh, np.int64(dc[idx + 4]), dc[idx + 5])
+            gr[r2] = v
+            n = logic_nullify(dc[idx + 6], v)
         elif op == OP_SHD:                       # r1, r2, t, right shift (-1: SAR), cf
-            sh = dc[idx, 4]
+            sh = np.int64(dc[idx + 4])
             if sh < 0:
                 sh = cr[11] & 31
-            v = (((gr[a1] << 32) | gr[a2]) >> sh) & M32
-            gr[a3] = v
-            cf = dc[idx, 5]
-            if cf != 0 and cond(cf, v, 1, 0):
-                n = 1
-        # ---------------- general loads/stores ----------------
-        elif op == OP_LOAD or op == OP_STORE or op == OP_LDCW or op == OP_FLOAD or op == OP_FSTORE:
-            # fields: b, t/r, disp, size, mode (0 none, 1 before, 2 after, 3 by sign), x, scale
-            size = np.int64(dc[idx, 4])
-            mode = dc[idx, 5]
-            xr = dc[idx, 6]
-            off = a3 if xr < 0 else (gr[xr] << dc[idx, 7]) & M32
-            if mode == 3:
-                mode = 1 if a3 < 0 else 2
-            base = gr[a1]
-            a = base if mode == 2 else (base + off) & M32
-            align = size                         # ldcw: word alignment, as qemu-hppa and PA 2.0 with ,co
-            if a & (align - 1):
-                fsig, fcode, faddr, status = SIGBUS, BUS_ADRALN, a, ST_FAULT
-                break
-            if op == OP_LOAD or op == OP_FLOAD:
-                e = access_fault(perm, a, PERM_R)
-            elif op == OP_LDCW:
-                e = access_fault(perm, a, PERM_R)
-                if e == 0:
-                    e = store_ok(perm, page_slot, a, 4)
-            else:
-                e = store_ok(perm, page_slot, a, size)
+            v = (((gr[r1] << 32) | gr[r2]) >> sh) & M32
+            gr[r3] = v
+            n = logic_nullify(dc[idx + 5], v)
+        # ---------------- general loads/stores: b, t/r, disp, size, mode, x, scale ----------
+        elif op == OP_LOAD:
+            size = np.int64(dc[idx + 4])
+            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
+            e = check_load(perm, a, size)
             if e:
-                fsig, fcode, faddr, status = SIGSEGV, e, a, ST_FAULT
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
                 break
-            if op == OP_LOAD:
-                v = ld(mem, a, size)
-            elif op == OP_LDCW:
-                v = ld(mem, a, 4)
-                st(mem, a, 4, 0)
-            elif op == OP_STORE:
-                st(mem, a, size, gr[a2])
-            elif op == OP_FLOAD:
-                v = ld(mem, a, size)
-                if size == 8:
-                    fr[a2] = v
-                else:                            # single: left (high) or right (low) half
-                    reg = a2 >> 1
-                    if a2 & 1:
-                        fr[reg] = (fr[reg] & ~M32) | v
-                    else:
-                        fr[reg] = (fr[reg] & M32) | (v << 32)
-            else:
-                if size == 8:
-                    st(mem, a, 8, fr[a2])
-                else:
-                    reg = a2 >> 1
-                    st(mem, a, 4, fr[reg] & M32 if a2 & 1 else (fr[reg] >> 32) & M32)
-            if mode != 0:
-                gr[a1] = (base + off) & M32
-            if op == OP_LOAD or op == OP_LDCW:   # target written after the base (t == b: load wins)
-                gr[a2] = v
+            v = ld(mem, a, size)
+            if dc[idx + 5] != 0:
+                gr[r1] = newbase
+            gr[r2] = v                           # after the base: for t == b the load wins
+        elif op == OP_STORE:
+            size = np.int64(dc[idx + 4])
+            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
+            e = check_store(perm, page_slot, a, size)
+            if e:
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                break
+            st(mem, a, size, gr[r2])
+            if dc[idx + 5] != 0:
+                gr[r1] = newbase
+        elif op == OP_LDCW:                      # load and clear word: the PA-RISC semaphore
+            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
+            e = check_load(perm, a, 4)
+            if e == 0:
+                e = check_store(perm, page_slot, a, 4)
+            if e:
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                break
+            v = ld(mem, a, 4)
+            st(mem, a, 4, 0)
+            if dc[idx + 5] != 0:
+                gr[r1] = newbase
+            gr[r2] = v
+        elif op == OP_FLOAD:
+            size = np.int64(dc[idx + 4])
+            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
+            e = check_load(perm, a, size)
+            if e:
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                break
+            fr_write(fr, a2, size, ld(mem, a, size))
+            if dc[idx + 5] != 0:
+                gr[r1] = newbase
+        elif op == OP_FSTORE:
+            size = np.int64(dc[idx + 4])
+            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
+            e = check_store(perm, page_slot, a, size)
+            if e:
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                break
+            st(mem, a, size, fr_read(fr, a2, size))
+            if dc[idx + 5] != 0:
+                gr[r1] = newbase
         elif op == OP_STBY:                      # b, r, disp, end, modify
-            a = (gr[a1] + a3) & M32
+            a = (gr[r1] + a3) & M32
             wa = a & ~3
             k = a & 3
-            e = store_ok(perm, page_slot, wa, 4)
+            e = check_store(perm, page_slot, wa, 4)
             if e:
-                fsig, fcode, faddr, status = SIGSEGV, e, a, ST_FAULT
+                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
                 break
-            v = gr[a2]
-            if dc[idx, 4] == 0:                  # ,b: bytes k..3 get the low (4-k) bytes
+            v = gr[r2]
+            if dc[idx + 4] == 0:                  # ,b: bytes k..3 get the low (4-k) bytes
                 for i in range(k, 4):
                     mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
             else:                                # ,e: bytes 0..k-1 get the high k bytes
                 for i in range(k):
                     mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
-            if dc[idx, 5]:
-                gr[a1] = wa
+            if dc[idx + 5]:
+                gr[r1] = wa
         # ---------------- less common arithmetic ----------------
         elif op == OP_DS:                        # divide step (r1, r2, t, cf)
             cin = (cb >> 32) & 1
-            x = ((gr[a1] << 1) | cin) & M32
-            y = gr[a2]
+            x = ((gr[r1] << 1) | cin) & M32
+            y = gr[r2]
             if psw_v & 1:                        # V set: subtract
                 y2 = ~y & M32
                 full = x + y2 + 1
@@ -593,33 +683,33 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             cb = x ^ y2 ^ full
             carry = full >> 32
             psw_v = (carry ^ (y >> 31)) & 1
-            gr[a3] = r
-            cf = dc[idx, 4]
+            gr[r3] = r
+            cf = dc[idx + 4]
             sv = ((~(x ^ y2) & (x ^ r)) >> 31) & 1
             if cf != 0 and cond(cf, r, carry, sv):
                 n = 1
         elif op == OP_UXOR:
-            r = gr[a1] ^ gr[a2]
-            gr[a3] = r
-            cf = dc[idx, 4]
+            r = gr[r1] ^ gr[r2]
+            gr[r3] = r
+            cf = dc[idx + 4]
             if cf != 0 and unit_cond(cf, r, 0):
                 n = 1
         elif op == OP_UADDCM:                    # r1 + ~r2, unit conditions; ,tc traps
-            x = gr[a1]
-            ny = ~gr[a2] & M32
+            x = gr[r1]
+            ny = ~gr[r2] & M32
             full = x + ny
             r = full & M32
-            cf = dc[idx, 4]
+            cf = dc[idx + 4]
             c = cf != 0 and unit_cond(cf, r, x ^ ny ^ full)
-            if dc[idx, 5] and c:
+            if dc[idx + 5] and c:
                 fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
                 break
-            gr[a3] = r
-            if c and dc[idx, 5] == 0:
+            gr[r3] = r
+            if c and dc[idx + 5] == 0:
                 n = 1
         elif op == OP_DCOR:                      # r, t, cf, intermediate
-            x = gr[a1]
-            if dc[idx, 4]:                       # idcor: add 6 where a digit carried
+            x = gr[r1]
+            if dc[idx + 4]:                       # idcor: add 6 where a digit carried
                 y = ((cb >> 4) & 0x11111111) * 6
                 full = x + y
                 cbv = x ^ y ^ full
@@ -629,7 +719,7 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
                 full = x + ny + 1
                 cbv = x ^ ny ^ full
             r = full & M32
-            gr[a2] = r
+            gr[r2] = r
             cf = a3
             if cf != 0 and unit_cond(cf, r, cbv):
                 n = 1
@@ -640,44 +730,44 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             fr[a3] = prod
         # ---------------- system ----------------
         elif op == OP_NOP:                       # sync, fdc/fic: only a base modification
-            if dc[idx, 3] != 0:
-                gr[a1] = (gr[a1] + gr[a2]) & M32
+            if dc[idx + 3] != 0:
+                gr[r1] = (gr[r1] + gr[r2]) & M32
         elif op == OP_MFCTL:                     # cr, t
             if a1 == 11:
-                gr[a2] = cr[11] & 31
+                gr[r2] = cr[11] & 31
             elif a1 == 16:                       # interval timer: 1 GHz, host monotonic ns
                 if ctl[CTL_CLOCK_MODE] == 0:
-                    gr[a2] = (host_monotonic_ns(ts) + ctl[CTL_CR16_BIAS]) & M32
+                    gr[r2] = (host_monotonic_ns(ts) + ctl[CTL_CR16_BIAS]) & M32
                 else:                            # --clock virtual: one ns per instruction
-                    gr[a2] = (count + ctl[CTL_CR16_BIAS]) & M32
+                    gr[r2] = (count + ctl[CTL_CR16_BIAS]) & M32
             elif a1 == 26 or a1 == 27:
-                gr[a2] = cr[a1]
+                gr[r2] = cr[a1]
             else:
                 fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
                 break
         elif op == OP_MTCTL:                     # r, cr: only SAR is writable by users
             if a2 == 11:
-                cr[11] = gr[a1] & 31
+                cr[11] = gr[r1] & 31
             else:
                 fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
                 break
         elif op == OP_MTSARCM:
-            cr[11] = ~gr[a1] & 31
+            cr[11] = ~gr[r1] & 31
         elif op == OP_MFSP:                      # s, t
-            gr[a2] = sr[a1]
+            gr[r2] = sr[a1]
         elif op == OP_MTSP:                      # r, s: sr5-sr7 are privileged
             if a2 >= 5:
                 fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
                 break
-            sr[a2] = gr[a1]
+            sr[a2] = gr[r1]
         elif op == OP_LDSID:                     # s, b, t: the space of (s,b)
-            gr[a3] = sr[a1] if a1 != 0 else sr[4 + (gr[a2] >> 30)]
+            gr[r3] = sr[a1] if a1 != 0 else sr[4 + (gr[r2] >> 30)]
         elif op == OP_MFIA:
-            gr[a1] = f
+            gr[r1] = f
         elif op == OP_PROBE:                     # b, r/im, t, write, immediate
-            a = gr[a1]
-            need = PERM_W if dc[idx, 4] else PERM_R
-            gr[a3] = 1 if access_fault(perm, a, need) == 0 else 0
+            a = gr[r1]
+            need = PERM_W if dc[idx + 4] else PERM_R
+            gr[r3] = 1 if access_fault(perm, a, need) == 0 else 0
         elif op == OP_BREAK:
             fsig, fcode, faddr, status = SIGTRAP, TRAP_BRKPT, f, ST_FAULT
             break

@@ -34,8 +34,8 @@ OPS = """
 ILLEGAL PRIV PRIVREG NOP BREAK
 ADD SUB DS COMCLR OR AND XOR ANDCM UXOR UADDCM DCOR
 ADDI SUBI COMICLR LDO LDIL ADDIL
-LDW LDH LDB STW STH STB LOAD STORE LDCW STBY FLOAD FSTORE
-BL BLR BV BE BLE CMPB CMPIB ADDB ADDIB MOVB MOVIB BB
+LD ST LOAD STORE LDCW STBY FLOAD FSTORE
+BL BLR BV BE CMPB CMPIB ADDB ADDIB MOVB MOVIB BB
 SHD EXTR DEP DEPI
 MFCTL MTCTL MTSARCM MFSP MTSP LDSID PROBE MFIA
 XMPYU FPOP
@@ -123,12 +123,13 @@ TABLE: list[Enc] = [
     E("ldil", 0x20000000, 0xfc000000, "LDIL", R21, ("im21",)),
     E("addil", 0x28000000, 0xfc000000, "ADDIL", R21, ("im21",)),
     # ---- long-displacement loads/stores: b, t/r, disp --------------------------------------
-    E("ldw", 0x48000000, 0xfc000000, "LDW", R21, R16, IM14),
-    E("ldh", 0x44000000, 0xfc000000, "LDH", R21, R16, IM14),
-    E("ldb", 0x40000000, 0xfc000000, "LDB", R21, R16, IM14),
-    E("stw", 0x68000000, 0xfc000000, "STW", R21, R16, IM14),
-    E("sth", 0x64000000, 0xfc000000, "STH", R21, R16, IM14),
-    E("stb", 0x60000000, 0xfc000000, "STB", R21, R16, IM14),
+    # fields: b, t/r, disp, size
+    E("ldw", 0x48000000, 0xfc000000, "LD", R21, R16, IM14, K(4)),
+    E("ldh", 0x44000000, 0xfc000000, "LD", R21, R16, IM14, K(2)),
+    E("ldb", 0x40000000, 0xfc000000, "LD", R21, R16, IM14, K(1)),
+    E("stw", 0x68000000, 0xfc000000, "ST", R21, R16, IM14, K(4)),
+    E("sth", 0x64000000, 0xfc000000, "ST", R21, R16, IM14, K(2)),
+    E("stb", 0x60000000, 0xfc000000, "ST", R21, R16, IM14, K(1)),
     # ldwm/stwm: generic LOAD/STORE with mode 3 = "before if disp < 0, else after"
     # generic fields: b, t/r, disp, size, mode(0 none 1 before 2 after 3 by-sign), x(-1 = disp), scale
     E("ldwm", 0x4c000000, 0xfc000000, "LOAD", R21, R16, IM14, K(4), K(3), K(-1), K(0)),
@@ -173,9 +174,9 @@ TABLE += [
     E("b,gate", 0xe8002000, 0xfc00e000, "BL", R21, ("w17",), N1),
     E("blr", 0xe8004000, 0xfc00e001, "BLR", R21, R16, N1),
     E("bv", 0xe800c000, 0xfc00e001, "BV", R16, R21, N1),
-    # BE/BLE: b, disp, n, sr (assemble_3: bits 13-15 as s2 s0 s1)
-    E("be", 0xe0000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13)),
-    E("be,l", 0xe4000000, 0xfc000000, "BLE", R21, ("w17",), N1, ("sr3", 13)),
+    # BE/BLE: b, disp, n, sr (assemble_3 of bits 13-15), link (ble: r31 and sr0)
+    E("be", 0xe0000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13), K(0)),
+    E("be,l", 0xe4000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13), K(1)),
     # compare-and-branch: r1 (bits 11-15), r2 (6-10), cf, disp, n
     E("cmpb", 0x80000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -1), ("w12",), N1),
     E("cmpb", 0x88000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -2), ("w12",), N1),

@@ -37,7 +37,7 @@ class Machine:
         self.ctl = np.zeros(S.CTL_SIZE, dtype=np.int64)
         self.ctl[S.CTL_NSLOTS] = DECODE_SLOTS
         self.ctl[S.CTL_CLOCK_MODE] = 1 if clock == "virtual" else 0
-        self.dc = np.zeros((DECODE_SLOTS * S.SLOT_WORDS, S.DC_FIELDS), dtype=np.int32)
+        self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
         from hppa_user.decode import Table
         self.table = Table.get()
 
