@@ -68,7 +68,8 @@ def run(
     from hppa_user.machine import Machine
     try:
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
-                    max_insns=max_insns, clock=clock, kernel_profile=kernel)
+                    max_insns=max_insns, clock=clock, kernel_profile=kernel,
+                    count_vdso=stats or bool(stats_json))
     except LoaderError as e:
         fail(f"{program}: {e}", 126)
     status = m.run()
@@ -82,14 +83,77 @@ def run(
                    + (f": {why}" if why else ""), err=True)
     st = m.stats()
     if stats:
-        top = ", ".join(f"{k} {v}" for k, v in sorted(st["syscalls"].items(), key=lambda kv: -kv[1]))
+        def top(d):
+            return ", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: -kv[1])) or "none"
         typer.echo(f"hppa-user: {st['instructions']} instructions in {st['wall_seconds']:.3f} s "
-                   f"({st['mips']:.1f} MIPS); syscalls: {top or 'none'}", err=True)
+                   f"({st['mips']:.1f} MIPS), kernel {st['kernel_profile']}", err=True)
+        typer.echo(f"hppa-user: syscalls: {top(st['syscalls'])}", err=True)
+        typer.echo(f"hppa-user: vdso calls: {top(st['vdso_calls'])}; lws: {top(st['lws_calls'])}", err=True)
     if stats_json:
         with open(stats_json, "w") as fh:
             json.dump(st, fh, indent=1)
     sys.stdout.flush()
     raise typer.Exit(status)
+
+
+@app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True,
+                                "allow_extra_args": True})
+def cc(
+    ctx: typer.Context,
+    glibc: str = typer.Option("2.36", "--glibc", help="C library: 2.36 (Debian 12) or 2.41 (Debian 13 sysroot)"),
+    output: Optional[str] = typer.Option(None, "-o", help="output file"),
+):
+    """Build a static hppa program with the cross toolchain: cc [--glibc V] -o OUT SRC... [gcc args]."""
+    from hppa_user import toolchain
+    if glibc not in toolchain.GLIBC_VERSIONS:
+        fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
+    raise typer.Exit(toolchain.cc_main(glibc, output, list(ctx.args)))
+
+
+vdso_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect the vDSO images.")
+app.add_typer(vdso_app, name="vdso")
+
+
+def _check_profile(kernel: str) -> None:
+    if kernel not in ("none", "5.18", "6.11", "vvar"):
+        fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
+
+
+@vdso_app.command("info")
+def vdso_info(kernel: str = typer.Option("vvar", "--kernel", help="kernel profile")):
+    """Program headers, dynamic entries, symbols with versions, and the vvar layout."""
+    _check_profile(kernel)
+    from kernel_model import vdso
+    typer.echo(vdso.describe(kernel))
+
+
+@vdso_app.command("dump")
+def vdso_dump(kernel: str = typer.Option("vvar", "--kernel", help="kernel profile"),
+              output: str = typer.Option(..., "-o", help="file to write the image to")):
+    """Write a profile's vDSO image to a file (for readelf/objdump)."""
+    _check_profile(kernel)
+    from kernel_model import vdso
+    if kernel == "none":
+        fail("profile 'none' has no vDSO (Linux <= 5.17)", 1)
+    try:
+        n = vdso.dump(kernel, output)
+    except OSError as e:
+        fail(f"{output}: {e.strerror}", 1)
+    typer.echo(f"wrote {n} bytes to {output}")
+
+
+@app.command()
+def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
+    """Disassemble every executable section, one line per instruction, spelled like objdump."""
+    from hppa_user import disasm as dis
+    from hppa_user.loader import LoaderError
+    try:
+        for line in dis.disassemble_file(program):
+            typer.echo(line)
+    except LoaderError as e:
+        fail(f"{program}: {e}", 1)
+    except BrokenPipeError:
+        pass
 
 
 def main() -> None:

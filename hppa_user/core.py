@@ -23,10 +23,12 @@ from numba import njit, types
 
 from hppa_user import encoding as enc
 from hppa_user.decode import decode_into
+from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.state import (
     CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
-    CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_NEXT_SLOT, CTL_NSLOTS, CTL_PSWN, CTL_PSWV,
+    CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_LWS, CTL_NEXT_SLOT, CTL_NSLOTS, CTL_PSWN, CTL_PSWV,
+    HOOK_ADDR, HOOK_COUNT, HOOK_OP,
     ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_SYSCALL,
 )
 
@@ -315,7 +317,7 @@ def lws(gr, mem, perm, page_slot):
 
 @njit(cache=True)
 def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_op, tab_fields,
-        budget):
+        hooks, budget):
     """Execute until a syscall, fault, full decode cache, or ``budget`` instructions."""
     f = ctl[CTL_IAOQF]
     b = ctl[CTL_IAOQB]
@@ -326,6 +328,7 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
     limit = count + budget
     nslots = ctl[CTL_NSLOTS]
     ts = np.zeros(2, dtype=np.int64)
+    fscr = np.zeros(4, dtype=np.int64)           # FPU scratch (bit casts)
     status = ST_BUDGET
     fsig = 0
     fcode = 0
@@ -340,6 +343,7 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             if f == 0xE0:                        # set thread pointer: cr27 <- r26
                 cr[27] = gr[26]
             elif f == 0xB0:                      # light-weight syscall, done in place
+                ctl[CTL_LWS + min(gr[20], 5)] += 1
                 lws(gr, mem, perm, page_slot)
             else:                                # 0x00 is a NULL call; the rest are break 0,0
                 fsig = SIGSEGV if f == 0 else SIGILL
@@ -353,7 +357,7 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             continue
 
         # ---- fetch: decoded-instruction cache, one slot of 1024 records per code page ----
-        page = f >> 12
+        page = (f >> 12) & 0xFFFFF                # (masks let LLVM drop negative-index checks)
         slot = page_slot[page]
         if slot < 0:
             p = perm[page]
@@ -373,12 +377,6 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             base = slot << 13
             for i in range(1024):
                 dc[base + 8 * i] = 0
-        idx = ((slot << 10) | ((f >> 2) & 1023)) << 3
-        op = dc[idx]
-        if op == 0:
-            decode_into(ld(mem, f, 4), tab_match, tab_mask, tab_op, tab_fields, dc[idx:idx + 8])
-            op = dc[idx]
-
         count += 1
         nb = (b + 4) & M32                       # next back: sequential unless a branch is taken
         if n != 0:                               # nullified: the slot is consumed, nothing runs
@@ -386,6 +384,21 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             f = b
             b = nb
             continue
+
+        idx = (((slot << 10) | ((f >> 2) & 1023)) << 3) & 0x7FFFFFFF
+        op = dc[idx]
+        if op <= 0:                              # 0: not decoded yet; < 0: a counted (hooked) entry
+            if op == 0:
+                decode_into(ld(mem, f, 4), tab_match, tab_mask, tab_op, tab_fields, dc[idx:idx + 8])
+                for h in range(hooks.shape[0]):
+                    if hooks[h, HOOK_ADDR] == f:
+                        hooks[h, HOOK_OP] = dc[idx]
+                        dc[idx] = -1 - h
+                op = dc[idx]
+            if op < 0:
+                h = -1 - op
+                hooks[h, HOOK_COUNT] += 1
+                op = np.int32(hooks[h, HOOK_OP])
 
         a1 = np.int64(dc[idx + 1])
         a2 = np.int64(dc[idx + 2])
@@ -723,6 +736,16 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
             cf = a3
             if cf != 0 and unit_cond(cf, r, cbv):
                 n = 1
+        elif op == OP_FPOP:                      # FP coprocessor: raw word, major opcode
+            res, code = exec_fp((a1 & 0x3FFFFFF) | (a2 << 26), a2, fr, fscr)
+            if res == FP_NULLIFY:
+                n = 1
+            elif res == FP_TRAP:
+                fsig, fcode, faddr, status = SIGFPE, code, f, ST_FAULT
+                break
+            elif res == FP_ILLEGAL:
+                fsig, fcode, faddr, status = SIGILL, ILL_ILLOPC, f, ST_FAULT
+                break
         elif op == OP_XMPYU:                     # single halves r1 * r2 -> double t
             x = fr[a1 >> 1] & M32 if a1 & 1 else (fr[a1 >> 1] >> 32) & M32
             y = fr[a2 >> 1] & M32 if a2 & 1 else (fr[a2 >> 1] >> 32) & M32

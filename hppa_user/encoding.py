@@ -64,6 +64,23 @@ def E(name, match, mask, op, *fields, syntax=""):
     return Enc(name, match, mask, op, tuple(fields), syntax)
 
 
+def split(base: Enc, name: str, match: int, mask: int, syntax: str) -> Enc:
+    """A narrower row carved out of ``base`` for the disassembler's sake: it matches a
+    subset of base's words and keeps base's op and fields, so the core cannot tell."""
+    assert (match & base.mask) == base.match and (mask & base.mask) == base.mask, (name, base)
+    assert mask != base.mask or match == base.match, (name, base)
+    return Enc(name, match, mask, base.op, base.fields, syntax)
+
+
+# objdump (binutils 2.40) prints a word that no opcode of its table matches as "#%8x".
+UNKNOWN = "{h8:w0.32}"
+
+
+def unknown(base: Enc, match: int, mask: int) -> Enc:
+    """Words of ``base`` that objdump does not recognise (reserved bits set and the like)."""
+    return split(base, "#", match, mask, UNKNOWN)
+
+
 # Common field shapes
 R21 = ("u", 21, 5)   # bits 6-10: 'b' / r2
 R16 = ("u", 16, 5)   # bits 11-15: 'x' / r1
@@ -76,178 +93,398 @@ IM5_0 = ("lse", 0, 5)
 N1 = ("u", 1, 1)
 K = lambda v: ("k", v)  # noqa: E731
 
-TABLE: list[Enc] = [
-    # ---- opcode 0x02: arithmetic/logical, r1 = bits 11-15, r2 = bits 6-10, t = 27-31 --------
-    # ADD family: fields r1 r2 t cf shift flags
-    E("add", 0x08000600, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(0), K(0)),
-    E("add,l", 0x08000a00, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(0), K(F_NOCB)),
-    E("add,tsv", 0x08000e00, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(0), K(F_TSV)),
-    E("add,c", 0x08000700, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(0), K(F_CARRY)),
-    E("add,c,tsv", 0x08000f00, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(0), K(F_CARRY | F_TSV)),
-    E("sh1add", 0x08000640, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(1), K(0)),
-    E("sh1add,l", 0x08000a40, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(1), K(F_NOCB)),
-    E("sh1add,tsv", 0x08000e40, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(1), K(F_TSV)),
-    E("sh2add", 0x08000680, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(2), K(0)),
-    E("sh2add,l", 0x08000a80, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(2), K(F_NOCB)),
-    E("sh2add,tsv", 0x08000e80, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(2), K(F_TSV)),
-    E("sh3add", 0x080006c0, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(3), K(0)),
-    E("sh3add,l", 0x08000ac0, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(3), K(F_NOCB)),
-    E("sh3add,tsv", 0x08000ec0, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(3), K(F_TSV)),
-    # SUB family: fields r1 r2 t cf - flags
-    E("sub", 0x08000400, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(0)),
-    E("sub,tsv", 0x08000c00, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(F_TSV)),
-    E("sub,b", 0x08000500, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(F_CARRY)),
-    E("sub,b,tsv", 0x08000d00, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(F_CARRY | F_TSV)),
-    E("sub,tc", 0x080004c0, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(F_TC)),
-    E("sub,tsv,tc", 0x08000cc0, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(F_TC | F_TSV)),
-    E("ds", 0x08000440, 0xfc000fe0, "DS", R16, R21, R0, CF),
-    E("cmpclr", 0x08000880, 0xfc000fe0, "COMCLR", R16, R21, R0, CF),
-    E("or", 0x08000240, 0xfc000fe0, "OR", R16, R21, R0, CF),
-    E("xor", 0x08000280, 0xfc000fe0, "XOR", R16, R21, R0, CF),
-    E("and", 0x08000200, 0xfc000fe0, "AND", R16, R21, R0, CF),
-    E("andcm", 0x08000000, 0xfc000fe0, "ANDCM", R16, R21, R0, CF),
-    E("uxor", 0x08000380, 0xfc000fe0, "UXOR", R16, R21, R0, CF),
-    E("uaddcm", 0x08000980, 0xfc000fe0, "UADDCM", R16, R21, R0, CF, K(0)),
-    E("uaddcm,tc", 0x080009c0, 0xfc000fe0, "UADDCM", R16, R21, R0, CF, K(1)),
-    E("dcor", 0x08000b80, 0xfc1f0fe0, "DCOR", R21, R0, CF, K(0)),
-    E("dcor,i", 0x08000bc0, 0xfc1f0fe0, "DCOR", R21, R0, CF, K(1)),
-    # ---- immediate arithmetic: r = bits 6-10, t = bits 11-15 ------------------------------
-    E("addi", 0xb4000000, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(0)),
-    E("addi,tsv", 0xb4000800, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(F_TSV)),
-    E("addi,tc", 0xb0000000, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(F_TC)),
-    E("addi,tc,tsv", 0xb0000800, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(F_TC | F_TSV)),
-    E("subi", 0x94000000, 0xfc000800, "SUBI", R21, R16, IM11, CF, K(0)),
-    E("subi,tsv", 0x94000800, 0xfc000800, "SUBI", R21, R16, IM11, CF, K(F_TSV)),
-    E("cmpiclr", 0x90000000, 0xfc000800, "COMICLR", R21, R16, IM11, CF),
-    E("ldo", 0x34000000, 0xfc00c000, "LDO", R21, R16, IM14),
-    E("ldil", 0x20000000, 0xfc000000, "LDIL", R21, ("im21",)),
-    E("addil", 0x28000000, 0xfc000000, "ADDIL", R21, ("im21",)),
-    # ---- long-displacement loads/stores: b, t/r, disp --------------------------------------
-    # fields: b, t/r, disp, size
-    E("ldw", 0x48000000, 0xfc000000, "LD", R21, R16, IM14, K(4)),
-    E("ldh", 0x44000000, 0xfc000000, "LD", R21, R16, IM14, K(2)),
-    E("ldb", 0x40000000, 0xfc000000, "LD", R21, R16, IM14, K(1)),
-    E("stw", 0x68000000, 0xfc000000, "ST", R21, R16, IM14, K(4)),
-    E("sth", 0x64000000, 0xfc000000, "ST", R21, R16, IM14, K(2)),
-    E("stb", 0x60000000, 0xfc000000, "ST", R21, R16, IM14, K(1)),
-    # ldwm/stwm: generic LOAD/STORE with mode 3 = "before if disp < 0, else after"
-    # generic fields: b, t/r, disp, size, mode(0 none 1 before 2 after 3 by-sign), x(-1 = disp), scale
-    E("ldwm", 0x4c000000, 0xfc000000, "LOAD", R21, R16, IM14, K(4), K(3), K(-1), K(0)),
-    E("stwm", 0x6c000000, 0xfc000000, "STORE", R21, R16, IM14, K(4), K(3), K(-1), K(0)),
-]
+# Common syntax pieces (see disasm.py for the template language)
+S3 = " {r:0},{r:1},{r:2}"                              # r1,r2,t
+SPB = "({sp:w14.2}{r:0})"                              # (b) or (srN,b): 2-bit space field
+IDXC = "{p:w13.1<<1+w5.1:@idx}{p:w10.2:@hint}"         # indexed: ,m ,s ,sm + cache hint
+SHORTC = "{p:4:|,mb|,ma}{p:w10.2:@hint}"               # short displacement: ,ma ,mb + hint
+FMT2 = "{p:w11.2:@fmt}"                                # FP format, 2 bits (0x0C ops)
+FMT1 = "{p:w11.1:@fmt}"                                # FP format, 1 bit (0x0E ops)
+# FP registers of the 0x0C/0x0E arithmetic words (objdump's fa fA fb fB fT: the L/R half
+# bits are printed whatever the format says)
+FA = "{fr:w21.5}"
+FA_H = "{frh:w21.5<<1+w7.1}"
+FA_H6 = "{frh:w21.5<<1+w6.1}"
+FB = "{fr:w16.5}"
+FB_H6 = "{frh:w16.5<<1+w6.1}"
+FB_H = "{frh:w16.5<<1+w12.1}"
+FT = "{fr:w0.5}"
+FT_H = "{frh:w0.5<<1+w6.1}"
+
+TABLE: list[Enc] = []
+
+
+def add(*rows: Enc) -> Enc:
+    TABLE.extend(rows)
+    return rows[0]
+
+
+# ---- opcode 0x02: arithmetic/logical, r1 = bits 11-15, r2 = bits 6-10, t = 27-31 --------
+# ADD family: fields r1 r2 t cf shift flags
+for nm, m, flags in (("add", 0x600, 0), ("add,l", 0xa00, F_NOCB), ("add,tsv", 0xe00, F_TSV),
+                     ("add,c", 0x700, F_CARRY), ("add,c,tsv", 0xf00, F_CARRY | F_TSV)):
+    add(E(nm, 0x08000000 | m, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(0), K(flags),
+          syntax="{c:3:add}" + S3))
+# sh1add..sh3add: objdump spells them shladd with the shift as an operand
+for sh in (1, 2, 3):
+    for nm, m, flags in (("shladd", 0x600, 0), ("shladd,l", 0xa00, F_NOCB),
+                         ("shladd,tsv", 0xe00, F_TSV)):
+        add(E(nm, 0x08000000 | m | sh << 6, 0xfc000fe0, "ADD", R16, R21, R0, CF, K(sh), K(flags),
+              syntax="{c:3:add} {r:0},{d:4},{r:1},{r:2}"))
+# SUB family: fields r1 r2 t cf - flags
+for nm, m, flags in (("sub", 0x400, 0), ("sub,tsv", 0xc00, F_TSV), ("sub,b", 0x500, F_CARRY),
+                     ("sub,b,tsv", 0xd00, F_CARRY | F_TSV), ("sub,tc", 0x4c0, F_TC),
+                     ("sub,tc,tsv", 0xcc0, F_TC | F_TSV)):
+    add(E(nm, 0x08000000 | m, 0xfc000fe0, "SUB", R16, R21, R0, CF, K(0), K(flags),
+          syntax="{c:3:cmp}" + S3))
+add(E("ds", 0x08000440, 0xfc000fe0, "DS", R16, R21, R0, CF, syntax="{c:3:cmp}" + S3))
+add(E("cmpclr", 0x08000880, 0xfc000fe0, "COMCLR", R16, R21, R0, CF, syntax="{c:3:cmp}" + S3))
+_or = add(E("or", 0x08000240, 0xfc000fe0, "OR", R16, R21, R0, CF, syntax="{c:3:log}" + S3))
+add(split(_or, "nop", 0x08000240, 0xffffffff, ""),                 # or r0,r0,r0
+    split(_or, "copy", 0x08000240, 0xffe0ffe0, " {r:0},{r:2}"))    # or r,r0,t
+add(E("xor", 0x08000280, 0xfc000fe0, "XOR", R16, R21, R0, CF, syntax="{c:3:log}" + S3),
+    E("and", 0x08000200, 0xfc000fe0, "AND", R16, R21, R0, CF, syntax="{c:3:log}" + S3),
+    E("andcm", 0x08000000, 0xfc000fe0, "ANDCM", R16, R21, R0, CF, syntax="{c:3:log}" + S3),
+    E("uxor", 0x08000380, 0xfc000fe0, "UXOR", R16, R21, R0, CF, syntax="{c:3:unit}" + S3),
+    E("uaddcm", 0x08000980, 0xfc000fe0, "UADDCM", R16, R21, R0, CF, K(0), syntax="{c:3:unit}" + S3),
+    E("uaddcm,tc", 0x080009c0, 0xfc000fe0, "UADDCM", R16, R21, R0, CF, K(1),
+      syntax="{c:3:unit}" + S3),
+    E("dcor", 0x08000b80, 0xfc1f0fe0, "DCOR", R21, R0, CF, K(0), syntax="{c:2:unit} {r:0},{r:1}"),
+    E("dcor,i", 0x08000bc0, 0xfc1f0fe0, "DCOR", R21, R0, CF, K(1), syntax="{c:2:unit} {r:0},{r:1}"))
+
+# ---- immediate arithmetic: r = bits 6-10, t = bits 11-15 ------------------------------
+IMM3 = " {x:2},{r:0},{r:1}"
+add(E("addi", 0xb4000000, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(0), syntax="{c:3:add}" + IMM3),
+    E("addi,tsv", 0xb4000800, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(F_TSV),
+      syntax="{c:3:add}" + IMM3),
+    E("addi,tc", 0xb0000000, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(F_TC),
+      syntax="{c:3:add}" + IMM3),
+    E("addi,tc,tsv", 0xb0000800, 0xfc000800, "ADDI", R21, R16, IM11, CF, K(F_TC | F_TSV),
+      syntax="{c:3:add}" + IMM3),
+    E("subi", 0x94000000, 0xfc000800, "SUBI", R21, R16, IM11, CF, K(0), syntax="{c:3:cmp}" + IMM3),
+    E("subi,tsv", 0x94000800, 0xfc000800, "SUBI", R21, R16, IM11, CF, K(F_TSV),
+      syntax="{c:3:cmp}" + IMM3),
+    E("cmpiclr", 0x90000000, 0xfc000800, "COMICLR", R21, R16, IM11, CF, syntax="{c:3:cmp}" + IMM3))
+_ldo = add(E("ldo", 0x34000000, 0xfc00c000, "LDO", R21, R16, IM14, syntax=" {x:2}({r:0}),{r:1}"))
+add(split(_ldo, "ldi", 0x34000000, 0xffe0c000, " {x:2},{r:1}"))      # ldo i(r0),t
+add(E("ldil", 0x20000000, 0xfc000000, "LDIL", R21, ("im21",), syntax=" L%{x:1},{r:0}"),
+    E("addil", 0x28000000, 0xfc000000, "ADDIL", R21, ("im21",), syntax=" L%{x:1},{r:0},r1"))
+
+# ---- long-displacement loads/stores: b, t/r, disp --------------------------------------
+# fields: b, t/r, disp, size
+LD_LONG = " {x:2}({r:0}),{r:1}"
+ST_LONG = " {r:1},{x:2}({r:0})"
+add(E("ldw", 0x48000000, 0xfc000000, "LD", R21, R16, IM14, K(4), syntax=LD_LONG),
+    E("ldh", 0x44000000, 0xfc000000, "LD", R21, R16, IM14, K(2), syntax=LD_LONG),
+    E("ldb", 0x40000000, 0xfc000000, "LD", R21, R16, IM14, K(1), syntax=LD_LONG),
+    E("stw", 0x68000000, 0xfc000000, "ST", R21, R16, IM14, K(4), syntax=ST_LONG),
+    E("sth", 0x64000000, 0xfc000000, "ST", R21, R16, IM14, K(2), syntax=ST_LONG),
+    E("stb", 0x60000000, 0xfc000000, "ST", R21, R16, IM14, K(1), syntax=ST_LONG))
+# ldwm/stwm: generic LOAD/STORE with mode 3 = "before if disp < 0, else after"
+# generic fields: b, t/r, disp, size, mode(0 none 1 before 2 after 3 by-sign), x(-1 = disp), scale
+# objdump spells them ldw,mb / ldw,ma (stw,...) by bit 13 (the PA 2.0 reading)
+add(E("ldw", 0x4c000000, 0xfc000000, "LOAD", R21, R16, IM14, K(4), K(3), K(-1), K(0),
+      syntax="{p:w13.1:,ma|,mb}" + LD_LONG),
+    E("stw", 0x6c000000, 0xfc000000, "STORE", R21, R16, IM14, K(4), K(3), K(-1), K(0),
+      syntax="{p:w13.1:,ma|,mb}" + ST_LONG))
+
+
+def _ordered(base: Enc, store: bool = False, fp_dbl: bool = False) -> Enc:
+    """PA 2.0 reads a short-displacement ,ma with displacement 0 as ,o (ordered)."""
+    if store:
+        imm = 0x1f if base.match >> 26 == 0x03 else 0x1f << 16
+    else:
+        imm = 0x1f << 16
+    extra = imm | 1 << 13 | 1 << 5 | (1 << 6 if fp_dbl else 0)
+    if base.match >> 26 == 0x03 or fp_dbl:
+        extra |= 0x3c0 if not fp_dbl else 0
+    tail = base.syntax.split(" ", 1)[1]
+    tail = tail.replace("{x:2}", "0")
+    hint = "{p:w10.2:@hint}"
+    return split(base, base.name, base.match | 1 << 5, base.mask | extra, ",o" + hint + " " + tail)
+
 
 # ---- opcode 0x03: indexed and short-displacement loads/stores ------------------------------
 # bit 12: short displacement; bit 13: u (scale, indexed) / a (before, short); bit 5: m
 _SIZES = {0: 1, 1: 2, 2: 4}
+LD_IDX = IDXC + " {r:5}" + SPB + ",{r:1}"
+LD_SHORT = SHORTC + " {x:2}" + SPB + ",{r:1}"
 for ext, (nm, size) in {0: ("ldb", 1), 1: ("ldh", 2), 2: ("ldw", 4)}.items():
     # indexed: address = b + (x << (u ? log2 size : 0)); m: b += that (post-modify)
-    TABLE.append(E(nm, 0x0c000000 | ext << 6, 0xfc0013c0, "LOAD",
-                   R21, R0, K(0), K(size), ("mx", 5), R16, ("scale", 13, size)))
+    add(E(nm, 0x0c000000 | ext << 6, 0xfc0013c0, "LOAD",
+          R21, R0, K(0), K(size), ("mx", 5), R16, ("scale", 13, size), syntax=LD_IDX))
     # short: address = b + im5; m: modify (a: before, else after)
-    TABLE.append(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "LOAD",
-                   R21, R0, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0)))
-TABLE += [
-    E("ldcw", 0x0c0001c0, 0xfc0013c0, "LDCW", R21, R0, K(0), K(4), ("mx", 5), R16, ("scale", 13, 4)),
-    E("ldcw", 0x0c0011c0, 0xfc0013c0, "LDCW", R21, R0, IM5_16, K(4), ("ms", 5, 13), K(-1), K(0)),
-    E("ldwa", 0x0c000180, 0xfc0003c0, "PRIV"),
-    E("stwa", 0x0c001380, 0xfc0013c0, "PRIV"),
-]
+    _s = add(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "LOAD",
+               R21, R0, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0), syntax=LD_SHORT))
+    add(_ordered(_s))
+_ldcw = (E("ldcw", 0x0c0001c0, 0xfc0013c0, "LDCW", R21, R0, K(0), K(4), ("mx", 5), R16,
+           ("scale", 13, 4), syntax="{p:w13.1<<1+w5.1:@idx}{p:w10.2:|,co} {r:5}" + SPB + ",{r:1}"),
+         E("ldcw", 0x0c0011c0, 0xfc0013c0, "LDCW", R21, R0, IM5_16, K(4), ("ms", 5, 13), K(-1), K(0),
+           syntax="{p:4:|,mb|,ma}{p:w10.2:|,co} {x:2}" + SPB + ",{r:1}"))
+add(*_ldcw)
+# ldwa/stwa (absolute, privileged): objdump knows only the s = 0 forms
+_ldwa = add(E("#", 0x0c000180, 0xfc0003c0, "PRIV", syntax=UNKNOWN))
+add(split(_ldwa, "ldwa", 0x0c000180, 0xfc00d3c0, IDXC + " {r:w16.5}({r:w21.5}),{r:w0.5}"),
+    split(_ldwa, "ldwa", 0x0c001180, 0xfc00d3c0,
+          "{p:w13.1<<1+w5.1:|,ma||,mb}{p:w10.2:@hint} {xl:w16.5}({r:w21.5}),{r:w0.5}"),
+    split(_ldwa, "ldwa", 0x0c0011a0, 0xfc1ff3e0, ",o{p:w10.2:@hint} 0({r:w21.5}),{r:w0.5}"))
+_stwa = add(E("#", 0x0c001380, 0xfc0013c0, "PRIV", syntax=UNKNOWN))
+add(split(_stwa, "stwa", 0x0c001380, 0xfc00d3c0,
+          "{p:w13.1<<1+w5.1:|,ma||,mb}{p:w10.2:@hint} {r:w16.5},{xl:w0.5}({r:w21.5})"),
+    split(_stwa, "stwa", 0x0c0013a0, 0xfc00f3ff, ",o{p:w10.2:@hint} {r:w16.5},0({r:w21.5})"))
+ST_SHORT = SHORTC + " {r:1},{x:2}" + SPB
 for ext, (nm, size) in {8: ("stb", 1), 9: ("sth", 2), 10: ("stw", 4)}.items():
-    TABLE.append(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "STORE",
-                   R21, R16, IM5_0, K(size), ("ms", 5, 13), K(-1), K(0)))
-TABLE.append(E("stby", 0x0c001300, 0xfc0013c0, "STBY", R21, R16, IM5_0, ("u", 13, 1), ("u", 5, 1)))
+    _s = add(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "STORE",
+               R21, R16, IM5_0, K(size), ("ms", 5, 13), K(-1), K(0), syntax=ST_SHORT))
+    add(_ordered(_s, store=True))
+add(E("stby", 0x0c001300, 0xfc0013c0, "STBY", R21, R16, IM5_0, ("u", 13, 1), ("u", 5, 1),
+      syntax="{p:w13.1<<1+w5.1:@bytes}{p:w10.2:@hint} {r:1},{x:2}" + SPB))
 
 # ---- coprocessor loads/stores (FP): 0x09 word (bit 6 = right half), 0x0b doubleword ---------
 # fields: b, fr index (word: 2*t + half, i.e. 0..63; double: t), disp, size, mode, x, scale
+# Doubleword forms with bit 6 set are objdump's cldd/cstd (coprocessor 1 ... spelled with uid).
 for opc, size, treg in ((0x24000000, 4, ("frw",)), (0x2c000000, 8, R0)):
+    fr = "{frh:1}" if size == 4 else "{fr:1}"
     for store, op in ((0, "FLOAD"), (1, "FSTORE")):
         nm = ("fstw" if store else "fldw") if size == 4 else ("fstd" if store else "fldd")
-        TABLE.append(E(nm, opc | store << 9, 0xfc001380, op,
-                       R21, treg, K(0), K(size), ("mx", 5), R16, ("scale", 13, size)))
-        TABLE.append(E(nm, opc | 0x1000 | store << 9, 0xfc001380, op,
-                       R21, treg, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0)))
+        if store:
+            idx_syn = IDXC + " " + fr + ",{r:5}" + SPB
+            short_syn = SHORTC + " " + fr + ",{x:2}" + SPB
+        else:
+            idx_syn = IDXC + " {r:5}" + SPB + "," + fr
+            short_syn = SHORTC + " {x:2}" + SPB + "," + fr
+        idx = add(E(nm, opc | store << 9, 0xfc001380, op,
+                    R21, treg, K(0), K(size), ("mx", 5), R16, ("scale", 13, size), syntax=idx_syn))
+        short = E(nm, opc | 0x1000 | store << 9, 0xfc001380, op,
+                  R21, treg, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0), syntax=short_syn)
+        if size == 4 and store:
+            # objdump's fstw table rows want no cache hint; with one it finds fstws
+            add(Enc("fstws", short.match, short.mask, op, short.fields, short_syn))
+            add(split(short, "fstw", short.match, short.mask | 0xc00,
+                      "{p:4:|,mb|,ma} " + fr + ",{x:2}" + SPB))
+            add(split(short, "fstw", short.match | 0x20, short.mask | 0x1f2020,
+                      ",o{p:w10.2:@hint} " + fr + ",0" + SPB))
+        elif size == 4:
+            add(short)
+            add(split(short, nm, short.match | 0x20, short.mask | 0x1f2020,
+                      ",o{p:w10.2:@hint} 0" + SPB + "," + fr))
+        else:
+            add(short)
+            cnm = "cstd" if store else "cldd"
+            # bit 6 clear: fldd/fstd; set: objdump's cldd/cstd ,1 (its short forms are all ,o)
+            add(split(idx, nm, idx.match, idx.mask | 0x40, idx_syn))
+            add(split(short, nm, short.match, short.mask | 0x40, short_syn))
+            add(split(short, nm, short.match | 0x20, short.mask | 0x1f2060,
+                      (",o{p:w10.2:@hint} " + fr + ",0" + SPB) if store
+                      else (",o{p:w10.2:@hint} 0" + SPB + "," + fr)))
+            cu = ",{d:w6.3}"
+            if store:
+                add(split(idx, cnm, idx.match | 0x40, idx.mask | 0x40,
+                          cu + IDXC + " {r:w0.5},{r:5}" + SPB),
+                    split(short, cnm, short.match | 0x40, short.mask | 0x40,
+                          cu + ",o{p:w10.2:@hint} {r:w0.5},0" + SPB))
+            else:
+                add(split(idx, cnm, idx.match | 0x40, idx.mask | 0x40,
+                          cu + IDXC + " {r:5}" + SPB + ",{r:w0.5}"),
+                    split(short, cnm, short.match | 0x40, short.mask | 0x40,
+                          cu + ",o{p:w10.2:@hint} 0" + SPB + ",{r:w0.5}"))
 
-TABLE += [
-    # ---- branches ------------------------------------------------------------------------
-    # BL: t, disp, n ; GATE is BL in user mode (no privilege promotion from user code)
-    E("b,l", 0xe8000000, 0xfc00e000, "BL", R21, ("w17",), N1),
-    E("b,gate", 0xe8002000, 0xfc00e000, "BL", R21, ("w17",), N1),
-    E("blr", 0xe8004000, 0xfc00e001, "BLR", R21, R16, N1),
-    E("bv", 0xe800c000, 0xfc00e001, "BV", R16, R21, N1),
-    # BE/BLE: b, disp, n, sr (assemble_3 of bits 13-15), link (ble: r31 and sr0)
-    E("be", 0xe0000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13), K(0)),
-    E("be,l", 0xe4000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13), K(1)),
-    # compare-and-branch: r1 (bits 11-15), r2 (6-10), cf, disp, n
-    E("cmpb", 0x80000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -1), ("w12",), N1),
-    E("cmpb", 0x88000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -2), ("w12",), N1),
-    E("cmpib", 0x84000000, 0xfc000000, "CMPIB", IM5_16, R21, ("cf", 13, -1), ("w12",), N1),
-    E("cmpib", 0x8c000000, 0xfc000000, "CMPIB", IM5_16, R21, ("cf", 13, -2), ("w12",), N1),
-    E("addb", 0xa0000000, 0xfc000000, "ADDB", R16, R21, ("cf", 13, -1), ("w12",), N1),
-    E("addb", 0xa8000000, 0xfc000000, "ADDB", R16, R21, ("cf", 13, -2), ("w12",), N1),
-    E("addib", 0xa4000000, 0xfc000000, "ADDIB", IM5_16, R21, ("cf", 13, -1), ("w12",), N1),
-    E("addib", 0xac000000, 0xfc000000, "ADDIB", IM5_16, R21, ("cf", 13, -2), ("w12",), N1),
-    E("movb", 0xc8000000, 0xfc000000, "MOVB", R16, R21, ("sed", 13), ("w12",), N1),
-    E("movib", 0xcc000000, 0xfc000000, "MOVIB", IM5_16, R21, ("sed", 13), ("w12",), N1),
-    # BB: r, bit position (-1: SAR), sense (0: branch if bit set '<', 1: if clear '>='), disp, n
-    E("bb", 0xc4000000, 0xfc000000, "BB", R16, R21, ("u", 15, 1), ("w12",), N1),
-    E("bvb", 0xc0000000, 0xfc000000, "BB", R16, ("sar",), ("u", 15, 1), ("w12",), N1),
-    # ---- shift pair, extract, deposit: cf is the 3-bit shift/extract condition ------------
-    # SHD: r1 (bits 11-15), r2 (6-10), t, right-shift amount (-1: SAR), cf
-    E("shrpw", 0xd0000000, 0xfc001fe0, "SHD", R16, R21, R0, ("sar",), ("sed", 13)),
-    E("shrpw", 0xd0000800, 0xfc001c00, "SHD", R16, R21, R0, ("sub", 31, 5, 5), ("sed", 13)),
-    # EXTR: r, t, right-shift (31-p; -1: 31-SAR), len, signed, cf
-    E("extrw,u", 0xd0001000, 0xfc001fe0, "EXTR", R21, R16, ("sar",), ("sub", 32, 0, 5), K(0), ("sed", 13)),
-    E("extrw,s", 0xd0001400, 0xfc001fe0, "EXTR", R21, R16, ("sar",), ("sub", 32, 0, 5), K(1), ("sed", 13)),
-    E("extrw,u", 0xd0001800, 0xfc001c00, "EXTR", R21, R16, ("sub", 31, 5, 5), ("sub", 32, 0, 5), K(0), ("sed", 13)),
-    E("extrw,s", 0xd0001c00, 0xfc001c00, "EXTR", R21, R16, ("sub", 31, 5, 5), ("sub", 32, 0, 5), K(1), ("sed", 13)),
-    # DEP: r, t, left-shift (31-p encoded directly; -1: 31-SAR), len, zero-others, cf
-    E("depw,z", 0xd4000000, 0xfc001fe0, "DEP", R16, R21, ("sar",), ("sub", 32, 0, 5), K(1), ("sed", 13)),
-    E("depw", 0xd4000400, 0xfc001fe0, "DEP", R16, R21, ("sar",), ("sub", 32, 0, 5), K(0), ("sed", 13)),
-    E("depw,z", 0xd4000800, 0xfc001c00, "DEP", R16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(1), ("sed", 13)),
-    E("depw", 0xd4000c00, 0xfc001c00, "DEP", R16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(0), ("sed", 13)),
+# ---- branches ------------------------------------------------------------------------
+# BL: t, disp, n ; GATE is BL in user mode (no privilege promotion from user code)
+add(E("b,l", 0xe8000000, 0xfc00e000, "BL", R21, ("w17",), N1, syntax="{n:2} {t:1},{r:0}"),
+    E("b,gate", 0xe8002000, 0xfc00e000, "BL", R21, ("w17",), N1, syntax="{n:2} {t:1},{r:0}"),
+    E("blr", 0xe8004000, 0xfc00e001, "BLR", R21, R16, N1, syntax="{n:2} {r:1},{r:0}"))
+_bv = add(E("#", 0xe800c000, 0xfc00e001, "BV", R16, R21, N1, syntax=UNKNOWN))
+add(split(_bv, "bv", 0xe800c000, 0xfc00fffd, "{n:2} {r:0}({r:1})"))   # reserved bits clear
+# BE/BLE: b, disp, n, sr (assemble_3 of bits 13-15), link (ble: r31 and sr0)
+add(E("be", 0xe0000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13), K(0),
+      syntax="{n:2} {x:1}({sr:3},{r:0})"),
+    E("be,l", 0xe4000000, 0xfc000000, "BE", R21, ("w17",), N1, ("sr3", 13), K(1),
+      syntax="{n:2} {x:1}({sr:3},{r:0}),sr0,r31"))
+# compare-and-branch: r1 (bits 11-15), r2 (6-10), cf, disp, n
+CB = "{n:4} {r:0},{r:1},{t:3}"
+CIB = "{n:4} {x:0},{r:1},{t:3}"
+add(E("cmpb", 0x80000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -1), ("w12",), N1,
+      syntax="{c:2:cmp}" + CB),
+    E("cmpb", 0x88000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -2), ("w12",), N1,
+      syntax="{c:2:cmp}" + CB),
+    E("cmpib", 0x84000000, 0xfc000000, "CMPIB", IM5_16, R21, ("cf", 13, -1), ("w12",), N1,
+      syntax="{c:2:cmp}" + CIB),
+    E("cmpib", 0x8c000000, 0xfc000000, "CMPIB", IM5_16, R21, ("cf", 13, -2), ("w12",), N1,
+      syntax="{c:2:cmp}" + CIB),
+    E("addb", 0xa0000000, 0xfc000000, "ADDB", R16, R21, ("cf", 13, -1), ("w12",), N1,
+      syntax="{c:2:addb}" + CB),
+    E("addb", 0xa8000000, 0xfc000000, "ADDB", R16, R21, ("cf", 13, -2), ("w12",), N1,
+      syntax="{c:2:addb}" + CB),
+    E("addib", 0xa4000000, 0xfc000000, "ADDIB", IM5_16, R21, ("cf", 13, -1), ("w12",), N1,
+      syntax="{c:2:addb}" + CIB),
+    E("addib", 0xac000000, 0xfc000000, "ADDIB", IM5_16, R21, ("cf", 13, -2), ("w12",), N1,
+      syntax="{c:2:addb}" + CIB),
+    E("movb", 0xc8000000, 0xfc000000, "MOVB", R16, R21, ("sed", 13), ("w12",), N1,
+      syntax="{c:2:cmp}" + CB),
+    E("movib", 0xcc000000, 0xfc000000, "MOVIB", IM5_16, R21, ("sed", 13), ("w12",), N1,
+      syntax="{c:2:cmp}" + CIB))
+# BB: r, bit position (-1: SAR), sense (0: branch if bit set '<', 1: if clear '>='), disp, n
+# objdump wants bit 14 set (bit 13 set is the PA 2.0 doubleword form, spelled ,*< ,*>=)
+_bb = add(E("#", 0xc4000000, 0xfc000000, "BB", R16, R21, ("u", 15, 1), ("w12",), N1, syntax=UNKNOWN))
+add(split(_bb, "bb", 0xc4004000, 0xfc006000, "{p:2:,<|,>=}{n:4} {r:0},{x:1},{t:3}"),
+    split(_bb, "bb", 0xc4006000, 0xfc006000, "{p:2:,*<|,*>=}{n:4} {r:0},{x:1},{t:3}"))
+_bvb = add(E("#", 0xc0000000, 0xfc000000, "BB", R16, ("sar",), ("u", 15, 1), ("w12",), N1,
+             syntax=UNKNOWN))
+add(split(_bvb, "bb", 0xc0004000, 0xffe06000, "{p:2:,<|,>=}{n:4} {r:0},sar,{t:3}"),
+    split(_bvb, "bb", 0xc0006000, 0xffe06000, "{p:2:,*<|,*>=}{n:4} {r:0},sar,{t:3}"))
+
+# ---- shift pair, extract, deposit: cf is the 3-bit shift/extract condition ------------
+# SHD: r1 (bits 11-15), r2 (6-10), t, right-shift amount (-1: SAR), cf
+add(E("shrpw", 0xd0000000, 0xfc001fe0, "SHD", R16, R21, R0, ("sar",), ("sed", 13),
+      syntax="{c:4:cmp} {r:0},{r:1},sar,{r:2}"),
+    E("shrpw", 0xd0000800, 0xfc001c00, "SHD", R16, R21, R0, ("sub", 31, 5, 5), ("sed", 13),
+      syntax="{c:4:cmp} {r:0},{r:1},{d:3},{r:2}"))
+# EXTR: r, t, right-shift (31-p; -1: 31-SAR), len, signed, cf
+EXV = "{c:5:cmp} {r:0},sar,{d:3},{r:1}"
+EXF = "{c:5:cmp} {r:0},{m:2:31},{d:3},{r:1}"
+add(E("extrw,u", 0xd0001000, 0xfc001fe0, "EXTR", R21, R16, ("sar",), ("sub", 32, 0, 5), K(0),
+      ("sed", 13), syntax=EXV),
+    E("extrw,s", 0xd0001400, 0xfc001fe0, "EXTR", R21, R16, ("sar",), ("sub", 32, 0, 5), K(1),
+      ("sed", 13), syntax=EXV),
+    E("extrw,u", 0xd0001800, 0xfc001c00, "EXTR", R21, R16, ("sub", 31, 5, 5), ("sub", 32, 0, 5),
+      K(0), ("sed", 13), syntax=EXF),
+    E("extrw,s", 0xd0001c00, 0xfc001c00, "EXTR", R21, R16, ("sub", 31, 5, 5), ("sub", 32, 0, 5),
+      K(1), ("sed", 13), syntax=EXF))
+# DEP: r, t, left-shift (31-p encoded directly; -1: 31-SAR), len, zero-others, cf
+DPV = "{c:5:cmp} {r:0},sar,{d:3},{r:1}"
+DPF = "{c:5:cmp} {r:0},{m:2:31},{d:3},{r:1}"
+DIV = "{c:5:cmp} {x:0},sar,{d:3},{r:1}"
+DIF = "{c:5:cmp} {x:0},{m:2:31},{d:3},{r:1}"
+add(E("depw,z", 0xd4000000, 0xfc001fe0, "DEP", R16, R21, ("sar",), ("sub", 32, 0, 5), K(1),
+      ("sed", 13), syntax=DPV),
+    E("depw", 0xd4000400, 0xfc001fe0, "DEP", R16, R21, ("sar",), ("sub", 32, 0, 5), K(0),
+      ("sed", 13), syntax=DPV),
+    E("depw,z", 0xd4000800, 0xfc001c00, "DEP", R16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(1),
+      ("sed", 13), syntax=DPF),
+    E("depw", 0xd4000c00, 0xfc001c00, "DEP", R16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(0),
+      ("sed", 13), syntax=DPF),
     # DEPI: im5, t, shift, len, zero-others, cf
-    E("depwi,z", 0xd4001000, 0xfc001fe0, "DEPI", IM5_16, R21, ("sar",), ("sub", 32, 0, 5), K(1), ("sed", 13)),
-    E("depwi", 0xd4001400, 0xfc001fe0, "DEPI", IM5_16, R21, ("sar",), ("sub", 32, 0, 5), K(0), ("sed", 13)),
-    E("depwi,z", 0xd4001800, 0xfc001c00, "DEPI", IM5_16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(1), ("sed", 13)),
-    E("depwi", 0xd4001c00, 0xfc001c00, "DEPI", IM5_16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(0), ("sed", 13)),
-    # ---- system control (opcode 0x00) -----------------------------------------------------
-    E("break", 0x00000000, 0xfc001fe0, "BREAK", ("u", 0, 5), ("u", 13, 13)),
+    E("depwi,z", 0xd4001000, 0xfc001fe0, "DEPI", IM5_16, R21, ("sar",), ("sub", 32, 0, 5), K(1),
+      ("sed", 13), syntax=DIV),
+    E("depwi", 0xd4001400, 0xfc001fe0, "DEPI", IM5_16, R21, ("sar",), ("sub", 32, 0, 5), K(0),
+      ("sed", 13), syntax=DIV),
+    E("depwi,z", 0xd4001800, 0xfc001c00, "DEPI", IM5_16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(1),
+      ("sed", 13), syntax=DIF),
+    E("depwi", 0xd4001c00, 0xfc001c00, "DEPI", IM5_16, R21, ("u", 5, 5), ("sub", 32, 0, 5), K(0),
+      ("sed", 13), syntax=DIF))
+
+# ---- system control (opcode 0x00) -----------------------------------------------------
+add(E("break", 0x00000000, 0xfc001fe0, "BREAK", ("u", 0, 5), ("u", 13, 13), syntax=" {x:0},{x:1}"),
     E("sync", 0x00000400, 0xffffffff, "NOP"),
-    E("syncdma", 0x00100400, 0xffffffff, "NOP"),
-    E("rfi", 0x00000c00, 0xfc001fe0, "PRIV"),
-    E("rfir", 0x00000ca0, 0xfc001fe0, "PRIV"),
-    E("ssm", 0x00000d60, 0xfc001fe0, "PRIV"),
-    E("rsm", 0x00000e60, 0xfc001fe0, "PRIV"),
-    E("mtsm", 0x00001860, 0xfc001fe0, "PRIV"),
-    E("ldsid", 0x000010a0, 0xfc1f3fe0, "LDSID", ("u", 14, 2), R21, R0),
-    E("mtsp", 0x00001820, 0xffe01fff, "MTSP", R16, ("sr3", 13)),
-    E("mfsp", 0x000004a0, 0xffff1fe0, "MFSP", ("sr3", 13), R0),
-    E("mtctl", 0x00001840, 0xfc00ffff, "MTCTL", R16, R21),
-    E("mtsarcm", 0x016018c0, 0xffe0ffff, "MTSARCM", R16),
-    E("mfctl", 0x000008a0, 0xfc1fffe0, "MFCTL", R21, R0),
-    E("mfia", 0x000014a0, 0xffffffe0, "MFIA", R0),
-    # ---- memory management (opcode 0x01): probes and user cache flushes; the rest is PL0 ---
-    # PROBE: b, r (or im), t, write, immediate
-    E("probe,r", 0x04001180, 0xfc003fe0, "PROBE", R21, R16, R0, K(0), K(0)),
-    E("probei,r", 0x04003180, 0xfc003fe0, "PROBE", R21, R16, R0, K(0), K(1)),
-    E("probe,w", 0x040011c0, 0xfc003fe0, "PROBE", R21, R16, R0, K(1), K(0)),
-    E("probei,w", 0x040031c0, 0xfc003fe0, "PROBE", R21, R16, R0, K(1), K(1)),
-    # fdc/fic/fdce/fice with optional ,m: nothing to do for a coherent emulated cache,
-    # except the base modification.  fields: b, x, m
-    E("fdc", 0x04001280, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1)),
-    E("fdce", 0x040012c0, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1)),  # as qemu-hppa
-    E("fic", 0x04000280, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1)),
-    E("fice", 0x040002c0, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1)),
-    E("mm-privileged", 0x04000000, 0xfc000000, "PRIV"),
-    E("diag", 0x14000000, 0xfc000000, "PRIV"),
-    # ---- FP (coprocessor 0): xmpyu is integer multiply for gcc; the rest in fpu.py -------
-    # XMPYU: r1 single (bits 21-25 + half bit 7), r2 single (16-20 + half bit 12), t double
-    E("xmpyu", 0x38004700, 0xfc00ef60, "XMPYU", ("frs", 21, 7), ("frs", 16, 12), R0),
-    E("fp", 0x30000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0c)),
-    E("fp", 0x38000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0e)),
-    E("fmpyadd", 0x18000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x06)),
-    E("fmpysub", 0x98000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x26)),
-]
+    E("syncdma", 0x00100400, 0xffffffff, "NOP"))
+_rfi = add(E("#", 0x00000c00, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
+add(split(_rfi, "rfi", 0x00000c00, 0xffffffff, ""))
+_rfir = add(E("#", 0x00000ca0, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
+add(split(_rfir, "rfi,r", 0x00000ca0, 0xffffffff, ""))
+_ssm = add(E("#", 0x00000d60, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
+add(split(_ssm, "ssm", 0x00000d60, 0xfc00ffe0, " {x:w16.10},{r:w0.5}"))
+_rsm = add(E("#", 0x00000e60, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
+add(split(_rsm, "rsm", 0x00000e60, 0xfc00ffe0, " {x:w16.10},{r:w0.5}"))
+_mtsm = add(E("#", 0x00001860, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
+add(split(_mtsm, "mtsm", 0x00001860, 0xffe0ffff, " {r:w16.5}"))
+add(E("ldsid", 0x000010a0, 0xfc1f3fe0, "LDSID", ("u", 14, 2), R21, R0, syntax=" ({sp:0}{r:1}),{r:2}"),
+    E("mtsp", 0x00001820, 0xffe01fff, "MTSP", R16, ("sr3", 13), syntax=" {r:0},{sr:1}"),
+    E("mfsp", 0x000004a0, 0xffff1fe0, "MFSP", ("sr3", 13), R0, syntax=" {sr:0},{r:1}"))
+_mtctl = add(E("mtctl", 0x00001840, 0xfc00ffff, "MTCTL", R16, R21, syntax=" {r:0},{cr:1}"))
+add(split(_mtctl, "mtsar", 0x01601840, 0xffe0ffff, " {r:0}"),
+    E("mtsarcm", 0x016018c0, 0xffe0ffff, "MTSARCM", R16, syntax=" {r:0}"),
+    E("mfctl", 0x000008a0, 0xfc1fffe0, "MFCTL", R21, R0, syntax=" {cr:0},{r:1}"),
+    E("mfia", 0x000014a0, 0xffffffe0, "MFIA", R0, syntax=" {r:0}"))
+
+# ---- memory management (opcode 0x01): probes and user cache flushes; the rest is PL0 ---
+# PROBE: b, r (or im), t, write, immediate
+add(E("probe,r", 0x04001180, 0xfc003fe0, "PROBE", R21, R16, R0, K(0), K(0),
+      syntax=" " + SPB + ",{r:1},{r:2}"),
+    E("probei,r", 0x04003180, 0xfc003fe0, "PROBE", R21, R16, R0, K(0), K(1),
+      syntax=" " + SPB + ",{x:1},{r:2}"),
+    E("probe,w", 0x040011c0, 0xfc003fe0, "PROBE", R21, R16, R0, K(1), K(0),
+      syntax=" " + SPB + ",{r:1},{r:2}"),
+    E("probei,w", 0x040031c0, 0xfc003fe0, "PROBE", R21, R16, R0, K(1), K(1),
+      syntax=" " + SPB + ",{x:1},{r:2}"))
+# fdc/fic/fdce/fice with optional ,m: nothing to do for a coherent emulated cache,
+# except the base modification.  fields: b, x, m
+CZ = "{p:2:|,m} {r:1}"
+_fdc = add(E("#", 0x04001280, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1), syntax=UNKNOWN))
+add(split(_fdc, "fdc", 0x04001280, 0xfc003fdf, CZ + SPB),
+    split(_fdc, "fdc", 0x04003280, 0xfc003fff, " {xl:w16.5}" + SPB))    # PA 2.0 fdc im5
+_fdce = add(E("#", 0x040012c0, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1), syntax=UNKNOWN))  # as qemu
+add(split(_fdce, "fdce", 0x040012c0, 0xfc003fdf, CZ + SPB))
+SPB3 = "({sr:w13.1<<2+w14.2},{r:0})"
+add(E("fic", 0x04000280, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1), syntax=CZ + SPB3),
+    E("fice", 0x040002c0, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1), syntax=CZ + SPB3))
+_mm = add(E("#", 0x04000000, 0xfc000000, "PRIV", syntax=UNKNOWN))
+_SPB_RAW = "({sp:w14.2}{r:w21.5})"
+_SPB3_RAW = "({sr:w13.1<<2+w14.2},{r:w21.5})"
+_CZ_RAW = "{p:w5.1:|,m} {r:w16.5}"
+add(split(_mm, "lpa", 0x04001340, 0xfc003fc0, _CZ_RAW + _SPB_RAW + ",{r:w0.5}"),
+    split(_mm, "lci", 0x04001300, 0xfc003fe0, " {r:w16.5}" + _SPB_RAW + ",{r:w0.5}"),
+    split(_mm, "pdtlb", 0x04001200, 0xfc003fdf, _CZ_RAW + _SPB_RAW),
+    split(_mm, "pitlb", 0x04000200, 0xfc001fdf, _CZ_RAW + _SPB3_RAW),
+    split(_mm, "pdtlbe", 0x04001240, 0xfc003fdf, _CZ_RAW + _SPB_RAW),
+    split(_mm, "pitlbe", 0x04000240, 0xfc001fdf, _CZ_RAW + _SPB3_RAW),
+    split(_mm, "idtlba", 0x04001040, 0xfc003fff, " {r:w16.5}," + _SPB_RAW),
+    split(_mm, "iitlba", 0x04000040, 0xfc001fff, " {r:w16.5}," + _SPB3_RAW),
+    split(_mm, "idtlbp", 0x04001000, 0xfc003fff, " {r:w16.5}," + _SPB_RAW),
+    split(_mm, "iitlbp", 0x04000000, 0xfc001fff, " {r:w16.5}," + _SPB3_RAW),
+    split(_mm, "pdc", 0x04001380, 0xfc003fdf, _CZ_RAW + _SPB_RAW))
+add(E("diag", 0x14000000, 0xfc000000, "PRIV", syntax=" {x:w0.26}"))
+
+# ---- FP (coprocessor 0): xmpyu is integer multiply for gcc; the rest in fpu.py -------
+# XMPYU: r1 single (bits 21-25 + half bit 7), r2 single (16-20 + half bit 12), t double
+add(E("xmpyu", 0x38004700, 0xfc00ef60, "XMPYU", ("frs", 21, 7), ("frs", 16, 12), R0,
+      syntax=" {frh:0},{frh:1},{fr:2}"))
+# The FPU decodes the remaining words itself (fpu.exec_fp gets the raw word); the rows
+# below only name them the way objdump does. 0x0C: single halves are always the left ones.
+_f0c = add(E("copr", 0x30000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0c),
+             syntax=",{d:w6.3},{x:w9.17<<5+w0.5}{n:w5.1}"))
+F0C_1 = FMT2 + " " + FA + "," + FT                   # fcpy fabs fsqrt frnd fneg fnegabs
+F0C_2 = FMT2 + " " + FA + "," + FB + "," + FT        # fadd fsub fmpy fdiv frem
+F0C_CNV = FMT2 + "{p:w13.2:@fmt} " + FA + "," + FT
+F0C_CMP = FMT2 + "{p:w0.5:@fcmp} " + FA + "," + FB
+add(split(_f0c, "fid", 0x30000000, 0xffffffff, ""),
+    split(_f0c, "ftest", 0x30002420, 0xffffffff, ""),
+    split(_f0c, "ftest", 0x30002420, 0xffffffe0, " ,{p:w0.5:@ftest}"),
+    split(_f0c, "ftest", 0x30000420, 0xffff1fff, " {p:w13.3:0||2|1|4|3|6|5}"),
+    split(_f0c, "pmenb", 0x30000680, 0xffffffff, ""))
+for nm, sub in (("fcpy", 2), ("fabs", 3), ("fsqrt", 4), ("frnd", 5), ("fneg", 6), ("fnegabs", 7)):
+    add(split(_f0c, nm, 0x30000000 | sub << 13, 0xfc1fe7e0, F0C_1))
+for nm, sub in (("fadd", 0), ("fsub", 1), ("fmpy", 2), ("fdiv", 3), ("frem", 4)):
+    add(split(_f0c, nm, 0x30000600 | sub << 13, 0xfc00e7e0, F0C_2))
+for nm, sub in (("fcnvff", 0), ("fcnvxf", 1), ("fcnvfx", 2), ("fcnvfxt", 3)):
+    add(split(_f0c, nm, 0x30000200 | sub << 15, 0xfc1f87e0, F0C_CNV))
+add(split(_f0c, "fcnv", 0x30000200, 0xfc1c0720, "{fcnv:w11.7} " + FA + "," + FT),
+    split(_f0c, "fcmp", 0x30000400, 0xfc00e7e0, F0C_CMP),
+    split(_f0c, "fcmp", 0x30000400, 0xfc0007e0, F0C_CMP + "{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"))
+# 0x0E: single operands name either half (objdump prints the half bits whatever the format)
+_f0e = add(E("#", 0x38000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0e), syntax=UNKNOWN))
+F0E_1F = FMT2 + " " + FA_H + "," + FT_H               # fsqrt fabs frnd fcpy: 2-bit format
+F0E_1I = FMT1 + " " + FA_H + "," + FT_H               # fneg fnegabs
+F0E_2 = FMT1 + " " + FA_H + "," + FB_H + "," + FT_H
+for nm, sub, syn in (("fcpy", 2, F0E_1F), ("fabs", 3, F0E_1F), ("fsqrt", 4, F0E_1F),
+                     ("frnd", 5, F0E_1F), ("fneg", 6, F0E_1I), ("fnegabs", 7, F0E_1I)):
+    add(split(_f0e, nm, 0x38000000 | sub << 13, 0xfc1fe720, syn))
+for nm, sub in (("fadd", 0), ("fsub", 1), ("fmpy", 2), ("fdiv", 3)):
+    add(split(_f0e, nm, 0x38000600 | sub << 13, 0xfc00e720, F0E_2))
+add(split(_f0e, "frem", 0x38008600, 0xfc00e720, FMT2 + " " + FA_H + "," + FB_H + "," + FT_H))
+for nm, sub in (("fcnvff", 0), ("fcnvxf", 1), ("fcnvfx", 2), ("fcnvfxt", 3)):
+    add(split(_f0e, nm, 0x38000200 | sub << 15, 0xfc1f8720,
+              FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H))
+F0E_CMP = FMT1 + "{p:w0.5:@fcmp} " + FA_H + "," + FB_H
+add(split(_f0e, "fcnv", 0x38000200, 0xfc1c0720, FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H),
+    split(_f0e, "fcmp", 0x38000400, 0xfc00e720, F0E_CMP),
+    split(_f0e, "fcmp", 0x38000400, 0xfc000720, F0E_CMP + "{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"),
+    # the xmpyu words the core's XMPYU row leaves to the FPU (format or t-half bit set)
+    split(_f0e, "xmpyu", 0x38004700, 0xfc00e720, " " + FA_H + "," + FB_H + "," + FT_H))
+# fmpyadd/fmpysub: objdump ORs the format bit into each register number (no L/R halves)
+_FM = "{p:w5.1:,dbl|,sgl} " + ",".join(f"{{fr:w{sh}.5+w5.1<<4}}" for sh in (21, 16, 0, 6, 11))
+add(E("fmpyadd", 0x18000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x06), syntax=_FM),
+    E("fmpysub", 0x98000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x26), syntax=_FM))
 
 # Extractor kind numbers for the jitted decoder.
 KINDS = {name: i for i, name in enumerate(

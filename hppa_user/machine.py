@@ -16,14 +16,18 @@ from hppa_user import state as S
 from hppa_user.loader import load_elf, read_program
 from hppa_user.memory import PERM_CODE, GuestMemory
 
-BUDGET = 200_000          # instructions per core entry (~1-2 ms of guest time)
+BUDGET = 100_000          # instructions per core entry: the core returns about every 1 ms
+# The vDSO computes fine clocks from cr16, so its data page only needs fresh bases for slow
+# drift and the coarse clocks: refresh on every budget return, and on other returns (syscalls,
+# faults) once this many seconds have passed.
+VVAR_REFRESH = 0.0005
 DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
 
 
 class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
-                 kernel_profile: str = "vvar", strace_file=None):
+                 kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False):
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -37,6 +41,9 @@ class Machine:
         self.ctl = np.zeros(S.CTL_SIZE, dtype=np.int64)
         self.ctl[S.CTL_NSLOTS] = DECODE_SLOTS
         self.ctl[S.CTL_CLOCK_MODE] = 1 if clock == "virtual" else 0
+        if clock == "virtual":   # cr16 then reads the low word of the virtual monotonic clock
+            from kernel_model.clock import VIRTUAL_MONOTONIC_BASE
+            self.ctl[S.CTL_CR16_BIAS] = VIRTUAL_MONOTONIC_BASE
         self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
         from hppa_user.decode import Table
         self.table = Table.get()
@@ -46,13 +53,26 @@ class Machine:
 
         from kernel_model.kernel import Kernel
         from kernel_model import process
+        self.clock = clock
         self.kernel = Kernel(self, strace=strace, strace_file=strace_file)
         self.kernel.brk_start = self.kernel.brk = self.image.brk_start
         self.kernel.mmap_base = process.STACK_BASE
+        self.vdso = process.map_vdso(self.mem, kernel_profile, process.STACK_BASE)
+        self.kernel.vdso = self.vdso
+        if self.vdso:
+            self.kernel.vdso_sigtramp = self.vdso.sigtramp_return(False)
+        self.hooks = np.zeros((0, 3), dtype=np.int64)
+        if self.vdso and count_vdso:
+            names = {addr: name for addr, name in self.vdso.entry_points().items()}
+            self.hook_names = list(names.values())
+            self.hooks = np.zeros((len(names), 3), dtype=np.int64)
+            self.hooks[:, S.HOOK_ADDR] = list(names.keys())
         envp = [f"{k}={v}".encode() for k, v in self.env.items()]
+        # Linux ≤ 5.17 returned from signals through an on-stack trampoline: executable stack
+        exec_stack = self.image.exec_stack or kernel_profile == "none"
         sp, argv_addr, argc, self.auxv = process.setup_stack(
             self.mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            exec_stack=self.image.exec_stack)
+            vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
         process.initial_registers(self, self.image.entry, sp, argc, argv_addr)
 
     # -- register-file views used by the kernel model ------------------------------------
@@ -88,6 +108,13 @@ class Machine:
     def insn_count(self) -> int:
         return int(self.ctl[S.CTL_INSNS])
 
+    def monotonic_ns(self) -> int:
+        """The guest's CLOCK_MONOTONIC: the host's, or one ns per instruction (--clock virtual)."""
+        if self.clock == "virtual":
+            from kernel_model.clock import virtual_clock_ns
+            return virtual_clock_ns(1, int(self.ctl[S.CTL_INSNS]))
+        return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+
     # -- execution -----------------------------------------------------------------------
     def flush_decode_cache(self) -> None:
         used = self.mem.page_slot >= 0
@@ -102,6 +129,9 @@ class Machine:
 
         t = self.table
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
+        vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
+        core_run(gr, self.fr, self.sr, self.cr, ctl, mem.mem, mem.perm, mem.page_slot,
+                 self.dc, t.match, t.mask, t.op, t.fields, self.hooks, 0)   # compile/load first
         self.t_start = time.perf_counter()
         try:
             while True:
@@ -112,7 +142,7 @@ class Machine:
                         raise ProcessKilled(9, self.pc, reason="instruction limit reached")
                     budget = min(budget, left)
                 st = core_run(gr, self.fr, self.sr, self.cr, ctl, mem.mem, mem.perm, mem.page_slot,
-                              self.dc, t.match, t.mask, t.op, t.fields, budget)
+                              self.dc, t.match, t.mask, t.op, t.fields, self.hooks, budget)
                 if st == S.ST_SYSCALL:
                     k.handle_syscall()
                     if not k.skip_return:
@@ -125,6 +155,10 @@ class Machine:
                                    int(ctl[S.CTL_FAULT_ADDR]))
                 elif st == S.ST_CACHE_FULL:
                     self.flush_decode_cache()
+                if vdso is not None and (st == S.ST_BUDGET or
+                                         time.perf_counter() - vdso.refreshed >= VVAR_REFRESH):
+                    vdso.refresh(self)
+                    vdso.refreshed = time.perf_counter()
                 k.tick()
         except ProcessExit as e:
             self.exit_status, self.term_signal = e.status, 0
@@ -146,6 +180,8 @@ class Machine:
             "mips": insns / wall / 1e6 if wall > 0 else 0.0,
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
-            "vdso_calls": dict(getattr(k, "vdso_calls", {})),
-            "lws_calls": dict(getattr(k, "lws_calls", {})),
+            "vdso_calls": {name: int(n) for name, n in zip(getattr(self, "hook_names", []),
+                                                          self.hooks[:, S.HOOK_COUNT]) if n},
+            "lws_calls": {str(op): int(self.ctl[S.CTL_LWS + op]) for op in range(6)
+                          if self.ctl[S.CTL_LWS + op]},
         }

@@ -101,6 +101,11 @@ class GuestMemory:
         if addr < 0 or addr + length > ADDRESS_SPACE:
             raise GuestFault(addr & 0xFFFFFFFF, False)
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        if last - first == 1:                          # the common case: one page
+            p = int(self.perm[first])
+            if p & need != need:
+                raise GuestFault(addr, bool(p & PERM_MAPPED))
+            return
         sl = self.perm[first:last]
         bad = np.nonzero((sl & need) != need)[0]
         if len(bad):
@@ -111,7 +116,7 @@ class GuestMemory:
     # -- copy_from_user / copy_to_user ---------------------------------------------------
     def read(self, addr: int, length: int) -> bytes:
         self.check(addr, length, PERM_R)
-        return self.mem[addr:addr + length].tobytes()
+        return self._host[addr:addr + length]
 
     def write(self, addr: int, data) -> None:
         length = len(data)
@@ -123,8 +128,13 @@ class GuestMemory:
         length = len(data)
         if length == 0:
             return
-        self.mem[addr:addr + length] = np.frombuffer(bytes(data), dtype=np.uint8)
-        self.invalidate_code(addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT)
+        self._host[addr:addr + length] = bytes(data)
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        if last - first == 1:
+            if self.perm[first] & PERM_CODE:
+                self.invalidate_code(first, last)
+        else:
+            self.invalidate_code(first, last)
 
     def read_u8(self, addr: int) -> int:
         return self.read(addr, 1)[0]

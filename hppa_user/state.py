@@ -17,7 +17,14 @@ CTL_FAULT_ADDR = 9
 CTL_NSLOTS = 10      # decode-cache capacity in pages
 CTL_CLOCK_MODE = 11  # 0: cr16 from the host monotonic clock; 1: from the instruction count
 CTL_CR16_BIAS = 12   # added to the cr16 source
-CTL_SIZE = 16
+CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts bad ops)
+CTL_SIZE = 24
+
+# hooks array (int64[H, 3]): instruction addresses whose execution is counted (vDSO entry
+# points under --stats); the decoder marks their records, so an empty array costs nothing
+HOOK_ADDR = 0
+HOOK_OP = 1          # the real micro-op of the hooked record
+HOOK_COUNT = 2
 
 # run() status codes
 ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers and signals)

@@ -97,3 +97,62 @@ def initial_registers(machine, entry: int, sp: int, argc: int, argv_addr: int) -
     machine.iaoq_f = entry
     machine.iaoq_b = entry + 4
     machine.psw_n = 0
+
+
+class MappedVdso:
+    """The vDSO of one process: its image, where it is mapped, and its vvar page.
+
+    Placed as arch_setup_additional_pages() does: get_unmapped_area() at mmap_base, so the
+    text ends where the mmap area starts (just below the stack reservation) and the vvar
+    page, when the profile has one, sits directly below the text.
+    """
+
+    def __init__(self, mem, image, mmap_base: int):
+        from kernel_model import vvar
+        self.image = image
+        self.base = mmap_base - image.map_size
+        mem.map(self.base, image.map_size, PERM_R | PERM_X)
+        mem.poke(self.base, image.mapped_bytes())
+        self.vvar = None
+        self.refreshed = 0.0
+        self.vvar_base = image.vvar_address(self.base)
+        if self.vvar_base is not None:
+            mem.map(self.vvar_base, PAGE_SIZE, PERM_R)
+            self.vvar = vvar.VvarWriter(mem.mem, self.vvar_base)
+            self.vvar.setup(tz=(0, 0), res=vvar.host_resolutions(), cpu=0)
+            self._clocks = vvar.HostClocks()
+
+    @property
+    def text_range(self) -> tuple[int, int]:
+        return self.base, self.base + self.image.map_size
+
+    def entry_points(self) -> dict[int, str]:
+        """Guest address -> exported function name."""
+        return {self.base + off: name for off, name in self.image.entry_points().items()}
+
+    def sigtramp_return(self, in_syscall: bool) -> int:
+        return self.image.sigtramp_return(self.base, in_syscall)
+
+    def restart_address(self) -> int:
+        return self.image.restart_address(self.base)
+
+    def refresh(self, machine) -> None:
+        """Publish fresh clock bases (seqlock-protected) for the vDSO's time functions."""
+        if machine.clock == "virtual":
+            from kernel_model.clock import virtual_clocks
+            from kernel_model.vvar import COARSE_CLOCKS, HRES_CLOCKS
+            insns = machine.insn_count
+            clocks = virtual_clocks(insns, tuple(HRES_CLOCKS) + tuple(COARSE_CLOCKS))
+            cr16 = machine.monotonic_ns() & 0xFFFFFFFF
+        else:
+            clocks, cr16 = self._clocks.sample()
+        self.vvar.update(clocks, cr16)
+
+
+def map_vdso(mem, profile: str, mmap_base: int):
+    """Map the profile's vDSO (None for profile 'none', as Linux <= 5.17 had none)."""
+    from kernel_model import vdso
+    image = vdso.load_image(profile)
+    if image is None:
+        return None
+    return MappedVdso(mem, image, mmap_base)

@@ -51,6 +51,7 @@ class Cpu:
         self.ctl[S.CTL_NSLOTS] = 16
         self.dc = np.zeros(16 * S.SLOT_WORDS * S.DC_FIELDS, np.int32)
         self.table = Table.get()
+        self.hooks = np.zeros((0, 3), np.int64)
 
     def run(self, src: str, budget: int = 10_000, **regs) -> int:
         from hppa_user.core import run
@@ -72,7 +73,7 @@ class Cpu:
         self.ctl[S.CTL_PSWN] = 0
         t = self.table
         return run(self.gr, self.fr, self.sr, self.cr, self.ctl, self.mem.mem, self.mem.perm,
-                   self.mem.page_slot, self.dc, t.match, t.mask, t.op, t.fields, budget)
+                   self.mem.page_slot, self.dc, t.match, t.mask, t.op, t.fields, self.hooks, budget)
 
     def r(self, n: int) -> int:
         return int(self.gr[n])

@@ -1,0 +1,147 @@
+"""The parts of /proc that must describe the *guest*, not the emulator's Python process.
+
+``/proc/self`` (and ``/proc/<pid>``, ``/proc/thread-self``) paths are intercepted:
+``exe`` (readlink -> the guest program's absolute path, open -> the program file),
+``maps`` (the guest's mappings in Linux's format), ``cmdline``, ``comm``, ``status``,
+``stat``, ``fd/N`` (readlink -> what guest fd N refers to, open -> reopen it), ``cwd``.
+Synthetic files are memfds filled at open time. Everything else passes through to the host.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from kernel_model import abi
+from kernel_model.errors import SyscallError
+
+_SELF_RE = re.compile(rb"^/proc/(self|thread-self|\d+)(/.*)?$")
+
+
+def _norm(path: bytes) -> bytes:
+    # collapse "//" and "/./" so that "/proc//self/exe" is recognised too
+    parts = [p for p in path.split(b"/") if p not in (b"", b".")]
+    return b"/" + b"/".join(parts) if path.startswith(b"/") else path
+
+
+def split_self(k, path: bytes):
+    """(rest) if ``path`` names something under the guest's own /proc/<pid>, else None."""
+    if not path.startswith(b"/proc"):
+        return None
+    p = _norm(path)
+    m = _SELF_RE.match(p)
+    if not m:
+        return None
+    who = m.group(1)
+    if who.isdigit() and int(who) != k.pid:
+        return None
+    return m.group(2) or b""
+
+
+def readlink(k, path: bytes):
+    """Target bytes for intercepted links, or None to let the host answer."""
+    rest = split_self(k, path)
+    if rest is None:
+        if _norm(path) == b"/proc/self":
+            return str(k.pid).encode()
+        return None
+    if rest == b"":
+        if _norm(path) in (b"/proc/self", b"/proc/thread-self"):
+            return str(k.pid).encode()
+        return None
+    if rest == b"/exe":
+        return os.fsencode(k.exe_path)
+    if rest == b"/cwd":
+        return os.fsencode(os.getcwd())
+    m = re.match(rb"^/fd/(\d+)$", rest)
+    if m:
+        fd = int(m.group(1))
+        if fd not in k.files.fds:
+            raise SyscallError(abi.ENOENT)
+        of = k.files.get(fd)
+        try:
+            return os.fsencode(os.readlink(f"/proc/self/fd/{of.host_fd}"))
+        except OSError:
+            return of.path or b"anon_inode:[unknown]"
+    return None
+
+
+def _status(k) -> bytes:
+    i = k.info
+    sig = k.signals
+    return (f"Name:\t{i.comm.decode(errors='replace')}\nUmask:\t{i.umask:04o}\n"
+            f"State:\tR (running)\nTgid:\t{k.pid}\nNgid:\t0\nPid:\t{k.pid}\nPPid:\t{i.ppid}\n"
+            f"TracerPid:\t0\nUid:\t{i.ruid}\t{i.euid}\t{i.suid}\t{i.fsuid}\n"
+            f"Gid:\t{i.rgid}\t{i.egid}\t{i.sgid}\t{i.fsgid}\nFDSize:\t64\n"
+            f"Groups:\t{' '.join(str(g) for g in i.groups)}\nThreads:\t1\n"
+            f"SigPnd:\t{0:016x}\nShdPnd:\t{sig.pending_mask:016x}\n"
+            f"SigBlk:\t{sig.blocked:016x}\n"
+            f"SigIgn:\t{sum(1 << (s - 1) for s in range(1, 65) if sig.actions[s][0] == abi.SIG_IGN):016x}\n"
+            f"SigCgt:\t{sum(1 << (s - 1) for s in range(1, 65) if sig.actions[s][0] > 1):016x}\n"
+            ).encode()
+
+
+def _stat(k) -> bytes:
+    i = k.info
+    comm = i.comm.decode(errors="replace")
+    fields = [str(k.pid), f"({comm})", "R", str(i.ppid), str(i.pgid), str(i.sid)] + ["0"] * 46
+    return (" ".join(fields) + "\n").encode()
+
+
+def synthetic(k, rest: bytes):
+    """Content of an intercepted regular file, or None."""
+    if rest == b"/maps":
+        return k.vm.render_maps(k)
+    if rest == b"/cmdline":
+        argv = getattr(k.machine, "argv", None) or [k.exe_path]
+        return b"".join(os.fsencode(a) + b"\0" for a in argv)
+    if rest == b"/comm":
+        return k.info.comm + b"\n"
+    if rest == b"/status":
+        return _status(k)
+    if rest == b"/stat":
+        return _stat(k)
+    if rest in (b"/auxv", b"/mem", b"/environ", b"/pagemap", b"/smaps", b"/syscall"):
+        return b""
+    return None
+
+
+def open_special(k, path: bytes, flags: int):
+    """An intercepted open: returns a host fd (owned by the caller) or None."""
+    rest = split_self(k, path)
+    if rest is None:
+        return None
+    if rest == b"/exe":
+        return os.open(k.exe_path, os.O_RDONLY | os.O_CLOEXEC)
+    m = re.match(rb"^/fd/(\d+)$", rest)
+    if m:
+        fd = int(m.group(1))
+        of = k.files.get(fd) if fd in k.files.fds else None
+        if of is None:
+            raise SyscallError(abi.ENOENT)
+        return os.open(f"/proc/self/fd/{of.host_fd}",
+                       abi.open_flags_to_host(flags) | os.O_CLOEXEC)
+    data = synthetic(k, rest)
+    if data is None:
+        return None
+    if flags & abi.O_ACCMODE != abi.O_RDONLY:
+        raise SyscallError(abi.EACCES)
+    fd = os.memfd_create("hppa-proc", os.MFD_CLOEXEC)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def stat_target(k, path: bytes):
+    """Host path to stat instead of an intercepted one (exe, fd/N), or None."""
+    rest = split_self(k, path)
+    if rest is None:
+        return None
+    if rest == b"/exe":
+        return os.fsencode(k.exe_path)
+    m = re.match(rb"^/fd/(\d+)$", rest)
+    if m:
+        fd = int(m.group(1))
+        if fd not in k.files.fds:
+            raise SyscallError(abi.ENOENT)
+        return f"/proc/self/fd/{k.files.get(fd).host_fd}".encode()
+    return None

@@ -1,0 +1,18 @@
+"""Syscall handlers grouped by family; importing a family registers its handlers.
+
+fs (descriptors and I/O), fsstat (metadata, directories), fspath (name-space operations),
+poll (waiting on descriptors), mm (memory), time, signal, process, identity.
+"""
+import importlib
+
+FAMILIES = ("fs", "fsstat", "fspath", "poll", "mm", "time", "signal", "process", "identity")
+_loaded = False
+
+
+def load_families() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for fam in FAMILIES:
+        importlib.import_module(f"kernel_model.syscalls.{fam}")
+    _loaded = True

@@ -1,0 +1,331 @@
+"""Identity: user/group ids (the host user's; changes are virtual), process groups and
+sessions (virtual), priority, uname, hostname."""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+
+from kernel_model import abi
+from kernel_model.syscalls.registry import syscall
+
+M32 = 0xFFFFFFFF
+UNAME_RELEASE = "6.12.0"
+UNAME_VERSION = "#1 SMP PREEMPT hppa-user"
+UNAME_MACHINE = "parisc"
+
+
+@syscall(24, "getuid")
+def sys_getuid(k):
+    return k.info.ruid
+
+
+@syscall(49, "geteuid")
+def sys_geteuid(k):
+    return k.info.euid
+
+
+@syscall(47, "getgid")
+def sys_getgid(k):
+    return k.info.rgid
+
+
+@syscall(50, "getegid")
+def sys_getegid(k):
+    return k.info.egid
+
+
+def _unset(v):
+    return v & M32 == M32
+
+
+@syscall(23, "setuid", "uid:uint")
+def sys_setuid(k, uid):
+    i = k.info
+    if i.capable():
+        i.ruid = i.euid = i.suid = i.fsuid = uid
+    elif uid in (i.ruid, i.suid):
+        i.euid = i.fsuid = uid
+    else:
+        return -abi.EPERM
+    return 0
+
+
+@syscall(46, "setgid", "gid:uint")
+def sys_setgid(k, gid):
+    i = k.info
+    if i.capable():
+        i.rgid = i.egid = i.sgid = i.fsgid = gid
+    elif gid in (i.rgid, i.sgid):
+        i.egid = i.fsgid = gid
+    else:
+        return -abi.EPERM
+    return 0
+
+
+@syscall(70, "setreuid", "ruid:uint", "euid:uint")
+def sys_setreuid(k, ruid, euid):
+    i = k.info
+    cap = i.capable()
+    if not _unset(ruid) and not cap and ruid not in (i.ruid, i.euid):
+        return -abi.EPERM
+    if not _unset(euid) and not cap and euid not in (i.ruid, i.euid, i.suid):
+        return -abi.EPERM
+    old_r = i.ruid
+    if not _unset(ruid):
+        i.ruid = ruid
+    if not _unset(euid):
+        i.euid = i.fsuid = euid
+    if not _unset(ruid) or (not _unset(euid) and euid != old_r):
+        i.suid = i.euid
+    return 0
+
+
+@syscall(71, "setregid", "rgid:uint", "egid:uint")
+def sys_setregid(k, rgid, egid):
+    i = k.info
+    cap = i.capable()
+    if not _unset(rgid) and not cap and rgid not in (i.rgid, i.egid):
+        return -abi.EPERM
+    if not _unset(egid) and not cap and egid not in (i.rgid, i.egid, i.sgid):
+        return -abi.EPERM
+    old_r = i.rgid
+    if not _unset(rgid):
+        i.rgid = rgid
+    if not _unset(egid):
+        i.egid = i.fsgid = egid
+    if not _unset(rgid) or (not _unset(egid) and egid != old_r):
+        i.sgid = i.egid
+    return 0
+
+
+@syscall(164, "setresuid", "ruid:uint", "euid:uint", "suid:uint")
+def sys_setresuid(k, r, e, s):
+    i = k.info
+    allowed = (i.ruid, i.euid, i.suid)
+    if not i.capable() and any(not _unset(v) and v not in allowed for v in (r, e, s)):
+        return -abi.EPERM
+    if not _unset(r):
+        i.ruid = r
+    if not _unset(e):
+        i.euid = i.fsuid = e
+    if not _unset(s):
+        i.suid = s
+    return 0
+
+
+@syscall(170, "setresgid", "rgid:uint", "egid:uint", "sgid:uint")
+def sys_setresgid(k, r, e, s):
+    i = k.info
+    allowed = (i.rgid, i.egid, i.sgid)
+    if not i.capable() and any(not _unset(v) and v not in allowed for v in (r, e, s)):
+        return -abi.EPERM
+    if not _unset(r):
+        i.rgid = r
+    if not _unset(e):
+        i.egid = i.fsgid = e
+    if not _unset(s):
+        i.sgid = s
+    return 0
+
+
+@syscall(165, "getresuid", "ruid:ptr", "euid:ptr", "suid:ptr")
+def sys_getresuid(k, r, e, s):
+    i = k.info
+    for addr in (r, e, s):
+        k.mem.check(addr, 4, 2)
+    k.mem.write_u32(r, i.ruid)
+    k.mem.write_u32(e, i.euid)
+    k.mem.write_u32(s, i.suid)
+    return 0
+
+
+@syscall(171, "getresgid", "rgid:ptr", "egid:ptr", "sgid:ptr")
+def sys_getresgid(k, r, e, s):
+    i = k.info
+    for addr in (r, e, s):
+        k.mem.check(addr, 4, 2)
+    k.mem.write_u32(r, i.rgid)
+    k.mem.write_u32(e, i.egid)
+    k.mem.write_u32(s, i.sgid)
+    return 0
+
+
+@syscall(138, "setfsuid", "fsuid:uint")
+def sys_setfsuid(k, uid):
+    i = k.info
+    old = i.fsuid
+    if i.capable() or uid in (i.ruid, i.euid, i.suid, i.fsuid):
+        i.fsuid = uid
+    return old
+
+
+@syscall(139, "setfsgid", "fsgid:uint")
+def sys_setfsgid(k, gid):
+    i = k.info
+    old = i.fsgid
+    if i.capable() or gid in (i.rgid, i.egid, i.sgid, i.fsgid):
+        i.fsgid = gid
+    return old
+
+
+@syscall(80, "getgroups", "size:int", "list:ptr")
+def sys_getgroups(k, size, lst):
+    groups = k.info.groups
+    if size < 0:
+        return -abi.EINVAL
+    if size == 0:
+        return len(groups)
+    if size < len(groups):
+        return -abi.EINVAL
+    if groups:
+        k.mem.write(lst, struct.pack(f">{len(groups)}I", *groups))
+    return len(groups)
+
+
+@syscall(81, "setgroups", "size:int", "list:ptr")
+def sys_setgroups(k, size, lst):
+    if size < 0 or size > 65536:
+        return -abi.EINVAL
+    groups = list(struct.unpack(f">{size}I", k.mem.read(lst, 4 * size))) if size else []
+    if not k.info.capable():
+        return -abi.EPERM
+    k.info.groups = groups
+    return 0
+
+
+@syscall(106, "capget", "hdrp:ptr", "datap:ptr")
+def sys_capget(k, hdr, data):
+    version, pid = struct.unpack(">Ii", k.mem.read(hdr, 8))
+    if version not in (0x19980330, 0x20071026, 0x20080522):
+        k.mem.write_u32(hdr, 0x20080522)
+        return -abi.EINVAL if data else 0
+    if pid not in (0, k.pid):
+        return -abi.ESRCH
+    if data:
+        caps = 0xFFFFFFFF if k.info.euid == 0 else 0
+        n = 1 if version == 0x19980330 else 2
+        k.mem.write(data, struct.pack(">III", caps, caps, 0) * n)
+    return 0
+
+
+@syscall(107, "capset", "hdrp:ptr", "datap:ptr")
+def sys_capset(k, hdr, data):
+    k.mem.read(hdr, 8)
+    return -abi.EPERM
+
+
+# -- process groups and sessions (virtual: the emulator's own are never changed) ------------
+@syscall(65, "getpgrp")
+def sys_getpgrp(k):
+    return k.info.pgid
+
+
+@syscall(132, "getpgid", "pid:pid")
+def sys_getpgid(k, pid):
+    if pid not in (0, k.pid):
+        return -abi.ESRCH
+    return k.info.pgid
+
+
+@syscall(57, "setpgid", "pid:pid", "pgid:pid")
+def sys_setpgid(k, pid, pgid):
+    if pgid < 0:
+        return -abi.EINVAL
+    if pid not in (0, k.pid):
+        return -abi.ESRCH
+    target = pgid or k.pid
+    if k.info.sid == k.pid:
+        return -abi.EPERM          # a session leader cannot change its group
+    if target not in (k.pid, k.info.pgid):
+        return -abi.EPERM
+    k.info.pgid = target
+    return 0
+
+
+@syscall(147, "getsid", "pid:pid")
+def sys_getsid(k, pid):
+    if pid not in (0, k.pid):
+        return -abi.ESRCH
+    return k.info.sid
+
+
+@syscall(66, "setsid")
+def sys_setsid(k):
+    i = k.info
+    if i.pgid == k.pid:
+        return -abi.EPERM
+    i.sid = i.pgid = k.pid
+    return k.pid
+
+
+# -- priority ---------------------------------------------------------------------------------
+@syscall(96, "getpriority", "which:prio_which", "who:int")
+def sys_getpriority(k, which, who):
+    if which not in (abi.PRIO_PROCESS, abi.PRIO_PGRP, abi.PRIO_USER):
+        return -abi.EINVAL
+    i = k.info
+    mine = {abi.PRIO_PROCESS: (0, k.pid), abi.PRIO_PGRP: (0, i.pgid),
+            abi.PRIO_USER: (0, i.ruid)}[which]
+    if who not in mine:
+        return -abi.ESRCH
+    return 20 - i.nice
+
+
+@syscall(97, "setpriority", "which:prio_which", "who:int", "prio:int")
+def sys_setpriority(k, which, who, prio):
+    if which not in (abi.PRIO_PROCESS, abi.PRIO_PGRP, abi.PRIO_USER):
+        return -abi.EINVAL
+    i = k.info
+    mine = {abi.PRIO_PROCESS: (0, k.pid), abi.PRIO_PGRP: (0, i.pgid),
+            abi.PRIO_USER: (0, i.ruid)}[which]
+    if who not in mine:
+        return -abi.ESRCH
+    prio = max(-20, min(19, prio))
+    if prio < i.nice and not i.capable():
+        return -abi.EACCES
+    i.nice = prio
+    return 0
+
+
+@syscall(34, "nice", "inc:int")
+def sys_nice(k, inc):
+    i = k.info
+    new = max(-20, min(19, i.nice + inc))
+    if new < i.nice and not i.capable():
+        return -abi.EPERM
+    i.nice = new
+    return 0
+
+
+# -- uname ------------------------------------------------------------------------------------
+def utsname_fields(k):
+    node = getattr(k, "hostname", None) or socket.gethostname()
+    dom = getattr(k, "domainname", None) or "(none)"
+    return ["Linux", node, UNAME_RELEASE, UNAME_VERSION, UNAME_MACHINE, dom]
+
+
+@syscall(59, "uname", "buf:utsname_out")
+def sys_uname(k, buf):
+    data = b"".join(f.encode()[:64].ljust(abi.UTSNAME_FIELD, b"\0") for f in utsname_fields(k))
+    k.mem.write(buf, data)
+    return 0
+
+
+@syscall(74, "sethostname", "name:str", "len:size")
+def sys_sethostname(k, name, length):
+    if length > 64:
+        return -abi.EINVAL
+    k.mem.read(name, length)
+    return -abi.EPERM
+
+
+@syscall(121, "setdomainname", "name:str", "len:size")
+def sys_setdomainname(k, name, length):
+    if length > 64:
+        return -abi.EINVAL
+    k.mem.read(name, length)
+    return -abi.EPERM
+
+
+_ = os

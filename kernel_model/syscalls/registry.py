@@ -1,0 +1,67 @@
+"""One registry of parisc syscall numbers -> handlers.
+
+Handlers live in family modules (fs, mm, time, signal, process, identity) and register with
+``@syscall(nr, name, arg specs...)``. A handler receives the Kernel and the raw 32-bit
+argument registers (r26, r25, r24, r23, r22, r21), converted per spec, and returns the
+value for r28: a non-negative result or a parisc ``-errno``. Guest pointers are read and
+written through ``k.mem`` whose GuestFault the dispatcher turns into -EFAULT.
+
+Argument spec strings are ``"name:kind"``; kinds drive both conversion and strace output
+(``kernel_model.strace`` knows how to print each kind):
+  int    signed 32-bit        uint/size  unsigned     hex   unsigned, shown in hex
+  fd     signed descriptor    dirfd  signed, AT_FDCWD by name   ptr  pointer, shown in hex
+  str/path  pointer to a C string     off  signed 32-bit offset
+  and flag/struct kinds (open_flags, mode, prot, mmap_flags, signum, sigset, ...).
+The name must be the one in the kernel's parisc syscall.tbl (checked at registration).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from kernel_model import abi
+
+
+@dataclass(frozen=True)
+class Syscall:
+    nr: int
+    name: str
+    handler: Callable
+    args: tuple          # ("fd:fd", "buf:ptr", ...)
+    ret: str = "int"     # how strace shows the result
+    kinds: tuple = ()    # the kind part of each arg spec
+    signed: tuple = ()   # per argument: convert to a signed 32-bit value
+
+
+SYSCALLS: dict[int, Syscall] = {}
+
+SIGNED_KINDS = frozenset({"int", "fd", "dirfd", "pid", "signum", "clockid", "whence", "off",
+                          "which", "timerid", "prio_which", "rlimit_res"})
+
+
+def arg_kind(spec: str) -> str:
+    return spec.split(":", 1)[1] if ":" in spec else "int"
+
+
+def syscall(nr: int, name: str, *args: str, ret: str = "int"):
+    """Register a handler for parisc syscall ``nr`` (name as in the kernel's syscall.tbl)."""
+    def deco(fn):
+        if nr in SYSCALLS:
+            raise RuntimeError(f"syscall {nr} registered twice ({SYSCALLS[nr].name}, {name})")
+        table_name = abi.SYSCALL_NAMES.get(nr)
+        if table_name is not None and table_name != name:
+            raise RuntimeError(f"syscall {nr} is {table_name!r} in syscall.tbl, not {name!r}")
+        kinds = tuple(arg_kind(a) for a in args)
+        SYSCALLS[nr] = Syscall(nr, name, fn, tuple(args), ret, kinds,
+                               tuple(k in SIGNED_KINDS for k in kinds))
+        return fn
+    return deco
+
+
+def convert_args(sc: Syscall, raw: list[int]) -> list[int]:
+    out = []
+    for signed, value in zip(sc.signed, raw):
+        if signed and value & 0x80000000:
+            value -= 1 << 32
+        out.append(value)
+    return out
