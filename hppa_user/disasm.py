@@ -5,6 +5,10 @@ jitted table-driven decoder the core uses); the matching row supplies the mnemon
 (``Enc.name``) and an operand template (``Enc.syntax``) that this module expands with the
 row's decoded fields and, where objdump's spelling depends on bits the core does not need
 (cache hints, space registers, FP formats and L/R halves, ...), with raw bits of the word.
+A line is ``name + expanded syntax``; a word no row matches prints as objdump prints a word
+it does not know, ``#%8x``.  Branch targets are printed as objdump prints them, without its
+`` <symbol+offset>`` annotation.  tests/test_disasm.py compares the output with
+``hppa-linux-gnu-objdump -d`` over whole glibc programs.
 
 Template language (``Enc.syntax``): literal text with ``{FMT:SRC}`` or ``{FMT:SRC:ARG}``
 tokens.  SRC is a decoded field number (``0``..``6``, the row's ``fields`` order) or raw
@@ -14,6 +18,7 @@ FMT:
     r     general register name (objdump's: r0 r1 rp r3 .. r26 dp ret0 ret1 sp r31)
     x     signed hex constant, objdump's fput_const (``-1c``)
     xl    raw bits read as a PA low-sign-extended number, then as ``x``
+    x16   bits 0-15 read as a PA 2.0 wide 16-bit displacement, then as ``x``
     d     decimal
     m     ARG - value, decimal (shift counts encoded as 31-p)
     h8    ``%8x`` (objdump's spelling of a word it does not know: ``#`` + h8)
@@ -29,12 +34,12 @@ FMT:
 """
 from __future__ import annotations
 
+import io
 import re
 from functools import lru_cache
 
-from hppa_user import encoding as enc
 from hppa_user.decode import Table
-from hppa_user.loader import LoaderError
+from hppa_user.loader import EM_PARISC, LoaderError, read_program
 
 GR = ["r0", "r1", "rp"] + [f"r{i}" for i in range(3, 27)] + ["dp", "ret0", "ret1", "sp", "r31"]
 CR = ["rctr", "cr1", "cr2", "cr3", "cr4", "cr5", "cr6", "cr7", "pidr1", "pidr2", "ccr", "sar",
@@ -42,8 +47,8 @@ CR = ["rctr", "cr1", "cr2", "cr3", "cr4", "cr5", "cr6", "cr7", "pidr1", "pidr2",
       "eirr", "tr0", "tr1", "tr2", "tr3", "tr4", "tr5", "tr6", "tr7"]
 FR = ["fr0", "fpe2", "fpe4", "fpe6"] + [f"fr{i}" for i in range(4, 32)]
 
-# Condition completers indexed by c + 8 * f (objdump's tables; None prints as "(null)",
-# exactly as objdump does for the logical conditions that do not exist).
+# Condition completers indexed by c + 8 * f (objdump's tables; objdump prints its NULL
+# entries, the logical conditions that do not exist, as "(null)").
 _NULL = "(null)"
 CONDS = {
     "cmp": ["", ",=", ",<", ",<=", ",<<", ",<<=", ",sv", ",od",
@@ -83,6 +88,13 @@ def _lse(v: int, n: int) -> int:
     return (v >> 1) - ((v & 1) << (n - 1))
 
 
+def _wide16(w: int) -> int:
+    """PA 2.0 wide-mode 16-bit displacement (objdump's extract_16)."""
+    m0, m1, m15 = (w >> 15) & 1, (w >> 14) & 1, w & 1
+    v = ((w >> 1) & 0x1FFF) | m15 << 15 | (m15 ^ m0) << 14 | (m15 ^ m1) << 13
+    return v - 0x10000 if v & 0x8000 else v
+
+
 def _fcnv(v: int) -> str:
     sf, df, sub = v & 3, (v >> 2) & 3, (v >> 4) & 7
     if sub == 4:
@@ -112,7 +124,7 @@ def _parse_src(src: str):
     return tuple(terms)
 
 
-_FMTS = {"r", "x", "xl", "d", "m", "h8", "c", "n", "t", "cr", "sr", "sp", "fr", "frh", "p", "fcnv"}
+_FMTS = {"r", "x", "xl", "x16", "d", "m", "h8", "c", "n", "t", "cr", "sr", "sp", "fr", "frh", "p", "fcnv"}
 
 
 @lru_cache(maxsize=None)
@@ -168,6 +180,8 @@ def render(syntax: str, word: int, rec, addr: int) -> str:
             parts.append(_const(v))
         elif fmt == "xl":
             parts.append(_const(_lse(v, width)))
+        elif fmt == "x16":
+            parts.append(_const(_wide16(v)))
         elif fmt == "d":
             parts.append(str(v))
         elif fmt == "m":
@@ -221,41 +235,36 @@ def disassemble_bytes(data: bytes, addr: int = 0):
         yield addr + off, disassemble_word(int.from_bytes(data[off:off + 4], "big"), addr + off)
 
 
-def executable_sections(path: str):
-    """[(name, address, bytes)] of the SHF_EXECINSTR sections of an hppa ELF file."""
-    from elftools.common.exceptions import ELFError
+def executable_sections(path: str) -> list[tuple[str, int, bytes]]:
+    """[(name, address, bytes)] of the SHF_EXECINSTR sections of a PA-RISC ELF file;
+    LoaderError (one line) for anything else."""
     from elftools.elf.constants import SH_FLAGS
     from elftools.elf.elffile import ELFFile
 
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise LoaderError(e.strerror or str(e)) from None
-    if raw[:4] != b"\x7fELF":
+    data = read_program(path)
+    if len(data) < 4 or data[:4] != b"\x7fELF":
         raise LoaderError("not an ELF file")
-    import io
+    if len(data) < 52:
+        raise LoaderError("truncated ELF header")
+    if data[4] != 1 or data[5] != 2:
+        raise LoaderError("not a 32-bit big-endian ELF file")
+    machine = int.from_bytes(data[18:20], "big")
+    if machine != EM_PARISC:
+        raise LoaderError(f"not a PA-RISC ELF file (e_machine {machine})")
     try:
-        elf = ELFFile(io.BytesIO(raw))
-        if elf.elfclass != 32 or elf.little_endian or elf["e_machine"] not in ("EM_PARISC", 15):
-            raise LoaderError("not a 32-bit big-endian PA-RISC ELF file")
         out = []
-        for sec in elf.iter_sections():
+        for sec in ELFFile(io.BytesIO(data)).iter_sections():
             if sec["sh_type"] == "SHT_NOBITS" or not sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR:
                 continue
-            data = sec.data()
-            if len(data) != sec["sh_size"]:
-                raise LoaderError(f"section {sec.name} is truncated")
-            out.append((sec.name, sec["sh_addr"], data))
+            off, size = sec["sh_offset"], sec["sh_size"]
+            if off + size > len(data):
+                raise LoaderError(f"truncated file: section {sec.name or '?'} extends past its end")
+            out.append((sec.name, sec["sh_addr"], data[off:off + size]))
         return out
     except LoaderError:
         raise
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError, EOFError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise LoaderError(f"malformed ELF file: {msg}") from None
-    except Exception as e:          # construct's parse errors and the like
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise LoaderError(f"malformed ELF file: {msg}") from None
+    except Exception as e:  # pyelftools raises assorted errors on hostile input
+        raise LoaderError(f"malformed ELF file ({e.__class__.__name__})") from None
 
 
 def disassemble_file(path: str):

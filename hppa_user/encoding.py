@@ -21,6 +21,18 @@ Bit numbers here count from the least significant bit (the manuals count from th
 Conditions, after decoding, are all ``cf = (c << 1) | f`` over one evaluator (core.cond):
 c = 0 never, 1 =, 2 <, 3 <=, 4 << (no carry), 5 <<= , 6 SV, 7 OD; f negates. Logical and
 shift conditions map onto the same c values; unit conditions have their own evaluator.
+
+Spelling (GNU objdump 2.40's, PA 2.0 mnemonics: ``cmpb``, ``extrw,u``, ``ldw,mb``, ``b,l``):
+``name`` is the mnemonic with the completers the row fixes, ``syntax`` a disasm.py template
+for the variable completers and the operands (decoded fields, plus raw bits where only the
+spelling needs them: cache hints, space registers, FP formats and L/R halves).  Where
+objdump spells some of a row's words differently (``copy``/``nop``/``ldi``, a cache hint
+that lands in another objdump opcode, reserved bits that make objdump give up: name
+``#``), the row is split: a ``split()`` row matches a subset of its base row's words with
+more mask bits (so the decoder tries it first) and keeps the base's op and fields (so the
+core sees the same record).  ``named()`` rows name words the core rejects anyway (op
+ILLEGAL, no fields: the record of an unmatched word).  Both are marked ``spelling=True``;
+tests/test_disasm.py checks that dropping them changes no decoded record.
 """
 from __future__ import annotations
 
@@ -52,12 +64,13 @@ F_TC = 8        # ,tc forms: trap on condition
 
 @dataclass(frozen=True)
 class Enc:
-    name: str          # mnemonic root as objdump prints it
+    name: str          # mnemonic as objdump prints it, with the completers the row fixes
     match: int
     mask: int
     op: str
     fields: tuple      # up to 7 extractors, in micro-op field order
-    syntax: str = ""   # operand template for the disassembler
+    syntax: str = ""   # completers and operands: a disasm.py template
+    spelling: bool = False   # a row only for the disassembler (see split() and named())
 
 
 def E(name, match, mask, op, *fields, syntax=""):
@@ -65,20 +78,25 @@ def E(name, match, mask, op, *fields, syntax=""):
 
 
 def split(base: Enc, name: str, match: int, mask: int, syntax: str) -> Enc:
-    """A narrower row carved out of ``base`` for the disassembler's sake: it matches a
-    subset of base's words and keeps base's op and fields, so the core cannot tell."""
+    """A narrower row carved out of ``base`` for the disassembler's sake (objdump spells
+    some of base's words differently): it matches a subset of base's words with more mask
+    bits, so the decoder tries it first, and it keeps base's op and fields, so the core
+    cannot tell.  tests/test_disasm.py checks that dropping every such row changes no
+    decoded record."""
     assert (match & base.mask) == base.match and (mask & base.mask) == base.mask, (name, base)
-    assert mask != base.mask or match == base.match, (name, base)
-    return Enc(name, match, mask, base.op, base.fields, syntax)
+    assert mask != base.mask, (name, base)
+    return Enc(name, match, mask, base.op, base.fields, syntax, spelling=True)
 
 
-# objdump (binutils 2.40) prints a word that no opcode of its table matches as "#%8x".
+def named(name: str, match: int, mask: int, syntax: str) -> Enc:
+    """A name for words no other row matches and the core rejects: op ILLEGAL and no
+    fields are exactly the record the decoder produces for an unmatched word."""
+    return Enc(name, match, mask, "ILLEGAL", (), syntax, spelling=True)
+
+
+# objdump (binutils 2.40) prints a word that no opcode of its table matches as "#%8x";
+# rows (or the parts of rows) whose words objdump does not know are named "#" and use this.
 UNKNOWN = "{h8:w0.32}"
-
-
-def unknown(base: Enc, match: int, mask: int) -> Enc:
-    """Words of ``base`` that objdump does not recognise (reserved bits set and the like)."""
-    return split(base, "#", match, mask, UNKNOWN)
 
 
 # Common field shapes
@@ -106,7 +124,6 @@ FA = "{fr:w21.5}"
 FA_H = "{frh:w21.5<<1+w7.1}"
 FA_H6 = "{frh:w21.5<<1+w6.1}"
 FB = "{fr:w16.5}"
-FB_H6 = "{frh:w16.5<<1+w6.1}"
 FB_H = "{frh:w16.5<<1+w12.1}"
 FT = "{fr:w0.5}"
 FT_H = "{frh:w0.5<<1+w6.1}"
@@ -174,34 +191,38 @@ add(E("ldil", 0x20000000, 0xfc000000, "LDIL", R21, ("im21",), syntax=" L%{x:1},{
 # fields: b, t/r, disp, size
 LD_LONG = " {x:2}({r:0}),{r:1}"
 ST_LONG = " {r:1},{x:2}({r:0})"
-add(E("ldw", 0x48000000, 0xfc000000, "LD", R21, R16, IM14, K(4), syntax=LD_LONG),
-    E("ldh", 0x44000000, 0xfc000000, "LD", R21, R16, IM14, K(2), syntax=LD_LONG),
-    E("ldb", 0x40000000, 0xfc000000, "LD", R21, R16, IM14, K(1), syntax=LD_LONG),
-    E("stw", 0x68000000, 0xfc000000, "ST", R21, R16, IM14, K(4), syntax=ST_LONG),
-    E("sth", 0x64000000, 0xfc000000, "ST", R21, R16, IM14, K(2), syntax=ST_LONG),
-    E("stb", 0x60000000, 0xfc000000, "ST", R21, R16, IM14, K(1), syntax=ST_LONG))
-# ldwm/stwm: generic LOAD/STORE with mode 3 = "before if disp < 0, else after"
-# generic fields: b, t/r, disp, size, mode(0 none 1 before 2 after 3 by-sign), x(-1 = disp), scale
-# objdump spells them ldw,mb / ldw,ma (stw,...) by bit 13 (the PA 2.0 reading)
-add(E("ldw", 0x4c000000, 0xfc000000, "LOAD", R21, R16, IM14, K(4), K(3), K(-1), K(0),
-      syntax="{p:w13.1:,ma|,mb}" + LD_LONG),
-    E("stw", 0x6c000000, 0xfc000000, "STORE", R21, R16, IM14, K(4), K(3), K(-1), K(0),
-      syntax="{p:w13.1:,ma|,mb}" + ST_LONG))
+# objdump (a 64-bit BFD) reads these with the PA 2.0 wide 16-bit displacement, which
+# takes the two space-register bits 14-15 as displacement bits: rows with s = 0 (all
+# user code) print the decoded displacement, the rest objdump's reading of the raw bits.
+_long = [E("ldw", 0x48000000, 0xfc000000, "LD", R21, R16, IM14, K(4), syntax=LD_LONG),
+         E("ldh", 0x44000000, 0xfc000000, "LD", R21, R16, IM14, K(2), syntax=LD_LONG),
+         E("ldb", 0x40000000, 0xfc000000, "LD", R21, R16, IM14, K(1), syntax=LD_LONG),
+         E("stw", 0x68000000, 0xfc000000, "ST", R21, R16, IM14, K(4), syntax=ST_LONG),
+         E("sth", 0x64000000, 0xfc000000, "ST", R21, R16, IM14, K(2), syntax=ST_LONG),
+         E("stb", 0x60000000, 0xfc000000, "ST", R21, R16, IM14, K(1), syntax=ST_LONG),
+         # ldwm/stwm: generic LOAD/STORE with mode 3 = "before if disp < 0, else after"
+         # generic fields: b, t/r, disp, size, mode(0 none 1 before 2 after 3 by-sign),
+         # x(-1 = disp), scale.  objdump spells them ldw,mb / ldw,ma by bit 13.
+         E("ldw", 0x4c000000, 0xfc000000, "LOAD", R21, R16, IM14, K(4), K(3), K(-1), K(0),
+           syntax="{p:w13.1:,ma|,mb}" + LD_LONG),
+         E("stw", 0x6c000000, 0xfc000000, "STORE", R21, R16, IM14, K(4), K(3), K(-1), K(0),
+           syntax="{p:w13.1:,ma|,mb}" + ST_LONG)]
+for _r in _long:
+    _wide = _r.syntax.replace("{x:2}", "{x16:w0.16}")
+    add(Enc(_r.name, _r.match, _r.mask, _r.op, _r.fields, _wide),
+        split(_r, _r.name, _r.match, _r.mask | 0xc000, _r.syntax))
 
 
-def _ordered(base: Enc, store: bool = False, fp_dbl: bool = False) -> Enc:
-    """PA 2.0 reads a short-displacement ,ma with displacement 0 as ,o (ordered)."""
-    if store:
-        imm = 0x1f if base.match >> 26 == 0x03 else 0x1f << 16
-    else:
-        imm = 0x1f << 16
-    extra = imm | 1 << 13 | 1 << 5 | (1 << 6 if fp_dbl else 0)
-    if base.match >> 26 == 0x03 or fp_dbl:
-        extra |= 0x3c0 if not fp_dbl else 0
-    tail = base.syntax.split(" ", 1)[1]
-    tail = tail.replace("{x:2}", "0")
-    hint = "{p:w10.2:@hint}"
-    return split(base, base.name, base.match | 1 << 5, base.mask | extra, ",o" + hint + " " + tail)
+def _ordered_syntax(short_syntax: str) -> str:
+    """PA 2.0 reads a short-displacement ,ma with displacement 0 as ,o (ordered access):
+    objdump spells those words ldw,o 0(b),t / stw,o r,0(b)."""
+    return ",o{p:w10.2:@hint} " + short_syntax.split(" ", 1)[1].replace("{x:2}", "0")
+
+
+def _ordered(base: Enc, name: str | None = None, imm_sh: int = 16) -> Enc:
+    """The ,o words of a short-displacement row (imm_sh: where its im5 field is)."""
+    return split(base, name or base.name, base.match | 1 << 5,
+                 base.mask | 0x1f << imm_sh | 1 << 13 | 1 << 5, _ordered_syntax(base.syntax))
 
 
 # ---- opcode 0x03: indexed and short-displacement loads/stores ------------------------------
@@ -217,11 +238,11 @@ for ext, (nm, size) in {0: ("ldb", 1), 1: ("ldh", 2), 2: ("ldw", 4)}.items():
     _s = add(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "LOAD",
                R21, R0, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0), syntax=LD_SHORT))
     add(_ordered(_s))
-_ldcw = (E("ldcw", 0x0c0001c0, 0xfc0013c0, "LDCW", R21, R0, K(0), K(4), ("mx", 5), R16,
-           ("scale", 13, 4), syntax="{p:w13.1<<1+w5.1:@idx}{p:w10.2:|,co} {r:5}" + SPB + ",{r:1}"),
-         E("ldcw", 0x0c0011c0, 0xfc0013c0, "LDCW", R21, R0, IM5_16, K(4), ("ms", 5, 13), K(-1), K(0),
-           syntax="{p:4:|,mb|,ma}{p:w10.2:|,co} {x:2}" + SPB + ",{r:1}"))
-add(*_ldcw)
+# ldcw: the load-and-clear hint is ,co (bits 10-11 = 1)
+add(E("ldcw", 0x0c0001c0, 0xfc0013c0, "LDCW", R21, R0, K(0), K(4), ("mx", 5), R16, ("scale", 13, 4),
+      syntax="{p:w13.1<<1+w5.1:@idx}{p:w10.2:|,co} {r:5}" + SPB + ",{r:1}"),
+    E("ldcw", 0x0c0011c0, 0xfc0013c0, "LDCW", R21, R0, IM5_16, K(4), ("ms", 5, 13), K(-1), K(0),
+      syntax="{p:4:|,mb|,ma}{p:w10.2:|,co} {x:2}" + SPB + ",{r:1}"))
 # ldwa/stwa (absolute, privileged): objdump knows only the s = 0 forms
 _ldwa = add(E("#", 0x0c000180, 0xfc0003c0, "PRIV", syntax=UNKNOWN))
 add(split(_ldwa, "ldwa", 0x0c000180, 0xfc00d3c0, IDXC + " {r:w16.5}({r:w21.5}),{r:w0.5}"),
@@ -231,63 +252,81 @@ add(split(_ldwa, "ldwa", 0x0c000180, 0xfc00d3c0, IDXC + " {r:w16.5}({r:w21.5}),{
 _stwa = add(E("#", 0x0c001380, 0xfc0013c0, "PRIV", syntax=UNKNOWN))
 add(split(_stwa, "stwa", 0x0c001380, 0xfc00d3c0,
           "{p:w13.1<<1+w5.1:|,ma||,mb}{p:w10.2:@hint} {r:w16.5},{xl:w0.5}({r:w21.5})"),
-    split(_stwa, "stwa", 0x0c0013a0, 0xfc00f3ff, ",o{p:w10.2:@hint} {r:w16.5},0({r:w21.5})"))
+    split(_stwa, "stwa", 0x0c0013a0, 0xfc00d3ff, ",o{p:w10.2:@hint} {r:w16.5},0({r:w21.5})"))
 ST_SHORT = SHORTC + " {r:1},{x:2}" + SPB
 for ext, (nm, size) in {8: ("stb", 1), 9: ("sth", 2), 10: ("stw", 4)}.items():
     _s = add(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "STORE",
                R21, R16, IM5_0, K(size), ("ms", 5, 13), K(-1), K(0), syntax=ST_SHORT))
-    add(_ordered(_s, store=True))
+    add(_ordered(_s, imm_sh=0))
 add(E("stby", 0x0c001300, 0xfc0013c0, "STBY", R21, R16, IM5_0, ("u", 13, 1), ("u", 5, 1),
       syntax="{p:w13.1<<1+w5.1:@bytes}{p:w10.2:@hint} {r:1},{x:2}" + SPB))
 
 # ---- coprocessor loads/stores (FP): 0x09 word (bit 6 = right half), 0x0b doubleword ---------
 # fields: b, fr index (word: 2*t + half, i.e. 0..63; double: t), disp, size, mode, x, scale
-# Doubleword forms with bit 6 set are objdump's cldd/cstd (coprocessor 1 ... spelled with uid).
-for opc, size, treg in ((0x24000000, 4, ("frw",)), (0x2c000000, 8, R0)):
-    fr = "{frh:1}" if size == 4 else "{fr:1}"
-    for store, op in ((0, "FLOAD"), (1, "FSTORE")):
-        nm = ("fstw" if store else "fldw") if size == 4 else ("fstd" if store else "fldd")
-        if store:
-            idx_syn = IDXC + " " + fr + ",{r:5}" + SPB
-            short_syn = SHORTC + " " + fr + ",{x:2}" + SPB
-        else:
-            idx_syn = IDXC + " {r:5}" + SPB + "," + fr
-            short_syn = SHORTC + " {x:2}" + SPB + "," + fr
-        idx = add(E(nm, opc | store << 9, 0xfc001380, op,
-                    R21, treg, K(0), K(size), ("mx", 5), R16, ("scale", 13, size), syntax=idx_syn))
-        short = E(nm, opc | 0x1000 | store << 9, 0xfc001380, op,
-                  R21, treg, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0), syntax=short_syn)
-        if size == 4 and store:
-            # objdump's fstw table rows want no cache hint; with one it finds fstws
-            add(Enc("fstws", short.match, short.mask, op, short.fields, short_syn))
-            add(split(short, "fstw", short.match, short.mask | 0xc00,
-                      "{p:4:|,mb|,ma} " + fr + ",{x:2}" + SPB))
-            add(split(short, "fstw", short.match | 0x20, short.mask | 0x1f2020,
-                      ",o{p:w10.2:@hint} " + fr + ",0" + SPB))
-        elif size == 4:
-            add(short)
-            add(split(short, nm, short.match | 0x20, short.mask | 0x1f2020,
-                      ",o{p:w10.2:@hint} 0" + SPB + "," + fr))
-        else:
-            add(short)
-            cnm = "cstd" if store else "cldd"
-            # bit 6 clear: fldd/fstd; set: objdump's cldd/cstd ,1 (its short forms are all ,o)
-            add(split(idx, nm, idx.match, idx.mask | 0x40, idx_syn))
-            add(split(short, nm, short.match, short.mask | 0x40, short_syn))
-            add(split(short, nm, short.match | 0x20, short.mask | 0x1f2060,
-                      (",o{p:w10.2:@hint} " + fr + ",0" + SPB) if store
-                      else (",o{p:w10.2:@hint} 0" + SPB + "," + fr)))
-            cu = ",{d:w6.3}"
-            if store:
-                add(split(idx, cnm, idx.match | 0x40, idx.mask | 0x40,
-                          cu + IDXC + " {r:w0.5},{r:5}" + SPB),
-                    split(short, cnm, short.match | 0x40, short.mask | 0x40,
-                          cu + ",o{p:w10.2:@hint} {r:w0.5},0" + SPB))
-            else:
-                add(split(idx, cnm, idx.match | 0x40, idx.mask | 0x40,
-                          cu + IDXC + " {r:5}" + SPB + ",{r:w0.5}"),
-                    split(short, cnm, short.match | 0x40, short.mask | 0x40,
-                          cu + ",o{p:w10.2:@hint} 0" + SPB + ",{r:w0.5}"))
+
+
+def _fp_ldst(nm: str, opc: int, size: int, store: int) -> tuple[Enc, Enc]:
+    """The indexed and the short-displacement row of one FP load/store."""
+    treg, fr = (("frw",), "{frh:1}") if size == 4 else (R0, "{fr:1}")
+    op = "FSTORE" if store else "FLOAD"
+    if store:
+        isyn, ssyn = IDXC + " " + fr + ",{r:5}" + SPB, SHORTC + " " + fr + ",{x:2}" + SPB
+    else:
+        isyn, ssyn = IDXC + " {r:5}" + SPB + "," + fr, SHORTC + " {x:2}" + SPB + "," + fr
+    return (E(nm, opc | store << 9, 0xfc001380, op, R21, treg, K(0), K(size), ("mx", 5), R16,
+              ("scale", 13, size), syntax=isyn),
+            E(nm, opc | 0x1000 | store << 9, 0xfc001380, op, R21, treg, IM5_16, K(size),
+              ("ms", 5, 13), K(-1), K(0), syntax=ssyn))
+
+
+_i, _s = _fp_ldst("fldw", 0x24000000, 4, 0)
+add(_i, _s, _ordered(_s))
+_i, _s = _fp_ldst("fstw", 0x24000000, 4, 1)
+# objdump's fstw opcodes want no cache hint; with a hint it finds fstws
+_s = Enc("fstws", _s.match, _s.mask, _s.op, _s.fields, _s.syntax)
+add(_i, _s, split(_s, "fstw", _s.match, _s.mask | 0xc00, "{p:4:|,mb|,ma} {frh:1},{x:2}" + SPB),
+    _ordered(_s, "fstw"))
+# doublewords: bit 6 (no half bit here) set is objdump's cldd/cstd with uid 1, whose short
+# forms objdump always spells as PA 2.0 ,o with displacement 0
+CU = ",{d:w6.3}"
+for _nm, _cnm, _store in (("fldd", "cldd", 0), ("fstd", "cstd", 1)):
+    _i, _s = _fp_ldst(_nm, 0x2c000000, 8, _store)
+    if _store:
+        _ci = CU + IDXC + " {r:w0.5},{r:5}" + SPB
+        _cs = CU + ",o{p:w10.2:@hint} {r:w0.5},0" + SPB
+    else:
+        _ci = CU + IDXC + " {r:5}" + SPB + ",{r:w0.5}"
+        _cs = CU + ",o{p:w10.2:@hint} 0" + SPB + ",{r:w0.5}"
+    _ri = Enc(_cnm, _i.match, _i.mask, _i.op, _i.fields, _ci)
+    _rs = Enc(_cnm, _s.match, _s.mask, _s.op, _s.fields, _cs)
+    _fs = split(_rs, _nm, _s.match, _s.mask | 0x40, _s.syntax)
+    add(_ri, split(_ri, _nm, _i.match, _i.mask | 0x40, _i.syntax),
+        _rs, _fs, split(_rs, _nm, _s.match | 0x20, _s.mask | 0x1f2060, _ordered_syntax(_s.syntax)))
+
+# Coprocessors other than the FPU (uid 2-7) and the special function unit: PA-RISC 1.1
+# encodings this machine does not implement (op ILLEGAL, no fields: exactly what the decoder
+# produces for a word no row matches), named here only so that they print like objdump.
+for opc, nm, store in ((0x24000000, "cldw", 0), (0x2c000000, "cldd", 0),
+                       (0x24000200, "cstw", 1), (0x2c000200, "cstd", 1)):
+    _spb = "({sp:w14.2}{r:w21.5})"
+    if store:     # objdump's short forms of these are all PA 2.0 ",o" with displacement 0
+        add(named(nm, opc, 0xfc001200, CU + IDXC + " {r:w0.5},{r:w16.5}" + _spb),
+            named(nm, opc | 0x1000, 0xfc001200, CU + ",o{p:w10.2:@hint} {r:w0.5},0" + _spb))
+    else:
+        add(named(nm, opc, 0xfc001200, CU + IDXC + " {r:w16.5}" + _spb + ",{r:w0.5}"),
+            named(nm, opc | 0x1000, 0xfc001200, CU + ",o{p:w10.2:@hint} 0" + _spb + ",{r:w0.5}"))
+_SPB_RAW = "({sp:w14.2}{r:w21.5})"
+add(named("fstqx", 0x3c000200, 0xfc001fc0, "{p:w13.1<<1+w5.1:@idx} {fr:w0.5},{r:w16.5}" + _SPB_RAW),
+    named("fstqs", 0x3c001200, 0xfc001fc0,
+          "{p:w13.1<<1+w5.1:|,ma||,mb} {fr:w0.5},{xl:w16.5}" + _SPB_RAW),
+    named("spop0", 0x10000000, 0xfc000600, ",{d:w6.3},{x:w11.15<<5+w0.5}{n:w5.1}"),
+    named("spop1", 0x10000200, 0xfc000600, ",{d:w6.3},{x:w11.15}{n:w5.1} {r:w0.5}"),
+    named("spop2", 0x10000400, 0xfc000600, ",{d:w6.3},{x:w11.10<<5+w0.5}{n:w5.1} {r:w21.5}"),
+    named("spop3", 0x10000600, 0xfc000600,
+          ",{d:w6.3},{x:w11.5<<5+w0.5}{n:w5.1} {r:w16.5},{r:w21.5}"),
+    # ldo with the (PA 1.1: must be zero) bits 14-15 set: objdump's PA 2.0 wide reading
+    named("ldo", 0x34000000, 0xfc000000, " {x16:w0.16}({r:w21.5}),{r:w16.5}"),
+    named("ldi", 0x34000000, 0xffe00000, " {x16:w0.16},{r:w16.5}"))
 
 # ---- branches ------------------------------------------------------------------------
 # BL: t, disp, n ; GATE is BL in user mode (no privilege promotion from user code)
@@ -326,7 +365,8 @@ add(E("cmpb", 0x80000000, 0xfc000000, "CMPB", R16, R21, ("cf", 13, -1), ("w12",)
       syntax="{c:2:cmp}" + CIB))
 # BB: r, bit position (-1: SAR), sense (0: branch if bit set '<', 1: if clear '>='), disp, n
 # objdump wants bit 14 set (bit 13 set is the PA 2.0 doubleword form, spelled ,*< ,*>=)
-_bb = add(E("#", 0xc4000000, 0xfc000000, "BB", R16, R21, ("u", 15, 1), ("w12",), N1, syntax=UNKNOWN))
+_bb = add(E("#", 0xc4000000, 0xfc000000, "BB", R16, R21, ("u", 15, 1), ("w12",), N1,
+            syntax=UNKNOWN))
 add(split(_bb, "bb", 0xc4004000, 0xfc006000, "{p:2:,<|,>=}{n:4} {r:0},{x:1},{t:3}"),
     split(_bb, "bb", 0xc4006000, 0xfc006000, "{p:2:,*<|,*>=}{n:4} {r:0},{x:1},{t:3}"))
 _bvb = add(E("#", 0xc0000000, 0xfc000000, "BB", R16, ("sar",), ("u", 15, 1), ("w12",), N1,
@@ -388,7 +428,8 @@ _rsm = add(E("#", 0x00000e60, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
 add(split(_rsm, "rsm", 0x00000e60, 0xfc00ffe0, " {x:w16.10},{r:w0.5}"))
 _mtsm = add(E("#", 0x00001860, 0xfc001fe0, "PRIV", syntax=UNKNOWN))
 add(split(_mtsm, "mtsm", 0x00001860, 0xffe0ffff, " {r:w16.5}"))
-add(E("ldsid", 0x000010a0, 0xfc1f3fe0, "LDSID", ("u", 14, 2), R21, R0, syntax=" ({sp:0}{r:1}),{r:2}"),
+add(E("ldsid", 0x000010a0, 0xfc1f3fe0, "LDSID", ("u", 14, 2), R21, R0,
+      syntax=" ({sp:0}{r:1}),{r:2}"),
     E("mtsp", 0x00001820, 0xffe01fff, "MTSP", R16, ("sr3", 13), syntax=" {r:0},{sr:1}"),
     E("mfsp", 0x000004a0, 0xffff1fe0, "MFSP", ("sr3", 13), R0, syntax=" {sr:0},{r:1}"))
 _mtctl = add(E("mtctl", 0x00001840, 0xfc00ffff, "MTCTL", R16, R21, syntax=" {r:0},{cr:1}"))
@@ -419,7 +460,6 @@ SPB3 = "({sr:w13.1<<2+w14.2},{r:0})"
 add(E("fic", 0x04000280, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1), syntax=CZ + SPB3),
     E("fice", 0x040002c0, 0xfc001fdf, "NOP", R21, R16, ("u", 5, 1), syntax=CZ + SPB3))
 _mm = add(E("#", 0x04000000, 0xfc000000, "PRIV", syntax=UNKNOWN))
-_SPB_RAW = "({sp:w14.2}{r:w21.5})"
 _SPB3_RAW = "({sr:w13.1<<2+w14.2},{r:w21.5})"
 _CZ_RAW = "{p:w5.1:|,m} {r:w16.5}"
 add(split(_mm, "lpa", 0x04001340, 0xfc003fc0, _CZ_RAW + _SPB_RAW + ",{r:w0.5}"),
@@ -432,7 +472,13 @@ add(split(_mm, "lpa", 0x04001340, 0xfc003fc0, _CZ_RAW + _SPB_RAW + ",{r:w0.5}"),
     split(_mm, "iitlba", 0x04000040, 0xfc001fff, " {r:w16.5}," + _SPB3_RAW),
     split(_mm, "idtlbp", 0x04001000, 0xfc003fff, " {r:w16.5}," + _SPB_RAW),
     split(_mm, "iitlbp", 0x04000000, 0xfc001fff, " {r:w16.5}," + _SPB3_RAW),
-    split(_mm, "pdc", 0x04001380, 0xfc003fdf, _CZ_RAW + _SPB_RAW))
+    split(_mm, "pdc", 0x04001380, 0xfc003fdf, _CZ_RAW + _SPB_RAW),
+    split(_mm, "gfw", 0x04001680, 0xfc003fdf, _CZ_RAW + _SPB_RAW),
+    split(_mm, "gfr", 0x04001a80, 0xfc003fdf, _CZ_RAW + _SPB_RAW),
+    split(_mm, "pdtlb,l", 0x04001600, 0xfc003fdf, _CZ_RAW + _SPB_RAW),       # PA 2.0 names
+    split(_mm, "pitlb,l", 0x04000600, 0xfc001fdf, _CZ_RAW + _SPB3_RAW),
+    split(_mm, "idtlbt", 0x04001800, 0xfc00ffff, " {r:w16.5},{r:w21.5}"),
+    split(_mm, "iitlbt", 0x04000800, 0xfc00ffff, " {r:w16.5},{r:w21.5}"))
 add(E("diag", 0x14000000, 0xfc000000, "PRIV", syntax=" {x:w0.26}"))
 
 # ---- FP (coprocessor 0): xmpyu is integer multiply for gcc; the rest in fpu.py -------
@@ -458,9 +504,9 @@ for nm, sub in (("fadd", 0), ("fsub", 1), ("fmpy", 2), ("fdiv", 3), ("frem", 4))
     add(split(_f0c, nm, 0x30000600 | sub << 13, 0xfc00e7e0, F0C_2))
 for nm, sub in (("fcnvff", 0), ("fcnvxf", 1), ("fcnvfx", 2), ("fcnvfxt", 3)):
     add(split(_f0c, nm, 0x30000200 | sub << 15, 0xfc1f87e0, F0C_CNV))
-add(split(_f0c, "fcnv", 0x30000200, 0xfc1c0720, "{fcnv:w11.7} " + FA + "," + FT),
+add(split(_f0c, "fcnv", 0x30000200, 0xfc1c0720, "{fcnv:w11.7} " + FA_H6 + "," + FT_H),
     split(_f0c, "fcmp", 0x30000400, 0xfc00e7e0, F0C_CMP),
-    split(_f0c, "fcmp", 0x30000400, 0xfc0007e0, F0C_CMP + "{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"))
+    split(_f0c, "fcmp", 0x30000400, 0xfc0007e0, F0C_CMP + ",{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"))
 # 0x0E: single operands name either half (objdump prints the half bits whatever the format)
 _f0e = add(E("#", 0x38000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0e), syntax=UNKNOWN))
 F0E_1F = FMT2 + " " + FA_H + "," + FT_H               # fsqrt fabs frnd fcpy: 2-bit format
@@ -478,7 +524,7 @@ for nm, sub in (("fcnvff", 0), ("fcnvxf", 1), ("fcnvfx", 2), ("fcnvfxt", 3)):
 F0E_CMP = FMT1 + "{p:w0.5:@fcmp} " + FA_H + "," + FB_H
 add(split(_f0e, "fcnv", 0x38000200, 0xfc1c0720, FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H),
     split(_f0e, "fcmp", 0x38000400, 0xfc00e720, F0E_CMP),
-    split(_f0e, "fcmp", 0x38000400, 0xfc000720, F0E_CMP + "{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"),
+    split(_f0e, "fcmp", 0x38000400, 0xfc000720, F0E_CMP + ",{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"),
     # the xmpyu words the core's XMPYU row leaves to the FPU (format or t-half bit set)
     split(_f0e, "xmpyu", 0x38004700, 0xfc00e720, " " + FA_H + "," + FB_H + "," + FT_H))
 # fmpyadd/fmpysub: objdump ORs the format bit into each register number (no L/R halves)
@@ -497,9 +543,10 @@ def _encode_field(spec) -> tuple[int, int, int, int]:
     return KINDS[kind], args[0], args[1], args[2]
 
 
-def build_arrays():
-    """The table as numpy arrays for the jitted decoder (most specific masks first)."""
-    rows = sorted(TABLE, key=lambda e: -bin(e.mask).count("1"))
+def build_arrays(table: list[Enc] | None = None):
+    """The table (default: TABLE) as numpy arrays for the jitted decoder (most specific
+    masks first; among equal masks, table order)."""
+    rows = sorted(TABLE if table is None else table, key=lambda e: -bin(e.mask).count("1"))
     n = len(rows)
     match = np.array([e.match for e in rows], dtype=np.int64)
     mask = np.array([e.mask for e in rows], dtype=np.int64)

@@ -29,6 +29,9 @@ _HOST_CLOCK = {
 _CPU_CLOCKS = (abi.CLOCK_PROCESS_CPUTIME_ID, abi.CLOCK_THREAD_CPUTIME_ID)
 
 
+from kernel_model.clock import virtual_clock_ns  # noqa: E402
+
+
 def resolve_clock(k, clockid: int) -> int:
     """Guest clock id -> host clock id; negative (CPU-clock) ids must name this process."""
     if clockid < 0:
@@ -46,6 +49,10 @@ def resolve_clock(k, clockid: int) -> int:
 
 def clock_ns(k, clockid: int) -> int:
     hc = resolve_clock(k, clockid)
+    if getattr(k.machine, "clock", "host") == "virtual":   # --clock virtual: from the insn count
+        v = virtual_clock_ns(clockid, k.machine.insn_count)
+        if v is not None:
+            return v
     try:
         return htime.clock_gettime_ns(hc)
     except OSError:

@@ -1,0 +1,149 @@
+"""The vDSO under each kernel profile, seen from real glibc programs running in the emulator.
+
+- vdso_parse (a parse_vdso.c-style program) finds exactly the profile's exported symbol set
+  and every function it calls agrees with the syscall;
+- glibc 2.41's clock_gettime takes the path each profile allows: syscalls only (none, 5.18),
+  vDSO entries that each trap (6.11), vDSO entries and no time syscalls (vvar);
+- glibc 2.36 never calls the vDSO but still parses it at start-up, under every profile;
+- --clock virtual makes two runs print the same times.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+PROFILES = ("none", "5.18", "6.11", "vvar")
+EXPECTED_SYMBOLS = {
+    "none": None,
+    "5.18": set(),
+    "6.11": {"__vdso_clock_gettime64@LINUX_6.11", "__vdso_clock_gettime@LINUX_6.11",
+             "__vdso_gettimeofday@LINUX_6.11"},
+    "vvar": {"__vdso_clock_gettime64@LINUX_6.11", "__vdso_clock_gettime@LINUX_6.11",
+             "__vdso_gettimeofday@LINUX_6.11", "__vdso_time@LINUX_6.11",
+             "__vdso_clock_getres@LINUX_6.11", "__vdso_getcpu@LINUX_6.11",
+             "__kernel_sigtramp_rt32@LINUX_6.11", "__kernel_restart_syscall32@LINUX_6.11"},
+}
+TIME_SYSCALLS = {"clock_gettime", "clock_gettime64", "gettimeofday", "time"}
+
+
+def stats_of(run_emu, binary, args, profile, tmp_path, options=()):
+    path = tmp_path / f"stats-{profile}.json"
+    res = run_emu(binary, args, options=["--kernel", profile, "--stats-json", str(path), *options])
+    return res, json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_parse_vdso_finds_exactly_the_profile_symbols(guest, run_emu, profile):
+    binary = guest("vdso_parse", glibc="2.41")
+    res = run_emu(binary, options=["--kernel", profile])
+    out = res.stdout.decode()
+    assert res.returncode == 0, out + res.stderr.decode()
+    assert "FAIL" not in out
+    if EXPECTED_SYMBOLS[profile] is None:
+        assert "vdso: absent" in out
+        return
+    assert "vdso: present" in out and "soname: linux-vdso32.so.1" in out
+    found = set(re.findall(r"^symbol (\S+)$", out, re.M))
+    assert found == EXPECTED_SYMBOLS[profile]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_glibc_241_clock_gettime_path(guest, run_emu, tmp_path, profile):
+    binary = guest("clock_loop", glibc="2.41")
+    n = 2000
+    res, st = stats_of(run_emu, binary, [str(n)], profile, tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    calls = st["vdso_calls"].get("__vdso_clock_gettime64", 0)
+    time_syscalls = sum(v for k, v in st["syscalls"].items() if k in TIME_SYSCALLS)
+    if profile in ("none", "5.18"):          # nothing exported: glibc makes syscalls
+        assert calls == 0 and time_syscalls >= n
+    elif profile == "6.11":                  # the vDSO function is itself a syscall
+        assert calls >= n and st["syscalls"].get("clock_gettime64", 0) >= n
+    else:                                    # vvar: no trap at all
+        assert calls >= n and time_syscalls == 0
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("glibc", ("2.36", "2.41"))
+def test_glibc_starts_and_runs_under_every_profile(guest, run_emu, run_qemu, profile, glibc):
+    binary = guest("printf_fmt", glibc=glibc)
+    ref = run_qemu(binary)
+    res = run_emu(binary, options=["--kernel", profile])
+    assert (res.returncode, res.stdout) == (ref.returncode, ref.stdout)
+
+
+def test_glibc_236_never_calls_the_vdso(guest, run_emu, tmp_path):
+    binary = guest("clock_loop", glibc="2.36")
+    res, st = stats_of(run_emu, binary, ["500"], "vvar", tmp_path)
+    assert res.returncode == 0
+    assert st["vdso_calls"] == {} and st["syscalls"].get("clock_gettime64", 0) >= 500
+
+
+TIME_CHECK = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static volatile int ticks;
+static void on_alarm(int s) { (void)s; ticks++; }
+static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 100000, bad = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, 0);
+    struct itimerval it = {{0, 2000}, {0, 2000}};
+    setitimer(ITIMER_REAL, &it, 0);
+    struct timespec prev, t, raw, c;
+    clock_gettime(CLOCK_MONOTONIC, &prev);
+    for (int i = 0; i < n; i++) {
+        if (i % 97 == 0) syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);   /* 32-bit timespec */
+        else clock_gettime(CLOCK_MONOTONIC, &t);
+        if (ns(t) < ns(prev)) bad++;
+        prev = t;
+    }
+    it.it_value.tv_usec = it.it_interval.tv_usec = 0;
+    setitimer(ITIMER_REAL, &it, 0);
+    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &c);
+    clock_gettime(CLOCK_MONOTONIC, &raw);
+    printf("backwards %d\n", bad);
+    printf("signals %s\n", ticks > 0 ? "yes" : "no");
+    printf("realtime %lld\n", ns(t) / 1000000LL);
+    printf("coarse_lag_ms %lld\n", (ns(raw) - ns(c)) / 1000000LL);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("profile", ("6.11", "vvar"))
+def test_time_consistency(guest, run_emu, profile):
+    import time as host_time
+    binary = guest(TIME_CHECK, glibc="2.41")
+    before = host_time.clock_gettime_ns(host_time.CLOCK_REALTIME) // 1_000_000
+    res = run_emu(binary, ["100000" if profile == "vvar" else "20000"], options=["--kernel", profile])
+    after = host_time.clock_gettime_ns(host_time.CLOCK_REALTIME) // 1_000_000
+    out = dict(line.split(" ", 1) for line in res.stdout.decode().splitlines())
+    assert res.returncode == 0
+    assert out["backwards"] == "0"                        # MONOTONIC never decreases
+    assert out["signals"] == "yes"                        # ... while signals interrupt it
+    assert before - 50 <= int(out["realtime"]) <= after + 50   # REALTIME tracks the host
+    assert 0 <= int(out["coarse_lag_ms"]) <= 20           # COARSE within its resolution
+
+
+@pytest.mark.parametrize("profile", ("none", "vvar"))
+def test_virtual_clock_is_reproducible(guest, run_emu, profile):
+    binary = guest(TIME_CHECK, glibc="2.41")
+    runs = [run_emu(binary, ["3000"], options=["--kernel", profile, "--clock", "virtual"]) for _ in range(2)]
+    assert runs[0].returncode == 0
+    assert b"backwards 0" in runs[0].stdout
+    assert runs[0].stdout == runs[1].stdout
+    # virtual REALTIME starts at 2025-01-01T00:00:00Z and advances 1 ns per instruction
+    realtime_ms = int(runs[0].stdout.split(b"realtime ")[1].split()[0])
+    assert 1735689600000 <= realtime_ms < 1735689600000 + 1000
