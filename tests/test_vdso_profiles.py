@@ -147,3 +147,15 @@ def test_virtual_clock_is_reproducible(guest, run_emu, profile):
     # virtual REALTIME starts at 2025-01-01T00:00:00Z and advances 1 ns per instruction
     realtime_ms = int(runs[0].stdout.split(b"realtime ")[1].split()[0])
     assert 1735689600000 <= realtime_ms < 1735689600000 + 1000
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_backtrace_from_signal_handler(guest, run_emu, profile):
+    binary = guest("sig_backtrace", opt="-O1", glibc="2.41", extra=["-funwind-tables"])
+    res = run_emu(binary, options=["--kernel", profile])
+    out = res.stdout.decode()
+    assert res.returncode == 0 and "handler ran: yes" in out
+    if profile == "none":   # no vDSO: nothing describes the on-stack trampoline; still runs
+        assert "backtrace reached main: no" in out
+    else:                   # the vDSO's signal-frame CFI leads the unwinder back to main
+        assert "backtrace reached main: yes" in out
