@@ -28,7 +28,7 @@ from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.state import (
     CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
     CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_LWS, CTL_NEXT_SLOT, CTL_NSLOTS, CTL_PSWN, CTL_PSWV,
-    HOOK_ADDR, HOOK_COUNT, HOOK_OP,
+    HOOK_ADDR, HOOK_COUNT, HOOK_OP, REGS_CTL,
     ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_SYSCALL,
 )
 
@@ -316,9 +316,13 @@ def lws(gr, mem, perm, page_slot):
 
 
 @njit(cache=True)
-def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_op, tab_fields,
-        hooks, budget):
+def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
     """Execute until a syscall, fault, full decode cache, or ``budget`` instructions."""
+    gr = regs[0:32]
+    fr = regs[32:64]
+    sr = regs[64:72]
+    cr = regs[72:104]
+    ctl = regs[REGS_CTL:]
     f = ctl[CTL_IAOQF]
     b = ctl[CTL_IAOQB]
     n = ctl[CTL_PSWN]
@@ -389,7 +393,7 @@ def run(gr, fr, sr, cr, ctl, mem, perm, page_slot, dc, tab_match, tab_mask, tab_
         op = dc[idx]
         if op <= 0:                              # 0: not decoded yet; < 0: a counted (hooked) entry
             if op == 0:
-                decode_into(ld(mem, f, 4), tab_match, tab_mask, tab_op, tab_fields, dc[idx:idx + 8])
+                decode_into(ld(mem, f, 4), tab, dc[idx:idx + 8])
                 for h in range(hooks.shape[0]):
                     if hooks[h, HOOK_ADDR] == f:
                         hooks[h, HOOK_OP] = dc[idx]

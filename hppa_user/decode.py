@@ -89,15 +89,19 @@ def extract(w, kind, a, b, c):
     return 0
 
 
+# packed table rows (int64): match, mask, op, then 7 field extractors of 4 numbers each
+T_MATCH, T_MASK, T_OP, T_FIELDS = 0, 1, 2, 3
+
+
 @njit(cache=True)
-def decode_into(w, tab_match, tab_mask, tab_op, tab_fields, out):
+def decode_into(w, tab, out):
     """Fill ``out`` (int32[8]: op + 7 fields) for word ``w``; return the table row or -1."""
-    for i in range(tab_match.shape[0]):
-        if (w & tab_mask[i]) == tab_match[i]:
-            out[0] = tab_op[i]
+    for i in range(tab.shape[0]):
+        if (w & tab[i, T_MASK]) == tab[i, T_MATCH]:
+            out[0] = tab[i, T_OP]
             for j in range(7):
-                out[1 + j] = extract(w, tab_fields[i, j, 0], tab_fields[i, j, 1],
-                                     tab_fields[i, j, 2], tab_fields[i, j, 3])
+                k = T_FIELDS + 4 * j
+                out[1 + j] = extract(w, tab[i, k], tab[i, k + 1], tab[i, k + 2], tab[i, k + 3])
             return i
     out[0] = OP_ILLEGAL
     for j in range(7):
@@ -110,7 +114,13 @@ class Table:
     _inst = None
 
     def __init__(self):
-        self.rows, self.match, self.mask, self.op, self.fields = enc.build_arrays()
+        self.rows, match, mask, op, fields = enc.build_arrays()
+        n = len(self.rows)
+        self.packed = np.zeros((n, T_FIELDS + 4 * enc.NFIELDS), dtype=np.int64)
+        self.packed[:, T_MATCH] = match
+        self.packed[:, T_MASK] = mask
+        self.packed[:, T_OP] = op
+        self.packed[:, T_FIELDS:] = fields.reshape(n, -1)
 
     @classmethod
     def get(cls) -> "Table":
@@ -121,5 +131,5 @@ class Table:
     def decode(self, word: int):
         """(row Enc or None, int32[8] record) for one word: the disassembler's entry point."""
         out = np.zeros(8, dtype=np.int32)
-        i = decode_into(np.int64(word), self.match, self.mask, self.op, self.fields, out)
+        i = decode_into(np.int64(word), self.packed, out)
         return (self.rows[i] if i >= 0 else None), out

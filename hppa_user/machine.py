@@ -34,11 +34,12 @@ class Machine:
         self.max_insns = max_insns
         self.kernel_profile = kernel_profile
         self.mem = GuestMemory()
-        self.gr = np.zeros(32, dtype=np.int64)
-        self.fr = np.zeros(32, dtype=np.int64)
-        self.sr = np.zeros(8, dtype=np.int64)
-        self.cr = np.zeros(32, dtype=np.int64)
-        self.ctl = np.zeros(S.CTL_SIZE, dtype=np.int64)
+        self.regs = np.zeros(S.REGS_SIZE, dtype=np.int64)
+        self.gr = self.regs[S.REGS_GR]
+        self.fr = self.regs[S.REGS_FR]
+        self.sr = self.regs[S.REGS_SR]
+        self.cr = self.regs[S.REGS_CR]
+        self.ctl = self.regs[S.REGS_CTL:]
         self.ctl[S.CTL_NSLOTS] = DECODE_SLOTS
         self.ctl[S.CTL_CLOCK_MODE] = 1 if clock == "virtual" else 0
         if clock == "virtual":   # cr16 then reads the low word of the virtual monotonic clock
@@ -130,8 +131,8 @@ class Machine:
         t = self.table
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
         vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
-        core_run(gr, self.fr, self.sr, self.cr, ctl, mem.mem, mem.perm, mem.page_slot,
-                 self.dc, t.match, t.mask, t.op, t.fields, self.hooks, 0)   # compile/load first
+        args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks)
+        core_run(*args, 0)                     # compile or load the core before timing
         self.t_start = time.perf_counter()
         try:
             while True:
@@ -141,8 +142,7 @@ class Machine:
                     if left <= 0:
                         raise ProcessKilled(9, self.pc, reason="instruction limit reached")
                     budget = min(budget, left)
-                st = core_run(gr, self.fr, self.sr, self.cr, ctl, mem.mem, mem.perm, mem.page_slot,
-                              self.dc, t.match, t.mask, t.op, t.fields, self.hooks, budget)
+                st = core_run(*args, budget)
                 if st == S.ST_SYSCALL:
                     k.handle_syscall()
                     if not k.skip_return:

@@ -1,9 +1,15 @@
-"""Layout of the CPU state arrays shared by the jitted core and Python.
+"""Layout of the CPU state shared by the jitted core and Python.
 
 The core keeps everything in plain numpy arrays (never a jitclass, so ``cache=True``
-works): ``gr`` int64[32], ``fr`` int64[32] (raw IEEE bits; single halves are the high
-(left) and low (right) words), ``sr`` int64[8], ``cr`` int64[32] and ``ctl`` below.
+works). All registers live in one int64 array ``regs`` (one argument to pass, not five):
+``gr`` [32], ``fr`` [32] (raw IEEE bits; single halves are the high (left) and low (right)
+words), ``sr`` [8], ``cr`` [32] and ``ctl`` below; both sides work on views of it.
 """
+REGS_GR = slice(0, 32)
+REGS_FR = slice(32, 64)
+REGS_SR = slice(64, 72)
+REGS_CR = slice(72, 104)
+REGS_CTL = 104
 CTL_IAOQF = 0        # IA offset queue front: the instruction executing next
 CTL_IAOQB = 1        # IA offset queue back: the one after it (differs after a branch)
 CTL_PSWN = 2         # PSW[N]: nullify the instruction at the front
@@ -19,6 +25,7 @@ CTL_CLOCK_MODE = 11  # 0: cr16 from the host monotonic clock; 1: from the instru
 CTL_CR16_BIAS = 12   # added to the cr16 source
 CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts bad ops)
 CTL_SIZE = 24
+REGS_SIZE = REGS_CTL + CTL_SIZE
 
 # hooks array (int64[H, 3]): instruction addresses whose execution is counted (vDSO entry
 # points under --stats); the decoder marks their records, so an empty array costs nothing

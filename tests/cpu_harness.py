@@ -43,11 +43,12 @@ class Cpu:
         self.mem = GuestMemory()
         self.mem.map(CODE, 0x1000, PERM_R | PERM_X)
         self.mem.map(DATA, 0x2000, PERM_R | PERM_W)
-        self.gr = np.zeros(32, np.int64)
-        self.fr = np.zeros(32, np.int64)
-        self.sr = np.zeros(8, np.int64)
-        self.cr = np.zeros(32, np.int64)
-        self.ctl = np.zeros(S.CTL_SIZE, np.int64)
+        self.regs = np.zeros(S.REGS_SIZE, np.int64)
+        self.gr = self.regs[S.REGS_GR]
+        self.fr = self.regs[S.REGS_FR]
+        self.sr = self.regs[S.REGS_SR]
+        self.cr = self.regs[S.REGS_CR]
+        self.ctl = self.regs[S.REGS_CTL:]
         self.ctl[S.CTL_NSLOTS] = 16
         self.dc = np.zeros(16 * S.SLOT_WORDS * S.DC_FIELDS, np.int32)
         self.table = Table.get()
@@ -72,8 +73,8 @@ class Cpu:
         self.ctl[S.CTL_IAOQB] = CODE + 4
         self.ctl[S.CTL_PSWN] = 0
         t = self.table
-        return run(self.gr, self.fr, self.sr, self.cr, self.ctl, self.mem.mem, self.mem.perm,
-                   self.mem.page_slot, self.dc, t.match, t.mask, t.op, t.fields, self.hooks, budget)
+        return run(self.regs, self.mem.mem, self.mem.perm, self.mem.page_slot, self.dc, t.packed,
+                   self.hooks, budget)
 
     def r(self, n: int) -> int:
         return int(self.gr[n])
