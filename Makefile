@@ -34,10 +34,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	@echo '--- hppa-user run hppa_user/examples/hello'
+	@echo '--- hppa-user run hppa_user/examples/hello demo args'
 	$(HPPA_USER) run hppa_user/examples/hello demo args
-	@echo '--- hppa-user run hppa_user/examples/clock_loop 20000  (glibc 2.36: every call is a syscall)'
+	@echo '--- glibc 2.36: every clock_gettime is a syscall through the gateway page'
 	$(HPPA_USER) run --stats hppa_user/examples/clock_loop 20000
+	@echo '--- glibc 2.41 on a 6.11 kernel: the vDSO function is itself a syscall'
+	$(HPPA_USER) run --stats --kernel 6.11 hppa_user/examples/clock_loop_241 20000
+	@echo '--- glibc 2.41 with the vvar vDSO: time from the data page and cr16, no trap'
+	$(HPPA_USER) run --stats --kernel vvar hppa_user/examples/clock_loop_241 100000
 
 # The warm-up run compiles the Numba core once (cache=True) before pytest starts
 # many hppa-user processes; a failure there is reported by the tests themselves.
@@ -52,10 +56,13 @@ bench: toolchain install
 vdso:
 	$(MAKE) -C vdso_image
 
-examples: toolchain
+examples: toolchain install
 	$(CROSS)gcc -static -O2 -Wall -o hppa_user/examples/hello examples/hello.c
 	$(CROSS)gcc -static -O2 -Wall -o hppa_user/examples/clock_loop examples/clock_loop.c
-	$(CROSS)strip hppa_user/examples/hello hppa_user/examples/clock_loop
+	$(CROSS)gcc -static -O2 -Wall -o hppa_user/examples/getpid_loop examples/getpid_loop.c
+	$(HPPA_USER) cc --glibc 2.41 -O2 -Wall -o hppa_user/examples/clock_loop_241 examples/clock_loop.c
+	$(CROSS)strip hppa_user/examples/hello hppa_user/examples/clock_loop hppa_user/examples/getpid_loop \
+		hppa_user/examples/clock_loop_241
 
 clean:
 	rm -rf .guest-cache .pytest_cache build *.egg-info

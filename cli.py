@@ -156,6 +156,23 @@ def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
         pass
 
 
+@app.command("bench")
+def bench_cmd(
+    calls: int = typer.Option(100_000, "--calls", help="clock_gettime calls through the vvar vDSO"),
+    syscalls: int = typer.Option(20_000, "--syscalls", help="calls on the syscall paths"),
+    qemu: bool = typer.Option(True, "--qemu/--no-qemu", help="also run qemu-hppa"),
+    json_out: Optional[str] = typer.Option(None, "--json", help="write the rows as JSON"),
+):
+    """What a clock_gettime costs: syscall, trapping vDSO (6.11) and vvar vDSO, vs qemu-hppa."""
+    from dataclasses import asdict
+    from hppa_user import benchmark
+    rows = benchmark.bench(calls, syscalls, qemu=qemu)
+    typer.echo(benchmark.report(rows))
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump([asdict(r) for r in rows], fh, indent=1)
+
+
 def main() -> None:
     app()
 
