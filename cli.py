@@ -29,6 +29,24 @@ def fail(msg: str, status: int = 1):
     raise typer.Exit(status)
 
 
+def host_environment() -> dict:
+    """The environment this process was started with, in its order.
+
+    os.environ is not it: Python may add LC_CTYPE (PEP 538 locale coercion) and hppa-user
+    sets NUMBA_CACHE_DIR. /proc/self/environ still holds the block execve passed."""
+    try:
+        with open("/proc/self/environ", "rb") as fh:
+            block = fh.read()
+        env = {}
+        for item in block.split(b"\0"):
+            if b"=" in item:
+                k, v = item.split(b"=", 1)
+                env[os.fsdecode(k)] = os.fsdecode(v)
+        return env
+    except OSError:
+        return dict(os.environ)
+
+
 def _announce_compile() -> None:
     """Say so when the core is about to be compiled (minutes), so nobody thinks it hung."""
     from hppa_user import jitcache
@@ -56,7 +74,7 @@ def run(
         fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
     if clock not in ("host", "virtual"):
         fail(f"unknown clock {clock!r} (choose host or virtual)", 2)
-    env = dict(os.environ)
+    env = host_environment()
     for item in setenv or []:
         if "=" not in item:
             fail(f"-E expects VAR=VAL, got {item!r}", 2)
