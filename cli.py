@@ -7,6 +7,7 @@ import sys
 from typing import List, Optional
 
 import typer
+import typer.core
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="PA-RISC (hppa) Linux user-mode emulator focused on the syscall path and the vDSO.")
@@ -54,7 +55,37 @@ def _announce_compile() -> None:
         typer.echo("hppa-user: compiling the CPU core (first run only, a few minutes)...", err=True)
 
 
-@app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+class _RunCommand(typer.core.TyperCommand):
+    """``run`` with GNU-style optional option values: a bare ``--trace`` (before the program)
+    means ``--trace=-`` (standard error); ``--trace=FILE`` writes FILE.  ``--trace FILE`` is
+    not accepted as a file name -- FILE would be taken for the program, as with ``ls
+    --color WHEN``."""
+
+    OPTIONAL_VALUE = {"--trace": "-"}
+
+    def parse_args(self, ctx, args):
+        takes_value = {o for p in self.params
+                       if p.param_type_name == "option" and not getattr(p, "is_flag", False)
+                       for o in p.opts}
+        out, i = [], 0
+        while i < len(args):
+            a = args[i]
+            if a == "--" or not a.startswith("-") or a == "-":
+                out.extend(args[i:])             # the program and its arguments: untouched
+                break
+            if a in self.OPTIONAL_VALUE:
+                out.append(f"{a}={self.OPTIONAL_VALUE[a]}")
+            elif a in takes_value and i + 1 < len(args):
+                out.extend(args[i:i + 2])
+                i += 1
+            else:
+                out.append(a)
+            i += 1
+        return super().parse_args(ctx, out)
+
+
+@app.command(cls=_RunCommand,
+             context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
 def run(
     program: str = typer.Argument(..., help="static hppa Linux executable"),
     args: Optional[List[str]] = typer.Argument(None, help="guest arguments"),
@@ -66,9 +97,18 @@ def run(
     clock: str = typer.Option("host", "--clock", help="host: cr16 and time from the host; virtual: from the instruction count"),
     setenv: Optional[List[str]] = typer.Option(None, "-E", help="set VAR=VAL in the guest environment"),
     unsetenv: Optional[List[str]] = typer.Option(None, "-U", help="remove VAR from the guest environment"),
+    trace: Optional[str] = typer.Option(
+        None, "--trace", metavar="[=FILE]",
+        help="trace every executed instruction (address, disassembly, nullified or not) to stderr, "
+             "or to FILE with --trace=FILE"),
+    trace_from: Optional[str] = typer.Option(
+        None, "--trace-from", metavar="ADDR|SYMBOL",
+        help="start the trace when this address (0x...) or .symtab symbol is first executed "
+             "(implies --trace)"),
 ):
     """Run a static hppa Linux binary, like qemu-hppa."""
     from hppa_user.loader import LoaderError
+    from hppa_user.trace import TraceError, TraceOptions
 
     if kernel not in ("none", "5.18", "6.11", "vvar"):
         fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
@@ -83,13 +123,18 @@ def run(
     for k in unsetenv or []:
         env.pop(k, None)
     _announce_compile()
+    topts = None
+    if trace is not None or trace_from is not None:
+        topts = TraceOptions(file=trace or "-", start=trace_from)
     from hppa_user.machine import Machine
     try:
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
                     max_insns=max_insns, clock=clock, kernel_profile=kernel,
-                    count_vdso=stats or bool(stats_json))
+                    count_vdso=stats or bool(stats_json), trace=topts)
     except LoaderError as e:
         fail(f"{program}: {e}", 126)
+    except TraceError as e:
+        fail(str(e), 2)
     status = m.run()
     if m.term_signal:
         info = getattr(m, "kill_info", None)

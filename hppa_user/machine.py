@@ -14,7 +14,7 @@ import numpy as np
 
 from hppa_user import state as S
 from hppa_user.loader import load_elf, read_program
-from hppa_user.memory import PERM_CODE, GuestMemory
+from hppa_user.memory import PERM_CODE, GuestMemory, page_align_up
 
 BUDGET = 100_000          # instructions per core entry: the core returns about every 1 ms
 # The vDSO computes fine clocks from cr16, so its data page only needs fresh bases for slow
@@ -27,7 +27,9 @@ DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
 class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
-                 kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False):
+                 kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
+                 trace=None):
+        """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -56,7 +58,8 @@ class Machine:
         from kernel_model import process
         self.clock = clock
         self.kernel = Kernel(self, strace=strace, strace_file=strace_file)
-        self.kernel.brk_start = self.kernel.brk = self.image.brk_start
+        # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
+        self.kernel.brk_start = self.kernel.brk = page_align_up(self.image.brk_start)
         self.kernel.mmap_base = process.STACK_BASE
         self.vdso = process.map_vdso(self.mem, kernel_profile, process.STACK_BASE)
         self.kernel.vdso = self.vdso
@@ -75,6 +78,12 @@ class Machine:
             self.mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
             vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
         process.initial_registers(self, self.image.entry, sp, argc, argv_addr)
+        process.describe_mappings(self.kernel, self.image, os.path.abspath(program), self.vdso,
+                                  exec_stack)
+        self.tracer = None
+        if trace is not None:
+            from hppa_user.trace import Tracer
+            self.tracer = Tracer(self, trace)
 
     # -- register-file views used by the kernel model ------------------------------------
     @property
@@ -131,6 +140,7 @@ class Machine:
         t = self.table
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
         vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
+        tracer = self.tracer                   # None unless --trace: one test per core entry
         args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks)
         core_run(*args, 0)                     # compile or load the core before timing
         self.t_start = time.perf_counter()
@@ -142,7 +152,11 @@ class Machine:
                     if left <= 0:
                         raise ProcessKilled(9, self.pc, reason="instruction limit reached")
                     budget = min(budget, left)
+                if tracer is not None:
+                    budget = tracer.prepare(budget)   # 1 while tracing
                 st = core_run(*args, budget)
+                if tracer is not None and tracer.finish(st):
+                    continue                           # the tracer's --trace-from breakpoint
                 if st == S.ST_SYSCALL:
                     k.handle_syscall()
                     if not k.skip_return:
@@ -155,7 +169,7 @@ class Machine:
                                    int(ctl[S.CTL_FAULT_ADDR]))
                 elif st == S.ST_CACHE_FULL:
                     self.flush_decode_cache()
-                if vdso is not None and (st == S.ST_BUDGET or
+                if vdso is not None and ((st == S.ST_BUDGET and budget > 1) or
                                          time.perf_counter() - vdso.refreshed >= VVAR_REFRESH):
                     vdso.refresh(self)
                     vdso.refreshed = time.perf_counter()
@@ -165,6 +179,9 @@ class Machine:
         except ProcessKilled as e:
             self.exit_status, self.term_signal = 128 + e.signum, e.signum
             self.kill_info = e
+        finally:
+            if tracer is not None:
+                tracer.close()
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status
 

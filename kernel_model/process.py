@@ -156,3 +156,28 @@ def map_vdso(mem, profile: str, mmap_base: int):
     if image is None:
         return None
     return MappedVdso(mem, image, mmap_base)
+
+
+def describe_mappings(k, prog, path: str, vdso, exec_stack: bool) -> None:
+    """Tell the kernel's VMA list what exec mapped, for /proc/self/maps and munmap/mprotect."""
+    from kernel_model import abi
+    if getattr(k, "vm", None) is None:
+        return
+    try:
+        st = os.stat(path)
+        dev, ino = st.st_dev, st.st_ino
+    except OSError:
+        dev = ino = 0
+    for vaddr, memsz, flags, offset in prog.segments:
+        start, end = vaddr & ~0xFFF, page_align_up(vaddr + memsz)
+        prot = (abi.PROT_READ if flags & 4 else 0) | (abi.PROT_WRITE if flags & 2 else 0) \
+            | (abi.PROT_EXEC if flags & 1 else 0)
+        k.vm.add(start, end, prot, path=path.encode(), offset=offset & ~0xFFF, dev=dev, ino=ino,
+                 anon=False)
+    k.vm.add(STACK_BASE, STACK_TOP, abi.PROT_READ | abi.PROT_WRITE | (abi.PROT_EXEC if exec_stack else 0),
+             name="[stack]")
+    if vdso is not None:
+        lo, hi = vdso.text_range
+        k.vm.add(lo, hi, abi.PROT_READ | abi.PROT_EXEC, name="[vdso]")
+        if vdso.vvar_base is not None:
+            k.vm.add(vdso.vvar_base, vdso.vvar_base + PAGE_SIZE, abi.PROT_READ, name="[vvar]")
