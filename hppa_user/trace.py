@@ -41,10 +41,7 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from dataclasses import dataclass
-
-import numpy as np
 
 from hppa_user import encoding as enc
 from hppa_user import state as S
@@ -65,11 +62,12 @@ class TraceError(Exception):
 class TraceOptions:
     """What ``--trace`` asked for.
 
-    file:  path to write the trace to; ``"-"`` (the default) is standard error.
+    file:  path to write the trace to; ``"-"`` (the default) is standard error; or an open
+           text stream (written to, flushed, not closed).
     start: None (trace from the first instruction), an address, or a symbol name
            looked up in the program's ``.symtab``.
     """
-    file: str = "-"
+    file: str | io.TextIOBase = "-"
     start: int | str | None = None
 
 
@@ -129,13 +127,13 @@ def _open(path: str):
 class Tracer:
     """Writes the trace of one :class:`~hppa_user.machine.Machine`."""
 
-    def __init__(self, machine, options: TraceOptions, out: io.TextIOBase | None = None):
+    def __init__(self, machine, options: TraceOptions):
         self.m = machine
         self.start = resolve_start(machine.program, options.start)
-        if out is None:
+        if isinstance(options.file, str):
             self.out, self._close = _open(options.file)
         else:
-            self.out, self._close = out, False
+            self.out, self._close = options.file, False
         self.active = self.start is None
         self.lines = 0
         self._text: dict[tuple[int, int], str] = {}

@@ -159,3 +159,28 @@ def test_backtrace_from_signal_handler(guest, run_emu, profile):
         assert "backtrace reached main: no" in out
     else:                   # the vDSO's signal-frame CFI leads the unwinder back to main
         assert "backtrace reached main: yes" in out
+
+
+def _corpus_params():
+    from test_guest_programs import CASES
+    out = []
+    for case in CASES:
+        if "-O2" not in case.opts:
+            continue
+        for glibc in case.glibc:
+            for profile in ("none", "5.18", "6.11"):     # vvar (the default) runs in test_guest_programs
+                out.append(pytest.param(case, glibc, profile, id=f"{case.id}-glibc{glibc}-{profile}"))
+    return out
+
+
+@pytest.mark.parametrize("case,glibc,profile", _corpus_params())
+def test_corpus_under_every_profile(case, glibc, profile, guest, run_qemu, run_emu, tmp_path):
+    """The guest corpus (glibc 2.36 and the 2.41 subset, -O2) agrees with qemu-hppa under the
+    profiles other than the default vvar, which test_guest_programs covers."""
+    from test_guest_programs import _args
+    binary = guest(case.program, opt="-O2", glibc=glibc)
+    env = dict(case.env)
+    ref = run_qemu(binary, _args(case, "-O2", tmp_path, "qemu"), env=env, stdin=case.stdin)
+    got = run_emu(binary, _args(case, "-O2", tmp_path, "emu"), env=env, stdin=case.stdin,
+                  options=["--kernel", profile])
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.stderr.decode()[-2000:]

@@ -34,9 +34,38 @@ def do_open(k, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
                 flags & abi.O_ACCMODE in (abi.O_WRONLY, abi.O_RDWR):
             sandbox_check(k, path, dirfd, kw)
         hflags = abi.open_flags_to_host(flags) | os.O_CLOEXEC
-        host_fd = os.open(path, hflags, mode & 0o7777, **kw)
+        if flags & abi.O_ACCMODE == abi.O_WRONLY and not flags & abi.O_NONBLOCK \
+                and _is_fifo(path, kw):
+            host_fd = _open_fifo_writer(k, path, hflags, kw)
+        else:
+            host_fd = os.open(path, hflags, mode & 0o7777, **kw)
     cloexec = bool(flags & abi.O_CLOEXEC)
     return k.files.add(OpenFile(host_fd, path, flags), cloexec)
+
+
+def _is_fifo(path, kw) -> bool:
+    try:
+        import stat as _st
+        return _st.S_ISFIFO(os.stat(path, **kw).st_mode)
+    except OSError:
+        return False
+
+
+def _open_fifo_writer(k, path, hflags, kw) -> int:
+    """Opening a FIFO for writing waits for a reader (as Linux does), but interruptibly:
+    a deliverable signal ends the wait with -ERESTARTSYS instead of hanging the emulator."""
+    import time as _time
+    while True:
+        try:
+            fd = os.open(path, hflags | os.O_NONBLOCK, **kw)
+        except OSError as e:
+            if e.errno != 6:          # ENXIO: no reader yet
+                raise
+        else:
+            os.set_blocking(fd, True)
+            return fd
+        if k.signals.sleep_until(_time.monotonic() + 0.02):
+            raise SyscallError(abi.ERESTARTSYS)
 
 
 @syscall(5, "open", "pathname:path", "flags:open_flags", "mode:mode")

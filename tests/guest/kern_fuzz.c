@@ -59,6 +59,7 @@ static int skip(long nr)
     case SYS_flock: case SYS_fcntl: case SYS_fcntl64: case SYS_ioctl: case SYS_sigprocmask:
     case SYS_ssetmask: case SYS_vfork: case SYS_fork: case SYS_clone: case 435:
     case SYS_wait4: case SYS_waitid: case SYS_waitpid:
+    case SYS_mknod: case SYS_mknodat:   /* a FIFO would make later opens wait forever */
         return 1;
     }
     return 0;
