@@ -23,7 +23,7 @@ from numba import njit, types
 
 from hppa_user import encoding as enc
 from hppa_user.decode import decode_into
-from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp
+from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp, reg_read, wr
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.state import (
     CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
@@ -221,27 +221,6 @@ def effective_address(gr, b, disp, mode, x, scale):
     base = gr[b & 31]
     newbase = (base + off) & M32
     return (base if mode == 2 else newbase), newbase
-
-
-@njit(cache=True, inline="always")
-def fr_read(fr, reg, size):
-    """A double register, or a single half: index 2r is fr{r}L (high word), 2r+1 fr{r}R."""
-    if size == 8:
-        return fr[reg & 31]
-    v = fr[(reg >> 1) & 31]
-    return v & M32 if reg & 1 else (v >> 32) & M32
-
-
-@njit(cache=True, inline="always")
-def fr_write(fr, reg, size, v):
-    if size == 8:
-        fr[reg & 31] = v
-    else:
-        i = (reg >> 1) & 31
-        if reg & 1:
-            fr[i] = (fr[i] & ~M32) | v
-        else:
-            fr[i] = (fr[i] & M32) | (v << 32)
 
 
 @njit(cache=True)
@@ -655,7 +634,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             if e:
                 fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
                 break
-            fr_write(fr, a2, size, ld(mem, a, size))
+            wr(fr, a2, size == 8, ld(mem, a, size))
             if dc[idx + 5] != 0:
                 gr[r1] = newbase
         elif op == OP_FSTORE:
@@ -665,7 +644,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             if e:
                 fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
                 break
-            st(mem, a, size, fr_read(fr, a2, size))
+            st(mem, a, size, reg_read(fr, a2, size == 8))
             if dc[idx + 5] != 0:
                 gr[r1] = newbase
         elif op == OP_STBY:                      # b, r, disp, end, modify

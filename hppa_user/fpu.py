@@ -82,17 +82,22 @@ def quiet32(b):
 
 
 @njit(cache=True, inline="always")
-def rd(fr, reg, dbl):
-    """Operand bits: dbl -> fr[reg]; single -> half register (reg = 2 * n + right).
-
-    As a source of an FP operation fr0 (double) and fr0L read as +0.0 -- fr0 holds the
-    status register, and ``fcpy,dbl %fr0,%frN`` is the idiom for loading zero."""
-    if reg == 0:
-        return 0
+def reg_read(fr, reg, dbl):
+    """Register bits as loads and stores see them: dbl -> fr[reg]; single -> a half
+    (reg = 2 * n + right; the left half is the high word)."""
     if dbl:
         return fr[reg & 31]
     v = fr[(reg >> 1) & 31]
     return v & M32 if reg & 1 else (v >> 32) & M32
+
+
+@njit(cache=True, inline="always")
+def rd(fr, reg, dbl):
+    """An FP operation's source: as such fr0 (double) and fr0L read as +0.0 -- fr0 holds the
+    status register, and ``fcpy,dbl %fr0,%frN`` is the idiom for loading zero."""
+    if reg == 0:
+        return 0
+    return reg_read(fr, reg, dbl)
 
 
 @njit(cache=True, inline="always")
