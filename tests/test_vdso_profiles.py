@@ -184,3 +184,24 @@ def test_corpus_under_every_profile(case, glibc, profile, guest, run_qemu, run_e
     got = run_emu(binary, _args(case, "-O2", tmp_path, "emu"), env=env, stdin=case.stdin,
                   options=["--kernel", profile])
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_proc_self_maps_shows_vdso_and_vvar(guest, run_emu, profile):
+    res = run_emu(guest("proc_maps"), options=["--kernel", profile])
+    maps = {}
+    for line in res.stdout.decode().splitlines():
+        fields = line.split()
+        if len(fields) == 6 and fields[5].startswith("["):
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            maps[fields[5]] = (lo, hi, fields[1])
+    assert maps["[stack]"] == (0xFF700000, 0xFFF00000, maps["[stack]"][2])
+    if profile == "none":
+        assert "[vdso]" not in maps and "[vvar]" not in maps
+        return
+    lo, hi, perms = maps["[vdso]"]
+    assert hi == 0xFF700000 and perms == "r-xp"          # just below the stack reservation
+    if profile == "vvar":
+        assert maps["[vvar]"] == (lo - 4096, lo, "r--p")  # directly below the vDSO text
+    else:
+        assert "[vvar]" not in maps
