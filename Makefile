@@ -6,6 +6,8 @@
 #                   the glibc 2.41 sysroot (sysroot/glibc-2.41/) from Debian 13 packages
 #   make install    .venv with the package installed editable, plus pytest
 #   make bench      time guest benchmarks under hppa-user and qemu-hppa
+#   make difftest   csmith programs under hppa-user vs qemu-hppa: N seeds (default 200) from
+#                   SEED (default 1) at -O0/-O1/-O2/-Os; disagreements saved in difftest-failures/
 #   make examples   rebuild the prebuilt demo binaries in hppa_user/examples/ (needs toolchain)
 #   make vdso       rebuild the vDSO images (vdso_image/Makefile)
 
@@ -18,7 +20,11 @@ STAMP       := $(VENV)/.hppa-user-installed
 CROSS       ?= hppa-linux-gnu-
 PYTEST_ARGS ?= -q
 
-.PHONY: all toolchain install demo test bench vdso examples clean distclean
+N           ?= 200
+SEED        ?= 1
+DIFFTEST_ARGS ?=
+
+.PHONY: all toolchain install demo test bench difftest vdso examples clean distclean
 
 all: install
 
@@ -52,6 +58,9 @@ test: toolchain install
 
 bench: toolchain install
 	$(VPY) bench/run.py $(BENCH_ARGS)
+
+difftest: toolchain install
+	$(VPY) scripts/difftest.py -n $(N) --first-seed $(SEED) $(DIFFTEST_ARGS)
 
 vdso:
 	$(MAKE) -C vdso_image

@@ -46,6 +46,7 @@ from hppa_user import toolchain  # noqa: E402
 # name@glibc:args -- sized for a few seconds each under the emulator
 DEFAULT_SPECS = [
     "crc_loop:2000000",
+    "fp_loop:50000",
     "clock_gettime:200000",
     "clock_gettime@2.41:200000",
 ]

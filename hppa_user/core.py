@@ -648,7 +648,9 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             if dc[idx + 5] != 0:
                 gr[r1] = newbase
         elif op == OP_STBY:                      # b, r, disp, end, modify
-            a = (gr[r1] + a3) & M32
+            # ,m post-modifies: the bytes go to GR[b], then GR[b] <- (GR[b] + d) & ~3
+            # (HP's bcopy millicode: ``stbys,b,m t1,4(dst)`` then ``stwm t2,4(dst)``)
+            a = gr[r1] if dc[idx + 5] else (gr[r1] + a3) & M32
             wa = a & ~3
             k = a & 3
             e = check_store(perm, page_slot, wa, 4)
@@ -663,7 +665,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
                 for i in range(k):
                     mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
             if dc[idx + 5]:
-                gr[r1] = wa
+                gr[r1] = (gr[r1] + a3) & M32 & ~3
         # ---------------- less common arithmetic ----------------
         elif op == OP_DS:                        # divide step (r1, r2, t, cf)
             cin = (cb >> 32) & 1

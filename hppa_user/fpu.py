@@ -64,20 +64,20 @@ def is_snan32(b):
 
 @njit(cache=True)
 def quiet64(b):
-    """Quiet a PA signalling NaN: clear the fraction MSB; if nothing is left, default NaN."""
+    """Quiet a PA signalling NaN the PA-RISC way: the two top fraction bits become 01 (MSB
+    clear, the next bit set); sign and the rest of the payload stay.  This is HP's FP
+    emulation (Linux arch/parisc/math-emu, ``Dbl_set_quiet`` = deposit 1 into the top two
+    fraction bits) and qemu-hppa's NaN silencing; a bare MSB gives the default NaN."""
     if b & 0x0008000000000000:
-        b &= ~0x0008000000000000
-        if (b & 0x000FFFFFFFFFFFFF) == 0:
-            return DNAN64
+        b = (b & ~0x000C000000000000) | 0x0004000000000000
     return b
 
 
 @njit(cache=True)
 def quiet32(b):
+    """quiet64 for singles (HP's ``Sgl_set_quiet``)."""
     if b & 0x00400000:
-        b &= ~0x00400000
-        if (b & 0x007FFFFF) == 0:
-            return DNAN32
+        b = (b & ~0x00600000) | 0x00200000
     return b
 
 
@@ -416,8 +416,9 @@ def convert(fr, st, rm, sub, src, sdbl, dst, ddbl, scr):
             elif sdbl:                             # keep sign and top fraction bits
                 q = quiet64(a) if snan else a
                 res = ((q >> 32) & 0x80000000) | 0x7F800000 | ((q >> 29) & 0x7FFFFF)
-                if (res & 0x7FFFFF) == 0:
-                    res = DNAN32
+                if (res & 0x7FFFFF) == 0:        # payload all in the dropped bits: quiet it
+                    res |= 0x00200000            # as HP's emulation does, sign kept (qemu-hppa
+                                                 # 7.2 returns an infinity here; Linux wins)
             else:
                 q = quiet32(a) if snan else a
                 res = ((q & 0x80000000) << 32) | 0x7FF0000000000000 | ((q & 0x7FFFFF) << 29)

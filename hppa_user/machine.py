@@ -144,6 +144,8 @@ class Machine:
         args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks)
         core_run(*args, 0)                     # compile or load the core before timing
         self.t_start = time.perf_counter()
+        from kernel_model import hostsig
+        restore_host_signals = hostsig.install(k)   # Ctrl-C and kill reach the guest
         try:
             while True:
                 budget = BUDGET
@@ -180,8 +182,10 @@ class Machine:
             self.exit_status, self.term_signal = 128 + e.signum, e.signum
             self.kill_info = e
         finally:
+            restore_host_signals()
             if tracer is not None:
                 tracer.close()
+        k.exit_cleanup()                          # shared file mappings reach their files
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status
 

@@ -31,7 +31,7 @@ from hppa_user.memory import GuestFault
 from kernel_model import abi
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls import load_families
-from kernel_model.syscalls.registry import SYSCALLS, convert_args
+from kernel_model.syscalls.registry import SYSCALLS
 
 ARG_REGS = (26, 25, 24, 23, 22, 21)
 M32 = 0xFFFFFFFF
@@ -72,7 +72,9 @@ class Kernel:
         self.internal_errors = 0
         self.debug = bool(os.environ.get("HPPA_USER_DEBUG"))
         self.pid = os.getpid()
-        self.exe_path = os.path.abspath(getattr(machine, "program", "") or "")
+        prog = getattr(machine, "program", "") or ""
+        # /proc/self/exe names the file itself (symlinks resolved), as Linux's d_path does
+        self.exe_path = os.path.realpath(prog) if prog else ""
         # memory layout (set by the process set-up code)
         self.brk_start = 0
         self.brk = 0
@@ -81,7 +83,6 @@ class Kernel:
         # then the pre-5.18 on-stack trampoline is written into each frame
         self.vdso_sigtramp = None
         self.start_time = time.monotonic()
-        self._in_syscall_nr = None
         from kernel_model.fdtable import FdTable
         from kernel_model.signals import SignalState
         from kernel_model.vm import VmMap
@@ -97,20 +98,29 @@ class Kernel:
     def handle_syscall(self) -> None:
         machine = self.machine
         gr = machine.gr
-        nr = int(gr[20]) & M32
-        raw = [int(gr[r]) & M32 for r in ARG_REGS]
+        regs = gr.tolist()
+        nr = regs[20] & M32
         self.skip_return = False
         sc = SYSCALLS.get(nr)
-        name = sc.name if sc else abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
-        counts = self.syscall_counts
-        counts[name] = counts.get(name, 0) + 1
         if sc is None:
+            name = abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
+            counts = self.syscall_counts
+            counts[name] = counts.get(name, 0) + 1
             result = -abi.ENOSYS
             if self.strace:
                 from kernel_model import strace as st
+                raw = [regs[r] & M32 for r in ARG_REGS]
                 self._trace_line(st.format_unknown(self, nr, name, raw, result))
         else:
-            args = convert_args(sc, raw)
+            counts = self.syscall_counts
+            name = sc.name
+            counts[name] = counts.get(name, 0) + 1
+            args = []
+            for reg, signed in zip(ARG_REGS, sc.signed):
+                v = regs[reg] & M32
+                if signed and v & 0x80000000:
+                    v -= 0x100000000
+                args.append(v)
             pre = None
             if self.strace:
                 from kernel_model import strace as st
@@ -118,7 +128,6 @@ class Kernel:
                     pre = st.format_call(self, sc, args)
                 except Exception:  # strace must never break the guest
                     pre = f"{sc.name}(...)"
-            self._in_syscall_nr = nr
             try:
                 result = sc.handler(self, *args)
                 if result is None:
@@ -145,8 +154,6 @@ class Kernel:
                 if self.debug:
                     traceback.print_exc()
                 result = -abi.EINVAL
-            finally:
-                self._in_syscall_nr = None
             if self.strace:
                 try:
                     line = st.format_line(self, sc, args, result, pre)
@@ -158,7 +165,7 @@ class Kernel:
         # signals are delivered on the way back to user space (also turns the internal
         # -ERESTART* codes into -EINTR or a restart)
         sig = self.signals
-        if result in _RESTART_CODES or sig.has_deliverable():
+        if sig.pending_mask & ~sig.blocked or result in _RESTART_CODES:
             result = sig.syscall_exit(result)
             if self.skip_return:
                 return

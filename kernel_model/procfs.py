@@ -49,6 +49,8 @@ def readlink(k, path: bytes):
             return str(k.pid).encode()
         return None
     if rest == b"/exe":
+        if not k.exe_path:
+            raise SyscallError(abi.ENOENT)
         return os.fsencode(k.exe_path)
     if rest == b"/cwd":
         return os.fsencode(os.getcwd())

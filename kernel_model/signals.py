@@ -28,7 +28,7 @@ from __future__ import annotations
 import struct
 import time
 
-from hppa_user.memory import PAGE_MASK, PAGE_SIZE, PERM_R, PERM_X, GuestFault
+from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X, GuestFault
 from kernel_model import abi
 
 M32 = 0xFFFFFFFF
@@ -299,6 +299,11 @@ class SignalState:
         if int(getattr(m, "psw_n", 0)):
             psw |= abi.PSW_N
         psw |= (_get_cb(m) & 0xFF) << abi.PSW_CB_SHIFT
+        ctl = getattr(m, "ctl", None)
+        if ctl is not None:
+            from hppa_user.state import CTL_PSWV
+            if int(ctl[CTL_PSWV]):
+                psw |= abi.PSW_V
         return psw
 
     def _trampoline(self, frame: int, in_syscall: bool) -> int:
@@ -437,6 +442,10 @@ class SignalState:
         if hasattr(m, "psw_n"):
             m.psw_n = 1 if (psw & abi.PSW_N and not in_syscall) else 0
         _set_cb(m, (psw >> abi.PSW_CB_SHIFT) & 0xFF)
+        ctl = getattr(m, "ctl", None)
+        if ctl is not None:
+            from hppa_user.state import CTL_PSWV
+            ctl[CTL_PSWV] = 1 if psw & abi.PSW_V else 0
         # restore_altstack (errors ignored, like the kernel's)
         ss_sp, ss_flags, ss_size = struct.unpack_from(abi.STACK_T_FMT, data, uc + abi.UC_STACK)
         self._set_altstack(ss_sp, ss_flags, ss_size, check=False)

@@ -395,6 +395,9 @@ def fmt_arg(k, sc, i, kind, v, args, result, done):
             return quote(data.rstrip(b"\0"), None)     # a path: never cut
         return quote(data, STRSIZE)
     if kind == "open_flags":
+        if sc.name in ("dup3", "pipe2"):
+            return flags(v, [n for n in abi.OPEN_FLAG_NAMES if n[0] in ("O_NONBLOCK", "O_DIRECT",
+                                                                      "O_CLOEXEC")])
         return open_flags(v)
     if kind == "mode":
         if sc.name in ("open", "openat"):
@@ -449,6 +452,19 @@ def fmt_arg(k, sc, i, kind, v, args, result, done):
             return open_flags(v)
         if cmd in (abi.F_DUPFD, abi.F_DUPFD_CLOEXEC, abi.F_SETOWN, abi.F_SETSIG):
             return str(sv)
+        if cmd in (abi.F_GETLK, abi.F_SETLK, abi.F_SETLKW, abi.F_GETLK64, abi.F_SETLK64,
+                   abi.F_SETLKW64, abi.F_OFD_GETLK, abi.F_OFD_SETLK, abi.F_OFD_SETLKW):
+            wide = cmd not in (abi.F_GETLK, abi.F_SETLK, abi.F_SETLKW)
+            fmt = abi.FLOCK64_FMT if wide else abi.FLOCK_FMT
+            raw = _read(k, v, struct.calcsize(fmt))
+            if raw is None:
+                return ptr(v)
+            lt, wh, st, ln, pid = struct.unpack(fmt, raw)
+            out = (f"{{l_type={abi.LOCK_TYPE_NAMES.get(lt, str(lt))}, "
+                   f"l_whence={abi.WHENCE_NAMES.get(wh, str(wh))}, l_start={st}, l_len={ln}")
+            if cmd in (abi.F_GETLK, abi.F_GETLK64, abi.F_OFD_GETLK) and done:
+                out += f", l_pid={pid}"
+            return out + "}"
         return ptr(v)
     if kind == "ioctl_cmd":
         return abi.IOCTL_NAMES.get(v & M32, f"{v & M32:#x}")
@@ -562,6 +578,9 @@ def _args_text(k, sc, args, result, done):
 
 
 def format_call(k, sc, args) -> str:
+    special = _special_call(k, sc, args, None, False)
+    if special is not None:
+        return special
     return f"{sc.name}({_args_text(k, sc, args, None, False)})"
 
 
@@ -582,6 +601,8 @@ def format_result(k, sc, args, result) -> str:
         return f"-1 {name} ({abi.errno_message(e)})"
     if sc.ret == "hex":
         return f"{result & M32:#x}"
+    if sc.ret == "octal":
+        return f"0{r:o}" if r else "0"
     if sc.name in ("rt_sigreturn",):
         return str(r)
     if sc.name == "fcntl" or sc.name == "fcntl64":
@@ -598,7 +619,41 @@ def align(call: str, result: str) -> str:
     return (call + " ").ljust(40) + "= " + result
 
 
+def _off64(hi, lo):
+    v = ((hi & M32) << 32) | (lo & M32)
+    return v - (1 << 64) if v & (1 << 63) else v
+
+
+def _special_call(k, sc, args, result, done):
+    """Calls whose strace rendering differs from their register arguments."""
+    name = sc.name
+    if name == "_llseek":
+        fd, hi, lo, res, whence = args
+        r = ptr(res)
+        if done and s32(result) == 0:
+            raw = _read(k, res, 8)
+            if raw is not None:
+                r = f"[{struct.unpack('>q', raw)[0]}]"
+        return (f"_llseek({s32(fd)}, {_off64(hi, lo)}, {r}, "
+                f"{abi.WHENCE_NAMES.get(s32(whence), str(s32(whence)))})")
+    if name in ("pread64", "pwrite64"):
+        fd, buf, count, hi, lo = args
+        spec = "outbuf" if name == "pread64" else "inbuf"
+        b = fmt_arg(k, sc, 1, spec, buf, args, result, done)
+        return f"{name}({s32(fd)}, {b}, {count & M32}, {_off64(hi, lo)})"
+    if name in ("truncate64", "ftruncate64"):
+        first = _cstr(k, args[0]) if name == "truncate64" else str(s32(args[0]))
+        return f"{name}({first}, {_off64(args[1], args[2])})"
+    return None
+
+
 def format_line(k, sc, args, result, pre=None) -> str:
+    special = _special_call(k, sc, args, result, True)
+    if special is not None:
+        return align(special, format_result(k, sc, args, result))
+    if sc.name == "rt_sigreturn":
+        return align(f"rt_sigreturn({{mask={sigset(k.signals.blocked)}}})",
+                     format_result(k, sc, args, result))
     return align(f"{sc.name}({_args_text(k, sc, args, result, True)})",
                  format_result(k, sc, args, result))
 

@@ -222,3 +222,22 @@ def test_self_modifying_store_invalidates_decoded_code(cpu):
         assert cpu.r(4) == 2
     finally:
         cpu.mem.protect(CODE, 0x1000, 5)
+
+
+@pytest.mark.parametrize("insn,base_off,word,new_base_off", [
+    # without ,m the bytes go to GR[b] + d (k = its byte offset): ,b stores bytes k..3
+    ("stby,b %r3,1(%r10)", 0, 0xAA223344, 0),
+    ("stby,e %r3,3(%r10)", 0, 0x112233AA, 0),
+    # ,m post-modifies: the bytes go to GR[b] itself, then GR[b] <- (GR[b] + d) & ~3
+    ("stby,b,m %r3,4(%r10)", 0, 0x11223344, 4),      # HP bcopy: stbys,b,m t1,4(dst)
+    ("stby,b,m %r3,4(%r10)", 2, 0xAAAA3344, 4),      # (DATA+2+4) & ~3 = DATA+4
+    ("stby,e,m %r3,7(%r10)", 1, 0x11AAAAAA, 8),      # k = 1 at DATA+1; base (DATA+8) & ~3
+])
+def test_stby_begin_end_and_post_modify(cpu, insn, base_off, word, new_base_off):
+    # regression: ,m used to store at GR[b] + d (qemu-hppa and HP's millicode store at GR[b])
+    cpu.mem.write_u32(DATA + 0x300, 0xAAAAAAAA)
+    cpu.mem.write_u32(DATA + 0x304, 0xAAAAAAAA)
+    cpu.run(insn, r3=0x11223344, r10=DATA + 0x300 + base_off)
+    assert cpu.mem.read_u32(DATA + 0x300) == word
+    assert cpu.mem.read_u32(DATA + 0x304) == 0xAAAAAAAA
+    assert cpu.r(10) == DATA + 0x300 + new_base_off

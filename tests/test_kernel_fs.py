@@ -259,9 +259,9 @@ def test_getdents64_32bit_safe_offsets(k, tmp_path):
 
 def test_readlink_proc_self_exe_and_fd(k, tmp_path):
     n = sc(k, 85, cstr(k, DATA, "/proc/self/exe"), DATA + 0x100, 4096)
-    assert k.mem.read(DATA + 0x100, n) == b"/bin/true"
+    assert k.mem.read(DATA + 0x100, n) == os.path.realpath("/bin/true").encode()
     n = sc(k, 285, AT, cstr(k, DATA, f"/proc/{k.pid}/exe"), DATA + 0x100, 4)
-    assert n == 4 and k.mem.read(DATA + 0x100, 4) == b"/bin"
+    assert n == 4 and k.mem.read(DATA + 0x100, 4) == os.path.realpath("/bin/true").encode()[:4]
     fd = openp(k, str(tmp_path / "q"), abi.O_CREAT | abi.O_RDWR)
     n = sc(k, 85, cstr(k, DATA, f"/proc/self/fd/{fd}"), DATA + 0x100, 4096)
     assert k.mem.read(DATA + 0x100, n) == str(tmp_path / "q").encode()

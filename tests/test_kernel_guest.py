@@ -31,7 +31,8 @@ def _both(guest, run_qemu, run_emu, tmp_path, name, args=(), opt="-O2"):
 
 @pytest.mark.parametrize("opt", ("-O0", "-O2"))
 @pytest.mark.parametrize("name,status", [("kern_files", 0), ("kern_signals", 143),
-                                         ("kern_timers", 142), ("kern_time_ids", 0)])
+                                         ("kern_timers", 142), ("kern_time_ids", 0),
+                                         ("kern_sigstress", 0)])
 def test_differential(guest, run_qemu, run_emu, tmp_path, name, status, opt):
     q, e = _both(guest, run_qemu, run_emu, tmp_path, name, opt=opt)
     assert q.returncode == status, q.stderr.decode(errors="replace")[-2000:]
@@ -166,3 +167,37 @@ def test_strace_output(guest, run_emu, tmp_path):
                ln.endswith("= 39") for ln in err)
     assert any(ln.startswith("exit_group(0)") and ln.endswith("= ?") for ln in err)
     assert err[-1] == "+++ exited with 0 +++" or "+++ exited with 0 +++" in err
+
+
+_HOSTSIG_RUNNER = r"""
+import sys
+sys.path.insert(0, {root!r})
+from hppa_user.machine import Machine
+from kernel_model import hostsig
+m = Machine(sys.argv[1], sys.argv[1:])
+hostsig.install(m.kernel)
+rc = m.run()
+sys.stdout.flush()
+sys.exit(rc)
+"""
+
+
+@pytest.mark.parametrize("catch,hostsig,status,out", [
+    (False, "SIGINT", 130, b""), (True, "SIGTERM", 0, b"caught 15\n"),
+    (True, "SIGINT", 0, b"caught 2\n")])
+def test_host_signals_reach_guest(guest, repo_root, tmp_path, catch, hostsig, status, out):
+    """kernel_model.hostsig: Ctrl-C / kill to the emulator become guest signals."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    runner = tmp_path / "runner.py"
+    runner.write_text(_HOSTSIG_RUNNER.format(root=str(repo_root)))
+    args = [sys.executable, str(runner), str(guest("kern_spin"))] + (["catch"] if catch else [])
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"        # the guest runs: handlers are installed
+    time.sleep(0.2)
+    p.send_signal(getattr(signal, hostsig))
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == status, stderr.decode(errors="replace")[-2000:]
+    assert stdout == out

@@ -1,6 +1,5 @@
 """Memory syscalls of the kernel model on a fake machine (real GuestMemory)."""
 import os
-import struct
 
 import pytest
 

@@ -99,7 +99,7 @@ def test_async_delivery_frame_and_sigreturn():
     m.gr[30] = sp
     m.fr[5] = 0x4000000000000001
     m.cr[11] = 17
-    m.iaoq_f, m.iaoq_b, m.psw_n = 0x10040, 0x10100, 1
+    m.iaoq_f, m.iaoq_b, m.psw_n = 0x10040, 0x10100, 1   # in a taken branch's delay slot
     before = _regs(k)
     k.signals.send_user(abi.SIGUSR2)
     k.tick()
@@ -129,11 +129,11 @@ def test_async_delivery_frame_and_sigreturn():
     # the handler's mask includes the signal
     assert k.signals.blocked & (1 << (abi.SIGUSR2 - 1))
     # the handler clobbers registers, then returns through the trampoline: rt_sigreturn(0)
-    for i in (1, 5, 19, 28):
+    for i in (1, 5, 19, 25, 28):
         m.gr[i] = 0xDEAD
     m.fr[5] = 0
     m.cr[11] = 0
-    sc(k, 173, 0)
+    sc(k, 173, abi.SIGUSR2, 0)       # the trampoline: r26 = sig (untouched), ldi 0,%r25
     assert _regs(k)[1:] == before[1:]
     assert int(m.fr[5]) == 0x4000000000000001 and int(m.cr[11]) == 17
     assert (m.iaoq_f & ~3, m.iaoq_b & ~3, m.psw_n) == (0x10040, 0x10100, 1)
@@ -161,7 +161,7 @@ def test_delivery_in_syscall_and_restart():
     assert iaoq[1] & ~3 == RET - 4
     tramp = int(m.gr[2])
     assert k.mem.read_u32(tramp) == abi.INSN_LDI_R25_1
-    sc(k, 173, 1)                                                    # rt_sigreturn(in_syscall=1)
+    sc(k, 173, abi.SIGALRM, 1)                                       # ldi 1,%r25
     assert m.iaoq_f & ~3 == RET - 8 and int(m.gr[31]) & ~3 == RET - 8
 
 
@@ -179,7 +179,7 @@ def test_delivery_in_syscall_eintr_without_sa_restart():
     assert gr28 == (-abi.EINTR) & 0xFFFFFFFF
     iaoq = struct.unpack(">II", k.mem.read(sc_base + 400, 8))
     assert iaoq[0] & ~3 == RET
-    r28 = sc(k, 173, 1)
+    r28 = sc(k, 173, abi.SIGALRM, 1)
     assert r28 == -abi.EINTR and m.iaoq_f & ~3 == RET
 
 
@@ -322,7 +322,6 @@ def test_sigtimedwait_takes_pending():
 
 
 def test_restart_delay_slot_copy_rule():
-    from kernel_model.signals import SignalState  # noqa: F401
     k = make_kernel()
     m = k.machine
     # "copy %r5,%r20" in the delay slot: on restart the kernel copies r20 back into r5

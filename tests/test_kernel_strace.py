@@ -71,6 +71,7 @@ def test_mm_and_signal_lines(kt):
 def test_struct_lines(kt, tmp_path):
     k, out = kt
     (tmp_path / "s").write_bytes(b"x" * 1234)
+    (tmp_path / "s").chmod(0o644)
     sc(k, 101, cstr(k, DATA, "s"), DATA + 256)
     sc(k, 76, abi.RLIMIT_NOFILE, DATA + 512)
     sc(k, 321, 0, abi.RLIMIT_CORE, 0, DATA + 600)

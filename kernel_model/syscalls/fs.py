@@ -11,7 +11,7 @@ from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
 from kernel_model.fdtable import OpenFile
 from kernel_model.syscalls.common import (M32, at_args, guest_path, rw_count, sandbox_check,
-                                          sandbox_check_fd, wait_fd, writable_extent)
+                                          wait_fd, writable_extent)
 from kernel_model.syscalls.registry import syscall
 
 _WRITE_FLAGS = abi.O_CREAT | abi.O_TRUNC | abi.O_APPEND
@@ -130,8 +130,22 @@ def _writable(of):
 
 
 def host_write(k, of, data: bytes) -> int:
+    """write(2) to a host fd. Writes to blocking pipes/ttys/sockets go in PIPE_BUF pieces
+    after a readiness wait, so a full pipe blocks interruptibly (signals, Ctrl-C) and an
+    interrupted write returns what was written, as Linux does."""
     try:
-        return os.write(of.host_fd, data)
+        if not of.may_block or not os.get_blocking(of.host_fd) or len(data) <= 4096:
+            return os.write(of.host_fd, data)
+        done = 0
+        while done < len(data):
+            try:
+                wait_fd(k, of, write=True)
+            except SyscallError:
+                if done:
+                    return done
+                raise
+            done += os.write(of.host_fd, data[done:done + 4096])
+        return done
     except BrokenPipeError:
         k.signals.send_user(abi.SIGPIPE, abi.SI_USER)
         return -abi.EPIPE

@@ -11,7 +11,7 @@ import time
 from kernel_model import abi
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.common import (M32, NSEC, at_args, guest_path, read_timespec,
-                                          sandbox_check, sandbox_check_fd, s32)
+                                          sandbox_check, sandbox_check_fd)
 from kernel_model.syscalls.registry import syscall
 
 
@@ -506,7 +506,7 @@ def sys_chroot(k, addr):
     return -abi.EPERM
 
 
-@syscall(60, "umask", "mask:mode")
+@syscall(60, "umask", "mask:mode", ret="octal")
 def sys_umask(k, mask):
     old = k.info.umask
     k.info.umask = mask & 0o777
@@ -636,5 +636,3 @@ def sys_memfd_create(k, name_addr, flags):
     return k.files.add(OpenFile(hfd, b"/memfd:" + name, abi.O_RDWR | abi.O_LARGEFILE),
                        bool(flags & 1))
 
-
-_ = s32

@@ -2,7 +2,6 @@
 sessions (virtual), priority, uname, hostname."""
 from __future__ import annotations
 
-import os
 import socket
 import struct
 
@@ -327,5 +326,3 @@ def sys_setdomainname(k, name, length):
     k.mem.read(name, length)
     return -abi.EPERM
 
-
-_ = os

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
-from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED, PERM_W
+from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED
 from kernel_model import abi
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.registry import syscall
-from kernel_model.vm import perm_to_prot, prot_to_perm, write_back
+from kernel_model.vm import prot_to_perm, write_back
 
 MMAP_MIN_ADDR = 0x10000
 M32 = 0xFFFFFFFF
@@ -397,5 +395,3 @@ def sys_mlockall(k, flags):
 def sys_munlockall(k):
     return 0
 
-
-_ = (np, PERM_W, perm_to_prot)

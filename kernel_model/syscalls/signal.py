@@ -5,7 +5,7 @@ import struct
 import time
 
 from kernel_model import abi
-from kernel_model.signals import ALL_SIGS, UNBLOCKABLE_MASK, SigInfo, bit
+from kernel_model.signals import ALL_SIGS, UNBLOCKABLE_MASK, SigInfo
 from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec
 from kernel_model.syscalls.registry import syscall
 
@@ -260,9 +260,11 @@ def sys_pidfd_send_signal(k, pidfd, sig, info, flags):
     return -abi.EBADF
 
 
-@syscall(173, "rt_sigreturn", "in_syscall:int")
-def sys_rt_sigreturn(k, in_syscall):
-    return k.signals.sigreturn(in_syscall)
+@syscall(173, "rt_sigreturn")
+def sys_rt_sigreturn(k):
+    # sys_rt_sigreturn(regs, in_syscall): the trampoline passes in_syscall in %r25
+    # (ldi 0/1,%r25); %r26 still holds the signal number from the handler's entry.
+    return k.signals.sigreturn(int(k.machine.gr[25]) & 0xFFFFFFFF)
 
 
 @syscall(68, "sgetmask")
@@ -277,5 +279,3 @@ def sys_ssetmask(k, newmask):
     s.set_blocked((s.blocked & ~M32) | newmask)
     return old
 
-
-_ = bit

@@ -47,10 +47,16 @@ def resolve_clock(k, clockid: int) -> int:
     return _HOST_CLOCK[clockid]
 
 
+def _virtual(k) -> bool:
+    return getattr(k.machine, "clock", "host") == "virtual"
+
+
 def clock_ns(k, clockid: int) -> int:
+    """A guest clock's value: the host's, or under ``--clock virtual`` the instruction-count
+    clocks of :mod:`kernel_model.clock` (reproducible runs; the vDSO and cr16 agree)."""
     hc = resolve_clock(k, clockid)
-    if getattr(k.machine, "clock", "host") == "virtual":   # --clock virtual: from the insn count
-        v = virtual_clock_ns(clockid, k.machine.insn_count)
+    if _virtual(k):
+        v = virtual_clock_ns(clockid, int(k.machine.insn_count))
         if v is not None:
             return v
     try:
@@ -121,7 +127,7 @@ def sys_clock_settime64(k, clockid, tp):
 
 @syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr")
 def sys_gettimeofday(k, tv, tz):
-    ns = htime.time_ns()
+    ns = clock_ns(k, abi.CLOCK_REALTIME)
     if tv:
         k.mem.write(tv, struct.pack(">ii", ns // NSEC, (ns % NSEC) // 1000))
     if tz:
@@ -142,7 +148,7 @@ def sys_settimeofday(k, tv, tz):
 
 @syscall(13, "time", "tloc:ptr")
 def sys_time(k, tloc):
-    t = htime.time_ns() // NSEC
+    t = clock_ns(k, abi.CLOCK_REALTIME) // NSEC
     if tloc:
         k.mem.write_u32(tloc, t)
     return t & M32
