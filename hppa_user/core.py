@@ -169,6 +169,15 @@ def add_overflow(x, y, r):
 
 
 @njit(cache=True, inline="always")
+def shift_overflow(x, k):
+    """shladd,tsv: the shift itself overflows when the top k+1 bits of x are not all equal."""
+    if k == 0:
+        return False
+    top = (x - ((x >> 31) << 32)) >> (31 - k)
+    return top != 0 and top != -1
+
+
+@njit(cache=True, inline="always")
 def sub_overflow(x, y, r):
     return (((x ^ y) & (x ^ r)) >> 31) & 1
 
@@ -436,7 +445,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             full = x + y + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 0)
             v = full & M32
             sv = add_overflow(x, y, v)
-            if (flags & enc.F_TSV) and sv:
+            if (flags & enc.F_TSV) and (sv or shift_overflow(gr[r1], dc[idx + 5])):
                 fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
                 break
             gr[r3] = v
@@ -799,5 +808,6 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
     ctl[CTL_INSNS] = count
     ctl[CTL_FAULT_SIG] = fsig
     ctl[CTL_FAULT_CODE] = fcode
-    ctl[CTL_FAULT_ADDR] = faddr
+    # traps report the instruction's IAOQ with its privilege bits, as Linux's regs->iaoq[0]
+    ctl[CTL_FAULT_ADDR] = faddr | 3 if (fsig == SIGILL or fsig == SIGFPE) else faddr
     return status
