@@ -79,3 +79,9 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) sysroot
+
+# Malformed-executable fuzzing: N mutants of a real binary, no traceback, no hang allowed.
+FUZZ_N ?= 1000
+FUZZ_SEED ?= 1
+fuzz: install
+	$(VPY) scripts/fuzz_exec.py -n $(FUZZ_N) --seed $(FUZZ_SEED)
