@@ -21,6 +21,10 @@ BUDGET = 100_000          # instructions per core entry: the core returns about 
 # drift and the coarse clocks: refresh on every budget return, and on other returns (syscalls,
 # faults) once this many seconds have passed.
 VVAR_REFRESH = 0.0005
+# After a time syscall the page is refreshed at once, so a coarse clock read through the
+# vDSO is never older than what the guest just got from the kernel (as on Linux, where both
+# read the same timekeeper): time, gettimeofday, clock_gettime, clock_gettime64.
+TIME_SYSCALLS = frozenset({13, 78, 256, 403})
 DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
 
 
@@ -159,7 +163,9 @@ class Machine:
                 st = core_run(*args, budget)
                 if tracer is not None and tracer.finish(st):
                     continue                           # the tracer's --trace-from breakpoint
+                fresh_time = False
                 if st == S.ST_SYSCALL:
+                    fresh_time = int(gr[20]) in TIME_SYSCALLS
                     k.handle_syscall()
                     if not k.skip_return:
                         ret = int(gr[31]) & ~3            # gateway return: be,n 0(%sr3,%r31)
@@ -171,7 +177,7 @@ class Machine:
                                    int(ctl[S.CTL_FAULT_ADDR]))
                 elif st == S.ST_CACHE_FULL:
                     self.flush_decode_cache()
-                if vdso is not None and ((st == S.ST_BUDGET and budget > 1) or
+                if vdso is not None and ((st == S.ST_BUDGET and budget > 1) or fresh_time or
                                          time.perf_counter() - vdso.refreshed >= VVAR_REFRESH):
                     vdso.refresh(self)
                     vdso.refreshed = time.perf_counter()
