@@ -117,3 +117,19 @@ def test_open_flag_translation_roundtrip():
 def test_termios_iflag_translation():
     assert abi.iflag_to_host(abi.PARISC_IUTF8 | 0x400) == abi.GENERIC_IUTF8 | 0x400
     assert abi.iflag_from_host(abi.GENERIC_IMAXBEL) == abi.PARISC_IMAXBEL
+
+
+def test_setresuid_setresgid_rules():
+    """Linux's setres[ug]id: unprivileged callers may only pick among their own ids; -1 keeps."""
+    from kfake import make_kernel, sc
+    k = make_kernel()
+    i = k.info
+    i.ruid, i.euid, i.suid = 1000, 1000, 2000
+    i.rgid, i.egid, i.sgid = 100, 100, 200
+    i.capable = lambda: False
+    assert sc(k, 164, 2000, 0xFFFFFFFF, 1000) == 0
+    assert (i.ruid, i.euid, i.suid, i.fsuid) == (2000, 1000, 1000, 1000)
+    assert sc(k, 164, 0, 0xFFFFFFFF, 0xFFFFFFFF) == -1       # -EPERM: 0 is none of its ids
+    assert i.ruid == 2000
+    assert sc(k, 170, 0xFFFFFFFF, 200, 0xFFFFFFFF) == 0
+    assert (i.rgid, i.egid, i.sgid, i.fsgid) == (100, 200, 200, 200)

@@ -98,34 +98,30 @@ def sys_setregid(k, rgid, egid):
     return 0
 
 
-@syscall(164, "setresuid", "ruid:uint", "euid:uint", "suid:uint")
-def sys_setresuid(k, r, e, s):
+def _setres(k, kind: str, r: int, e: int, s: int) -> int:
+    """setresuid/setresgid: ``kind`` is "u" or "g" (the ids are i.ruid, i.euid, ...)."""
     i = k.info
-    allowed = (i.ruid, i.euid, i.suid)
+    allowed = tuple(getattr(i, f"{x}{kind}id") for x in "res")
     if not i.capable() and any(not _unset(v) and v not in allowed for v in (r, e, s)):
         return -abi.EPERM
     if not _unset(r):
-        i.ruid = r
+        setattr(i, f"r{kind}id", r)
     if not _unset(e):
-        i.euid = i.fsuid = e
+        setattr(i, f"e{kind}id", e)
     if not _unset(s):
-        i.suid = s
+        setattr(i, f"s{kind}id", s)
+    setattr(i, f"fs{kind}id", getattr(i, f"e{kind}id"))   # kernel/sys.c: new->fsuid = new->euid
     return 0
+
+
+@syscall(164, "setresuid", "ruid:uint", "euid:uint", "suid:uint")
+def sys_setresuid(k, r, e, s):
+    return _setres(k, "u", r, e, s)
 
 
 @syscall(170, "setresgid", "rgid:uint", "egid:uint", "sgid:uint")
 def sys_setresgid(k, r, e, s):
-    i = k.info
-    allowed = (i.rgid, i.egid, i.sgid)
-    if not i.capable() and any(not _unset(v) and v not in allowed for v in (r, e, s)):
-        return -abi.EPERM
-    if not _unset(r):
-        i.rgid = r
-    if not _unset(e):
-        i.egid = i.fsgid = e
-    if not _unset(s):
-        i.sgid = s
-    return 0
+    return _setres(k, "g", r, e, s)
 
 
 @syscall(165, "getresuid", "ruid:ptr", "euid:ptr", "suid:ptr")
