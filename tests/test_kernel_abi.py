@@ -129,3 +129,18 @@ def test_setresuid_setresgid_rules():
     assert i.ruid == 2000
     assert sc(k, 170, 0xFFFFFFFF, 200, 0xFFFFFFFF) == 0
     assert (i.rgid, i.egid, i.sgid, i.fsgid) == (100, 200, 200, 200)
+
+
+def test_setuid_setreuid_rules():
+    from kfake import make_kernel, sc
+    k = make_kernel()
+    i = k.info
+    i.ruid, i.euid, i.suid, i.fsuid = 1000, 1000, 2000, 1000
+    i.capable = lambda: False
+    assert sc(k, 23, 2000) == 0 and (i.ruid, i.euid, i.suid, i.fsuid) == (1000, 2000, 2000, 2000)
+    assert sc(k, 23, 5) == -1                                   # EPERM
+    assert sc(k, 70, 0xFFFFFFFF, 1000) == 0                     # euid back to the real id
+    assert (i.ruid, i.euid, i.suid, i.fsuid) == (1000, 1000, 2000, 1000)
+    assert sc(k, 70, 2000, 0xFFFFFFFF) == -1                    # ruid only from real/effective
+    i.capable = lambda: True
+    assert sc(k, 46, 7) == 0 and (i.rgid, i.egid, i.sgid, i.fsgid) == (7, 7, 7, 7)

@@ -38,90 +38,91 @@ def _unset(v):
     return v & M32 == M32
 
 
-@syscall(23, "setuid", "uid:uint")
-def sys_setuid(k, uid):
-    i = k.info
-    if i.capable():
-        i.ruid = i.euid = i.suid = i.fsuid = uid
-    elif uid in (i.ruid, i.suid):
-        i.euid = i.fsuid = uid
+class _Ids:
+    """The real/effective/saved/fs ids of one kind ("u" or "g") of a ProcessInfo, so the uid
+    and gid calls share one implementation of kernel/sys.c's rules."""
+
+    def __init__(self, info, kind: str):
+        self.info, self.kind = info, kind
+
+    def __getattr__(self, name):          # r, e, s, fs
+        return getattr(self.info, f"{name}{self.kind}id")
+
+    def set(self, name, value):
+        setattr(self.info, f"{name}{self.kind}id", value)
+
+
+def _setid(k, kind: str, value: int) -> int:
+    i = _Ids(k.info, kind)
+    if k.info.capable():
+        for name in ("r", "e", "s", "fs"):
+            i.set(name, value)
+    elif value in (i.r, i.s):
+        i.set("e", value)
+        i.set("fs", value)
     else:
         return -abi.EPERM
     return 0
+
+
+def _setreid(k, kind: str, r: int, e: int) -> int:
+    i = _Ids(k.info, kind)
+    cap = k.info.capable()
+    if not _unset(r) and not cap and r not in (i.r, i.e):
+        return -abi.EPERM
+    if not _unset(e) and not cap and e not in (i.r, i.e, i.s):
+        return -abi.EPERM
+    old_r = i.r
+    if not _unset(r):
+        i.set("r", r)
+    if not _unset(e):
+        i.set("e", e)
+    if not _unset(r) or (not _unset(e) and e != old_r):
+        i.set("s", i.e)
+    i.set("fs", i.e)                        # kernel/sys.c: new->fsuid = new->euid
+    return 0
+
+
+@syscall(23, "setuid", "uid:uint")
+def sys_setuid(k, uid):
+    return _setid(k, "u", uid)
 
 
 @syscall(46, "setgid", "gid:uint")
 def sys_setgid(k, gid):
-    i = k.info
-    if i.capable():
-        i.rgid = i.egid = i.sgid = i.fsgid = gid
-    elif gid in (i.rgid, i.sgid):
-        i.egid = i.fsgid = gid
-    else:
-        return -abi.EPERM
-    return 0
+    return _setid(k, "g", gid)
 
 
 @syscall(70, "setreuid", "ruid:uint", "euid:uint")
 def sys_setreuid(k, ruid, euid):
-    i = k.info
-    cap = i.capable()
-    if not _unset(ruid) and not cap and ruid not in (i.ruid, i.euid):
-        return -abi.EPERM
-    if not _unset(euid) and not cap and euid not in (i.ruid, i.euid, i.suid):
-        return -abi.EPERM
-    old_r = i.ruid
-    if not _unset(ruid):
-        i.ruid = ruid
-    if not _unset(euid):
-        i.euid = i.fsuid = euid
-    if not _unset(ruid) or (not _unset(euid) and euid != old_r):
-        i.suid = i.euid
-    return 0
+    return _setreid(k, "u", ruid, euid)
 
 
 @syscall(71, "setregid", "rgid:uint", "egid:uint")
 def sys_setregid(k, rgid, egid):
-    i = k.info
-    cap = i.capable()
-    if not _unset(rgid) and not cap and rgid not in (i.rgid, i.egid):
-        return -abi.EPERM
-    if not _unset(egid) and not cap and egid not in (i.rgid, i.egid, i.sgid):
-        return -abi.EPERM
-    old_r = i.rgid
-    if not _unset(rgid):
-        i.rgid = rgid
-    if not _unset(egid):
-        i.egid = i.fsgid = egid
-    if not _unset(rgid) or (not _unset(egid) and egid != old_r):
-        i.sgid = i.egid
-    return 0
+    return _setreid(k, "g", rgid, egid)
 
 
-def _setres(k, kind: str, r: int, e: int, s: int) -> int:
-    """setresuid/setresgid: ``kind`` is "u" or "g" (the ids are i.ruid, i.euid, ...)."""
-    i = k.info
-    allowed = tuple(getattr(i, f"{x}{kind}id") for x in "res")
-    if not i.capable() and any(not _unset(v) and v not in allowed for v in (r, e, s)):
+def _setresid(k, kind: str, r: int, e: int, s: int) -> int:
+    i = _Ids(k.info, kind)
+    allowed = (i.r, i.e, i.s)
+    if not k.info.capable() and any(not _unset(v) and v not in allowed for v in (r, e, s)):
         return -abi.EPERM
-    if not _unset(r):
-        setattr(i, f"r{kind}id", r)
-    if not _unset(e):
-        setattr(i, f"e{kind}id", e)
-    if not _unset(s):
-        setattr(i, f"s{kind}id", s)
-    setattr(i, f"fs{kind}id", getattr(i, f"e{kind}id"))   # kernel/sys.c: new->fsuid = new->euid
+    for name, v in (("r", r), ("e", e), ("s", s)):
+        if not _unset(v):
+            i.set(name, v)
+    i.set("fs", i.e)                        # kernel/sys.c: new->fsuid = new->euid
     return 0
 
 
 @syscall(164, "setresuid", "ruid:uint", "euid:uint", "suid:uint")
 def sys_setresuid(k, r, e, s):
-    return _setres(k, "u", r, e, s)
+    return _setresid(k, "u", r, e, s)
 
 
 @syscall(170, "setresgid", "rgid:uint", "egid:uint", "sgid:uint")
 def sys_setresgid(k, r, e, s):
-    return _setres(k, "g", r, e, s)
+    return _setresid(k, "g", r, e, s)
 
 
 @syscall(165, "getresuid", "ruid:ptr", "euid:ptr", "suid:ptr")
