@@ -171,7 +171,7 @@ class Tracer:
         if st != S.ST_FAULT or self._bp is None:
             return False
         ctl = self.m.ctl
-        if int(ctl[S.CTL_FAULT_ADDR]) != self.start or int(ctl[S.CTL_FAULT_SIG]) != 4:
+        if int(ctl[S.CTL_FAULT_ADDR]) & ~3 != self.start or int(ctl[S.CTL_FAULT_SIG]) != 4:
             return False
         page, slot = self._bp
         idx = self._bp_index(slot)
