@@ -125,26 +125,23 @@ def sys_setresgid(k, r, e, s):
     return _setresid(k, "g", r, e, s)
 
 
-@syscall(165, "getresuid", "ruid:ptr", "euid:ptr", "suid:ptr")
-def sys_getresuid(k, r, e, s):
-    i = k.info
+def _getresid(k, kind: str, r: int, e: int, s: int) -> int:
+    i = _Ids(k.info, kind)
     for addr in (r, e, s):
         k.mem.check(addr, 4, 2)
-    k.mem.write_u32(r, i.ruid)
-    k.mem.write_u32(e, i.euid)
-    k.mem.write_u32(s, i.suid)
+    for addr, v in ((r, i.r), (e, i.e), (s, i.s)):
+        k.mem.write_u32(addr, v)
     return 0
+
+
+@syscall(165, "getresuid", "ruid:ptr", "euid:ptr", "suid:ptr")
+def sys_getresuid(k, r, e, s):
+    return _getresid(k, "u", r, e, s)
 
 
 @syscall(171, "getresgid", "rgid:ptr", "egid:ptr", "sgid:ptr")
 def sys_getresgid(k, r, e, s):
-    i = k.info
-    for addr in (r, e, s):
-        k.mem.check(addr, 4, 2)
-    k.mem.write_u32(r, i.rgid)
-    k.mem.write_u32(e, i.egid)
-    k.mem.write_u32(s, i.sgid)
-    return 0
+    return _getresid(k, "g", r, e, s)
 
 
 @syscall(138, "setfsuid", "fsuid:uint")

@@ -29,6 +29,22 @@ def _from_host(ev: int) -> int:
     return sum(g for g, h in _HOST_POLL.items() if ev & h)
 
 
+def _wait_with_mask(k, check, deadline, sigmask):
+    """Wait as ppoll/pselect do: ``sigmask`` is installed for the wait only. When a signal
+    ends the wait, the old mask is restored after the handler runs (saved_mask)."""
+    s = k.signals
+    old = s.blocked
+    if sigmask is not None:
+        s.set_blocked(sigmask)
+    result = _wait_loop(k, check, deadline)
+    if sigmask is not None:
+        if result == "signal":
+            s.saved_mask = old
+        else:
+            s.set_blocked(old)
+    return result
+
+
 def _wait_loop(k, check, deadline):
     """Run check(timeout_seconds) -> result-or-None until ready, deadline or a signal."""
     sig = k.signals
@@ -88,18 +104,9 @@ def do_poll(k, fds_addr, nfds, deadline, sigmask=None):
             return got
         return None
 
-    s = k.signals
-    old = None
-    if sigmask is not None:
-        old = s.blocked
-        s.set_blocked(sigmask)
-    result = _wait_loop(k, check, deadline)
+    result = _wait_with_mask(k, check, deadline, sigmask)
     if result == "signal":
-        if sigmask is not None:
-            s.saved_mask = old
         return -abi.ERESTARTNOHAND
-    if sigmask is not None:
-        s.set_blocked(old)
     if result == "timeout":
         result = [0] * nfds
     out = bytearray(raw)
@@ -203,18 +210,9 @@ def do_select(k, nfds, rd, wr, ex, deadline, sigmask=None):
             rev[name] = {fd for fd in (sets[name] or ()) if fdmap[fd] in hfd_list}
         return rev
 
-    s = k.signals
-    old = None
-    if sigmask is not None:
-        old = s.blocked
-        s.set_blocked(sigmask)
-    result = _wait_loop(k, check, deadline)
+    result = _wait_with_mask(k, check, deadline, sigmask)
     if result == "signal":
-        if sigmask is not None:
-            s.saved_mask = old
         return -abi.ERESTARTNOHAND
-    if sigmask is not None:
-        s.set_blocked(old)
     if result == "timeout":
         result = {0: set(), 1: set(), 2: set()}
     for i, a in enumerate((rd, wr, ex)):
