@@ -97,6 +97,11 @@ def run(
     clock: str = typer.Option("host", "--clock", help="host: cr16 and time from the host; virtual: from the instruction count"),
     setenv: Optional[List[str]] = typer.Option(None, "-E", help="set VAR=VAL in the guest environment"),
     unsetenv: Optional[List[str]] = typer.Option(None, "-U", help="remove VAR from the guest environment"),
+    jit: bool = typer.Option(True, "--jit/--no-jit",
+                             help="compile hot guest code to native code (off: interpret only)"),
+    jit_threshold: Optional[int] = typer.Option(
+        None, "--jit-threshold", metavar="N",
+        help="entries of a branch target before it is compiled (default 5000)"),
     trace: Optional[str] = typer.Option(
         None, "--trace", metavar="[=FILE]",
         help="trace every executed instruction (address, disassembly, nullified or not) to stderr, "
@@ -114,6 +119,8 @@ def run(
         fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
     if clock not in ("host", "virtual"):
         fail(f"unknown clock {clock!r} (choose host or virtual)", 2)
+    if jit_threshold is not None and jit_threshold < 1:
+        fail("--jit-threshold expects a positive count (use --no-jit to interpret only)", 2)
     env = host_environment()
     for item in setenv or []:
         if "=" not in item:
@@ -126,11 +133,12 @@ def run(
     topts = None
     if trace is not None or trace_from is not None:
         topts = TraceOptions(file=trace or "-", start=trace_from)
-    from hppa_user.machine import Machine
+    from hppa_user.machine import JIT_THRESHOLD, Machine
+    threshold = 0 if not jit else (jit_threshold or JIT_THRESHOLD)
     try:
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
                     max_insns=max_insns, clock=clock, kernel_profile=kernel,
-                    count_vdso=stats or bool(stats_json), trace=topts)
+                    count_vdso=stats or bool(stats_json), trace=topts, jit_threshold=threshold)
     except LoaderError as e:
         fail(f"{program}: {e}", 126)
     except TraceError as e:
@@ -152,6 +160,9 @@ def run(
                    f"({st['mips']:.1f} MIPS), kernel {st['kernel_profile']}", err=True)
         typer.echo(f"hppa-user: syscalls: {top(st['syscalls'])}", err=True)
         typer.echo(f"hppa-user: vdso calls: {top(st['vdso_calls'])}; lws: {top(st['lws_calls'])}", err=True)
+        j = st["jit"]
+        typer.echo(f"hppa-user: jit: {j['regions']} regions ({j['instructions']} instructions) "
+                   f"compiled in {j['compile_seconds']:.3f} s", err=True)
     if stats_json:
         with open(stats_json, "w") as fh:
             json.dump(st, fh, indent=1)
@@ -221,7 +232,7 @@ def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
 
 @app.command("bench")
 def bench_cmd(
-    calls: int = typer.Option(100_000, "--calls", help="clock_gettime calls through the vvar vDSO"),
+    calls: int = typer.Option(2_000_000, "--calls", help="timed clock_gettime calls through the vvar vDSO"),
     syscalls: int = typer.Option(20_000, "--syscalls", help="calls on the syscall paths"),
     qemu: bool = typer.Option(True, "--qemu/--no-qemu", help="also run qemu-hppa"),
     json_out: Optional[str] = typer.Option(None, "--json", help="write the rows as JSON"),

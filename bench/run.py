@@ -20,7 +20,9 @@ Columns:
   out         whether stdout and exit status agree with qemu-hppa
 
 ``--json PATH`` also writes all measurements as JSON.  Extra ``hppa-user run``
-options (e.g. ``--kernel 6.11``) go in ``--emu-arg`` (repeatable).
+options (e.g. ``--kernel 6.11``) go in ``--emu-arg`` (repeatable).  Each program runs
+under the emulator twice, with compiled regions (``jit``, the default) and interpreted
+only (``--no-jit``); ``--modes jit`` or ``--modes interp`` keeps one.
 """
 
 from __future__ import annotations
@@ -194,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-qemu", action="store_true", help="skip the qemu-hppa runs")
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed emulator warm-up run")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument("--modes", default="jit,interp",
+                    help="emulator modes: jit (default run), interp (--no-jit); default both")
     ns = ap.parse_args(argv)
 
     specs = [parse_spec(s) for s in (ns.specs or DEFAULT_SPECS)]
@@ -204,12 +208,17 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([*emulator_command(), "run", str(hello)], capture_output=True,
                        stdin=subprocess.DEVNULL, timeout=ns.timeout)
     results = []
+    modes = [m.strip() for m in ns.modes.split(",") if m.strip()]
     for spec in specs:
-        print(f"bench: {spec.label} ...", file=sys.stderr, flush=True)
-        try:
-            results.append(bench_one(spec, ns.opt, max(1, ns.repeat), emu_args, ns.timeout, ns.no_qemu))
-        except toolchain.ToolchainError as exc:
-            results.append(Result(spec.label, "", error=str(exc)))
+        for mode in modes:
+            print(f"bench: {spec.label} [{mode}] ...", file=sys.stderr, flush=True)
+            args = emu_args + (["--no-jit"] if mode == "interp" else [])
+            try:
+                r = bench_one(spec, ns.opt, max(1, ns.repeat), args, ns.timeout, ns.no_qemu)
+            except toolchain.ToolchainError as exc:
+                r = Result(spec.label, "", error=str(exc))
+            r.label = f"{r.label} [{mode}]"
+            results.append(r)
     print_table(results)
     if ns.json:
         ns.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

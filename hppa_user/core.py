@@ -15,11 +15,19 @@ PA-RISC rules applied in the loop:
     ``addr | 3`` and branch targets drop the low bits.
   * Page zero: fetching there enters the gateway page (0x100 syscall, 0xb0 LWS, 0xe0 set
     thread pointer); no instruction in it is ever decoded.
+
+Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
+sequential, PSW[N] clear), the loop either calls the native code registered for that
+address in ``native`` or counts the entry there; at the threshold it returns ST_JIT so
+Python compiles it. A region returns 0 at a control transfer (the new front may start
+another region) or 1 when this loop must execute the front instruction itself.
 """
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir as llir
 from numba import njit, types
+from numba.extending import intrinsic
 
 from hppa_user import encoding as enc
 from hppa_user.decode import decode_into
@@ -27,9 +35,9 @@ from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp, reg_read, wr
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.state import (
     CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
-    CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_LWS, CTL_NEXT_SLOT, CTL_NSLOTS, CTL_PSWN, CTL_PSWV,
-    HOOK_ADDR, HOOK_COUNT, HOOK_OP, REGS_CTL,
-    ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_SYSCALL,
+    CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_JIT_ENTRY, CTL_JIT_THRESHOLD, CTL_LWS, CTL_NEXT_SLOT,
+    CTL_NSLOTS, CTL_PSWN, CTL_PSWV, HOOK_ADDR, HOOK_COUNT, HOOK_OP, REGS_CTL,
+    ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_JIT, ST_SYSCALL,
 )
 
 M32 = 0xFFFFFFFF
@@ -48,6 +56,22 @@ for _name, _num in enc.OP.items():
     globals()["OP_" + _name] = _num
 # (explicit names for linters and readers)
 OP_ILLEGAL = enc.OP["ILLEGAL"]
+
+
+@intrinsic
+def call_region(typingctx, fn, regs, mem, perm, page_slot, native, limit):
+    """Call a compiled region (jit.py) at address ``fn`` with the arrays' data pointers."""
+    sig = types.int64(types.int64, types.intp, types.intp, types.intp, types.intp, types.intp,
+                      types.int64)
+
+    def codegen(context, builder, signature, args):
+        i64 = llir.IntType(64)
+        ptr = llir.IntType(8).as_pointer()
+        fnty = llir.FunctionType(i64, [ptr] * 5 + [i64])
+        callee = builder.inttoptr(args[0], fnty.as_pointer())
+        return builder.call(callee, [builder.inttoptr(a, ptr) for a in args[1:6]] + [args[6]],
+                            cconv="ghccc")          # jit.REGION_CC
+    return sig, codegen
 
 
 @njit(cache=True, inline="always")
@@ -304,8 +328,9 @@ def lws(gr, mem, perm, page_slot):
 
 
 @njit(cache=True)
-def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
-    """Execute until a syscall, fault, full decode cache, or ``budget`` instructions."""
+def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
+    """Execute until a syscall, fault, full decode cache, hot branch target (jit.py) or
+    ``budget`` instructions."""
     gr = regs[0:32]
     fr = regs[32:64]
     sr = regs[64:72]
@@ -325,6 +350,10 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
     fsig = 0
     fcode = 0
     faddr = 0
+    jit_threshold = ctl[CTL_JIT_THRESHOLD]
+    jumped = 1                 # the front was reached by a branch: a region may start here
+    ptrs = (regs.ctypes.data, mem.ctypes.data, perm.ctypes.data, page_slot.ctypes.data,
+            native.ctypes.data)
 
     while count < limit:
         # ---- page zero: the gateway page (entered by branching there, never decoded) ----
@@ -346,6 +375,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             count += 1
             f = gr[31] & ~3                      # return to r31 with user privilege
             b = (f + 4) & M32
+            jumped = 1
             continue
 
         # ---- fetch: decoded-instruction cache, one slot of 1024 records per code page ----
@@ -369,10 +399,40 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             base = slot << 13
             for i in range(1024):
                 dc[base + 8 * i] = 0
+                native[(slot << 10) + i] = 0
+
+        # ---- compiled regions (jit.py) start at branch targets: run one, or count entries ----
+        if jumped != 0:
+            jumped = 0
+            if n == 0 and b == ((f + 4) & M32):
+                jdx = (slot << 10) | ((f >> 2) & 1023)
+                code = native[jdx]
+                if code > 0:
+                    ctl[CTL_CB] = cb
+                    ctl[CTL_PSWV] = psw_v
+                    ctl[CTL_INSNS] = count
+                    r = call_region(code, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], limit)
+                    f = ctl[CTL_IAOQF]
+                    b = ctl[CTL_IAOQB]
+                    n = ctl[CTL_PSWN]
+                    cb = ctl[CTL_CB]
+                    psw_v = ctl[CTL_PSWV]
+                    count = ctl[CTL_INSNS]
+                    jumped = 1 if r == 0 else 0  # 1: the interpreter runs the front itself
+                    continue
+                if jit_threshold > 0:
+                    code -= 1
+                    native[jdx] = code
+                    if code == -jit_threshold:
+                        ctl[CTL_JIT_ENTRY] = f
+                        status = ST_JIT
+                        break
+
         count += 1
         nb = (b + 4) & M32                       # next back: sequential unless a branch is taken
         if n != 0:                               # nullified: the slot is consumed, nothing runs
             n = 0
+            jumped = 1 if b != ((f + 4) & M32) else 0
             f = b
             b = nb
             continue
@@ -796,6 +856,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, budget):
             break
 
         gr[0] = 0
+        jumped = 1 if b != ((f + 4) & M32) else 0    # the next front is a branch target
         f = b
         b = nb
 

@@ -16,7 +16,14 @@ from hppa_user import state as S
 from hppa_user.loader import load_elf, read_program
 from hppa_user.memory import PERM_CODE, GuestMemory, page_align_up
 
-BUDGET = 100_000          # instructions per core entry: the core returns about every 1 ms
+# Instructions per core entry. The core must return about every millisecond (timers,
+# signals, the vDSO data page), and each return costs tens of microseconds of Python, so the
+# budget follows the speed: it starts at what the interpreter runs in ~1 ms and doubles or
+# halves while a budget-limited run takes less than half or more than one millisecond
+# (compiled regions run several times faster than the interpreter).
+BUDGET = 100_000
+BUDGET_MAX = 4_000_000
+BUDGET_SLICE = 0.001      # seconds
 # The vDSO computes fine clocks from cr16, so its data page only needs fresh bases for slow
 # drift and the coarse clocks: refresh on every budget return, and on other returns (syscalls,
 # faults) once this many seconds have passed.
@@ -26,14 +33,19 @@ VVAR_REFRESH = 0.0005
 # read the same timekeeper): time, gettimeofday, clock_gettime, clock_gettime64.
 TIME_SYSCALLS = frozenset({13, 78, 256, 403})
 DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
+# A branch target entered this many times is compiled to native code (jit.py). A region
+# costs LLVM ~20-40 ms, what the interpreter does in 2-4 M instructions, so only code that
+# has already run that long is likely to repay it; lower it to stress the compiler.
+JIT_THRESHOLD = int(os.environ.get("HPPA_USER_JIT_THRESHOLD", "5000"))   # 1: stress the JIT
 
 
 class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None):
-        """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost)."""
+                 trace=None, jit_threshold: int = JIT_THRESHOLD):
+        """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
+        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -52,6 +64,11 @@ class Machine:
             from kernel_model.clock import VIRTUAL_MONOTONIC_BASE
             self.ctl[S.CTL_CR16_BIAS] = VIRTUAL_MONOTONIC_BASE
         self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
+        self.native = np.zeros(DECODE_SLOTS * S.SLOT_WORDS, dtype=np.int64)
+        # tracing single-steps the interpreter: no compiled regions then
+        self.ctl[S.CTL_JIT_THRESHOLD] = 0 if trace is not None else max(0, jit_threshold)
+        from hppa_user.jit import RegionCompiler
+        self.jit = RegionCompiler(self)
         from hppa_user.decode import Table
         self.table = Table.get()
 
@@ -145,14 +162,18 @@ class Machine:
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
         vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
         tracer = self.tracer                   # None unless --trace: one test per core entry
-        args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks)
+        args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks,
+                self.native)
         core_run(*args, 0)                     # compile or load the core before timing
+        import gc
+        gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
         self.t_start = time.perf_counter()
         from kernel_model import hostsig
         restore_host_signals = hostsig.install(k)   # Ctrl-C and kill reach the guest
+        slice_budget = BUDGET
         try:
             while True:
-                budget = BUDGET
+                budget = slice_budget
                 if self.max_insns:
                     left = self.max_insns - int(ctl[S.CTL_INSNS])
                     if left <= 0:
@@ -160,7 +181,14 @@ class Machine:
                     budget = min(budget, left)
                 if tracer is not None:
                     budget = tracer.prepare(budget)   # 1 while tracing
+                t_run = time.perf_counter()
                 st = core_run(*args, budget)
+                if st == S.ST_BUDGET and budget == slice_budget:
+                    took = time.perf_counter() - t_run
+                    if took < BUDGET_SLICE / 2 and slice_budget < BUDGET_MAX:
+                        slice_budget *= 2
+                    elif took > BUDGET_SLICE and slice_budget > BUDGET:
+                        slice_budget //= 2
                 if tracer is not None and tracer.finish(st):
                     continue                           # the tracer's --trace-from breakpoint
                 fresh_time = False
@@ -177,6 +205,9 @@ class Machine:
                                    int(ctl[S.CTL_FAULT_ADDR]))
                 elif st == S.ST_CACHE_FULL:
                     self.flush_decode_cache()
+                elif st == S.ST_JIT:
+                    self.jit.install(int(ctl[S.CTL_JIT_ENTRY]))
+                    continue                           # not a tick: no time has passed
                 if vdso is not None and ((st == S.ST_BUDGET and budget > 1) or fresh_time or
                                          time.perf_counter() - vdso.refreshed >= VVAR_REFRESH):
                     vdso.refresh(self)
@@ -209,6 +240,8 @@ class Machine:
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": {name: int(n) for name, n in zip(getattr(self, "hook_names", []),
                                                           self.hooks[:, S.HOOK_COUNT]) if n},
+            "jit": {"regions": self.jit.regions, "instructions": self.jit.insns,
+                    "compile_seconds": round(self.jit.seconds, 3)},
             "lws_calls": {str(op): int(self.ctl[S.CTL_LWS + op]) for op in range(6)
                           if self.ctl[S.CTL_LWS + op]},
         }

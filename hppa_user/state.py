@@ -23,6 +23,8 @@ CTL_FAULT_ADDR = 9
 CTL_NSLOTS = 10      # decode-cache capacity in pages
 CTL_CLOCK_MODE = 11  # 0: cr16 from the host monotonic clock; 1: from the instruction count
 CTL_CR16_BIAS = 12   # added to the cr16 source
+CTL_JIT_THRESHOLD = 13  # entries of a branch target before it is compiled (0: never)
+CTL_JIT_ENTRY = 14   # on ST_JIT: the address to compile
 CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts bad ops)
 CTL_SIZE = 24
 REGS_SIZE = REGS_CTL + CTL_SIZE
@@ -38,6 +40,9 @@ ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers a
 ST_SYSCALL = 1       # IAOQ front reached gateway offset 0x100
 ST_FAULT = 2         # a fault or trap: CTL_FAULT_* say which signal
 ST_CACHE_FULL = 3    # no free decode-cache slot: flush and re-enter
+ST_JIT = 4           # a branch target became hot: compile CTL_JIT_ENTRY (jit.py) and re-enter
 
 SLOT_WORDS = 1024    # decoded records per 4 KiB page
 DC_FIELDS = 8        # op + 7 operand fields per record
+# native table (int64[slots * SLOT_WORDS], indexed like the decode cache): > 0 the address
+# of the compiled region entered there (jit.py), <= 0 minus the number of entries so far

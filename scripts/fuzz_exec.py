@@ -137,7 +137,7 @@ def fuzz(n: int, seed: int, program=DEFAULT_PROGRAM, max_insns: int = 200_000,
     from hppa_user.machine import Machine
     m = Machine(str(program), [str(program)])          # load the compiled core once, before forking
     t = m.table
-    run(m.regs, m.mem.mem, m.mem.perm, m.mem.page_slot, m.dc, t.packed, m.hooks, 0)
+    run(m.regs, m.mem.mem, m.mem.perm, m.mem.page_slot, m.dc, t.packed, m.hooks, m.native, 0)
     del m
     data = Path(program).read_bytes()
     rng = random.Random(seed)

@@ -53,6 +53,7 @@ class Cpu:
         self.dc = np.zeros(16 * S.SLOT_WORDS * S.DC_FIELDS, np.int32)
         self.table = Table.get()
         self.hooks = np.zeros((0, 3), np.int64)
+        self.native = np.zeros(16 * S.SLOT_WORDS, np.int64)   # threshold 0: never compiled
 
     def run(self, src: str, budget: int = 10_000, **regs) -> int:
         from hppa_user.core import run
@@ -74,7 +75,7 @@ class Cpu:
         self.ctl[S.CTL_PSWN] = 0
         t = self.table
         return run(self.regs, self.mem.mem, self.mem.perm, self.mem.page_slot, self.dc, t.packed,
-                   self.hooks, budget)
+                   self.hooks, self.native, budget)
 
     def r(self, n: int) -> int:
         return int(self.gr[n])
