@@ -1,4 +1,4 @@
-"""hppa-user command line: run, cc, disasm, vdso, bench, startup-check."""
+"""hppa-user command line: run, cc, disasm, vdso, bench."""
 from __future__ import annotations
 
 import json

@@ -9,8 +9,9 @@ and under qemu-hppa in the same run:
 
 Each program measures itself with CLOCK_MONOTONIC and prints nanoseconds per call; the
 numbers are host nanoseconds (guest time = host time unless --clock virtual). The clock
-loops first make N/4 untimed calls, so the timed calls see the steady state: the hot path
-compiled to native code (jit.py) in hppa-user, translated in qemu-hppa. The vvar path is
+loops first make N/4 untimed calls, then time N calls in 10 batches and report the best
+batch: the steady state, with the hot path compiled to native code (jit.py) in hppa-user
+and translated in qemu-hppa, and no batch spoilt by a compile or the host's other work. The vvar path is
 also measured interpreted only (--no-jit), to show what the compiler adds.
 """
 from __future__ import annotations

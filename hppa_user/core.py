@@ -351,7 +351,10 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
     fcode = 0
     faddr = 0
     jit_threshold = ctl[CTL_JIT_THRESHOLD]
-    jumped = 1                 # the front was reached by a branch: a region may start here
+    # 1: the front was reached by a branch (a region may start there: run it, or count the
+    # entry); 2: on entry to this loop, where a region may be resumed but a budget return's
+    # stopping point is no branch target worth counting
+    jumped = 2
     ptrs = (regs.ctypes.data, mem.ctypes.data, perm.ctypes.data, page_slot.ctypes.data,
             native.ctypes.data)
 
@@ -403,7 +406,6 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
 
         # ---- compiled regions (jit.py) start at branch targets: run one, or count entries ----
         if jumped != 0:
-            jumped = 0
             if n == 0 and b == ((f + 4) & M32):
                 jdx = (slot << 10) | ((f >> 2) & 1023)
                 code = native[jdx]
@@ -420,13 +422,14 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
                     count = ctl[CTL_INSNS]
                     jumped = 1 if r == 0 else 0  # 1: the interpreter runs the front itself
                     continue
-                if jit_threshold > 0:
+                if jit_threshold > 0 and jumped == 1:
                     code -= 1
                     native[jdx] = code
                     if code == -jit_threshold:
                         ctl[CTL_JIT_ENTRY] = f
                         status = ST_JIT
                         break
+            jumped = 0
 
         count += 1
         nb = (b + 4) & M32                       # next back: sequential unless a branch is taken

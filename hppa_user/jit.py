@@ -2,13 +2,16 @@
 
 The interpreter (core.py) counts how often each branch target is entered; at
 ``jit_threshold`` it returns ST_JIT and this module translates a *region* starting there:
-the instructions of that 4 KiB page reachable from the entry by straight-line flow and
-direct branches, each becoming an LLVM block. Every field of a decoded record is a
-compile-time constant here, so a condition is one compare and an ``ldw`` a bounds-free
-load, a permission test and a byte swap. The region's address goes into the ``native``
-table (indexed like the decode cache) and the interpreter calls it when a branch lands on
-the entry; regions jump straight into each other (a tail call) when a branch leaves one
-for another entry, so a hot path runs with no interpreter in between.
+the instructions that have already run and are reachable from the entry by straight-line
+flow and direct branches, on the entry's 4 KiB page and on the pages of its direct calls,
+each becoming an LLVM block. Every field of a decoded record is a compile-time constant
+here, so a condition is one compare and an ``ldw`` a load, a permission test and a byte
+swap. A ``bv r0(rp)`` first tries the return points of known calls on the region's pages.
+The region's address goes into the ``native`` table (indexed like the decode cache) and
+the interpreter calls it when a branch lands on the entry; regions jump straight into
+each other (a tail call) when a branch leaves one for another entry, so a hot path --
+glibc's clock_gettime through ``$$dyncall`` into the vDSO and back -- runs with no
+interpreter in between.
 
 Native code never raises a guest fault or does anything unusual itself: whenever an
 instruction would trap (bad address, misalignment, a store to a page holding decoded
@@ -54,7 +57,8 @@ REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64])
 # and restores nothing (core.call_region uses it too)
 REGION_CC = "ghccc"
 CLOCK_FN = ir.FunctionType(I32, [I32, PTR])     # clock_gettime(clockid, struct timespec *)
-MAX_REGION = 100          # instructions per region (LLVM time grows with it)
+MAX_REGION = 120          # instructions per region (LLVM time grows with it)
+MAX_PAGES = 4             # pages one region may span (its entry's and its calls')
 
 # ops with a native translation; every other op ends the path (the interpreter runs it)
 BRANCH_OPS = {OP[k] for k in "BL BV BE BLR CMPB CMPIB ADDB ADDIB MOVB MOVIB BB".split()}
@@ -82,21 +86,32 @@ def c64(v: int) -> ir.Constant:
 
 
 class Region:
-    """The instructions of one region: address -> decoded record (op, 7 fields)."""
+    """The instructions of one region: address -> decoded record (op, 7 fields).
 
-    def __init__(self, entry: int, read_word, decode, executed=lambda a: True):
-        """``executed(a)``: whether the instruction at ``a`` has ever run (the decode cache
-        knows); paths through code that never ran are left to the interpreter, so LLVM
-        spends no time on error paths."""
+    A region starts on its entry's page and follows direct calls (``b,l``) into up to
+    MAX_PAGES other pages, so a call and its callee run as one piece of native code. The
+    slot each page had in the decode cache is recorded: code entering another page first
+    checks that the page still has that slot (a store into a page's code, mprotect or
+    munmap takes it away; a cache flush clears every region), else it leaves."""
+
+    def __init__(self, entry: int, read_word, decode, slot_of, executed, known_returns=()):
+        """``slot_of(page)``: the page's decode-cache slot (-1: none); ``executed(slot, a)``:
+        whether the instruction at ``a`` has ever run (the decode cache knows). Paths into
+        code that never ran are left to the interpreter, so LLVM spends no time on them.
+        ``known_returns``: return points of the calls in regions compiled so far; a
+        ``bv r0(r)`` here tries those on this region's pages before leaving it."""
         self.decode_at = lambda a: decode(read_word(a))
         self.entry = entry
         self.page = entry >> 12
+        self.pages = {self.page: slot_of(self.page)}     # page -> its slot when compiled
         self.insns: dict[int, tuple] = {}
         self.leaders = {entry}           # branch targets inside the region: budget checks
+        self.returns: dict[int, set] = {}  # link register -> return points of calls to it
+        self.other_returns: list[int] = []  # return points of other regions' calls
         work = [entry]
         while work and len(self.insns) < MAX_REGION:
             a = work.pop()
-            if a in self.insns or not self.in_page(a) or not executed(a):
+            if a in self.insns or not self.in_region(a) or not executed(self.pages[a >> 12], a):
                 continue
             rec = decode(read_word(a))
             self.insns[a] = rec
@@ -107,14 +122,25 @@ class Region:
                 work += [a + 8, a + 4]       # a + 8: when it nullifies its successor
                 continue
             target = self.static_target(a, rec)
-            if target is not None and self.in_page(target):
+            if target is not None and not self.in_region(target) and op == OP["BL"] \
+                    and len(self.pages) < MAX_PAGES and slot_of(target >> 12) >= 0:
+                self.pages[target >> 12] = slot_of(target >> 12)
+            if target is not None and self.in_region(target):
                 self.leaders.add(target)
                 work.insert(0, target)           # after the straight line
+            if op == OP["BL"] and rec[1] != 0 and self.in_region(a + 8):
+                self.returns.setdefault(rec[1], set()).add(a + 8)
+                self.leaders.add(a + 8)
+                work.insert(0, a + 8)            # where the callee returns to
+            if op == OP["BV"] and rec[1] == 0 and not self.other_returns:
+                self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
+                self.leaders.update(self.other_returns)
+                work[:0] = self.other_returns
             if op in COND_BRANCH_OPS:
                 work += [a + 8, a + 4]
 
-    def in_page(self, a: int) -> bool:
-        return (a >> 12) == self.page
+    def in_region(self, a: int) -> bool:
+        return (a >> 12) in self.pages
 
     @staticmethod
     def static_target(a: int, rec) -> int | None:
@@ -155,26 +181,41 @@ class Emitter:
         self.regs, self.mem, self.perm, self.page_slot, self.native, self.limit = self.fn.args
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.exits: list[tuple] = []           # (block, f, back, n, ret) into the epilogue
-        self.tailcalls: list[ir.Block] = []    # blocks that jump into another region
-        self.blocks: dict = {}
+        self.blocks: dict = {}                 # (address, PSW[N]) -> where that state goes
+        self.code_blocks: dict = {}            # address -> the block of its instruction
         self.queue: list[int] = []
         self.cur_f, self.cur_back = 0, 0       # IAOQ of the instruction being emitted
         # Guest registers stay in ``regs`` (every exit and every jump into another region
         # then finds them there, with nothing to write back); LLVM forwards the loads and
         # stores within a path. Only the instruction count is an SSA value (an alloca).
         b = self.b
+        self.reg_ptrs: dict[int, ir.Value] = {}
         self.count = b.alloca(I64, name="count")
         self.ts = b.alloca(ir.ArrayType(I64, 2), name="ts")
-        b.store(self.load_reg(S.REGS_CTL + S.CTL_INSNS), self.count)
         self.leave_bb = self.fn.append_basic_block("leave")
-        b.branch(self.goto(region.entry))
+        self.cur_f = region.entry
+        self.entry_branch = b.branch(self.goto(region.entry))
+        b.position_before(self.entry_branch)
+        b.store(b.load(b.gep(self.regs, [c64(S.REGS_CTL + S.CTL_INSNS)], source_etype=I64),
+                       typ=I64), self.count)
 
     # -- guest state ----------------------------------------------------------------------
+    def reg_ptr(self, i: int):
+        """&regs[i], computed once in the entry block."""
+        p = self.reg_ptrs.get(i)
+        if p is None:
+            b = self.b
+            saved = b.block
+            b.position_before(self.entry_branch)
+            p = self.reg_ptrs[i] = b.gep(self.regs, [c64(i)], source_etype=I64)
+            b.position_at_end(saved)
+        return p
+
     def load_reg(self, i):
-        return self.b.load(self.b.gep(self.regs, [c64(i)], source_etype=I64), typ=I64)
+        return self.b.load(self.reg_ptr(i), typ=I64)
 
     def store_reg(self, i, v):
-        self.b.store(v, self.b.gep(self.regs, [c64(i)], source_etype=I64))
+        self.b.store(v, self.reg_ptr(i))
 
     def R(self, r: int):
         """GR r as an i32 (r0 reads 0)."""
@@ -217,8 +258,7 @@ class Emitter:
 
     def chain_block(self, target) -> ir.Block:
         """Continue at a target outside the region (constant or i32): tail-call its region
-        when it has one, else hand it to the interpreter (return 0). Each site stores only
-        what it has to: LLVM drops the stores of registers its paths never changed."""
+        when it has one, else hand it to the interpreter (return 0)."""
         b = self.b
         blk = self.new_block("chain")
         saved = b.block
@@ -235,7 +275,7 @@ class Emitter:
         call = self.new_block("tailcall")
         b.cbranch(b.icmp_signed(">", fp, c64(0)), call, miss)
         b.position_at_end(call)
-        self.tailcalls.append(call)             # the write-back goes in at the end (finish)
+        self.write_back()
         b.ret(b.call(self.fn_pointer(fp, REGION_FN), list(self.fn.args), tail="musttail",
                      cconv=REGION_CC))
         b.position_at_end(saved)
@@ -246,11 +286,8 @@ class Emitter:
         self.store_reg(S.REGS_CTL + S.CTL_INSNS, self.b.load(self.count))
 
     def finish(self) -> None:
-        """Write back before each tail call, and build the epilogue of the returns."""
+        """Build the epilogue every return to the interpreter goes through."""
         b = self.b
-        for blk in self.tailcalls:
-            b.position_at_start(blk)
-            self.write_back()
         b.position_at_end(self.leave_bb)
         if not self.exits:
             b.unreachable()
@@ -275,7 +312,7 @@ class Emitter:
             return self.blocks[key]
         reg = self.region
         if n:                       # a is nullified: count it and go on at a + 4
-            if reg.in_page(a) and reg.in_page(a + 4):
+            if reg.in_region(a) and reg.in_region(a + 4):
                 blk = self.new_block(f"skip_{a:x}")
                 saved = self.b.block
                 self.b.position_at_end(blk)
@@ -285,18 +322,45 @@ class Emitter:
             else:
                 blk = self.exit_block(a, a + 4, 1, 1)
         elif a in reg.insns:
-            blk = self.new_block(f"i_{a:x}")
+            blk = self.code_blocks[a] = self.new_block(f"i_{a:x}")
             self.queue.append(a)
+            if (a >> 12) != reg.page:       # code of a called page: is it still that code?
+                code = blk
+                blk = self.new_block(f"guard_{a:x}")
+                saved = self.b.block
+                b = self.b
+                b.position_at_end(blk)
+                slot = b.load(b.gep(self.page_slot, [c64(a >> 12)], source_etype=I32), typ=I32)
+                stale = self.new_block(f"stale_{a:x}")
+                b.cbranch(b.icmp_signed("==", slot, c32(reg.pages[a >> 12])), code, stale)
+                b.position_at_end(stale)        # forget this region: it is rebuilt when hot
+                entry_idx = (reg.pages[reg.page] << 10) | ((reg.entry >> 2) & 1023)
+                b.store(c64(0), b.gep(self.native, [c64(entry_idx)], source_etype=I64))
+                b.branch(self.exit_block(a, a + 4, 0, 0))
+                b.position_at_end(saved)
         else:
             blk = self.chain_block(a)
         self.blocks[key] = blk
         return blk
 
-    def goto_dynamic(self, t, n: int) -> ir.Block:
-        """Continue at a run-time target ``t`` (i32) after a delay slot."""
+    def goto_dynamic(self, t, n: int, returns=()) -> ir.Block:
+        """Continue at a run-time target ``t`` (i32) after a delay slot. ``returns``: the
+        region's return points for this link register, tried first (a call's return)."""
         if n:
             return self.exit_block(t, self.b.add(t, c32(4)), 1, 1)
-        return self.chain_block(t)
+        if not returns:
+            return self.chain_block(t)
+        b = self.b
+        saved = b.block
+        first = self.new_block("return")
+        b.position_at_end(first)
+        for r in sorted(returns):
+            other = self.new_block("return")
+            b.cbranch(b.icmp_unsigned("==", t, c32(r)), self.goto(r), other)
+            b.position_at_end(other)
+        b.branch(self.chain_block(t))
+        b.position_at_end(saved)
+        return first
 
     # -- conditions (cf = (c << 1) | f, a compile-time constant) -----------------------------
     def cond(self, cf: int, res, carry, sv):
@@ -448,7 +512,7 @@ class Emitter:
     def run(self) -> None:
         while self.queue:
             a = self.queue.pop()
-            self.b.position_at_end(self.blocks[(a, 0)])
+            self.b.position_at_end(self.code_blocks[a])
             rec = self.region.insns[a]
             if rec[0] not in NATIVE_OPS:            # the interpreter's (or a bad delay slot)
                 self.b.branch(self.exit_block(a, a + 4, 0, 1))
@@ -470,18 +534,18 @@ class Emitter:
         else:
             self.b.cbranch(nullify, cont(1), cont(0))
 
-    def delay_slot_then(self, a: int, target, skip: bool) -> None:
+    def delay_slot_then(self, a: int, target, skip: bool, returns=()) -> None:
         """After the branch at ``a``: its delay slot (unless ``skip``), then ``target``."""
         ds = a + 4
         if isinstance(target, int):
-            cont = lambda n: self.goto(target, n)          # noqa: E731
+            cont = lambda n: self.goto(target, n)                   # noqa: E731
         else:
-            cont = lambda n: self.goto_dynamic(target, n)  # noqa: E731
+            cont = lambda n: self.goto_dynamic(target, n, returns)  # noqa: E731
         if skip:
             self.add_count(1)
             self.b.branch(cont(0))
             return
-        if not self.region.in_page(ds) or self.region_rec(ds)[0] not in SIMPLE_OPS:
+        if (ds >> 12) != (a >> 12) or self.region_rec(ds)[0] not in SIMPLE_OPS:
             # a branch (or an op the interpreter must run) in the slot: leave with IAOQ
             # (slot, target) and let the interpreter run it
             self.b.branch(self.exit_block(ds, target, 0, 1))
@@ -696,7 +760,12 @@ class Emitter:
                     W(f1, c32(((a + 8) & M32) | 3))
             t = b.and_(t, c32(~3 & M32))
             self.add_count(1)
-            self.delay_slot_then(a, t, bool(f3))
+            # bv r0(rp) style returns: try the return points of this region's calls
+            returns = ()
+            if op == OP["BV"] and f1 == 0:
+                returns = [r for r in self.region.returns.get(f2, set()) | set(self.region.other_returns)
+                           if r in self.region.insns]
+            self.delay_slot_then(a, t, bool(f3), returns)
             return
         elif op in (OP["CMPB"], OP["CMPIB"]):    # r1/imm, r2, cf, disp, n
             x = R(f1) if op == OP["CMPB"] else c32(f1)
@@ -781,6 +850,8 @@ class RegionCompiler:
         self.m = machine
         self.engine = None
         self.regions = 0
+        self.failures = 0                 # regions the compiler gave up on (a bug)
+        self.return_points: set[int] = set()   # after the calls in compiled regions
         self.insns = 0
         self.seconds = 0.0
         self.clock_fn = _host_clock_gettime()
@@ -809,12 +880,14 @@ class RegionCompiler:
     def build_ir(self, entry: int) -> tuple[str, str] | None:
         """(LLVM IR text, function name) of the region at ``entry``, or None."""
         mem = self.m.mem
-        slot = int(mem.page_slot[entry >> 12])
         dc = self.m.dc
         region = Region(entry, lambda a: int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
-                        self.decode,
-                        lambda a: dc[((slot << 10) | ((a >> 2) & 1023)) * S.DC_FIELDS] != 0)
-        if region.insns[entry][0] not in NATIVE_OPS:
+                        self.decode, lambda page: int(mem.page_slot[page]),
+                        lambda slot, a: dc[((slot << 10) | ((a >> 2) & 1023)) * S.DC_FIELDS] != 0,
+                        self.return_points)
+        for points in region.returns.values():
+            self.return_points.update(points)
+        if entry not in region.insns or region.insns[entry][0] not in NATIVE_OPS:
             return None
         em = Emitter(region, self.hook_counters(), self.clock_fn)
         em.run()
@@ -847,7 +920,15 @@ class RegionCompiler:
         slot = int(self.m.mem.page_slot[page])
         if slot < 0:
             return
-        addr = self.compile(entry)
+        try:
+            addr = self.compile(entry)
+        except Exception as exc:          # a compiler bug must not kill the guest: interpret
+            self.failures += 1
+            if self.failures == 1:
+                import sys
+                print(f"hppa-user: jit: region at {entry:#010x} not compiled: "
+                      f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+            addr = 0
         idx = (slot << 10) | ((entry >> 2) & 1023)
         # 0 leaves the entry to the interpreter for good: its count is past the threshold
         self.m.native[idx] = addr if addr else -(1 << 40)

@@ -20,7 +20,8 @@ from hppa_user.memory import PERM_CODE, GuestMemory, page_align_up
 # signals, the vDSO data page), and each return costs tens of microseconds of Python, so the
 # budget follows the speed: it starts at what the interpreter runs in ~1 ms and doubles or
 # halves while a budget-limited run takes less than half or more than one millisecond
-# (compiled regions run several times faster than the interpreter).
+# (compiled regions run several times faster than the interpreter). Under --clock virtual
+# the budget stays fixed, so the core returns at the same instructions on every run.
 BUDGET = 100_000
 BUDGET_MAX = 4_000_000
 BUDGET_SLICE = 0.001      # seconds
@@ -152,6 +153,7 @@ class Machine:
         self.mem.page_slot[used] = -1
         self.mem.perm[used] &= ~np.uint8(PERM_CODE)
         self.ctl[S.CTL_NEXT_SLOT] = 0
+        self.native[:] = 0       # regions may span pages: none survives its slots' reuse
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
@@ -183,7 +185,7 @@ class Machine:
                     budget = tracer.prepare(budget)   # 1 while tracing
                 t_run = time.perf_counter()
                 st = core_run(*args, budget)
-                if st == S.ST_BUDGET and budget == slice_budget:
+                if st == S.ST_BUDGET and budget == slice_budget and self.clock != "virtual":
                     took = time.perf_counter() - t_run
                     if took < BUDGET_SLICE / 2 and slice_budget < BUDGET_MAX:
                         slice_budget *= 2
@@ -206,8 +208,9 @@ class Machine:
                 elif st == S.ST_CACHE_FULL:
                     self.flush_decode_cache()
                 elif st == S.ST_JIT:
+                    # compiling takes milliseconds of host time: the data page must follow
+                    # (cr16 deltas wrap after 4.3 s), and timers may expire meanwhile
                     self.jit.install(int(ctl[S.CTL_JIT_ENTRY]))
-                    continue                           # not a tick: no time has passed
                 if vdso is not None and ((st == S.ST_BUDGET and budget > 1) or fresh_time or
                                          time.perf_counter() - vdso.refreshed >= VVAR_REFRESH):
                     vdso.refresh(self)
@@ -240,7 +243,8 @@ class Machine:
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": {name: int(n) for name, n in zip(getattr(self, "hook_names", []),
                                                           self.hooks[:, S.HOOK_COUNT]) if n},
-            "jit": {"regions": self.jit.regions, "instructions": self.jit.insns,
+            "jit": {"regions": self.jit.regions, "failures": self.jit.failures,
+                    "instructions": self.jit.insns,
                     "compile_seconds": round(self.jit.seconds, 3)},
             "lws_calls": {str(op): int(self.ctl[S.CTL_LWS + op]) for op in range(6)
                           if self.ctl[S.CTL_LWS + op]},

@@ -41,6 +41,7 @@ def test_compiled_program_matches_qemu(program, args, marker, guest, run_qemu, r
     assert got.returncode == ref.returncode
     jit = json.loads(stats.read_text())["jit"]
     assert jit["regions"] >= 5, jit          # the test really ran compiled code
+    assert jit["failures"] == 0, jit
 
 
 def test_glibc_241_vdso_path_compiled(guest, run_qemu, run_emu, tmp_path):

@@ -3,9 +3,19 @@
  * Every round must see the code as it is now, as on a real CPU after a cache flush.
  *
  *   f(x) = x + k:   bv r0(rp)  ;  ldo k(r26),r28   (the add sits in the delay slot)
+ *
+ * Part two patches a function of the program's own text, alone on its page and called
+ * directly (b,l) from a hot loop on another page, so a compiled region of the loop
+ * carries the callee's code inside it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
+
+__attribute__((noinline, noclone, aligned(4096))) int add_k(int x)
+{
+    return x + 5;
+}
 
 typedef int (*fn_t)(int);
 
@@ -42,5 +52,29 @@ int main(void)
         printf("round %d: k=%d sum=%ld\n", round, round * 7 - 3, sum);
     }
     printf("total %ld\n", total);
+
+    /* part two: the ldo k(r26),r28 of add_k, found and patched in place */
+    unsigned *fn = (unsigned *)((uintptr_t)add_k & ~(uintptr_t)3);
+    int at = -1;
+    for (int i = 0; i < 8 && at < 0; i++)
+        if ((fn[i] & 0xFFFF0000u) == 0x375C0000u)
+            at = i;
+    if (at < 0) {
+        printf("add_k: no ldo k(r26),r28 found\n");
+        return 1;
+    }
+    if (mprotect((void *)((uintptr_t)fn & ~(uintptr_t)4095), 4096,
+                 PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
+        perror("mprotect");
+        return 1;
+    }
+    for (int round = 0; round < 4; round++) {
+        long sum = 0;
+        for (int i = 0; i < 20000; i++)
+            sum += add_k(i);
+        printf("direct round %d: sum=%ld\n", round, sum);
+        fn[at] = ldo(10 * round + 7, 26, 28);
+        __builtin___clear_cache((char *)(fn + at), (char *)(fn + at + 1));
+    }
     return 0;
 }
