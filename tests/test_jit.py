@@ -75,11 +75,11 @@ def test_instruction_budget_exact(limit, guest, run_emu, tmp_path):
 
 def test_same_instruction_count_as_interpreter(guest, run_emu, tmp_path):
     """Compiled code counts every instruction (nullified ones too) like the interpreter."""
-    binary = guest("intarith", opt="-O1")
+    binary = guest("crc_loop", opt="-O0")
     counts = []
     for opts in (STRESS, ["--no-jit"]):
         stats = tmp_path / "stats.json"
-        got = run_emu(binary, ["100"], options=[*opts, "--stats-json", str(stats)])
+        got = run_emu(binary, ["20000"], options=[*opts, "--stats-json", str(stats)])
         assert got.returncode == 0, got.stderr
         counts.append(json.loads(stats.read_text())["instructions"])
     assert counts[0] == counts[1]
