@@ -32,6 +32,7 @@ from numba.extending import intrinsic
 from hppa_user import encoding as enc
 from hppa_user.decode import decode_into
 from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp, reg_read, wr
+from hppa_user.jit import REGION_CC   # the convention compiled regions are called with
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.state import (
     CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
@@ -70,7 +71,7 @@ def call_region(typingctx, fn, regs, mem, perm, page_slot, native, limit):
         fnty = llir.FunctionType(i64, [ptr] * 5 + [i64])
         callee = builder.inttoptr(args[0], fnty.as_pointer())
         return builder.call(callee, [builder.inttoptr(a, ptr) for a in args[1:6]] + [args[6]],
-                            cconv="ghccc")          # jit.REGION_CC
+                            cconv=REGION_CC)
     return sig, codegen
 
 

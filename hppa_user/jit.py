@@ -113,7 +113,7 @@ class Region:
             a = work.pop()
             if a in self.insns or not self.in_region(a) or not executed(self.pages[a >> 12], a):
                 continue
-            rec = decode(read_word(a))
+            rec = self.decode_at(a)
             self.insns[a] = rec
             op = rec[0]
             if op not in NATIVE_OPS:

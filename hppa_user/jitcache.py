@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py")
+_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py", "jit.py")
 _dir: Path | None = None
 
 
