@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from kernel_model import abi
+from kernel_model.proctree import PGID, PPID, SID, process_limit
 
 MIB = 1 << 20
 INF = abi.RLIM64_INFINITY
@@ -25,7 +26,8 @@ def _default_rlimits() -> list[list[int]]:
     lim[abi.RLIMIT_STACK] = [8 * MIB, 8 * MIB]
     lim[abi.RLIMIT_CORE] = [0, INF]
     lim[abi.RLIMIT_NOFILE] = [1024, 4096]
-    lim[abi.RLIMIT_NPROC] = [63204, 63204]
+    nproc = process_limit()             # Linux derives its default from memory too
+    lim[abi.RLIMIT_NPROC] = [nproc, nproc]
     lim[abi.RLIMIT_MEMLOCK] = [8 * MIB, 8 * MIB]
     lim[abi.RLIMIT_SIGPENDING] = [63204, 63204]
     lim[abi.RLIMIT_MSGQUEUE] = [819200, 819200]
@@ -36,8 +38,9 @@ def _default_rlimits() -> list[list[int]]:
 
 class ProcessInfo:
     def __init__(self, k):
+        self.k = k
         self.pid = k.pid
-        self.ppid = os.getppid()
+        self._ppid = os.getppid()
         uid, gid = os.getuid(), os.getgid()
         euid, egid = os.geteuid(), os.getegid()
         self.ruid, self.euid, self.suid, self.fsuid = uid, euid, euid, euid
@@ -47,10 +50,10 @@ class ProcessInfo:
         except OSError:
             self.groups = []
         try:
-            self.pgid = os.getpgrp()
-            self.sid = os.getsid(0)
+            self._pgid = os.getpgrp()
+            self._sid = os.getsid(0)
         except OSError:
-            self.pgid = self.sid = self.pid
+            self._pgid = self._sid = self.pid
         self.umask = os.umask(0)
         os.umask(self.umask)
         self.nice = 0
@@ -66,6 +69,41 @@ class ProcessInfo:
         self.pdeathsig = 0
         self.personality = 0
         self.timerslack = 50000
+
+    # parent, process group and session: once the process is part of a tree of guest
+    # processes, its row in the shared table (others may change them: setpgid, orphaning)
+    def _get(self, col: int, own: int) -> int:
+        tree = self.k.tree
+        if tree is None:
+            return own
+        return int(tree.table[tree.row, col])
+
+    def _set(self, col: int, value: int) -> None:
+        tree = self.k.tree
+        if tree is not None:
+            tree.table[tree.row, col] = value
+
+    @property
+    def ppid(self) -> int:
+        return self._get(PPID, self._ppid)
+
+    @property
+    def pgid(self) -> int:
+        return self._get(PGID, self._pgid)
+
+    @pgid.setter
+    def pgid(self, value: int) -> None:
+        self._pgid = value
+        self._set(PGID, value)
+
+    @property
+    def sid(self) -> int:
+        return self._get(SID, self._sid)
+
+    @sid.setter
+    def sid(self, value: int) -> None:
+        self._sid = value
+        self._set(SID, value)
 
     def capable(self) -> bool:
         """CAP_SETUID and friends: only a (virtual) root has them."""

@@ -165,6 +165,11 @@ class FdTable:
         if of.refs <= 0:
             of.close_host()
 
+    def close_on_exec(self) -> None:
+        """execve closes the descriptors marked FD_CLOEXEC."""
+        for fd in [fd for fd, entry in self.fds.items() if entry[1]]:
+            self.close(fd)
+
     def close_all(self) -> None:
         for fd in list(self.fds):
             self.close(fd)

@@ -5,13 +5,14 @@ sent to the emulator process to the guest (translated to parisc numbers), where 
 delivered at the next tick like any other signal: a guest without a handler dies of it
 (Ctrl-C -> status 130). A guest that catches or blocks SIGINT cannot make the emulator
 unkillable: the third Ctrl-C that finds the previous one still undelivered ends the process
-with SIGINT. Returns a function restoring the previous host handlers.
+with SIGINT. A blocked guest wakes at once (wakeup.py). Returns a function restoring the
+previous host handlers.
 """
 from __future__ import annotations
 
 import signal
 
-from kernel_model import abi
+from kernel_model import abi, wakeup
 from kernel_model.errors import ProcessKilled
 from kernel_model.signals import SigInfo
 
@@ -45,7 +46,10 @@ def install(kernel):
         except (ValueError, OSError):     # not the main thread, or not allowed
             pass
 
+    wakeup.install()
+
     def restore():
+        wakeup.close()
         for hs, h in old.items():
             try:
                 signal.signal(hs, h)

@@ -29,7 +29,7 @@ import time
 import traceback
 
 from hppa_user.errors import GuestFault
-from kernel_model import abi, strace as st, traps
+from kernel_model import abi, strace as st, traps, vfork
 from kernel_model.creds import ProcessInfo
 from kernel_model.errors import ProcessExit, ProcessKilled, SyscallError
 from kernel_model.fdtable import FdTable
@@ -48,7 +48,7 @@ class Kernel:
     """One guest process: its context, memory, files, signals, clocks and identity."""
 
     def __init__(self, ctx, mem, exe_path: str = "", argv=(), clock: str = "host",
-                 strace: bool = False, strace_file=None):
+                 strace: bool = False, strace_file=None, profile: str = "vvar"):
         load_families()
         self.ctx = ctx
         self.mem = mem
@@ -69,6 +69,17 @@ class Kernel:
         # signal return trampoline in the vDSO (address of __kernel_sigtramp_rt), or None:
         # then the pre-5.18 on-stack trampoline is written into each frame
         self.vdso_sigtramp = None
+        self.profile = profile                  # the kernel profile exec maps the vDSO of
+        self.clear_child_tid = 0
+        self.robust_list = 0
+        # the guest's process tree once this process has forked or was forked (proctree.py)
+        self.tree = None
+        self.vfork_done = None       # a vfork child: (fd its parent waits on, shares memory)
+        self.insns_base = 0                     # instructions executed before this process
+        # called after a successful execve with the new image (the machine flushes the CPU's
+        # caches of the old program)
+        self.on_exec = None
+        self.on_fork = None          # called in a forked child (the machine's per-process stats)
         self.start_time = time.monotonic()
         self.time = Timekeeping(clock, ctx)
         self.info = ProcessInfo(self)
@@ -155,6 +166,8 @@ class Kernel:
             return f"{sc.name}(...)"
 
     def _trace_line(self, text: str) -> None:
+        if self.tree is not None and self.tree.live_count() > 1:
+            text = f"[pid {self.pid:5d}] {text}"     # strace -f, once there are several
         try:
             self.strace_file.write(text + "\n")
             self.strace_file.flush()
@@ -184,6 +197,21 @@ class Kernel:
         if len(s) >= 4096:
             raise SyscallError(abi.ENAMETOOLONG)
         return s
+
+    def vfork_release(self) -> None:
+        """A vfork child execs or ends: its parent goes on (mm_release()), with what the
+        child wrote to the memory they share."""
+        if self.vfork_done is None:
+            return
+        fd, shared_vm = self.vfork_done
+        self.vfork_done = None
+        try:
+            if shared_vm:
+                vfork.send_pages(self.mem, fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def exit_cleanup(self) -> None:
         """Write back shared file mappings (exit or death)."""

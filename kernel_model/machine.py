@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
-from hppa_user.loader import load_elf, read_program
-from hppa_user.memory import page_align_up
 from hppa_user.trace import Tracer
-from kernel_model import hostsig, process, timekeeping, traps
+from kernel_model import abi, exec as execmod, hostsig, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
 
@@ -54,33 +53,26 @@ class Machine:
                              cr16_bias=timekeeping.VIRTUAL_MONOTONIC_BASE if self.virtual_clock else 0)
         self.mem, self.ctx = mem, ctx = cpu.mem, cpu.ctx
 
-        self.image = load_elf(read_program(program), mem)
         self.kernel = k = Kernel(ctx, mem, exe_path=program, argv=self.argv, clock=clock,
-                                 strace=strace, strace_file=strace_file)
-        # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
-        k.brk_start = k.brk = page_align_up(self.image.brk_start)
-        k.mmap_base = process.STACK_BASE
-        self.vdso = process.map_vdso(mem, kernel_profile, process.STACK_BASE)
-        self.vdso_names: dict[int, str] = {}
-        if self.vdso:
-            k.vdso_sigtramp = self.vdso.sigtramp_return(False)
-            if self.vdso.vvar_base is not None:
-                k.time.attach_vvar(mem, self.vdso.vvar_base)
-            if count_vdso:
-                self.vdso_names = self.vdso.entry_points()
-                cpu.count_executions(list(self.vdso_names))
+                                 strace=strace, strace_file=strace_file, profile=kernel_profile)
         envp = [f"{key}={v}".encode() for key, v in self.env.items()]
-        # Linux <= 5.17 returned from signals through an on-stack trampoline: executable stack
-        exec_stack = self.image.exec_stack or kernel_profile == "none"
-        sp, argv_addr, argc, self.auxv = process.setup_stack(
-            mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
-        process.initial_registers(ctx, self.image.entry, sp, argc, argv_addr)
-        process.describe_mappings(k, self.image, os.path.abspath(program), self.vdso, exec_stack)
+        self.image = execmod.load_program(k, program, [a.encode() for a in self.argv], envp,
+                                          profile=kernel_profile)
+        execmod.start_thread(ctx, self.image)
+        self.auxv = self.image.auxv
+        self.count_vdso = count_vdso
+        self.vdso_names: dict[int, str] = {}
+        self.vdso_counts: dict[str, int] = {}    # of the programs before the last execve
+        self._count_vdso_calls()
+        k.on_exec = self._on_exec
+        k.on_fork = self._on_fork
         self.tracer = None
         if trace is not None:
             self.tracer = Tracer(cpu, program, trace,
                                  lambda: traps.describe(mem, *ctx.trap))
+        self.jit_base = (0, 0, 0, 0.0)            # a forked process counts from its fork
+        self.lws_base: dict[int, int] = {}
+        self.children_stats: list[dict] = []      # the run's other processes (the first's)
         self.exit_status = 0
         self.term_signal = 0
         self.kill_info: ProcessKilled | None = None
@@ -89,6 +81,36 @@ class Machine:
     @property
     def pc(self) -> int:
         return self.ctx.pc
+
+    @property
+    def vdso(self):
+        return self.image.vdso
+
+    def _count_vdso_calls(self) -> None:
+        if self.count_vdso and self.image.vdso:
+            self.vdso_names = self.image.vdso.entry_points()
+            self.cpu.count_executions(list(self.vdso_names))
+
+    def _on_exec(self, image) -> None:
+        """execve replaced the image: nothing the CPU decoded or compiled of the old
+        program may run again."""
+        for name, n in self._vdso_calls().items():
+            self.vdso_counts[name] = self.vdso_counts.get(name, 0) + n
+        self.image = image
+        self.program = self.kernel.exe_path
+        self.cpu.flush_decode_cache()
+        self.cpu.jit.return_points.clear()
+        self._count_vdso_calls()
+
+    def _on_fork(self) -> None:
+        """In a forked child: statistics and time are its own from here."""
+        self.t_start = time.perf_counter()
+        self.vdso_counts = {}
+        if self.vdso_names:
+            self.cpu.count_executions(list(self.vdso_names))
+        self.jit_base = (self.cpu.jit.regions, self.cpu.jit.failures, self.cpu.jit.insns,
+                         self.cpu.jit.seconds)
+        self.lws_base = self.ctx.lws_counts()
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
@@ -99,11 +121,12 @@ class Machine:
         restore_host_signals = hostsig.install(k)   # Ctrl-C and kill reach the guest
         slice_budget = BUDGET
         adapt = not self.virtual_clock
+        next_tree_check = 0.0
         try:
             while True:
                 budget = slice_budget
                 if self.max_insns:
-                    left = self.max_insns - ctx.insns
+                    left = self.max_insns - (ctx.insns - k.insns_base)
                     if left <= 0:
                         raise ProcessKilled(9, ctx.pc, reason="instruction limit reached")
                     budget = min(budget, left)
@@ -124,6 +147,10 @@ class Machine:
                 elif st == S.ST_FAULT:
                     k.trap()
                 k.tick(st == S.ST_BUDGET and budget > 1)
+                if k.tree is not None and t_run > next_tree_check:
+                    next_tree_check = t_run + 0.2
+                    if k.tree.root_gone():
+                        raise ProcessKilled(9, ctx.pc, reason="the run's first process has ended")
         except ProcessExit as e:
             self.exit_status, self.term_signal = e.status, 0
         except ProcessKilled as e:
@@ -135,14 +162,50 @@ class Machine:
                 tracer.close()
         k.exit_cleanup()                          # shared file mappings reach their files
         self.wall_seconds = time.perf_counter() - self.t_start
+        if k.tree is not None:
+            if not k.tree.is_root:
+                self._end_forked_process()        # never returns
+            self.children_stats = k.tree.end_of_run()
         return self.exit_status
 
-    def stats(self) -> dict:
-        k, jit = self.kernel, self.cpu.jit
-        insns = self.ctx.insns
-        wall = self.wall_seconds
+    def _guest_wait_status(self) -> int:
+        """How this process ended, as its parent's wait() sees it."""
+        sig = self.term_signal
+        if not sig:
+            return (self.exit_status & 0xFF) << 8
+        core = self.kill_info is not None and self.kill_info.core \
+            and self.kernel.info.rlimits[abi.RLIMIT_CORE][0] > 0
+        return sig | (0x80 if core else 0)
+
+    def _end_forked_process(self) -> None:
+        """A forked guest process has ended: leave the status for its parent and the
+        statistics for the root, and end the host process (never returning into the code
+        that started the run)."""
+        k = self.kernel
+        try:
+            k.vfork_release()
+            k.tree.exited(self._guest_wait_status(), self.stats())
+            for f in (sys.stdout, sys.stderr):
+                f.flush()
+        finally:
+            os._exit(self.exit_status & 0xFF)
+
+    def _vdso_calls(self) -> dict[str, int]:
         counts = self.cpu.execution_counts()
-        return {
+        return {name: counts[a] for a, name in self.vdso_names.items() if counts.get(a)}
+
+    def stats(self) -> dict:
+        """This process's statistics (a forked process counts from its fork); the first
+        process's also sum up the others of the run under ``children``."""
+        k, jit = self.kernel, self.cpu.jit
+        insns = self.ctx.insns - k.insns_base
+        wall = self.wall_seconds
+        vdso = dict(self.vdso_counts)
+        for name, n in self._vdso_calls().items():
+            vdso[name] = vdso.get(name, 0) + n
+        regions, failures, jit_insns, jit_seconds = self.jit_base
+        lws = {op: n - self.lws_base.get(op, 0) for op, n in self.ctx.lws_counts().items()}
+        out = {
             "exit_status": self.exit_status,
             "signal": self.term_signal,
             "instructions": insns,
@@ -150,8 +213,28 @@ class Machine:
             "mips": insns / wall / 1e6 if wall > 0 else 0.0,
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
-            "vdso_calls": {name: counts[a] for a, name in self.vdso_names.items() if counts.get(a)},
-            "jit": {"regions": jit.regions, "failures": jit.failures, "instructions": jit.insns,
-                    "compile_seconds": round(jit.seconds, 3)},
-            "lws_calls": {str(op): n for op, n in self.ctx.lws_counts().items()},
+            "vdso_calls": vdso,
+            "jit": {"regions": jit.regions - regions, "failures": jit.failures - failures,
+                    "instructions": jit.insns - jit_insns,
+                    "compile_seconds": round(jit.seconds - jit_seconds, 3)},
+            "lws_calls": {str(op): n for op, n in lws.items() if n},
         }
+        if self.children_stats:
+            out["children"] = summed(self.children_stats)
+        return out
+
+
+def summed(stats: list[dict]) -> dict:
+    """The statistics of several processes added up."""
+    syscalls: dict[str, int] = {}
+    for st in stats:
+        for name, n in st.get("syscalls", {}).items():
+            syscalls[name] = syscalls.get(name, 0) + n
+    return {
+        "processes": len(stats),
+        "instructions": sum(st.get("instructions", 0) for st in stats),
+        "wall_seconds": sum(st.get("wall_seconds", 0.0) for st in stats),
+        "syscalls": dict(sorted(syscalls.items())),
+        "jit_regions": sum(st.get("jit", {}).get("regions", 0) for st in stats),
+        "signals": sum(1 for st in stats if st.get("signal")),
+    }

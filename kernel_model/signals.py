@@ -31,7 +31,7 @@ import time
 
 from hppa_user.errors import GuestFault
 from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X
-from kernel_model import abi
+from kernel_model import abi, wakeup
 from kernel_model.errors import ProcessKilled
 
 M32 = 0xFFFFFFFF
@@ -131,6 +131,31 @@ class SignalState:
             if not q:
                 del self.queues[sig]
                 self.pending_mask &= ~bit(sig)
+
+    def exec_reset(self) -> None:
+        """execve: caught signals go back to SIG_DFL (ignored ones stay ignored, the mask
+        and pending signals stay); no alternate stack, no POSIX timers (itimers stay)."""
+        for sig in range(1, abi.NSIG + 1):
+            handler, flags, mask = self.actions[sig]
+            if handler not in (abi.SIG_DFL, abi.SIG_IGN):
+                self.actions[sig] = (abi.SIG_DFL, 0, 0)
+        self.altstack = [0, abi.SS_DISABLE, 0]
+        self.saved_mask = None
+        for t in self.posix_timers.values():
+            self.discard_timer(t)
+        self.posix_timers.clear()
+        self._update_armed()
+        self.sigpage = None
+
+    def fork_reset(self) -> None:
+        """fork: the child starts with no pending signals and no timers (the handlers, the
+        mask and the alternate stack are copied)."""
+        self.pending_mask = 0
+        self.queues = {}
+        self.itimers = {}
+        self.posix_timers = {}
+        self.timers_armed = False
+        self.host_sigint_count = 0
 
     def set_blocked(self, mask: int) -> None:
         self.blocked = mask & ALL_SIGS & ~UNBLOCKABLE_MASK
@@ -467,11 +492,11 @@ class SignalState:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 return False
-            step = 0.05 if deadline is None else min(deadline - now, 0.05)
+            step = 0.5 if deadline is None else min(deadline - now, 0.5)
             nt = self.next_timer_in()
             if nt is not None:
                 step = min(step, max(nt, 0.0))
-            time.sleep(max(step, 0.0))
+            wakeup.wait(timeout=max(step, 0.0))     # a host signal ends the nap at once
 
     # -- timers ----------------------------------------------------------------------------
     def _update_armed(self) -> None:

@@ -540,9 +540,56 @@ def fmt_arg(k, sc, i, kind, v, args, result, done):
             return ptr(v)
         a, b, c, d = struct.unpack(">IIII", raw)
         return f"{{tms_utime={a}, tms_stime={b}, tms_cutime={c}, tms_cstime={d}}}"
+    if kind in ("argv", "envp"):
+        return fmt_strings(k, v, kind == "envp")
+    if kind == "clone_flags":
+        low = v & abi.CSIGNAL
+        text = flags(v & ~abi.CSIGNAL, list(abi.CLONE_NAMES.items()), "")
+        if low:
+            text += ("|" if text else "") + sig_name(low)
+        return text or "0"
+    if kind == "wait_options":
+        return flags(v, abi.WAIT_FLAG_NAMES)
+    if kind == "wstatus_out":
+        if not v:
+            return "NULL"
+        raw = _read(k, v, 4) if done and result is not None and s32(result) > 0 else None
+        return fmt_wstatus(struct.unpack(">i", raw)[0]) if raw is not None else ptr(v)
     if kind in ("rusage_out", "sysinfo_out", "sigevent", "itimerspec", "timerid"):
         return ptr(v) if kind != "timerid" else str(sv)
     return f"{v & M32:#x}" if v & M32 > 0xFFFF else str(v & M32)
+
+
+def fmt_strings(k, addr, count_only: bool) -> str:
+    """argv as strace shows it (``["sh", "-c", ...]``), envp as a count."""
+    if not addr:
+        return "NULL"
+    items = []
+    for i in range(4096):
+        raw = _read(k, addr + 4 * i, 4)
+        if raw is None:
+            return ptr(addr)
+        p = struct.unpack(">I", raw)[0]
+        if p == 0:
+            break
+        items.append(p)
+    if count_only:
+        return f"{ptr(addr)} /* {len(items)} var{'s' if len(items) != 1 else ''} */"
+    shown = [_cstr(k, p, STRSIZE) for p in items[:32]]
+    return "[" + ", ".join(shown) + (", ..." if len(items) > 32 else "") + "]"
+
+
+def fmt_wstatus(st: int) -> str:
+    """A wait status the way strace decodes it."""
+    sig = st & 0x7F
+    if sig == 0:
+        return f"[{{WIFEXITED(s) && WEXITSTATUS(s) == {(st >> 8) & 0xFF}}}]"
+    if st & 0xFFFF == 0xFFFF:
+        return "[{WIFCONTINUED(s)}]"
+    if sig == 0x7F:
+        return f"[{{WIFSTOPPED(s) && WSTOPSIG(s) == {sig_name((st >> 8) & 0xFF)}}}]"
+    core = " && WCOREDUMP(s)" if st & 0x80 else ""
+    return f"[{{WIFSIGNALED(s) && WTERMSIG(s) == {sig_name(sig)}{core}}}]"
 
 
 def _count_dirents(k, addr, n):
@@ -654,6 +701,8 @@ def format_line(k, sc, args, result, pre=None) -> str:
     if sc.name == "rt_sigreturn":
         return align(f"rt_sigreturn({{mask={sigset(k.signals.blocked)}}})",
                      format_result(k, sc, args, result))
+    if sc.name in ("execve", "execveat") and pre is not None:
+        return align(pre, format_result(k, sc, args, result))   # the old memory is gone
     return align(f"{sc.name}({_args_text(k, sc, args, result, True)})",
                  format_result(k, sc, args, result))
 

@@ -1,11 +1,12 @@
 """Syscall handlers grouped by family; importing a family registers its handlers.
 
 fs (descriptors and I/O), fsstat (metadata, directories), fspath (name-space operations),
-poll (waiting on descriptors), mm (memory), time, signal, process, identity.
+poll (waiting on descriptors), net (socketpair), mm (memory), time, signal, process, identity.
 """
 import importlib
 
-FAMILIES = ("fs", "fsstat", "fspath", "poll", "mm", "time", "signal", "process", "identity")
+FAMILIES = ("fs", "fsstat", "fspath", "poll", "net", "mm", "time", "signal", "process",
+            "identity")
 _loaded = False
 
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from hppa_user.memory import PERM_MAPPED, PERM_W
-from kernel_model import abi, procfs
+from kernel_model import abi, procfs, wakeup
 from kernel_model.errors import SyscallError
 
 M32 = 0xFFFFFFFF
@@ -155,19 +155,16 @@ def wait_fd(k, of, write: bool = False, deadline: float | None = None) -> bool:
         now = time.monotonic()
         if deadline is not None and now >= deadline:
             return False
-        step = 0.05
+        step = 0.5
         nt = sig.next_timer_in()
         if nt is not None:
             step = min(step, max(nt, 0.0005))
         if deadline is not None:
             step = min(step, deadline - now)
-        try:
-            if write:
-                select.select([], [of.host_fd], [], step)
-            else:
-                select.select([of.host_fd], [], [], step)
-        except (OSError, ValueError):
-            return True
+        if write:
+            wakeup.wait((), (of.host_fd,), step)
+        else:
+            wakeup.wait((of.host_fd,), (), step)
 
 
 def writable_extent(k, addr: int, n: int) -> int:

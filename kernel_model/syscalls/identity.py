@@ -1,11 +1,13 @@
 """Identity: user/group ids (the host user's; changes are virtual), process groups and
-sessions (virtual), priority, uname, hostname."""
+sessions (virtual; shared by the run's guest processes through proctree), priority, uname,
+hostname."""
 from __future__ import annotations
 
 import socket
 import struct
 
 from kernel_model import abi
+from kernel_model.proctree import FLAG_EXECED, FLAGS, PGID, SID
 from kernel_model.syscalls.registry import syscall
 
 M32 = 0xFFFFFFFF
@@ -209,6 +211,12 @@ def sys_capset(k, hdr, data):
 
 
 # -- process groups and sessions (virtual: the emulator's own are never changed) ------------
+def _other(k, pid: int, col: int) -> int:
+    """Process group or session of another guest process of the run (ESRCH if none)."""
+    value = k.tree.field(pid, col) if k.tree is not None else None
+    return -abi.ESRCH if value is None else value
+
+
 @syscall(65, "getpgrp")
 def sys_getpgrp(k):
     return k.info.pgid
@@ -216,37 +224,57 @@ def sys_getpgrp(k):
 
 @syscall(132, "getpgid", "pid:pid")
 def sys_getpgid(k, pid):
-    if pid not in (0, k.pid):
-        return -abi.ESRCH
-    return k.info.pgid
+    if pid in (0, k.pid):
+        return k.info.pgid
+    return _other(k, pid, PGID)
 
 
 @syscall(57, "setpgid", "pid:pid", "pgid:pid")
 def sys_setpgid(k, pid, pgid):
+    """kernel/sys.c: a process may move itself or a child that has not exec'd yet, within
+    its session, to its own group or to an existing group of that session."""
     if pgid < 0:
         return -abi.EINVAL
-    if pid not in (0, k.pid):
-        return -abi.ESRCH
-    target = pgid or k.pid
-    if k.info.sid == k.pid:
+    pid = pid or k.pid
+    pgid = pgid or pid
+    tree = k.tree
+    if pid != k.pid:
+        if tree is None or pid not in tree.children:
+            return -abi.ESRCH
+        row = tree.children[pid]
+        if int(tree.table[row, SID]) != k.info.sid:
+            return -abi.EPERM
+        if tree.table[row, FLAGS] & FLAG_EXECED:
+            return -abi.EACCES
+        target_sid, target_leader = int(tree.table[row, SID]), int(tree.table[row, SID]) == pid
+    else:
+        row = -1
+        target_sid, target_leader = k.info.sid, k.info.sid == k.pid
+    if target_leader:
         return -abi.EPERM          # a session leader cannot change its group
-    if target not in (k.pid, k.info.pgid):
-        return -abi.EPERM
-    k.info.pgid = target
+    if pgid != pid:
+        exists = pgid == k.info.pgid if tree is None else tree.pgid_exists_in_session(pgid, target_sid)
+        if not exists:
+            return -abi.EPERM
+    if row < 0:
+        k.info.pgid = pgid
+    else:
+        tree.set_field(row, PGID, pgid)
     return 0
 
 
 @syscall(147, "getsid", "pid:pid")
 def sys_getsid(k, pid):
-    if pid not in (0, k.pid):
-        return -abi.ESRCH
-    return k.info.sid
+    if pid in (0, k.pid):
+        return k.info.sid
+    return _other(k, pid, SID)
 
 
 @syscall(66, "setsid")
 def sys_setsid(k):
     i = k.info
-    if i.pgid == k.pid:
+    leader = i.pgid == k.pid if k.tree is None else k.tree.is_group_leader_anywhere(k.pid)
+    if leader:
         return -abi.EPERM
     i.sid = i.pgid = k.pid
     return k.pid

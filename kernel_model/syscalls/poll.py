@@ -5,7 +5,7 @@ import select
 import struct
 import time
 
-from kernel_model import abi
+from kernel_model import abi, wakeup
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec, write_timespec
 from kernel_model.syscalls.registry import syscall
@@ -59,7 +59,7 @@ def _wait_loop(k, check, deadline):
         now = time.monotonic()
         if deadline is not None and now >= deadline:
             return "timeout"
-        step = 0.05
+        step = 0.5
         nt = sig.next_timer_in()
         if nt is not None:
             step = min(step, max(nt, 0.0005))
@@ -90,11 +90,19 @@ def do_poll(k, fds_addr, nfds, deadline, sigmask=None):
         hostmap.setdefault(hfd, []).append(i)
         p.register(hfd, _to_host(events & 0xFFFF) | select.POLLERR | select.POLLHUP)
 
+    wake = wakeup.fds()
+    for fd in wake:
+        p.register(fd, select.POLLIN)
+
     def check(timeout):
         if any(revents):
             res = []
+        elif hostmap or wake:
+            res = p.poll(int(timeout * 1000))
+            wakeup.handle([hfd for hfd, _ in res if hfd in wake])   # a host signal came
+            res = [(hfd, ev) for hfd, ev in res if hfd not in wake]
         else:
-            res = p.poll(int(timeout * 1000)) if hostmap else (time.sleep(timeout) or [])
+            res = time.sleep(timeout) or []
         got = list(revents)
         for hfd, hev in res:
             for i in hostmap.get(hfd, ()):
@@ -196,13 +204,16 @@ def do_select(k, nfds, rd, wr, ex, deadline, sigmask=None):
 
     def check(timeout):
         lists = [[fdmap[fd] for fd in sorted(s)] if s else [] for s in sets]
-        if not any(lists):
+        wake = wakeup.fds() if timeout else []
+        if not any(lists) and not wake:
             time.sleep(timeout)
             return None
         try:
-            r, w, x = select.select(lists[0], lists[1], lists[2], timeout)
+            r, w, x = select.select(lists[0] + wake, lists[1], lists[2], timeout)
         except (OSError, ValueError):
             return None
+        wakeup.handle([fd for fd in r if fd in wake])                # a host signal came
+        r = [fd for fd in r if fd not in wake]
         if not (r or w or x):
             return None
         rev = {}

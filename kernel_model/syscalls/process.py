@@ -1,16 +1,22 @@
-"""Process lifetime and per-process odds and ends: exit, ids, tid address, robust list,
-rlimits, getrandom, scheduling, prctl, futex, sysinfo, and the multi-process calls this
-single-process model refuses."""
+"""Process lifetime and per-process odds and ends: fork/vfork/clone, execve, wait, exit,
+ids, tid address, robust list, rlimits, getrandom, scheduling, prctl, futex, sysinfo."""
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import struct
+import sys
 import time
+from types import SimpleNamespace
 
-from kernel_model import abi
-from kernel_model.errors import ProcessExit
-from kernel_model.syscalls.common import NSEC, guest_path, read_timespec, valid_timespec
+from hppa_user.errors import GuestFault
+from kernel_model import abi, exec as execmod, vfork, wakeup
+from kernel_model.errors import ProcessExit, SyscallError
+from kernel_model.proctree import HELD_OVER_FORK, PGID, ProcessTree
+from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec
 from kernel_model.syscalls.registry import syscall
+from kernel_model.syscalls.time import pack_rusage
 
 M32 = 0xFFFFFFFF
 
@@ -403,56 +409,323 @@ def sys_sysinfo(k, info):
     return 0
 
 
-# -- things a single-process model does not do --------------------------------------------------
+# -- processes: fork, exec, wait ---------------------------------------------------------------
+# Flags a child that is a host process of its own cannot share with its parent: memory
+# (except for the vfork pause, see vfork.py), descriptors, cwd/umask, signal handlers.
+_SHARED_STATE = abi.CLONE_VM | abi.CLONE_FILES | abi.CLONE_FS | abi.CLONE_SIGHAND \
+    | abi.CLONE_THREAD
+_IGNORED = abi.CLONE_SYSVSEM | abi.CLONE_NAMES["CLONE_IO"] | abi.CLONE_NAMES["CLONE_PTRACE"] \
+    | abi.CLONE_NAMES["CLONE_UNTRACED"] | abi.CLONE_NAMES["CLONE_DETACHED"]
+
+
+def check_clone_flags(flags: int) -> int:
+    """copy_process()'s checks of a flag combination: 0 or -EINVAL."""
+    if flags & (abi.CLONE_NEWNS | abi.CLONE_FS) == abi.CLONE_NEWNS | abi.CLONE_FS:
+        return -abi.EINVAL
+    if flags & (abi.CLONE_NEWUSER | abi.CLONE_FS) == abi.CLONE_NEWUSER | abi.CLONE_FS:
+        return -abi.EINVAL
+    if flags & abi.CLONE_THREAD and not flags & abi.CLONE_SIGHAND:
+        return -abi.EINVAL
+    if flags & abi.CLONE_SIGHAND and not flags & abi.CLONE_VM:
+        return -abi.EINVAL
+    if flags & abi.CLONE_THREAD and flags & (abi.CLONE_NEWUSER | abi.CLONE_NEWPID):
+        return -abi.EINVAL
+    if flags & abi.CLONE_PIDFD and flags & (abi.CLONE_NAMES["CLONE_DETACHED"] | abi.CLONE_THREAD):
+        return -abi.EINVAL
+    return 0
+
+
+def do_fork(k, flags: int, ptid: int = 0, ctid: int = 0, tls: int = 0) -> int:
+    """A new process: the emulator forks (memory, descriptors, signal state and the compiled
+    core come along copy-on-write); returns the child's pid in the parent, 0 in the child."""
+    err = check_clone_flags(flags)
+    if err:
+        return err
+    vm_vfork = flags & (abi.CLONE_VM | abi.CLONE_VFORK) == abi.CLONE_VM | abi.CLONE_VFORK
+    shared = flags & _SHARED_STATE & ~(abi.CLONE_VM if vm_vfork else 0)
+    if shared:
+        return -abi.ENOSYS if shared & abi.CLONE_VM else -abi.EINVAL
+    if flags & (abi.CLONE_NAMESPACES | abi.CLONE_PARENT | abi.CLONE_PIDFD):
+        return -abi.EINVAL if flags & (abi.CLONE_PARENT | abi.CLONE_PIDFD) else -abi.EPERM
+    tree = k.tree
+    if tree is None:
+        tree = k.tree = ProcessTree(k)
+    if not k.info.capable() and tree.live_count() >= k.info.rlimits[abi.RLIMIT_NPROC][0]:
+        return -abi.EAGAIN
+    row, mailbox = tree.reserve()
+    vfork_fds = os.pipe2(os.O_CLOEXEC) if flags & abi.CLONE_VFORK else None
+    for f in (sys.stdout, sys.stderr, k.strace_file):
+        try:
+            f.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    # no host signal handler may run between the fork and each side's new state (a child
+    # taking its parent's mailbox, say)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_OVER_FORK)
+    try:
+        try:
+            pid = os.fork()
+        except OSError:
+            tree.release(row, mailbox)
+            if vfork_fds:
+                os.close(vfork_fds[0])
+                os.close(vfork_fds[1])
+            return -abi.EAGAIN
+        if pid == 0:
+            _child_side(k, row, mailbox, flags, ctid, tls, vfork_fds, vm_vfork)
+            return 0
+        tree.forked_parent(row, mailbox, pid, flags & abi.CSIGNAL)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    if flags & abi.CLONE_PARENT_SETTID and ptid:
+        try:
+            k.mem.write_u32(ptid, pid)
+        except GuestFault:
+            pass
+    if vfork_fds:
+        os.close(vfork_fds[1])
+        try:
+            vfork.receive_pages(k.mem, vfork_fds[0])       # until the child execs or ends
+        finally:
+            os.close(vfork_fds[0])
+    return pid
+
+
+def _child_side(k, row, mailbox, flags, ctid, tls, vfork_fds, vm_vfork) -> None:
+    k.pid = k.info.pid = os.getpid()
+    k.tree.forked_child(k, row, mailbox)
+    wakeup.install()
+    k.signals.fork_reset()
+    k.syscall_counts = {}
+    k.insns_base = k.ctx.insns
+    k.start_time = time.monotonic()
+    if vfork_fds:
+        os.close(vfork_fds[0])
+        k.vfork_done = (vfork_fds[1], vm_vfork)
+    if flags & abi.CLONE_SETTLS:
+        k.ctx.cr[27] = tls
+    if flags & abi.CLONE_CHILD_CLEARTID:
+        k.clear_child_tid = ctid
+    if flags & abi.CLONE_CHILD_SETTID and ctid:
+        try:
+            k.mem.write_u32(ctid, k.pid)
+        except GuestFault:
+            pass
+    if k.on_fork is not None:
+        k.on_fork()
+
+
 @syscall(2, "fork")
 def sys_fork(k):
-    return -abi.ENOSYS
+    return do_fork(k, abi.SIGCHLD)
 
 
 @syscall(113, "vfork")
 def sys_vfork(k):
-    return -abi.ENOSYS
+    return do_fork(k, abi.CLONE_VM | abi.CLONE_VFORK | abi.SIGCHLD)
 
 
-@syscall(120, "clone", "flags:hex", "stack:ptr", "parent_tid:ptr", "tls:ptr", "child_tid:ptr")
+@syscall(120, "clone", "flags:clone_flags", "stack:ptr", "parent_tid:ptr", "tls:ptr",
+         "child_tid:ptr")
 def sys_clone(k, flags, stack, ptid, tls, ctid):
-    return -abi.ENOSYS
+    if flags & abi.CLONE_PIDFD and flags & abi.CLONE_PARENT_SETTID:
+        return -abi.EINVAL
+    pid = do_fork(k, flags, ptid, ctid, tls)
+    if pid == 0 and stack:
+        k.ctx.gr[30] = stack      # copy_thread(): the child runs on the given stack
+    return pid
 
 
 @syscall(435, "clone3", "cl_args:ptr", "size:size")
 def sys_clone3(k, args, size):
-    return -abi.ENOSYS
+    return -abi.ENOSYS            # glibc falls back to clone()
 
 
-@syscall(11, "execve", "pathname:path", "argv:ptr", "envp:ptr")
+@syscall(11, "execve", "pathname:path", "argv:argv", "envp:envp", own_return=True)
 def sys_execve(k, path, argv, envp):
-    p = guest_path(k, path)
-    if not os.path.exists(p):
-        return -abi.ENOENT
-    return -abi.ENOSYS
+    return _exec(k, abi.AT_FDCWD, path, argv, envp, 0)
 
 
-@syscall(342, "execveat", "dirfd:dirfd", "pathname:path", "argv:ptr", "envp:ptr", "flags:hex")
+@syscall(342, "execveat", "dirfd:dirfd", "pathname:path", "argv:argv", "envp:envp",
+         "flags:at_flags", own_return=True)
 def sys_execveat(k, dirfd, path, argv, envp, flags):
-    return -abi.ENOSYS
+    return _exec(k, dirfd, path, argv, envp, flags)
 
 
-@syscall(7, "waitpid", "pid:pid", "wstatus:ptr", "options:hex")
+def _exec(k, dirfd, path, argv, envp, flags):
+    """The handler owns its return: a successful exec leaves the new program's context; a
+    failure returns -errno through the gateway like any syscall."""
+    try:
+        execmod.execve(k, dirfd, path, argv, envp, flags)
+        return 0
+    except GuestFault:
+        result = -abi.EFAULT
+    except SyscallError as e:
+        result = -e.errno
+    except OSError as e:
+        result = abi.neg_errno(e)
+    k.syscall_exit(result)
+    return result
+
+
+# -- waiting for children ------------------------------------------------------------------------
+_WAIT4_OPTIONS = abi.WNOHANG | abi.WUNTRACED | abi.WCONTINUED | abi.__WNOTHREAD | abi.__WALL \
+    | abi.__WCLONE
+_WAITID_OPTIONS = abi.WNOHANG | abi.WSTOPPED | abi.WEXITED | abi.WCONTINUED | abi.WNOWAIT \
+    | abi.__WNOTHREAD | abi.__WALL | abi.__WCLONE
+
+
+def _candidates(k, idtype: int, ident: int, options: int) -> list[int]:
+    """The children a wait may report, by (P_PID | P_PGID | P_ALL, id) and __WCLONE."""
+    tree = k.tree
+    if tree is None:
+        return []
+    out = []
+    for pid in list(tree.children):
+        if idtype == abi.P_PID and pid != ident:
+            continue
+        if idtype == abi.P_PGID and tree.field(pid, PGID) != ident:
+            continue
+        clone_child = tree.exit_signal(pid) != abi.SIGCHLD
+        if not options & abi.__WALL and bool(options & abi.__WCLONE) != clone_child:
+            continue
+        out.append(pid)
+    return out
+
+
+def do_wait(k, idtype: int, ident: int, options: int):
+    """do_wait(): (pid, CLD_* code, exit code or signal, rusage) of the first child with
+    something to report; 0 for WNOHANG with nothing yet; raises SyscallError."""
+    host = os.WNOHANG
+    host |= os.WEXITED if options & abi.WEXITED else 0
+    host |= os.WSTOPPED if options & abi.WSTOPPED else 0
+    host |= os.WCONTINUED if options & abi.WCONTINUED else 0
+    host |= os.WNOWAIT if options & abi.WNOWAIT else 0
+    tree = k.tree
+
+    def poll():
+        kids = _candidates(k, idtype, ident, options)
+        if not kids:
+            raise SyscallError(abi.ECHILD)
+        for pid in kids:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            try:
+                r = os.waitid(os.P_PID, pid, host)
+            except ChildProcessError:            # reaped behind our back (SIGCHLD ignored)
+                tree.reaped(pid)
+                continue
+            if r is None:
+                continue
+            code, value = tree.decode_event(pid, r)
+            rusage = None
+            if code not in (abi.CLD_STOPPED, abi.CLD_CONTINUED) and not options & abi.WNOWAIT:
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                rusage = _rusage_delta(before, after)
+                tree.reaped(pid)
+            return pid, code, value, rusage
+        return None
+
+    got = poll()
+    if got is not None or options & abi.WNOHANG:
+        return got or 0
+    found = []
+
+    def ready():
+        g = poll()
+        if g is not None:
+            found.append(g)
+            return True
+        return False
+
+    if k.signals.sleep_until(None, wake=ready):
+        raise SyscallError(abi.ERESTARTSYS)
+    return found[0]
+
+
+def _rusage_delta(before, after):
+    fields = ("ru_utime", "ru_stime", "ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss",
+              "ru_minflt", "ru_majflt", "ru_nswap", "ru_inblock", "ru_oublock", "ru_msgsnd",
+              "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw")
+    vals = {f: getattr(after, f) - getattr(before, f) for f in fields}
+    vals["ru_maxrss"] = after.ru_maxrss
+    return SimpleNamespace(**vals)
+
+
+def wait_status(code: int, value: int) -> int:
+    """The int wait4() stores: exit code << 8, signal (| 0x80 core), stop << 8 | 0x7f."""
+    if code == abi.CLD_EXITED:
+        return (value & 0xFF) << 8
+    if code == abi.CLD_KILLED:
+        return value & 0x7F
+    if code == abi.CLD_DUMPED:
+        return (value & 0x7F) | 0x80
+    if code in (abi.CLD_STOPPED, abi.CLD_TRAPPED):
+        return ((value & 0xFF) << 8) | 0x7F
+    return 0xFFFF                                  # CLD_CONTINUED
+
+
+def _wait4(k, pid, status, options, rusage):
+    if options & ~_WAIT4_OPTIONS:
+        return -abi.EINVAL
+    if pid == -0x80000000:
+        return -abi.ESRCH
+    if pid > 0:
+        idtype, ident = abi.P_PID, pid
+    elif pid == 0:
+        idtype, ident = abi.P_PGID, k.info.pgid
+    elif pid < -1:
+        idtype, ident = abi.P_PGID, -pid
+    else:
+        idtype, ident = abi.P_ALL, 0
+    opts = (options & ~abi.WUNTRACED) | abi.WEXITED | (abi.WSTOPPED if options & abi.WUNTRACED else 0)
+    got = do_wait(k, idtype, ident, opts)
+    if not got:
+        return 0
+    cpid, code, value, ru = got
+    if status:
+        k.mem.write_u32(status, wait_status(code, value))
+    if rusage:
+        k.mem.write(rusage, pack_rusage(ru or _rusage_delta(*(resource.getrusage(
+            resource.RUSAGE_CHILDREN),) * 2)))
+    return cpid
+
+
+@syscall(7, "waitpid", "pid:pid", "wstatus:wstatus_out", "options:wait_options")
 def sys_waitpid(k, pid, status, options):
-    if options & ~(abi.WNOHANG | abi.WUNTRACED | 8 | 0x40000000 | 0x20000000 | 0x80000000):
-        return -abi.EINVAL
-    return -abi.ECHILD
+    return _wait4(k, pid, status, options, 0)
 
 
-@syscall(114, "wait4", "pid:pid", "wstatus:ptr", "options:hex", "rusage:ptr")
+@syscall(114, "wait4", "pid:pid", "wstatus:wstatus_out", "options:wait_options",
+         "rusage:ptr")
 def sys_wait4(k, pid, status, options, rusage):
-    if options & ~(abi.WNOHANG | abi.WUNTRACED | 8 | 0x40000000 | 0x20000000 | 0x80000000):
-        return -abi.EINVAL
-    return -abi.ECHILD
+    return _wait4(k, pid, status, options, rusage)
 
 
-@syscall(235, "waitid", "idtype:int", "id:int", "infop:ptr", "options:hex", "rusage:ptr")
+@syscall(235, "waitid", "idtype:int", "id:int", "infop:ptr", "options:wait_options",
+         "rusage:ptr")
 def sys_waitid(k, idtype, id_, infop, options, rusage):
-    if idtype not in (0, 1, 2, 3) or not options & (4 | 2 | 8):
+    if options & ~_WAITID_OPTIONS or not options & (abi.WEXITED | abi.WSTOPPED | abi.WCONTINUED):
         return -abi.EINVAL
-    return -abi.ECHILD
+    if idtype == abi.P_PIDFD:
+        return -abi.EINVAL if id_ < 0 else -abi.EBADF
+    if idtype == abi.P_PID:
+        if id_ <= 0:
+            return -abi.EINVAL
+    elif idtype == abi.P_PGID:
+        if id_ < 0:
+            return -abi.EINVAL
+        id_ = id_ or k.info.pgid
+    elif idtype != abi.P_ALL:
+        return -abi.EINVAL
+    got = do_wait(k, idtype, id_, options)
+    if infop:
+        if got:
+            cpid, code, value, ru = got
+            info = struct.pack(">iii", abi.SIGCHLD, 0, code) + struct.pack(
+                ">iii", cpid, k.info.ruid, value)
+        else:
+            info = b""                             # WNOHANG, nothing yet: si_pid = 0
+        k.mem.write(infop, info.ljust(abi.SIGINFO_SIZE, b"\0"))
+    if rusage and got and got[3] is not None:
+        k.mem.write(rusage, pack_rusage(got[3]))
+    return 0

@@ -1,4 +1,5 @@
-"""Signals: actions, masks, waiting, sending (to itself only), alternate stacks, return."""
+"""Signals: actions, masks, waiting, sending (to itself and the run's other guest processes),
+alternate stacks, return."""
 from __future__ import annotations
 
 import struct
@@ -183,7 +184,7 @@ def sys_sigaltstack(k, ss, old_ss):
     return 0
 
 
-# -- sending: only ever to this process ------------------------------------------------------
+# -- sending: to this process, or to another guest process of the run ------------------------
 def _check_sig(sig: int) -> bool:
     return 0 <= sig <= abi.NSIG
 
@@ -196,11 +197,33 @@ def sys_kill(k, pid, sig):
         if sig:
             k.signals.send_user(sig, abi.SI_USER)
         return 0
-    # the process group (0), every process (-1), another group (< -1) or another pid: the
-    # guest may not signal host processes the emulator did not create
-    if pid <= 0:
-        return -abi.EPERM
-    return -abi.ESRCH
+    tree = k.tree
+    if tree is None:
+        # the process group (0), every process (-1), another group (< -1) or another pid:
+        # the guest may not signal host processes the emulator did not create
+        if pid <= 0:
+            return -abi.EPERM
+        return -abi.ESRCH
+    # a run of several guest processes: kill() reaches those, and only those
+    if pid > 0:
+        targets = [pid] if tree.find(pid) >= 0 else []
+    elif pid == -1:
+        targets = [p for p in tree.members() if p != k.pid]
+    else:
+        targets = tree.members(k.info.pgid if pid == 0 else -pid)
+    if not targets:
+        return -abi.ESRCH
+    info = SigInfo(sig, abi.SI_USER, [(12, k.pid, 4), (16, k.info.ruid, 4)])
+    result = 0
+    for target in targets:
+        if not sig:
+            continue
+        if target == k.pid:
+            k.signals.send(sig, info)
+        else:
+            err = tree.post(target, sig, info)
+            result = result or err
+    return result
 
 
 @syscall(208, "tkill", "tid:pid", "sig:signum")
@@ -209,11 +232,7 @@ def sys_tkill(k, tid, sig):
         return -abi.EINVAL
     if not _check_sig(sig):
         return -abi.EINVAL
-    if tid != k.pid:
-        return -abi.ESRCH
-    if sig:
-        k.signals.send_user(sig, abi.SI_TKILL)
-    return 0
+    return _send_to(k, tid, sig, SigInfo(sig, abi.SI_TKILL, [(12, k.pid, 4), (16, k.info.ruid, 4)]))
 
 
 @syscall(259, "tgkill", "tgid:pid", "tid:pid", "sig:signum")
@@ -222,11 +241,20 @@ def sys_tgkill(k, tgid, tid, sig):
         return -abi.EINVAL
     if not _check_sig(sig):
         return -abi.EINVAL
-    if tid != k.pid or tgid != k.pid:
+    if tid != tgid:
         return -abi.ESRCH
-    if sig:
-        k.signals.send_user(sig, abi.SI_TKILL)
-    return 0
+    return _send_to(k, tid, sig, SigInfo(sig, abi.SI_TKILL, [(12, k.pid, 4), (16, k.info.ruid, 4)]))
+
+
+def _send_to(k, pid: int, sig: int, info: SigInfo) -> int:
+    """One guest process of the run (this one or another): ESRCH when there is none."""
+    if pid == k.pid:
+        if sig:
+            k.signals.send(sig, info)
+        return 0
+    if k.tree is None or k.tree.find(pid) < 0:
+        return -abi.ESRCH
+    return k.tree.post(pid, sig, info) if sig else 0
 
 
 def _queueinfo(k, tgid, tid, sig, info_addr):
@@ -236,12 +264,10 @@ def _queueinfo(k, tgid, tid, sig, info_addr):
     signo, errno_, code = struct.unpack_from(">iii", raw)
     if (code >= 0 or code == abi.SI_TKILL) and tgid != k.pid:
         return -abi.EPERM
-    if tgid != k.pid or (tid is not None and tid != k.pid):
+    if tid is not None and tid != tgid:
         return -abi.ESRCH
-    if sig:
-        fields = [(off, struct.unpack_from(">I", raw, off)[0], 4) for off in range(12, 32, 4)]
-        k.signals.send(sig, SigInfo(sig, code, fields, errno_))
-    return 0
+    fields = [(off, struct.unpack_from(">I", raw, off)[0], 4) for off in range(12, 32, 4)]
+    return _send_to(k, tgid, sig, SigInfo(sig, code, fields, errno_))
 
 
 @syscall(178, "rt_sigqueueinfo", "tgid:pid", "sig:signum", "info:ptr")
