@@ -188,16 +188,20 @@ def prepare(k, dirfd: int, path: bytes, argv: list[bytes], flags: int = 0) -> Bi
         raise SyscallError(abi.EINVAL)
     empty_fd = None
     dir_fd = None
+    # a name made of an O_CLOEXEC fd is gone after the exec: no script can be run by it
+    inaccessible = False
     if not path:
         if not flags & abi.AT_EMPTY_PATH:
             raise SyscallError(abi.ENOENT)
         empty_fd = k.files.host(dirfd)
         filename = f"/dev/fd/{dirfd}".encode()
+        inaccessible = k.files.cloexec(dirfd)
     elif path.startswith(b"/") or dirfd == abi.AT_FDCWD:
         filename = path
     else:
         dir_fd = host_dirfd(k, dirfd)
         filename = f"/dev/fd/{dirfd}/".encode() + path
+        inaccessible = k.files.cloexec(dirfd)
     host = host_path(k, path) if path else b""
     fd, head = open_exec(host, dir_fd=dir_fd, empty_path_fd=empty_fd,
                          nofollow=bool(flags & abi.AT_SYMLINK_NOFOLLOW))
@@ -208,6 +212,8 @@ def prepare(k, dirfd: int, path: bytes, argv: list[bytes], flags: int = 0) -> Bi
             if head[:2] != b"#!":
                 check_elf(fd, head)
                 return Binprm(os.readlink(f"/proc/self/fd/{fd}"), argv, filename)
+            if inaccessible:
+                raise SyscallError(abi.ENOENT)
             interp, arg = parse_shebang(head)
             argv = [interp] + ([arg] if arg is not None else []) + [script_name] + argv[1:]
             os.close(fd)

@@ -143,6 +143,8 @@ class ProcessTree:
 
     def find(self, pid: int) -> int:
         """The row of guest process ``pid`` (alive or a zombie), or -1."""
+        if pid <= 0:
+            return -1
         t = self.table
         rows = np.flatnonzero((t[:, PID] == pid) & (t[:, STATE] != FREE))
         return int(rows[0]) if len(rows) else -1
@@ -160,7 +162,7 @@ class ProcessTree:
     def members(self, pgid: int | None = None) -> list[int]:
         """Pids of the run's processes (alive or zombies), of process group ``pgid``."""
         t = self.table
-        sel = t[:, STATE] != FREE
+        sel = (t[:, STATE] != FREE) & (t[:, PID] > 0)     # not rows reserved for a fork
         if pgid is not None:
             sel &= t[:, PGID] == pgid
         return [int(p) for p in t[sel, PID]]
@@ -335,6 +337,8 @@ class ProcessTree:
     def post(self, pid: int, sig: int, info) -> int:
         """Deliver guest signal ``sig`` to guest process ``pid`` of this run; 0 or -errno."""
         hsig = {abi.SIGKILL: signal.SIGKILL, abi.SIGSTOP: signal.SIGSTOP}.get(sig)
+        if pid <= 0:
+            return -abi.ESRCH                    # never a host process group
         try:
             if hsig is not None:
                 os.kill(pid, hsig)

@@ -27,3 +27,182 @@ def test_differential(guest, run_qemu, run_emu, tmp_path, name):
         e.stderr.decode(errors="replace")[-3000:]
     assert e.returncode == q.returncode
     assert q.stdout.endswith(b"done\n")
+
+
+def _elf_header(machine: int, e_type: int = 2) -> bytes:
+    """An ELF32 big-endian header (and one PT_LOAD) for ``machine``."""
+    import struct
+    ehdr = b"\x7fELF" + bytes([1, 2, 1]) + bytes(9)
+    ehdr += struct.pack(">HHIIIIIHHHHHH", e_type, machine, 1, 0x10054, 52, 0, 0, 52, 32, 1,
+                        40, 0, 0)
+    return ehdr
+
+
+def _bad_load_elf() -> bytes:
+    """An hppa executable whose only segment lies above the user address space
+    (TASK_SIZE 0xfff00000): load_elf_binary() fails after the point of no return."""
+    import struct
+    ehdr = _elf_header(15)[:24] + struct.pack(">IIIIHHHHHH", 0xFFF10000, 52, 0, 0, 52, 32, 1,
+                                              40, 0, 0)
+    phdr = struct.pack(">IIIIIIII", 1, 0, 0xFFF10000, 0xFFF10000, 0x100, 0x1000, 5, 0x1000)
+    return (ehdr + phdr).ljust(0x100, b"\0")
+
+
+def prepare_exec_files(d, binary):
+    import os
+    (d / "text.sh").write_text("echo not a script\n")
+    (d / "empty").write_bytes(b"")
+    (d / "noexec").write_bytes(binary.read_bytes())
+    (d / "subdir").mkdir()
+    (d / "badmach").write_bytes(_elf_header(3).ljust(0x100, b"\0"))
+    (d / "badload").write_bytes(_bad_load_elf())
+    (d / "script").write_text(f"#!{os.path.realpath(binary)} report\nignored\n")
+    (d / "script2").write_text(f"#!{d}/script\n")
+    (d / "loop").write_text(f"#!{d}/loop\n")
+    (d / "nointerp").write_text("#!/nonexistent/interp\n")
+    for name in ("text.sh", "empty", "badmach", "badload", "script", "script2", "loop",
+                 "nointerp"):
+        os.chmod(d / name, 0o755)
+    os.chmod(d / "noexec", 0o644)
+
+
+EXEC_LINUX = """\
+  argc 5: [argv0] [report] [a b] [] [c]
+exec self: exited 0
+  same pid: 1
+  O_CLOEXEC fd open: 0, plain fd open: 1
+  caught SIGUSR1 now default: 1
+  ignored SIGUSR2 still ignored: 1
+  SIGINT still blocked: 1, SIGTERM not: 1
+  pending SIGINT kept: 1
+  /proc/self/exe is the program: 1
+  comm is the file name (15 chars): 1
+  FOO=bar
+state: exited 0
+missing: ENOENT
+missing dir component: ENOENT
+directory: EACCES
+no execute permission: EACCES
+text without #!: ENOEXEC
+empty file: ENOEXEC
+ELF for another machine: ENOEXEC
+#! with a missing interpreter: ENOENT
+#! loop: ELOOP
+argument over 128 KiB: E2BIG
+  argc 5: [<self>] [report] [./script] [x] [y]
+script: exited 0
+  argc 6: [<self>] [report] [<cwd>/script] [<cwd>/script2] [x] [y]
+script of a script: exited 0
+  argc 5: [argv0] [report] [a b] [] [c]
+fexecve: exited 0
+  argc 5: [<self>] [report] [/dev/fd/4/script] [x] [y]
+execveat(dirfd, script): exited 0
+execveat empty path without AT_EMPTY_PATH: ENOENT
+segment above user space: killed by Segmentation fault
+vfork: parent sees the child's write: 0, child: exited 5
+clone(CLONE_VM|CLONE_VFORK): parent sees the child's write: 1, child: exited 6
+  argc 5: [argv0] [report] [a b] [] [c]
+vfork+exec: exited 0
+posix_spawn: 0, output   argc 5: [argv0] [report] [a b] [] [c]
+spawned: exited 0
+posix_spawn missing: ENOENT
+posix_spawnp noexec: EACCES
+posix_spawnp through PATH: 0, status: exited 9
+wait after all: -1 ECHILD
+done
+"""
+
+
+def test_exec(guest, run_emu, tmp_path):
+    """execve(2)'s rules as Linux applies them (qemu-hppa cannot exec a guest program)."""
+    binary = guest("proc_exec")
+    prepare_exec_files(tmp_path, binary)
+    e = run_emu(binary, cwd=tmp_path)
+    assert e.stdout.decode(errors="replace") == EXEC_LINUX, e.stderr.decode(errors="replace")[-3000:]
+    assert e.returncode == 0
+
+
+def _gone(pid: int) -> bool:
+    import os
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_fork_bomb_ends_with_eagain(guest, run_emu, tmp_path):
+    """RLIMIT_NPROC (an ordinary user's, 12): the bomb gets EAGAIN, the machine survives,
+    and no process outlives the run."""
+    e = run_emu(guest("proc_tree"), ("bomb",), cwd=tmp_path, timeout=300)
+    assert e.stdout.decode() == ("bomb: EAGAIN 1, other errors 0, forks below the limit: 1\n"
+                                 "kill the group: 0\nleader: killed by Killed\n"), \
+        e.stderr.decode(errors="replace")[-2000:]
+    assert e.returncode == 0
+
+
+def test_orphan_is_adopted_by_init(guest, run_emu, tmp_path):
+    e = run_emu(guest("proc_tree"), ("chain",), cwd=tmp_path)
+    assert e.stdout.decode() == "middle: exited 0\ngrandchild is not ours: -1 No child processes\n"
+    assert e.returncode == 0
+
+
+@pytest.mark.parametrize("how,status", [("SIGTERM", 143), ("SIGINT", 130), ("SIGKILL", -9)])
+def test_end_of_run_ends_the_tree(guest, tmp_path, how, status):
+    """SIGTERM to the emulator, Ctrl-C (SIGINT to its process group) or even SIGKILL: no
+    guest process survives the first one, not even one ignoring SIGINT and SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import time
+    from conftest import emulator_command, guest_env
+    p = subprocess.Popen([*emulator_command(), "run", str(guest("proc_tree")), "hang"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL, env=guest_env(), cwd=tmp_path,
+                         start_new_session=True)
+    pids = []
+    for line in p.stdout:
+        if line.startswith(b"child "):
+            pids.append(int(line.split()[1]))
+        if line == b"ready\n":
+            break
+    assert len(pids) == 3
+    sig = getattr(signal, how)
+    if how == "SIGINT":
+        os.killpg(p.pid, sig)
+    else:
+        p.send_signal(sig)
+    assert p.wait(timeout=60) == status
+    deadline = time.monotonic() + 10
+    while not all(_gone(q) for q in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [q for q in pids if not _gone(q)] == []
+
+
+def test_max_insns_and_stats_per_process(guest, run_emu, tmp_path):
+    import json
+    stats = tmp_path / "stats.json"
+    e = run_emu(guest("proc_tree"), ("spin",), cwd=tmp_path,
+                options=("--max-insns", "3000000", "--stats-json", str(stats)))
+    assert e.stdout.decode() == "spinning child: killed by Killed\n"
+    assert e.returncode == 0
+    st = json.loads(stats.read_text())
+    assert st["exit_status"] == 0 and st["instructions"] < 3_000_000
+    child = st["children"]
+    assert child["processes"] == 1
+    # the child ran from its fork up to the limit: every one of its instructions is its own
+    assert child["instructions"] == 3_000_000
+    assert child["signals"] == 1
+
+
+def test_strace_names_processes(guest, run_emu, tmp_path):
+    e = run_emu(guest("proc_tree"), ("chain",), cwd=tmp_path, options=("--strace",))
+    assert e.returncode == 0
+    lines = e.stderr.decode(errors="replace").splitlines()
+    first = lines[0]
+    assert not first.startswith("[pid")             # one process: no prefix, as strace -f
+    import re
+    pids = {int(m.group(1)) for line in lines for m in [re.match(r"\[pid +(\d+)\] ", line)] if m}
+    assert len(pids) == 3                           # parent, child, grandchild
+    assert any(re.match(r"\[pid +\d+\] \+\+\+ exited with 0 \+\+\+", line) for line in lines)
+    assert any(line.startswith("wait4(") or "wait4(" in line for line in lines)
