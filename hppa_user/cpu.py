@@ -84,8 +84,11 @@ class Cpu:
         used = mem.page_slot >= 0
         mem.page_slot[used] = -1
         mem.perm[used] &= ~np.uint8(PERM_CODE)
+        # regions may span pages: none survives its slots' reuse (slots are handed out in
+        # order, so only those below the next free one can hold any)
+        in_use = int(self.ctx.ctl[S.CTL_NEXT_SLOT])
+        self.native[:in_use * S.SLOT_WORDS] = 0
         self.ctx.ctl[S.CTL_NEXT_SLOT] = 0
-        self.native[:] = 0       # regions may span pages: none survives its slots' reuse
 
     # -- counted addresses (vDSO entry points under --stats) -------------------------------
     def count_executions(self, addrs: list[int]) -> None:

@@ -24,9 +24,11 @@ import stat as statmod
 import struct
 from dataclasses import dataclass
 
+import numpy as np
+
 from hppa_user.errors import GuestFault, LoaderError
 from hppa_user.loader import EM_PARISC, load_elf, read_program
-from hppa_user.memory import ADDRESS_SPACE, page_align_up
+from hppa_user.memory import PAGE_SHIFT, page_align_up
 from kernel_model import abi, process
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.common import host_dirfd
@@ -250,11 +252,22 @@ def execve(k, dirfd: int, path_addr: int, argv_addr: int, envp_addr: int, flags:
         k.on_exec(image)
 
 
+def unmap_all(mem) -> None:
+    """The old address space goes, mapping by mapping (a sweep of all 4 GiB would touch
+    every page-table entry and the whole permission table)."""
+    pages = np.flatnonzero(mem.perm)
+    if len(pages) == 0:
+        return
+    for run in np.split(pages, np.flatnonzero(np.diff(pages) != 1) + 1):
+        first, n = int(run[0]), len(run)
+        mem.unmap(first << PAGE_SHIFT, n << PAGE_SHIFT)
+
+
 def begin_new_exec(k, bprm: Binprm) -> None:
     """flush_old_exec() + setup_new_exec(): what of the old program goes."""
     k.exit_cleanup()                              # shared file mappings reach their files
     k.vfork_release()
-    k.mem.unmap(0, ADDRESS_SPACE)
+    unmap_all(k.mem)
     k.vm = VmMap()
     k.files.close_on_exec()
     k.signals.exec_reset()
