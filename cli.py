@@ -175,13 +175,17 @@ def run(
 def cc(
     ctx: typer.Context,
     glibc: str = typer.Option("2.36", "--glibc", help="C library: 2.36 (Debian 12) or 2.41 (Debian 13 sysroot)"),
-    output: Optional[str] = typer.Option(None, "-o", help="output file"),
+    vsyscall: bool = typer.Option(False, "--vsyscall",
+                                  help="compile and link against the vsyscall dispatcher (vsyscall.h)"),
 ):
-    """Build a static hppa program with the cross toolchain: cc [--glibc V] -o OUT SRC... [gcc args]."""
+    """Build a static hppa program with the cross toolchain: cc [--glibc V] [--vsyscall] -o OUT SRC... [gcc args].
+
+    Everything after the hppa-user options goes to gcc as it is (``-o OUT`` included: a
+    short option here would make click split gcc flags such as ``-Wformat`` apart)."""
     from hppa_user import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
-    raise typer.Exit(toolchain.cc_main(glibc, output, list(ctx.args)))
+    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), vsyscall=vsyscall))
 
 
 vdso_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect the vDSO images.")

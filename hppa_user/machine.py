@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from hppa_user import state as S
-from hppa_user.loader import load_elf, read_program
+from hppa_user.loader import LoaderError, load_elf, read_program, symtab_symbols
+from vdso_image import vsyscall
 from hppa_user.memory import PERM_CODE, GuestMemory, page_align_up
 
 # Instructions per core entry. The core must return about every millisecond (timers,
@@ -87,12 +88,19 @@ class Machine:
         self.kernel.vdso = self.vdso
         if self.vdso:
             self.kernel.vdso_sigtramp = self.vdso.sigtramp_return(False)
+        # counted entry points (--stats): the vDSO's exports (hook name: the symbol) and the
+        # vsyscall dispatcher's two paths per function (hook name: (function, path))
         self.hooks = np.zeros((0, 3), dtype=np.int64)
-        if self.vdso and count_vdso:
-            names = {addr: name for addr, name in self.vdso.entry_points().items()}
-            self.hook_names = list(names.values())
-            self.hooks = np.zeros((len(names), 3), dtype=np.int64)
-            self.hooks[:, S.HOOK_ADDR] = list(names.keys())
+        self.hook_names = []
+        if count_vdso:
+            watched = dict(self.vdso.entry_points()) if self.vdso else {}
+            try:
+                watched.update(vsyscall.path_hooks(symtab_symbols(program)))
+            except LoaderError:          # an unreadable .symtab: nothing of it is counted
+                pass
+            self.hook_names = list(watched.values())
+            self.hooks = np.zeros((len(watched), 3), dtype=np.int64)
+            self.hooks[:, S.HOOK_ADDR] = list(watched.keys())
         envp = [f"{k}={v}".encode() for k, v in self.env.items()]
         # Linux ≤ 5.17 returned from signals through an on-stack trampoline: executable stack
         exec_stack = self.image.exec_stack or kernel_profile == "none"
@@ -241,8 +249,11 @@ class Machine:
             "mips": insns / wall / 1e6 if wall > 0 else 0.0,
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
-            "vdso_calls": {name: int(n) for name, n in zip(getattr(self, "hook_names", []),
-                                                          self.hooks[:, S.HOOK_COUNT]) if n},
+            "vdso_calls": {name: int(n) for name, n in zip(self.hook_names, self.hooks[:, S.HOOK_COUNT])
+                           if n and isinstance(name, str)},
+            "vsyscall": vsyscall.path_counts({name: int(n) for name, n in
+                                              zip(self.hook_names, self.hooks[:, S.HOOK_COUNT])
+                                              if isinstance(name, tuple)}),
             "jit": {"regions": self.jit.regions, "failures": self.jit.failures,
                     "instructions": self.jit.insns,
                     "compile_seconds": round(self.jit.seconds, 3)},
