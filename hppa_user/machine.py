@@ -45,9 +45,10 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only."""
+        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -84,7 +85,7 @@ class Machine:
         # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
         self.kernel.brk_start = self.kernel.brk = page_align_up(self.image.brk_start)
         self.kernel.mmap_base = process.STACK_BASE
-        self.vdso = process.map_vdso(self.mem, kernel_profile, process.STACK_BASE)
+        self.vdso = process.map_vdso(self.mem, kernel_profile, process.STACK_BASE, vdso_fault)
         self.kernel.vdso = self.vdso
         if self.vdso:
             self.kernel.vdso_sigtramp = self.vdso.sigtramp_return(False)
@@ -106,7 +107,7 @@ class Machine:
         exec_stack = self.image.exec_stack or kernel_profile == "none"
         sp, argv_addr, argc, self.auxv = process.setup_stack(
             self.mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
+            vdso_base=self.vdso.auxv_ehdr if self.vdso else 0, exec_stack=exec_stack)
         process.initial_registers(self, self.image.entry, sp, argc, argv_addr)
         process.describe_mappings(self.kernel, self.image, os.path.abspath(program), self.vdso,
                                   exec_stack)
@@ -114,6 +115,16 @@ class Machine:
         if trace is not None:
             from hppa_user.trace import Tracer
             self.tracer = Tracer(self, trace)
+        self.reach_hooks = None                # when_reached(): None costs nothing
+
+    def when_reached(self, addr: int, callback) -> None:
+        """Run ``callback()`` when the guest first reaches ``addr``, before the instruction
+        there executes (a decode-cache breakpoint, invisible to the guest; see
+        hppa_user.trace). For observers such as the start-up probe (main reached)."""
+        from hppa_user.trace import ReachHooks
+        if self.reach_hooks is None:
+            self.reach_hooks = ReachHooks(self)
+        self.reach_hooks.add(addr, callback)
 
     # -- register-file views used by the kernel model ------------------------------------
     @property
@@ -172,6 +183,7 @@ class Machine:
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
         vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
         tracer = self.tracer                   # None unless --trace: one test per core entry
+        reach = self.reach_hooks               # None unless when_reached(): likewise
         args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks,
                 self.native)
         core_run(*args, 0)                     # compile or load the core before timing
@@ -191,6 +203,8 @@ class Machine:
                     budget = min(budget, left)
                 if tracer is not None:
                     budget = tracer.prepare(budget)   # 1 while tracing
+                if reach is not None:
+                    reach.prepare()
                 t_run = time.perf_counter()
                 st = core_run(*args, budget)
                 if st == S.ST_BUDGET and budget == slice_budget and self.clock != "virtual":
@@ -201,6 +215,8 @@ class Machine:
                         slice_budget //= 2
                 if tracer is not None and tracer.finish(st):
                     continue                           # the tracer's --trace-from breakpoint
+                if reach is not None and reach.finish(st):
+                    continue                           # a when_reached() callback ran
                 fresh_time = False
                 if st == S.ST_SYSCALL:
                     fresh_time = int(gr[20]) in TIME_SYSCALLS

@@ -115,32 +115,27 @@ def _open(path: str):
         raise TraceError(f"cannot open trace file {path}: {e.strerror}") from None
 
 
-class Tracer:
-    """Writes the trace of one :class:`~hppa_user.machine.Machine`."""
+class CodeBreakpoint:
+    """A one-shot breakpoint at ``addr`` in the decode cache of ``machine`` (see the module
+    docstring): :meth:`plant` before every core entry until it is hit, :meth:`hit` on every
+    ST_FAULT return. The guest, the kernel model and the permission table never see it."""
 
-    def __init__(self, machine, options: TraceOptions):
+    def __init__(self, machine, addr: int):
         self.m = machine
-        self.start = resolve_start(machine.program, options.start)
-        if isinstance(options.file, str):
-            self.out, self._close = _open(options.file)
-        else:
-            self.out, self._close = options.file, False
-        self.active = self.start is None
-        self.lines = 0
-        self._text: dict[tuple[int, int], str] = {}
-        self._bp: tuple[int, int] | None = None      # (page, slot) holding the breakpoint
-        self._f = self._n = self._count = self._word = 0
+        self.addr = addr & ~3
+        self._at: tuple[int, int] | None = None      # (page, slot) holding the sentinel
 
-    # -- the trace-from breakpoint -----------------------------------------------------
-    def _bp_index(self, slot: int) -> int:
-        return ((slot << 10) | ((self.start >> 2) & 1023)) * S.DC_FIELDS
+    def _index(self, slot: int) -> int:
+        return ((slot << 10) | ((self.addr >> 2) & 1023)) * S.DC_FIELDS
 
-    def _plant(self) -> None:
+    def plant(self) -> None:
+        """Put the sentinel in place (again, if a store, an mprotect or a full decode cache
+        dropped it); nothing while the page is not executable."""
         m = self.m
-        page = self.start >> 12
+        page = self.addr >> 12
         mem = m.mem
         slot = int(mem.page_slot[page])
-        if slot >= 0 and self._bp == (page, slot) and m.dc[self._bp_index(slot)] == SENTINEL_OP:
+        if slot >= 0 and self._at == (page, slot) and m.dc[self._index(slot)] == SENTINEL_OP:
             return                                   # still in place
         if slot < 0:
             p = int(mem.perm[page])
@@ -154,32 +149,88 @@ class Tracer:
             mem.perm[page] = p | PERM_CODE
             base = slot * S.SLOT_WORDS * S.DC_FIELDS
             m.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS] = 0
-        m.dc[self._bp_index(slot)] = SENTINEL_OP
-        self._bp = (page, slot)
+        m.dc[self._index(slot)] = SENTINEL_OP
+        self._at = (page, slot)
 
-    def _hit(self, st: int) -> bool:
-        """Was this core return the breakpoint?  If so remove it and start tracing."""
-        if st != S.ST_FAULT or self._bp is None:
+    def hit(self, st: int) -> bool:
+        """Was this core return the breakpoint?  If so remove it: the record goes back to
+        "not decoded yet" (the real instruction, hooks included, is decoded on the next
+        fetch) and the aborted fetch is not counted. IAOQ stays at ``addr``."""
+        if st != S.ST_FAULT or self._at is None:
             return False
         ctl = self.m.ctl
-        if int(ctl[S.CTL_FAULT_ADDR]) & ~3 != self.start or int(ctl[S.CTL_FAULT_SIG]) != 4:
+        if int(ctl[S.CTL_FAULT_ADDR]) & ~3 != self.addr or int(ctl[S.CTL_FAULT_SIG]) != 4:
             return False
-        page, slot = self._bp
-        idx = self._bp_index(slot)
+        page, slot = self._at
+        idx = self._index(slot)
         if int(self.m.mem.page_slot[page]) != slot or self.m.dc[idx] != SENTINEL_OP:
             return False
-        self.m.dc[idx] = 0                           # decode the real instruction next time
-        ctl[S.CTL_INSNS] -= 1                        # the aborted fetch executed nothing
+        self.m.dc[idx] = 0
+        ctl[S.CTL_INSNS] -= 1
         ctl[S.CTL_FAULT_SIG] = 0
-        self._bp = None
-        self.active = True
+        self._at = None
         return True
+
+
+class ReachHooks:
+    """Python callbacks run when the guest first reaches given addresses (e.g. ``main``),
+    before the instruction there executes: one :class:`CodeBreakpoint` each. The machine
+    consults it around every core entry only when one was registered
+    (``Machine.when_reached``)."""
+
+    def __init__(self, machine):
+        self.m = machine
+        self.pending: dict[int, tuple[CodeBreakpoint, object]] = {}
+
+    def add(self, addr: int, callback) -> None:
+        self.pending[addr & ~3] = (CodeBreakpoint(self.m, addr), callback)
+
+    def prepare(self) -> None:
+        for bp, _ in self.pending.values():
+            bp.plant()
+
+    def finish(self, st: int) -> bool:
+        """True if this core return was one of the breakpoints (its callback has run)."""
+        if st != S.ST_FAULT:
+            return False
+        for addr, (bp, callback) in list(self.pending.items()):
+            if bp.hit(st):
+                del self.pending[addr]
+                callback()
+                return True
+        return False
+
+
+class Tracer:
+    """Writes the trace of one :class:`~hppa_user.machine.Machine`."""
+
+    def __init__(self, machine, options: TraceOptions):
+        self.m = machine
+        self.start = resolve_start(machine.program, options.start)
+        if isinstance(options.file, str):
+            self.out, self._close = _open(options.file)
+        else:
+            self.out, self._close = options.file, False
+        self.active = self.start is None
+        self.lines = 0
+        self._text: dict[tuple[int, int], str] = {}
+        self._bp = CodeBreakpoint(machine, self.start) if self.start is not None else None
+        self._f = self._n = self._count = self._word = 0
+
+    # -- the trace-from breakpoint -----------------------------------------------------
+    def _hit(self, st: int) -> bool:
+        """Was this core return the breakpoint?  If so start tracing."""
+        if self._bp is not None and self._bp.hit(st):
+            self._bp = None
+            self.active = True
+            return True
+        return False
 
     # -- called by Machine.run around every core entry ----------------------------------
     def prepare(self, budget: int) -> int:
         """The budget for the next core entry (1 while tracing); snapshot the state."""
         if not self.active:
-            self._plant()
+            self._bp.plant()
             return budget
         ctl = self.m.ctl
         f = int(ctl[S.CTL_IAOQF])

@@ -228,12 +228,16 @@ def load_image(profile: str) -> VdsoImage | None:
     return parse_image(path.read_bytes(), profile, str(path))
 
 
-def dump(profile: str, path) -> int:
-    """Write the image of ``profile`` to ``path`` (for readelf/objdump); returns its size."""
+def dump(profile: str, path, fault: str | None = None) -> int:
+    """Write the image of ``profile`` to ``path`` (for readelf/objdump); returns its size.
+    ``fault``: the image as that :mod:`kernel_model.vdso_fault` maps it."""
     img = load_image(profile)
     if img is None:
         raise ValueError("kernel profile 'none' has no vDSO image")
     data = img.data
+    if fault is not None:
+        from kernel_model import vdso_fault
+        data = vdso_fault.get(fault).image_bytes(img)
     Path(path).write_bytes(data)
     return len(data)
 
