@@ -30,12 +30,22 @@ import difflib
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+import hppa_user
 from bench import isolated, startup_probe
+from hppa_user import toolchain
+from kernel_model import vdso_fault
+from kernel_model.machine import Machine
 
 GLIBCS = ("2.36", "2.41")
 LINKS = ("static", "dynamic")
@@ -63,7 +73,6 @@ class Cell:
         return f"{self.glibc}-{self.link}-{self.kernel}" + (f"-{self.fault}" if self.fault else "")
 
     def describe(self) -> str:
-        from kernel_model import vdso_fault
         text = f"glibc {self.glibc}, {self.link}, kernel profile {self.kernel}"
         if self.fault:
             text += f", vDSO fault {self.fault}: {vdso_fault.FAULTS[self.fault].doc}"
@@ -71,7 +80,6 @@ class Cell:
 
 
 def matrix(glibcs=GLIBCS, links=LINKS, kernels=KERNELS, faults: bool = False) -> list[Cell]:
-    from kernel_model import vdso_fault
     cells = []
     for g in glibcs:
         for link in links:
@@ -88,9 +96,6 @@ def matrix(glibcs=GLIBCS, links=LINKS, kernels=KERNELS, faults: bool = False) ->
 def build_probe(glibc: str, link: str) -> Path:
     """The probe for (glibc, link), built (cached) with the cross toolchain and copied to its
     fixed path under :data:`PROBE_DIR`."""
-    import subprocess
-    import tempfile
-    from hppa_user import toolchain
     dest = PROBE_DIR / f"probe-{glibc}-{link}"
     PROBE_DIR.mkdir(parents=True, exist_ok=True)
     if link == "static":
@@ -113,8 +118,6 @@ def build_probe(glibc: str, link: str) -> Path:
 def warm_up() -> None:
     """Load the compiled CPU core in this process before forking: a one-instruction run of
     the bundled demo program."""
-    import hppa_user
-    from hppa_user.machine import Machine
     hello = Path(hppa_user.__file__).resolve().parent / "examples" / "hello"
     Machine(str(hello), ["hello"], env={}, max_insns=1, jit_threshold=0).run()
 
@@ -216,8 +219,7 @@ def judge(cell: Cell, rec: dict, golden_dir: Path, update: bool) -> dict:
 COLOURS = {"ok": "green", "changed": "yellow", "guest-failed": "red"}
 
 
-def table(results: list[dict]):
-    from rich.table import Table
+def table(results: list[dict]) -> Table:
     t = Table(title="hppa-user startup-check", show_lines=False)
     for col in ("glibc", "link", "kernel", "fault", "status", "exit", "main", "insns to main",
                 "syscalls", "vDSO resolved", "vDSO calls", "vDSO in link map"):
@@ -292,10 +294,6 @@ def main(glibc: str = ",".join(GLIBCS), link: str = ",".join(LINKS),
          update_goldens: bool = False, golden_dir: str | os.PathLike | None = None,
          console=None) -> int:
     """Run the matrix; 0 iff every cell is ok (2: bad arguments or no toolchain)."""
-    from rich.console import Console
-    from rich.progress import Progress
-    from hppa_user import toolchain
-
     # a table of 12 columns: wider than 80 characters when the output is not a terminal
     console = console or Console(width=None if os.isatty(1) else 160)
     err = Console(stderr=True)

@@ -35,6 +35,7 @@ cell): the probe redirects the process's standard file descriptors for the guest
 """
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -43,8 +44,14 @@ import sys
 import time
 
 import numpy as np
+from elftools.elf.elffile import ELFFile
 
 from bench import isolated
+from hppa_user.errors import GuestFault, LoaderError
+from hppa_user.loader import symtab_symbols
+from hppa_user.memory import PERM_R, PERM_W
+from kernel_model.abi import signal_name
+from kernel_model.machine import Machine
 
 #: the guest's environment unless the caller gives one: start-up work depends on it
 #: (glibc scans it for tunables), so it is fixed and small
@@ -81,7 +88,6 @@ def normalise(line: str) -> str:
 
 def _word(mem, addr: int) -> int | None:
     """A big-endian word of guest memory, or None where the guest could not read."""
-    from hppa_user.memory import GuestFault
     try:
         return mem.read_u32(addr)
     except GuestFault:
@@ -90,7 +96,6 @@ def _word(mem, addr: int) -> int | None:
 
 def resolved_vdso_symbols(machine) -> list[str]:
     """The vDSO exports referenced by a plabel -> descriptor chain in writable memory."""
-    from hppa_user.memory import PERM_R, PERM_W
     if machine.vdso is None:
         return []
     entries = machine.vdso.entry_points()                  # address -> name
@@ -135,7 +140,6 @@ def r_debug_address(machine, dyn: int | None, symbols: dict[str, int]) -> int | 
 
 def link_map(machine, r_debug: int) -> list[tuple[str, int]]:
     """(l_name, l_ld) of each struct link_map from r_debug.r_map along l_next."""
-    from hppa_user.memory import GuestFault
     mem = machine.mem
     out, seen = [], set()
     lm = _word(mem, r_debug + 4) or 0                      # r_map
@@ -155,7 +159,6 @@ def link_map(machine, r_debug: int) -> list[tuple[str, int]]:
 
 def _dynamic_vaddr(program: str) -> int | None:
     """p_vaddr of the program's PT_DYNAMIC (non-PIE executables: its run-time address)."""
-    from elftools.elf.elffile import ELFFile
     try:
         with open(program, "rb") as fh:
             elf = ELFFile(fh)
@@ -205,10 +208,6 @@ def probe(program: str, kernel: str = "vvar", fault: str | None = None, args=(),
     Redirects file descriptors 0-2 of this process while the guest runs (stdin from
     /dev/null, stdout and stderr into the record): call it in a child process
     (:func:`probe_in_child`)."""
-    from hppa_user.loader import LoaderError, symtab_symbols
-    from hppa_user.machine import Machine
-    from kernel_model.abi import signal_name
-
     record = empty_record(program, kernel, fault)
     try:
         symbols = symtab_symbols(program)
@@ -220,7 +219,7 @@ def probe(program: str, kernel: str = "vvar", fault: str | None = None, args=(),
     m = None
 
     def reached() -> None:
-        at_main["instructions"] = m.insn_count
+        at_main["instructions"] = m.ctx.insns
         at_main["strace"] = len(strace.getvalue())
         at_main["resolved"] = resolved_vdso_symbols(m)
         r_debug = r_debug_address(m, dynamic, symbols)
@@ -294,7 +293,6 @@ def record_of(child: isolated.Child, kwargs: dict) -> dict:
 def main(argv=None) -> int:
     """``python -m bench.startup_probe [--kernel K] [--fault F] [--env VAR=VAL]... [--argv0 NAME]
     [--json PATH] [--] PROGRAM [ARGS...]``: one record as JSON (stdout or PATH)."""
-    import argparse
     ap = argparse.ArgumentParser(prog="python -m bench.startup_probe",
                                  description="Record how a guest starts under a kernel profile.")
     ap.add_argument("program")

@@ -38,8 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kernel_model import vvar as _vvar
+from vdso_image import IMAGE_PROFILES, IMAGES_DIR
 
-PROFILES = ("none", "5.18", "6.11", "vvar")
+#: every kernel profile: "none" (Linux <= 5.17, no vDSO) and those with an image
+PROFILES = ("none",) + IMAGE_PROFILES
 DEFAULT_PROFILE = "vvar"
 PAGE_SIZE = 4096
 SIGTRAMP_IN_SYSCALL_DELTA = 16     # second trampoline entry: 4 instructions further on
@@ -61,8 +63,7 @@ EXPECTED_EXPORTS: dict[str, dict[str, str]] = {
 
 
 def images_dir() -> Path:
-    import vdso_image
-    return vdso_image.IMAGES_DIR
+    return IMAGES_DIR
 
 
 @dataclass(frozen=True)
@@ -228,16 +229,12 @@ def load_image(profile: str) -> VdsoImage | None:
     return parse_image(path.read_bytes(), profile, str(path))
 
 
-def dump(profile: str, path, fault: str | None = None) -> int:
-    """Write the image of ``profile`` to ``path`` (for readelf/objdump); returns its size.
-    ``fault``: the image as that :mod:`kernel_model.vdso_fault` maps it."""
+def dump(profile: str, path) -> int:
+    """Write the image of ``profile`` to ``path`` (for readelf/objdump); returns its size."""
     img = load_image(profile)
     if img is None:
         raise ValueError("kernel profile 'none' has no vDSO image")
     data = img.data
-    if fault is not None:
-        from kernel_model import vdso_fault
-        data = vdso_fault.get(fault).image_bytes(img)
     Path(path).write_bytes(data)
     return len(data)
 
