@@ -289,8 +289,12 @@ def startup_check_cmd(
     """glibc start-up under each kernel profile, compared with goldens; exit 0 iff all cells ok."""
     from bench import startup_check
     _announce_compile()
-    raise typer.Exit(startup_check.main(glibc, link, kernel, faults, jobs, json_out, junit_out,
-                                        update_goldens, goldens))
+    try:
+        status = startup_check.main(glibc, link, kernel, faults, jobs, json_out, junit_out,
+                                    update_goldens, goldens)
+    except startup_check.UsageError as e:
+        fail(str(e), 2)
+    raise typer.Exit(status)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -106,7 +107,8 @@ def build_probe(glibc: str, link: str) -> Path:
                str(PROBE_SOURCE)]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
-            raise toolchain.ToolchainError(f"building the dynamic probe failed:\n{r.stderr}")
+            why = (r.stderr.strip().splitlines() or [f"gcc exit {r.returncode}"])[-1]
+            raise toolchain.ToolchainError(f"building the dynamic probe failed: {why}")
     tmp = dest.with_name(dest.name + f".{os.getpid()}")
     shutil.copy2(built, tmp)
     os.replace(tmp, dest)                      # atomic: a concurrent run sees one or the other
@@ -279,11 +281,15 @@ def write_junit(path: str, results: list[dict], summ: dict) -> None:
 
 # -- the command ----------------------------------------------------------------------------
 
+class UsageError(Exception):
+    """Bad arguments or a missing toolchain: one line for the user, exit status 2."""
+
+
 def parse_axis(value: str, allowed: tuple[str, ...], option: str) -> tuple[str, ...]:
     items = tuple(v.strip() for v in value.split(",") if v.strip())
     bad = [v for v in items if v not in allowed]
     if bad or not items:
-        raise ValueError(f"{option} takes a comma-separated list of {', '.join(allowed)}"
+        raise UsageError(f"{option} takes a comma-separated list of {', '.join(allowed)}"
                          + (f" (not {', '.join(bad)})" if bad else ""))
     return tuple(v for v in allowed if v in items)
 
@@ -293,29 +299,25 @@ def main(glibc: str = ",".join(GLIBCS), link: str = ",".join(LINKS),
          json_path: str | None = None, junit_path: str | None = None,
          update_goldens: bool = False, golden_dir: str | os.PathLike | None = None,
          console=None) -> int:
-    """Run the matrix; 0 iff every cell is ok (2: bad arguments or no toolchain)."""
+    """Run the matrix; 0 iff every cell is ok, else 1. UsageError for bad arguments or a
+    missing toolchain."""
     # a table of 12 columns: wider than 80 characters when the output is not a terminal
     console = console or Console(width=None if os.isatty(1) else 160)
     err = Console(stderr=True)
-    try:
-        glibcs = parse_axis(glibc, GLIBCS, "--glibc")
-        links = parse_axis(link, LINKS, "--link")
-        kernels = parse_axis(kernel, KERNELS, "--kernel")
-    except ValueError as e:
-        err.print(f"hppa-user: {e}", markup=False, highlight=False)
-        return 2
+    glibcs = parse_axis(glibc, GLIBCS, "--glibc")
+    links = parse_axis(link, LINKS, "--link")
+    kernels = parse_axis(kernel, KERNELS, "--kernel")
     cells = matrix(glibcs, links, kernels, faults)
     if faults and not any(c.fault for c in cells):
-        err.print(f"hppa-user: note: fault cells run under {' and '.join(FAULT_KERNELS)} only",
-                  highlight=False)
+        print(f"hppa-user: note: fault cells run under {' and '.join(FAULT_KERNELS)} only",
+              file=sys.stderr)
     jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     gdir = Path(golden_dir) if golden_dir else GOLDEN_DIR
     t0 = time.monotonic()
     try:
         probes = {(g, l): build_probe(g, l) for g in glibcs for l in links}
     except (toolchain.ToolchainError, OSError) as e:
-        err.print(f"hppa-user: startup-check: {e}", markup=False, highlight=False)
-        return 2
+        raise UsageError(f"startup-check: {e}") from None
     warm_up()
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task(f"{len(cells)} cells, -j {jobs}", total=len(cells))

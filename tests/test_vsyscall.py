@@ -154,3 +154,27 @@ def test_cc_vsyscall(glibc, tmp_path):
     r = subprocess.run([*emulator_command(), "run", "--kernel", "6.11", str(out)], env=guest_env(),
                        capture_output=True, text=True, timeout=600)
     assert (r.returncode, r.stdout) == (0, "vdso\n"), r.stderr
+
+
+@pytest.mark.parametrize("fault", ["enosys", "version-node", "no-hash", "truncated"])
+def test_dispatcher_under_vdso_faults(check_binary, fault, tmp_path):
+    """A vDSO answering -ENOSYS: each call falls back to the syscall (both paths counted,
+    results still right). Another version node, no hash table, a truncated image: nothing
+    is found, every function is bound to its syscall."""
+    _, exe = check_binary
+    stats = tmp_path / "stats.json"
+    r = subprocess.run([*emulator_command(), "run", "--kernel", "6.11", "--vdso-fault", fault,
+                        "--stats-json", str(stats), str(exe), "1"], env=guest_env(),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    paths, calls, _, fails = parse(r.stdout)
+    assert not fails, "\n".join(fails)
+    st = json.loads(stats.read_text())["vsyscall"]
+    if fault == "enosys":
+        assert paths == expected_paths("6.11", False)
+        for f in vsyscall.FUNCTIONS:
+            n = calls[f]
+            assert st[f] == ({"vdso": n, "syscall": n} if paths[f] == "vdso" else {"vdso": 0, "syscall": n})
+    else:
+        assert set(paths.values()) == {"syscall"}
+        assert all(st[f] == {"vdso": 0, "syscall": calls[f]} for f in vsyscall.FUNCTIONS)
