@@ -69,41 +69,31 @@ static int64_t slack_ns(int clk)
 	}
 }
 
-static void clock_gettime_cases(void)
-{
-	for (int i = 0; i < NCLOCKS; i++) {
-		int c = clocks[i];
-		struct timespec s1, v, s2;
-		struct outcome r1 = sys_outcome(syscall(NR_clock_gettime32, c, &s1));
-		errno = 0;
-		struct outcome rv = { vsyscall_clock_gettime(c, &v), 0 };
-		rv.err = rv.ret == -1 ? errno : 0;
-		calls[F_CLOCK_GETTIME]++;
-		syscall(NR_clock_gettime32, c, &s2);
-		int64_t a = s1.tv_sec * 1000000000LL + s1.tv_nsec, b = v.tv_sec * 1000000000LL + v.tv_nsec,
-			d = s2.tv_sec * 1000000000LL + s2.tv_nsec, slack = slack_ns(c);
-		check(same(rv, r1) && (rv.ret != 0 || slack < 0 || (b >= a - slack && b <= d + slack)),
-		      "vsyscall_clock_gettime(%d)", c, "differs from the syscall");
-	}
+/* clock_gettime or clock_gettime64 (FN, syscall NR, timespec type TS) for every clock id */
+#define CLOCK_CASES(name, fn, nr, TS, counter)						\
+static void name(void)									\
+{											\
+	for (int i = 0; i < NCLOCKS; i++) {						\
+		int c = clocks[i];							\
+		TS s1, v, s2;								\
+		struct outcome r1 = sys_outcome(syscall(nr, c, &s1));			\
+		errno = 0;								\
+		struct outcome rv = { fn(c, &v), 0 };					\
+		rv.err = rv.ret == -1 ? errno : 0;					\
+		calls[counter]++;							\
+		syscall(nr, c, &s2);							\
+		int64_t a = s1.tv_sec * 1000000000LL + s1.tv_nsec,			\
+			b = v.tv_sec * 1000000000LL + v.tv_nsec,			\
+			d = s2.tv_sec * 1000000000LL + s2.tv_nsec, slack = slack_ns(c);	\
+		check(same(rv, r1) && (rv.ret != 0 || slack < 0 ||			\
+				       (b >= a - slack && b <= d + slack)),		\
+		      #fn "(%d)", c, "differs from the syscall");			\
+	}										\
 }
-
-static void clock_gettime64_cases(void)
-{
-	for (int i = 0; i < NCLOCKS; i++) {
-		int c = clocks[i];
-		struct vsyscall_timespec64 s1, v, s2;
-		struct outcome r1 = sys_outcome(syscall(NR_clock_gettime64, c, &s1));
-		errno = 0;
-		struct outcome rv = { vsyscall_clock_gettime64(c, &v), 0 };
-		rv.err = rv.ret == -1 ? errno : 0;
-		calls[F_CLOCK_GETTIME64]++;
-		syscall(NR_clock_gettime64, c, &s2);
-		int64_t a = s1.tv_sec * 1000000000LL + s1.tv_nsec, b = v.tv_sec * 1000000000LL + v.tv_nsec,
-			d = s2.tv_sec * 1000000000LL + s2.tv_nsec, slack = slack_ns(c);
-		check(same(rv, r1) && (rv.ret != 0 || slack < 0 || (b >= a - slack && b <= d + slack)),
-		      "vsyscall_clock_gettime64(%d)", c, "differs from the syscall");
-	}
-}
+CLOCK_CASES(clock_gettime_cases, vsyscall_clock_gettime, NR_clock_gettime32, struct timespec,
+	    F_CLOCK_GETTIME)
+CLOCK_CASES(clock_gettime64_cases, vsyscall_clock_gettime64, NR_clock_gettime64,
+	    struct vsyscall_timespec64, F_CLOCK_GETTIME64)
 
 static void other_cases(void)
 {
