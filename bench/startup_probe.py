@@ -51,7 +51,7 @@ from hppa_user.errors import GuestFault, LoaderError
 from hppa_user.loader import symtab_symbols
 from hppa_user.memory import PERM_R, PERM_W
 from kernel_model.abi import signal_name
-from kernel_model.machine import Machine
+from kernel_model.machine import JIT_THRESHOLD, Machine
 
 #: the guest's environment unless the caller gives one: start-up work depends on it
 #: (glibc scans it for tunables), so it is fixed and small
@@ -230,7 +230,8 @@ def probe(program: str, kernel: str = "vvar", fault: str | None = None, args=(),
             m = Machine(program, [argv0 or DEFAULT_ARGV0, *map(str, args)],
                         env=dict(DEFAULT_ENV if env is None else env), strace=True,
                         strace_file=strace, max_insns=max_insns, kernel_profile=kernel,
-                        count_vdso=True, jit_threshold=5000 if jit else 0, vdso_fault=fault)
+                        count_vdso=True, jit_threshold=JIT_THRESHOLD if jit else 0,
+                        vdso_fault=fault)
         except (LoaderError, ValueError) as e:
             record["error"] = f"{program}: {e}"
         if m is not None:
