@@ -224,10 +224,11 @@ COLOURS = {"ok": "green", "changed": "yellow", "guest-failed": "red"}
 def table(results: list[dict]) -> Table:
     t = Table(title="hppa-user startup-check", show_lines=False)
     for col in ("glibc", "link", "kernel", "fault", "status", "exit", "main", "insns to main",
-                "syscalls", "vDSO resolved", "vDSO calls", "vDSO in link map"):
-        t.add_column(col, justify="right" if col in ("exit", "insns to main", "syscalls") else "left")
+                "syscalls", "vDSO resolved", "vDSO calls", "in link map"):
+        t.add_column(col, justify="right" if col in ("exit", "insns to main", "syscalls") else "left",
+                     no_wrap=True)
     for r in results:
-        calls = ", ".join(f"{k.replace('__vdso_', '')} {v}" for k, v in sorted(r["vdso_calls"].items()))
+        calls = ", ".join(f"{k.replace('__vdso_', '')} x{v}" for k, v in sorted(r["vdso_calls"].items()))
         exit_text = str(r["exit_status"]) if r["exit_status"] is not None else "-"
         if r.get("signal"):
             exit_text += f" ({r['signal']})"
@@ -302,7 +303,7 @@ def main(glibc: str = ",".join(GLIBCS), link: str = ",".join(LINKS),
     """Run the matrix; 0 iff every cell is ok, else 1. UsageError for bad arguments or a
     missing toolchain."""
     # a table of 12 columns: wider than 80 characters when the output is not a terminal
-    console = console or Console(width=None if os.isatty(1) else 160)
+    console = console or Console(width=None if os.isatty(1) else 180)
     err = Console(stderr=True)
     glibcs = parse_axis(glibc, GLIBCS, "--glibc")
     links = parse_axis(link, LINKS, "--link")
