@@ -53,14 +53,15 @@ class ExecImage:
 
 
 def load_program(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: str,
-                 execfn: bytes | None = None) -> ExecImage:
+                 execfn: bytes | None = None, vdso_fault: str | None = None) -> ExecImage:
     """Map ``path``'s image into the empty address space of ``k`` and build its stack;
-    set the break, the mmap base and the vDSO. Raises LoaderError (one line)."""
+    set the break, the mmap base and the vDSO (``vdso_fault``: broken on purpose, see
+    vdso_fault.py). Raises LoaderError (one line)."""
     image = load_elf(read_program(path), k.mem)
     # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
     k.brk_start = k.brk = page_align_up(image.brk_start)
     k.mmap_base = process.STACK_BASE
-    vdso = process.map_vdso(k.mem, profile, process.STACK_BASE)
+    vdso = process.map_vdso(k.mem, profile, process.STACK_BASE, vdso_fault)
     k.vdso_sigtramp = vdso.sigtramp_return(False) if vdso else None
     if vdso is not None and vdso.vvar_base is not None:
         k.time.attach_vvar(k.mem, vdso.vvar_base)
@@ -68,7 +69,7 @@ def load_program(k, path: str, argv: list[bytes], envp: list[bytes], *, profile:
     exec_stack = image.exec_stack or profile == "none"
     sp, argv_addr, argc, auxv = process.setup_stack(
         k.mem, image, argv, envp, path.encode() if execfn is None else execfn,
-        vdso_base=vdso.base if vdso else 0, exec_stack=exec_stack)
+        vdso_base=vdso.auxv_ehdr if vdso else 0, exec_stack=exec_stack)
     process.describe_mappings(k, image, os.path.abspath(path), vdso, exec_stack)
     return ExecImage(image.entry, sp, argc, argv_addr, auxv, vdso, exec_stack)
 
@@ -243,7 +244,7 @@ def execve(k, dirfd: int, path_addr: int, argv_addr: int, envp_addr: int, flags:
     begin_new_exec(k, bprm)
     try:
         image = load_program(k, bprm.host_path, bprm.argv, envp, profile=k.profile,
-                             execfn=bprm.filename)
+                             execfn=bprm.filename, vdso_fault=k.vdso_fault)
     except (LoaderError, GuestFault, SyscallError, OSError):
         # force_fatal_sig(SIGSEGV): no handler survived the exec, an ignored one is reset
         k.signals.force_fault(abi.SIGSEGV, abi.SI_KERNEL, 0)

@@ -70,6 +70,7 @@ class Kernel:
         # then the pre-5.18 on-stack trampoline is written into each frame
         self.vdso_sigtramp = None
         self.profile = profile                  # the kernel profile exec maps the vDSO of
+        self.vdso_fault = None                  # ... and how it is broken (vdso_fault.py)
         self.clear_child_tid = 0
         self.robust_list = 0
         # the guest's process tree once this process has forked or was forked (proctree.py)

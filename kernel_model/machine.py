@@ -14,10 +14,13 @@ import time
 
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
+from hppa_user.errors import LoaderError
+from hppa_user.loader import symtab_symbols
 from hppa_user.trace import Tracer
 from kernel_model import abi, exec as execmod, hostsig, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
+from vdso_image import vsyscall
 
 # Instructions per CPU run. The CPU must return about every millisecond (timers, signals,
 # the vDSO data page), and each return costs microseconds of Python, so the budget follows
@@ -38,9 +41,12 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only."""
+        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
+        ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
+        dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -55,13 +61,15 @@ class Machine:
 
         self.kernel = k = Kernel(ctx, mem, exe_path=program, argv=self.argv, clock=clock,
                                  strace=strace, strace_file=strace_file, profile=kernel_profile)
+        k.vdso_fault = vdso_fault
         envp = [f"{key}={v}".encode() for key, v in self.env.items()]
         self.image = execmod.load_program(k, program, [a.encode() for a in self.argv], envp,
-                                          profile=kernel_profile)
+                                          profile=kernel_profile, vdso_fault=vdso_fault)
         execmod.start_thread(ctx, self.image)
         self.auxv = self.image.auxv
         self.count_vdso = count_vdso
         self.vdso_names: dict[int, str] = {}
+        self.vsyscall_paths: dict[int, tuple[str, str]] = {}
         self.vdso_counts: dict[str, int] = {}    # of the programs before the last execve
         self._count_vdso_calls()
         k.on_exec = self._on_exec
@@ -70,6 +78,7 @@ class Machine:
         if trace is not None:
             self.tracer = Tracer(cpu, program, trace,
                                  lambda: traps.describe(mem, *ctx.trap))
+        self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.jit_base = (0, 0, 0, 0.0)            # a forked process counts from its fork
         self.lws_base: dict[int, int] = {}
         self.children_stats: list[dict] = []      # the run's other processes (the first's)
@@ -87,9 +96,24 @@ class Machine:
         return self.image.vdso
 
     def _count_vdso_calls(self) -> None:
-        if self.count_vdso and self.image.vdso:
-            self.vdso_names = self.image.vdso.entry_points()
-            self.cpu.count_executions(list(self.vdso_names))
+        """Count the vDSO's exported functions and the program's vsyscall dispatcher paths
+        (again after an execve: other addresses)."""
+        if not self.count_vdso:
+            return
+        self.vdso_names = self.image.vdso.entry_points() if self.image.vdso else {}
+        try:
+            self.vsyscall_paths = vsyscall.path_hooks(symtab_symbols(self.program))
+        except LoaderError:             # an unreadable .symtab: nothing of it is counted
+            self.vsyscall_paths = {}
+        if self.vdso_names or self.vsyscall_paths:
+            self.cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
+
+    def when_reached(self, addr: int, callback) -> None:
+        """Call ``callback()`` when the guest first reaches ``addr``, before the instruction
+        there runs (a CPU breakpoint, invisible to the guest), e.g. the start-up probe's
+        "main reached"."""
+        self.reach[addr & ~3] = callback
+        self.cpu.set_breakpoint(addr)
 
     def _on_exec(self, image) -> None:
         """execve replaced the image: nothing the CPU decoded or compiled of the old
@@ -106,8 +130,8 @@ class Machine:
         """In a forked child: statistics and time are its own from here."""
         self.t_start = time.perf_counter()
         self.vdso_counts = {}
-        if self.vdso_names:
-            self.cpu.count_executions(list(self.vdso_names))
+        if self.vdso_names or self.vsyscall_paths:
+            self.cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
         self.jit_base = (self.cpu.jit.regions, self.cpu.jit.failures, self.cpu.jit.insns,
                          self.cpu.jit.seconds)
         self.lws_base = self.ctx.lws_counts()
@@ -142,6 +166,8 @@ class Machine:
                         slice_budget //= 2
                 if tracer is not None and tracer.finish(st):
                     continue                           # the tracer's --trace-from breakpoint
+                if self.reach and self._reached(st):
+                    continue                           # a when_reached() callback ran
                 if st == S.ST_SYSCALL:
                     k.syscall()
                 elif st == S.ST_FAULT:
@@ -167,6 +193,14 @@ class Machine:
                 self._end_forked_process()        # never returns
             self.children_stats = k.tree.end_of_run()
         return self.exit_status
+
+    def _reached(self, st: int) -> bool:
+        addr = self.cpu.breakpoint_hit(st)
+        if addr is None or addr not in self.reach:
+            return False
+        self.cpu.clear_breakpoint(addr)
+        self.reach.pop(addr)()
+        return True
 
     def _guest_wait_status(self) -> int:
         """How this process ended, as its parent's wait() sees it."""
@@ -204,6 +238,7 @@ class Machine:
         for name, n in self._vdso_calls().items():
             vdso[name] = vdso.get(name, 0) + n
         regions, failures, jit_insns, jit_seconds = self.jit_base
+        counts = self.cpu.execution_counts()
         lws = {op: n - self.lws_base.get(op, 0) for op, n in self.ctx.lws_counts().items()}
         out = {
             "exit_status": self.exit_status,
@@ -214,6 +249,8 @@ class Machine:
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": vdso,
+            "vsyscall": vsyscall.path_counts({fp: counts.get(a, 0)
+                                              for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions - regions, "failures": jit.failures - failures,
                     "instructions": jit.insns - jit_insns,
                     "compile_seconds": round(jit.seconds - jit_seconds, 3)},
