@@ -50,6 +50,7 @@ class ExecImage:
     auxv: list
     vdso: object                     # process.MappedVdso or None
     exec_stack: bool
+    segments: list                   # the program's PT_LOADs: (vaddr, memsz, flags, offset)
 
 
 def load_program(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: str,
@@ -71,7 +72,7 @@ def load_program(k, path: str, argv: list[bytes], envp: list[bytes], *, profile:
         k.mem, image, argv, envp, path.encode() if execfn is None else execfn,
         vdso_base=vdso.auxv_ehdr if vdso else 0, exec_stack=exec_stack)
     process.describe_mappings(k, image, os.path.abspath(path), vdso, exec_stack)
-    return ExecImage(image.entry, sp, argc, argv_addr, auxv, vdso, exec_stack)
+    return ExecImage(image.entry, sp, argc, argv_addr, auxv, vdso, exec_stack, image.segments)
 
 
 def start_thread(ctx, image: ExecImage) -> None:
