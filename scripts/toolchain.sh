@@ -10,8 +10,10 @@
 #     the system apt configuration is never touched.  The mirror URI is the one the
 #     system's own apt sources use for the Debian main archive, read at run time from
 #     `apt-get --print-uris update`.
+#  3. BusyBox built static for hppa from Debian 12's source package (sysroot/busybox/):
+#     the /bin/sh of the process tests.
 #
-# Usage: scripts/toolchain.sh [--debs-only|--sysroot-only]
+# Usage: scripts/toolchain.sh [--debs-only|--sysroot-only|--busybox-only]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -137,9 +139,60 @@ build_sysroot() {
     log "glibc 2.41 sysroot ready: $SYSROOT ($(tr '\n' ' ' < "$SYSROOT/.hppa-user-sysroot"))"
 }
 
+# BusyBox for hppa (static, its default configuration), built from Debian 12's source
+# package fetched with `apt-get source --download-only` against a private deb-src list:
+# a real /bin/sh and utilities for the process tests (tests/test_processes.py). The guest
+# root sysroot/busybox/ holds bin/busybox and its applet links (bin/sh, bin/echo, ...).
+BUSYBOX="$SYSROOT_BASE/busybox"
+build_busybox() {
+    local stamp="$BUSYBOX/.hppa-user-busybox"
+    if [ -f "$stamp" ] && [ -x "$BUSYBOX/bin/busybox" ]; then
+        log "busybox present: $BUSYBOX ($(cat "$stamp"))"
+        return 0
+    fi
+    command -v hppa-linux-gnu-gcc >/dev/null || die "hppa-linux-gnu-gcc not found (run without --busybox-only first)"
+    local mirror codename src work
+    mirror="$(system_mirror)"
+    codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")"
+    src="$APTDIR/busybox-src"
+    rm -rf "$APTDIR/bbstate" "$src"
+    mkdir -p "$APTDIR/bbstate/lists/partial" "$APTDIR/cache/archives/partial" "$src"
+    : > "$APTDIR/bbstate/status"
+    printf 'deb-src [signed-by=%s] %s %s main\n' "$KEYRING" "$mirror" "$codename" > "$APTDIR/bb-sources.list"
+    local opts=(-o Dir::Etc::SourceList="$APTDIR/bb-sources.list" -o Dir::Etc::SourceParts=/dev/null
+                -o Dir::State="$APTDIR/bbstate" -o Dir::State::status="$APTDIR/bbstate/status"
+                -o Dir::Cache="$APTDIR/cache" -o Acquire::Languages=none -o APT::Sandbox::User=root)
+    log "fetching the busybox source package ($codename, $mirror)"
+    apt-get -q "${opts[@]}" update >/dev/null
+    (cd "$src" && apt-get -q "${opts[@]}" source --download-only busybox >/dev/null)
+    local orig
+    orig="$(ls "$src"/busybox_*.orig.tar.* | head -1)"
+    [ -n "$orig" ] || die "no busybox source tarball downloaded"
+    work="$src/build"
+    mkdir -p "$work"
+    tar -xf "$orig" -C "$work" --strip-components=1
+    log "building busybox for hppa (static; a few minutes)"
+    make -s -C "$work" defconfig >/dev/null
+    sed -i 's/^# CONFIG_STATIC is not set/CONFIG_STATIC=y/' "$work/.config"
+    make -s -C "$work" -j"$(nproc)" CROSS_COMPILE=hppa-linux-gnu- busybox >"$src/build.log" 2>&1 \
+        || { tail -30 "$src/build.log" >&2; die "busybox build failed"; }
+    local tmp="$BUSYBOX.tmp" applet
+    rm -rf "$tmp"
+    mkdir -p "$tmp/bin"
+    cp "$work/busybox" "$tmp/bin/busybox"
+    for applet in sh ash echo cat true false sleep ls seq wc sort head tr env printf test kill; do
+        ln -s busybox "$tmp/bin/$applet"
+    done
+    basename "$orig" > "$tmp/.hppa-user-busybox"
+    rm -rf "$BUSYBOX" "$src" "$APTDIR/bbstate"
+    mv "$tmp" "$BUSYBOX"
+    log "busybox ready: $BUSYBOX/bin/busybox"
+}
+
 case "${1:-}" in
     --debs-only) install_debs ;;
     --sysroot-only) build_sysroot ;;
-    "") install_debs; build_sysroot ;;
-    *) die "usage: $0 [--debs-only|--sysroot-only]" ;;
+    --busybox-only) build_busybox ;;
+    "") install_debs; build_sysroot; build_busybox ;;
+    *) die "usage: $0 [--debs-only|--sysroot-only|--busybox-only]" ;;
 esac

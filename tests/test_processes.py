@@ -206,3 +206,96 @@ def test_strace_names_processes(guest, run_emu, tmp_path):
     assert len(pids) == 3                           # parent, child, grandchild
     assert any(re.match(r"\[pid +\d+\] \+\+\+ exited with 0 \+\+\+", line) for line in lines)
     assert any(line.startswith("wait4(") or "wait4(" in line for line in lines)
+
+
+# -- a real shell: BusyBox ash (make toolchain builds it from Debian's source) --------------
+SHELL_SCRIPT = r"""
+echo start
+x=$(echo hello | tr a-z A-Z); echo "subst: $x"
+seq 1 10 | sort -r | head -3
+(echo sub; exit 3); echo "subshell status $?"
+false || echo "or works"
+true && echo "and works"
+for i in 1 2 3; do echo $i; done | wc -l
+sleep 0.1 & pid=$!; wait $pid; echo "background status $?"
+sh -c 'exit 7'; echo "nested shell $?"
+echo redirected > f.txt; cat f.txt; cat < f.txt | wc -c
+sh -c 'kill -TERM $$'; echo "killed $?"
+trap 'echo trapped' USR1; kill -USR1 $$; echo after trap
+printf '%s-%d\n' a 1 b 2
+i=0; while [ $i -lt 5 ]; do i=$((i+1)); done; echo "loop $i"
+echo $(echo a; echo b) "$(sh -c 'echo nested subst')"
+exec 3>g.txt; echo to fd 3 >&3; exec 3>&-; cat g.txt
+cat nonexistent-file 2>/dev/null || echo "cat failed $?"
+echo done
+"""
+
+
+def busybox() -> "Path":
+    from conftest import REPO_ROOT
+    bb = REPO_ROOT / "sysroot" / "busybox" / "bin" / "busybox"
+    assert bb.is_file(), "BusyBox for hppa is missing: run `make toolchain`"
+    return bb
+
+
+def test_busybox_shell_script(run_emu, tmp_path):
+    """A shell script under BusyBox ash (forks, pipes, command substitution, subshells,
+    background jobs, traps, kill, redirections) prints what the host's /bin/sh prints."""
+    import os
+    import subprocess
+    (tmp_path / "h").mkdir()
+    (tmp_path / "g").mkdir()
+    script = tmp_path / "script.sh"
+    script.write_text(SHELL_SCRIPT)
+    host = subprocess.run(["sh", str(script)], capture_output=True, cwd=tmp_path / "h",
+                          env={"PATH": os.environ["PATH"], "LC_ALL": "C"}, timeout=60)
+    assert host.returncode == 0
+    bb = busybox()
+    e = run_emu(bb, ("sh", str(script)), cwd=tmp_path / "g",
+                env={"PATH": str(bb.parent)})
+    assert e.stdout.decode() == host.stdout.decode(), e.stderr.decode(errors="replace")[-3000:]
+    assert e.returncode == 0
+
+
+TINYSH_SCRIPT = r"""# comment
+echo start
+echo "a b" 'c  d' e\ f | tr a-z A-Z
+seq 1 5 | sort -r | head -2 > out.txt; cat out.txt
+cat < out.txt | wc -l
+false || echo "or $?"
+true && echo and
+sh -c 'exit 5'; echo "status $?"
+echo err 2>&1 1>/dev/null
+echo appended >> out.txt; wc -l < out.txt
+nonexistent-command 2>/dev/null; echo "not found $?"
+export GREETING=hi; sh -c 'echo $GREETING from child'
+echo $0 $# $1 ${2}
+exit 3
+"""
+
+
+def test_tinysh_script(guest, run_emu, tmp_path):
+    """The test tree's own small shell (tests/guest/tinysh.c) runs a script the way the
+    host's /bin/sh does: pipelines, redirections, lists, statuses, exported variables."""
+    import os
+    import shutil
+    import subprocess
+    sh = guest("tinysh")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    bb = busybox()
+    for tool in ("tr", "seq", "sort", "head", "cat", "wc"):
+        os.symlink(bb, bindir / tool)
+    shutil.copy(sh, bindir / "sh")
+    (tmp_path / "h").mkdir()
+    (tmp_path / "g").mkdir()
+    script = tmp_path / "script.sh"
+    script.write_text(TINYSH_SCRIPT)
+    host = subprocess.run(["sh", str(script), "one", "two"], capture_output=True,
+                          cwd=tmp_path / "h", env={"PATH": os.environ["PATH"], "LC_ALL": "C"},
+                          timeout=60)
+    assert host.returncode == 3
+    e = run_emu(bindir / "sh", (str(script), "one", "two"), cwd=tmp_path / "g",
+                env={"PATH": str(bindir)})
+    assert e.stdout.decode() == host.stdout.decode(), e.stderr.decode(errors="replace")[-3000:]
+    assert e.returncode == 3
