@@ -162,6 +162,10 @@ def run(
         j = st["jit"]
         typer.echo(f"hppa-user: jit: {j['regions']} regions ({j['instructions']} instructions) "
                    f"compiled in {j['compile_seconds']:.3f} s", err=True)
+        if "children" in st:
+            c = st["children"]
+            typer.echo(f"hppa-user: other processes: {c['processes']}, {c['instructions']} "
+                       f"instructions, syscalls: {top(c['syscalls'])}", err=True)
     if stats_json:
         with open(stats_json, "w") as fh:
             json.dump(st, fh, indent=1)

@@ -26,6 +26,7 @@ Delivery follows ``arch/parisc/kernel/signal.c`` of a native 32-bit kernel:
 """
 from __future__ import annotations
 
+import os
 import struct
 import time
 
@@ -108,7 +109,7 @@ class SignalState:
         if handler == abi.SIG_IGN:
             return True
         if handler == abi.SIG_DFL:
-            return sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS
+            return sig in abi.IGNORE_SIGNALS
         return False
 
     def set_action(self, sig: int, handler: int, flags: int, mask: int) -> None:
@@ -221,6 +222,15 @@ class SignalState:
             pc = int(k.ctx.gr[31]) & M32 & ~3
         raise ProcessKilled(sig, pc, core)
 
+    def _stop(self, sig: int) -> None:
+        """The default action of SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: the host process stops (by
+        the host's same signal, so a waiting parent sees which); SIGCONT continues it."""
+        if self.k.strace:
+            self.k._trace_line(f"--- stopped by {abi.signal_name(sig)} ---")
+        hsig = abi.GUEST_TO_HOST_SIGNAL.get(sig)
+        if hsig is not None:
+            os.kill(os.getpid(), hsig)
+
     def _next_action(self):
         """Dequeue until a signal needs action: returns (sig, info, action) or None.
 
@@ -231,7 +241,10 @@ class SignalState:
             if handler == abi.SIG_IGN:
                 continue
             if handler == abi.SIG_DFL:
-                if sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS:
+                if sig in abi.STOP_SIGNALS:
+                    self._stop(sig)
+                    continue
+                if sig in abi.IGNORE_SIGNALS:
                     continue
                 self._kill(sig, info)
             return sig, info, (handler, flags, mask)

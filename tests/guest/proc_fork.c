@@ -102,6 +102,22 @@ int main(void)
     waitpid(p, &st, 0);
     show("then", st);
 
+    /* job-control stops: SIGTSTP from the parent, SIGTTOU raised by the child itself */
+    p = fork();
+    if (p == 0) { for (;;) pause(); }
+    kill(p, SIGTSTP);
+    waitpid(p, &st, WUNTRACED);
+    show("SIGTSTP", st);
+    kill(p, SIGKILL);
+    waitpid(p, &st, 0);
+    p = fork();
+    if (p == 0) { raise(SIGTTOU); _exit(44); }
+    waitpid(p, &st, WUNTRACED);
+    show("raise SIGTTOU", st);
+    kill(p, SIGCONT);
+    waitpid(p, &st, 0);
+    show("continued, then", st);
+
     /* WNOHANG, waitid, WNOWAIT */
     int pfd[2];
     pipe(pfd);
