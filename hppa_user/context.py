@@ -170,3 +170,26 @@ class CpuContext:
 
     def load(self, other: "CpuContext") -> None:
         self.regs[:] = other.regs
+
+    # -- thread switches: a thread's own registers only ------------------------------------
+    # A thread owns GRs, FRs, SRs, CRs (%cr27 is its TLS pointer), the IAOQ, PSW N/V/C-B and
+    # the fields of its last interruption. The rest of the ctl block belongs to the machine
+    # (decode-cache slots, clock mode, cr16 bias, JIT threshold, LWS counters and errnos,
+    # the instruction count) and stays put when threads switch.
+    def save_thread(self, into: "CpuContext") -> None:
+        """Copy this (live) context's per-thread registers into ``into``."""
+        into.regs[:_THREAD_END] = self.regs[:_THREAD_END]
+        into.regs[_TRAP_FIRST:_TRAP_END] = self.regs[_TRAP_FIRST:_TRAP_END]
+
+    def load_thread(self, other: "CpuContext") -> None:
+        """Make ``other``'s per-thread registers this (live) context's."""
+        self.regs[:_THREAD_END] = other.regs[:_THREAD_END]
+        self.regs[_TRAP_FIRST:_TRAP_END] = other.regs[_TRAP_FIRST:_TRAP_END]
+
+
+# the per-thread part of the register array: everything below the machine's instruction
+# counter (GR, FR, SR, CR, IAOQ, PSW N, C/B, V), and the interruption fields
+_THREAD_END = S.REGS_CTL + S.CTL_INSNS
+_TRAP_FIRST = S.REGS_CTL + S.CTL_TRAP
+_TRAP_END = S.REGS_CTL + S.CTL_TRAP_ADDR + 1
+assert S.CTL_INSNS == S.CTL_PSWV + 1 and S.CTL_TRAP_ADDR == S.CTL_TRAP + 2

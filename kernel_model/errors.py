@@ -27,3 +27,11 @@ class ProcessKilled(Exception):
         self.pc = pc
         self.core = core
         self.reason = reason
+
+
+class ThreadExit(Exception):
+    """One thread of several called exit(): it is gone, the process goes on."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status

@@ -271,10 +271,11 @@ def begin_new_exec(k, bprm: Binprm) -> None:
     k.vfork_release()
     unmap_all(k.mem)
     k.vm = VmMap()
+    k.sched.only(k.pid)                           # de_thread(): the other threads go
     k.files.close_on_exec()
     k.signals.exec_reset()
-    k.clear_child_tid = 0
-    k.robust_list = 0
+    k.thread.clear_child_tid = 0
+    k.thread.robust_list = 0
     base = bprm.filename.rstrip(b"/").rsplit(b"/", 1)[-1]
     k.info.comm = base[:15]
     k.info.dumpable = 1

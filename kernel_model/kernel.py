@@ -31,8 +31,10 @@ import traceback
 from hppa_user.errors import GuestFault
 from kernel_model import abi, strace as st, traps, vfork
 from kernel_model.creds import ProcessInfo
-from kernel_model.errors import ProcessExit, ProcessKilled, SyscallError
+from kernel_model.errors import ProcessExit, ProcessKilled, SyscallError, ThreadExit
 from kernel_model.fdtable import FdTable
+from kernel_model.futex import FutexTable
+from kernel_model.sched import Block, Scheduler
 from kernel_model.signals import SignalState
 from kernel_model.syscalls import load_families
 from kernel_model.syscalls.registry import SYSCALLS
@@ -71,8 +73,6 @@ class Kernel:
         self.vdso_sigtramp = None
         self.profile = profile                  # the kernel profile exec maps the vDSO of
         self.vdso_fault = None                  # ... and how it is broken (vdso_fault.py)
-        self.clear_child_tid = 0
-        self.robust_list = 0
         # the guest's process tree once this process has forked or was forked (proctree.py)
         self.tree = None
         self.vfork_done = None       # a vfork child: (fd its parent waits on, shares memory)
@@ -86,6 +86,9 @@ class Kernel:
         self.info = ProcessInfo(self)
         self.files = FdTable(self)
         self.vm = VmMap()
+        self.sched = Scheduler(self)            # its threads (one to begin with)
+        self.futex = FutexTable(self.sched)
+        self.retry = None                       # the Block a handler runs again after
         self.signals = SignalState(self)
 
     # -- syscalls -------------------------------------------------------------------------
@@ -99,52 +102,80 @@ class Kernel:
             result = -abi.ENOSYS
             if self.strace:
                 self._trace_line(st.format_unknown(self, nr, name, ctx.syscall_args(), result))
-        else:
-            counts = self.syscall_counts
-            counts[sc.name] = counts.get(sc.name, 0) + 1
-            signed = sc.signed
-            args = ctx.syscall_args(len(signed))
-            if True in signed:
-                args = [v - 0x100000000 if s and v & 0x80000000 else v
-                        for v, s in zip(args, signed)]
-            pre = self._trace_call(sc, args) if self.strace else None
-            try:
-                result = sc.handler(self, *args)
-                if result is None:
-                    result = 0
-            except GuestFault:
-                result = -abi.EFAULT
-            except SyscallError as e:
-                result = -e.errno
-            except ProcessExit as e:
-                if self.strace:
-                    self._trace_line(st.align(pre, "?"))
-                    self._trace_line(f"+++ exited with {e.status} +++")
-                raise
-            except ProcessKilled:
-                if self.strace:
-                    self._trace_line(st.align(pre, "?"))
-                raise
-            except OSError as e:
-                result = abi.neg_errno(e)
-            except (OverflowError, ValueError):
-                result = -abi.EINVAL
-            except Exception:  # a kernel-model bug: the guest sees EINVAL, never a traceback
-                self.internal_errors += 1
-                if self.debug:
-                    traceback.print_exc()
-                result = -abi.EINVAL
+            self.syscall_exit(result)
+            return
+        counts = self.syscall_counts
+        counts[sc.name] = counts.get(sc.name, 0) + 1
+        signed = sc.signed
+        args = ctx.syscall_args(len(signed))
+        if True in signed:
+            args = [v - 0x100000000 if s and v & 0x80000000 else v
+                    for v, s in zip(args, signed)]
+        pre = self._trace_call(sc, args) if self.strace else None
+        self._dispatch(sc, args, pre)
+
+    def _dispatch(self, sc, args, pre) -> None:
+        try:
+            result = sc.handler(self, *args)
+            if result is None:
+                result = 0
+        except Block as b:              # the thread sleeps (sched.py); no return to user yet
+            b.sc, b.call_args, b.pre = sc, args, pre
+            self.sched.block(b)
+            return
+        except GuestFault:
+            result = -abi.EFAULT
+        except SyscallError as e:
+            result = -e.errno
+        except ProcessExit as e:
             if self.strace:
-                try:
-                    line = st.format_line(self, sc, args, result, pre)
-                except Exception:
-                    line = f"{pre} = {result}"
-                self._trace_line(line)
-            if sc.time:
-                self.time.time_syscall_done()
-            if sc.own_return:
-                return                          # the context it set is the return
+                self._trace_line(st.align(pre, "?"))
+                self._trace_line(f"+++ exited with {e.status} +++")
+            raise
+        except ThreadExit as e:
+            if self.strace:
+                self._trace_line(st.align(pre, "?"))
+                self._trace_line(f"+++ exited with {e.status} +++")
+            return
+        except ProcessKilled:
+            if self.strace:
+                self._trace_line(st.align(pre, "?"))
+            raise
+        except OSError as e:
+            result = abi.neg_errno(e)
+        except (OverflowError, ValueError):
+            result = -abi.EINVAL
+        except Exception:  # a kernel-model bug: the guest sees EINVAL, never a traceback
+            self.internal_errors += 1
+            if self.debug:
+                traceback.print_exc()
+            result = -abi.EINVAL
+        self._finish(sc, args, pre, result)
+
+    def _finish(self, sc, args, pre, result) -> None:
+        if self.strace:
+            try:
+                line = st.format_line(self, sc, args, result, pre)
+            except Exception:
+                line = f"{pre} = {result}"
+            self._trace_line(line)
+        if sc.time:
+            self.time.time_syscall_done()
+        if sc.own_return:
+            return                          # the context it set is the return
         self.syscall_exit(result)
+
+    def resume_syscall(self, b: Block) -> None:
+        """The running thread's wait ``b`` is over (sched.schedule): a completion wait
+        returns its result, any other runs its handler again (``self.retry`` is ``b``)."""
+        if b.complete is not None:
+            self._finish(b.sc, b.call_args, b.pre, b.result)
+            return
+        self.retry = b
+        try:
+            self._dispatch(b.sc, b.call_args, b.pre)
+        finally:
+            self.retry = None
 
     def syscall_exit(self, result: int) -> None:
         """Return to user space: r28, the gateway return, then signal work (which may run a
@@ -166,9 +197,15 @@ class Kernel:
         except Exception:  # strace must never break the guest
             return f"{sc.name}(...)"
 
+    @property
+    def thread(self):
+        """The running thread (sched.Thread)."""
+        return self.sched.current
+
     def _trace_line(self, text: str) -> None:
-        if self.tree is not None and self.tree.live_count() > 1:
-            text = f"[pid {self.pid:5d}] {text}"     # strace -f, once there are several
+        if self.sched.multi or self.tree is not None and self.tree.live_count() > 1:
+            # strace -f, once there are several processes or threads
+            text = f"[pid {self.sched.current.tid:5d}] {text}"
         try:
             self.strace_file.write(text + "\n")
             self.strace_file.flush()

@@ -139,6 +139,7 @@ class Machine:
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
         cpu, k, ctx, tracer = self.cpu, self.kernel, self.ctx, self.tracer
+        sched = k.sched
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
         self.t_start = time.perf_counter()
@@ -172,6 +173,10 @@ class Machine:
                     k.syscall()
                 elif st == S.ST_FAULT:
                     k.trap()
+                elif st == S.ST_BUDGET and sched.runq:
+                    sched.preempt()                    # the time slice is over
+                if sched.resched or sched.check_signals and sched.sleeping:
+                    sched.schedule()                   # another thread, or a wait's end
                 k.tick(st == S.ST_BUDGET and budget > 1)
                 if k.tree is not None and t_run > next_tree_check:
                     next_tree_check = t_run + 0.2

@@ -32,8 +32,9 @@ import time
 
 from hppa_user.errors import GuestFault
 from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X
-from kernel_model import abi, wakeup
+from kernel_model import abi
 from kernel_model.errors import ProcessKilled
+from kernel_model.sched import THREAD_SIGNAL_FIELDS
 
 M32 = 0xFFFFFFFF
 ALL_SIGS = (1 << abi.NSIG) - 1
@@ -89,12 +90,21 @@ def clock_now(clock: str) -> float:
 
 
 class SignalState:
+    """The process's signal state, with the running thread's own part: its mask, the
+    signals sent to it alone (``private_mask``/``queues``), its alternate stack. Signals sent
+    to the process are ``shared_mask``/``shared_queues``; ``pending_mask`` is what the
+    running thread sees pending, both together. A thread switch saves the thread's part
+    into its Thread (same attribute names, sched.THREAD_SIGNAL_FIELDS) and loads the next's."""
+
     def __init__(self, k):
         self.k = k
         self.actions = [(abi.SIG_DFL, 0, 0)] * (abi.NSIG + 1)   # (handler, flags, mask)
         self.blocked = 0
         self.pending_mask = 0
+        self.private_mask = 0
         self.queues: dict[int, list] = {}
+        self.shared_mask = 0
+        self.shared_queues: dict[int, list] = {}
         self.altstack = [0, abi.SS_DISABLE, 0]   # ss_sp, flags, size
         self.saved_mask = None                   # sigsuspend & co restore this after delivery
         self.itimers: dict[int, Timer] = {}
@@ -117,21 +127,46 @@ class SignalState:
         if self.is_ignored(sig):      # POSIX: setting SIG_IGN discards pending instances
             self.discard(sig)
 
+    # -- threads -----------------------------------------------------------------------------
+    def save_thread(self, t) -> None:
+        for f in THREAD_SIGNAL_FIELDS:
+            setattr(t, f, getattr(self, f))
+
+    def load_thread(self, t) -> None:
+        for f in THREAD_SIGNAL_FIELDS:
+            setattr(self, f, getattr(t, f))
+        self.pending_mask = self.private_mask | self.shared_mask
+
+    def _owners(self):
+        """The running thread's state (self) and the other threads'."""
+        return [self] + self.k.sched.others()
+
+    def _recompute(self) -> None:
+        self.pending_mask = self.private_mask | self.shared_mask
+
     def discard(self, sig: int) -> None:
-        q = self.queues.pop(sig, None)
-        if q:
-            for info in q:
-                if info.timer is not None:
-                    info.timer.queued = False
-        self.pending_mask &= ~bit(sig)
+        b = bit(sig)
+        for owner, qname, mname in [(o, "queues", "private_mask") for o in self._owners()] \
+                + [(self, "shared_queues", "shared_mask")]:
+            q = getattr(owner, qname).pop(sig, None)
+            if q:
+                for info in q:
+                    if info.timer is not None:
+                        info.timer.queued = False
+            setattr(owner, mname, getattr(owner, mname) & ~b)
+        self._recompute()
 
     def discard_timer(self, t) -> None:
         """A deleted POSIX timer's queued signal goes away with it."""
-        for sig, q in list(self.queues.items()):
-            q[:] = [i for i in q if i.timer is not t]
-            if not q:
-                del self.queues[sig]
-                self.pending_mask &= ~bit(sig)
+        for owner, qname, mname in [(o, "queues", "private_mask") for o in self._owners()] \
+                + [(self, "shared_queues", "shared_mask")]:
+            queues = getattr(owner, qname)
+            for sig, q in list(queues.items()):
+                q[:] = [i for i in q if i.timer is not t]
+                if not q:
+                    del queues[sig]
+                    setattr(owner, mname, getattr(owner, mname) & ~bit(sig))
+        self._recompute()
 
     def exec_reset(self) -> None:
         """execve: caught signals go back to SIG_DFL (ignored ones stay ignored, the mask
@@ -151,8 +186,9 @@ class SignalState:
     def fork_reset(self) -> None:
         """fork: the child starts with no pending signals and no timers (the handlers, the
         mask and the alternate stack are copied)."""
-        self.pending_mask = 0
+        self.pending_mask = self.private_mask = self.shared_mask = 0
         self.queues = {}
+        self.shared_queues = {}
         self.itimers = {}
         self.posix_timers = {}
         self.timers_armed = False
@@ -162,26 +198,35 @@ class SignalState:
         self.blocked = mask & ALL_SIGS & ~UNBLOCKABLE_MASK
 
     # -- generation ------------------------------------------------------------------------
-    def send(self, sig: int, info: SigInfo | None = None) -> None:
-        """Generate ``sig`` for the process (kill, timers, host signals, SIGPIPE, ...)."""
+    def send(self, sig: int, info: SigInfo | None = None, thread=None) -> None:
+        """Generate ``sig`` for the process (kill, timers, host signals, SIGCHLD, ...) or,
+        with ``thread`` (a sched.Thread, or the running one), for that thread alone
+        (tgkill, SIGPIPE)."""
         if not 1 <= sig <= abi.NSIG:
             return
         if info is None:
             info = SigInfo(sig, abi.SI_KERNEL)
-        if self.is_ignored(sig) and not self.blocked & bit(sig):
+        target = self if thread is None or thread is self.k.sched.current else thread
+        if self.is_ignored(sig) and not target.blocked & bit(sig):
             return
-        q = self.queues.setdefault(sig, [])
+        queues = self.shared_queues if thread is None else target.queues
+        q = queues.setdefault(sig, [])
         if sig < abi.SIGRTMIN and q:
             return                            # standard signals do not queue twice
         limit = self.k.info.rlimits[abi.RLIMIT_SIGPENDING][0]
         if sig >= abi.SIGRTMIN and len(q) >= min(limit, 1 << 16):
             return
         q.append(info)
-        self.pending_mask |= bit(sig)
+        if thread is None:
+            self.shared_mask |= bit(sig)
+        else:
+            target.private_mask |= bit(sig)
+        self.pending_mask = self.private_mask | self.shared_mask
+        self.k.sched.check_signals = True     # a sleeping thread may take it
 
-    def send_user(self, sig: int, code: int = abi.SI_USER) -> None:
+    def send_user(self, sig: int, code: int = abi.SI_USER, thread=None) -> None:
         info = SigInfo(sig, code, [(12, self.k.pid, 4), (16, self.k.info.ruid, 4)])
-        self.send(sig, info)
+        self.send(sig, info, thread)
 
     def has_deliverable(self) -> bool:
         return bool(self.pending_mask & ~self.blocked)
@@ -194,11 +239,18 @@ class SignalState:
         sync = cand & SYNC_MASK
         pick = sync if sync else cand
         sig = (pick & -pick).bit_length()
-        q = self.queues.get(sig)
+        b = bit(sig)
+        private = bool(self.private_mask & b)     # the thread's own first, then the process's
+        queues = self.queues if private else self.shared_queues
+        q = queues.get(sig)
         info = q.pop(0) if q else SigInfo(sig, abi.SI_KERNEL)
         if not q:
-            self.queues.pop(sig, None)
-            self.pending_mask &= ~bit(sig)
+            queues.pop(sig, None)
+            if private:
+                self.private_mask &= ~b
+            else:
+                self.shared_mask &= ~b
+            self.pending_mask = self.private_mask | self.shared_mask
         if info.timer is not None:
             t = info.timer
             t.queued = False
@@ -490,26 +542,12 @@ class SignalState:
         return 0
 
     # -- waiting ---------------------------------------------------------------------------
-    def sleep_until(self, deadline: float | None, wake=None) -> bool:
-        """Block until ``deadline`` (time.monotonic()), or forever if None.
-
-        Returns True when a signal became deliverable (the caller returns -EINTR or a restart
-        code); ``wake()`` (optional) is polled and ends the wait when it returns true."""
-        while True:
-            if self.timers_armed:
-                self.run_timers()
-            if self.pending_mask & ~self.blocked:
-                return True
-            if wake is not None and wake():
-                return False
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                return False
-            step = 0.5 if deadline is None else min(deadline - now, 0.5)
-            nt = self.next_timer_in()
-            if nt is not None:
-                step = min(step, max(nt, 0.0))
-            wakeup.wait(timeout=max(step, 0.0))     # a host signal ends the nap at once
+    def interrupted(self) -> bool:
+        """Before a thread sleeps (or after it woke): is a signal deliverable to it? Timers
+        that are due fire first."""
+        if self.timers_armed:
+            self.run_timers()
+        return bool(self.pending_mask & ~self.blocked)
 
     # -- timers ----------------------------------------------------------------------------
     def _update_armed(self) -> None:

@@ -60,14 +60,16 @@ def fds() -> list[int]:
     return out + list(_watched)
 
 
-def handle(ready):
-    """Deal with the wake-up fds among ``ready`` (drain, run watchers); return the rest."""
-    if _fds is not None and _fds[0] in ready:
+def handle(ready) -> tuple[list, bool]:
+    """Deal with the wake-up fds among ``ready`` (drain, run watchers); return the rest and
+    whether a host signal came."""
+    woke = _fds is not None and _fds[0] in ready
+    if woke:
         drain()
     for fd in ready:
         if fd in _watched:
             _watched[fd]()
-    return [x for x in ready if x not in _watched and (_fds is None or x != _fds[0])]
+    return [x for x in ready if x not in _watched and (_fds is None or x != _fds[0])], woke
 
 
 def drain() -> None:
@@ -82,14 +84,15 @@ def drain() -> None:
 
 def wait(rfds=(), wfds=(), timeout: float | None = None):
     """select() on ``rfds``/``wfds`` plus the wake-up fds; returns the ready (r, w) lists of
-    the caller's fds (both empty after a timeout or a host signal)."""
+    the caller's fds and whether a host signal ended the wait."""
     extra = fds()
     if not extra and not rfds and not wfds:
         time.sleep(max(timeout, 0.0) if timeout is not None else 0.05)
-        return [], []
+        return [], [], False
     try:
         r, w, _ = select.select(list(rfds) + extra, list(wfds), [],
                                 None if timeout is None else max(timeout, 0.0))
     except (OSError, ValueError):
-        return [], []
-    return handle(r), w
+        return [], [], False
+    r, woke = handle(r)
+    return r, w, woke

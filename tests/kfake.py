@@ -37,6 +37,8 @@ def sc(k, nr, *args):
     ctx.gr[31] = RET | 3
     ctx.iaoq_f, ctx.iaoq_b = 0x100, 0x104          # the core stops at the gateway entry
     k.syscall()
+    while k.sched.resched:                          # a wait: sleep as the machine does
+        k.sched.schedule()
     r = int(ctx.gr[28]) & M32
     return r - (1 << 32) if r & 0x80000000 else r
 

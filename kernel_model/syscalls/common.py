@@ -10,8 +10,9 @@ import time
 import numpy as np
 
 from hppa_user.memory import PERM_MAPPED, PERM_W
-from kernel_model import abi, procfs, wakeup
+from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
+from kernel_model.sched import Block
 
 M32 = 0xFFFFFFFF
 NSEC = 1_000_000_000
@@ -127,44 +128,37 @@ def ns_to_ts(ns: int) -> tuple[int, int]:
 
 # -- blocking waits -----------------------------------------------------------------------
 def wait_fd(k, of, write: bool = False, deadline: float | None = None) -> bool:
-    """Wait until a host fd is readable/writable. Raises SyscallError(ERESTARTSYS) when a
-    signal became deliverable meanwhile; returns False on ``deadline`` expiry."""
+    """A host fd must be readable/writable before blocking I/O on it: True when it is (or
+    the I/O does not block), else the thread sleeps until it is (raises Block: the handler
+    runs again then). SyscallError(ERESTARTSYS) when a signal is deliverable; False once
+    ``deadline`` (time.monotonic()) has passed."""
     if not of.may_block:
         return True
     try:
-        fl = os.get_blocking(of.host_fd)
-    except OSError:
-        return True
-    if not fl:
-        return True
-    sig = k.signals
-    while True:
-        try:
-            if write:
-                r = select.select([], [of.host_fd], [], 0)[1]
-            else:
-                r = select.select([of.host_fd], [], [], 0)[0]
-        except (OSError, ValueError):
+        if not os.get_blocking(of.host_fd):
             return True
-        if r:
-            return True
-        if sig.timers_armed:
-            sig.run_timers()
-        if sig.pending_mask & ~sig.blocked:
-            raise SyscallError(abi.ERESTARTSYS)
-        now = time.monotonic()
-        if deadline is not None and now >= deadline:
-            return False
-        step = 0.5
-        nt = sig.next_timer_in()
-        if nt is not None:
-            step = min(step, max(nt, 0.0005))
-        if deadline is not None:
-            step = min(step, deadline - now)
         if write:
-            wakeup.wait((), (of.host_fd,), step)
+            r = select.select([], [of.host_fd], [], 0)[1]
         else:
-            wakeup.wait((of.host_fd,), (), step)
+            r = select.select([of.host_fd], [], [], 0)[0]
+    except (OSError, ValueError):
+        return True
+    if r:
+        return True
+    if k.signals.interrupted():
+        raise SyscallError(abi.ERESTARTSYS)
+    if deadline is not None and time.monotonic() >= deadline:
+        return False
+    raise Block((of.host_fd,) if not write else (), (of.host_fd,) if write else (), deadline,
+                state=k.retry.state if k.retry is not None else None)
+
+
+def resumed_deadline(k, seconds: float | None) -> float | None:
+    """The deadline of a wait ``seconds`` long from now (None: no deadline) -- or, when the
+    handler runs again after sleeping, the one its first attempt set."""
+    if k.retry is not None:
+        return k.retry.deadline
+    return None if seconds is None else time.monotonic() + seconds
 
 
 def writable_extent(k, addr: int, n: int) -> int:
@@ -191,4 +185,5 @@ def rw_count(count: int) -> int:
 
 
 __all__ = ["guest_path", "host_dirfd", "at_args", "sandbox_check", "sandbox_check_fd",
-           "read_timespec", "write_timespec", "valid_timespec", "wait_fd", "rw_count", "procfs"]
+           "read_timespec", "write_timespec", "valid_timespec", "wait_fd", "rw_count", "procfs",
+           "resumed_deadline"]

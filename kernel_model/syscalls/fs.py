@@ -12,6 +12,7 @@ import time
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
 from kernel_model.fdtable import OpenFile
+from kernel_model.sched import Block
 from kernel_model.syscalls.common import (M32, at_args, guest_path, rw_count, sandbox_check,
                                           wait_fd, writable_extent)
 from kernel_model.syscalls.registry import syscall
@@ -45,6 +46,14 @@ def do_open(k, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
     return k.files.add(OpenFile(host_fd, path, flags), cloexec)
 
 
+def poll_again(k, seconds: float) -> None:
+    """Something the host cannot wait for (a FIFO's reader, a lock): sleep ``seconds``,
+    then the handler tries again -- unless a signal ends the wait."""
+    if k.signals.interrupted():
+        raise SyscallError(abi.ERESTARTSYS)
+    raise Block(deadline=time.monotonic() + seconds)
+
+
 def _is_fifo(path, kw) -> bool:
     try:
         return stat.S_ISFIFO(os.stat(path, **kw).st_mode)
@@ -55,17 +64,14 @@ def _is_fifo(path, kw) -> bool:
 def _open_fifo_writer(k, path, hflags, kw) -> int:
     """Opening a FIFO for writing waits for a reader (as Linux does), but interruptibly:
     a deliverable signal ends the wait with -ERESTARTSYS instead of hanging the emulator."""
-    while True:
-        try:
-            fd = os.open(path, hflags | os.O_NONBLOCK, **kw)
-        except OSError as e:
-            if e.errno != 6:          # ENXIO: no reader yet
-                raise
-        else:
-            os.set_blocking(fd, True)
-            return fd
-        if k.signals.sleep_until(time.monotonic() + 0.02):
-            raise SyscallError(abi.ERESTARTSYS)
+    try:
+        fd = os.open(path, hflags | os.O_NONBLOCK, **kw)
+    except OSError as e:
+        if e.errno != 6:              # ENXIO: no reader yet
+            raise
+        poll_again(k, 0.02)
+    os.set_blocking(fd, True)
+    return fd
 
 
 @syscall(5, "open", "pathname:path", "flags:open_flags", "mode:mode")
@@ -136,7 +142,8 @@ def host_write(k, of, data: bytes) -> int:
     try:
         if not of.may_block or not os.get_blocking(of.host_fd) or len(data) <= 4096:
             return os.write(of.host_fd, data)
-        done = 0
+        # a sleep in the middle resumes where it stopped: the guest's buffer is unchanged
+        done = k.retry.state if k.retry is not None and k.retry.state else 0
         while done < len(data):
             try:
                 wait_fd(k, of, write=True)
@@ -144,10 +151,13 @@ def host_write(k, of, data: bytes) -> int:
                 if done:
                     return done
                 raise
+            except Block as b:
+                b.state = done
+                raise
             done += os.write(of.host_fd, data[done:done + 4096])
         return done
     except BrokenPipeError:
-        k.signals.send_user(abi.SIGPIPE, abi.SI_USER)
+        k.signals.send_user(abi.SIGPIPE, abi.SI_USER, k.thread)
         return -abi.EPIPE
 
 
@@ -274,7 +284,7 @@ def sys_pwrite64(k, fd, buf, count, hi, lo):
     try:
         return os.pwrite(of.host_fd, data, off)
     except BrokenPipeError:
-        k.signals.send_user(abi.SIGPIPE)
+        k.signals.send_user(abi.SIGPIPE, abi.SI_USER, k.thread)
         return -abi.EPIPE
 
 
@@ -468,16 +478,14 @@ def _do_lock(k, of, cmd: int, arg: int) -> int:
     if base in (hfcntl.F_SETLKW, getattr(hfcntl, "F_OFD_SETLKW", 38)):
         # never block the emulator forever: poll with the non-blocking form
         base = hfcntl.F_SETLK if base == hfcntl.F_SETLKW else getattr(hfcntl, "F_OFD_SETLK", 37)
-        while True:
-            try:
-                hfcntl.fcntl(of.host_fd, base, struct.pack(_HOST_FLOCK_FMT, _HOST_LOCK[ltype],
-                                                           whence, start, length, 0))
-                return 0
-            except OSError as e:
-                if e.errno not in (11, 13):
-                    raise
-            if k.signals.sleep_until(time.monotonic() + 0.01):
-                return -abi.ERESTARTSYS
+        try:
+            hfcntl.fcntl(of.host_fd, base, struct.pack(_HOST_FLOCK_FMT, _HOST_LOCK[ltype],
+                                                       whence, start, length, 0))
+            return 0
+        except OSError as e:
+            if e.errno not in (11, 13):
+                raise
+        poll_again(k, 0.01)
     res = hfcntl.fcntl(of.host_fd, base, struct.pack(_HOST_FLOCK_FMT, _HOST_LOCK[ltype], whence,
                                                      start, length, 0))
     if base in (hfcntl.F_GETLK, getattr(hfcntl, "F_OFD_GETLK", 36)):
@@ -580,13 +588,11 @@ def sys_flock(k, fd, op):
     if op & 4 or hop == hfcntl.LOCK_UN:
         hfcntl.flock(of.host_fd, hop | (hfcntl.LOCK_NB if op & 4 else 0))
         return 0
-    while True:
-        try:
-            hfcntl.flock(of.host_fd, hop | hfcntl.LOCK_NB)
-            return 0
-        except BlockingIOError:
-            if k.signals.sleep_until(time.monotonic() + 0.01):
-                return -abi.ERESTARTSYS
+    try:
+        hfcntl.flock(of.host_fd, hop | hfcntl.LOCK_NB)
+        return 0
+    except BlockingIOError:
+        poll_again(k, 0.01)
 
 
 # ---------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def _send(k, fd, buf, length, flags, addr):
     try:
         return s.send(data, flags)
     except BrokenPipeError:
-        k.signals.send_user(abi.SIGPIPE, abi.SI_USER)
+        k.signals.send_user(abi.SIGPIPE, abi.SI_USER, k.thread)
         return -abi.EPIPE
     finally:
         s.detach()

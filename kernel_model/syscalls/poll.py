@@ -5,9 +5,11 @@ import select
 import struct
 import time
 
-from kernel_model import abi, wakeup
+from kernel_model import abi
 from kernel_model.errors import SyscallError
-from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec, write_timespec
+from kernel_model.sched import Block
+from kernel_model.syscalls.common import (NSEC, read_timespec, resumed_deadline, valid_timespec,
+                                          write_timespec)
 from kernel_model.syscalls.registry import syscall
 
 M32 = 0xFFFFFFFF
@@ -29,14 +31,20 @@ def _from_host(ev: int) -> int:
     return sum(g for g, h in _HOST_POLL.items() if ev & h)
 
 
-def _wait_with_mask(k, check, deadline, sigmask):
+def _wait_with_mask(k, check, deadline, sigmask, rfds, wfds):
     """Wait as ppoll/pselect do: ``sigmask`` is installed for the wait only. When a signal
     ends the wait, the old mask is restored after the handler runs (saved_mask)."""
     s = k.signals
     old = s.blocked
     if sigmask is not None:
         s.set_blocked(sigmask)
-    result = _wait_loop(k, check, deadline)
+    try:
+        result = _check_or_sleep(k, check, deadline, rfds, wfds)
+    except Block as b:
+        if sigmask is not None:
+            b.sigmask = s.blocked         # what may interrupt the sleep; the mask is back
+            s.set_blocked(old)            # to the old one until the call runs again
+        raise
     if sigmask is not None:
         if result == "signal":
             s.saved_mask = old
@@ -45,29 +53,17 @@ def _wait_with_mask(k, check, deadline, sigmask):
     return result
 
 
-def _wait_loop(k, check, deadline):
-    """Run check(timeout_seconds) -> result-or-None until ready, deadline or a signal."""
-    sig = k.signals
-    while True:
-        res = check(0)
-        if res is not None:
-            return res
-        if sig.timers_armed:
-            sig.run_timers()
-        if sig.pending_mask & ~sig.blocked:
-            return "signal"
-        now = time.monotonic()
-        if deadline is not None and now >= deadline:
-            return "timeout"
-        step = 0.5
-        nt = sig.next_timer_in()
-        if nt is not None:
-            step = min(step, max(nt, 0.0005))
-        if deadline is not None:
-            step = min(step, max(deadline - now, 0))
-        res = check(step)
-        if res is not None:
-            return res
+def _check_or_sleep(k, check, deadline, rfds, wfds):
+    """check() -> ready result or None; else "signal", "timeout", or sleep (Block) until one
+    of the host fds is ready or the deadline; the call then runs again."""
+    res = check()
+    if res is not None:
+        return res
+    if k.signals.interrupted():
+        return "signal"
+    if deadline is not None and time.monotonic() >= deadline:
+        return "timeout"
+    raise Block(rfds, wfds, deadline)
 
 
 def do_poll(k, fds_addr, nfds, deadline, sigmask=None):
@@ -90,19 +86,8 @@ def do_poll(k, fds_addr, nfds, deadline, sigmask=None):
         hostmap.setdefault(hfd, []).append(i)
         p.register(hfd, _to_host(events & 0xFFFF) | select.POLLERR | select.POLLHUP)
 
-    wake = wakeup.fds()
-    for fd in wake:
-        p.register(fd, select.POLLIN)
-
-    def check(timeout):
-        if any(revents):
-            res = []
-        elif hostmap or wake:
-            res = p.poll(int(timeout * 1000))
-            wakeup.handle([hfd for hfd, _ in res if hfd in wake])   # a host signal came
-            res = [(hfd, ev) for hfd, ev in res if hfd not in wake]
-        else:
-            res = time.sleep(timeout) or []
+    def check():
+        res = [] if any(revents) or not hostmap else p.poll(0)
         got = list(revents)
         for hfd, hev in res:
             for i in hostmap.get(hfd, ()):
@@ -112,7 +97,11 @@ def do_poll(k, fds_addr, nfds, deadline, sigmask=None):
             return got
         return None
 
-    result = _wait_with_mask(k, check, deadline, sigmask)
+    rfds = [hfd for hfd, idx in hostmap.items()
+            if any(entries[i][1] & ~(abi.POLLOUT | abi.POLLWRNORM | abi.POLLWRBAND) for i in idx)]
+    wfds = [hfd for hfd, idx in hostmap.items()
+            if any(entries[i][1] & (abi.POLLOUT | abi.POLLWRNORM | abi.POLLWRBAND) for i in idx)]
+    result = _wait_with_mask(k, check, deadline, sigmask, rfds, wfds)
     if result == "signal":
         return -abi.ERESTARTNOHAND
     if result == "timeout":
@@ -127,7 +116,7 @@ def do_poll(k, fds_addr, nfds, deadline, sigmask=None):
 
 @syscall(168, "poll", "fds:pollfd", "nfds:uint", "timeout:int")
 def sys_poll(k, fds, nfds, timeout):
-    deadline = None if timeout < 0 else time.monotonic() + timeout / 1000.0
+    deadline = resumed_deadline(k, None if timeout < 0 else timeout / 1000.0)
     return do_poll(k, fds, nfds, deadline)
 
 
@@ -137,7 +126,7 @@ def _ppoll(k, fds, nfds, tmo, sigmask, sigsetsize, t64):
         sec, nsec = read_timespec(k, tmo, t64)
         if not valid_timespec(sec, nsec):
             return -abi.EINVAL
-        deadline = time.monotonic() + sec + nsec / NSEC
+        deadline = resumed_deadline(k, sec + nsec / NSEC)
     mask = None
     if sigmask:
         if sigsetsize != abi.SIGSET_SIZE:
@@ -202,18 +191,15 @@ def do_select(k, nfds, rd, wr, ex, deadline, sigmask=None):
                 raise SyscallError(abi.EBADF)
             fdmap[fd] = entry[0].host_fd
 
-    def check(timeout):
-        lists = [[fdmap[fd] for fd in sorted(s)] if s else [] for s in sets]
-        wake = wakeup.fds() if timeout else []
-        if not any(lists) and not wake:
-            time.sleep(timeout)
+    lists = [[fdmap[fd] for fd in sorted(s)] if s else [] for s in sets]
+
+    def check():
+        if not any(lists):
             return None
         try:
-            r, w, x = select.select(lists[0] + wake, lists[1], lists[2], timeout)
+            r, w, x = select.select(lists[0], lists[1], lists[2], 0)
         except (OSError, ValueError):
             return None
-        wakeup.handle([fd for fd in r if fd in wake])                # a host signal came
-        r = [fd for fd in r if fd not in wake]
         if not (r or w or x):
             return None
         rev = {}
@@ -221,7 +207,7 @@ def do_select(k, nfds, rd, wr, ex, deadline, sigmask=None):
             rev[name] = {fd for fd in (sets[name] or ()) if fdmap[fd] in hfd_list}
         return rev
 
-    result = _wait_with_mask(k, check, deadline, sigmask)
+    result = _wait_with_mask(k, check, deadline, sigmask, lists[0] + lists[2], lists[1])
     if result == "signal":
         return -abi.ERESTARTNOHAND
     if result == "timeout":
@@ -239,7 +225,7 @@ def sys_newselect(k, nfds, rd, wr, ex, tv):
         sec, usec = struct.unpack(">ii", k.mem.read(tv, 8))
         if sec < 0 or not 0 <= usec < 1_000_000:
             return -abi.EINVAL
-        deadline = time.monotonic() + sec + usec / 1e6
+        deadline = resumed_deadline(k, sec + usec / 1e6)
     res = do_select(k, nfds, rd, wr, ex, deadline)
     if tv and res >= -0:
         left = max(0.0, deadline - time.monotonic())
@@ -254,7 +240,7 @@ def _pselect(k, nfds, rd, wr, ex, ts, sig, t64):
         sec, nsec = read_timespec(k, ts, t64)
         if not valid_timespec(sec, nsec):
             return -abi.EINVAL
-        deadline = time.monotonic() + sec + nsec / NSEC
+        deadline = resumed_deadline(k, sec + nsec / NSEC)
     mask = None
     if sig:
         ptr, size = struct.unpack(">II", k.mem.read(sig, 8))

@@ -11,20 +11,39 @@ import time
 from types import SimpleNamespace
 
 from hppa_user.errors import GuestFault
-from kernel_model import abi, exec as execmod, vfork, wakeup
-from kernel_model.errors import ProcessExit, SyscallError
+from kernel_model import abi, exec as execmod, futex, vfork, wakeup
+from kernel_model.errors import ProcessExit, SyscallError, ThreadExit
 from kernel_model.proctree import HELD_OVER_FORK, PGID, ProcessTree
 from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec
+from kernel_model.sched import Block, Thread
 from kernel_model.syscalls.registry import syscall
-from kernel_model.syscalls.time import pack_rusage
+from kernel_model.syscalls.time import clock_ns, pack_rusage
 
 M32 = 0xFFFFFFFF
 
 
 @syscall(1, "exit", "status:int")
 def sys_exit(k, status):
+    """One thread ends; with it the process if it was the last."""
+    if k.sched.multi:
+        end_thread(k, k.thread)
+        raise ThreadExit(status & 0xFF)
     k.exit_cleanup()
     raise ProcessExit(status & 0xFF)
+
+
+def end_thread(k, t) -> None:
+    """A thread's exit (mm_release, exit_robust_list): its robust mutexes get
+    FUTEX_OWNER_DIED, its CLONE_CHILD_CLEARTID word is cleared and one waiter of it woken
+    (pthread_join), and the scheduler forgets it."""
+    futex.exit_robust_list(k, t)
+    if t.clear_child_tid:
+        try:
+            k.mem.write_u32(t.clear_child_tid, 0)
+            k.futex.wake(t.clear_child_tid, 1)
+        except GuestFault:
+            pass
+    k.sched.remove(t)
 
 
 @syscall(222, "exit_group", "status:int")
@@ -40,7 +59,7 @@ def sys_getpid(k):
 
 @syscall(206, "gettid")
 def sys_gettid(k):
-    return k.pid
+    return k.thread.tid
 
 
 @syscall(64, "getppid")
@@ -50,23 +69,24 @@ def sys_getppid(k):
 
 @syscall(237, "set_tid_address", "tidptr:ptr")
 def sys_set_tid_address(k, tidptr):
-    k.clear_child_tid = tidptr
-    return k.pid
+    k.thread.clear_child_tid = tidptr
+    return k.thread.tid
 
 
 @syscall(289, "set_robust_list", "head:ptr", "len:size")
 def sys_set_robust_list(k, head, length):
     if length != abi.ROBUST_LIST_HEAD_SIZE:
         return -abi.EINVAL
-    k.robust_list = head
+    k.thread.robust_list = head
     return 0
 
 
 @syscall(290, "get_robust_list", "pid:pid", "head_ptr:ptr", "len_ptr:ptr")
 def sys_get_robust_list(k, pid, head_ptr, len_ptr):
-    if pid not in (0, k.pid):
+    t = k.thread if pid == 0 else k.sched.threads.get(pid)
+    if t is None:
         return -abi.ESRCH
-    k.mem.write_u32(head_ptr, getattr(k, "robust_list", 0))
+    k.mem.write_u32(head_ptr, t.robust_list)
     k.mem.write_u32(len_ptr, abi.ROBUST_LIST_HEAD_SIZE)
     return 0
 
@@ -146,30 +166,24 @@ def sys_getrandom(k, buf, buflen, flags):
 
 @syscall(158, "sched_yield")
 def sys_sched_yield(k):
+    k.sched.preempt()               # the next runnable thread, if any, runs now
     return 0
 
 
 def _own(k, pid):
-    return pid in (0, k.pid)
+    """pid 0, the process or one of its threads."""
+    return pid in (0, k.pid) or pid in k.sched.threads
 
 
 @syscall(212, "sched_getaffinity", "pid:pid", "cpusetsize:size", "mask:ptr")
 def sys_sched_getaffinity(k, pid, size, mask):
+    """The emulated machine has one CPU: the mask is CPU 0, in one unsigned long."""
     if not _own(k, pid):
         return -abi.ESRCH
-    try:
-        cpus = os.sched_getaffinity(0)
-    except (AttributeError, OSError):
-        cpus = {0}
-    ncpu = max(max(cpus) + 1, os.cpu_count() or 1)
-    need = ((ncpu + 31) // 32) * 4
-    if size * 8 < ncpu or size & 3:
+    if size < 4 or size & 3:
         return -abi.EINVAL
-    words = [0] * (need // 4)
-    for c in cpus:
-        words[c // 32] |= 1 << (c % 32)
-    k.mem.write(mask, struct.pack(f">{len(words)}I", *words))
-    return need
+    k.mem.write(mask, struct.pack(">I", 1))
+    return 4
 
 
 @syscall(211, "sched_setaffinity", "pid:pid", "cpusetsize:size", "mask:ptr")
@@ -177,8 +191,8 @@ def sys_sched_setaffinity(k, pid, size, mask):
     if not _own(k, pid):
         return -abi.ESRCH
     data = k.mem.read(mask, min(size, 1024))
-    if not any(data):
-        return -abi.EINVAL
+    if len(data) < 4 or not data[3] & 1:
+        return -abi.EINVAL          # a mask without CPU 0 has no CPU to run on
     return 0
 
 
@@ -322,37 +336,119 @@ def sys_personality(k, persona):
     return old
 
 
-# -- futex (one thread: waits can only time out or be interrupted) -------------------------------
+# -- futex -----------------------------------------------------------------------------------
+_FUTEX_CMD = 0x7F
+
+
+def _futex_deadline(k, timeout, t64, absolute: bool, realtime: bool):
+    """A futex timeout as a host deadline: relative (FUTEX_WAIT) or absolute on the guest's
+    CLOCK_MONOTONIC or CLOCK_REALTIME (FUTEX_WAIT_BITSET, FUTEX_LOCK_PI)."""
+    if not timeout:
+        return None
+    sec, nsec = read_timespec(k, timeout, t64)
+    if not valid_timespec(sec, nsec):
+        raise SyscallError(abi.EINVAL)
+    if absolute:
+        now = clock_ns(k, abi.CLOCK_REALTIME if realtime else abi.CLOCK_MONOTONIC)
+        delta = (sec * NSEC + nsec - now) / NSEC
+    else:
+        delta = sec + nsec / NSEC
+    return time.monotonic() + max(delta, 0.0)
+
+
+def _futex_sleep(k, uaddr, bitset, deadline, on_woken=0):
+    """Queue the running thread on ``uaddr`` and sleep: 0 (or ``on_woken``) when woken,
+    -ETIMEDOUT, or -ERESTARTSYS when a signal comes first."""
+    def complete(reason):
+        return -abi.ETIMEDOUT if reason == "timeout" else -abi.ERESTARTSYS
+    b = Block(deadline=deadline, complete=complete)
+    k.futex.enqueue(k.thread, b, uaddr, bitset)
+    raise b
+
+
 def _futex(k, uaddr, op, val, timeout, uaddr2, val3, t64):
-    cmd = op & 0x7F
+    cmd = op & _FUTEX_CMD
+    realtime = bool(op & abi.FUTEX_CLOCK_REALTIME)
+    if realtime and cmd not in (abi.FUTEX_WAIT, abi.FUTEX_WAIT_BITSET,
+                                abi.FUTEX_WAIT_REQUEUE_PI):
+        return -abi.ENOSYS
     if uaddr & 3:
         return -abi.EINVAL
+    mem, table = k.mem, k.futex
     if cmd in (abi.FUTEX_WAIT, abi.FUTEX_WAIT_BITSET):
-        if cmd == abi.FUTEX_WAIT_BITSET and val3 == 0:
+        bitset = val3 if cmd == abi.FUTEX_WAIT_BITSET else futex.FUTEX_BITSET_MATCH_ANY
+        if bitset == 0:
             return -abi.EINVAL
-        cur = k.mem.read_u32(uaddr)
-        if cur != val & M32:
+        deadline = _futex_deadline(k, timeout, t64, cmd == abi.FUTEX_WAIT_BITSET, realtime)
+        if mem.read_u32(uaddr) != val & M32:
             return -abi.EAGAIN
-        deadline = None
-        if timeout:
-            sec, nsec = read_timespec(k, timeout, t64)
-            if not valid_timespec(sec, nsec):
-                return -abi.EINVAL
-            if cmd == abi.FUTEX_WAIT_BITSET:   # absolute
-                clk = time.CLOCK_REALTIME if op & abi.FUTEX_CLOCK_REALTIME else time.CLOCK_MONOTONIC
-                now = time.clock_gettime_ns(clk)
-                deadline = time.monotonic() + (sec * NSEC + nsec - now) / NSEC
-            else:
-                deadline = time.monotonic() + sec + nsec / NSEC
-        if k.signals.sleep_until(deadline):
-            return -abi.ERESTARTSYS
-        return -abi.ETIMEDOUT
-    if cmd in (abi.FUTEX_WAKE, abi.FUTEX_WAKE_BITSET, 3, 4, 5, 11, 12):
-        k.mem.read_u32(uaddr)
-        return 0
-    if cmd in (6, 7, 8):    # PI lock ops: uncontended in one thread
-        return -abi.ENOSYS if cmd == 8 else 0
+        _futex_sleep(k, uaddr, bitset, deadline)
+    if cmd in (abi.FUTEX_WAKE, abi.FUTEX_WAKE_BITSET):
+        bitset = val3 if cmd == abi.FUTEX_WAKE_BITSET else futex.FUTEX_BITSET_MATCH_ANY
+        if bitset == 0:
+            return -abi.EINVAL
+        if not op & abi.FUTEX_PRIVATE_FLAG:
+            mem.read_u32(uaddr)             # a shared futex's key needs the page (EFAULT)
+        return table.wake(uaddr, val, bitset)
+    if cmd in (abi.FUTEX_REQUEUE, abi.FUTEX_CMP_REQUEUE):
+        nr_requeue = timeout                # val2 travels in the timeout argument
+        if val & 0x80000000 or nr_requeue & 0x80000000 or uaddr2 & 3:
+            return -abi.EINVAL
+        if cmd == abi.FUTEX_CMP_REQUEUE and mem.read_u32(uaddr) != val3 & M32:
+            return -abi.EAGAIN
+        return table.requeue(uaddr, val, uaddr2, nr_requeue)
+    if cmd == abi.FUTEX_WAKE_OP:
+        if uaddr2 & 3:
+            return -abi.EINVAL
+        old = mem.read_u32(uaddr2)
+        try:
+            new, hit = futex.wake_op_apply(val3, old)
+        except ValueError:
+            return -abi.ENOSYS
+        mem.write_u32(uaddr2, new)
+        woken = table.wake(uaddr, val)
+        if hit:
+            woken += table.wake(uaddr2, timeout)
+        return woken
+    if cmd in (abi.FUTEX_LOCK_PI, abi.FUTEX_TRYLOCK_PI):
+        return _lock_pi(k, uaddr, timeout, t64, cmd == abi.FUTEX_TRYLOCK_PI)
+    if cmd == abi.FUTEX_UNLOCK_PI:
+        return _unlock_pi(k, uaddr)
     return -abi.ENOSYS
+
+
+def _lock_pi(k, uaddr, timeout, t64, trylock):
+    """A PI futex (one CPU: no priorities to inherit): take it if free, else wait until
+    its owner hands it over (FUTEX_UNLOCK_PI makes the first waiter the owner)."""
+    tid = k.thread.tid
+    val = k.mem.read_u32(uaddr)
+    owner = val & futex.FUTEX_TID_MASK
+    if owner == tid:
+        return -abi.EDEADLK
+    if owner == 0:
+        k.mem.write_u32(uaddr, tid | (val & futex.FUTEX_OWNER_DIED)
+                        | (futex.FUTEX_WAITERS if k.futex.waiters(uaddr) else 0))
+        return 0
+    if trylock:
+        return -abi.EAGAIN
+    k.mem.write_u32(uaddr, val | futex.FUTEX_WAITERS)
+    _futex_sleep(k, uaddr, futex.FUTEX_BITSET_MATCH_ANY,
+                 _futex_deadline(k, timeout, t64, True, True))
+
+
+def _unlock_pi(k, uaddr):
+    tid = k.thread.tid
+    val = k.mem.read_u32(uaddr)
+    if val & futex.FUTEX_TID_MASK != tid:
+        return -abi.EPERM
+    waiter = k.futex.first_waiter(uaddr)
+    if waiter is None:
+        k.mem.write_u32(uaddr, 0)
+        return 0
+    more = k.futex.waiters(uaddr) > 1
+    k.mem.write_u32(uaddr, waiter.tid | (futex.FUTEX_WAITERS if more else 0))
+    k.futex.wake(uaddr, 1)
+    return 0
 
 
 @syscall(210, "futex", "uaddr:ptr", "futex_op:futex_op", "val:uint", "timeout:ptr",
@@ -435,6 +531,41 @@ def check_clone_flags(flags: int) -> int:
     return 0
 
 
+# A thread costs a CpuContext and a few Python objects; the cap keeps a runaway program
+# from taking the host's memory (pthread_create then fails with EAGAIN, as at threads-max).
+MAX_THREADS = 16384
+
+
+def do_thread(k, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
+    """A new thread of this process (pthread_create): a copy of the caller's registers
+    that returns 0 from clone on ``stack``, with ``tls`` in %cr27; the scheduler runs it."""
+    err = check_clone_flags(flags)
+    if err:
+        return err
+    if flags & (abi.CLONE_VFORK | abi.CLONE_NAMESPACES | abi.CLONE_PARENT | abi.CLONE_PIDFD):
+        return -abi.EINVAL
+    sched = k.sched
+    if len(sched.threads) >= MAX_THREADS:
+        return -abi.EAGAIN
+    t = Thread(sched.allocate_tid())
+    k.ctx.save_thread(t.ctx)
+    t.ctx.set_return(0)
+    t.ctx.gateway_return()
+    if stack:
+        t.ctx.gr[30] = stack            # copy_thread(): the new thread's stack
+    if flags & abi.CLONE_SETTLS:
+        t.ctx.cr[27] = tls
+    t.blocked = k.signals.blocked       # the mask is inherited; pending signals and the
+    if flags & abi.CLONE_PARENT_SETTID:  # alternate stack are not
+        k.mem.write_u32(ptid, t.tid)
+    if flags & abi.CLONE_CHILD_SETTID:
+        k.mem.write_u32(ctid, t.tid)
+    if flags & abi.CLONE_CHILD_CLEARTID:
+        t.clear_child_tid = ctid
+    sched.add(t)
+    return t.tid
+
+
 def do_fork(k, flags: int, ptid: int = 0, ctid: int = 0, tls: int = 0) -> int:
     """A new process: the emulator forks (memory, descriptors, signal state and the compiled
     core come along copy-on-write); returns the child's pid in the parent, 0 in the child."""
@@ -493,6 +624,7 @@ def do_fork(k, flags: int, ptid: int = 0, ctid: int = 0, tls: int = 0) -> int:
 
 def _child_side(k, row, mailbox, flags, ctid, tls, vfork_fds, vm_vfork) -> None:
     k.pid = k.info.pid = os.getpid()
+    k.sched.only(k.pid)                 # of the parent's threads, the caller's copy only
     k.tree.forked_child(k, row, mailbox)
     wakeup.install()
     k.signals.fork_reset()
@@ -505,7 +637,7 @@ def _child_side(k, row, mailbox, flags, ctid, tls, vfork_fds, vm_vfork) -> None:
     if flags & abi.CLONE_SETTLS:
         k.ctx.cr[27] = tls
     if flags & abi.CLONE_CHILD_CLEARTID:
-        k.clear_child_tid = ctid
+        k.thread.clear_child_tid = ctid
     if flags & abi.CLONE_CHILD_SETTID and ctid:
         try:
             k.mem.write_u32(ctid, k.pid)
@@ -530,6 +662,8 @@ def sys_vfork(k):
 def sys_clone(k, flags, stack, ptid, tls, ctid):
     if flags & abi.CLONE_PIDFD and flags & abi.CLONE_PARENT_SETTID:
         return -abi.EINVAL
+    if flags & abi.CLONE_THREAD:
+        return do_thread(k, flags, stack, ptid, tls, ctid)
     pid = do_fork(k, flags, ptid, ctid, tls)
     if pid == 0 and stack:
         k.ctx.gr[30] = stack      # copy_thread(): the child runs on the given stack
@@ -628,18 +762,9 @@ def do_wait(k, idtype: int, ident: int, options: int):
     got = poll()
     if got is not None or options & abi.WNOHANG:
         return got or 0
-    found = []
-
-    def ready():
-        g = poll()
-        if g is not None:
-            found.append(g)
-            return True
-        return False
-
-    if k.signals.sleep_until(None, wake=ready):
+    if k.signals.interrupted():
         raise SyscallError(abi.ERESTARTSYS)
-    return found[0]
+    raise Block(host_event=True)        # a child's SIGCHLD ends the sleep; the call runs again
 
 
 def _rusage_delta(before, after):

@@ -6,8 +6,9 @@ import struct
 import time
 
 from kernel_model import abi
+from kernel_model.sched import Block
 from kernel_model.signals import ALL_SIGS, UNBLOCKABLE_MASK, SigInfo
-from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec
+from kernel_model.syscalls.common import NSEC, read_timespec, resumed_deadline, valid_timespec
 from kernel_model.syscalls.registry import syscall
 
 M32 = 0xFFFFFFFF
@@ -115,14 +116,19 @@ def sys_rt_sigsuspend(k, mask_addr, sigsetsize):
     s = k.signals
     s.saved_mask = s.blocked
     s.set_blocked(mask)
-    s.sleep_until(None)
-    return -abi.ERESTARTNOHAND
+    return _until_signal(k)
 
 
 @syscall(29, "pause")
 def sys_pause(k):
-    k.signals.sleep_until(None)
-    return -abi.ERESTARTNOHAND
+    return _until_signal(k)
+
+
+def _until_signal(k):
+    """Sleep until a signal is delivered: the call then returns -EINTR (or restarts)."""
+    if k.signals.interrupted():
+        return -abi.ERESTARTNOHAND
+    raise Block(complete=lambda reason: -abi.ERESTARTNOHAND)
 
 
 def _sigtimedwait(k, set_addr, info_addr, ts_addr, sigsetsize, t64):
@@ -134,27 +140,22 @@ def _sigtimedwait(k, set_addr, info_addr, ts_addr, sigsetsize, t64):
         sec, nsec = read_timespec(k, ts_addr, t64)
         if not valid_timespec(sec, nsec):
             return -abi.EINVAL
-        deadline = time.monotonic() + sec + nsec / NSEC
+        deadline = resumed_deadline(k, sec + nsec / NSEC)
     s = k.signals
-    while True:
-        got = s.dequeue(want)
-        if got is not None:
-            sig, info = got
-            if info_addr:
-                k.mem.write(info_addr, info.pack())
-            return sig
-        # wait: the wanted signals count as wake-ups even while blocked
-        saved = s.blocked
-        s.blocked = saved & ~want
-        try:
-            interrupted = s.sleep_until(deadline)
-        finally:
-            s.blocked = saved
-        if s.pending_mask & want:
-            continue
-        if interrupted:
-            return -abi.ERESTARTNOHAND
+    if s.timers_armed:
+        s.run_timers()
+    got = s.dequeue(want)
+    if got is not None:
+        sig, info = got
+        if info_addr:
+            k.mem.write(info_addr, info.pack())
+        return sig
+    if s.pending_mask & ~s.blocked:
+        return -abi.ERESTARTNOHAND
+    if deadline is not None and time.monotonic() >= deadline:
         return -abi.EAGAIN
+    # sleep; the wanted signals count as wake-ups even while blocked
+    raise Block(deadline=deadline, sigmask=s.blocked & ~want)
 
 
 @syscall(177, "rt_sigtimedwait", "set:sigset", "info:ptr", "timeout:timespec", "sigsetsize:size")
@@ -232,7 +233,8 @@ def sys_tkill(k, tid, sig):
         return -abi.EINVAL
     if not _check_sig(sig):
         return -abi.EINVAL
-    return _send_to(k, tid, sig, SigInfo(sig, abi.SI_TKILL, [(12, k.pid, 4), (16, k.info.ruid, 4)]))
+    return _send_to(k, tid, sig, SigInfo(sig, abi.SI_TKILL, [(12, k.pid, 4), (16, k.info.ruid, 4)]),
+                    thread=True)
 
 
 @syscall(259, "tgkill", "tgid:pid", "tid:pid", "sig:signum")
@@ -241,16 +243,20 @@ def sys_tgkill(k, tgid, tid, sig):
         return -abi.EINVAL
     if not _check_sig(sig):
         return -abi.EINVAL
-    if tid != tgid:
+    if tgid == k.pid and tid not in k.sched.threads or tgid != k.pid and tid != tgid:
         return -abi.ESRCH
-    return _send_to(k, tid, sig, SigInfo(sig, abi.SI_TKILL, [(12, k.pid, 4), (16, k.info.ruid, 4)]))
+    return _send_to(k, tid, sig, SigInfo(sig, abi.SI_TKILL, [(12, k.pid, 4), (16, k.info.ruid, 4)]),
+                    thread=True)
 
 
-def _send_to(k, pid: int, sig: int, info: SigInfo) -> int:
-    """One guest process of the run (this one or another): ESRCH when there is none."""
-    if pid == k.pid:
+def _send_to(k, pid: int, sig: int, info: SigInfo, thread: bool = False) -> int:
+    """Guest process ``pid`` of the run (this one or another) or, with ``thread``, thread
+    ``pid`` of this process (a single-threaded other process is its own thread): ESRCH
+    when there is none."""
+    t = k.sched.threads.get(pid) if thread else None
+    if t is not None or pid == k.pid:
         if sig:
-            k.signals.send(sig, info)
+            k.signals.send(sig, info, t)
         return 0
     if k.tree is None or k.tree.find(pid) < 0:
         return -abi.ESRCH
@@ -264,9 +270,11 @@ def _queueinfo(k, tgid, tid, sig, info_addr):
     signo, errno_, code = struct.unpack_from(">iii", raw)
     if (code >= 0 or code == abi.SI_TKILL) and tgid != k.pid:
         return -abi.EPERM
-    if tid is not None and tid != tgid:
-        return -abi.ESRCH
     fields = [(off, struct.unpack_from(">I", raw, off)[0], 4) for off in range(12, 32, 4)]
+    if tid is not None:
+        if tgid == k.pid and tid not in k.sched.threads or tgid != k.pid and tid != tgid:
+            return -abi.ESRCH
+        return _send_to(k, tid, sig, SigInfo(sig, code, fields, errno_), thread=True)
     return _send_to(k, tgid, sig, SigInfo(sig, code, fields, errno_))
 
 

@@ -6,8 +6,10 @@ import resource
 import struct
 import time as htime
 
+from hppa_user.errors import GuestFault
 from kernel_model import abi
 from kernel_model.errors import SyscallError
+from kernel_model.sched import Block
 from kernel_model.signals import Timer
 from kernel_model.syscalls.common import (M32, NSEC, read_timespec, valid_timespec,
                                           write_timespec)
@@ -130,18 +132,32 @@ def sys_stime(k, tptr):
 
 
 # -- sleeping ------------------------------------------------------------------------------
+def _sleep(k, deadline, rem, t64, interrupted_result):
+    """Sleep until ``deadline`` (a completion wait: the thread is not run again before):
+    0, or ``interrupted_result`` with the time left in ``rem`` when a signal ends it."""
+    def complete(reason):
+        if reason == "timeout":
+            return 0
+        if rem:
+            ns = int(max(0.0, deadline - htime.monotonic()) * NSEC)
+            try:
+                write_timespec(k, rem, ns // NSEC, ns % NSEC, t64)
+            except (GuestFault, SyscallError):
+                pass
+        return interrupted_result
+    if htime.monotonic() >= deadline:
+        return 0
+    if k.signals.interrupted():
+        return complete("signal")
+    raise Block(deadline=deadline, complete=complete)
+
+
 def _nanosleep(k, req, rem, t64):
     sec, nsec = read_timespec(k, req, t64)
     if not valid_timespec(sec, nsec):
         return -abi.EINVAL
     deadline = htime.monotonic() + sec + nsec / NSEC
-    if k.signals.sleep_until(deadline):
-        if rem:
-            left = max(0.0, deadline - htime.monotonic())
-            ns = int(left * NSEC)
-            write_timespec(k, rem, ns // NSEC, ns % NSEC, t64)
-        return -abi.ERESTART_RESTARTBLOCK
-    return 0
+    return _sleep(k, deadline, rem, t64, -abi.ERESTART_RESTARTBLOCK)
 
 
 @syscall(162, "nanosleep", "req:timespec", "rem:timespec_out")
@@ -167,13 +183,12 @@ def _clock_nanosleep(k, clockid, flags, req, rem, t64):
         delta = (sec * NSEC + nsec - now) / NSEC
     else:
         delta = sec + nsec / NSEC
-    deadline = htime.monotonic() + max(delta, 0.0)
-    if delta > 0 and k.signals.sleep_until(deadline):
-        if rem and not flags & abi.TIMER_ABSTIME:
-            ns = int(max(0.0, deadline - htime.monotonic()) * NSEC)
-            write_timespec(k, rem, ns // NSEC, ns % NSEC, t64)
-        return -abi.ERESTART_RESTARTBLOCK if not flags & abi.TIMER_ABSTIME else -abi.ERESTARTNOHAND
-    return 0
+    if delta <= 0:
+        return 0
+    deadline = htime.monotonic() + delta
+    if flags & abi.TIMER_ABSTIME:
+        return _sleep(k, deadline, 0, t64, -abi.ERESTARTNOHAND)
+    return _sleep(k, deadline, rem, t64, -abi.ERESTART_RESTARTBLOCK)
 
 
 @syscall(258, "clock_nanosleep", "clockid:clockid", "flags:timer_flags", "request:timespec",
