@@ -172,11 +172,21 @@ class GuestMemory:
         npages = (length + PAGE_MASK) >> PAGE_SHIFT
         top = below >> PAGE_SHIFT
         lo = above >> PAGE_SHIFT
-        mapped = (self.perm[lo:top] & PERM_MAPPED) != 0
-        edges = np.concatenate(([-1], np.flatnonzero(mapped), [len(mapped)]))
-        gaps = edges[1:] - edges[:-1] - 1
-        fits = np.flatnonzero(gaps >= npages)
-        if len(fits) == 0:
-            return -1
-        end = int(edges[fits[-1] + 1])
-        return (lo + end - npages) << PAGE_SHIFT
+        # Look in a window below the top first, growing it while it holds no fit: holes are
+        # usually found near the top, where the last mappings went, and scanning the whole
+        # table each time would make n mappings cost n^2.
+        window = max(4 * npages, 1 << 14)
+        while True:
+            start = max(lo, top - window)
+            mapped = (self.perm[start:top] & PERM_MAPPED) != 0
+            edges = np.concatenate(([-1], np.flatnonzero(mapped), [len(mapped)]))
+            gaps = edges[1:] - edges[:-1] - 1
+            # (the lowest hole may go on below the window: then it is larger than it looks,
+            # and every other hole in the window is higher anyway)
+            fits = np.flatnonzero(gaps >= npages)
+            if len(fits):
+                end = int(edges[fits[-1] + 1])
+                return (start + end - npages) << PAGE_SHIFT
+            if start == lo:
+                return -1
+            window *= 4

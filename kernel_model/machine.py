@@ -173,7 +173,7 @@ class Machine:
                     k.syscall()
                 elif st == S.ST_FAULT:
                     k.trap()
-                elif st == S.ST_BUDGET and sched.runq:
+                elif st == S.ST_BUDGET and (sched.runq or sched.polled):
                     sched.preempt()                    # the time slice is over
                 if sched.resched or sched.check_signals and sched.sleeping:
                     sched.schedule()                   # another thread, or a wait's end

@@ -88,7 +88,11 @@ class Scheduler:
         self.threads: dict[int, Thread] = {k.pid: main}
         self.current = main
         self.runq: deque[Thread] = deque()
-        self.sleeping: list[Thread] = []
+        # sleeping threads in the order they fell asleep; ``polled``: those whose wait has
+        # something to look at (descriptors, a deadline, host events) -- the others (futex
+        # waits without a timeout, sigsuspend) only wake by a waker or a signal
+        self.sleeping: dict[Thread, None] = {}
+        self.polled: dict[Thread, None] = {}
         self.resched = False          # the machine must call schedule() before running
         self.check_signals = False    # a signal was sent: a sleeper may have to wake
         self.switch_insns = 0         # the instruction count when current was switched in
@@ -114,8 +118,8 @@ class Scheduler:
         self.threads.pop(t.tid, None)
         if t in self.runq:
             self.runq.remove(t)
-        if t in self.sleeping:
-            self.sleeping.remove(t)
+        self.sleeping.pop(t, None)
+        self.polled.pop(t, None)
         self.k.futex.cancel(t)
         if t is self.current:
             self.resched = True
@@ -128,6 +132,7 @@ class Scheduler:
         t.tid = tid
         self.runq.clear()
         self.sleeping.clear()
+        self.polled.clear()
         self.k.futex.clear()
 
     # -- switching ---------------------------------------------------------------------------
@@ -148,7 +153,10 @@ class Scheduler:
         self.current = t
 
     def preempt(self) -> None:
-        """The time slice is over (or sched_yield): the next runnable thread runs."""
+        """The time slice is over (or sched_yield): sleepers whose time has come wake up,
+        and the next runnable thread runs."""
+        if self.polled:
+            self._host_wait(block=False)
         if self.runq:
             self.runq.append(self.current)
             self.resched = True
@@ -158,7 +166,9 @@ class Scheduler:
         """The running thread waits for ``b`` (from Kernel.syscall)."""
         t = self.current
         t.wait = b
-        self.sleeping.append(t)
+        self.sleeping[t] = None
+        if b.rfds or b.wfds or b.deadline is not None or b.host_event:
+            self.polled[t] = None
         self.resched = True
 
     def wake(self, t: Thread, reason: str, result=None) -> None:
@@ -169,8 +179,8 @@ class Scheduler:
         b.reason = reason
         if b.complete is not None:
             b.result = b.complete(reason) if result is None else result
-        if t in self.sleeping:
-            self.sleeping.remove(t)
+        self.sleeping.pop(t, None)
+        self.polled.pop(t, None)
         if t is self.current and not self.runq:
             self.runq.appendleft(t)
         else:
@@ -185,10 +195,12 @@ class Scheduler:
         return bool((own | sig.shared_mask) & ~mask)
 
     def poll_sleepers(self, ready_r=(), ready_w=(), host_event=False) -> None:
-        """Wake the sleepers whose condition holds now (in the order they slept)."""
+        """Wake the sleepers whose condition holds now (in the order they slept): the
+        polled ones, and after a signal was sent all of them."""
+        candidates = self.sleeping if self.check_signals else self.polled
         self.check_signals = False
         now = None
-        for t in list(self.sleeping):
+        for t in list(candidates):
             b = t.wait
             if b.futex is None and (any(fd in ready_r for fd in b.rfds)
                                     or any(fd in ready_w for fd in b.wfds)):
@@ -205,11 +217,12 @@ class Scheduler:
                     self.k.futex.cancel(t)
                     self.wake(t, "timeout")
 
-    def _host_wait(self) -> None:
-        """Every thread sleeps: block the host on all their conditions at once."""
+    def _host_wait(self, block: bool = True) -> None:
+        """Every thread sleeps: block the host on all their conditions at once (or, with
+        ``block`` false, only look which of them hold now)."""
         k = self.k
         rfds, wfds, deadline = set(), set(), None
-        for t in self.sleeping:
+        for t in self.polled:
             b = t.wait
             rfds.update(b.rfds)
             wfds.update(b.wfds)
@@ -220,6 +233,8 @@ class Scheduler:
         nt = sig.next_timer_in()
         if nt is not None:
             timeout = max(nt, 0.0005) if timeout is None else min(timeout, max(nt, 0.0005))
+        if not block:
+            timeout = 0
         if rfds or wfds:
             # descriptors the host polls: check now before sleeping on them
             r, w, woke = wakeup.wait(rfds, wfds, 0)
@@ -239,7 +254,7 @@ class Scheduler:
         switch = self.resched
         self.resched = False
         while True:
-            if self.sleeping and (self.check_signals or switch):
+            if self.check_signals and self.sleeping or switch and self.polled:
                 self.poll_sleepers()
             cur = self.current
             cur_runs = cur.wait is None and not cur.exited

@@ -66,51 +66,59 @@ def perm_to_prot(perm: int) -> int:
     return prot
 
 
+def _start(v: Vma) -> int:
+    return v.start
+
+
 class VmMap:
     def __init__(self):
         self.vmas: list[Vma] = []   # sorted by start, non-overlapping
 
     # -- structure -----------------------------------------------------------------------
-    def _starts(self):
-        return [v.start for v in self.vmas]
-
     def find(self, addr: int):
-        i = bisect.bisect_right(self._starts(), addr) - 1
+        i = bisect.bisect_right(self.vmas, addr, key=_start) - 1
         if i >= 0 and self.vmas[i].start <= addr < self.vmas[i].end:
             return self.vmas[i]
         return None
 
+    def _span(self, start: int, end: int) -> tuple[int, int]:
+        """Indices [i, j) of the VMAs overlapping [start, end) (the list is sorted and
+        non-overlapping, so they are consecutive)."""
+        i = bisect.bisect_right(self.vmas, start, key=_start) - 1
+        if i < 0 or self.vmas[i].end <= start:
+            i += 1
+        j = bisect.bisect_left(self.vmas, end, key=_start)
+        return i, max(i, j)
+
     def overlapping(self, start: int, end: int) -> list:
-        return [v for v in self.vmas if v.start < end and v.end > start]
+        i, j = self._span(start, end)
+        return self.vmas[i:j]
 
     def remove(self, start: int, end: int) -> list:
         """Cut [start, end) out of the list; return the removed pieces."""
+        i, j = self._span(start, end)
         removed, keep = [], []
-        for v in self.vmas:
-            if v.end <= start or v.start >= end:
-                keep.append(v)
-                continue
+        for v in self.vmas[i:j]:
             if v.start < start:
                 keep.append(v.split_copy(v.start, start))
             if v.end > end:
                 keep.append(v.split_copy(end, v.end))
             removed.append(v.split_copy(max(v.start, start), min(v.end, end)))
-        keep.sort(key=lambda v: v.start)
-        self.vmas = keep
+        self.vmas[i:j] = keep
         return removed
 
     def add(self, start: int, end: int, prot: int, **kw) -> Vma:
         """Record a mapping (replacing whatever VMAs covered the range)."""
         self.remove(start, end)
         v = Vma(start, end, prot, **kw)
-        bisect.insort(self.vmas, v, key=lambda x: x.start)
+        bisect.insort(self.vmas, v, key=_start)
         return v
 
     def protect(self, start: int, end: int, prot: int) -> None:
         pieces = self.remove(start, end)
         for p in pieces:
             p.prot = prot
-            bisect.insort(self.vmas, p, key=lambda x: x.start)
+            bisect.insort(self.vmas, p, key=_start)
 
     # -- shared file mappings ------------------------------------------------------------
     def sync_range(self, k, start: int, end: int) -> None:
