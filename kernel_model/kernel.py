@@ -29,7 +29,7 @@ import time
 import traceback
 
 from hppa_user.errors import GuestFault
-from kernel_model import abi, strace as st, traps, vfork
+from kernel_model import abi, procfs, strace as st, traps, vfork
 from kernel_model.creds import ProcessInfo
 from kernel_model.errors import ProcessExit, ProcessKilled, SyscallError, ThreadExit
 from kernel_model.fdtable import FdTable
@@ -81,6 +81,7 @@ class Kernel:
         # caches of the old program)
         self.on_exec = None
         self.on_fork = None          # called in a forked child (the machine's per-process stats)
+        self.proc_snapshot = None    # (pid, temporary directory) of /proc/self/task (procfs.py)
         self.start_time = time.monotonic()
         self.time = Timekeeping(clock, ctx)
         self.info = ProcessInfo(self)
@@ -252,8 +253,9 @@ class Kernel:
             os.close(fd)
 
     def exit_cleanup(self) -> None:
-        """Write back shared file mappings (exit or death)."""
+        """Write back shared file mappings (exit or death); drop /proc snapshots."""
         try:
             self.vm.sync_all(self)
         except Exception:
             pass
+        procfs.cleanup(self)

@@ -260,6 +260,7 @@ class Machine:
                     "instructions": jit.insns - jit_insns,
                     "compile_seconds": round(jit.seconds - jit_seconds, 3)},
             "lws_calls": {str(op): n for op, n in lws.items() if n},
+            "threads_created": k.sched.created,
         }
         if self.children_stats:
             out["children"] = summed(self.children_stats)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 
 from kernel_model import abi
 from kernel_model.errors import SyscallError
@@ -32,7 +34,7 @@ def split_self(k, path: bytes):
     if not m:
         return None
     who = m.group(1)
-    if who.isdigit() and int(who) != k.pid:
+    if who.isdigit() and int(who) != k.pid and int(who) not in k.sched.threads:
         return None
     return m.group(2) or b""
 
@@ -74,8 +76,8 @@ def _status(k) -> bytes:
             f"State:\tR (running)\nTgid:\t{k.pid}\nNgid:\t0\nPid:\t{k.pid}\nPPid:\t{i.ppid}\n"
             f"TracerPid:\t0\nUid:\t{i.ruid}\t{i.euid}\t{i.suid}\t{i.fsuid}\n"
             f"Gid:\t{i.rgid}\t{i.egid}\t{i.sgid}\t{i.fsgid}\nFDSize:\t64\n"
-            f"Groups:\t{' '.join(str(g) for g in i.groups)}\nThreads:\t1\n"
-            f"SigPnd:\t{0:016x}\nShdPnd:\t{sig.pending_mask:016x}\n"
+            f"Groups:\t{' '.join(str(g) for g in i.groups)}\nThreads:\t{len(k.sched.threads)}\n"
+            f"SigPnd:\t{sig.private_mask:016x}\nShdPnd:\t{sig.shared_mask:016x}\n"
             f"SigBlk:\t{sig.blocked:016x}\n"
             f"SigIgn:\t{sum(1 << (s - 1) for s in range(1, 65) if sig.actions[s][0] == abi.SIG_IGN):016x}\n"
             f"SigCgt:\t{sum(1 << (s - 1) for s in range(1, 65) if sig.actions[s][0] > 1):016x}\n"
@@ -107,11 +109,48 @@ def synthetic(k, rest: bytes):
     return None
 
 
+_TASK = re.compile(rb"^/task(/.*)?$")
+
+
+def task_snapshot(k) -> bytes:
+    """``/proc/self/task`` as a directory of the process's threads, each with its ``comm``,
+    ``stat`` and ``status``: a snapshot in a private temporary directory, made afresh at
+    each lookup (removed with the process, see cleanup())."""
+    if k.proc_snapshot is None or k.proc_snapshot[0] != k.pid:
+        k.proc_snapshot = (k.pid, tempfile.mkdtemp(prefix=f"hppa-user-task-{k.pid}-"))
+    base = os.path.join(k.proc_snapshot[1], "task")
+    shutil.rmtree(base, ignore_errors=True)
+    os.mkdir(base)
+    threads = dict(k.sched.threads)
+    if k.sched.leader_exited:
+        threads[k.pid] = None                 # the main thread's zombie
+    for tid, t in sorted(threads.items()):
+        d = os.path.join(base, str(tid))
+        os.mkdir(d)
+        comm = (t.comm if t is not None else b"") or k.info.comm
+        for name, data in ((b"comm", comm + b"\n"), (b"stat", _stat(k)),
+                           (b"status", _status(k))):
+            with open(os.path.join(os.fsencode(d), name), "wb") as fh:
+                fh.write(data)
+    return os.fsencode(base)
+
+
+def cleanup(k) -> None:
+    own = k.proc_snapshot
+    if own is not None and own[0] == k.pid:         # a forked child's copy is not its own
+        shutil.rmtree(own[1], ignore_errors=True)
+        k.proc_snapshot = None
+
+
 def open_special(k, path: bytes, flags: int):
     """An intercepted open: returns a host fd (owned by the caller) or None."""
     rest = split_self(k, path)
     if rest is None:
         return None
+    m = _TASK.match(rest)
+    if m:
+        host = task_snapshot(k) + (m.group(1) or b"")
+        return os.open(host, abi.open_flags_to_host(flags) | os.O_CLOEXEC)
     if rest == b"/exe":
         return os.open(k.exe_path, os.O_RDONLY | os.O_CLOEXEC)
     m = re.match(rb"^/fd/(\d+)$", rest)
@@ -138,6 +177,9 @@ def stat_target(k, path: bytes):
     rest = split_self(k, path)
     if rest is None:
         return None
+    m = _TASK.match(rest)
+    if m:
+        return task_snapshot(k) + (m.group(1) or b"")
     if rest == b"/exe":
         return os.fsencode(k.exe_path)
     m = re.match(rb"^/fd/(\d+)$", rest)

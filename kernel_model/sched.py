@@ -98,6 +98,8 @@ class Scheduler:
         self.switch_insns = 0         # the instruction count when current was switched in
         self.next_tid = 0             # allocate_tid()
         self.created = 0              # threads created (statistics)
+        # the main thread ended before the others: it stays, a zombie, in /proc/self/task
+        self.leader_exited = False
 
     # -- the thread set ----------------------------------------------------------------------
     @property
@@ -116,6 +118,8 @@ class Scheduler:
         """``t`` has exited: it never runs again (the running one is switched away from)."""
         t.exited = True
         self.threads.pop(t.tid, None)
+        if t.tid == self.k.pid:
+            self.leader_exited = True
         if t in self.runq:
             self.runq.remove(t)
         self.sleeping.pop(t, None)
@@ -130,6 +134,7 @@ class Scheduler:
         t = self.current
         self.threads = {tid: t}
         t.tid = tid
+        self.leader_exited = False
         self.runq.clear()
         self.sleeping.clear()
         self.polled.clear()

@@ -69,3 +69,25 @@ def test_strace_names_threads(guest, run_emu, tmp_path):
     assert len(tids) == 5                           # main + four threads
     assert any(re.match(r"\[pid +\d+\] clone\(CLONE_VM\|", line) for line in lines)
     assert any(re.match(r"\[pid +\d+\] exit\(0\) += \?", line) for line in lines)
+
+
+# Linux's output; qemu-hppa runs threads of its own (its /proc/self/task lists them) and
+# cannot exec a guest program.
+THREAD_EXITS = {
+    "main-exits": ("worker: still running after main's pthread_exit, tasks 2\n", 0),
+    "exit-group": ("", 7),
+    "directed": ("process-directed signal taken by the thread not blocking it: 1\n", 0),
+    "fork": ("threads in the forked child: 1\n", 0),
+    "exec": ("after exec: tasks 1, tid is the pid 1\n", 0),
+    "tasks": ("thread name: worker-1\ntasks 3\n", 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(THREAD_EXITS))
+def test_thread_exits(guest, run_emu, tmp_path, case):
+    """exit vs exit_group, a process-directed signal, fork/exec with threads, and
+    /proc/self/task (where an exited main thread stays as a zombie, as on Linux)."""
+    out, status = THREAD_EXITS[case]
+    e = run_emu(guest("thr_exit", extra=list(PTHREAD)), (case,), cwd=tmp_path)
+    assert e.stdout.decode() == out, e.stderr.decode(errors="replace")[-2000:]
+    assert e.returncode == status

@@ -281,12 +281,14 @@ def sys_getcpu(k, cpu, node, tcache):
 @syscall(172, "prctl", "option:prctl_option", "arg2:hex", "arg3:hex", "arg4:hex", "arg5:hex")
 def sys_prctl(k, option, a2, a3, a4, a5):
     info = k.info
-    if option == abi.PR_SET_NAME:
-        name = k.mem.read_cstr(a2, 16)
-        info.comm = name[:15]
+    if option == abi.PR_SET_NAME:            # the calling thread's name (the main one's is
+        name = k.mem.read_cstr(a2, 16)[:15]  # the process's)
+        k.thread.comm = name
+        if k.thread.tid == k.pid:
+            info.comm = name
         return 0
     if option == abi.PR_GET_NAME:
-        k.mem.write(a2, info.comm[:15].ljust(16, b"\0"))
+        k.mem.write(a2, (k.thread.comm or info.comm)[:15].ljust(16, b"\0"))
         return 0
     if option == abi.PR_GET_DUMPABLE:
         return info.dumpable
