@@ -62,6 +62,12 @@ class GuestMemory:
         self.invalidate_code(first, last)
         self.perm[first:last] = PERM_MAPPED | (prot & PERM_RWX)
 
+    def zero(self, addr: int, length: int) -> None:
+        """Make the pages of [addr, addr+length) read as zero (their host memory is freed)."""
+        first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        self._zero_pages(first, last)
+        self.invalidate_code(first, last)
+
     def _zero_pages(self, first: int, last: int) -> None:
         if last <= first:
             return

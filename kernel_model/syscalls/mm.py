@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED
+from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PERM_MAPPED
 from kernel_model import abi
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.registry import syscall
@@ -330,16 +330,16 @@ def sys_madvise(k, addr, length, advice):
     if not (k.mem.perm[first:last] & PERM_MAPPED).all():
         return -abi.ENOMEM
     if advice in (abi.MADV_DONTNEED, abi.MADV_FREE, abi.MADV_REMOVE):
-        # private memory reads back as zero (anonymous) or as the file (file-backed)
-        for page in range(first, last):
-            a = page << PAGE_SHIFT
-            v = k.vm.find(a)
-            if v is not None and v.shared:
-                continue
-            if v is not None and not v.anon and advice == abi.MADV_DONTNEED:
-                continue   # would need the file again; keep the private copy
-            k.mem.mem[a:a + PAGE_SIZE] = 0
-        k.mem.invalidate_code(first, last)
+        # private memory reads back as zero (anonymous) or as the file (file-backed); shared
+        # mappings, and private file pages (they would need the file again), are kept
+        start, end = addr, addr + length
+        keep = [(max(v.start, start), min(v.end, end)) for v in k.vm.overlapping(start, end)
+                if v.shared or (not v.anon and advice == abi.MADV_DONTNEED)]
+        pos = start
+        for ks, ke in keep + [(end, end)]:
+            if ks > pos:
+                k.mem.zero(pos, ks - pos)
+            pos = max(pos, ke)
     return 0
 
 
