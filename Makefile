@@ -34,7 +34,7 @@ toolchain:
 # Re-install when the package metadata changes (or the venv is gone).
 $(STAMP): pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test,plot]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -178,7 +178,7 @@ def cc(
     output: Optional[str] = typer.Option(None, "-o", help="output file"),
 ):
     """Build a static hppa program with the cross toolchain: cc [--glibc V] -o OUT SRC... [gcc args]."""
-    from hppa_user import toolchain
+    from bench import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
     raise typer.Exit(toolchain.cc_main(glibc, output, list(ctx.args)))

@@ -6,7 +6,7 @@
 SPEC is ``NAME[@GLIBC][:ARG,ARG...]`` -- NAME is ``bench/NAME.c`` (or a path to a .c
 file), GLIBC is 2.36 (default) or 2.41, ARGS are the guest's arguments.  Without
 specs, the default set (DEFAULT_SPECS) runs.  Each program is built static with
-``hppa_user.toolchain.compile_guest`` (cached), then run ``--repeat`` times under both
+``bench.toolchain.compile_guest`` (cached), then run ``--repeat`` times under both
 runners; the best wall time of each is reported.
 
 Columns:
@@ -43,7 +43,7 @@ REPO_ROOT = BENCH_DIR.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from hppa_user import toolchain  # noqa: E402
+from bench import toolchain  # noqa: E402
 
 # name@glibc:args -- sized for a few seconds each under the emulator
 DEFAULT_SPECS = [

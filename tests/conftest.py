@@ -4,7 +4,7 @@ Fixtures (all session-scoped factories):
 
 ``guest(name_or_source, opt='-O2', glibc='2.36', extra=())`` -> Path
     A static hppa binary, compiled (and cached in ``.guest-cache/``) by
-    ``hppa_user.toolchain.compile_guest``.  ``name_or_source`` is a program name
+    ``bench.toolchain.compile_guest``.  ``name_or_source`` is a program name
     (``tests/guest/NAME.c``, else ``bench/NAME.c``, else ``examples/NAME.c``), a path
     to a ``.c`` file, or C source text.  ``-lm`` is always linked.
 
@@ -42,10 +42,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GUEST_DIR = REPO_ROOT / "tests" / "guest"
 
 try:
-    from hppa_user import toolchain
+    from bench import toolchain
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(REPO_ROOT))
-    from hppa_user import toolchain
+    from bench import toolchain
 
 # Per-run timeouts (seconds).  The emulator gets more: it is slower than qemu-hppa
 # and each process loads the Numba-compiled core from its cache.
