@@ -5,7 +5,7 @@ Fixtures (all session-scoped factories):
 ``guest(name_or_source, opt='-O2', glibc='2.36', extra=())`` -> Path
     A static hppa binary, compiled (and cached in ``.guest-cache/``) by
     ``bench.toolchain.compile_guest``.  ``name_or_source`` is a program name
-    (``tests/guest/NAME.c``, else ``bench/NAME.c``, else ``examples/NAME.c``), a path
+    (``tests/guest/NAME.c``, else ``bench/micro/NAME.c``, else ``examples/NAME.c``), a path
     to a ``.c`` file, or C source text.  ``-lm`` is always linked.
 
 ``run_qemu(binary, args=(), env=None, stdin=None, timeout=...)`` -> RunResult
@@ -148,11 +148,11 @@ def resolve_guest_source(name_or_source: str | os.PathLike) -> Path:
             if cand.is_file():
                 return cand.resolve()
         raise FileNotFoundError(f"guest source not found: {s}")
-    for d in (GUEST_DIR, REPO_ROOT / "bench", REPO_ROOT / "examples"):
+    for d in (GUEST_DIR, REPO_ROOT / "bench" / "micro", REPO_ROOT / "examples"):
         cand = d / f"{s}.c"
         if cand.is_file():
             return cand
-    raise FileNotFoundError(f"no guest program named {s!r} in tests/guest, bench or examples")
+    raise FileNotFoundError(f"no guest program named {s!r} in tests/guest, bench/micro or examples")
 
 
 def build_guest(name_or_source, opt: str = "-O2", glibc: str = "2.36",
