@@ -107,6 +107,11 @@ def bench_workload(w: Workload, runners: list[rn.Runner], rounds: int = 3, timeo
                 if r is ref_runner and reference is None:     # first in round 1
                     reference = _digest(res)
                     row.output = "reference"
+                    bad = w.check(j, res.stdout) if w.check else None
+                    if bad:
+                        for other in rows.values():
+                            other.error = f"workload broken ({ref_runner.name}'s output): {bad}"
+                        break
                 elif reference is None:
                     row.output = f"unchecked ({ref_runner.name} did not run)"
                 elif _digest(res) != reference:

@@ -71,8 +71,8 @@ PACKAGES = {p.name: p for p in (
                 --utf8 --math --disable-lineedit --disable-docs \\
                 --without-ext=exec,signal,syslog,readline,load,history,readdir,glob >configure.log
            make -j2 jimsh >make.log""",
-        {"jimsh": "jimsh", "tests": "tests", "UnicodeData.txt": "UnicodeData.txt",
-         "jim_tcl.txt": "jim_tcl.txt"}),
+        {"jimsh": "jimsh", "tests": "tests", "tcltest.tcl": "tcltest.tcl",
+         "UnicodeData.txt": "UnicodeData.txt", "jim_tcl.txt": "jim_tcl.txt"}),
     # bzip2: the program and library sources of the Makefile's `bzip2` target, compiled
     # directly (Debian's Makefile also links the shared library, which -static cannot).
     SourcePackage(

@@ -42,10 +42,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GUEST_DIR = REPO_ROOT / "tests" / "guest"
 
 try:
-    from bench import toolchain
+    from bench import runners, toolchain
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(REPO_ROOT))
-    from bench import toolchain
+    from bench import runners, toolchain
 
 # Per-run timeouts (seconds).  The emulator gets more: it is slower than qemu-hppa
 # and each process loads the Numba-compiled core from its cache.
@@ -89,15 +89,8 @@ def _stdin_args(stdin: bytes | str | None) -> dict:
 
 
 def emulator_command() -> list[str]:
-    """How to start the emulator: the venv's ``hppa-user`` console script."""
-    exe = Path(sys.executable).parent / "hppa-user"
-    if exe.is_file():
-        return [str(exe)]
-    found = shutil.which("hppa-user")
-    if found:
-        return [found]
-    # Not installed (plain checkout): import the typer app from the repo root.
-    return [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.app()" % str(REPO_ROOT)]
+    """How to start the emulator: the venv's ``hppa-user`` console script (bench.runners)."""
+    return list(runners.emulator_command())
 
 
 def qemu_command() -> list[str]:
