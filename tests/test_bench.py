@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, emulator_command, toolchain
+from test_layering import _graph
 
 from bench import harness, runners as rn, sources
 from bench.workloads import Job, Workload
@@ -147,3 +148,12 @@ def test_harness_reports_a_different_output(tmp_path):
     assert e.output == "DIFFERS" and "output differs" in e.error
     assert q.output == "DIFFERS"        # qemu's own second run differs from its first
     assert "ERROR: output differs" in harness.table(rows)
+
+
+def test_runtime_packages_never_import_bench():
+    """Development tools (toolchain, benchmarks) stay out of what `hppa-user run` loads."""
+    _, graph = _graph()
+    bad = [(m, dep) for m, deps in graph.items() if m.startswith(("hppa_user", "kernel_model"))
+           for dep, _ in deps if dep == "bench" or dep.startswith("bench.")]
+    assert bad == []
+    assert any(dep.startswith("bench") for dep, _ in graph["cli"])
