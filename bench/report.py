@@ -35,13 +35,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bench import runners as rn, toolchain
 from bench.workloads import MICRO_DIR
 
+try:                        # the vsyscall dispatcher (issue 15 part 2), when it has landed
+    from vdso_image import vsyscall as vsyscall_lib
+except ImportError:
+    vsyscall_lib = None
+
 PROGRAM = MICRO_DIR / "vdso_calls.c"
 CLOCKS = ("realtime", "monotonic", "realtime_coarse", "monotonic_coarse", "process_cputime")
 FUNCTIONS = tuple(f"clock_gettime:{c}" for c in CLOCKS) + ("gettimeofday", "time", "clock_getres", "getcpu")
 QUICK_FUNCTIONS = ("clock_gettime:monotonic", "clock_gettime:process_cputime")
 BATCHES = 10
 COUNT_CALLS = 2000         # calls per qemu counting run (a multiple of 4 and of BATCHES)
-VSYSCALL_DIR = toolchain.repo_root() / "vdso_image" / "vsyscall"
 
 
 @dataclass(frozen=True)
@@ -66,27 +70,22 @@ PATHS = [
 
 
 def dispatcher_paths() -> list[Path_]:
-    """Rows for the vsyscall dispatcher (issue 15 part 2, branch `startup`).
-
-    Hook: they appear once vdso_image/vsyscall/ ships vsyscall.h and a libvsyscall.a for
-    each glibc; vdso_calls.c then builds with -DWITH_VSYSCALL (see _build)."""
-    if not (VSYSCALL_DIR / "vsyscall.h").is_file():
+    """Rows for the vsyscall dispatcher (vdso_image/vsyscall/, issue 15 part 2): a glibc 2.36
+    program calling vsyscall_FN under each profile, with VSYSCALL=syscall, and under qemu.
+    Empty until the dispatcher is there (``vdso_image.vsyscall`` importable)."""
+    if vsyscall_lib is None:
         return []
-    rows = [Path_(f"vsyscall, {k}", "2.41", "vsyscall", k, False, 200_000 if k == "vvar" else 20_000)
+    rows = [Path_(f"vsyscall, {k}", "2.36", "vsyscall", k, False, 200_000 if k == "vvar" else 20_000)
             for k in ("none", "5.18", "6.11", "vvar")]
-    rows.append(Path_("vsyscall, VSYSCALL=syscall", "2.41", "vsyscall", "vvar", False, 20_000,
-                      (("VSYSCALL", "syscall"),)))
+    rows.append(Path_("vsyscall, VSYSCALL=syscall", "2.36", "vsyscall", "vvar", False, 20_000,
+                      (vsyscall_lib.FORCE_ENV,)))
+    rows.append(Path_("vsyscall, qemu's vDSO", "2.36", "vsyscall", None, True, 20_000))
     return rows
 
 
 def _build(glibc: str, vsyscall: bool) -> Path:
-    if not vsyscall:
-        return toolchain.compile_guest(PROGRAM, opt="-O2", glibc=glibc)
-    libs = sorted(VSYSCALL_DIR.glob(f"**/*{glibc}*/libvsyscall.a")) + sorted(VSYSCALL_DIR.glob(f"**/libvsyscall*{glibc}*.a"))
-    if not libs:
-        raise toolchain.ToolchainError(f"no libvsyscall.a for glibc {glibc} under {VSYSCALL_DIR}")
-    return toolchain.compile_guest(PROGRAM, opt="-O2", glibc=glibc,
-                                   extra=["-DWITH_VSYSCALL", f"-I{VSYSCALL_DIR}", str(libs[0])])
+    extra = ["-DWITH_VSYSCALL", *vsyscall_lib.cc_flags(glibc)] if vsyscall else []
+    return toolchain.compile_guest(PROGRAM, opt="-O2", glibc=glibc, extra=extra)
 
 
 @dataclass
@@ -328,7 +327,7 @@ def main(quick: bool = False, json_path: str | None = None, plot_path: str | Non
           f"PA-RISC machine would execute too. Runners: "
           + ", ".join(f"{r.name} ({r.version})" if r.version else r.name for r in runners), file=out)
     if not dispatcher_paths():
-        print("vsyscall dispatcher rows: not yet (vdso_image/vsyscall/ has no vsyscall.h)", file=out)
+        print("vsyscall dispatcher rows: not yet (no vdso_image/vsyscall/ in this tree)", file=out)
     if json_path:
         with open(json_path, "w") as fh:
             json.dump(as_json(rows, runners, report.reps), fh, indent=1)

@@ -28,10 +28,10 @@ QEMU10 = REPO_ROOT / "sysroot" / "qemu-10" / "qemu-hppa"
 COUNT_SCRIPT = REPO_ROOT / "scripts" / "qemu_count_insns.sh"
 HELLO = REPO_ROOT / "hppa_user" / "examples" / "hello"
 
-# The persistent code cache of the compiled tier (issue 10, lever 3) is not there yet.
-# When it lands, name the environment variable that points it at a directory here: the
-# harness then measures hppa-user with a fresh directory per run ("cold") and with one
-# warmed by an untimed run ("warm").
+# The persistent code cache of the compiled tier (issue 10, lever 3) is not on main yet
+# (branch speed: HPPA_USER_CODE_CACHE=DIR|off).  When it lands, set its variable here: the
+# harness then runs hppa-user with a fresh directory per run ("cold cache") and with one
+# filled by an untimed run ("warm cache"), instead of one "hppa-user" row.
 CODE_CACHE_ENV: str | None = None
 
 
