@@ -147,23 +147,30 @@ def bench_workload(w: Workload, runners: list[rn.Runner], rounds: int = 3, timeo
     return list(rows.values())
 
 
-def _f(v, fmt: str, width: int) -> str:
+def cell(v, fmt: str, width: int) -> str:
+    """A right-aligned table cell; '-' for a figure that was not measured."""
     return f"{'-':>{width}}" if v is None else f"{v:>{width}{fmt}}"
+
+
+def grouped(rows, key):
+    """(label, row) with the first column's label only where it changes."""
+    last = None
+    for r in rows:
+        k = key(r)
+        yield (k if k != last else ""), r
+        last = k
 
 
 def table(rows: list[Row]) -> str:
     w = max([len(r.runner) for r in rows] + [6])
     out = [f"{'workload':<14} {'runner':<{w}} {'wall s':>8} {'min-max':>15} {'x qemu':>7} "
            f"{'guest insns':>14} {'gateway':>8} {'compile s':>9} {'exit':>4}  output"]
-    last = None
-    for r in rows:
-        name = r.workload if r.workload != last else ""
-        last = r.workload
+    for name, r in grouped(rows, lambda r: r.workload):
         span = "-" if r.min_s is None else f"{r.min_s:.2f}-{r.max_s:.2f}"
-        out.append(f"{name:<14} {r.runner:<{w}} {_f(r.median_s, '.3f', 8)} {span:>15} "
-                   f"{_f(r.ratio_to_qemu, '.2f', 7)} {_f(r.guest_insns, ',', 14)} "
-                   f"{_f(r.gateway_entries, 'd', 8)} {_f(r.compile_seconds, '.2f', 9)} "
-                   f"{_f(r.exit_status, 'd', 4)}  {r.output}")
+        out.append(f"{name:<14} {r.runner:<{w}} {cell(r.median_s, '.3f', 8)} {span:>15} "
+                   f"{cell(r.ratio_to_qemu, '.2f', 7)} {cell(r.guest_insns, ',', 14)} "
+                   f"{cell(r.gateway_entries, 'd', 8)} {cell(r.compile_seconds, '.2f', 9)} "
+                   f"{cell(r.exit_status, 'd', 4)}  {r.output}")
         if r.error:
             out.append(f"{'':<14} {'':<{w}} ERROR: {r.error}")
     return "\n".join(out)

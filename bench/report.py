@@ -33,6 +33,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import runners as rn, toolchain
+from bench.harness import cell, grouped
 from bench.workloads import MICRO_DIR
 
 try:                        # the vsyscall dispatcher (issue 15 part 2), when it has landed
@@ -220,22 +221,15 @@ class Report:
         return rows
 
 
-def _f(v, fmt: str, width: int) -> str:
-    return f"{'-':>{width}}" if v is None else f"{v:>{width}{fmt}}"
-
-
 def table(rows: list[Row]) -> str:
     wp = max(len(r.path) for r in rows)
     wr = max(len(r.runner) for r in rows)
     out = [f"{'function':<30} {'path':<{wp}} {'runner':<{wr}} {'ns/call':>9} {'insns/call':>10} "
            f"{'traps/call':>10} {'syscalls':>8} {'vDSO':>5}"]
-    last = None
-    for r in rows:
-        fn = r.function if r.function != last else ""
-        last = r.function
-        out.append(f"{fn:<30} {r.path:<{wp}} {r.runner:<{wr}} {_f(r.ns_per_call, '.1f', 9)} "
-                   f"{_f(r.guest_insns_per_call, '.1f', 10)} {_f(r.traps_per_call, '.2f', 10)} "
-                   f"{_f(r.syscalls_per_call, '.2f', 8)} {_f(r.vdso_calls_per_call, '.2f', 5)}"
+    for fn, r in grouped(rows, lambda r: r.function):
+        out.append(f"{fn:<30} {r.path:<{wp}} {r.runner:<{wr}} {cell(r.ns_per_call, '.1f', 9)} "
+                   f"{cell(r.guest_insns_per_call, '.1f', 10)} {cell(r.traps_per_call, '.2f', 10)} "
+                   f"{cell(r.syscalls_per_call, '.2f', 8)} {cell(r.vdso_calls_per_call, '.2f', 5)}"
                    + (f"  ERROR: {r.error}" if r.error else ""))
     return "\n".join(out)
 
