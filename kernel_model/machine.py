@@ -13,12 +13,14 @@ import time
 
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
-from hppa_user.loader import load_elf, read_program
+from hppa_user.errors import LoaderError
+from hppa_user.loader import load_elf, read_program, symtab_symbols
 from hppa_user.memory import page_align_up
 from hppa_user.trace import Tracer
 from kernel_model import hostsig, process, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
+from vdso_image import vsyscall
 
 # Instructions per CPU run. The CPU must return about every millisecond (timers, signals,
 # the vDSO data page), and each return costs microseconds of Python, so the budget follows
@@ -39,9 +41,12 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only."""
+        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
+        ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
+        dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -60,27 +65,35 @@ class Machine:
         # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
         k.brk_start = k.brk = page_align_up(self.image.brk_start)
         k.mmap_base = process.STACK_BASE
-        self.vdso = process.map_vdso(mem, kernel_profile, process.STACK_BASE)
+        self.vdso = process.map_vdso(mem, kernel_profile, process.STACK_BASE, vdso_fault)
         self.vdso_names: dict[int, str] = {}
+        self.vsyscall_paths: dict[int, tuple[str, str]] = {}
         if self.vdso:
             k.vdso_sigtramp = self.vdso.sigtramp_return(False)
             if self.vdso.vvar_base is not None:
                 k.time.attach_vvar(mem, self.vdso.vvar_base)
             if count_vdso:
                 self.vdso_names = self.vdso.entry_points()
-                cpu.count_executions(list(self.vdso_names))
+        if count_vdso:
+            try:
+                self.vsyscall_paths = vsyscall.path_hooks(symtab_symbols(program))
+            except LoaderError:             # an unreadable .symtab: nothing of it is counted
+                pass
+            if self.vdso_names or self.vsyscall_paths:
+                cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
         envp = [f"{key}={v}".encode() for key, v in self.env.items()]
         # Linux <= 5.17 returned from signals through an on-stack trampoline: executable stack
         exec_stack = self.image.exec_stack or kernel_profile == "none"
         sp, argv_addr, argc, self.auxv = process.setup_stack(
             mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
+            vdso_base=self.vdso.auxv_ehdr if self.vdso else 0, exec_stack=exec_stack)
         process.initial_registers(ctx, self.image.entry, sp, argc, argv_addr)
         process.describe_mappings(k, self.image, os.path.abspath(program), self.vdso, exec_stack)
         self.tracer = None
         if trace is not None:
             self.tracer = Tracer(cpu, program, trace,
                                  lambda: traps.describe(mem, *ctx.trap))
+        self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.exit_status = 0
         self.term_signal = 0
         self.kill_info: ProcessKilled | None = None
@@ -89,6 +102,13 @@ class Machine:
     @property
     def pc(self) -> int:
         return self.ctx.pc
+
+    def when_reached(self, addr: int, callback) -> None:
+        """Call ``callback()`` when the guest first reaches ``addr``, before the instruction
+        there runs (a CPU breakpoint, invisible to the guest), e.g. the start-up probe's
+        "main reached"."""
+        self.reach[addr & ~3] = callback
+        self.cpu.set_breakpoint(addr)
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
@@ -119,6 +139,8 @@ class Machine:
                         slice_budget //= 2
                 if tracer is not None and tracer.finish(st):
                     continue                           # the tracer's --trace-from breakpoint
+                if self.reach and self._reached(st):
+                    continue                           # a when_reached() callback ran
                 if st == S.ST_SYSCALL:
                     k.syscall()
                 elif st == S.ST_FAULT:
@@ -137,6 +159,14 @@ class Machine:
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status
 
+    def _reached(self, st: int) -> bool:
+        addr = self.cpu.breakpoint_hit(st)
+        if addr is None or addr not in self.reach:
+            return False
+        self.cpu.clear_breakpoint(addr)
+        self.reach.pop(addr)()
+        return True
+
     def stats(self) -> dict:
         k, jit = self.kernel, self.cpu.jit
         insns = self.ctx.insns
@@ -151,6 +181,8 @@ class Machine:
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": {name: counts[a] for a, name in self.vdso_names.items() if counts.get(a)},
+            "vsyscall": vsyscall.path_counts({fp: counts.get(a, 0)
+                                              for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions, "failures": jit.failures, "instructions": jit.insns,
                     "compile_seconds": round(jit.seconds, 3)},
             "lws_calls": {str(op): n for op, n in self.ctx.lws_counts().items()},
