@@ -254,7 +254,7 @@ def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
 
 @app.command("bench")
 def bench_cmd(
-    quick: bool = typer.Option(False, "--quick", help="two functions, one process per row: under a minute"),
+    quick: bool = typer.Option(False, "--quick", help="one function, the main paths, one process per row: under a minute"),
     json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH", help="write the rows as JSON"),
     plot: Optional[str] = typer.Option(None, "--plot", metavar="PATH",
                                        help="bar chart, log scale, by function (.png or .svg; needs hppa-user[plot])"),

@@ -44,7 +44,9 @@ except ImportError:
 PROGRAM = MICRO_DIR / "vdso_calls.c"
 CLOCKS = ("realtime", "monotonic", "realtime_coarse", "monotonic_coarse", "process_cputime")
 FUNCTIONS = tuple(f"clock_gettime:{c}" for c in CLOCKS) + ("gettimeofday", "time", "clock_getres", "getcpu")
-QUICK_FUNCTIONS = ("clock_gettime:monotonic", "clock_gettime:process_cputime")
+QUICK_FUNCTIONS = ("clock_gettime:monotonic",)
+# --quick keeps every runner and the main paths; of the dispatcher's, these
+QUICK_DISPATCHER = ("vsyscall, vvar", "vsyscall, VSYSCALL=syscall", "vsyscall, qemu's vDSO")
 BATCHES = 10
 COUNT_CALLS = 2000         # calls per qemu counting run (a multiple of 4 and of BATCHES)
 
@@ -120,13 +122,14 @@ def _total(d: dict | None) -> int:
 
 
 class Report:
-    def __init__(self, functions, runners: list[rn.Runner], reps: int, progress=None, scale: int = 1):
+    def __init__(self, functions, runners: list[rn.Runner], reps: int, progress=None, scale: int = 1,
+                 paths: list[Path_] | None = None):
         self.functions = list(functions)
         self.scale = scale                       # --quick: CALLS / 4
         self.runners = runners
         self.reps = reps
         self.progress = progress
-        self.paths = PATHS + dispatcher_paths()
+        self.paths = PATHS + dispatcher_paths() if paths is None else paths
         self.binaries: dict[tuple, Path] = {}
         self.zero: dict[tuple, tuple] = {}       # (path, runner) -> counts with CALLS=0
 
@@ -304,8 +307,11 @@ def main(quick: bool = False, json_path: str | None = None, plot_path: str | Non
         print(f"hppa-user bench: {PLOT_MISSING}", file=sys.stderr)
         return 2
     rn.warm_up_core()
-    report = Report(QUICK_FUNCTIONS if quick else FUNCTIONS, runners, 1 if quick else 2,
-                    scale=4 if quick else 1)
+    if quick:
+        paths = PATHS + [p for p in dispatcher_paths() if p.name in QUICK_DISPATCHER]
+        report = Report(QUICK_FUNCTIONS, runners, 1, scale=4, paths=paths)
+    else:
+        report = Report(FUNCTIONS, runners, 2)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), transient=True, console=None,
                   disable=not sys.stderr.isatty()) as bar:

@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO_ROOT, emulator_command, toolchain
 from test_layering import _graph
 
-from bench import harness, runners as rn, sources
+from bench import harness, report, runners as rn, sources
 from bench.workloads import Job, Workload
 
 
@@ -52,20 +52,35 @@ def test_quick_report_covers_every_runner(quick_report):
 
 def test_quick_report_paths(quick_report):
     """Traps per call follow the profile: vvar serves MONOTONIC from the data page, 6.11's
-    vDSO function traps, glibc 2.36 always traps; the CPU-time clock falls back everywhere."""
+    vDSO function traps, glibc 2.36 always traps; the dispatcher takes the vDSO under vvar
+    and the syscall with VSYSCALL=syscall."""
     _, js, _ = quick_report
     _, rows = _rows(js)
+    fn = "clock_gettime:monotonic"
     for runner in ("hppa-user", "hppa-user --no-jit"):
-        vvar = rows[("clock_gettime:monotonic", "glibc 2.41, vvar", runner)]
-        assert (vvar["traps_per_call"], vvar["syscalls_per_call"], vvar["vdso_calls_per_call"]) == (0, 0, 1)
-        t611 = rows[("clock_gettime:monotonic", "glibc 2.41, 6.11", runner)]
-        assert (t611["traps_per_call"], t611["vdso_calls_per_call"]) == (1, 1)
-        cpu = rows[("clock_gettime:process_cputime", "glibc 2.41, vvar", runner)]
-        assert (cpu["traps_per_call"], cpu["vdso_calls_per_call"]) == (1, 1)
-        old = rows[("clock_gettime:monotonic", "glibc 2.36", runner)]
-        assert (old["traps_per_call"], old["vdso_calls_per_call"]) == (1, 0)
+        def path(p):
+            r = rows[(fn, p, runner)]
+            return r["traps_per_call"], r["syscalls_per_call"], r["vdso_calls_per_call"]
+        assert path("glibc 2.41, vvar") == (0, 0, 1)
+        assert path("glibc 2.41, 6.11") == (1, 1, 1)
+        assert path("glibc 2.36") == (1, 1, 0)
+        assert path("syscall") == (1, 1, 0)
+        assert path("vsyscall, vvar") == (0, 0, 1)
+        assert path("vsyscall, VSYSCALL=syscall") == (1, 1, 0)
+        assert rows[(fn, "vsyscall, vvar", runner)]["ns_per_call"] < \
+            rows[(fn, "vsyscall, VSYSCALL=syscall", runner)]["ns_per_call"]
     # qemu's figure comes from qemu's own count of gateway entries
-    assert rows[("clock_gettime:monotonic", "syscall", "qemu-hppa 7.2")]["traps_per_call"] == 1
+    assert rows[(fn, "syscall", "qemu-hppa 7.2")]["traps_per_call"] == 1
+    assert rows[(fn, "vsyscall, qemu's vDSO", "qemu-hppa 7.2")]["traps_per_call"] == 1
+
+
+def test_cpu_time_clock_falls_back():
+    """CLOCK_PROCESS_CPUTIME_ID: the vvar vDSO has no data for it and makes the syscall."""
+    r = report.Report(["clock_gettime:process_cputime"], [rn.hppa_user(jit=False)], 1, scale=20,
+                      paths=[p for p in report.PATHS if p.name == "glibc 2.41, vvar"])
+    (row,) = r.run()
+    assert row.error is None, row
+    assert (row.traps_per_call, row.syscalls_per_call, row.vdso_calls_per_call) == (1, 1, 1)
 
 
 def test_quick_report_counts_agree_with_qemu(quick_report):
@@ -74,7 +89,7 @@ def test_quick_report_counts_agree_with_qemu(quick_report):
     hppa-user counts: a difference of at most one or two per call)."""
     _, js, _ = quick_report
     _, rows = _rows(js)
-    for fn in ("clock_gettime:monotonic", "clock_gettime:process_cputime"):
+    for fn in ("clock_gettime:monotonic",):
         for path in ("syscall", "glibc 2.36"):
             q = rows[(fn, path, "qemu-hppa 7.2")]["guest_insns_per_call"]
             for runner in ("hppa-user", "hppa-user --no-jit"):
