@@ -70,10 +70,10 @@ def _version(exe: str) -> str:
 
 def qemu_hppa() -> Runner:
     """qemu-hppa on PATH (Debian 12: 7.2), the reference; RunnerMissing when absent."""
-    exe = shutil.which("qemu-hppa")
-    if exe is None:
-        raise RunnerMissing("qemu-hppa not found: every figure is a comparison with it; "
-                            "run `make toolchain` (Debian package qemu-user)")
+    try:
+        exe = toolchain.qemu_hppa()
+    except toolchain.ToolchainError as exc:
+        raise RunnerMissing(f"{exc} (every figure is a comparison with it)") from None
     v = _version(exe)
     return Runner(f"qemu-hppa {'.'.join(v.split('.')[:2])}", (exe,), "qemu", v)
 
