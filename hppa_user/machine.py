@@ -102,10 +102,13 @@ class Machine:
         process.initial_registers(self, self.image.entry, sp, argc, argv_addr)
         process.describe_mappings(self.kernel, self.image, os.path.abspath(program), self.vdso,
                                   exec_stack)
-        self.tracer = None
+        # what watches the run loop: the --trace tracer or the gdb stub (kernel_model.gdbstub).
+        # prepare(budget) -> budget before each core entry; finish(status) -> True when the
+        # return was the monitor's own event (the loop enters the core again); close() at the end
+        self.monitor = None
         if trace is not None:
             from hppa_user.trace import Tracer
-            self.tracer = Tracer(self, trace)
+            self.monitor = Tracer(self, trace)
 
     # -- register-file views used by the kernel model ------------------------------------
     @property
@@ -163,7 +166,7 @@ class Machine:
         t = self.table
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
         vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
-        tracer = self.tracer                   # None unless --trace: one test per core entry
+        monitor = self.monitor                 # None unless --trace or -g: one test per core entry
         args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks,
                 self.native)
         core_run(*args, 0)                     # compile or load the core before timing
@@ -181,8 +184,8 @@ class Machine:
                     if left <= 0:
                         raise ProcessKilled(9, self.pc, reason="instruction limit reached")
                     budget = min(budget, left)
-                if tracer is not None:
-                    budget = tracer.prepare(budget)   # 1 while tracing
+                if monitor is not None:
+                    budget = monitor.prepare(budget)  # 1 while tracing or stepping
                 t_run = time.perf_counter()
                 st = core_run(*args, budget)
                 if st == S.ST_BUDGET and budget == slice_budget and self.clock != "virtual":
@@ -191,8 +194,8 @@ class Machine:
                         slice_budget *= 2
                     elif took > BUDGET_SLICE and slice_budget > BUDGET:
                         slice_budget //= 2
-                if tracer is not None and tracer.finish(st):
-                    continue                           # the tracer's --trace-from breakpoint
+                if monitor is not None and monitor.finish(st):
+                    continue                           # a breakpoint or watchpoint of its own
                 fresh_time = False
                 if st == S.ST_SYSCALL:
                     fresh_time = int(gr[20]) in TIME_SYSCALLS
@@ -223,8 +226,8 @@ class Machine:
             self.kill_info = e
         finally:
             restore_host_signals()
-            if tracer is not None:
-                tracer.close()
+            if monitor is not None:
+                monitor.close()
         k.exit_cleanup()                          # shared file mappings reach their files
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status

@@ -24,17 +24,10 @@ tells whether the step executed (or nullified) an instruction.
 
 ``--trace-from`` must not single-step the program up to the start address (that would make
 a trace of the end of a long run take hours).  Instead the tracer plants a breakpoint in
-the *decode cache*: the start address's page gets a decode slot (exactly as the core
-allocates one) and the record of the start instruction holds a micro-op number no
-instruction decodes to, which the core reports as SIGILL at that address.  The tracer
-recognises its own breakpoint, removes it (the record goes back to "not decoded yet", so
-the core decodes the real instruction on the next fetch, hooks included), undoes the
-instruction count of the aborted fetch and starts stepping.  The guest, the kernel model
-and the permission table never see it.  Whenever the core returns before the start
-address is reached, the breakpoint is checked and planted again if a store to its page,
-an mprotect or a full decode cache dropped it.  (Only a store into the start page
-followed by a jump to the start address *within one core entry* could slip past: code
-that writes and runs its own code on that page.)  A start address whose page is not
+the *decode cache* (:class:`hppa_user.breakpoints.CodeBreakpoints`: the guest, the kernel
+model and the permission table never see it), removes it when the core stops there and
+starts stepping.  Until then it is planted again whenever a store to its page, an
+mprotect or a full decode cache dropped it, and a start address whose page is not
 executable yet is checked again on every return to Python.
 """
 from __future__ import annotations
@@ -43,13 +36,9 @@ import io
 import os
 from dataclasses import dataclass
 
-from hppa_user import encoding as enc
 from hppa_user import state as S
+from hppa_user.breakpoints import CodeBreakpoints
 from hppa_user.disasm import disassemble_word
-from hppa_user.memory import PERM_CODE, PERM_X
-
-# a micro-op number the decoder never produces: the core executes it as an illegal op
-SENTINEL_OP = max(enc.OP.values()) + 1
 
 _SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 8: "SIGFPE", 10: "SIGBUS", 11: "SIGSEGV"}   # parisc numbers
 
@@ -137,58 +126,16 @@ class Tracer:
         self.active = self.start is None
         self.lines = 0
         self._text: dict[tuple[int, int], str] = {}
-        self._bp: tuple[int, int] | None = None      # (page, slot) holding the breakpoint
+        self.breakpoints = CodeBreakpoints(machine)
+        if self.start is not None:
+            self.breakpoints.insert(self.start)
         self._f = self._n = self._count = self._word = 0
-
-    # -- the trace-from breakpoint -----------------------------------------------------
-    def _bp_index(self, slot: int) -> int:
-        return ((slot << 10) | ((self.start >> 2) & 1023)) * S.DC_FIELDS
-
-    def _plant(self) -> None:
-        m = self.m
-        page = self.start >> 12
-        mem = m.mem
-        slot = int(mem.page_slot[page])
-        if slot >= 0 and self._bp == (page, slot) and m.dc[self._bp_index(slot)] == SENTINEL_OP:
-            return                                   # still in place
-        if slot < 0:
-            p = int(mem.perm[page])
-            if not p & PERM_X:
-                return                               # not executable (yet): look again later
-            if m.ctl[S.CTL_NEXT_SLOT] >= m.ctl[S.CTL_NSLOTS]:
-                m.flush_decode_cache()
-            slot = int(m.ctl[S.CTL_NEXT_SLOT])       # allocate a slot as the core does
-            m.ctl[S.CTL_NEXT_SLOT] = slot + 1
-            mem.page_slot[page] = slot
-            mem.perm[page] = p | PERM_CODE
-            base = slot * S.SLOT_WORDS * S.DC_FIELDS
-            m.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS] = 0
-        m.dc[self._bp_index(slot)] = SENTINEL_OP
-        self._bp = (page, slot)
-
-    def _hit(self, st: int) -> bool:
-        """Was this core return the breakpoint?  If so remove it and start tracing."""
-        if st != S.ST_FAULT or self._bp is None:
-            return False
-        ctl = self.m.ctl
-        if int(ctl[S.CTL_FAULT_ADDR]) & ~3 != self.start or int(ctl[S.CTL_FAULT_SIG]) != 4:
-            return False
-        page, slot = self._bp
-        idx = self._bp_index(slot)
-        if int(self.m.mem.page_slot[page]) != slot or self.m.dc[idx] != SENTINEL_OP:
-            return False
-        self.m.dc[idx] = 0                           # decode the real instruction next time
-        ctl[S.CTL_INSNS] -= 1                        # the aborted fetch executed nothing
-        ctl[S.CTL_FAULT_SIG] = 0
-        self._bp = None
-        self.active = True
-        return True
 
     # -- called by Machine.run around every core entry ----------------------------------
     def prepare(self, budget: int) -> int:
         """The budget for the next core entry (1 while tracing); snapshot the state."""
         if not self.active:
-            self._plant()
+            self.breakpoints.replant()
             return budget
         ctl = self.m.ctl
         f = int(ctl[S.CTL_IAOQF])
@@ -204,7 +151,11 @@ class Tracer:
         """After a core entry: write the trace line.  True if the return was the tracer's own
         breakpoint (not a guest event: the machine just enters the core again)."""
         if not self.active:
-            return self._hit(st)
+            if self.breakpoints.hit(st) is None:
+                return False
+            self.breakpoints.remove(self.start)      # decode the real instruction next time
+            self.active = True
+            return True
         ctl = self.m.ctl
         ran = int(ctl[S.CTL_INSNS]) != self._count
         f = self._f

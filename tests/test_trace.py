@@ -149,8 +149,8 @@ def test_breakpoint_survives_a_dropped_decode_slot(asm_prog):
     for drop in ("slot", "flush"):
         buf = io.StringIO()
         m = _machine(asm_prog, lab["L5"], buf)
-        m.tracer.prepare(1000)                       # plant
-        assert m.tracer._bp is not None
+        m.monitor.prepare(1000)                      # plant
+        assert m.monitor.breakpoints.planted[lab["L5"]] is not None
         if drop == "slot":
             m.mem.page_slot[lab["L5"] >> 12] = -1
         else:
@@ -159,7 +159,7 @@ def test_breakpoint_survives_a_dropped_decode_slot(asm_prog):
         assert [t for _a, t, _n in parse(buf.getvalue())] == [t for t, _n in EXPECTED[-6:]]
         # the aborted fetch at the breakpoint is not counted: same count as an untraced run
         plain = _machine(asm_prog, None, io.StringIO())
-        plain.tracer = None
+        plain.monitor = None
         plain.run()
         assert m.insn_count == plain.insn_count == 24
 
