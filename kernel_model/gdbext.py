@@ -145,6 +145,12 @@ class Interrupted(FrameDecorator):
             return str(block.function)
         return pc                                # gdb finds the minimal symbol
 
+    def address(self):
+        """None (not printed) at the start of a line, as gdb prints such frames."""
+        pc = self.inferior_frame().pc()
+        sal = gdb.find_pc_line(pc)
+        return None if sal.symtab and sal.pc == pc else pc
+
     def line(self):
         sal = gdb.find_pc_line(self.inferior_frame().pc())
         return sal.line if sal.symtab else None

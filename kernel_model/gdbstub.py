@@ -20,9 +20,10 @@ How the pieces fit (all of them cost nothing unless ``-g`` was given):
 * Signals stop the guest before delivery, as a ptrace signal-delivery-stop does: the
   kernel's signal code calls :meth:`GdbStub.signal_stop` for every signal it dequeues (and
   for faults), and delivers the signal gdb answers with (``C sig``), or none (``c``).
-* While the guest runs after ``c`` the stub only looks at the socket for gdb's interrupt
-  byte every 50 ms; with no breakpoint, watchpoint or step the run loop pays two calls per
-  core return.
+* After a plain ``c`` (no breakpoint, watchpoint or step) the stub is idle: the run loop's
+  two calls per core return find ``busy`` off and return at once. The socket is in async
+  mode (O_ASYNC): the host sends SIGIO when gdb writes (its ^C, or a hang-up), and the
+  handler turns ``busy`` on, so the stub looks at the socket only then.
 
 The protocol's signal numbers are gdb's own (``GDB_SIGNALS``), not parisc's. Thread ids
 are ``pPID.TID`` (the multiprocess form, so gdb knows the real pid and can read
@@ -35,9 +36,11 @@ guest continues as after ``D``.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import select
+import signal
 import socket
 import struct
 import sys
@@ -53,7 +56,6 @@ from kernel_model.signals import SigInfo, _get_cb, _set_cb
 
 M32 = 0xFFFFFFFF
 PACKET_SIZE = 0x4000
-POLL_INTERVAL = 0.05      # seconds between looks for gdb's interrupt byte while running
 
 
 class GdbStubError(Exception):
@@ -555,34 +557,36 @@ class GdbStub:
         self.pass_page: int | None = None   # a watched page one access may go through
         self.pass_insns = 0
         self.watch_stop: tuple[int, int] | None = None
-        self.next_poll = 0.0
+        self.busy = True                # the run loop must call in (see _update_busy)
+        self.gdb_spoke = False          # SIGIO: bytes from gdb while the guest runs
+        self.poll_always = False        # no SIGIO for the socket: look on every return
+        self.old_sigio = None
         self.internal_errors = 0
         self.k.signals.ptracer = self
 
     # -- the run loop's monitor interface ------------------------------------------------
     def prepare(self, budget: int) -> int:
-        """Before a core entry: the first stop, a finished step, gdb's ^C; then plant the
-        breakpoints and protect the watched pages. Returns the budget (1 while stepping)."""
-        if not self.attached:
+        """Before a core entry: the first stop, a finished step, bytes from gdb (^C, or it
+        went away); then plant the breakpoints and protect the watched pages. Returns the
+        budget (1 while stepping). Nothing of that while ``busy`` is off."""
+        if not self.busy:
             return budget
-        cpu = self.cpu
         if not self.started:
             self._accept()
             self._stop(abi.SIGTRAP)
-        elif self.stepping is not None and self.stepping.done(cpu):
+        elif self.stepping is not None and self.stepping.done(self.cpu):
             self._stop(abi.SIGTRAP)
-        elif self.stepping is None and time.monotonic() >= self.next_poll:
-            self.next_poll = time.monotonic() + POLL_INTERVAL
+        elif self.gdb_spoke or self.poll_always:
+            self.gdb_spoke = False
             if self.conn.poll_interrupt():
                 self._stop(abi.SIGINT)
             elif self.conn.closed:
                 self._gone()
-        if not self.attached:
-            return budget
         if self.breakpoints:
             self.breakpoints.replant()
         if self.watches:
             self.watches.protect(self.pass_page)
+        self._update_busy()
         if self.stepping is not None or self.pass_page is not None:
             return 1
         return budget
@@ -590,10 +594,10 @@ class GdbStub:
     def finish(self, status: int) -> bool:
         """After a core return: was it a breakpoint or a watchpoint (True: the loop enters
         the core again) or something for the kernel?"""
-        if not self.attached:
+        if not self.busy:
             return False
         trap = None
-        if self.watches or self.watches.taken:
+        if self.watches.taken:
             trap = self.watches.classify(status)
             self.watches.unprotect()
         if self.pass_page is not None and (self.cpu.insns != self.pass_insns or
@@ -612,12 +616,29 @@ class GdbStub:
             # let this one access through
             self.pass_page, self.pass_insns = trap.page, self.cpu.insns
             self.watch_stop = None
+            self.busy = True
             return True
         w = trap.hit
         kind = {"write": "watch", "read": "rwatch"}.get(w.kind, "awatch")
         self.watch_stop = here
         self._stop(abi.SIGTRAP, f"{kind}:{max(trap.addr, w.addr):x};")
         return True
+
+    def _update_busy(self) -> None:
+        """Whether the run loop must call in before and after every core entry: while
+        stepping or with breakpoints or watchpoints, not after a plain continue."""
+        self.busy = self.attached and (
+            not self.started or self.stepping is not None or self.pass_page is not None
+            or bool(self.breakpoints) or bool(self.watches) or self.gdb_spoke
+            or self.poll_always)
+        if self.gdb_spoke and self.attached:   # SIGIO may have come while that was computed
+            self.busy = True
+
+    def _on_sigio(self, signum, frame) -> None:
+        """gdb sent something while the guest runs (^C, or it hung up): look at the next
+        core return."""
+        self.gdb_spoke = True
+        self.busy = self.attached
 
     def close(self) -> None:
         """The run is over: report the exit status or the killing signal, then hang up."""
@@ -660,6 +681,12 @@ class GdbStub:
             self.listener.close()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = Connection(sock)
+        try:                               # the kernel tells us when gdb sends something
+            self.old_sigio = signal.signal(signal.SIGIO, self._on_sigio)
+            fcntl.fcntl(sock, fcntl.F_SETOWN, os.getpid())
+            fcntl.fcntl(sock, fcntl.F_SETFL, fcntl.fcntl(sock, fcntl.F_GETFL) | os.O_ASYNC)
+        except (OSError, ValueError):
+            self.poll_always = True
 
     def _stop(self, sig: int, reason: str = "", in_signal: bool = False) -> int:
         """Report a stop and serve gdb until it resumes us. Returns the signal gdb chose
@@ -680,6 +707,7 @@ class GdbStub:
             return sig if in_signal else 0
         if resume.action == "step":
             self.stepping = StepState(self.cpu)
+        self._update_busy()
         vdso = self.m.vdso
         if vdso is not None and vdso.vvar is not None:
             vdso.refresh(self.m)                 # the clocks moved on while we were stopped
@@ -706,10 +734,17 @@ class GdbStub:
 
     def _hang_up(self) -> None:
         self.attached = False
+        self.busy = False
         self.k.signals.ptracer = None
         self.files.close()
         if self.conn is not None:
             self.conn.close()
+        if self.old_sigio is not None:
+            try:
+                signal.signal(signal.SIGIO, self.old_sigio)
+            except (OSError, ValueError):
+                pass
+            self.old_sigio = None
 
     def _serve(self) -> Resume:
         """Answer packets until one resumes the guest."""
