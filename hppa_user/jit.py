@@ -46,6 +46,7 @@ import llvmlite.ir as ir
 
 from hppa_user import encoding as enc
 from hppa_user import state as S
+from hppa_user.decode import Table
 from hppa_user.memory import PERM_CODE, PERM_R, PERM_W
 
 OP = enc.OP
@@ -856,11 +857,10 @@ class RegionCompiler:
         self.insns = 0
         self.seconds = 0.0
         self.clock_fn = _host_clock_gettime()
-        # breakpoint addresses (breakpoints.py): never translated, so a region leaves to
-        # the interpreter there and the interpreter stops on the breakpoint
+        # breakpoint addresses (Cpu.set_breakpoint): never translated, so a region leaves
+        # to the interpreter there and the interpreter stops on the breakpoint
         self.excluded: set[int] = set()
         self.translated: dict[int, tuple[int, int, frozenset]] = {}  # entry -> (idx, fn, addrs)
-        from hppa_user.decode import Table
         table = Table.get()
         self.decode = lambda w: tuple(int(x) for x in table.decode(w)[1])
 

@@ -25,15 +25,19 @@ the previous function when the signal arrived at a function's first instruction)
 """
 from __future__ import annotations
 
+import json
 import os
-import sys
+from types import SimpleNamespace
 
 import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from kernel_model import abi  # noqa: E402  (the project's one ABI module, found via __file__)
+# The frame layout and trampoline words come from kernel_model.abi, handed over by
+# `hppa-user gdb` (gdb's own Python has no numpy to import the project with).
+if "HPPA_USER_GDB_ABI" not in os.environ:
+    raise gdb.GdbError("hppa-user's gdb extension: start gdb with `hppa-user gdb`")
+abi = SimpleNamespace(**json.loads(os.environ["HPPA_USER_GDB_ABI"]))
 
 TRAMPOLINE_TAIL = (abi.INSN_LDI_R20, abi.INSN_BLE_SR2_R0, abi.INSN_NOP)
 TRAMPOLINE_HEADS = (abi.INSN_LDI_R25_0, abi.INSN_LDI_R25_1)

@@ -12,8 +12,8 @@ How the pieces fit (all of them cost nothing unless ``-g`` was given):
 
 * ``Machine.run`` calls the stub around every core entry (``prepare``/``finish``, the
   interface the ``--trace`` tracer uses). Breakpoints and watchpoints are the CPU's
-  (:mod:`hppa_user.breakpoints`: records in the decode cache, permissions taken from the
-  watched pages); a single step is a core entry with a budget of one instruction, so the
+  (``Cpu.set_breakpoint``: records in the decode cache; :mod:`hppa_user.watchpoints`:
+  permissions taken from the watched pages); a single step is a core entry with a budget of one instruction, so the
   compiled regions and the interpreter keep their own delay-slot and nullification rules.
   A step that enters the gateway page finishes with the syscall: the next stop is at the
   return address, as stepping over a syscall does on Linux.
@@ -37,6 +37,7 @@ guest continues as after ``D``.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import select
@@ -44,15 +45,14 @@ import signal
 import socket
 import struct
 import sys
-import time
 import traceback
 
 from hppa_user import state as S
-from hppa_user.breakpoints import CodeBreakpoints, WatchedPages
+from hppa_user.watchpoints import WatchedPages
 from hppa_user.memory import PAGE_SIZE, PERM_MAPPED
 from kernel_model import abi, procfs
-from kernel_model.kernel import ProcessKilled
-from kernel_model.signals import SigInfo, _get_cb, _set_cb
+from kernel_model.errors import ProcessKilled
+from kernel_model.signals import SigInfo
 
 M32 = 0xFFFFFFFF
 PACKET_SIZE = 0x4000
@@ -250,111 +250,70 @@ REGISTER_NAMES = (
 assert len(REGISTER_NAMES) == NUM_REGS
 
 
-class CpuView:
-    """The registers as a debugger sees them, over today's Machine.
-
-    The one adapter between the stub and the CPU state: it becomes the CPU context
-    (``hppa_user.context.CpuContext``) when that lands."""
-
-    def __init__(self, machine):
-        self.m = machine
-        self.gr, self.fr, self.sr, self.cr = machine.gr, machine.fr, machine.sr, machine.cr
-
-    @property
-    def iaoq_f(self) -> int:
-        return self.m.iaoq_f
-
-    @iaoq_f.setter
-    def iaoq_f(self, v: int) -> None:
-        self.m.iaoq_f = v
-
-    @property
-    def iaoq_b(self) -> int:
-        return self.m.iaoq_b
-
-    @iaoq_b.setter
-    def iaoq_b(self, v: int) -> None:
-        self.m.iaoq_b = v
-
-    @property
-    def psw(self) -> int:
-        return self.m.kernel.signals._psw()
-
-    @psw.setter
-    def psw(self, v: int) -> None:
-        """Only the bits user code can change: N, C/B, V."""
-        self.m.psw_n = 1 if v & abi.PSW_N else 0
-        _set_cb(self.m, (v >> abi.PSW_CB_SHIFT) & 0xFF)
-        self.m.ctl[S.CTL_PSWV] = 1 if v & abi.PSW_V else 0
-
-    @property
-    def insns(self) -> int:
-        return self.m.insn_count
-
-
-def read_register(cpu, n: int) -> int:
-    """Register ``n`` as gdb numbers them. In the gateway page (a stop inside a syscall)
-    the instruction address is the syscall's return address, as ptrace reports it."""
+def read_register(ctx, n: int) -> int:
+    """Register ``n`` of CPU context ``ctx`` as gdb numbers them. In the gateway page (a stop
+    inside a syscall) the instruction address is the syscall's return address, as ptrace
+    reports it; the PSW is the kernel's view (sc_gr[0] of a signal frame)."""
     if 1 <= n <= 31:
-        return int(cpu.gr[n]) & M32
+        return int(ctx.gr[n]) & M32
     if n in (REG_PSW, REG_IPSW):
-        return cpu.psw
+        return abi.USER_PSW | ctx.psw
     if n == REG_SAR:
-        return int(cpu.cr[11]) & M32
+        return int(ctx.cr[11]) & M32
     if n in (REG_PCOQH, REG_PCOQT):
-        f = cpu.iaoq_f
+        f = ctx.iaoq_f
         if f < PAGE_SIZE:
-            f = int(cpu.gr[31]) & M32
+            f = int(ctx.gr[31]) & M32
             return f if n == REG_PCOQH else (f + 4) & M32
-        return (f if n == REG_PCOQH else cpu.iaoq_b) | 3
+        return (f if n == REG_PCOQH else ctx.iaoq_b) | 3
     if n in (REG_PCSQH, REG_PCSQT):
-        return int(cpu.sr[4]) & M32
+        return int(ctx.sr[4]) & M32
     if n in SR_OF_REG:
-        return int(cpu.sr[SR_OF_REG[n]]) & M32
+        return int(ctx.sr[SR_OF_REG[n]]) & M32
     if n in CR_OF_REG:
-        return int(cpu.cr[CR_OF_REG[n]]) & M32
+        return int(ctx.cr[CR_OF_REG[n]]) & M32
     if REG_FR0 <= n < NUM_REGS:
-        v = int(cpu.fr[(n - REG_FR0) >> 1]) & 0xFFFFFFFFFFFFFFFF
+        v = int(ctx.fr[(n - REG_FR0) >> 1]) & 0xFFFFFFFFFFFFFFFF
         return v & M32 if (n - REG_FR0) & 1 else v >> 32
     return 0
 
 
-def write_register(cpu, n: int, v: int) -> None:
+def write_register(ctx, n: int, v: int) -> None:
     """What a debugger may change: r1-r31, SAR, the instruction address queue (gdb writes
     the pc as pcoqh and pcoqt), PSW N/C/B/V, the FP registers. Other writes are ignored,
     as Linux's ptrace ignores writes to privileged state."""
     v &= M32
     if 1 <= n <= 31:
-        cpu.gr[n] = v
+        ctx.gr[n] = v
     elif n in (REG_PSW, REG_IPSW):
-        cpu.psw = v
+        ctx.psw = v
     elif n == REG_SAR:
-        cpu.cr[11] = v & 31
+        ctx.cr[11] = v & 31
     elif n == REG_PCOQH:
-        if cpu.iaoq_f < PAGE_SIZE:
-            cpu.gr[31] = v | 3                 # inside a syscall: where it returns to
-        elif v & ~3 != cpu.iaoq_f:
-            cpu.iaoq_f = v                     # resume there: nothing is nullified
-            cpu.psw = cpu.psw & ~abi.PSW_N
+        if ctx.iaoq_f < PAGE_SIZE:
+            ctx.gr[31] = v | 3                 # inside a syscall: where it returns to
+        elif v & ~3 != ctx.iaoq_f:
+            ctx.iaoq_f = v                     # resume there: nothing is nullified
+            ctx.psw_n = 0
     elif n == REG_PCOQT:
-        if cpu.iaoq_f >= PAGE_SIZE:
-            cpu.iaoq_b = v
+        if ctx.iaoq_f >= PAGE_SIZE:
+            ctx.iaoq_b = v
     elif REG_FR0 <= n < NUM_REGS:
         i, low = (n - REG_FR0) >> 1, (n - REG_FR0) & 1
-        old = int(cpu.fr[i]) & 0xFFFFFFFFFFFFFFFF
+        old = int(ctx.fr[i]) & 0xFFFFFFFFFFFFFFFF
         new = (old & ~M32) | v if low else (old & M32) | (v << 32)
-        cpu.fr[i] = new - (1 << 64) if new >> 63 else new
+        ctx.fr[i] = new - (1 << 64) if new >> 63 else new
 
 
-def pack_registers(cpu) -> str:
-    return "".join("%08x" % read_register(cpu, n) for n in range(NUM_REGS))
+def pack_registers(ctx) -> str:
+    return "".join("%08x" % read_register(ctx, n) for n in range(NUM_REGS))
 
 
-def unpack_registers(cpu, hexdata: str) -> None:
+def unpack_registers(ctx, hexdata: str) -> None:
     if len(hexdata) < 8 * NUM_REGS:
         raise ValueError("short G packet")
     for n in range(NUM_REGS):
-        write_register(cpu, n, int(hexdata[8 * n:8 * n + 8], 16))
+        write_register(ctx, n, int(hexdata[8 * n:8 * n + 8], 16))
 
 
 # ---------------------------------------------------------------------------------------
@@ -513,15 +472,15 @@ class Resume:
 class StepState:
     __slots__ = ("insns", "f", "b")
 
-    def __init__(self, cpu):
-        self.insns, self.f, self.b = cpu.insns, cpu.iaoq_f, cpu.iaoq_b
+    def __init__(self, ctx):
+        self.insns, self.f, self.b = ctx.insns, ctx.iaoq_f, ctx.iaoq_b
 
-    def done(self, cpu) -> bool:
+    def done(self, ctx) -> bool:
         """One instruction ran, or the kernel moved the IAOQ (a syscall returned, a signal
         handler was entered); a step never ends inside the gateway page."""
-        if cpu.iaoq_f < PAGE_SIZE:
+        if ctx.iaoq_f < PAGE_SIZE:
             return False
-        return cpu.insns != self.insns or (cpu.iaoq_f, cpu.iaoq_b) != (self.f, self.b)
+        return ctx.insns != self.insns or (ctx.iaoq_f, ctx.iaoq_b) != (self.f, self.b)
 
 
 class GdbStub:
@@ -533,7 +492,7 @@ class GdbStub:
             raise GdbStubError(f"gdb port {port} is not a TCP port (1-65535)")
         self.m = machine
         self.k = machine.kernel
-        self.cpu = CpuView(machine)
+        self.cpu, self.ctx, self.mem = machine.cpu, machine.ctx, machine.mem
         self.log = log or sys.stderr
         self.host, self.port = host, port
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -547,8 +506,7 @@ class GdbStub:
         self.attached = True            # False after D, a disconnect, or the end
         self.started = False
         self.thread = Thread(self.k.pid, self.k.pid)
-        self.breakpoints = CodeBreakpoints(machine)
-        self.watches = WatchedPages(machine)
+        self.watches = WatchedPages(machine.cpu)
         self.files = HostFiles(self.k)
         self.stepping: StepState | None = None
         self.waiting = False            # gdb waits for a stop reply (it resumed us)
@@ -574,7 +532,7 @@ class GdbStub:
         if not self.started:
             self._accept()
             self._stop(abi.SIGTRAP)
-        elif self.stepping is not None and self.stepping.done(self.cpu):
+        elif self.stepping is not None and self.stepping.done(self.ctx):
             self._stop(abi.SIGTRAP)
         elif self.gdb_spoke or self.poll_always:
             self.gdb_spoke = False
@@ -582,8 +540,6 @@ class GdbStub:
                 self._stop(abi.SIGINT)
             elif self.conn.closed:
                 self._gone()
-        if self.breakpoints:
-            self.breakpoints.replant()
         if self.watches:
             self.watches.protect(self.pass_page)
         self._update_busy()
@@ -600,21 +556,21 @@ class GdbStub:
         if self.watches.taken:
             trap = self.watches.classify(status)
             self.watches.unprotect()
-        if self.pass_page is not None and (self.cpu.insns != self.pass_insns or
+        if self.pass_page is not None and (self.ctx.insns != self.pass_insns or
                                            status in (S.ST_FAULT, S.ST_SYSCALL)):
             self.pass_page = None
         if status != S.ST_FAULT:
             return False
-        if self.breakpoints.hit(status) is not None:
+        if self.cpu.breakpoint_hit(status) is not None:
             self._stop(abi.SIGTRAP, "swbreak:;")
             return True
         if trap is None:
             return False
-        here = (self.cpu.insns, self.cpu.iaoq_f)
+        here = (self.ctx.insns, self.ctx.iaoq_f)
         if trap.hit is None or self.watch_stop == here:
             # an unwatched byte of the page, or gdb resumed at the access it was shown:
             # let this one access through
-            self.pass_page, self.pass_insns = trap.page, self.cpu.insns
+            self.pass_page, self.pass_insns = trap.page, self.ctx.insns
             self.watch_stop = None
             self.busy = True
             return True
@@ -629,7 +585,7 @@ class GdbStub:
         stepping or with breakpoints or watchpoints, not after a plain continue."""
         self.busy = self.attached and (
             not self.started or self.stepping is not None or self.pass_page is not None
-            or bool(self.breakpoints) or bool(self.watches) or self.gdb_spoke
+            or bool(self.cpu.breakpoints) or bool(self.watches) or self.gdb_spoke
             or self.poll_always)
         if self.gdb_spoke and self.attached:   # SIGIO may have come while that was computed
             self.busy = True
@@ -701,17 +657,15 @@ class GdbStub:
         resume = self._serve()
         if resume.action == "kill":
             self._hang_up()
-            raise ProcessKilled(abi.SIGKILL, self.m.pc, reason="killed by gdb")
+            raise ProcessKilled(abi.SIGKILL, self.ctx.pc, reason="killed by gdb")
         if resume.action == "detach":
             self._detach()
             return sig if in_signal else 0
         if resume.action == "step":
-            self.stepping = StepState(self.cpu)
+            self.stepping = StepState(self.ctx)
         self._update_busy()
-        vdso = self.m.vdso
-        if vdso is not None and vdso.vvar is not None:
-            vdso.refresh(self.m)                 # the clocks moved on while we were stopped
-            vdso.refreshed = time.perf_counter()
+        if self.k.time.vvar is not None:
+            self.k.time.refresh()                # the clocks moved on while we were stopped
         if in_signal:
             return resume.sig
         if resume.sig:                           # "signal SIG" at a non-signal stop
@@ -722,7 +676,8 @@ class GdbStub:
         return 0
 
     def _detach(self) -> None:
-        self.breakpoints.clear()
+        for addr in list(self.cpu.breakpoints):
+            self.cpu.clear_breakpoint(addr)
         self.watches.clear()
         self.stepping = None
         self.pass_page = None
@@ -870,25 +825,25 @@ class GdbStub:
             sig = from_gdb_signal(int(sig_hex, 16))
         if rest:
             addr = int(rest, 16)
-            write_register(self.cpu, REG_PCOQH, addr)
-            write_register(self.cpu, REG_PCOQT, addr + 4)
+            write_register(self.ctx, REG_PCOQH, addr)
+            write_register(self.ctx, REG_PCOQT, addr + 4)
         return Resume(kind, sig)
 
     def _registers(self, text: str):
         if text[0] == "g":
-            return pack_registers(self.cpu)
-        unpack_registers(self.cpu, text[1:])
+            return pack_registers(self.ctx)
+        unpack_registers(self.ctx, text[1:])
         return "OK"
 
     def _register(self, text: str):
         if text[0] == "p":
             n = int(text[1:], 16)
-            return "%08x" % read_register(self.cpu, n) if n < NUM_REGS else "E01"
+            return "%08x" % read_register(self.ctx, n) if n < NUM_REGS else "E01"
         n, _, value = text[1:].partition("=")
         n = int(n, 16)
         if n >= NUM_REGS or len(value) != 8:
             return "E01"
-        write_register(self.cpu, n, int(value, 16))
+        write_register(self.ctx, n, int(value, 16))
         return "OK"
 
     def _read_memory_packet(self, text: str):
@@ -904,7 +859,7 @@ class GdbStub:
     def read_memory(self, addr: int, length: int) -> bytes:
         """What ptrace's PEEKDATA would read: mapped pages, whatever their protection (the
         bytes in memory: breakpoints are in the decode cache, not here)."""
-        mem = self.m.mem
+        mem = self.mem
         end = min(addr + length, 1 << 32)
         a = addr
         while a < end and mem.perm[a >> 12] & PERM_MAPPED:
@@ -915,9 +870,9 @@ class GdbStub:
     def _write_memory(self, addr: int, data: bytes):
         if not data:
             return "OK"
-        if addr + len(data) > 1 << 32 or not self.m.mem.is_mapped(addr, len(data)):
+        if addr + len(data) > 1 << 32 or not self.mem.is_mapped(addr, len(data)):
             return "E14"
-        self.m.mem.poke(addr, data)          # keeps decoded code coherent (breakpoints replant)
+        self.mem.poke(addr, data)          # keeps decoded code coherent (breakpoints replant)
         return "OK"
 
     def _breakpoint(self, text: str):
@@ -926,7 +881,7 @@ class GdbStub:
         fields = text[1:].split(";")[0].split(",")
         kind, addr, length = int(fields[0]), int(fields[1], 16), int(fields[2], 16)
         if kind == 0:
-            (self.breakpoints.insert if insert else self.breakpoints.remove)(addr)
+            (self.cpu.set_breakpoint if insert else self.cpu.clear_breakpoint)(addr)
             return "OK"
         if kind in (2, 3, 4):
             w = {2: "write", 3: "read", 4: "access"}[kind]
@@ -954,6 +909,19 @@ class GdbStub:
 
     def _status(self, text: str):
         return self.last_stop
+
+
+# what hppa-user gdb's extension (gdbext.py) needs of the ABI: the signal frame's layout
+# and the trampoline's instruction words
+GDB_EXTENSION_ABI = ("INSN_LDI_R25_0", "INSN_LDI_R25_1", "INSN_LDI_R20", "INSN_BLE_SR2_R0",
+                     "INSN_NOP", "SC_GR", "SC_FR", "SC_IASQ", "SC_IAOQ", "SC_SAR",
+                     "RT_SIGFRAME_SIZE")
+
+
+def gdb_extension_environment() -> dict[str, str]:
+    """The environment `hppa-user gdb` starts gdb-multiarch with."""
+    return {**os.environ,
+            "HPPA_USER_GDB_ABI": json.dumps({n: getattr(abi, n) for n in GDB_EXTENSION_ABI})}
 
 
 TARGET_XML = (b'<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n'

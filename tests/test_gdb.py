@@ -84,7 +84,9 @@ def debug(binary, commands: list[str], args=(), options=(), via: str = "gdb-mult
             proc.wait()
     emu = subprocess.CompletedProcess(cmd, proc.returncode, out.decode(errors="replace"),
                                       err.decode(errors="replace"))
-    assert "Traceback" not in emu.stderr and "Python Exception" not in res.stdout + res.stderr
+    assert "Traceback" not in emu.stderr
+    assert not re.search(r"Traceback|Python Exception|Error while executing Python|"
+                         r"ModuleNotFoundError|GdbError", res.stdout + res.stderr)
     return Debugged(res.stdout + res.stderr, emu, proc.pid)
 
 

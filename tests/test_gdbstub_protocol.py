@@ -22,6 +22,7 @@ import pytest
 from conftest import REPO_ROOT, emulator_command, guest_env
 from kernel_model import abi
 from kernel_model import gdbstub as G
+from kernel_model.machine import Machine
 from test_trace import EXPECTED, asm_prog, labels, objdump_text  # noqa: F401 (fixture)
 
 HELLO = REPO_ROOT / "hppa_user" / "examples" / "hello"
@@ -56,13 +57,11 @@ def test_reader_splits_acks_interrupts_and_bad_checksums():
 # -- registers ----------------------------------------------------------------------------
 @pytest.fixture
 def machine():
-    from hppa_user.machine import Machine
     return Machine(str(HELLO), [str(HELLO)], env={})
 
 
 def test_register_numbering(machine):
-    m = machine
-    cpu = G.CpuView(m)
+    m = cpu = machine.ctx
     for i in range(1, 32):
         m.gr[i] = 0x01010101 * i
     m.cr[11] = 19
@@ -79,7 +78,7 @@ def test_register_numbering(machine):
     assert word[32] == 19                                   # sar
     assert word[33] == 0x10403 and word[35] == 0x10503      # pcoqh / pcoqt, privilege 3
     assert word[34] == word[36] == 0x1234                   # pcsqh / pcsqt: the user space
-    assert word[0] & abi.PSW_N and word[41] & abi.PSW_N     # flags and ipsw both carry N
+    assert word[0] == word[41] == abi.USER_PSW | abi.PSW_N  # flags, ipsw: the kernel's PSW
     assert word[43] == 0x1234                               # sr4
     assert word[60] == 0xCAFE                               # cr27 (gdb: cr24 at 57)
     assert word[64] == 4                                    # fpsr = fr0 high
@@ -88,8 +87,7 @@ def test_register_numbering(machine):
 
 
 def test_register_writes(machine):
-    m = machine
-    cpu = G.CpuView(m)
+    m = cpu = machine.ctx
     stub_like = G.REGISTER_NAMES.index
     G.write_register(cpu, stub_like("ret0"), 0xDEADBEEF)
     assert int(m.gr[28]) == 0xDEADBEEF
@@ -185,11 +183,11 @@ def test_breakpoint_lives_in_the_decode_cache(stub, machine):
     entry = machine.image.entry
     before = stub.handle(b"m%x,4" % entry)
     assert stub.handle(b"Z0,%x,4" % entry) == "OK"
-    assert entry in stub.breakpoints
+    assert entry in machine.cpu.breakpoints
     slot = int(machine.mem.page_slot[entry >> 12])
     assert slot >= 0                                            # planted in a decode slot
     assert stub.handle(b"m%x,4" % entry) == before              # memory is untouched
-    assert stub.handle(b"z0,%x,4" % entry) == "OK" and entry not in stub.breakpoints
+    assert stub.handle(b"z0,%x,4" % entry) == "OK" and entry not in machine.cpu.breakpoints
     assert stub.handle(b"Z2,10000,4") == "OK" and stub.handle(b"z2,10000,4") == "OK"
     assert stub.handle(b"Z1,10000,4") == ""                     # hardware breakpoints: no
 
