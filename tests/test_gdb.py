@@ -182,6 +182,18 @@ def test_breakpoint_and_watchpoint_in_compiled_code(target):
     assert d.emu.returncode == 3 and d.emu.stdout == f"25 26 0 {total + 3 * 6}\n"
 
 
+def test_breakpoint_set_before_its_loop_is_compiled(target):
+    """A breakpoint on a path the loop takes only on its last iteration: the loop is
+    compiled (threshold 50) while the breakpoint is set, and must not run through it."""
+    line = line_of("acc += 1000;")
+    d = debug(target, [f"break gdb_target.c:{line}", "continue", "print i", "delete",
+                       "continue"], args=["rare"], options=["--jit-threshold", "50", "--stats"])
+    assert re.search(rf"Breakpoint 1, rare_path \(n=20000\) at .*:{line}", d.out)
+    assert "$1 = 19999" in d.out
+    assert int(re.search(r"jit: (\d+) regions", d.emu.stderr).group(1)) > 0
+    assert d.emu.returncode == 3 and d.emu.stdout == f"25 26 0 {sum(range(20000)) + 1000}\n"
+
+
 def test_segfault_stops_at_the_faulting_store_like_qemu(target):
     script = ["continue", "print/x $pc", "info symbol $pc", "continue"]
     emu = debug(target, script, args=["crash"])

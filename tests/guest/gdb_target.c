@@ -2,7 +2,8 @@
  * Built with -O0 -g.  Modes (argv[1]): none (the plain path), "signal" (a timer signal
  * interrupts spin(); the handler is where bt must reach main from), "crash" (a store through
  * NULL in crash()), "hot" (phase() runs hot enough to be compiled before a breakpoint in
- * body() is set).  Exit status 3 on the plain paths. */
+ * body() is set), "rare" (a breakpoint on the last iteration's path of a loop that gets
+ * compiled after it was set).  Exit status 3 on the plain paths. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,15 @@ __attribute__((noinline)) void phase(int n)
         body(i);
 }
 
+__attribute__((noinline)) void rare_path(int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i == n - 1)
+            acc += 1000;                  /* only on the last iteration */
+        acc += i;
+    }
+}
+
 __attribute__((noinline)) void marker(void)
 {
     hits = 0;
@@ -72,6 +82,8 @@ int main(int argc, char **argv)
         marker();
         phase(4);
     }
+    if (strcmp(mode, "rare") == 0)
+        rare_path(20000);
     printf("%d %d %d %d\n", sq, watched, hits, acc);
     return 3;
 }
