@@ -50,6 +50,7 @@ import traceback
 from hppa_user import state as S
 from hppa_user.watchpoints import WatchedPages
 from hppa_user.memory import PAGE_SIZE, PERM_MAPPED
+from hppa_user.traps import ILLEGAL_INSN
 from kernel_model import abi, procfs
 from kernel_model.errors import ProcessKilled
 from kernel_model.signals import SigInfo
@@ -506,6 +507,7 @@ class GdbStub:
         self.attached = True            # False after D, a disconnect, or the end
         self.started = False
         self.thread = Thread(self.k.pid, self.k.pid)
+        self.breakpoints: set[int] = set()     # what gdb planted (Z0) among the CPU's
         self.watches = WatchedPages(machine.cpu)
         self.files = HostFiles(self.k)
         self.stepping: StepState | None = None
@@ -561,7 +563,7 @@ class GdbStub:
             self.pass_page = None
         if status != S.ST_FAULT:
             return False
-        if self.cpu.breakpoint_hit(status) is not None:
+        if self._breakpoint_hit(status):
             self._stop(abi.SIGTRAP, "swbreak:;")
             return True
         if trap is None:
@@ -580,12 +582,18 @@ class GdbStub:
         self._stop(abi.SIGTRAP, f"{kind}:{max(trap.addr, w.addr):x};")
         return True
 
+    def _breakpoint_hit(self, status: int) -> bool:
+        """Was this stop one of gdb's breakpoints? (The CPU's others are not ours.)"""
+        trap, _detail, addr = self.ctx.trap
+        return trap == ILLEGAL_INSN and addr & ~3 in self.breakpoints \
+            and self.cpu.breakpoint_hit(status) is not None
+
     def _update_busy(self) -> None:
         """Whether the run loop must call in before and after every core entry: while
         stepping or with breakpoints or watchpoints, not after a plain continue."""
         self.busy = self.attached and (
             not self.started or self.stepping is not None or self.pass_page is not None
-            or bool(self.cpu.breakpoints) or bool(self.watches) or self.gdb_spoke
+            or bool(self.breakpoints) or bool(self.watches) or self.gdb_spoke
             or self.poll_always)
         if self.gdb_spoke and self.attached:   # SIGIO may have come while that was computed
             self.busy = True
@@ -676,8 +684,9 @@ class GdbStub:
         return 0
 
     def _detach(self) -> None:
-        for addr in list(self.cpu.breakpoints):
+        for addr in self.breakpoints:
             self.cpu.clear_breakpoint(addr)
+        self.breakpoints.clear()
         self.watches.clear()
         self.stepping = None
         self.pass_page = None
@@ -881,7 +890,13 @@ class GdbStub:
         fields = text[1:].split(";")[0].split(",")
         kind, addr, length = int(fields[0]), int(fields[1], 16), int(fields[2], 16)
         if kind == 0:
-            (self.cpu.set_breakpoint if insert else self.cpu.clear_breakpoint)(addr)
+            addr &= ~3
+            if insert:
+                self.breakpoints.add(addr)
+                self.cpu.set_breakpoint(addr)
+            elif addr in self.breakpoints:
+                self.breakpoints.discard(addr)
+                self.cpu.clear_breakpoint(addr)
             return "OK"
         if kind in (2, 3, 4):
             w = {2: "write", 3: "read", 4: "access"}[kind]
