@@ -314,6 +314,11 @@ def test_kill_and_detach():
     assert rc == 128 + 9 and "killed by gdb" in err and out == ""
     proc, port = serve(HELLO)
     c = Client(port)
+    c.raw(G.frame(b"k"))                           # the old kill packet: no reply
+    rc, out, err = finish(proc)
+    assert rc == 128 + 9 and "killed by gdb" in err
+    proc, port = serve(HELLO)
+    c = Client(port)
     assert c.ask(b"Z0,%x,4" % struct.unpack(">I", HELLO.read_bytes()[24:28])[0]) == b"OK"
     assert c.ask(b"D") == b"OK"                    # breakpoints go with the debugger
     rc, out, err = finish(proc)
