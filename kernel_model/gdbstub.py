@@ -10,11 +10,12 @@ I/O (``vFile``) for the guest's ``/proc/PID/maps``, which gdb reads to size the 
 
 How the pieces fit (all of them cost nothing unless ``-g`` was given):
 
-* ``Machine.run`` calls the stub around every core entry (``prepare``/``finish``, the
+* ``Machine.run`` calls the stub around every CPU run (``prepare``/``finish``, the
   interface the ``--trace`` tracer uses). Breakpoints and watchpoints are the CPU's
-  (``Cpu.set_breakpoint``: records in the decode cache; :mod:`hppa_user.watchpoints`:
-  permissions taken from the watched pages); a single step is a core entry with a budget of one instruction, so the
-  compiled regions and the interpreter keep their own delay-slot and nullification rules.
+  (``Cpu.set_breakpoint``: records in the decode cache that compiled regions never
+  translate; :mod:`hppa_user.watchpoints`: permissions taken from the watched pages). A
+  single step is a CPU run with a budget of one instruction, so the compiled regions and
+  the interpreter keep their own delay-slot and nullification rules.
   A step that enters the gateway page finishes with the syscall: the next stop is at the
   return address, as stepping over a syscall does on Linux.
 * Signals stop the guest before delivery, as a ptrace signal-delivery-stop does: the
@@ -48,9 +49,9 @@ import sys
 import traceback
 
 from hppa_user import state as S
-from hppa_user.watchpoints import WatchedPages
 from hppa_user.memory import PAGE_SIZE, PERM_MAPPED
 from hppa_user.traps import ILLEGAL_INSN
+from hppa_user.watchpoints import WatchedPages
 from kernel_model import abi, procfs
 from kernel_model.errors import ProcessKilled
 from kernel_model.signals import SigInfo
