@@ -93,6 +93,12 @@ class SignalFrameUnwinder(Unwinder):
         self.types: dict[int, gdb.Type] = {}
 
     def __call__(self, pending_frame):
+        try:
+            return self._unwind(pending_frame)
+        except (gdb.error, gdb.MemoryError):    # registers or memory unavailable: not ours
+            return None
+
+    def _unwind(self, pending_frame):
         pc, sp = _frame_regs(pending_frame)
         found = vdso_trampoline(pc, sp)
         if found is None:

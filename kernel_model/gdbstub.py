@@ -53,7 +53,7 @@ from hppa_user.memory import PAGE_SIZE, PERM_MAPPED
 from hppa_user.traps import ILLEGAL_INSN
 from hppa_user.watchpoints import WatchedPages
 from kernel_model import abi, procfs
-from kernel_model.errors import ProcessKilled
+from kernel_model.errors import ProcessKilled, SyscallError
 from kernel_model.signals import SigInfo
 
 M32 = 0xFFFFFFFF
@@ -375,10 +375,7 @@ class HostFiles:
         m = re.match(rb"^/proc/(\d+)/task/(\d+)(/.*)$", path)
         if m and m.group(1) == m.group(2):
             path = b"/proc/" + m.group(1) + m.group(3)
-        try:
-            fd = procfs.open_special(self.k, path, abi.O_RDONLY)
-        except Exception:          # SyscallError & co: the guest would have got ENOENT
-            raise OSError(2, "no such guest file") from None
+        fd = procfs.open_special(self.k, path, abi.O_RDONLY)
         if fd is None:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         return fd
@@ -416,6 +413,9 @@ class HostFiles:
             return b"F-1,%x" % 9                       # EBADF
         except OSError as e:
             return b"F-1,%x" % FILEIO_ERRNO.get(e.errno or 0, FILEIO_EUNKNOWN)
+        except SyscallError as e:                      # parisc errno: 1-30 are the generic ones
+            return b"F-1,%x" % (FILEIO_ERRNO.get(e.errno, FILEIO_EUNKNOWN) if e.errno <= 30
+                                else FILEIO_EUNKNOWN)
         except (ValueError, IndexError):
             return b"F-1,%x" % 22                      # EINVAL
         return b""
