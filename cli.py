@@ -102,6 +102,10 @@ def run(
         None, "--trace-from", metavar="ADDR|SYMBOL",
         help="start the trace when this address (0x...) or .symtab symbol is first executed "
              "(implies --trace)"),
+    gdb_port: Optional[int] = typer.Option(
+        None, "-g", "--gdb", metavar="PORT",
+        help="wait for gdb on 127.0.0.1:PORT before the first instruction "
+             "(gdb-multiarch PROGRAM -ex 'target remote :PORT', or hppa-user gdb)"),
     vdso_fault: Optional[str] = typer.Option(
         None, "--vdso-fault", metavar="NAME",
         help="break the vDSO on purpose (as startup-check --faults does): no-ehdr, no-hash, "
@@ -126,6 +130,8 @@ def run(
         env[k] = v
     for k in unsetenv or []:
         env.pop(k, None)
+    if gdb_port is not None and (trace is not None or trace_from is not None):
+        fail("-g/--gdb and --trace cannot be combined", 2)
     _announce_compile()
     topts = None
     if trace is not None or trace_from is not None:
@@ -142,6 +148,12 @@ def run(
         fail(f"{program}: {e}", 126)
     except TraceError as e:
         fail(str(e), 2)
+    if gdb_port is not None:
+        from kernel_model.gdbstub import GdbStub, GdbStubError
+        try:
+            m.monitor = GdbStub(m, gdb_port)
+        except GdbStubError as e:
+            fail(str(e), 1)
     status = m.run()
     if m.term_signal:
         info = m.kill_info
@@ -266,6 +278,24 @@ def bench_cmd(
     call, syscalls and vDSO calls per call (bench/report.py)."""
     from bench import report
     raise typer.Exit(report.main(quick=quick, json_path=json_out, plot_path=plot, qemu10=qemu10))
+
+
+@app.command("gdb", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                       "allow_interspersed_args": False, "help_option_names": []})
+def gdb_cmd(ctx: typer.Context):
+    """gdb-multiarch with hppa-user's extension (bt through parisc signal frames): GDB ARGS..."""
+    import shutil
+    import kernel_model
+    from kernel_model.gdbstub import gdb_extension_environment
+    extension = os.path.join(os.path.dirname(kernel_model.__file__), "gdbext.py")
+    exe = shutil.which("gdb-multiarch")
+    if exe is None:
+        fail("gdb-multiarch not found (Debian: apt-get install gdb-multiarch)", 127)
+    try:
+        os.execve(exe, [exe, "-iex", f"source {extension}", *ctx.args],
+                  gdb_extension_environment())
+    except OSError as e:
+        fail(f"cannot run {exe}: {e.strerror}", 126)
 
 
 @app.command("startup-check")

@@ -104,16 +104,25 @@ class Cpu:
 
     def set_breakpoint(self, addr: int) -> None:
         """Stop before executing ``addr`` (run() then returns ST_FAULT, and
-        ``breakpoint_hit`` names it). Compiled regions through it are dropped."""
-        self.breakpoints[addr & ~3] = (-1, -1)
+        ``breakpoint_hit`` names it). Compiled regions that translated it are dropped, and
+        none translates it while it is set (they leave to the interpreter there)."""
+        addr &= ~3
+        if addr in self.breakpoints:
+            return
+        self.breakpoints[addr] = (-1, -1)
+        self.jit.exclude(addr)
         self._replant()
 
     def clear_breakpoint(self, addr: int) -> None:
-        page, slot = self.breakpoints.pop(addr & ~3, (-1, -1))
+        addr &= ~3
+        if addr not in self.breakpoints:
+            return
+        page, slot = self.breakpoints.pop(addr)
         if slot >= 0 and int(self.mem.page_slot[page]) == slot:
             idx = self._record(slot, addr)
             if self.dc[idx] == BREAKPOINT_OP:
                 self.dc[idx] = 0             # decoded again (hooks included) on the next fetch
+        self.jit.include(addr)
 
     def _replant(self) -> None:
         """Put back breakpoints a store, an mprotect or a cache flush took away."""
@@ -127,10 +136,10 @@ class Cpu:
             if not p & PERM_X:
                 self.breakpoints[addr] = (-1, -1)     # not executable (yet): look again later
                 continue
-            if cur >= 0:
-                # a fresh slot: native regions built on the old one can never reach the page
-                mem.invalidate_code(page, page + 1)
-                p = int(mem.perm[page])
+            if cur >= 0:          # decoded page: no compiled region translates addr (jit.exclude)
+                self.dc[self._record(cur, addr)] = BREAKPOINT_OP
+                self.breakpoints[addr] = (page, cur)
+                continue
             if ctl[S.CTL_NEXT_SLOT] >= ctl[S.CTL_NSLOTS]:
                 self.flush_decode_cache()
             slot = int(ctl[S.CTL_NEXT_SLOT])          # allocate a slot as the core does
