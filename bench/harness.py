@@ -121,8 +121,8 @@ def bench_workload(w: Workload, runners: list[rn.Runner], rounds: int = 3, timeo
                 elif not row.output:
                     row.output = "same"
                 row.exit_status = res.status
-                row.seconds.append(round(res.seconds, 4))
-                times[r.name] = res.seconds
+                row.seconds.append(round(res.seconds, 6))
+                times[r.name] = row.seconds[-1]         # ratios from the figures reported
                 if res.stats:
                     all_stats[r.name].append((res.seconds, res.stats))
             per_round.append(times)
