@@ -56,15 +56,19 @@ class _RunCommand(typer.core.TyperCommand):
     OPTIONAL_VALUE = {"--trace": "-"}
 
     def parse_args(self, ctx, args):
-        takes_value = {o for p in self.params
-                       if p.param_type_name == "option" and not getattr(p, "is_flag", False)
-                       for o in p.opts}
+        options = [p for p in self.params if p.param_type_name == "option"]
+        takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
+        known = {o for p in options for o in p.opts + p.secondary_opts} | {"--help"}
         out, i = [], 0
         while i < len(args):
             a = args[i]
             if a == "--" or not a.startswith("-") or a == "-":
                 out.extend(args[i:])             # the program and its arguments: untouched
                 break
+            attached = a[1] != "-" and a[:2] in takes_value          # -g1234
+            if a.split("=", 1)[0] not in known and not attached:
+                # guest options only come after the program
+                raise typer.BadParameter.__mro__[1](f"No such option: {a}", ctx=ctx)
             if a in self.OPTIONAL_VALUE:
                 out.append(f"{a}={self.OPTIONAL_VALUE[a]}")
             elif a in takes_value and i + 1 < len(args):
@@ -327,7 +331,24 @@ def startup_check_cmd(
 
 
 def main() -> None:
-    app()
+    """The console script: click's errors about the command line become one line."""
+    # click's exception classes, whether typer uses click or its own copy of it
+    usage_error = typer.BadParameter.__mro__[1]
+    click_exception = usage_error.__mro__[1]
+    try:
+        status = app(standalone_mode=False)
+    except usage_error as e:
+        where = e.ctx.command_path if e.ctx is not None else "hppa-user"
+        msg = e.format_message().replace("\n", " ")
+        typer.echo(f"{where}: {msg} (see {where} --help)", err=True)
+        sys.exit(2)
+    except click_exception as e:
+        typer.echo(f"hppa-user: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo("hppa-user: aborted", err=True)
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":
