@@ -74,10 +74,13 @@ class Machine:
         self._count_vdso_calls()
         k.on_exec = self._on_exec
         k.on_fork = self._on_fork
-        self.tracer = None
+        # what watches the run loop: the --trace tracer, or the gdb stub (gdbstub.py), set
+        # by its creator. prepare(budget) -> budget before each CPU run; finish(status) ->
+        # True when the stop was the monitor's own (the loop runs the CPU again); close()
+        self.monitor = None
         if trace is not None:
-            self.tracer = Tracer(cpu, program, trace,
-                                 lambda: traps.describe(mem, *ctx.trap))
+            self.monitor = Tracer(cpu, program, trace,
+                                  lambda: traps.describe(mem, *ctx.trap))
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.jit_base = (0, 0, 0, 0.0)            # a forked process counts from its fork
         self.lws_base: dict[int, int] = {}
@@ -135,10 +138,17 @@ class Machine:
         self.jit_base = (self.cpu.jit.regions, self.cpu.jit.failures, self.cpu.jit.insns,
                          self.cpu.jit.seconds)
         self.lws_base = self.ctx.lws_counts()
+        if self.kernel.signals.ptracer is not None:
+            # gdb follows the parent (follow-fork-mode parent, detach-on-fork): the child
+            # runs free of its breakpoints and of the connection
+            self.kernel.signals.ptracer = None
+            for addr in list(self.cpu.breakpoints):
+                self.cpu.clear_breakpoint(addr)
+            self.monitor = None
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
-        cpu, k, ctx, tracer = self.cpu, self.kernel, self.ctx, self.tracer
+        cpu, k, ctx = self.cpu, self.kernel, self.ctx
         sched = k.sched
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
@@ -149,14 +159,15 @@ class Machine:
         next_tree_check = 0.0
         try:
             while True:
+                monitor = self.monitor                 # (a forked child drops a debugger)
                 budget = slice_budget
                 if self.max_insns:
                     left = self.max_insns - (ctx.insns - k.insns_base)
                     if left <= 0:
                         raise ProcessKilled(9, ctx.pc, reason="instruction limit reached")
                     budget = min(budget, left)
-                if tracer is not None:
-                    budget = tracer.prepare(budget)   # 1 while tracing
+                if monitor is not None:
+                    budget = monitor.prepare(budget)  # 1 while tracing or stepping
                 t_run = time.perf_counter()
                 st = cpu.run(budget)
                 if adapt and st == S.ST_BUDGET and budget == slice_budget:
@@ -165,8 +176,8 @@ class Machine:
                         slice_budget *= 2
                     elif took > BUDGET_SLICE and slice_budget > BUDGET:
                         slice_budget //= 2
-                if tracer is not None and tracer.finish(st):
-                    continue                           # the tracer's --trace-from breakpoint
+                if monitor is not None and monitor.finish(st):
+                    continue                           # its breakpoint or watchpoint
                 if self.reach and self._reached(st):
                     continue                           # a when_reached() callback ran
                 if st == S.ST_SYSCALL:
@@ -189,8 +200,8 @@ class Machine:
             self.kill_info = e
         finally:
             restore_host_signals()
-            if tracer is not None:
-                tracer.close()
+            if self.monitor is not None:
+                self.monitor.close()
         k.exit_cleanup()                          # shared file mappings reach their files
         self.wall_seconds = time.perf_counter() - self.t_start
         if k.tree is not None:

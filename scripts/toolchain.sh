@@ -2,18 +2,26 @@
 # Install the hppa cross toolchain used by hppa-user's tests and tools, idempotently.
 #
 #  1. Debian 12 packages: cross gcc/binutils, glibc 2.36 hppa headers+libs, qemu-user
-#     (qemu-hppa is the reference oracle in tests), csmith.  Checked with `dpkg -s`;
-#     `apt-get update` runs only when something is missing.
+#     (qemu-hppa is the reference oracle in tests), csmith, gdb-multiarch (tests/test_gdb.py).
+#     Checked with `dpkg -s`; `apt-get update` runs only when something is missing.
 #  2. A glibc 2.41 hppa sysroot under sysroot/glibc-2.41/, extracted from Debian 13
 #     ("trixie") cross packages.  They are fetched with `apt-get download` against a
 #     PRIVATE sources list and private state/cache directories (under sysroot/.apt/), so
 #     the system apt configuration is never touched.  The mirror URI is the one the
 #     system's own apt sources use for the Debian main archive, read at run time from
 #     `apt-get --print-uris update`.
-#  3. BusyBox built static for hppa from Debian 12's source package (sysroot/busybox/):
-#     the /bin/sh of the process tests.
+#  3. qemu-hppa 10 (sysroot/qemu-10/qemu-hppa), the second oracle of `hppa-user bench`: the
+#     one binary taken from Debian 13's qemu-user package (static binaries there), fetched
+#     the same way.  Optional: a failure here is a warning.
+#  4. On request only (`make bench`, bench/workloads.py): one pinned Debian source package,
+#     `--source NAME=VERSION DIR`, fetched with `apt-get source --download-only` against a
+#     private deb-src list (the system's mirror and release) and private state under
+#     DIR/.apt, into DIR (.dsc, tarballs).  Nothing is installed or unpacked.
+#  5. BusyBox built static for hppa (sysroot/busybox/), from Debian 12's source package
+#     fetched as in 4: the /bin/sh and utilities of the process tests.
 #
-# Usage: scripts/toolchain.sh [--debs-only|--sysroot-only|--busybox-only]
+# Usage: scripts/toolchain.sh [--debs-only|--sysroot-only|--qemu10-only|--busybox-only|
+#                              --source NAME=VERSION DIR]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +30,8 @@ SYSROOT="$SYSROOT_BASE/glibc-2.41"
 APTDIR="$SYSROOT_BASE/.apt"
 TRIXIE_SUITE="${HPPA_TRIXIE_SUITE:-trixie}"
 TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross)
-DEB_PKGS=(gcc-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross qemu-user csmith libcsmith-dev)
+DEB_PKGS=(gcc-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross qemu-user csmith libcsmith-dev
+          gdb-multiarch dpkg-dev gcc)   # dpkg-dev, gcc: `make bench` unpacks Debian sources, builds a qemu plugin
 # Where the Debian keyring lives on Debian 12 (it carries the trixie archive keys too).
 KEYRING="${HPPA_TRIXIE_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 
@@ -139,35 +148,73 @@ build_sysroot() {
     log "glibc 2.41 sysroot ready: $SYSROOT ($(tr '\n' ' ' < "$SYSROOT/.hppa-user-sysroot"))"
 }
 
-# BusyBox for hppa (static, its default configuration), built from Debian 12's source
-# package fetched with `apt-get source --download-only` against a private deb-src list:
-# a real /bin/sh and utilities for the process tests (tests/test_processes.py). The guest
-# root sysroot/busybox/ holds bin/busybox and its applet links (bin/sh, bin/echo, ...).
+fetch_qemu10() {
+    local dest="$SYSROOT_BASE/qemu-10" stamp mirror deb
+    stamp="$dest/.hppa-user-qemu"
+    if [ -f "$stamp" ] && [ -x "$dest/qemu-hppa" ]; then
+        log "qemu-hppa 10 present: $dest/qemu-hppa ($(cat "$stamp"))"
+        return 0
+    fi
+    mirror="$(system_mirror)"
+    APTDIR="$SYSROOT_BASE/.apt-qemu"
+    rm -rf "$APTDIR"
+    mkdir -p "$APTDIR/sources.list.d" "$APTDIR/preferences.d" \
+             "$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/debs"
+    : > "$APTDIR/state/status"
+    : > "$APTDIR/preferences"
+    printf 'deb [signed-by=%s] %s %s main\n' "$KEYRING" "$mirror" "$TRIXIE_SUITE" > "$APTDIR/sources.list"
+    log "fetching qemu-hppa from Debian '$TRIXIE_SUITE' qemu-user"
+    private_apt update >&2 && (cd "$APTDIR/debs" && private_apt download qemu-user >&2) || return 1
+    deb="$(ls "$APTDIR"/debs/qemu-user_*.deb)"
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dest.tmp" ./usr/bin/qemu-hppa || return 1
+    mv "$dest.tmp/usr/bin/qemu-hppa" "$dest.tmp/qemu-hppa" && rm -rf "$dest.tmp/usr"
+    "$dest.tmp/qemu-hppa" --version >/dev/null || return 1
+    printf 'qemu-user=%s\n' "$(dpkg-deb -f "$deb" Version)" > "$dest.tmp/.hppa-user-qemu"
+    rm -rf "$dest" && mv "$dest.tmp" "$dest"
+    rm -rf "$APTDIR"
+    log "qemu-hppa 10 ready: $dest/qemu-hppa ($(cat "$stamp"))"
+}
+
+# Download one pinned source package (apt checks the .dsc and tarballs against the signed
+# Sources index).  The version must still be in the release's main suite.
+fetch_source() {
+    local spec="$1" dest="$2" codename mirror
+    case "$spec" in *=?*) ;; *) die "--source expects NAME=VERSION, got '$spec'";; esac
+    codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")"
+    [ -n "$codename" ] || die "cannot tell the Debian release from /etc/os-release"
+    mkdir -p "$dest"
+    dest="$(cd "$dest" && pwd)"
+    APTDIR="$dest/.apt"
+    mirror="$(system_mirror)"
+    rm -rf "$APTDIR/state"
+    mkdir -p "$APTDIR/sources.list.d" "$APTDIR/preferences.d" \
+             "$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial"
+    : > "$APTDIR/state/status"
+    : > "$APTDIR/preferences"
+    printf 'deb-src [signed-by=%s] %s %s main\n' "$KEYRING" "$mirror" "$codename" > "$APTDIR/sources.list"
+    log "fetching source package $spec (Debian '$codename')"
+    private_apt update >&2
+    (cd "$dest" && private_apt source --download-only "$spec" >&2) \
+        || die "source package $spec is not in Debian '$codename' main (was the pin superseded?)"
+    rm -rf "$APTDIR"
+}
+
+# BusyBox for hppa, static, in its default configuration: sysroot/busybox/bin/busybox and
+# links to it for the applets the tests use (bin/sh, bin/cat, ...).
 BUSYBOX="$SYSROOT_BASE/busybox"
+BUSYBOX_SOURCE="busybox=1:1.35.0-4+deb12u1"
 build_busybox() {
-    local stamp="$BUSYBOX/.hppa-user-busybox"
+    local stamp="$BUSYBOX/.hppa-user-busybox" src work orig tmp applet
     if [ -f "$stamp" ] && [ -x "$BUSYBOX/bin/busybox" ]; then
         log "busybox present: $BUSYBOX ($(cat "$stamp"))"
         return 0
     fi
-    command -v hppa-linux-gnu-gcc >/dev/null || die "hppa-linux-gnu-gcc not found (run without --busybox-only first)"
-    local mirror codename src work
-    mirror="$(system_mirror)"
-    codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")"
-    src="$APTDIR/busybox-src"
-    rm -rf "$APTDIR/bbstate" "$src"
-    mkdir -p "$APTDIR/bbstate/lists/partial" "$APTDIR/cache/archives/partial" "$src"
-    : > "$APTDIR/bbstate/status"
-    printf 'deb-src [signed-by=%s] %s %s main\n' "$KEYRING" "$mirror" "$codename" > "$APTDIR/bb-sources.list"
-    local opts=(-o Dir::Etc::SourceList="$APTDIR/bb-sources.list" -o Dir::Etc::SourceParts=/dev/null
-                -o Dir::State="$APTDIR/bbstate" -o Dir::State::status="$APTDIR/bbstate/status"
-                -o Dir::Cache="$APTDIR/cache" -o Acquire::Languages=none -o APT::Sandbox::User=root)
-    log "fetching the busybox source package ($codename, $mirror)"
-    apt-get -q "${opts[@]}" update >/dev/null
-    (cd "$src" && apt-get -q "${opts[@]}" source --download-only busybox >/dev/null)
-    local orig
+    command -v hppa-linux-gnu-gcc >/dev/null || die "hppa-linux-gnu-gcc not found (install the Debian packages first)"
+    src="$SYSROOT_BASE/.busybox-src"
+    rm -rf "$src"
+    fetch_source "$BUSYBOX_SOURCE" "$src"
     orig="$(ls "$src"/busybox_*.orig.tar.* | head -1)"
-    [ -n "$orig" ] || die "no busybox source tarball downloaded"
     work="$src/build"
     mkdir -p "$work"
     tar -xf "$orig" -C "$work" --strip-components=1
@@ -176,23 +223,27 @@ build_busybox() {
     sed -i 's/^# CONFIG_STATIC is not set/CONFIG_STATIC=y/' "$work/.config"
     make -s -C "$work" -j"$(nproc)" CROSS_COMPILE=hppa-linux-gnu- busybox >"$src/build.log" 2>&1 \
         || { tail -30 "$src/build.log" >&2; die "busybox build failed"; }
-    local tmp="$BUSYBOX.tmp" applet
+    tmp="$BUSYBOX.tmp"
     rm -rf "$tmp"
     mkdir -p "$tmp/bin"
     cp "$work/busybox" "$tmp/bin/busybox"
     for applet in sh ash echo cat true false sleep ls seq wc sort head tr env printf test kill; do
         ln -s busybox "$tmp/bin/$applet"
     done
-    basename "$orig" > "$tmp/.hppa-user-busybox"
-    rm -rf "$BUSYBOX" "$src" "$APTDIR/bbstate"
+    printf '%s\n' "$BUSYBOX_SOURCE" > "$tmp/.hppa-user-busybox"
+    rm -rf "$BUSYBOX" "$src"
     mv "$tmp" "$BUSYBOX"
     log "busybox ready: $BUSYBOX/bin/busybox"
 }
 
 case "${1:-}" in
+    --source) [ $# -eq 3 ] || die "usage: $0 --source NAME=VERSION DIR"; fetch_source "$2" "$3" ;;
     --debs-only) install_debs ;;
     --sysroot-only) build_sysroot ;;
+    --qemu10-only) fetch_qemu10 ;;
     --busybox-only) build_busybox ;;
-    "") install_debs; build_sysroot; build_busybox ;;
-    *) die "usage: $0 [--debs-only|--sysroot-only|--busybox-only]" ;;
+    "") install_debs; build_sysroot
+        fetch_qemu10 || log "warning: qemu-hppa 10 not available (hppa-user bench runs without it)"
+        build_busybox ;;
+    *) die "usage: $0 [--debs-only|--sysroot-only|--qemu10-only|--busybox-only|--source NAME=VERSION DIR]" ;;
 esac
