@@ -93,67 +93,74 @@ class Kernel:
         self.signals = SignalState(self)
 
     # -- syscalls -------------------------------------------------------------------------
-    def syscall(self) -> None:
+    def syscall(self, resumed: Block | None = None) -> None:
+        """The CPU is at the gateway: run the handler and return to user space. With
+        ``resumed`` (sched.schedule): the thread's wait is over -- a completion wait returns
+        its result, any other runs the handler again with ``self.retry`` = ``resumed``."""
         ctx = self.ctx
-        nr = ctx.syscall_nr
-        sc = SYSCALLS.get(nr)
-        if sc is None:
-            name = abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
-            self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
-            result = -abi.ENOSYS
-            if self.strace:
-                self._trace_line(st.format_unknown(self, nr, name, ctx.syscall_args(), result))
-            self.syscall_exit(result)
-            return
-        counts = self.syscall_counts
-        counts[sc.name] = counts.get(sc.name, 0) + 1
-        signed = sc.signed
-        args = ctx.syscall_args(len(signed))
-        if True in signed:
-            args = [v - 0x100000000 if s and v & 0x80000000 else v
-                    for v, s in zip(args, signed)]
-        pre = self._trace_call(sc, args) if self.strace else None
-        self._dispatch(sc, args, pre)
-
-    def _dispatch(self, sc, args, pre) -> None:
-        try:
-            result = sc.handler(self, *args)
-            if result is None:
-                result = 0
-        except Block as b:              # the thread sleeps (sched.py); no return to user yet
-            b.sc, b.call_args, b.pre = sc, args, pre
-            self.sched.block(b)
-            return
-        except GuestFault:
-            result = -abi.EFAULT
-        except SyscallError as e:
-            result = -e.errno
-        except ProcessExit as e:
-            if self.strace:
-                self._trace_line(st.align(pre, "?"))
-                self._trace_line(f"+++ exited with {e.status} +++")
-            raise
-        except ThreadExit as e:
-            if self.strace:
-                self._trace_line(st.align(pre, "?"))
-                self._trace_line(f"+++ exited with {e.status} +++")
-            return
-        except ProcessKilled:
-            if self.strace:
-                self._trace_line(st.align(pre, "?"))
-            raise
-        except OSError as e:
-            result = abi.neg_errno(e)
-        except (OverflowError, ValueError):
-            result = -abi.EINVAL
-        except Exception:  # a kernel-model bug: the guest sees EINVAL, never a traceback
-            self.internal_errors += 1
-            if self.debug:
-                traceback.print_exc()
-            result = -abi.EINVAL
-        self._finish(sc, args, pre, result)
-
-    def _finish(self, sc, args, pre, result) -> None:
+        if resumed is None:
+            nr = ctx.syscall_nr
+            sc = SYSCALLS.get(nr)
+            if sc is None:
+                name = abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
+                self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
+                result = -abi.ENOSYS
+                if self.strace:
+                    self._trace_line(st.format_unknown(self, nr, name, ctx.syscall_args(),
+                                                       result))
+                self.syscall_exit(result)
+                return
+            counts = self.syscall_counts
+            counts[sc.name] = counts.get(sc.name, 0) + 1
+            signed = sc.signed
+            args = ctx.syscall_args(len(signed))
+            if True in signed:
+                args = [v - 0x100000000 if s and v & 0x80000000 else v
+                        for v, s in zip(args, signed)]
+            pre = self._trace_call(sc, args) if self.strace else None
+        else:
+            sc, args, pre = resumed.sc, resumed.call_args, resumed.pre
+        if resumed is not None and resumed.complete is not None:
+            result = resumed.result
+        else:
+            self.retry = resumed
+            try:
+                result = sc.handler(self, *args)
+                if result is None:
+                    result = 0
+            except Block as b:              # the thread sleeps (sched.py); no return yet
+                b.sc, b.call_args, b.pre = sc, args, pre
+                self.sched.block(b)
+                return
+            except GuestFault:
+                result = -abi.EFAULT
+            except SyscallError as e:
+                result = -e.errno
+            except ProcessExit as e:
+                if self.strace:
+                    self._trace_line(st.align(pre, "?"))
+                    self._trace_line(f"+++ exited with {e.status} +++")
+                raise
+            except ThreadExit as e:
+                if self.strace:
+                    self._trace_line(st.align(pre, "?"))
+                    self._trace_line(f"+++ exited with {e.status} +++")
+                return
+            except ProcessKilled:
+                if self.strace:
+                    self._trace_line(st.align(pre, "?"))
+                raise
+            except OSError as e:
+                result = abi.neg_errno(e)
+            except (OverflowError, ValueError):
+                result = -abi.EINVAL
+            except Exception:  # a kernel-model bug: the guest sees EINVAL, never a traceback
+                self.internal_errors += 1
+                if self.debug:
+                    traceback.print_exc()
+                result = -abi.EINVAL
+            finally:
+                self.retry = None
         if self.strace:
             try:
                 line = st.format_line(self, sc, args, result, pre)
@@ -165,18 +172,6 @@ class Kernel:
         if sc.own_return:
             return                          # the context it set is the return
         self.syscall_exit(result)
-
-    def resume_syscall(self, b: Block) -> None:
-        """The running thread's wait ``b`` is over (sched.schedule): a completion wait
-        returns its result, any other runs its handler again (``self.retry`` is ``b``)."""
-        if b.complete is not None:
-            self._finish(b.sc, b.call_args, b.pre, b.result)
-            return
-        self.retry = b
-        try:
-            self._dispatch(b.sc, b.call_args, b.pre)
-        finally:
-            self.retry = None
 
     def syscall_exit(self, result: int) -> None:
         """Return to user space: r28, the gateway return, then signal work (which may run a

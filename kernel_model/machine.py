@@ -158,8 +158,8 @@ class Machine:
         adapt = not self.virtual_clock
         next_tree_check = 0.0
         try:
+            monitor = self.monitor
             while True:
-                monitor = self.monitor                 # (a forked child drops a debugger)
                 budget = slice_budget
                 if self.max_insns:
                     left = self.max_insns - (ctx.insns - k.insns_base)
@@ -167,7 +167,9 @@ class Machine:
                         raise ProcessKilled(9, ctx.pc, reason="instruction limit reached")
                     budget = min(budget, left)
                 if monitor is not None:
-                    budget = monitor.prepare(budget)  # 1 while tracing or stepping
+                    monitor = self.monitor             # (a forked child drops a debugger)
+                    if monitor is not None:
+                        budget = monitor.prepare(budget)   # 1 while tracing or stepping
                 t_run = time.perf_counter()
                 st = cpu.run(budget)
                 if adapt and st == S.ST_BUDGET and budget == slice_budget:
@@ -184,15 +186,17 @@ class Machine:
                     k.syscall()
                 elif st == S.ST_FAULT:
                     k.trap()
-                elif st == S.ST_BUDGET and (sched.runq or sched.polled):
-                    sched.preempt()                    # the time slice is over
-                if sched.resched or sched.check_signals and sched.sleeping:
+                elif st == S.ST_BUDGET:
+                    if sched.runq or sched.polled:
+                        sched.preempt()                # the time slice is over
+                    if k.tree is not None and t_run > next_tree_check:
+                        next_tree_check = t_run + 0.2
+                        if k.tree.root_gone():
+                            raise ProcessKilled(9, ctx.pc,
+                                                reason="the run's first process has ended")
+                if sched.resched or sched.check_signals:
                     sched.schedule()                   # another thread, or a wait's end
                 k.tick(st == S.ST_BUDGET and budget > 1)
-                if k.tree is not None and t_run > next_tree_check:
-                    next_tree_check = t_run + 0.2
-                    if k.tree.root_gone():
-                        raise ProcessKilled(9, ctx.pc, reason="the run's first process has ended")
         except ProcessExit as e:
             self.exit_status, self.term_signal = e.status, 0
         except ProcessKilled as e:

@@ -202,7 +202,8 @@ class Scheduler:
     def poll_sleepers(self, ready_r=(), ready_w=(), host_event=False) -> None:
         """Wake the sleepers whose condition holds now (in the order they slept): the
         polled ones, and after a signal was sent all of them."""
-        candidates = self.sleeping if self.check_signals else self.polled
+        # a host signal (host_event) may have come with a guest signal its handler sent
+        candidates = self.sleeping if self.check_signals or host_event else self.polled
         self.check_signals = False
         now = None
         for t in list(candidates):
@@ -258,6 +259,8 @@ class Scheduler:
         k = self.k
         switch = self.resched
         self.resched = False
+        if not self.sleeping:
+            self.check_signals = False
         while True:
             if self.check_signals and self.sleeping or switch and self.polled:
                 self.poll_sleepers()
@@ -276,7 +279,7 @@ class Scheduler:
             if b is None:
                 return
             t.wait = None
-            k.resume_syscall(b)
+            k.syscall(b)
             if t.wait is None and not t.exited:
                 return
             switch = True

@@ -226,7 +226,9 @@ class SignalState:
         else:
             target.private_mask |= bit(sig)
         self.pending_mask = self.private_mask | self.shared_mask
-        self.k.sched.check_signals = True     # a sleeping thread may take it
+        sched = self.k.sched
+        if sched.sleeping:
+            sched.check_signals = True        # a sleeping thread may take it
 
     def send_user(self, sig: int, code: int = abi.SI_USER, thread=None) -> None:
         info = SigInfo(sig, code, [(12, self.k.pid, 4), (16, self.k.info.ruid, 4)])
