@@ -13,8 +13,7 @@ import time
 import numpy as np
 
 from hppa_user import state as S
-from hppa_user.loader import load_elf, read_program
-from hppa_user.memory import PERM_CODE, GuestMemory, page_align_up
+from hppa_user.memory import PERM_CODE, GuestMemory
 
 # Instructions per core entry. The core must return about every millisecond (timers,
 # signals, the vDSO data page), and each return costs tens of microseconds of Python, so the
@@ -44,9 +43,11 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, root=None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only."""
+        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``root``: the guest file-system root directory (-L); None: the default for the
+        program (kernel_model.guestroot.default_root)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -73,35 +74,24 @@ class Machine:
         from hppa_user.decode import Table
         self.table = Table.get()
 
-        data = read_program(program)
-        self.image = load_elf(data, self.mem)
-
         from kernel_model.kernel import Kernel
-        from kernel_model import process
+        from kernel_model import binfmt_elf, guestroot, process
         self.clock = clock
         self.kernel = Kernel(self, strace=strace, strace_file=strace_file)
-        # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
-        self.kernel.brk_start = self.kernel.brk = page_align_up(self.image.brk_start)
-        self.kernel.mmap_base = process.STACK_BASE
-        self.vdso = process.map_vdso(self.mem, kernel_profile, process.STACK_BASE)
-        self.kernel.vdso = self.vdso
-        if self.vdso:
-            self.kernel.vdso_sigtramp = self.vdso.sigtramp_return(False)
+        self.kernel.root = guestroot.GuestRoot(root) if root else guestroot.default_root(program)
+        envp = [f"{k}={v}".encode() for k, v in self.env.items()]
+        self.image = binfmt_elf.exec_binary(self.kernel, program, [a.encode() for a in self.argv],
+                                            envp, profile=kernel_profile)
+        self.vdso = self.image.vdso
+        self.auxv = self.image.auxv
         self.hooks = np.zeros((0, 3), dtype=np.int64)
         if self.vdso and count_vdso:
             names = {addr: name for addr, name in self.vdso.entry_points().items()}
             self.hook_names = list(names.values())
             self.hooks = np.zeros((len(names), 3), dtype=np.int64)
             self.hooks[:, S.HOOK_ADDR] = list(names.keys())
-        envp = [f"{k}={v}".encode() for k, v in self.env.items()]
-        # Linux ≤ 5.17 returned from signals through an on-stack trampoline: executable stack
-        exec_stack = self.image.exec_stack or kernel_profile == "none"
-        sp, argv_addr, argc, self.auxv = process.setup_stack(
-            self.mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
-        process.initial_registers(self, self.image.entry, sp, argc, argv_addr)
-        process.describe_mappings(self.kernel, self.image, os.path.abspath(program), self.vdso,
-                                  exec_stack)
+        process.initial_registers(self, self.image.entry, self.image.sp, self.image.argc,
+                                  self.image.argv_addr)
         self.tracer = None
         if trace is not None:
             from hppa_user.trace import Tracer

@@ -8,8 +8,9 @@ import struct
 import time
 
 from kernel_model import abi
+from kernel_model.guestroot import lookup
 from kernel_model.kernel import ProcessExit
-from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec
+from kernel_model.syscalls.common import NSEC, guest_path, read_timespec, valid_timespec
 from kernel_model.syscalls.registry import syscall
 
 M32 = 0xFFFFFFFF
@@ -426,8 +427,7 @@ def sys_clone3(k, args, size):
 
 @syscall(11, "execve", "pathname:path", "argv:ptr", "envp:ptr")
 def sys_execve(k, path, argv, envp):
-    from kernel_model.syscalls.common import guest_path
-    p = guest_path(k, path)
+    p = lookup(k, guest_path(k, path))
     if not os.path.exists(p):
         return -abi.ENOENT
     return -abi.ENOSYS

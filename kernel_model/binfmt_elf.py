@@ -1,0 +1,209 @@
+"""exec of an ELF program, as Linux's fs/binfmt_elf.c ``load_elf_binary()`` does it for a
+32-bit parisc task (no address-space randomisation, the 8 MiB stack limit of process.py).
+
+In the kernel's order:
+
+1. the stack VMA and, top-down below it from ``mmap_base``, the mmap area (setup_new_exec,
+   setup_arg_pages);
+2. the program's PT_LOAD segments (elf_load): ET_EXEC at their own addresses; ET_DYN with
+   an interpreter (PIE) at ``ELF_ET_DYN_BASE`` = TASK_UNMAPPED_BASE + 16 MiB = 0x41000000
+   (asm/elf.h); ET_DYN without one -- ``ld.so.1`` run as a program -- wherever mmap puts
+   the whole span, i.e. just below ``mmap_base``. File pages are private file mappings
+   (shown with their path and offset in /proc/self/maps); the bss beyond the last file page
+   is anonymous, and the file page holding the start of the bss is zeroed past it (padzero);
+3. the interpreter named by PT_INTERP (load_elf_interp), looked up under the guest root as
+   qemu-user does, placed by mmap: below ``mmap_base`` (or below the program when that is
+   an ET_DYN loader already there);
+4. the vDSO (arch_setup_additional_pages): the next free area below, under the profiles
+   that have one;
+5. the break on the page after the *program's* bss, and create_elf_tables(): AT_PHDR,
+   AT_PHNUM and AT_ENTRY of the program (relocated), AT_BASE = the interpreter's load
+   address, AT_SYSINFO_EHDR first.
+
+The thread starts at the interpreter's entry when there is one, else at the program's.
+:func:`exec_binary` is the one entry point: the command line's ``run`` calls it for the
+first program, and execve calls it again inside a running process once the old address
+space is gone.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage,
+                              InterpreterNotFound, LoaderError, check_ident, parse_elf)
+from hppa_user.memory import PAGE_MASK, page_align_up
+from kernel_model import abi, guestroot, process
+from kernel_model.errors import SyscallError
+from kernel_model.syscalls.mm import get_unmapped_area, map_pages
+
+ELF_ET_DYN_BASE = abi.DEFAULT_MAP_BASE32 + 0x01000000     # TASK_UNMAPPED_BASE + 16 MiB
+
+
+@dataclass
+class LoadedElf:
+    """One ELF file as exec placed it."""
+    path: str                  # host path it was read from
+    image: ElfImage
+    bias: int                  # load_bias: add to the file's addresses
+
+    @property
+    def entry(self) -> int:
+        return self.image.entry + self.bias
+
+    @property
+    def base(self) -> int:
+        """The load address (AT_BASE of an interpreter): where its first page went."""
+        return self.image.first_page + self.bias
+
+    @property
+    def phdr(self) -> int:
+        return self.image.phdr_vaddr + self.bias if self.image.phdr_vaddr else 0
+
+    @property
+    def range(self) -> tuple[int, int]:
+        return self.base, self.base + self.image.total_size
+
+
+@dataclass
+class ExecImage:
+    """The new process image: what start_thread() needs and what tools want to know."""
+    program: LoadedElf
+    interp: LoadedElf | None
+    vdso: object               # process.MappedVdso or None
+    entry: int                 # first instruction: the interpreter's entry, else the program's
+    sp: int
+    argc: int
+    argv_addr: int
+    auxv: list
+    exec_stack: bool
+
+
+def _prot(flags: int) -> int:
+    return ((abi.PROT_READ if flags & PF_R else 0) | (abi.PROT_WRITE if flags & PF_W else 0)
+            | (abi.PROT_EXEC if flags & PF_X else 0))
+
+
+def _check_range(image: ElfImage, bias: int) -> None:
+    for s in image.loads:
+        lo, hi = s.vaddr + bias, s.vaddr + bias + s.memsz
+        if lo < MIN_ADDR or hi > TASK_SIZE:
+            raise LoaderError(f"segment at {lo:#x}+{s.memsz:#x} lies outside the user address space")
+
+
+def _choose_bias(k, image: ElfImage, has_interp: bool) -> int:
+    if not image.is_dyn:
+        return 0
+    if has_interp:                       # a PIE program
+        return (ELF_ET_DYN_BASE - image.loads[0].vaddr) & ~PAGE_MASK
+    try:                                 # a loader (or an interpreter): mmap chooses
+        start = get_unmapped_area(k, image.total_size)
+    except SyscallError:
+        raise LoaderError("no room in the address space for the program") from None
+    return start - image.first_page
+
+
+def load_segments(k, image: ElfImage, fd: int, bias: int) -> None:
+    """elf_load() for each PT_LOAD: file pages, zeroed tail of the last one, anonymous bss."""
+    _check_range(image, bias)
+    for s in image.loads:
+        prot = _prot(s.flags)
+        addr = s.vaddr + bias
+        start = addr & ~PAGE_MASK
+        file_end = page_align_up(addr + s.filesz)
+        if s.filesz:
+            map_pages(k, start, file_end - start, prot, host_fd=fd,
+                      offset=s.offset - (s.vaddr & PAGE_MASK))
+            if s.memsz > s.filesz and file_end > addr + s.filesz:
+                k.mem.poke(addr + s.filesz, bytes(file_end - (addr + s.filesz)))   # padzero
+        else:
+            file_end = start
+        mem_end = page_align_up(addr + s.memsz)
+        if mem_end > file_end:
+            map_pages(k, file_end, mem_end - file_end, prot)
+
+
+def _open(path: str) -> tuple[int, bytes]:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = b""
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        return fd, data
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def _open_program(path: str) -> tuple[int, bytes]:
+    try:
+        return _open(path)
+    except IsADirectoryError:
+        raise LoaderError("is a directory") from None
+    except FileNotFoundError:
+        raise LoaderError("no such file") from None
+    except PermissionError:
+        raise LoaderError("permission denied") from None
+    except OSError as e:
+        if e.errno == 21:
+            raise LoaderError("is a directory") from None
+        raise LoaderError(e.strerror or str(e)) from None
+
+
+def load_interpreter(k, name: bytes) -> LoadedElf:
+    """load_elf_interp(): the PT_INTERP file, looked up under the guest root."""
+    shown = name.decode(errors="replace")
+    host = guestroot.lookup(k, name)
+    try:
+        fd, data = _open(os.fsdecode(host))
+    except (FileNotFoundError, NotADirectoryError):
+        hint = "" if k.root is not None else " (no hppa runtime found: give its directory with -L DIR)"
+        raise InterpreterNotFound(f"interpreter {shown} not found{hint}") from None
+    except OSError as e:
+        raise LoaderError(f"interpreter {shown}: {e.strerror or e}") from None
+    try:
+        try:
+            check_ident(data)
+            image = parse_elf(data)
+        except LoaderError as e:
+            raise LoaderError(f"interpreter {shown}: {e}") from None
+        bias = _choose_bias(k, image, has_interp=False)
+        load_segments(k, image, fd, bias)
+        return LoadedElf(os.fsdecode(host), image, bias)
+    finally:
+        os.close(fd)
+
+
+def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: str,
+                execfn: bytes | None = None) -> ExecImage:
+    """Replace the (empty) address space of ``k`` with ``path``'s image and build its stack.
+
+    Sets the kernel's brk, mmap_base and vDSO; returns where and how the thread starts.
+    Raises LoaderError (one line) for anything that cannot be executed."""
+    fd, data = _open_program(path)
+    try:
+        image = parse_elf(data)
+        k.mmap_base = process.STACK_BASE
+        exec_stack = image.exec_stack or profile == "none"   # ≤ 5.17: on-stack trampolines
+        process.map_stack(k, exec_stack)
+        bias = _choose_bias(k, image, has_interp=image.interp is not None)
+        load_segments(k, image, fd, bias)
+        program = LoadedElf(path, image, bias)
+    finally:
+        os.close(fd)
+    interp = load_interpreter(k, image.interp) if image.interp is not None else None
+    vdso = process.map_vdso(k, profile)
+    # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of the program's bss)
+    k.brk_start = k.brk = page_align_up(image.end + bias)
+    k.vdso = vdso
+    k.vdso_sigtramp = vdso.sigtramp_return(False) if vdso else None
+    sp, argv_addr, argc, auxv = process.setup_stack(
+        k.mem, argv, envp, path.encode() if execfn is None else execfn,
+        phdr=program.phdr, phnum=image.phnum, entry=program.entry,
+        interp_base=interp.base if interp else 0, vdso_base=vdso.base if vdso else 0)
+    return ExecImage(program=program, interp=interp, vdso=vdso,
+                     entry=interp.entry if interp else program.entry, sp=sp, argc=argc,
+                     argv_addr=argv_addr, auxv=auxv, exec_stack=exec_stack)
