@@ -30,25 +30,26 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from hppa_user import encoding as enc
+from hppa_user import traps as T
 from hppa_user.decode import decode_into
 from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp, reg_read, wr
 from hppa_user.jit import REGION_CC   # the convention compiled regions are called with
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.state import (
-    CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
-    CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_JIT_ENTRY, CTL_JIT_THRESHOLD, CTL_LWS, CTL_NEXT_SLOT,
+    CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_JIT_ENTRY,
+    CTL_JIT_THRESHOLD, CTL_LWS, CTL_LWS_EFAULT, CTL_LWS_ENOSYS, CTL_NEXT_SLOT, CTL_TRAP,
+    CTL_TRAP_ADDR, CTL_TRAP_DETAIL,
     CTL_NSLOTS, CTL_PSWN, CTL_PSWV, HOOK_ADDR, HOOK_COUNT, HOOK_OP, REGS_CTL,
     ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_JIT, ST_SYSCALL,
 )
 
 M32 = 0xFFFFFFFF
 
-# signals and si_codes the core reports (parisc numbering; mirrored in kernel_model.abi)
-SIGILL, SIGTRAP, SIGFPE, SIGBUS, SIGSEGV = 4, 5, 8, 10, 11
-SEGV_MAPERR, SEGV_ACCERR, BUS_ADRALN = 1, 2, 1
-ILL_ILLOPC, ILL_PRVOPC, ILL_PRVREG = 1, 5, 6
-TRAP_BRKPT, FPE_INTOVF, FPE_CONDTRAP = 1, 2, 15
-EFAULT, EAGAIN, ENOSYS = 14, 11, 251
+# interruptions the core stops with (traps.py); the kernel model turns them into signals
+ITLB_MISS, INSN_PROTECTION, ILLEGAL_INSN, BREAK = T.ITLB_MISS, T.INSN_PROTECTION, T.ILLEGAL_INSN, T.BREAK
+PRIV_OP, PRIV_REG, OVERFLOW, CONDITIONAL = T.PRIV_OP, T.PRIV_REG, T.OVERFLOW, T.CONDITIONAL
+ASSIST_EXCEPTION, DTLB_MISS, DATA_PROTECTION, UNALIGNED = \
+    T.ASSIST_EXCEPTION, T.DTLB_MISS, T.DATA_PROTECTION, T.UNALIGNED
 
 _clock_gettime = types.ExternalFunction("clock_gettime", types.int32(types.int32, types.intp))
 
@@ -151,11 +152,11 @@ def st(mem, a, size, v):
 
 @njit(cache=True, inline="always")
 def access_fault(perm, a, need):
-    """0 if the access is allowed, else the SIGSEGV si_code (MAPERR/ACCERR)."""
+    """0 if the access is allowed, else the interruption: no translation or no rights."""
     p = perm[a >> 12]
     if (p & need) == need:
         return 0
-    return SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
+    return DATA_PROTECTION if (p & PERM_MAPPED) else DTLB_MISS
 
 
 @njit(cache=True, inline="always")
@@ -164,7 +165,7 @@ def store_ok(perm, page_slot, a, size):
     pg = a >> 12                                 # aligned accesses never cross a page
     p = perm[pg]
     if (p & PERM_W) == 0:
-        return SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
+        return DATA_PROTECTION if (p & PERM_MAPPED) else DTLB_MISS
     if p & PERM_CODE:
         perm[pg] = p & ~PERM_CODE
         page_slot[pg] = -1
@@ -173,19 +174,17 @@ def store_ok(perm, page_slot, a, size):
 
 @njit(cache=True, inline="always")
 def check_load(perm, a, size):
-    """0, or (signal << 8 | si_code) for a load of ``size`` bytes at ``a``."""
+    """0, or the interruption a load of ``size`` bytes at ``a`` raises."""
     if a & (size - 1):
-        return (SIGBUS << 8) | BUS_ADRALN
-    e = access_fault(perm, a, PERM_R)
-    return (SIGSEGV << 8) | e if e else 0
+        return UNALIGNED
+    return access_fault(perm, a, PERM_R)
 
 
 @njit(cache=True, inline="always")
 def check_store(perm, page_slot, a, size):
     if a & (size - 1):
-        return (SIGBUS << 8) | BUS_ADRALN
-    e = store_ok(perm, page_slot, a, size)
-    return (SIGSEGV << 8) | e if e else 0
+        return UNALIGNED
+    return store_ok(perm, page_slot, a, size)
 
 
 @njit(cache=True, inline="always")
@@ -264,8 +263,12 @@ def host_monotonic_ns(ts):
 
 
 @njit(cache=True)
-def lws(gr, mem, perm, page_slot):
-    """Light-weight syscalls (gateway 0xb0): the kernel's five atomic ops, r28/r21 results."""
+def lws(gr, mem, perm, page_slot, ctl):
+    """Light-weight syscalls (gateway 0xb0): the kernel's five atomic ops, r28/r21 results.
+
+    The gateway page is kernel code: its error numbers come from the kernel (ctl)."""
+    EFAULT = ctl[CTL_LWS_EFAULT]
+    ENOSYS = ctl[CTL_LWS_ENOSYS]
     op = gr[20]
     addr = gr[26]
     if op == 0:                                   # 32-bit CAS: r25 old value, r24 new value
@@ -348,8 +351,8 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
     ts = np.zeros(2, dtype=np.int64)
     fscr = np.zeros(4, dtype=np.int64)           # FPU scratch (bit casts)
     status = ST_BUDGET
-    fsig = 0
-    fcode = 0
+    trap = 0
+    tdetail = 0
     faddr = 0
     jit_threshold = ctl[CTL_JIT_THRESHOLD]
     # 1: the front was reached by a branch (a region may start there: run it, or count the
@@ -369,10 +372,9 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
                 cr[27] = gr[26]
             elif f == 0xB0:                      # light-weight syscall, done in place
                 ctl[CTL_LWS + min(gr[20], 5)] += 1
-                lws(gr, mem, perm, page_slot)
+                lws(gr, mem, perm, page_slot, ctl)
             else:                                # 0x00 is a NULL call; the rest are break 0,0
-                fsig = SIGSEGV if f == 0 else SIGILL
-                fcode = SEGV_MAPERR if f == 0 else ILL_ILLOPC
+                trap = ITLB_MISS if f == 0 else ILLEGAL_INSN
                 faddr = f
                 status = ST_FAULT
                 break
@@ -388,8 +390,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
         if slot < 0:
             p = perm[page]
             if (p & PERM_X) == 0:
-                fsig = SIGSEGV
-                fcode = SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
+                trap = INSN_PROTECTION if (p & PERM_MAPPED) else ITLB_MISS
                 faddr = f
                 status = ST_FAULT
                 break
@@ -469,7 +470,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             size = np.int64(dc[idx + 4])
             e = check_load(perm, a, size)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             gr[r2] = ld(mem, a, size)
         elif op == OP_ST:                        # b, r, disp, size
@@ -477,7 +478,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             size = np.int64(dc[idx + 4])
             e = check_store(perm, page_slot, a, size)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             st(mem, a, size, gr[r2])
         elif op == OP_LDO:
@@ -510,7 +511,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             v = full & M32
             sv = add_overflow(x, y, v)
             if (flags & enc.F_TSV) and (sv or shift_overflow(gr[r1], dc[idx + 5])):
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
+                trap, faddr, status = OVERFLOW, f, ST_FAULT
                 break
             gr[r3] = v
             if (flags & enc.F_NOCB) == 0:
@@ -529,10 +530,10 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             cf = dc[idx + 4]
             c = cf != 0 and cond(cf, v, full >> 32, sv)
             if (flags & enc.F_TSV) and sv:
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
+                trap, faddr, status = OVERFLOW, f, ST_FAULT
                 break
             if (flags & enc.F_TC) and c:
-                fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
+                trap, faddr, status = CONDITIONAL, f, ST_FAULT
                 break
             gr[r3] = v
             cb = x ^ ny ^ full
@@ -554,10 +555,10 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             cf = dc[idx + 4]
             c = cf != 0 and cond(cf, v, full >> 32, sv)
             if (flags & enc.F_TSV) and sv:
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
+                trap, faddr, status = OVERFLOW, f, ST_FAULT
                 break
             if (flags & enc.F_TC) and c:
-                fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
+                trap, faddr, status = CONDITIONAL, f, ST_FAULT
                 break
             gr[r2] = v
             cb = x ^ y ^ full
@@ -574,7 +575,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             cf = dc[idx + 4]
             c = cf != 0 and cond(cf, v, full >> 32, sv)
             if (flags & enc.F_TSV) and sv:
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
+                trap, faddr, status = OVERFLOW, f, ST_FAULT
                 break
             gr[r2] = v
             cb = x ^ ny ^ full
@@ -671,7 +672,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
             e = check_load(perm, a, size)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             v = ld(mem, a, size)
             if dc[idx + 5] != 0:
@@ -682,7 +683,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
             e = check_store(perm, page_slot, a, size)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             st(mem, a, size, gr[r2])
             if dc[idx + 5] != 0:
@@ -693,7 +694,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             if e == 0:
                 e = check_store(perm, page_slot, a, 4)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             v = ld(mem, a, 4)
             st(mem, a, 4, 0)
@@ -705,7 +706,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
             e = check_load(perm, a, size)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             wr(fr, a2, size == 8, ld(mem, a, size))
             if dc[idx + 5] != 0:
@@ -715,7 +716,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
             e = check_store(perm, page_slot, a, size)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             st(mem, a, size, reg_read(fr, a2, size == 8))
             if dc[idx + 5] != 0:
@@ -728,7 +729,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             k = a & 3
             e = check_store(perm, page_slot, wa, 4)
             if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
+                trap, faddr, status = e, a, ST_FAULT
                 break
             v = gr[r2]
             if dc[idx + 4] == 0:                  # ,b: bytes k..3 get the low (4-k) bytes
@@ -773,7 +774,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             cf = dc[idx + 4]
             c = cf != 0 and unit_cond(cf, r, x ^ ny ^ full)
             if dc[idx + 5] and c:
-                fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
+                trap, faddr, status = CONDITIONAL, f, ST_FAULT
                 break
             gr[r3] = r
             if c and dc[idx + 5] == 0:
@@ -799,10 +800,10 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             if res == FP_NULLIFY:
                 n = 1
             elif res == FP_TRAP:
-                fsig, fcode, faddr, status = SIGFPE, code, f, ST_FAULT
+                trap, tdetail, faddr, status = ASSIST_EXCEPTION, code, f, ST_FAULT
                 break
             elif res == FP_ILLEGAL:
-                fsig, fcode, faddr, status = SIGILL, ILL_ILLOPC, f, ST_FAULT
+                trap, faddr, status = ILLEGAL_INSN, f, ST_FAULT
                 break
         elif op == OP_XMPYU:                     # single halves r1 * r2 -> double t
             x = fr[a1 >> 1] & M32 if a1 & 1 else (fr[a1 >> 1] >> 32) & M32
@@ -824,13 +825,13 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             elif a1 == 26 or a1 == 27:
                 gr[r2] = cr[a1]
             else:
-                fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
+                trap, faddr, status = PRIV_REG, f, ST_FAULT
                 break
         elif op == OP_MTCTL:                     # r, cr: only SAR is writable by users
             if a2 == 11:
                 cr[11] = gr[r1] & 31
             else:
-                fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
+                trap, faddr, status = PRIV_REG, f, ST_FAULT
                 break
         elif op == OP_MTSARCM:
             cr[11] = ~gr[r1] & 31
@@ -838,7 +839,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             gr[r2] = sr[a1]
         elif op == OP_MTSP:                      # r, s: sr5-sr7 are privileged
             if a2 >= 5:
-                fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
+                trap, faddr, status = PRIV_REG, f, ST_FAULT
                 break
             sr[a2] = gr[r1]
         elif op == OP_LDSID:                     # s, b, t: the space of (s,b)
@@ -850,13 +851,13 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
             need = PERM_W if dc[idx + 4] else PERM_R
             gr[r3] = 1 if access_fault(perm, a, need) == 0 else 0
         elif op == OP_BREAK:
-            fsig, fcode, faddr, status = SIGTRAP, TRAP_BRKPT, f, ST_FAULT
+            trap, tdetail, faddr, status = BREAK, ld(mem, f, 4), f, ST_FAULT
             break
         elif op == OP_PRIV:
-            fsig, fcode, faddr, status = SIGILL, ILL_PRVOPC, f, ST_FAULT
+            trap, faddr, status = PRIV_OP, f, ST_FAULT
             break
         else:                                    # ILLEGAL, and FP ops not handled here yet
-            fsig, fcode, faddr, status = SIGILL, ILL_ILLOPC, f, ST_FAULT
+            trap, faddr, status = ILLEGAL_INSN, f, ST_FAULT
             break
 
         gr[0] = 0
@@ -871,8 +872,7 @@ def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
     ctl[CTL_CB] = cb
     ctl[CTL_PSWV] = psw_v
     ctl[CTL_INSNS] = count
-    ctl[CTL_FAULT_SIG] = fsig
-    ctl[CTL_FAULT_CODE] = fcode
-    # traps report the instruction's IAOQ with its privilege bits, as Linux's regs->iaoq[0]
-    ctl[CTL_FAULT_ADDR] = faddr | 3 if (fsig == SIGILL or fsig == SIGFPE) else faddr
+    ctl[CTL_TRAP] = trap
+    ctl[CTL_TRAP_DETAIL] = tdetail
+    ctl[CTL_TRAP_ADDR] = faddr
     return status

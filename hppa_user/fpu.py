@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
+from hppa_user import traps
+
 M32 = 0xFFFFFFFF
 _fesetround = types.ExternalFunction("fesetround", types.int32(types.int32))
 _feclearexcept = types.ExternalFunction("feclearexcept", types.int32(types.int32))
@@ -25,8 +27,8 @@ FE_INVALID, FE_DIVBYZERO, FE_OVERFLOW, FE_UNDERFLOW, FE_INEXACT = 0x01, 0x04, 0x
 FE_ALL = 0x3D
 HOST_ROUND = (0x000, 0xC00, 0x800, 0x400)   # PA RM 0 nearest, 1 zero, 2 +inf, 3 -inf
 
-# PA status bits
-E_I, E_U, E_O, E_Z, E_V = 1, 2, 4, 8, 16
+# PA status register exception bits (flags at FLAGS_SHIFT, enables at 0)
+E_I, E_U, E_O, E_Z, E_V = traps.FP_I, traps.FP_U, traps.FP_O, traps.FP_Z, traps.FP_V
 FLAGS_SHIFT = 27
 C_BIT = 26
 
@@ -34,9 +36,8 @@ C_BIT = 26
 FP_OK = 0
 FP_NULLIFY = 1          # ftest: the next instruction is nullified
 FP_ILLEGAL = 2          # not an FP instruction the FPU implements: SIGILL
-FP_TRAP = 3             # an enabled exception: SIGFPE, code in fpe_code
+FP_TRAP = 3             # an enabled exception: the code is its flag bits (traps.FP_V ...)
 
-FPE_FLTDIV, FPE_FLTOVF, FPE_FLTUND, FPE_FLTRES, FPE_FLTINV = 3, 4, 5, 6, 7
 
 DNAN64 = 0x7FF4000000000000   # PA-RISC default NaNs (qemu-hppa's softfloat agrees)
 DNAN32 = 0x7FA00000
@@ -136,19 +137,6 @@ def host_flags_to_pa(h):
     if h & FE_INEXACT:
         e |= E_I
     return e
-
-
-@njit(cache=True)
-def fpe_code(e):
-    if e & E_V:
-        return FPE_FLTINV
-    if e & E_Z:
-        return FPE_FLTDIV
-    if e & E_O:
-        return FPE_FLTOVF
-    if e & E_U:
-        return FPE_FLTUND
-    return FPE_FLTRES
 
 
 @njit(cache=True, error_model="numpy")
@@ -338,7 +326,7 @@ def _commit(fr, st, e, t, dbl, res):
     st |= e << FLAGS_SHIFT
     set_status(fr, st)
     if e & st & 31:
-        return FP_TRAP, fpe_code(e & st & 31)
+        return FP_TRAP, e & st & 31
     if t >= 0:
         wr(fr, t, dbl, res)
     return FP_OK, 0
@@ -365,7 +353,7 @@ def compare(fr, st, a, b, dbl, c):
     st |= e << FLAGS_SHIFT
     if e & st & 31:
         set_status(fr, st)
-        return FP_TRAP, fpe_code(e & st & 31)
+        return FP_TRAP, e & st & 31
     # queue the previous C, then set the new one
     cq = (st >> 12) & 0x3FF
     st = (st & ~(0x7FF << 11)) | (cq << 11) | (((st >> C_BIT) & 1) << 21)

@@ -46,6 +46,7 @@ import llvmlite.ir as ir
 
 from hppa_user import encoding as enc
 from hppa_user import state as S
+from hppa_user.decode import Table
 from hppa_user.memory import PERM_CODE, PERM_R, PERM_W
 
 OP = enc.OP
@@ -855,7 +856,6 @@ class RegionCompiler:
         self.insns = 0
         self.seconds = 0.0
         self.clock_fn = _host_clock_gettime()
-        from hppa_user.decode import Table
         table = Table.get()
         self.decode = lambda w: tuple(int(x) for x in table.decode(w)[1])
 

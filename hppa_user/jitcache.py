@@ -11,7 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
-_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py", "jit.py")
+_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py", "jit.py",
+            "traps.py")
 _dir: Path | None = None
 
 

@@ -8,9 +8,11 @@ Every malformed input becomes a LoaderError with a one-line message; nothing els
 """
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 
+from hppa_user.errors import LoaderError
 from hppa_user.memory import PAGE_MASK
 
 EM_PARISC = 15
@@ -25,21 +27,6 @@ EHDR_SIZE = 52
 PHDR_SIZE = 32
 _EHDR = struct.Struct(">16sHHIIIIIHHHHHH")
 _PHDR = struct.Struct(">IIIIIIII")
-
-
-class LoaderError(Exception):
-    """A program that cannot be executed; the message is the whole story.
-
-    ``status`` is the exit status the command line reports (126: found but cannot be
-    executed, as a shell says it)."""
-
-    status = 126
-
-
-class InterpreterNotFound(LoaderError):
-    """The program's PT_INTERP names a file that does not exist (a shell's "not found")."""
-
-    status = 127
 
 
 @dataclass(frozen=True)
@@ -84,18 +71,38 @@ class ElfImage:
         return max(s.vaddr + s.memsz for s in self.loads)
 
 
+def open_program(path: str) -> tuple[int, bytes]:
+    """A host fd on an executable file and its bytes (OSError as the host raises it; the
+    caller owns the fd)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return fd, b"".join(chunks)
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def program_error(e: OSError) -> LoaderError:
+    """The one-line refusal for a file exec cannot read."""
+    if isinstance(e, IsADirectoryError):
+        return LoaderError("is a directory")
+    if isinstance(e, FileNotFoundError):
+        return LoaderError("no such file")
+    if isinstance(e, PermissionError):
+        return LoaderError("permission denied")
+    return LoaderError(e.strerror or str(e))
+
+
 def read_program(path: str) -> bytes:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except IsADirectoryError:
-        raise LoaderError("is a directory") from None
-    except FileNotFoundError:
-        raise LoaderError("no such file") from None
-    except PermissionError:
-        raise LoaderError("permission denied") from None
+        fd, data = open_program(path)
     except OSError as e:
-        raise LoaderError(e.strerror or str(e)) from None
+        raise program_error(e) from None
+    os.close(fd)
+    return data
 
 
 def check_ident(data: bytes) -> None:

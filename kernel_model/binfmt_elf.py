@@ -30,8 +30,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage,
-                              InterpreterNotFound, LoaderError, check_ident, parse_elf)
+from hppa_user.errors import InterpreterNotFound, LoaderError
+from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage, check_ident,
+                              open_program, parse_elf, program_error)
 from hppa_user.memory import PAGE_MASK, page_align_up
 from kernel_model import abi, guestroot, process
 from kernel_model.errors import SyscallError
@@ -123,47 +124,17 @@ def load_segments(k, image: ElfImage, fd: int, bias: int) -> None:
             map_pages(k, file_end, mem_end - file_end, prot)
 
 
-def _open(path: str) -> tuple[int, bytes]:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        data = b""
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            data += chunk
-        return fd, data
-    except OSError:
-        os.close(fd)
-        raise
-
-
-def _open_program(path: str) -> tuple[int, bytes]:
-    try:
-        return _open(path)
-    except IsADirectoryError:
-        raise LoaderError("is a directory") from None
-    except FileNotFoundError:
-        raise LoaderError("no such file") from None
-    except PermissionError:
-        raise LoaderError("permission denied") from None
-    except OSError as e:
-        if e.errno == 21:
-            raise LoaderError("is a directory") from None
-        raise LoaderError(e.strerror or str(e)) from None
-
-
 def load_interpreter(k, name: bytes) -> LoadedElf:
     """load_elf_interp(): the PT_INTERP file, looked up under the guest root."""
     shown = name.decode(errors="replace")
     host = guestroot.lookup(k, name)
     try:
-        fd, data = _open(os.fsdecode(host))
+        fd, data = open_program(os.fsdecode(host))
     except (FileNotFoundError, NotADirectoryError):
         hint = "" if k.root is not None else " (no hppa runtime found: give its directory with -L DIR)"
         raise InterpreterNotFound(f"interpreter {shown} not found{hint}") from None
     except OSError as e:
-        raise LoaderError(f"interpreter {shown}: {e.strerror or e}") from None
+        raise LoaderError(f"interpreter {shown}: {program_error(e)}") from None
     try:
         try:
             check_ident(data)
@@ -183,7 +154,10 @@ def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: 
 
     Sets the kernel's brk, mmap_base and vDSO; returns where and how the thread starts.
     Raises LoaderError (one line) for anything that cannot be executed."""
-    fd, data = _open_program(path)
+    try:
+        fd, data = open_program(path)
+    except OSError as e:
+        raise program_error(e) from None
     try:
         image = parse_elf(data)
         k.mmap_base = process.STACK_BASE
@@ -198,8 +172,9 @@ def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: 
     vdso = process.map_vdso(k, profile)
     # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of the program's bss)
     k.brk_start = k.brk = page_align_up(image.end + bias)
-    k.vdso = vdso
     k.vdso_sigtramp = vdso.sigtramp_return(False) if vdso else None
+    if vdso is not None and vdso.vvar_base is not None:
+        k.time.attach_vvar(k.mem, vdso.vvar_base)
     sp, argv_addr, argc, auxv = process.setup_stack(
         k.mem, argv, envp, path.encode() if execfn is None else execfn,
         phdr=program.phdr, phnum=image.phnum, entry=program.entry,

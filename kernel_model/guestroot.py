@@ -22,7 +22,8 @@ import re
 from pathlib import Path
 
 from hppa_user import toolchain
-from hppa_user.loader import LoaderError, parse_elf
+from hppa_user.errors import LoaderError
+from hppa_user.loader import parse_elf
 
 # FDO_PACKAGING_METADATA notes (https://systemd.io/ELF_PACKAGE_METADATA/): Debian 13's glibc
 # start files carry one naming their package, which a program linked with them keeps.

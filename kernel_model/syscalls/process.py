@@ -8,8 +8,8 @@ import struct
 import time
 
 from kernel_model import abi
+from kernel_model.errors import ProcessExit
 from kernel_model.guestroot import lookup
-from kernel_model.kernel import ProcessExit
 from kernel_model.syscalls.common import NSEC, guest_path, read_timespec, valid_timespec
 from kernel_model.syscalls.registry import syscall
 
