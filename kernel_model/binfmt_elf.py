@@ -179,6 +179,7 @@ def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: 
         k.mem, argv, envp, path.encode() if execfn is None else execfn,
         phdr=program.phdr, phnum=image.phnum, entry=program.entry,
         interp_base=interp.base if interp else 0, vdso_base=vdso.base if vdso else 0)
+    k.auxv = auxv
     return ExecImage(program=program, interp=interp, vdso=vdso,
                      entry=interp.entry if interp else program.entry, sp=sp, argc=argc,
                      argv_addr=argv_addr, auxv=auxv, exec_stack=exec_stack)

@@ -220,6 +220,7 @@ def test_exec_layout_and_auxv(glibc, pie, profile, guest, run_emu, run_qemu):
     assert types == ([33] if profile != "none" else []) + AUXV_ORDER     # AT_SYSINFO_EHDR first
     for key in ("at_phdr", "at_phnum", "at_entry", "at_base"):
         assert vals[key] == "ok", key
+    assert vals["proc_auxv"] == "same"
     assert vals["at_phent"] == "32" and vals["at_execfn"] == str(binary)
     assert vals["main_type"] == ("ET_DYN" if pie else "ET_EXEC")
     assert int(vals["main_bias"], 16) == (ELF_ET_DYN_BASE if pie else 0)

@@ -1,8 +1,8 @@
 /* dyn_auxv.c: what exec told a dynamic program, checked against the dynamic linker's own
  * link map: AT_PHDR/AT_PHNUM are the main program's program headers, AT_ENTRY is its ELF
  * header's e_entry plus its load bias, AT_BASE is ld.so.1's load address, AT_SYSINFO_EHDR is
- * the vDSO's. Prints the auxv types in order and the load addresses. Build dynamically
- * (also as a PIE). */
+ * the vDSO's; /proc/self/auxv holds the same pairs. Prints the auxv types in order and the
+ * load addresses. Build dynamically (also as a PIE). */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <link.h>
@@ -35,10 +35,17 @@ int main(void)
 {
 	char **e = environ;
 	while (*e) e++;
+	ElfW(auxv_t) *auxv = (ElfW(auxv_t) *)(e + 1), *av;
 	printf("auxv_types");
-	for (ElfW(auxv_t) *av = (ElfW(auxv_t) *)(e + 1); av->a_type != AT_NULL; av++)
+	for (av = auxv; av->a_type != AT_NULL; av++)
 		printf(" %d", (int)av->a_type);
 	printf("\n");
+	/* /proc/self/auxv holds the same pairs, AT_NULL included */
+	char buf[1024];
+	FILE *f = fopen("/proc/self/auxv", "rb");
+	size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+	size_t want = (size_t)((char *)(av + 1) - (char *)auxv);
+	printf("proc_auxv %s\n", n == want && memcmp(buf, auxv, n) == 0 ? "same" : "differs");
 
 	struct seen s = { 0 };
 	dl_iterate_phdr(visit, &s);
