@@ -36,7 +36,7 @@ from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage, c
 from hppa_user.memory import PAGE_MASK, page_align_up
 from kernel_model import abi, guestroot, process
 from kernel_model.errors import SyscallError
-from kernel_model.syscalls.mm import get_unmapped_area, map_pages
+from kernel_model.syscalls.mm import get_unmapped_area, map_pages, range_free
 
 ELF_ET_DYN_BASE = abi.DEFAULT_MAP_BASE32 + 0x01000000     # TASK_UNMAPPED_BASE + 16 MiB
 
@@ -61,10 +61,6 @@ class LoadedElf:
     def phdr(self) -> int:
         return self.image.phdr_vaddr + self.bias if self.image.phdr_vaddr else 0
 
-    @property
-    def range(self) -> tuple[int, int]:
-        return self.base, self.base + self.image.total_size
-
 
 @dataclass
 class ExecImage:
@@ -85,11 +81,15 @@ def _prot(flags: int) -> int:
             | (abi.PROT_EXEC if flags & PF_X else 0))
 
 
-def _check_range(image: ElfImage, bias: int) -> None:
+def _check_range(k, image: ElfImage, bias: int) -> None:
+    """Inside the user address space, and (MAP_FIXED_NOREPLACE) over nothing mapped yet."""
     for s in image.loads:
         lo, hi = s.vaddr + bias, s.vaddr + bias + s.memsz
         if lo < MIN_ADDR or hi > TASK_SIZE:
             raise LoaderError(f"segment at {lo:#x}+{s.memsz:#x} lies outside the user address space")
+        start = lo & ~PAGE_MASK
+        if not range_free(k, start, page_align_up(hi) - start):
+            raise LoaderError(f"segment at {lo:#x}+{s.memsz:#x} overlaps a mapping made before it")
 
 
 def _choose_bias(k, image: ElfImage, has_interp: bool) -> int:
@@ -106,7 +106,7 @@ def _choose_bias(k, image: ElfImage, has_interp: bool) -> int:
 
 def load_segments(k, image: ElfImage, fd: int, bias: int) -> None:
     """elf_load() for each PT_LOAD: file pages, zeroed tail of the last one, anonymous bss."""
-    _check_range(image, bias)
+    _check_range(k, image, bias)
     for s in image.loads:
         prot = _prot(s.flags)
         addr = s.vaddr + bias

@@ -401,6 +401,20 @@ def test_interpreter_that_is_not_hppa(guest, tmp_path):
     assert "interpreter /bin/true" in lines[0] and "Traceback" not in lines[0]
 
 
+def test_segment_over_the_stack(repo_root, tmp_path):
+    """exec maps with MAP_FIXED_NOREPLACE: a segment over the stack is refused in one line."""
+    import struct
+    data = bytearray((repo_root / "hppa_user/examples/hello").read_bytes())
+    phoff, phnum = struct.unpack_from(">I", data, 28)[0], struct.unpack_from(">H", data, 44)[0]
+    last = [phoff + 32 * i for i in range(phnum) if struct.unpack_from(">I", data, phoff + 32 * i)[0] == 1][-1]
+    offset = struct.unpack_from(">I", data, last + 4)[0]
+    struct.pack_into(">I", data, last + 8, STACK_BASE + 0x100000 + (offset & 0xFFF))
+    path = tmp_path / "over-stack"
+    path.write_bytes(bytes(data))
+    status, lines, _ = _run(path)
+    assert status == 126 and len(lines) == 1 and "overlaps a mapping" in lines[0], lines
+
+
 @pytest.mark.parametrize("damage", ["short", "truncated-headers", "garbage"])
 def test_corrupt_shared_library(damage, guest, run_qemu, tmp_path):
     """ld.so.1 itself reports a broken library, exactly as under qemu-hppa. (A library cut

@@ -26,7 +26,7 @@ def _align_up(x: int) -> int:
     return (x + PAGE_MASK) & ~PAGE_MASK
 
 
-def _range_free(k, start: int, length: int) -> bool:
+def range_free(k, start: int, length: int) -> bool:
     first, last = start >> PAGE_SHIFT, (start + length) >> PAGE_SHIFT
     return not (k.mem.perm[first:last] & PERM_MAPPED).any()
 
@@ -38,7 +38,7 @@ def _top(k) -> int:
 def get_unmapped_area(k, length: int, hint: int = 0) -> int:
     if hint:
         hint = _align_up(hint)
-        if MMAP_MIN_ADDR <= hint and hint + length <= abi.TASK_SIZE and _range_free(k, hint, length):
+        if MMAP_MIN_ADDR <= hint and hint + length <= abi.TASK_SIZE and range_free(k, hint, length):
             return hint
     addr = k.mem.find_free(length, _top(k), MMAP_MIN_ADDR)
     if addr < 0:
@@ -119,7 +119,7 @@ def do_mmap(k, addr: int, length: int, prot: int, flags: int, fd: int, offset: i
         if addr < MMAP_MIN_ADDR:
             return -abi.EPERM
         if flags & abi.MAP_FIXED_NOREPLACE and not flags & abi.MAP_FIXED:
-            if not _range_free(k, addr, length_al):
+            if not range_free(k, addr, length_al):
                 return -abi.EEXIST
         start = addr
     else:
@@ -229,7 +229,7 @@ def sys_brk(k, addr):
     old_top, new_top = _align_up(k.brk), _align_up(addr)
     if new_top > old_top:
         # must not run into another mapping
-        if not _range_free(k, old_top, new_top - old_top):
+        if not range_free(k, old_top, new_top - old_top):
             return k.brk
         if new_top - k.brk_start > k.info.rlimits[abi.RLIMIT_DATA][0]:
             return k.brk
@@ -273,7 +273,7 @@ def sys_mremap(k, old, old_size, new_size, flags, new_addr):
             unmap_range(k, old + new_size, old + old_size)
         return old
     # grow in place?
-    if old + new_size <= abi.TASK_SIZE and _range_free(k, old + old_size, new_size - old_size):
+    if old + new_size <= abi.TASK_SIZE and range_free(k, old + old_size, new_size - old_size):
         perm = int(k.mem.perm[(old + old_size - 1) >> PAGE_SHIFT]) & 7
         k.mem.map(old + old_size, new_size - old_size, perm)
         if v is not None:
