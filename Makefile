@@ -31,8 +31,15 @@ all: install
 toolchain:
 	bash scripts/toolchain.sh
 
-# Re-install when the package metadata changes (or the venv is gone).
+# Re-install when the package metadata changes (or the venv is gone). A bare Debian 12 has
+# python3 without ensurepip: install python3-venv first (as root, or through sudo).
 $(STAMP): pyproject.toml
+	@if ! test -x $(VPY) && ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+		echo '--- installing python3-venv (python3 -m venv needs it)'; \
+		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv \
+		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; }; \
+	fi
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test]'
 	@touch $(STAMP)

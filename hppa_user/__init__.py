@@ -1,4 +1,5 @@
-"""hppa-user: the machine (memory, CPU state, decoder, jitted core, loader, disassembler)."""
+"""hppa-user's CPU: guest memory, the CPU context, decoder, jitted core, region compiler,
+loader, disassembler. It never imports the kernel model, which drives it."""
 from hppa_user import jitcache as _jitcache
 
 _jitcache.configure()

@@ -26,14 +26,23 @@ RETURN_REG = 28
 LINK_REG = 31                                 # ble's return point (gateway calls)
 SP_REG = 30
 
+# absolute indices into the register array, for the scalar fast paths below
+_IAOQF = S.REGS_CTL + S.CTL_IAOQF
+_IAOQB = S.REGS_CTL + S.CTL_IAOQB
+_PSWN = S.REGS_CTL + S.CTL_PSWN
+_INSNS = S.REGS_CTL + S.CTL_INSNS
+
 
 class CpuContext:
     """One register file: GRs, FRs, space and control registers, IAOQ, PSW, counters."""
 
-    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl")
+    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "_r")
 
     def __init__(self, regs: np.ndarray | None = None):
         self.regs = np.zeros(S.REGS_SIZE, dtype=np.int64) if regs is None else regs
+        # scalar reads and writes go through a memoryview: Python ints, no numpy scalars
+        # (the syscall path touches a dozen registers per call)
+        self._r = memoryview(self.regs)
         self.gr = self.regs[S.REGS_GR]
         self.fr = self.regs[S.REGS_FR]     # raw IEEE bits; singles are the high/low words
         self.sr = self.regs[S.REGS_SR]
@@ -44,38 +53,39 @@ class CpuContext:
     @property
     def iaoq_f(self) -> int:
         """IAOQ front: the instruction that executes next (privilege bits stripped)."""
-        return int(self.ctl[S.CTL_IAOQF])
+        return self._r[_IAOQF]
 
     @iaoq_f.setter
     def iaoq_f(self, v: int) -> None:
-        self.ctl[S.CTL_IAOQF] = v & 0xFFFFFFFC
+        self._r[_IAOQF] = v & 0xFFFFFFFC
 
     @property
     def iaoq_b(self) -> int:
         """IAOQ back: the one after it (a branch target after a taken branch)."""
-        return int(self.ctl[S.CTL_IAOQB])
+        return self._r[_IAOQB]
 
     @iaoq_b.setter
     def iaoq_b(self, v: int) -> None:
-        self.ctl[S.CTL_IAOQB] = v & 0xFFFFFFFC
+        self._r[_IAOQB] = v & 0xFFFFFFFC
 
     @property
     def pc(self) -> int:
-        return int(self.ctl[S.CTL_IAOQF])
+        return self._r[_IAOQF]
 
     def jump(self, addr: int) -> None:
         """Resume at ``addr`` with a sequential queue and nothing nullified."""
-        self.ctl[S.CTL_IAOQF] = addr & 0xFFFFFFFC
-        self.ctl[S.CTL_IAOQB] = (addr + 4) & 0xFFFFFFFC
-        self.ctl[S.CTL_PSWN] = 0
+        r = self._r
+        r[_IAOQF] = addr & 0xFFFFFFFC
+        r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
+        r[_PSWN] = 0
 
     @property
     def psw_n(self) -> int:
-        return int(self.ctl[S.CTL_PSWN])
+        return self._r[_PSWN]
 
     @psw_n.setter
     def psw_n(self, v: int) -> None:
-        self.ctl[S.CTL_PSWN] = 1 if v else 0
+        self._r[_PSWN] = 1 if v else 0
 
     @property
     def psw(self) -> int:
@@ -108,28 +118,35 @@ class CpuContext:
     @property
     def insns(self) -> int:
         """Instructions executed so far (nullified ones included)."""
-        return int(self.ctl[S.CTL_INSNS])
+        return self._r[_INSNS]
 
     # -- the syscall ABI -----------------------------------------------------------------
     @property
     def syscall_nr(self) -> int:
-        return int(self.gr[SYSCALL_NR_REG]) & M32
+        return self._r[SYSCALL_NR_REG] & M32
 
-    def syscall_args(self) -> list[int]:
-        """arg0..arg5 as unsigned 32-bit values."""
-        gr = self.gr
-        return [int(gr[r]) & M32 for r in SYSCALL_ARG_REGS]
+    def syscall_args(self, n: int = 6) -> list[int]:
+        """arg0..arg(n-1) as unsigned 32-bit values (GRs hold them zero-extended)."""
+        if n == 0:
+            return []
+        r = self._r
+        return [r[26] & M32, r[25] & M32, r[24] & M32, r[23] & M32, r[22] & M32,
+                r[21] & M32][:n]
 
     def set_return(self, value: int) -> None:
-        self.gr[RETURN_REG] = value & M32
+        self._r[RETURN_REG] = value & M32
 
     def gateway_return(self) -> None:
         """Leave the gateway page as ``be,n 0(%sr3,%r31)`` does: to r31, user privilege."""
-        self.jump(int(self.gr[LINK_REG]))
+        r = self._r
+        addr = r[LINK_REG]
+        r[_IAOQF] = addr & 0xFFFFFFFC
+        r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
+        r[_PSWN] = 0
 
     @property
     def sp(self) -> int:
-        return int(self.gr[SP_REG]) & M32
+        return self._r[SP_REG] & M32
 
     # -- the last interruption (on ST_FAULT) ---------------------------------------------
     @property

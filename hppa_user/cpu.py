@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from hppa_user import encoding as enc
+from hppa_user import jitcache
 from hppa_user import state as S
 from hppa_user.context import CpuContext
 from hppa_user.decode import Table
@@ -52,7 +53,8 @@ class Cpu:
             mem, t = self.mem, self.table
             self._args = (self.ctx.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed,
                           self.hooks, self.native)
-            run(*self._args, 0)
+            with jitcache.first_compile_lock():
+                run(*self._args, 0)
             self._core = run
         return self._core
 

@@ -7,8 +7,10 @@ Must run before numba is first imported.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 _SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py", "jit.py",
@@ -45,3 +47,20 @@ def is_warm() -> bool:
     if _dir is None or not _dir.exists():
         return False
     return any(p.name.startswith("core.run") and p.suffix == ".nbi" for p in _dir.rglob("*.nbi"))
+
+
+@contextmanager
+def first_compile_lock():
+    """Held around loading the core while the cache is cold, so several hppa-user processes
+    started at once compile it once: the others wait, then load what the first wrote."""
+    if _dir is None or is_warm():
+        yield
+        return
+    try:
+        fh = open(_dir / ".compile.lock", "w")
+    except OSError:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield

@@ -84,18 +84,20 @@ class Kernel:
         ctx = self.ctx
         nr = ctx.syscall_nr
         sc = SYSCALLS.get(nr)
-        raw = ctx.syscall_args()
         if sc is None:
             name = abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
             self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
             result = -abi.ENOSYS
             if self.strace:
-                self._trace_line(st.format_unknown(self, nr, name, raw, result))
+                self._trace_line(st.format_unknown(self, nr, name, ctx.syscall_args(), result))
         else:
             counts = self.syscall_counts
             counts[sc.name] = counts.get(sc.name, 0) + 1
-            args = [v - 0x100000000 if signed and v & 0x80000000 else v
-                    for v, signed in zip(raw, sc.signed)]
+            signed = sc.signed
+            args = ctx.syscall_args(len(signed))
+            if True in signed:
+                args = [v - 0x100000000 if s and v & 0x80000000 else v
+                        for v, s in zip(args, signed)]
             pre = self._trace_call(sc, args) if self.strace else None
             try:
                 result = sc.handler(self, *args)
