@@ -36,7 +36,7 @@ from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage, c
 from hppa_user.memory import PAGE_MASK, page_align_up
 from kernel_model import abi, guestroot, process
 from kernel_model.errors import SyscallError
-from kernel_model.syscalls.mm import get_unmapped_area, map_pages, range_free
+from kernel_model.syscalls.mm import get_unmapped_area, map_pages, range_free, unmap_range
 
 ELF_ET_DYN_BASE = abi.DEFAULT_MAP_BASE32 + 0x01000000     # TASK_UNMAPPED_BASE + 16 MiB
 
@@ -124,62 +124,86 @@ def load_segments(k, image: ElfImage, fd: int, bias: int) -> None:
             map_pages(k, file_end, mem_end - file_end, prot)
 
 
-def load_interpreter(k, name: bytes) -> LoadedElf:
-    """load_elf_interp(): the PT_INTERP file, looked up under the guest root."""
+@dataclass
+class _OpenElf:
+    """A file exec has opened and validated but not mapped yet."""
+    path: str
+    fd: int
+    image: ElfImage
+
+
+def _open_interpreter(k, name: bytes) -> _OpenElf:
+    """The PT_INTERP file, looked up under the guest root, opened and checked."""
     shown = name.decode(errors="replace")
-    host = guestroot.lookup(k, name)
+    host = os.fsdecode(guestroot.lookup(k, name))
     try:
-        fd, data = open_program(os.fsdecode(host))
+        fd, data = open_program(host)
     except (FileNotFoundError, NotADirectoryError):
         hint = "" if k.root is not None else " (no hppa runtime found: give its directory with -L DIR)"
         raise InterpreterNotFound(f"interpreter {shown} not found{hint}") from None
     except OSError as e:
         raise LoaderError(f"interpreter {shown}: {program_error(e)}") from None
     try:
-        try:
-            check_ident(data)
-            image = parse_elf(data)
-        except LoaderError as e:
-            raise LoaderError(f"interpreter {shown}: {e}") from None
-        bias = _choose_bias(k, image, has_interp=False)
-        load_segments(k, image, fd, bias)
-        return LoadedElf(os.fsdecode(host), image, bias)
-    finally:
+        check_ident(data)
+        return _OpenElf(host, fd, parse_elf(data))
+    except LoaderError as e:
         os.close(fd)
+        raise LoaderError(f"interpreter {shown}: {e}") from None
+
+
+def _map(k, f: _OpenElf, has_interp: bool) -> LoadedElf:
+    bias = _choose_bias(k, f.image, has_interp)
+    load_segments(k, f.image, f.fd, bias)
+    return LoadedElf(f.path, f.image, bias)
 
 
 def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: str,
                 execfn: bytes | None = None) -> ExecImage:
-    """Replace the (empty) address space of ``k`` with ``path``'s image and build its stack.
+    """Replace the address space of ``k`` with ``path``'s image and build its stack.
 
-    Sets the kernel's brk, mmap_base and vDSO; returns where and how the thread starts.
-    Raises LoaderError (one line) for anything that cannot be executed."""
+    ``argv``/``envp`` are the strings for the new stack, ``profile`` the kernel profile
+    (which vDSO, if any), ``execfn`` AT_EXECFN (default: ``path``). The program and its
+    interpreter are read and checked first: until then a failure (LoaderError with a
+    one-line message; InterpreterNotFound when PT_INTERP names no file -- execve's ENOEXEC
+    and ENOENT) leaves the process as it was. Then, past the point of no return, the old
+    mappings go (shared ones reach their files), and the new image is mapped; the kernel's
+    brk, mmap_base, vDSO, vvar page and auxv are set. Returns where and how the thread
+    starts (process.initial_registers does the rest, as start_thread)."""
     try:
         fd, data = open_program(path)
     except OSError as e:
         raise program_error(e) from None
     try:
-        image = parse_elf(data)
-        k.mmap_base = process.STACK_BASE
-        exec_stack = image.exec_stack or profile == "none"   # ≤ 5.17: on-stack trampolines
-        process.map_stack(k, exec_stack)
-        bias = _choose_bias(k, image, has_interp=image.interp is not None)
-        load_segments(k, image, fd, bias)
-        program = LoadedElf(path, image, bias)
-    finally:
+        opened = [_OpenElf(path, fd, parse_elf(data))]
+    except LoaderError:
         os.close(fd)
-    interp = load_interpreter(k, image.interp) if image.interp is not None else None
+        raise
+    program = opened[0].image
+    try:
+        if program.interp is not None:
+            opened.append(_open_interpreter(k, program.interp))
+        # -- the point of no return (begin_new_exec) --
+        if k.vm.vmas:
+            unmap_range(k, 0, TASK_SIZE)
+        k.mmap_base = process.STACK_BASE
+        exec_stack = program.exec_stack or profile == "none"   # <= 5.17: on-stack trampolines
+        process.map_stack(k, exec_stack)
+        prog = _map(k, opened[0], has_interp=len(opened) > 1)
+        interp = _map(k, opened[1], has_interp=False) if len(opened) > 1 else None
+    finally:
+        for f in opened:
+            os.close(f.fd)
     vdso = process.map_vdso(k, profile)
     # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of the program's bss)
-    k.brk_start = k.brk = page_align_up(image.end + bias)
+    k.brk_start = k.brk = page_align_up(program.end + prog.bias)
     k.vdso_sigtramp = vdso.sigtramp_return(False) if vdso else None
     if vdso is not None and vdso.vvar_base is not None:
         k.time.attach_vvar(k.mem, vdso.vvar_base)
     sp, argv_addr, argc, auxv = process.setup_stack(
         k.mem, argv, envp, path.encode() if execfn is None else execfn,
-        phdr=program.phdr, phnum=image.phnum, entry=program.entry,
+        phdr=prog.phdr, phnum=program.phnum, entry=prog.entry,
         interp_base=interp.base if interp else 0, vdso_base=vdso.base if vdso else 0)
     k.auxv = auxv
-    return ExecImage(program=program, interp=interp, vdso=vdso,
-                     entry=interp.entry if interp else program.entry, sp=sp, argc=argc,
+    return ExecImage(program=prog, interp=interp, vdso=vdso,
+                     entry=interp.entry if interp else prog.entry, sp=sp, argc=argc,
                      argv_addr=argv_addr, auxv=auxv, exec_stack=exec_stack)

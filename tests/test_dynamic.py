@@ -235,6 +235,36 @@ def test_exec_layout_and_auxv(glibc, pie, profile, guest, run_emu, run_qemu):
         assert qvals[key] == vals[key], key
 
 
+def test_exec_binary_replaces_an_image(guest, tmp_path):
+    """The exec entry point as execve will use it, on a kernel that already has an image:
+    a refused program (missing interpreter) leaves the process untouched; a good one
+    replaces every mapping, the break and the auxv."""
+    from hppa_user.context import CpuContext
+    from hppa_user.errors import InterpreterNotFound
+    from hppa_user.memory import GuestMemory
+    from kernel_model import binfmt_elf, guestroot
+    from kernel_model.kernel import Kernel
+
+    dynamic, static = dyn(guest, "hello", "2.36"), guest("hello")
+    broken = dyn(guest, "hello", "2.36", extra=["-Wl,--dynamic-linker=/no/such/ld.so.1"])
+    k = Kernel(CpuContext(), GuestMemory(), exe_path=str(dynamic), argv=[str(dynamic)])
+    k.root = guestroot.default_root(str(dynamic))
+    first = binfmt_elf.exec_binary(k, str(dynamic), [b"hello"], [], profile="vvar")
+    maps = k.vm.render_maps(k).decode()
+    assert "/lib/libc.so.6" not in maps and "/lib/ld.so.1" in maps and "[vdso]" in maps
+    assert first.entry == first.interp.entry and first.interp.base == \
+        STACK_BASE - total_mapping_size(root("2.36") / "lib" / "ld.so.1")
+    with pytest.raises(InterpreterNotFound):
+        binfmt_elf.exec_binary(k, str(broken), [b"x"], [], profile="none")
+    assert k.vm.render_maps(k).decode() == maps and k.auxv == first.auxv
+    second = binfmt_elf.exec_binary(k, str(static), [b"hello"], [b"A=1"], profile="none")
+    maps2 = k.vm.render_maps(k).decode()
+    assert "ld.so.1" not in maps2 and "[vdso]" not in maps2 and str(static) in maps2
+    assert second.interp is None and second.entry == second.program.entry
+    assert dict(second.auxv)[7] == 0 and 33 not in dict(second.auxv)     # AT_BASE, no vDSO
+    assert k.brk == k.brk_start == (second.program.image.end + 0xFFF) & ~0xFFF
+
+
 # ---------------------------------------------------------------------------------------
 # Shared libraries for real: TLS, C++ exceptions, LD_* variables, /proc/self/maps.
 
