@@ -10,6 +10,9 @@
 #                   SEED (default 1) at -O0/-O1/-O2/-Os; disagreements saved in difftest-failures/
 #   make examples   rebuild the prebuilt demo binaries in hppa_user/examples/ (needs toolchain)
 #   make vdso       rebuild the vDSO images (vdso_image/Makefile)
+#   make vsyscall   rebuild the vsyscall dispatcher archives (vdso_image/vsyscall/Makefile)
+#   make startup-check  glibc start-up over the full matrix (2 glibc x static/dynamic x 4
+#                   kernel profiles + vDSO fault cells) against tests/goldens/startup/
 
 SHELL       := /bin/bash
 PYTHON      ?= python3
@@ -24,7 +27,7 @@ N           ?= 200
 SEED        ?= 1
 DIFFTEST_ARGS ?=
 
-.PHONY: all toolchain install demo test bench difftest vdso examples clean distclean
+.PHONY: all toolchain install demo test bench difftest vdso vsyscall startup-check examples clean distclean
 
 all: install
 
@@ -71,6 +74,13 @@ difftest: toolchain install
 
 vdso:
 	$(MAKE) -C vdso_image
+
+vsyscall: install
+	$(MAKE) -C vdso_image/vsyscall
+
+STARTUP_CHECK_ARGS ?=
+startup-check: toolchain install
+	$(HPPA_USER) startup-check --faults $(STARTUP_CHECK_ARGS)
 
 examples: toolchain install
 	$(CROSS)gcc -static -O2 -Wall -o hppa_user/examples/hello examples/hello.c

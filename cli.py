@@ -1,4 +1,4 @@
-"""hppa-user command line: run, cc, disasm, vdso, bench."""
+"""hppa-user command line: run, cc, disasm, vdso, bench, startup-check."""
 from __future__ import annotations
 
 import json
@@ -107,6 +107,10 @@ def run(
         None, "--trace-from", metavar="ADDR|SYMBOL",
         help="start the trace when this address (0x...) or .symtab symbol is first executed "
              "(implies --trace)"),
+    vdso_fault: Optional[str] = typer.Option(
+        None, "--vdso-fault", metavar="NAME",
+        help="break the vDSO on purpose (as startup-check --faults does): no-ehdr, no-hash, "
+             "version-node, enosys, truncated, ehdr-unmapped"),
 ):
     """Run an hppa Linux binary (static or dynamic), like qemu-hppa."""
     from hppa_user.errors import LoaderError
@@ -117,6 +121,8 @@ def run(
         fail(f"unknown clock {clock!r} (choose host or virtual)", 2)
     if jit_threshold is not None and jit_threshold < 1:
         fail("--jit-threshold expects a positive count (use --no-jit to interpret only)", 2)
+    if vdso_fault is not None:
+        _check_fault(vdso_fault, kernel)
     env = host_environment()
     for item in setenv or []:
         if "=" not in item:
@@ -139,7 +145,7 @@ def run(
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
                     max_insns=max_insns, clock=clock, kernel_profile=kernel,
                     count_vdso=stats or bool(stats_json), trace=topts, jit_threshold=threshold,
-                    root=root)
+                    root=root, vdso_fault=vdso_fault)
     except LoaderError as e:
         fail(f"{program}: {e}", e.status)
     except TraceError as e:
@@ -178,16 +184,20 @@ def cc(
     glibc: str = typer.Option("2.36", "--glibc", help="C library: 2.36 (Debian 12) or 2.41 (Debian 13 sysroot)"),
     dynamic: bool = typer.Option(False, "--dynamic",
                                  help="link against the glibc's shared libraries (implied by -shared)"),
-    output: Optional[str] = typer.Option(None, "-o", help="output file"),
+    vsyscall: bool = typer.Option(False, "--vsyscall",
+                                  help="compile and link against the vsyscall dispatcher (vsyscall.h)"),
 ):
-    """Build an hppa program with the cross toolchain: cc [--glibc V] [--dynamic] -o OUT SRC... [gcc args].
+    """Build an hppa program with the cross toolchain: cc [--glibc V] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args].
 
     Static unless --dynamic (or -shared for a library); a dynamic result runs with `hppa-user
-    run` as it is: the run-time tree of its glibc is its default root."""
+    run` as it is: the run-time tree of its glibc is its default root. Everything after the
+    hppa-user options goes to gcc as it is (``-o OUT`` included: a short option here would
+    make click split gcc flags such as ``-Wformat`` apart)."""
     from hppa_user import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
-    raise typer.Exit(toolchain.cc_main(glibc, output, list(ctx.args), dynamic=dynamic))
+    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), dynamic=dynamic,
+                                       vsyscall=vsyscall))
 
 
 vdso_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect the vDSO images.")
@@ -200,6 +210,14 @@ def _check_profile(kernel: str) -> None:
         fail(f"unknown kernel profile {kernel!r} (choose {', '.join(PROFILES)})", 2)
 
 
+def _check_fault(fault: str, kernel: str) -> None:
+    from kernel_model import vdso_fault
+    if fault not in vdso_fault.FAULTS:
+        fail(f"unknown vDSO fault {fault!r} (choose {', '.join(vdso_fault.FAULTS)})", 2)
+    if kernel == "none":
+        fail("--vdso-fault needs a kernel profile with a vDSO (5.18, 6.11 or vvar)", 2)
+
+
 @vdso_app.command("info")
 def vdso_info(kernel: str = typer.Option("vvar", "--kernel", help="kernel profile")):
     """Program headers, dynamic entries, symbols with versions, and the vvar layout."""
@@ -210,14 +228,24 @@ def vdso_info(kernel: str = typer.Option("vvar", "--kernel", help="kernel profil
 
 @vdso_app.command("dump")
 def vdso_dump(kernel: str = typer.Option("vvar", "--kernel", help="kernel profile"),
-              output: str = typer.Option(..., "-o", help="file to write the image to")):
+              output: str = typer.Option(..., "-o", help="file to write the image to"),
+              fault: Optional[str] = typer.Option(None, "--fault", metavar="NAME",
+                                                  help="the image as --vdso-fault NAME maps it")):
     """Write a profile's vDSO image to a file (for readelf/objdump)."""
     _check_profile(kernel)
     from kernel_model import vdso
     if kernel == "none":
         fail("profile 'none' has no vDSO (Linux <= 5.17)", 1)
+    if fault is not None:
+        _check_fault(fault, kernel)
     try:
-        n = vdso.dump(kernel, output)
+        if fault is None:
+            n = vdso.dump(kernel, output)
+        else:
+            from kernel_model import vdso_fault
+            data = vdso_fault.get(fault).image_bytes(vdso.load_image(kernel))
+            with open(output, "wb") as fh:
+                n = fh.write(data)
     except OSError as e:
         fail(f"{output}: {e.strerror}", 1)
     typer.echo(f"wrote {n} bytes to {output}")
@@ -252,6 +280,34 @@ def bench_cmd(
     if json_out:
         with open(json_out, "w") as fh:
             json.dump([asdict(r) for r in rows], fh, indent=1)
+
+
+@app.command("startup-check")
+def startup_check_cmd(
+    glibc: str = typer.Option("2.36,2.41", "--glibc", help="C libraries (comma-separated)"),
+    link: str = typer.Option("static,dynamic", "--link", help="static, dynamic (comma-separated)"),
+    kernel: str = typer.Option("none,5.18,6.11,vvar", "--kernel",
+                               help="kernel profiles (comma-separated)"),
+    faults: bool = typer.Option(False, "--faults",
+                                help="add the vDSO fault cells (under the 6.11 and vvar profiles)"),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="cells run at once (default: the CPUs)"),
+    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH", help="write the cells as JSON"),
+    junit_out: Optional[str] = typer.Option(None, "--junit", metavar="PATH",
+                                            help="write a JUnit XML report (one testcase per cell)"),
+    update_goldens: bool = typer.Option(False, "--update-goldens",
+                                        help="write this run's records as the goldens"),
+    goldens: Optional[str] = typer.Option(None, "--goldens", metavar="DIR",
+                                          help="golden directory (default tests/goldens/startup)"),
+):
+    """glibc start-up under each kernel profile, compared with goldens; exit 0 iff all cells ok."""
+    from bench import startup_check
+    _announce_compile()
+    try:
+        status = startup_check.main(glibc, link, kernel, faults, jobs, json_out, junit_out,
+                                    update_goldens, goldens)
+    except startup_check.UsageError as e:
+        fail(str(e), 2)
+    raise typer.Exit(status)
 
 
 def main() -> None:

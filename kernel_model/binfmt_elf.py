@@ -158,11 +158,12 @@ def _map(k, f: _OpenElf, has_interp: bool) -> LoadedElf:
 
 
 def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: str,
-                execfn: bytes | None = None) -> ExecImage:
+                execfn: bytes | None = None, vdso_fault: str | None = None) -> ExecImage:
     """Replace the address space of ``k`` with ``path``'s image and build its stack.
 
     ``argv``/``envp`` are the strings for the new stack, ``profile`` the kernel profile
-    (which vDSO, if any), ``execfn`` AT_EXECFN (default: ``path``). The program and its
+    (which vDSO, if any), ``execfn`` AT_EXECFN (default: ``path``), ``vdso_fault`` a
+    :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose). The program and its
     interpreter are read and checked first: until then a failure (LoaderError with a
     one-line message; InterpreterNotFound when PT_INTERP names no file -- execve's ENOEXEC
     and ENOENT) leaves the process as it was. Then, past the point of no return, the old
@@ -193,7 +194,7 @@ def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: 
     finally:
         for f in opened:
             os.close(f.fd)
-    vdso = process.map_vdso(k, profile)
+    vdso = process.map_vdso(k, profile, vdso_fault)
     # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of the program's bss)
     k.brk_start = k.brk = page_align_up(program.end + prog.bias)
     k.vdso_sigtramp = vdso.sigtramp_return(False) if vdso else None
@@ -202,7 +203,7 @@ def exec_binary(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: 
     sp, argv_addr, argc, auxv = process.setup_stack(
         k.mem, argv, envp, path.encode() if execfn is None else execfn,
         phdr=prog.phdr, phnum=program.phnum, entry=prog.entry,
-        interp_base=interp.base if interp else 0, vdso_base=vdso.base if vdso else 0)
+        interp_base=interp.base if interp else 0, vdso_base=vdso.auxv_ehdr if vdso else 0)
     k.auxv = auxv
     return ExecImage(program=prog, interp=interp, vdso=vdso,
                      entry=interp.entry if interp else prog.entry, sp=sp, argc=argc,

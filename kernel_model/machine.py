@@ -13,10 +13,13 @@ import time
 
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
+from hppa_user.errors import LoaderError
+from hppa_user.loader import symtab_symbols
 from hppa_user.trace import Tracer
 from kernel_model import binfmt_elf, guestroot, hostsig, process, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
+from vdso_image import vsyscall
 
 # Instructions per CPU run. The CPU must return about every millisecond (timers, signals,
 # the vDSO data page), and each return costs microseconds of Python, so the budget follows
@@ -37,11 +40,15 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD, root: str | None = None):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, root: str | None = None,
+                 vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
         ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
         ``root``: the guest file-system root directory (-L); None: the default for the
-        program (kernel_model.guestroot.default_root)."""
+        program (kernel_model.guestroot.default_root).
+        ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
+        ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
+        dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -59,19 +66,29 @@ class Machine:
         k.root = guestroot.GuestRoot(root) if root else guestroot.default_root(program)
         envp = [f"{key}={v}".encode() for key, v in self.env.items()]
         self.image = binfmt_elf.exec_binary(k, program, [a.encode() for a in self.argv], envp,
-                                            profile=kernel_profile)
+                                            profile=kernel_profile, vdso_fault=vdso_fault)
         self.vdso = self.image.vdso
         self.auxv = self.image.auxv
         self.vdso_names: dict[int, str] = {}
-        if self.vdso and count_vdso:
-            self.vdso_names = self.vdso.entry_points()
-            cpu.count_executions(list(self.vdso_names))
+        self.vsyscall_paths: dict[int, tuple[str, str]] = {}
+        if count_vdso:
+            if self.vdso:
+                self.vdso_names = self.vdso.entry_points()
+            try:
+                bias = self.image.program.bias           # a PIE's symbols move with it
+                self.vsyscall_paths = vsyscall.path_hooks(
+                    {name: value + bias for name, value in symtab_symbols(program).items()})
+            except LoaderError:             # an unreadable .symtab: nothing of it is counted
+                pass
+            if self.vdso_names or self.vsyscall_paths:
+                cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
         process.initial_registers(ctx, self.image.entry, self.image.sp, self.image.argc,
                                   self.image.argv_addr)
         self.tracer = None
         if trace is not None:
             self.tracer = Tracer(cpu, program, trace,
                                  lambda: traps.describe(mem, *ctx.trap))
+        self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.exit_status = 0
         self.term_signal = 0
         self.kill_info: ProcessKilled | None = None
@@ -80,6 +97,13 @@ class Machine:
     @property
     def pc(self) -> int:
         return self.ctx.pc
+
+    def when_reached(self, addr: int, callback) -> None:
+        """Call ``callback()`` when the guest first reaches ``addr``, before the instruction
+        there runs (a CPU breakpoint, invisible to the guest), e.g. the start-up probe's
+        "main reached"."""
+        self.reach[addr & ~3] = callback
+        self.cpu.set_breakpoint(addr)
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
@@ -110,6 +134,8 @@ class Machine:
                         slice_budget //= 2
                 if tracer is not None and tracer.finish(st):
                     continue                           # the tracer's --trace-from breakpoint
+                if self.reach and self._reached(st):
+                    continue                           # a when_reached() callback ran
                 if st == S.ST_SYSCALL:
                     k.syscall()
                 elif st == S.ST_FAULT:
@@ -128,6 +154,14 @@ class Machine:
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status
 
+    def _reached(self, st: int) -> bool:
+        addr = self.cpu.breakpoint_hit(st)
+        if addr is None or addr not in self.reach:
+            return False
+        self.cpu.clear_breakpoint(addr)
+        self.reach.pop(addr)()
+        return True
+
     def stats(self) -> dict:
         k, jit = self.kernel, self.cpu.jit
         insns = self.ctx.insns
@@ -142,6 +176,8 @@ class Machine:
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": {name: counts[a] for a, name in self.vdso_names.items() if counts.get(a)},
+            "vsyscall": vsyscall.path_counts({fp: counts.get(a, 0)
+                                              for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions, "failures": jit.failures, "instructions": jit.insns,
                     "compile_seconds": round(jit.seconds, 3)},
             "lws_calls": {str(op): n for op, n in self.ctx.lws_counts().items()},

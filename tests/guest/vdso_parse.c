@@ -27,7 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vdso_elf.h"
+#include "../../vdso_image/vsyscall/vdso_elf.h"
+#include "vdso_map_file.h"
 #include "vdso_checks.h"
 
 static int cmp_str(const void *a, const void *b)
