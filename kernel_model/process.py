@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import struct
 
-from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_W, PERM_X, page_align_up
+from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X, page_align_up
 from kernel_model import abi, vdso as vdso_images, vdso_fault
 from kernel_model.abi import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN,
                               AT_FLAGS, AT_GID, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
                               AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR,
                               AT_UID)
 from kernel_model.syscalls.mm import get_unmapped_area
+from kernel_model.vm import prot_to_perm
 
 STACK_TOP = 0xFFF00000
 STACK_LIMIT = 8 << 20
@@ -169,6 +170,5 @@ def map_vdso(k, profile: str, fault: str | None = None):
 def map_stack(k, exec_stack: bool) -> None:
     """The stack VMA: [STACK_BASE, STACK_TOP), growing up (setup_arg_pages)."""
     prot = abi.PROT_READ | abi.PROT_WRITE | (abi.PROT_EXEC if exec_stack else 0)
-    k.mem.map(STACK_BASE, STACK_TOP - STACK_BASE,
-              PERM_R | PERM_W | (PERM_X if exec_stack else 0))
+    k.mem.map(STACK_BASE, STACK_TOP - STACK_BASE, prot_to_perm(prot))
     k.vm.add(STACK_BASE, STACK_TOP, prot, name="[stack]")

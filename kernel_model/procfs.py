@@ -2,8 +2,9 @@
 
 ``/proc/self`` (and ``/proc/<pid>``, ``/proc/thread-self``) paths are intercepted:
 ``exe`` (readlink -> the guest program's absolute path, open -> the program file),
-``maps`` (the guest's mappings in Linux's format), ``auxv`` (what exec wrote), ``cmdline``, ``comm``, ``status``,
-``stat``, ``fd/N`` (readlink -> what guest fd N refers to, open -> reopen it), ``cwd``.
+``maps`` (the guest's mappings in Linux's format), ``auxv`` (what exec wrote), ``cmdline``,
+``comm``, ``status``, ``stat``, ``fd/N`` (readlink -> what guest fd N refers to, open ->
+reopen it), ``cwd``.
 Synthetic files are memfds filled at open time. Everything else passes through to the host.
 """
 from __future__ import annotations
