@@ -2,7 +2,7 @@
 #
 #   make demo       venv + run the bundled demo binaries (no cross toolchain needed)
 #   make test       toolchain + venv + Numba warm-up + pytest
-#   make toolchain  Debian hppa cross gcc/binutils/glibc 2.36, qemu-user, csmith, and
+#   make toolchain  Debian hppa cross gcc/binutils/glibc 2.36, qemu-user, csmith, gdb-multiarch, and
 #                   the glibc 2.41 sysroot (sysroot/glibc-2.41/) from Debian 13 packages
 #   make install    .venv with the package installed editable, plus pytest
 #   make bench      time guest benchmarks under hppa-user and qemu-hppa

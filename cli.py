@@ -56,15 +56,19 @@ class _RunCommand(typer.core.TyperCommand):
     OPTIONAL_VALUE = {"--trace": "-"}
 
     def parse_args(self, ctx, args):
-        takes_value = {o for p in self.params
-                       if p.param_type_name == "option" and not getattr(p, "is_flag", False)
-                       for o in p.opts}
+        options = [p for p in self.params if p.param_type_name == "option"]
+        takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
+        known = {o for p in options for o in p.opts + p.secondary_opts} | {"--help"}
         out, i = [], 0
         while i < len(args):
             a = args[i]
             if a == "--" or not a.startswith("-") or a == "-":
                 out.extend(args[i:])             # the program and its arguments: untouched
                 break
+            attached = a[1] != "-" and a[:2] in takes_value          # -g1234
+            if a.split("=", 1)[0] not in known and not attached:
+                # guest options only come after the program
+                raise typer.BadParameter.__mro__[1](f"No such option: {a}", ctx=ctx)
             if a in self.OPTIONAL_VALUE:
                 out.append(f"{a}={self.OPTIONAL_VALUE[a]}")
             elif a in takes_value and i + 1 < len(args):
@@ -107,6 +111,10 @@ def run(
         None, "--trace-from", metavar="ADDR|SYMBOL",
         help="start the trace when this address (0x...) or .symtab symbol is first executed "
              "(implies --trace)"),
+    gdb_port: Optional[int] = typer.Option(
+        None, "-g", "--gdb", metavar="PORT",
+        help="wait for gdb on 127.0.0.1:PORT before the first instruction "
+             "(gdb-multiarch PROGRAM -ex 'target remote :PORT', or hppa-user gdb)"),
     vdso_fault: Optional[str] = typer.Option(
         None, "--vdso-fault", metavar="NAME",
         help="break the vDSO on purpose (as startup-check --faults does): no-ehdr, no-hash, "
@@ -134,6 +142,8 @@ def run(
     root = root or os.environ.get("QEMU_LD_PREFIX") or None
     if root is not None and not os.path.isdir(root):
         fail(f"-L {root}: not a directory", 2)
+    if gdb_port is not None and (trace is not None or trace_from is not None):
+        fail("-g/--gdb and --trace cannot be combined", 2)
     _announce_compile()
     topts = None
     if trace is not None or trace_from is not None:
@@ -150,6 +160,12 @@ def run(
         fail(f"{program}: {e}", e.status)
     except TraceError as e:
         fail(str(e), 2)
+    if gdb_port is not None:
+        from kernel_model.gdbstub import GdbStub, GdbStubError
+        try:
+            m.monitor = GdbStub(m, gdb_port)
+        except GdbStubError as e:
+            fail(str(e), 1)
     status = m.run()
     if m.term_signal:
         info = m.kill_info
@@ -282,6 +298,24 @@ def bench_cmd(
             json.dump([asdict(r) for r in rows], fh, indent=1)
 
 
+@app.command("gdb", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                       "allow_interspersed_args": False, "help_option_names": []})
+def gdb_cmd(ctx: typer.Context):
+    """gdb-multiarch with hppa-user's extension (bt through parisc signal frames): GDB ARGS..."""
+    import shutil
+    import kernel_model
+    from kernel_model.gdbstub import gdb_extension_environment
+    extension = os.path.join(os.path.dirname(kernel_model.__file__), "gdbext.py")
+    exe = shutil.which("gdb-multiarch")
+    if exe is None:
+        fail("gdb-multiarch not found (Debian: apt-get install gdb-multiarch)", 127)
+    try:
+        os.execve(exe, [exe, "-iex", f"source {extension}", *ctx.args],
+                  gdb_extension_environment())
+    except OSError as e:
+        fail(f"cannot run {exe}: {e.strerror}", 126)
+
+
 @app.command("startup-check")
 def startup_check_cmd(
     glibc: str = typer.Option("2.36,2.41", "--glibc", help="C libraries (comma-separated)"),
@@ -311,7 +345,24 @@ def startup_check_cmd(
 
 
 def main() -> None:
-    app()
+    """The console script: click's errors about the command line become one line."""
+    # click's exception classes, whether typer uses click or its own copy of it
+    usage_error = typer.BadParameter.__mro__[1]
+    click_exception = usage_error.__mro__[1]
+    try:
+        status = app(standalone_mode=False)
+    except usage_error as e:
+        where = e.ctx.command_path if e.ctx is not None else "hppa-user"
+        msg = e.format_message().replace("\n", " ")
+        typer.echo(f"{where}: {msg} (see {where} --help)", err=True)
+        sys.exit(2)
+    except click_exception as e:
+        typer.echo(f"hppa-user: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo("hppa-user: aborted", err=True)
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ REGION_CC = "ghccc"
 CLOCK_FN = ir.FunctionType(I32, [I32, PTR])     # clock_gettime(clockid, struct timespec *)
 MAX_REGION = 120          # instructions per region (LLVM time grows with it)
 MAX_PAGES = 4             # pages one region may span (its entry's and its calls')
+NEVER = -(1 << 40)        # native-table mark: the interpreter keeps this entry for good
 
 # ops with a native translation; every other op ends the path (the interpreter runs it)
 BRANCH_OPS = {OP[k] for k in "BL BV BE BLR CMPB CMPIB ADDB ADDIB MOVB MOVIB BB".split()}
@@ -856,6 +857,10 @@ class RegionCompiler:
         self.insns = 0
         self.seconds = 0.0
         self.clock_fn = _host_clock_gettime()
+        # breakpoint addresses (Cpu.set_breakpoint): never translated, so a region leaves
+        # to the interpreter there and the interpreter stops on the breakpoint
+        self.excluded: set[int] = set()
+        self.translated: dict[int, tuple[int, int, frozenset]] = {}  # entry -> (idx, fn, addrs)
         table = Table.get()
         self.decode = lambda w: tuple(int(x) for x in table.decode(w)[1])
 
@@ -881,7 +886,9 @@ class RegionCompiler:
         """(LLVM IR text, function name) of the region at ``entry``, or None."""
         mem = self.m.mem
         dc = self.m.dc
-        region = Region(entry, lambda a: int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
+        excluded = self.excluded
+        region = Region(entry, lambda a: 0 if a in excluded else      # 0: break 0,0
+                        int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
                         self.decode, lambda page: int(mem.page_slot[page]),
                         lambda slot, a: dc[((slot << 10) | ((a >> 2) & 1023)) * S.DC_FIELDS] != 0,
                         self.return_points)
@@ -892,6 +899,8 @@ class RegionCompiler:
         em = Emitter(region, self.hook_counters(), self.clock_fn)
         em.run()
         self.insns += len(region.insns)
+        # what it translated: its instructions and their delay slots
+        self.last_span = frozenset(region.insns) | frozenset(a + 4 for a in region.insns)
         return str(em.module), em.name
 
     def compile(self, entry: int) -> int:
@@ -931,4 +940,28 @@ class RegionCompiler:
             addr = 0
         idx = (slot << 10) | ((entry >> 2) & 1023)
         # 0 leaves the entry to the interpreter for good: its count is past the threshold
-        self.m.native[idx] = addr if addr else -(1 << 40)
+        self.m.native[idx] = addr if addr else NEVER
+        if addr:
+            self.translated[entry] = (idx, addr, self.last_span)
+
+    # -- breakpoints (breakpoints.CodeBreakpoints) -----------------------------------------
+    def exclude(self, a: int) -> None:
+        """Never translate ``a`` again, and forget the regions that did (they are
+        translated anew when hot)."""
+        self.excluded.add(a)
+        native = self.m.native
+        for entry, (idx, fn, span) in list(self.translated.items()):
+            if native[idx] != fn:
+                del self.translated[entry]          # gone already (cache flush, stale page)
+            elif a in span:
+                native[idx] = 0
+                del self.translated[entry]
+
+    def include(self, a: int) -> None:
+        """``a`` is no breakpoint any more: a region may start there again."""
+        self.excluded.discard(a)
+        slot = int(self.m.mem.page_slot[a >> 12])
+        if slot >= 0:
+            idx = (slot << 10) | ((a >> 2) & 1023)
+            if self.m.native[idx] == NEVER:
+                self.m.native[idx] = 0

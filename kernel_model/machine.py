@@ -84,10 +84,13 @@ class Machine:
                 cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
         process.initial_registers(ctx, self.image.entry, self.image.sp, self.image.argc,
                                   self.image.argv_addr)
-        self.tracer = None
+        # what watches the run loop: the --trace tracer, or the gdb stub (gdbstub.py), set
+        # by its creator. prepare(budget) -> budget before each CPU run; finish(status) ->
+        # True when the stop was the monitor's own (the loop runs the CPU again); close()
+        self.monitor = None
         if trace is not None:
-            self.tracer = Tracer(cpu, program, trace,
-                                 lambda: traps.describe(mem, *ctx.trap))
+            self.monitor = Tracer(cpu, program, trace,
+                                  lambda: traps.describe(mem, *ctx.trap))
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.exit_status = 0
         self.term_signal = 0
@@ -107,7 +110,7 @@ class Machine:
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
-        cpu, k, ctx, tracer = self.cpu, self.kernel, self.ctx, self.tracer
+        cpu, k, ctx, monitor = self.cpu, self.kernel, self.ctx, self.monitor
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
         self.t_start = time.perf_counter()
@@ -122,8 +125,8 @@ class Machine:
                     if left <= 0:
                         raise ProcessKilled(9, ctx.pc, reason="instruction limit reached")
                     budget = min(budget, left)
-                if tracer is not None:
-                    budget = tracer.prepare(budget)   # 1 while tracing
+                if monitor is not None:
+                    budget = monitor.prepare(budget)  # 1 while tracing or stepping
                 t_run = time.perf_counter()
                 st = cpu.run(budget)
                 if adapt and st == S.ST_BUDGET and budget == slice_budget:
@@ -132,8 +135,8 @@ class Machine:
                         slice_budget *= 2
                     elif took > BUDGET_SLICE and slice_budget > BUDGET:
                         slice_budget //= 2
-                if tracer is not None and tracer.finish(st):
-                    continue                           # the tracer's --trace-from breakpoint
+                if monitor is not None and monitor.finish(st):
+                    continue                           # its breakpoint or watchpoint
                 if self.reach and self._reached(st):
                     continue                           # a when_reached() callback ran
                 if st == S.ST_SYSCALL:
@@ -148,8 +151,8 @@ class Machine:
             self.kill_info = e
         finally:
             restore_host_signals()
-            if tracer is not None:
-                tracer.close()
+            if monitor is not None:
+                monitor.close()
         k.exit_cleanup()                          # shared file mappings reach their files
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status

@@ -2,8 +2,8 @@
 # Install the hppa cross toolchain used by hppa-user's tests and tools, idempotently.
 #
 #  1. Debian 12 packages: cross gcc/binutils, glibc 2.36 hppa headers+libs, qemu-user
-#     (qemu-hppa is the reference oracle in tests), csmith.  Checked with `dpkg -s`;
-#     `apt-get update` runs only when something is missing.
+#     (qemu-hppa is the reference oracle in tests), csmith, gdb-multiarch (tests/test_gdb.py).
+#     Checked with `dpkg -s`; `apt-get update` runs only when something is missing.
 #  2. A glibc 2.41 hppa sysroot under sysroot/glibc-2.41/, extracted from Debian 13
 #     ("trixie") cross packages.  They are fetched with `apt-get download` against a
 #     PRIVATE sources list and private state/cache directories (under sysroot/.apt/), so
@@ -25,7 +25,7 @@ TRIXIE_SUITE="${HPPA_TRIXIE_SUITE:-trixie}"
 TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross libgcc-s4-hppa-cross
              libstdc++6-hppa-cross)
 DEB_PKGS=(gcc-hppa-linux-gnu g++-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross
-          libc6-hppa-cross qemu-user csmith libcsmith-dev)
+          libc6-hppa-cross qemu-user csmith libcsmith-dev gdb-multiarch)
 # Where the Debian keyring lives on Debian 12 (it carries the trixie archive keys too).
 KEYRING="${HPPA_TRIXIE_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 
