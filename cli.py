@@ -209,7 +209,7 @@ def cc(
     run` as it is: the run-time tree of its glibc is its default root. Everything after the
     hppa-user options goes to gcc as it is (``-o OUT`` included: a short option here would
     make click split gcc flags such as ``-Wformat`` apart)."""
-    from hppa_user import toolchain
+    from bench import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
     raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), dynamic=dynamic,
@@ -283,19 +283,18 @@ def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
 
 @app.command("bench")
 def bench_cmd(
-    calls: int = typer.Option(2_000_000, "--calls", help="timed clock_gettime calls through the vvar vDSO"),
-    syscalls: int = typer.Option(20_000, "--syscalls", help="calls on the syscall paths"),
-    qemu: bool = typer.Option(True, "--qemu/--no-qemu", help="also run qemu-hppa"),
-    json_out: Optional[str] = typer.Option(None, "--json", help="write the rows as JSON"),
+    quick: bool = typer.Option(False, "--quick", help="one function, the main paths, one process per row: under a minute"),
+    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH", help="write the rows as JSON"),
+    plot: Optional[str] = typer.Option(None, "--plot", metavar="PATH",
+                                       help="bar chart, log scale, by function (.png or .svg; needs hppa-user[plot])"),
+    qemu10: bool = typer.Option(True, "--qemu10/--no-qemu10", help="include Debian 13's qemu-hppa when fetched"),
 ):
-    """What a clock_gettime costs: syscall, trapping vDSO (6.11) and vvar vDSO, vs qemu-hppa."""
-    from dataclasses import asdict
-    from hppa_user import benchmark
-    rows = benchmark.bench(calls, syscalls, qemu=qemu)
-    typer.echo(benchmark.report(rows))
-    if json_out:
-        with open(json_out, "w") as fh:
-            json.dump([asdict(r) for r in rows], fh, indent=1)
+    """What each time function costs: raw syscall, glibc 2.36, glibc 2.41 under 6.11 and vvar, vs qemu-hppa.
+
+    Per row: host ns per call (timed in the guest), guest instructions and gateway traps per
+    call, syscalls and vDSO calls per call (bench/report.py)."""
+    from bench import report
+    raise typer.Exit(report.main(quick=quick, json_path=json_out, plot_path=plot, qemu10=qemu10))
 
 
 @app.command("gdb", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,

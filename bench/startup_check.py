@@ -44,7 +44,7 @@ from rich.table import Table
 
 import hppa_user
 from bench import isolated, startup_probe
-from hppa_user import toolchain
+from bench import toolchain
 from kernel_model import vdso_fault
 from kernel_model.machine import Machine
 

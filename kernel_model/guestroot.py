@@ -21,7 +21,7 @@ import os
 import re
 from pathlib import Path
 
-from hppa_user import toolchain
+from bench import toolchain
 from hppa_user.errors import LoaderError
 from hppa_user.loader import parse_elf
 

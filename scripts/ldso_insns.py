@@ -26,7 +26,7 @@ from elftools.elf.elffile import ELFFile
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hppa_user import toolchain  # noqa: E402
+from bench import toolchain  # noqa: E402
 
 STACK_BASE = 0xFFF00000 - (8 << 20)
 

@@ -4,8 +4,8 @@ Fixtures (all session-scoped factories):
 
 ``guest(name_or_source, opt='-O2', glibc='2.36', extra=(), dynamic=False)`` -> Path
     An hppa binary (static unless ``dynamic``), compiled (and cached in ``.guest-cache/``)
-    by ``hppa_user.toolchain.compile_guest``.  ``name_or_source`` is a program name
-    (``tests/guest/NAME.c`` or ``NAME.cc``, else ``bench/NAME.c``, else
+    by ``bench.toolchain.compile_guest``.  ``name_or_source`` is a program name
+    (``tests/guest/NAME.c`` or ``NAME.cc``, else ``bench/micro/NAME.c``, else
     ``examples/NAME.c``), a path to a C or C++ file, or C source text.  ``-lm`` is always
     linked.
 
@@ -44,10 +44,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GUEST_DIR = REPO_ROOT / "tests" / "guest"
 
 try:
-    from hppa_user import toolchain
+    from bench import runners, toolchain
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(REPO_ROOT))
-    from hppa_user import toolchain
+    from bench import runners, toolchain
 
 # Per-run timeouts (seconds).  The emulator gets more: it is slower than qemu-hppa
 # and each process loads the Numba-compiled core from its cache.
@@ -91,15 +91,8 @@ def _stdin_args(stdin: bytes | str | None) -> dict:
 
 
 def emulator_command() -> list[str]:
-    """How to start the emulator: the venv's ``hppa-user`` console script."""
-    exe = Path(sys.executable).parent / "hppa-user"
-    if exe.is_file():
-        return [str(exe)]
-    found = shutil.which("hppa-user")
-    if found:
-        return [found]
-    # Not installed (plain checkout): import the typer app from the repo root.
-    return [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.app()" % str(REPO_ROOT)]
+    """How to start the emulator: the venv's ``hppa-user`` console script (bench.runners)."""
+    return list(runners.emulator_command())
 
 
 def qemu_command() -> list[str]:
@@ -153,12 +146,12 @@ def resolve_guest_source(name_or_source: str | os.PathLike) -> Path:
             if cand.is_file():
                 return cand.resolve()
         raise FileNotFoundError(f"guest source not found: {s}")
-    for d in (GUEST_DIR, REPO_ROOT / "bench", REPO_ROOT / "examples"):
+    for d in (GUEST_DIR, REPO_ROOT / "bench" / "micro", REPO_ROOT / "examples"):
         for suffix in (".c", ".cc"):
             cand = d / f"{s}{suffix}"
             if cand.is_file():
                 return cand
-    raise FileNotFoundError(f"no guest program named {s!r} in tests/guest, bench or examples")
+    raise FileNotFoundError(f"no guest program named {s!r} in tests/guest, bench/micro or examples")
 
 
 def build_guest(name_or_source, opt: str = "-O2", glibc: str = "2.36",

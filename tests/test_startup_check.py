@@ -29,7 +29,7 @@ import pytest
 
 from bench import isolated, startup_check, startup_probe
 from conftest import REPO_ROOT, emulator_command
-from hppa_user import toolchain
+from bench import toolchain
 from hppa_user.loader import symtab_symbols
 from kernel_model import vdso_fault
 from kernel_model.machine import Machine

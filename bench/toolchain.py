@@ -88,7 +88,7 @@ class ToolchainError(RuntimeError):
 
 
 def repo_root() -> Path:
-    """The source tree this module lives in (the parent of ``hppa_user/``)."""
+    """The source tree this module lives in (the parent of ``bench/``)."""
     return Path(__file__).resolve().parent.parent
 
 
@@ -368,7 +368,7 @@ def cc_main(glibc: str | None, output: str | os.PathLike | None, args: Sequence[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hppa_user.toolchain [--glibc V] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args]``
+    """``python -m bench.toolchain [--glibc V] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args]``
     (same as `hppa-user cc`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     glibc, output, rest, dynamic, vsyscall = None, None, [], False, False
