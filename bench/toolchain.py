@@ -46,6 +46,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from kernel_model import guestroot
 from vdso_image import vsyscall as vsyscall_lib
 
 __all__ = [
@@ -68,10 +69,10 @@ __all__ = [
     "qemu_hppa",
 ]
 
-GLIBC_VERSIONS = ("2.36", "2.41")
+GLIBC_VERSIONS = guestroot.GLIBC_VERSIONS
 DEFAULT_GLIBC = "2.36"
 CROSS_PREFIX = os.environ.get("HPPA_CROSS_PREFIX", "hppa-linux-gnu-")
-TRIPLET = "hppa-linux-gnu"
+TRIPLET = guestroot.TRIPLET
 # gcc options that stop before linking: no archive to add then
 _COMPILE_ONLY = frozenset({"-c", "-S", "-E", "-M", "-MM"})
 # Bump when the way binaries are built changes, to invalidate old cache entries.
@@ -140,18 +141,12 @@ def sysroot_dir(glibc: str = DEFAULT_GLIBC) -> Path | None:
 
     ``$HPPA_USER_SYSROOT_2_41`` overrides the location of the 2.41 tree.
     """
-    glibc = _check_glibc(glibc)
-    if glibc == "2.36":
-        return None
-    env = os.environ.get("HPPA_USER_SYSROOT_" + glibc.replace(".", "_"))
-    return Path(env) if env else repo_root() / "sysroot" / f"glibc-{glibc}"
+    return guestroot.sysroot_dir(_check_glibc(glibc))
 
 
 def runtime_root(glibc: str = DEFAULT_GLIBC) -> Path:
-    """The hppa run-time tree of ``glibc`` (``lib/ld.so.1``, ``lib/libc.so.6``, ...): what a
-    dynamic program built for it runs with, as qemu-user's ``-L`` directory."""
-    root = sysroot_dir(glibc)
-    return Path("/usr") / TRIPLET if root is None else root / "usr" / TRIPLET
+    """The hppa run-time tree of ``glibc``, a dynamic program's root (kernel_model.guestroot)."""
+    return guestroot.runtime_root(_check_glibc(glibc))
 
 
 def _libc_a(glibc: str) -> Path:

@@ -21,7 +21,6 @@ import os
 import re
 from pathlib import Path
 
-from bench import toolchain
 from hppa_user.errors import LoaderError
 from hppa_user.loader import parse_elf
 
@@ -67,13 +66,34 @@ def guest_view(k, host_path: bytes) -> bytes:
     return host_path if root is None else root.guest_view(host_path)
 
 
-# -- the default root ---------------------------------------------------------------------
+# -- the hppa run-time trees and the default root -------------------------------------------
+GLIBC_VERSIONS = ("2.36", "2.41")
+TRIPLET = "hppa-linux-gnu"
+
+
+def sysroot_dir(glibc: str) -> Path | None:
+    """Where ``make toolchain`` extracts the Debian 13 cross packages of ``glibc`` (None for
+    2.36, the system's own Debian 12 packages): ``sysroot/glibc-V/`` in the source tree, or
+    ``$HPPA_USER_SYSROOT_2_41``."""
+    if glibc == GLIBC_VERSIONS[0]:
+        return None
+    env = os.environ.get("HPPA_USER_SYSROOT_" + glibc.replace(".", "_"))
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "sysroot" / f"glibc-{glibc}"
+
+
+def runtime_root(glibc: str) -> Path:
+    """The hppa run-time tree of ``glibc`` (``lib/ld.so.1``, ``lib/libc.so.6``, ...): what a
+    dynamic program built for it runs with, as qemu-user's ``-L`` directory."""
+    root = sysroot_dir(glibc)
+    return Path("/usr") / TRIPLET if root is None else root / "usr" / TRIPLET
+
+
 def _runtimes() -> list[tuple[str, Path]]:
     """(glibc version, runtime tree) for every installed Debian cross runtime, oldest first."""
     out = []
-    for glibc in toolchain.GLIBC_VERSIONS:
-        root = toolchain.runtime_root(glibc)
-        if root is not None and (root / "lib" / "ld.so.1").is_file():
+    for glibc in GLIBC_VERSIONS:
+        root = runtime_root(glibc)
+        if (root / "lib" / "ld.so.1").is_file():
             out.append((glibc, root))
     return out
 
