@@ -178,9 +178,11 @@ def where(machine, pc: int, symbols: dict[str, int]) -> str:
     vdso = machine.vdso
     if vdso is not None and vdso.base <= pc < vdso.base + vdso.image.map_size:
         return "[vdso]"
-    for vaddr, memsz, flags, _ in machine.image.segments:
-        if vaddr <= pc < vaddr + memsz and symbols:
-            below = [(v, n) for n, v in symbols.items() if v <= pc and not n.startswith("$")]
+    prog = machine.image.program                      # as exec placed it (a PIE is biased)
+    for seg in prog.image.loads:
+        if seg.vaddr + prog.bias <= pc < seg.vaddr + prog.bias + seg.memsz and symbols:
+            below = [(v + prog.bias, n) for n, v in symbols.items()
+                     if v + prog.bias <= pc and not n.startswith("$")]
             if below:
                 return max(below)[1]
     vm = getattr(machine.kernel, "vm", None)

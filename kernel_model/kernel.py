@@ -66,6 +66,9 @@ class Kernel:
         self.brk_start = 0
         self.brk = 0
         self.mmap_base = 0
+        # the guest file-system root (-L DIR), a kernel_model.guestroot.GuestRoot, or None
+        self.root = None
+        self.auxv: list[tuple[int, int]] = []     # what exec put on the stack (/proc/self/auxv)
         # signal return trampoline in the vDSO (address of __kernel_sigtramp_rt), or None:
         # then the pre-5.18 on-stack trampoline is written into each frame
         self.vdso_sigtramp = None
