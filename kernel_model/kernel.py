@@ -168,7 +168,7 @@ class Kernel:
     def trap(self) -> None:
         """The CPU stopped on an interruption at the current IAOQ: deliver its signal like
         force_sig_fault()."""
-        signum, code, si_addr = traps.signal_for(self.mem, *self.ctx.trap)
+        signum, code, si_addr = traps.signal_for(self.mem, *self.ctx.trap, vm=self.vm)
         self.signals.force_fault(signum, code, si_addr)
 
     def tick(self, budget_return: bool = False) -> None:

@@ -9,6 +9,7 @@ fd and are written back to the file by msync/munmap/exit.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 
 from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED
@@ -159,10 +160,22 @@ def map_pages(k, start: int, length: int, prot: int, *, shared: bool = False,
     if data:
         k.mem.poke(start, data)
     if host_fd is not None:
-        k.vm.add(start, end, prot, shared=shared, path=path, offset=offset, dev=st.st_dev,
-                 ino=st.st_ino, host_fd=dup_fd, anon=False)
+        # pages wholly past the end of the file: mapped, but no access (SIGBUS, traps.py)
+        eof = min(end, start + _align_up(max(0, st.st_size - offset)))
+        v = k.vm.add(start, end, prot, shared=shared, path=path, offset=offset, dev=st.st_dev,
+                     ino=st.st_ino, host_fd=dup_fd, anon=False, eof=eof if eof < end else None)
+        forbid_past_eof(k, [v], start, end)
     else:
         k.vm.add(start, end, prot, shared=shared)
+
+
+def forbid_past_eof(k, vmas, start: int, end: int) -> None:
+    """Take every right from the pages of ``vmas`` in [start, end) that lie past the end of
+    their file: the CPU then stops there and the kernel sends SIGBUS."""
+    for v in vmas:
+        part = v.past_eof(start, end)
+        if part:
+            k.mem.protect(part[0], part[1] - part[0], 0)
 
 
 @syscall(90, "mmap", "addr:ptr", "length:size", "prot:prot", "flags:mmap_flags", "fd:fd",
@@ -210,7 +223,6 @@ def sys_mprotect(k, addr, length, prot):
         for v in k.vm.overlapping(addr, addr + length):
             if v.shared and not v.anon and v.host_fd is not None:
                 try:
-                    import fcntl
                     if fcntl.fcntl(v.host_fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDWR:
                         return -abi.EACCES
                 except OSError:
@@ -218,6 +230,7 @@ def sys_mprotect(k, addr, length, prot):
     prot &= abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC | abi.PROT_SEM
     k.mem.protect(addr, length, prot_to_perm(prot))
     k.vm.protect(addr, addr + length, prot)
+    forbid_past_eof(k, k.vm.overlapping(addr, addr + length), addr, addr + length)
     return 0
 
 
