@@ -90,7 +90,8 @@ class Machine:
         self.monitor = None
         if trace is not None:
             self.monitor = Tracer(cpu, program, trace,
-                                  lambda: traps.describe(mem, *ctx.trap))
+                                  lambda: traps.describe(mem, *ctx.trap, vm=self.kernel.vm),
+                                  symbol_bias=self.image.program.bias)
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.exit_status = 0
         self.term_signal = 0

@@ -49,6 +49,6 @@ def signal_for(mem, number: int, detail: int, addr: int, vm=None) -> tuple[int, 
     return sig, code, addr | USER_PRIVILEGE
 
 
-def describe(mem, number: int, detail: int, addr: int) -> str:
+def describe(mem, number: int, detail: int, addr: int, vm=None) -> str:
     """The signal's name, for the instruction trace."""
-    return abi.signal_name(signal_for(mem, number, detail, addr)[0])
+    return abi.signal_name(signal_for(mem, number, detail, addr, vm)[0])
