@@ -83,9 +83,14 @@ class _RunCommand(typer.core.TyperCommand):
 @app.command(cls=_RunCommand,
              context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
 def run(
-    program: str = typer.Argument(..., help="static hppa Linux executable"),
+    program: str = typer.Argument(..., help="hppa Linux executable (static or dynamic)"),
     args: Optional[List[str]] = typer.Argument(None, help="guest arguments"),
     kernel: str = typer.Option("vvar", "--kernel", help="kernel profile: none, 5.18, 6.11, vvar"),
+    root: Optional[str] = typer.Option(
+        None, "-L", "--sysroot", metavar="DIR",
+        help="guest file-system root, as qemu-user's -L: absolute paths (the ELF interpreter, "
+             "open, stat, readlink, execve) are looked up in DIR first (default: "
+             "$QEMU_LD_PREFIX, else the hppa runtime of a dynamic program's glibc)"),
     strace: bool = typer.Option(False, "--strace", help="print each syscall, strace style, to stderr"),
     stats: bool = typer.Option(False, "--stats", help="print a summary to stderr at exit"),
     stats_json: Optional[str] = typer.Option(None, "--stats-json", help="write run statistics as JSON"),
@@ -115,7 +120,7 @@ def run(
         help="break the vDSO on purpose (as startup-check --faults does): no-ehdr, no-hash, "
              "version-node, enosys, truncated, ehdr-unmapped"),
 ):
-    """Run a static hppa Linux binary, like qemu-hppa."""
+    """Run an hppa Linux binary (static or dynamic), like qemu-hppa."""
     from hppa_user.errors import LoaderError
     from hppa_user.trace import TraceError, TraceOptions
 
@@ -134,6 +139,9 @@ def run(
         env[k] = v
     for k in unsetenv or []:
         env.pop(k, None)
+    root = root or os.environ.get("QEMU_LD_PREFIX") or None
+    if root is not None and not os.path.isdir(root):
+        fail(f"-L {root}: not a directory", 2)
     if gdb_port is not None and (trace is not None or trace_from is not None):
         fail("-g/--gdb and --trace cannot be combined", 2)
     _announce_compile()
@@ -147,9 +155,9 @@ def run(
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
                     max_insns=max_insns, clock=clock, kernel_profile=kernel,
                     count_vdso=stats or bool(stats_json), trace=topts, jit_threshold=threshold,
-                    vdso_fault=vdso_fault)
+                    root=root, vdso_fault=vdso_fault)
     except LoaderError as e:
-        fail(f"{program}: {e}", 126)
+        fail(f"{program}: {e}", e.status)
     except TraceError as e:
         fail(str(e), 2)
     if gdb_port is not None:
@@ -194,17 +202,22 @@ def run(
 def cc(
     ctx: typer.Context,
     glibc: str = typer.Option("2.36", "--glibc", help="C library: 2.36 (Debian 12) or 2.41 (Debian 13 sysroot)"),
+    dynamic: bool = typer.Option(False, "--dynamic",
+                                 help="link against the glibc's shared libraries (implied by -shared)"),
     vsyscall: bool = typer.Option(False, "--vsyscall",
                                   help="compile and link against the vsyscall dispatcher (vsyscall.h)"),
 ):
-    """Build a static hppa program with the cross toolchain: cc [--glibc V] [--vsyscall] -o OUT SRC... [gcc args].
+    """Build an hppa program with the cross toolchain: cc [--glibc V] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args].
 
-    Everything after the hppa-user options goes to gcc as it is (``-o OUT`` included: a
-    short option here would make click split gcc flags such as ``-Wformat`` apart)."""
+    Static unless --dynamic (or -shared for a library); a dynamic result runs with `hppa-user
+    run` as it is: the run-time tree of its glibc is its default root. Everything after the
+    hppa-user options goes to gcc as it is (``-o OUT`` included: a short option here would
+    make click split gcc flags such as ``-Wformat`` apart)."""
     from bench import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
-    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), vsyscall=vsyscall))
+    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), dynamic=dynamic,
+                                       vsyscall=vsyscall))
 
 
 vdso_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect the vDSO images.")

@@ -8,75 +8,35 @@ resets go. In the kernel's order:
    (EACCES otherwise, ENOENT when missing); argv and envp copied in (E2BIG past the limits);
 2. binary formats: ``#!`` rewrites the arguments as binfmt_script does (interpreter, its one
    optional argument, the script's name, argv[1:]) and starts over with the interpreter, at
-   most BINPRM_MAX_DEPTH times (ELOOP beyond); an hppa ELF is checked as far as
-   load_elf_binary() does before the point of no return; anything else is ENOEXEC;
-3. the point of no return (begin_new_exec): a vfork parent is released, the old address
-   space goes, O_CLOEXEC descriptors are closed, caught signals are reset to SIG_DFL (ignored
-   ones and the mask stay), the alternate stack and POSIX timers go, comm and
-   /proc/self/exe name the new program;
-4. the image (``load_program``, also the first program's loader): segments, stack, auxv,
+   most BINPRM_MAX_DEPTH times (ELOOP beyond); anything else goes to binfmt_elf.exec_binary,
+   the one ELF loader (also the first program's), which checks the program and its
+   interpreter (PT_INTERP, under the guest root) before the point of no return: ENOEXEC for
+   what it refuses, ENOENT for a missing interpreter;
+3. the point of no return (:func:`begin_new_exec`, called by exec_binary): a vfork parent
+   is released, the other threads go, O_CLOEXEC descriptors are closed, caught signals are
+   reset to SIG_DFL (ignored ones and the mask stay), the alternate stack and POSIX timers
+   go, comm and /proc/self/exe name the new program;
+4. the image (exec_binary): the old address space goes; segments, interpreter, stack, auxv,
    vDSO, break. A failure from here on kills the process with SIGSEGV, as Linux does.
 """
 from __future__ import annotations
 
 import os
 import stat as statmod
-import struct
 from dataclasses import dataclass
 
-import numpy as np
-
-from hppa_user.errors import GuestFault, LoaderError
-from hppa_user.loader import EM_PARISC, load_elf, read_program
-from hppa_user.memory import PAGE_SHIFT, page_align_up
-from kernel_model import abi, process
+from hppa_user.errors import GuestFault, InterpreterNotFound, LoaderError
+from kernel_model import abi, binfmt_elf, guestroot, process
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.common import host_dirfd
-from kernel_model.vm import VmMap
 
 BINPRM_MAX_DEPTH = 5                 # binfmt rewrites (#! lines) before ELOOP (fs/exec.c)
-ELF_MAGIC = b"\x7fELF"
 ARG_MAX = 32 * 4096                  # the least room argv + envp always get
 STK_LIM = 8 << 20                    # _STK_LIM
 
 
-@dataclass
-class ExecImage:
-    """What exec set up: where and how the thread starts, and what tools want to know."""
-    entry: int
-    sp: int
-    argc: int
-    argv_addr: int
-    auxv: list
-    vdso: object                     # process.MappedVdso or None
-    exec_stack: bool
-    segments: list                   # the program's PT_LOADs: (vaddr, memsz, flags, offset)
-
-
-def load_program(k, path: str, argv: list[bytes], envp: list[bytes], *, profile: str,
-                 execfn: bytes | None = None, vdso_fault: str | None = None) -> ExecImage:
-    """Map ``path``'s image into the empty address space of ``k`` and build its stack;
-    set the break, the mmap base and the vDSO (``vdso_fault``: broken on purpose, see
-    vdso_fault.py). Raises LoaderError (one line)."""
-    image = load_elf(read_program(path), k.mem)
-    # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
-    k.brk_start = k.brk = page_align_up(image.brk_start)
-    k.mmap_base = process.STACK_BASE
-    vdso = process.map_vdso(k.mem, profile, process.STACK_BASE, vdso_fault)
-    k.vdso_sigtramp = vdso.sigtramp_return(False) if vdso else None
-    if vdso is not None and vdso.vvar_base is not None:
-        k.time.attach_vvar(k.mem, vdso.vvar_base)
-    # Linux <= 5.17 returned from signals through an on-stack trampoline: executable stack
-    exec_stack = image.exec_stack or profile == "none"
-    sp, argv_addr, argc, auxv = process.setup_stack(
-        k.mem, image, argv, envp, path.encode() if execfn is None else execfn,
-        vdso_base=vdso.auxv_ehdr if vdso else 0, exec_stack=exec_stack)
-    process.describe_mappings(k, image, os.path.abspath(path), vdso, exec_stack)
-    return ExecImage(image.entry, sp, argc, argv_addr, auxv, vdso, exec_stack, image.segments)
-
-
-def start_thread(ctx, image: ExecImage) -> None:
-    """The registers of a fresh program: start_thread(), and nothing of the old one."""
+def start_thread(ctx, image: binfmt_elf.ExecImage) -> None:
+    """The registers of a fresh program after execve: start_thread(), nothing of the old one."""
     ctx.fr[:] = 0
     ctx.cr[:] = 0
     ctx.psw = 0
@@ -152,26 +112,6 @@ def parse_shebang(head: bytes) -> tuple[bytes, bytes | None]:
     return interp, (arg or None)
 
 
-def check_elf(fd: int, head: bytes) -> None:
-    """The checks load_elf_binary() makes before the point of no return (ENOEXEC)."""
-    if len(head) < 52 or head[:4] != ELF_MAGIC or head[4] != 1 or head[5] != 2:
-        raise SyscallError(abi.ENOEXEC)
-    e_type, e_machine = struct.unpack_from(">HH", head, 16)
-    if e_machine != EM_PARISC or e_type not in (2, 3):
-        raise SyscallError(abi.ENOEXEC)
-    phoff, = struct.unpack_from(">I", head, 28)
-    phentsize, phnum = struct.unpack_from(">HH", head, 42)
-    if phentsize != 32 or not 1 <= phnum <= 65536 // 32:
-        raise SyscallError(abi.ENOEXEC)
-    phdrs = os.pread(fd, 32 * phnum, phoff)
-    if len(phdrs) != 32 * phnum:
-        raise SyscallError(abi.ENOEXEC)
-    types = {struct.unpack_from(">I", phdrs, 32 * i)[0] for i in range(phnum)}
-    if 3 in types or e_type == 3:
-        # PT_INTERP / ET_DYN: this loader maps static executables only (so far)
-        raise SyscallError(abi.ENOEXEC)
-
-
 @dataclass
 class Binprm:
     """What exec found: the host file to load, the arguments and the names it goes by."""
@@ -180,14 +120,9 @@ class Binprm:
     filename: bytes                  # as the program knows itself (AT_EXECFN, comm)
 
 
-def host_path(k, path: bytes) -> bytes:
-    """A guest path as the host opens it."""
-    return path
-
-
 def prepare(k, dirfd: int, path: bytes, argv: list[bytes], flags: int = 0) -> Binprm:
-    """Everything before the point of no return: open the file, follow ``#!`` lines,
-    check the ELF header. Errors are SyscallError (the exec fails, the process goes on)."""
+    """What comes before binfmt_elf: open the file (through the guest root), follow ``#!``
+    lines. Errors are SyscallError (the exec fails, the process goes on)."""
     if flags & ~(abi.AT_EMPTY_PATH | abi.AT_SYMLINK_NOFOLLOW):
         raise SyscallError(abi.EINVAL)
     empty_fd = None
@@ -206,7 +141,7 @@ def prepare(k, dirfd: int, path: bytes, argv: list[bytes], flags: int = 0) -> Bi
         dir_fd = host_dirfd(k, dirfd)
         filename = f"/dev/fd/{dirfd}/".encode() + path
         inaccessible = k.files.cloexec(dirfd)
-    host = host_path(k, path) if path else b""
+    host = guestroot.lookup(k, path) if path else b""
     fd, head = open_exec(host, dir_fd=dir_fd, empty_path_fd=empty_fd,
                          nofollow=bool(flags & abi.AT_SYMLINK_NOFOLLOW))
     argv = list(argv) or [b""]       # Linux 5.18+: an empty argv gets argv[0] = ""
@@ -214,7 +149,6 @@ def prepare(k, dirfd: int, path: bytes, argv: list[bytes], flags: int = 0) -> Bi
     try:
         for _depth in range(BINPRM_MAX_DEPTH + 1):
             if head[:2] != b"#!":
-                check_elf(fd, head)
                 return Binprm(os.readlink(f"/proc/self/fd/{fd}"), argv, filename)
             if inaccessible:
                 raise SyscallError(abi.ENOENT)
@@ -223,7 +157,7 @@ def prepare(k, dirfd: int, path: bytes, argv: list[bytes], flags: int = 0) -> Bi
             os.close(fd)
             fd = -1
             script_name = interp
-            fd, head = open_exec(host_path(k, interp))
+            fd, head = open_exec(guestroot.lookup(k, interp))
         raise SyscallError(abi.ELOOP)
     finally:
         if fd >= 0:
@@ -241,12 +175,30 @@ def execve(k, dirfd: int, path_addr: int, argv_addr: int, envp_addr: int, flags:
     argv = read_strings(k, argv_addr, budget)
     envp = read_strings(k, envp_addr, budget)
     bprm = prepare(k, dirfd, path, argv, flags)
-    # -- the point of no return ---------------------------------------------------------
-    begin_new_exec(k, bprm)
+    # a program without a guest root (static) runs a dynamic one: that one's own runtime
+    # becomes the root, as `run` would choose it for the program (guestroot.default_root)
+    adopted = k.root is None
+    if adopted:
+        k.root = guestroot.default_root(bprm.host_path)
+    passed = []                          # set at the point of no return
+
+    def point_of_no_return():
+        passed.append(True)
+        begin_new_exec(k, bprm)
+
     try:
-        image = load_program(k, bprm.host_path, bprm.argv, envp, profile=k.profile,
-                             execfn=bprm.filename, vdso_fault=k.vdso_fault)
-    except (LoaderError, GuestFault, SyscallError, OSError):
+        image = binfmt_elf.exec_binary(k, bprm.host_path, bprm.argv, envp, profile=k.profile,
+                                       execfn=bprm.filename, vdso_fault=k.vdso_fault,
+                                       begin_new_exec=point_of_no_return)
+    except (LoaderError, GuestFault, SyscallError, OSError) as e:
+        if not passed:                   # the old image is intact: the exec fails
+            if adopted:
+                k.root = None
+            if isinstance(e, InterpreterNotFound):
+                raise SyscallError(abi.ENOENT) from None
+            if isinstance(e, LoaderError):
+                raise SyscallError(abi.ENOEXEC) from None
+            raise
         # force_fatal_sig(SIGSEGV): no handler survived the exec, an ignored one is reset
         k.signals.force_fault(abi.SIGSEGV, abi.SI_KERNEL, 0)
     start_thread(k.ctx, image)
@@ -254,23 +206,11 @@ def execve(k, dirfd: int, path_addr: int, argv_addr: int, envp_addr: int, flags:
         k.on_exec(image)
 
 
-def unmap_all(mem) -> None:
-    """The old address space goes, mapping by mapping (a sweep of all 4 GiB would touch
-    every page-table entry and the whole permission table)."""
-    pages = np.flatnonzero(mem.perm)
-    if len(pages) == 0:
-        return
-    for run in np.split(pages, np.flatnonzero(np.diff(pages) != 1) + 1):
-        first, n = int(run[0]), len(run)
-        mem.unmap(first << PAGE_SHIFT, n << PAGE_SHIFT)
-
-
 def begin_new_exec(k, bprm: Binprm) -> None:
-    """flush_old_exec() + setup_new_exec(): what of the old program goes."""
+    """flush_old_exec() + setup_new_exec(): what of the old program goes, before its
+    address space (exec_binary unmaps that next)."""
     k.exit_cleanup()                              # shared file mappings reach their files
-    k.vfork_release()
-    unmap_all(k.mem)
-    k.vm = VmMap()
+    k.vfork_release()                             # (the old pages still there to send)
     k.sched.only(k.pid)                           # de_thread(): the other threads go
     k.files.close_on_exec()
     k.signals.exec_reset()

@@ -17,7 +17,7 @@ from hppa_user.cpu import Cpu
 from hppa_user.errors import LoaderError
 from hppa_user.loader import symtab_symbols
 from hppa_user.trace import Tracer
-from kernel_model import abi, exec as execmod, hostsig, timekeeping, traps
+from kernel_model import abi, binfmt_elf, exec as execmod, guestroot, hostsig, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
 from vdso_image import vsyscall
@@ -41,9 +41,12 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, root: str | None = None,
+                 vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
         ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``root``: the guest file-system root directory (-L); None: the default for the
+        program (kernel_model.guestroot.default_root).
         ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
         ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
         dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
@@ -61,12 +64,12 @@ class Machine:
 
         self.kernel = k = Kernel(ctx, mem, exe_path=program, argv=self.argv, clock=clock,
                                  strace=strace, strace_file=strace_file, profile=kernel_profile)
+        k.root = guestroot.GuestRoot(root) if root else guestroot.default_root(program)
         k.vdso_fault = vdso_fault
         envp = [f"{key}={v}".encode() for key, v in self.env.items()]
-        self.image = execmod.load_program(k, program, [a.encode() for a in self.argv], envp,
-                                          profile=kernel_profile, vdso_fault=vdso_fault)
+        self.image = binfmt_elf.exec_binary(k, program, [a.encode() for a in self.argv], envp,
+                                            profile=kernel_profile, vdso_fault=vdso_fault)
         execmod.start_thread(ctx, self.image)
-        self.auxv = self.image.auxv
         self.count_vdso = count_vdso
         self.vdso_names: dict[int, str] = {}
         self.vsyscall_paths: dict[int, tuple[str, str]] = {}
@@ -80,7 +83,8 @@ class Machine:
         self.monitor = None
         if trace is not None:
             self.monitor = Tracer(cpu, program, trace,
-                                  lambda: traps.describe(mem, *ctx.trap))
+                                  lambda: traps.describe(mem, *ctx.trap, vm=self.kernel.vm),
+                                  symbol_bias=self.image.program.bias)
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.jit_base = (0, 0, 0, 0.0)            # a forked process counts from its fork
         self.lws_base: dict[int, int] = {}
@@ -98,6 +102,10 @@ class Machine:
     def vdso(self):
         return self.image.vdso
 
+    @property
+    def auxv(self) -> list:
+        return self.image.auxv
+
     def _count_vdso_calls(self) -> None:
         """Count the vDSO's exported functions and the program's vsyscall dispatcher paths
         (again after an execve: other addresses)."""
@@ -105,7 +113,9 @@ class Machine:
             return
         self.vdso_names = self.image.vdso.entry_points() if self.image.vdso else {}
         try:
-            self.vsyscall_paths = vsyscall.path_hooks(symtab_symbols(self.program))
+            bias = self.image.program.bias           # a PIE's symbols move with it
+            self.vsyscall_paths = vsyscall.path_hooks(
+                {name: value + bias for name, value in symtab_symbols(self.program).items()})
         except LoaderError:             # an unreadable .symtab: nothing of it is counted
             self.vsyscall_paths = {}
         if self.vdso_names or self.vsyscall_paths:

@@ -29,9 +29,14 @@ SYSROOT_BASE="$ROOT/sysroot"
 SYSROOT="$SYSROOT_BASE/glibc-2.41"
 APTDIR="$SYSROOT_BASE/.apt"
 TRIXIE_SUITE="${HPPA_TRIXIE_SUITE:-trixie}"
-TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross)
-DEB_PKGS=(gcc-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross qemu-user csmith libcsmith-dev
-          gdb-multiarch dpkg-dev gcc)   # dpkg-dev, gcc: `make bench` unpacks Debian sources, builds a qemu plugin
+# libc6-hppa-cross is the 2.41 run-time tree (ld.so.1, libc.so.6, ...): dynamic programs built
+# for 2.41 run with sysroot/glibc-2.41/usr/hppa-linux-gnu as their root (qemu-user's -L).
+# libgcc-s4 and libstdc++6 complete it for C++ programs (exceptions unwind through libgcc_s).
+TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross libgcc-s4-hppa-cross
+             libstdc++6-hppa-cross)
+DEB_PKGS=(gcc-hppa-linux-gnu g++-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross
+          libc6-hppa-cross qemu-user csmith libcsmith-dev gdb-multiarch
+          dpkg-dev gcc)   # dpkg-dev, gcc: `make bench` unpacks Debian sources, builds a qemu plugin
 # Where the Debian keyring lives on Debian 12 (it carries the trixie archive keys too).
 KEYRING="${HPPA_TRIXIE_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 
@@ -104,8 +109,11 @@ private_apt() {
 }
 
 build_sysroot() {
-    local stamp="$SYSROOT/.hppa-user-sysroot"
-    if [ -f "$stamp" ] && [ -e "$SYSROOT/usr/hppa-linux-gnu/lib/libc.a" ]; then
+    local stamp="$SYSROOT/.hppa-user-sysroot" complete=1 p
+    for p in "${TRIXIE_PKGS[@]}"; do
+        grep -q "^$p=" "$stamp" 2>/dev/null || complete=0
+    done
+    if [ "$complete" = 1 ] && [ -e "$SYSROOT/usr/hppa-linux-gnu/lib/libc.a" ]; then
         log "glibc 2.41 sysroot present: $SYSROOT ($(tr '\n' ' ' < "$stamp"))"
         return 0
     fi

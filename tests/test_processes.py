@@ -299,3 +299,32 @@ def test_tinysh_script(guest, run_emu, tmp_path):
                 env={"PATH": str(bindir)})
     assert e.stdout.decode() == host.stdout.decode(), e.stderr.decode(errors="replace")[-3000:]
     assert e.returncode == 3
+
+
+# -- a static program runs a dynamic one (execve through binfmt_elf, under the guest root) --
+@pytest.mark.parametrize("root_option", [True, False], ids=["L", "default-root"])
+def test_static_program_execs_dynamic(guest, run_qemu, run_emu, tmp_path, root_option):
+    """fork+execve, posix_spawn and a plain execve of a dynamic program from a static one.
+    qemu-hppa cannot exec a guest program, so the reference for each child is qemu-hppa
+    running that dynamic program directly with -L and the same argv and environment. With
+    -L the emulator maps the interpreter's path as qemu does; without it the exec'd program
+    gets the runtime ``run`` would choose for it. A PT_INTERP naming no file is ENOENT and
+    the caller goes on."""
+    from bench import toolchain
+    root = toolchain.runtime_root("2.36")
+    parent = guest("proc_exec_dyn")
+    child = guest("args_env", dynamic=True)
+    no_interp = guest("args_env", dynamic=True,
+                      extra=["-Wl,--dynamic-linker=/nonexistent/ld.so.1"])
+    q = run_qemu(child, ["exit", "7", "two words", ""], root=root,
+                 env={"HPPA_TEST_VAR": "from the parent", "HPPA_TEST_OTHER": "1"}, cwd=tmp_path)
+    assert q.returncode == 7, q.stderr.decode(errors="replace")
+    out = q.stdout.decode()
+    assert "HPPA_TEST_VAR=from the parent\n" in out and "argv[3]=\"two words\"" in out
+    expected = (out + "fork+execve: exited 7\nposix_spawn: 0\n" + out
+                + "posix_spawn: exited 7\n"
+                + "execve of a program without its interpreter: ENOENT, still here\n" + out)
+    e = run_emu(parent, [child, no_interp], cwd=tmp_path,
+                options=["-L", str(root)] if root_option else ())
+    assert e.stdout.decode(errors="replace") == expected, e.stderr.decode(errors="replace")[-3000:]
+    assert e.returncode == 7
