@@ -1,878 +1,822 @@
-"""The jitted CPU core: executes decoded micro-ops until an event, then returns a status.
+"""The interpreter: a native fetch/decode/execute loop generated from the semantics.
 
-State lives in plain numpy arrays (see ``state.py`` for the layout) so ``cache=True`` works.
-Registers are int64 holding unsigned 32-bit values; every write is masked with M32.
+``build_module()`` writes the whole first tier as LLVM IR: the run loop with the gateway
+page and the light-weight syscalls, the decode cache, the call into compiled regions, the
+native decoder (decode.py) and one *arm* per micro-op variant, each the op's semantics
+(semantics.py, fpu.py) applied to an interpreter context (:class:`ICtx`) in which the
+record's decoded fields are run-time values and the row's fixed fields constants.  The
+shared helpers (FP operations, unaligned accesses, the host clock) are functions of the
+same module; compiled regions call them through the environment block.  native.py
+compiles the module once per source version and caches the object code on disk.
 
 PA-RISC rules applied in the loop:
   * IAOQ: two offsets, front (executing) and back (next). After each instruction
     front <- back and back <- back + 4, or back <- target for a taken branch. The
     instruction after a branch (the delay slot) therefore always runs unless nullified.
   * Nullification: PSW[N] set by an instruction makes the *next* instruction (at front)
-    a no-op. Computational instructions nullify when their condition holds; branches with
-    ``,n`` nullify their delay slot (conditional branches: only when a forward branch is
-    taken or a backward branch is not taken).
-  * Privilege: user offsets carry privilege 3 in their low two bits; links are written as
-    ``addr | 3`` and branch targets drop the low bits.
+    a no-op; it is still fetched (and counted), never decoded.
   * Page zero: fetching there enters the gateway page (0x100 syscall, 0xb0 LWS, 0xe0 set
     thread pointer); no instruction in it is ever decoded.
+  * Faults: a trapping instruction leaves IAOQ at itself and is counted; the core returns
+    ST_FAULT with the signal, si_code and si_addr (privilege bits 3 for SIGILL/SIGFPE, as
+    Linux's regs->iaoq[0]).
+  * Unaligned data accesses are emulated as arch/parisc/kernel/unaligned.c does (the same
+    result, base modification and SIGSEGV on a bad page, SEGV_MAPERR at the unaligned
+    address), or SIGBUS BUS_ADRALN when the thread asked for it with PR_SET_UNALIGN.
 
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
-address in ``native`` or counts the entry there; at the threshold it returns ST_JIT so
-Python compiles it. A region returns 0 at a control transfer (the new front may start
+address in the native table or counts the entry there; at the threshold it returns ST_JIT
+so Python compiles it. A region returns 0 at a control transfer (the new front may start
 another region) or 1 when this loop must execute the front instruction itself.
 """
 from __future__ import annotations
 
+import ctypes
+import fcntl
+import hashlib
+
 import numpy as np
-from llvmlite import ir as llir
-from numba import njit, types
-from numba.extending import intrinsic
+from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user.decode import decode_into
-from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp, reg_read, wr
-from hppa_user.jit import REGION_CC   # the convention compiled regions are called with
+from hppa_user import fpu, jitcache, native
+from hppa_user import state as S
+from hppa_user.decode import Table, emit_decoder
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
-from hppa_user.state import (
-    CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_FAULT_ADDR, CTL_FAULT_CODE, CTL_FAULT_SIG,
-    CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_JIT_ENTRY, CTL_JIT_THRESHOLD, CTL_LWS, CTL_NEXT_SLOT,
-    CTL_NSLOTS, CTL_PSWN, CTL_PSWV, HOOK_ADDR, HOOK_COUNT, HOOK_OP, REGS_CTL,
-    ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_JIT, ST_SYSCALL,
+from hppa_user.semantics import (
+    BUS_ADRALN, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEMANTICS, SIGBUS, SIGILL, SIGSEGV, Ctx,
 )
+from hppa_user.ssa import V, ity, select
 
+I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
+PTR = ir.PointerType()
 M32 = 0xFFFFFFFF
+EFAULT, ENOSYS = 14, 251
+PR_UNALIGN_SIGBUS = 2
 
-# signals and si_codes the core reports (parisc numbering; mirrored in kernel_model.abi)
-SIGILL, SIGTRAP, SIGFPE, SIGBUS, SIGSEGV = 4, 5, 8, 10, 11
-SEGV_MAPERR, SEGV_ACCERR, BUS_ADRALN = 1, 2, 1
-ILL_ILLOPC, ILL_PRVOPC, ILL_PRVREG = 1, 5, 6
-TRAP_BRKPT, FPE_INTOVF, FPE_CONDTRAP = 1, 2, 15
-EFAULT, EAGAIN, ENOSYS = 14, 11, 251
+# compiled regions: i64 region(regs, mem, perm, page_slot, native, limit, env) -> 0 or 1.
+# GHC's convention keeps no callee-saved registers: a jump from region to region saves
+# and restores nothing.
+REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
+REGION_CC = "ghccc"
 
-_clock_gettime = types.ExternalFunction("clock_gettime", types.int32(types.int32, types.intp))
-
-# micro-op numbers as compile-time constants
-for _name, _num in enc.OP.items():
-    globals()["OP_" + _name] = _num
-# (explicit names for linters and readers)
-OP_ILLEGAL = enc.OP["ILLEGAL"]
-
-
-@intrinsic
-def call_region(typingctx, fn, regs, mem, perm, page_slot, native, limit):
-    """Call a compiled region (jit.py) at address ``fn`` with the arrays' data pointers."""
-    sig = types.int64(types.int64, types.intp, types.intp, types.intp, types.intp, types.intp,
-                      types.int64)
-
-    def codegen(context, builder, signature, args):
-        i64 = llir.IntType(64)
-        ptr = llir.IntType(8).as_pointer()
-        fnty = llir.FunctionType(i64, [ptr] * 5 + [i64])
-        callee = builder.inttoptr(args[0], fnty.as_pointer())
-        return builder.call(callee, [builder.inttoptr(a, ptr) for a in args[1:6]] + [args[6]],
-                            cconv=REGION_CC)
-    return sig, codegen
+# helper functions shared with compiled regions, in their ENV_HELPERS order
+HELPER_NAMES = list(fpu.HELPER_NAMES) + ["host_ns"]
+HELPER_INDEX = {name: i for i, name in enumerate(HELPER_NAMES)}
+HELPER_ARGS = {name: n for name, (_body, n) in fpu.HELPERS.items()}
+HELPER_ARGS["host_ns"] = 0
 
 
-@njit(cache=True, inline="always")
-def cond(cf, res, carry, sv):
-    """Arithmetic/compare condition ``(c << 1) | f`` on a result, its carry and overflow."""
-    c = cf >> 1
-    if c == 0:
-        r = False
-    elif c == 1:                      # =   result zero
-        r = res == 0
-    elif c == 2:                      # <   N xor V
-        r = (((res >> 31) ^ sv) & 1) != 0
-    elif c == 3:                      # <=  (N xor V) or Z
-        r = ((((res >> 31) ^ sv) & 1) != 0) or res == 0
-    elif c == 4:                      # <<  / NUV: no carry out
-        r = carry == 0
-    elif c == 5:                      # <<= / ZNV
-        r = carry == 0 or res == 0
-    elif c == 6:                      # SV  signed overflow
-        r = sv != 0
-    else:                             # OD  odd
-        r = (res & 1) != 0
-    return r != ((cf & 1) != 0)
+def helper_type(name: str) -> ir.FunctionType:
+    """Every helper: i64 (ptr env, i32 x n)."""
+    return ir.FunctionType(I64, [PTR] + [I32] * HELPER_ARGS[name])
 
 
-@njit(cache=True, inline="always")
-def unit_cond(cf, res, cbv):
-    """Unit conditions: some byte/halfword zero, some digit/byte/halfword carry."""
-    c = cf >> 1
-    if c == 2:
-        r = ((res - 0x01010101) & ~res & 0x80808080) != 0
-    elif c == 3:
-        r = ((res - 0x00010001) & ~res & 0x80008000) != 0
-    elif c == 4:
-        r = (cbv & 0x111111110) != 0
-    elif c == 6:
-        r = (cbv & 0x101010100) != 0
-    elif c == 7:
-        r = (cbv & 0x100010000) != 0
-    else:
-        r = False
-    return r != ((cf & 1) != 0)
+def c32(x: int) -> V:
+    return V.const(x, 32)
 
 
-@njit(cache=True, inline="always")
-def ld(mem, a, size):
-    if size == 4:
-        return (np.int64(mem[a]) << 24) | (np.int64(mem[a + 1]) << 16) | (np.int64(mem[a + 2]) << 8) \
-            | np.int64(mem[a + 3])
-    if size == 2:
-        return (np.int64(mem[a]) << 8) | np.int64(mem[a + 1])
-    if size == 1:
-        return np.int64(mem[a])
-    v = np.int64(0)
-    for i in range(8):
-        v = (v << 8) | np.int64(mem[a + i])
-    return v
+def c64(x: int) -> V:
+    return V.const(x, 64)
 
 
-@njit(cache=True, inline="always")
-def st(mem, a, size, v):
-    if size == 4:
-        mem[a] = (v >> 24) & 0xFF
-        mem[a + 1] = (v >> 16) & 0xFF
-        mem[a + 2] = (v >> 8) & 0xFF
-        mem[a + 3] = v & 0xFF
-    elif size == 2:
-        mem[a] = (v >> 8) & 0xFF
-        mem[a + 1] = v & 0xFF
-    elif size == 1:
-        mem[a] = v & 0xFF
-    else:
-        for i in range(8):
-            mem[a + i] = (v >> (56 - 8 * i)) & 0xFF
+class Mem:
+    """Raw guest-memory access in native code: big-endian loads and stores, the page
+    permission table, the decode-cache invalidation a store into code needs."""
+
+    def __init__(self, b: ir.IRBuilder, mem, perm, page_slot):
+        self.b, self.mem, self.perm, self.page_slot = b, mem, perm, page_slot
+
+    def perm_of(self, addr: V) -> V:
+        b = self.b
+        return V.of(b, b.load(b.gep(self.perm, [(addr >> 12).zext(64).ir], source_etype=I8), typ=I8))
+
+    def has(self, addr: V, need: int) -> V:
+        return (self.perm_of(addr) & need).eq(need)
+
+    def segv_code(self, p: V) -> V:
+        return select((p & PERM_MAPPED).ne(0), c64(SEGV_ACCERR), c64(SEGV_MAPERR))
+
+    def load(self, addr: V, size: int) -> V:
+        """Big-endian: i32 for 1, 2, 4 bytes, i64 for 8 (no checks)."""
+        b = self.b
+        ty = ity(8 * size)
+        v = b.load(b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), typ=ty, align=1)
+        if size > 1:
+            v = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [v])
+        v = V.of(b, v)
+        return v if size == 8 else v.zext(32)
+
+    def store(self, addr: V, size: int, v: V) -> None:
+        b = self.b
+        ty = ity(8 * size)
+        x = v.trunc(8 * size).ir if size < v.w else v.ir
+        if size > 1:
+            x = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [x])
+        b.store(x, b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), align=1)
+
+    def invalidate(self, addr: V) -> None:
+        """A store into a page holding decoded code drops that code (its slot and any
+        region built from it: the page is decoded afresh on the next fetch)."""
+        b = self.b
+        page = (addr >> 12).zext(64).ir
+        pp = b.gep(self.perm, [page], source_etype=I8)
+        p = b.load(pp, typ=I8)
+        with b.if_then(b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)),
+                                       ir.Constant(I8, 0)), likely=False):
+            b.store(b.and_(p, ir.Constant(I8, ~PERM_CODE & 0xFF)), pp)
+            b.store(ir.Constant(I32, -1), b.gep(self.page_slot, [page], source_etype=I32))
 
 
-@njit(cache=True, inline="always")
-def access_fault(perm, a, need):
-    """0 if the access is allowed, else the SIGSEGV si_code (MAPERR/ACCERR)."""
-    p = perm[a >> 12]
-    if (p & need) == need:
-        return 0
-    return SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
+class EnvCtx(Ctx):
+    """A context inside a helper function (or the LWS code): the register file is found
+    through the environment block, memory through :class:`Mem`."""
+
+    def __init__(self, b: ir.IRBuilder, env, regs=None, m: Mem | None = None):
+        self.b, self.env = b, env
+        self.regs = regs if regs is not None else self.env_ptr(S.ENV_REGS)
+        self.m = m or Mem(b, self.env_ptr(S.ENV_MEM), self.env_ptr(S.ENV_PERM),
+                          self.env_ptr(S.ENV_PAGE_SLOT))
+
+    def env_ptr(self, slot: int):
+        b = self.b
+        return b.inttoptr(b.load(b.gep(self.env, [ir.Constant(I64, slot)], source_etype=I64),
+                                 typ=I64), PTR)
+
+    def reg_ptr(self, index):
+        index = c64(index) if isinstance(index, int) else index
+        return self.b.gep(self.regs, [index.zext(64).ir], source_etype=I64)
 
 
-@njit(cache=True, inline="always")
-def store_ok(perm, page_slot, a, size):
-    """Check a store's pages for write permission and drop decoded code on them."""
-    pg = a >> 12                                 # aligned accesses never cross a page
-    p = perm[pg]
-    if (p & PERM_W) == 0:
-        return SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
-    if p & PERM_CODE:
-        perm[pg] = p & ~PERM_CODE
-        page_slot[pg] = -1
-    return 0
+class ICtx(EnvCtx):
+    """The interpreter's context for one arm: fields and IAOQ are run-time values."""
 
+    def __init__(self, gen: "CoreGen", f: V, back: V, count: V):
+        self.gen, self.b = gen, gen.b
+        self.regs, self.m, self.env = gen.regs, gen.m, gen.env
+        self.f, self.back, self.count = f, back, count
+        self.n_next = V.const(0, 1)
+        self.nb = None
+        self.zero_r0 = False
 
-@njit(cache=True, inline="always")
-def check_load(perm, a, size):
-    """0, or (signal << 8 | si_code) for a load of ``size`` bytes at ``a``."""
-    if a & (size - 1):
-        return (SIGBUS << 8) | BUS_ADRALN
-    e = access_fault(perm, a, PERM_R)
-    return (SIGSEGV << 8) | e if e else 0
+    def wrote_gr(self, r: V) -> None:
+        if r.known is None:
+            self.zero_r0 = True                   # regs[0] is re-zeroed after the arm
 
-
-@njit(cache=True, inline="always")
-def check_store(perm, page_slot, a, size):
-    if a & (size - 1):
-        return (SIGBUS << 8) | BUS_ADRALN
-    e = store_ok(perm, page_slot, a, size)
-    return (SIGSEGV << 8) | e if e else 0
-
-
-@njit(cache=True, inline="always")
-def add_overflow(x, y, r):
-    return ((~(x ^ y) & (x ^ r)) >> 31) & 1
-
-
-@njit(cache=True, inline="always")
-def shift_overflow(x, k):
-    """shladd,tsv: the shift itself overflows when the top k+1 bits of x are not all equal."""
-    if k == 0:
-        return False
-    top = (x - ((x >> 31) << 32)) >> (31 - k)
-    return top != 0 and top != -1
-
-
-@njit(cache=True, inline="always")
-def sub_overflow(x, y, r):
-    return (((x ^ y) & (x ^ r)) >> 31) & 1
-
-
-@njit(cache=True, inline="always")
-def sub_cond(x, y, cf):
-    """Compare condition on x - y (comb, comclr, comiclr, comib)."""
-    full = x + (~y & M32) + 1
-    r = full & M32
-    return cond(cf, r, full >> 32, sub_overflow(x, y, r))
-
-
-@njit(cache=True, inline="always")
-def logic_nullify(cf, v):
-    """PSW[N] after a logical/shift/extract/deposit with condition cf on result v."""
-    return 1 if (cf != 0 and cond(cf, v, 1, 0)) else 0
-
-
-@njit(cache=True, inline="always")
-def cond_branch(taken, f, nb, disp, nullify):
-    """(new back, PSW[N]) for a conditional branch at f.
-
-    With ,n the delay slot is nullified when a forward branch is taken or a backward
-    branch falls through: the slot is then never useful."""
-    if taken:
-        nb = (f + 8 + disp) & M32
-    n = 1 if (nullify != 0 and taken == (disp >= 0)) else 0
-    return nb, n
-
-
-@njit(cache=True, inline="always")
-def deposit(src, old, sh, ln, zero):
-    if sh + ln > 32:
-        ln = 32 - sh
-    mask = (((1 << ln) - 1) << sh) & M32
-    if zero:
-        return (src << sh) & mask
-    return (old & ~mask & M32) | ((src << sh) & mask)
-
-
-@njit(cache=True, inline="always")
-def effective_address(gr, b, disp, mode, x, scale):
-    """(address, modified base) for the general load/store forms.
-
-    mode: 0 no modification, 1 modify before, 2 modify after, 3 ldwm/stwm (by the sign of
-    the displacement); x >= 0 selects the indexed form with index (GR[x] << scale)."""
-    off = disp if x < 0 else (gr[x & 31] << scale) & M32
-    if mode == 3:
-        mode = 1 if disp < 0 else 2
-    base = gr[b & 31]
-    newbase = (base + off) & M32
-    return (base if mode == 2 else newbase), newbase
-
-
-@njit(cache=True)
-def host_monotonic_ns(ts):
-    _clock_gettime(1, ts.ctypes.data)
-    return ts[0] * 1000000000 + ts[1]
-
-
-@njit(cache=True)
-def lws(gr, mem, perm, page_slot):
-    """Light-weight syscalls (gateway 0xb0): the kernel's five atomic ops, r28/r21 results."""
-    op = gr[20]
-    addr = gr[26]
-    if op == 0:                                   # 32-bit CAS: r25 old value, r24 new value
-        if (addr & 3) != 0 or access_fault(perm, addr, PERM_R | PERM_W) != 0:
-            gr[28] = 1
-            gr[21] = (-EFAULT) & M32
+    def trap_if(self, cond, sig, code, addr: V | None = None) -> None:
+        if isinstance(cond, (bool, int)):
+            cond = V.const(int(cond), 1)
+        if cond.known == 0:
             return
-        prev = ld(mem, addr, 4)
-        if prev == gr[25]:
-            store_ok(perm, page_slot, addr, 4)
-            st(mem, addr, 4, gr[24])
-        gr[28] = prev
-        gr[21] = 0
-        return
-    if op == 1 or op > 4:
-        gr[21] = (-ENOSYS) & M32
-        return
-    if op == 2:                                   # CAS2: r25 -> old, r24 -> new, r23 size code
-        code = gr[23]
-        oldp = gr[25]
-        newp = gr[24]
-    elif op == 3:                                 # xchg: r25 size, r24 -> new, r23 -> old out
-        code = gr[25]
-        newp = gr[24]
-        oldp = gr[23]
-    else:                                         # store: r25 size, r24 -> value
-        code = gr[25]
-        newp = gr[24]
-        oldp = 0
-    if code > 3:
-        gr[21] = (-ENOSYS) & M32
-        return
-    size = 1 << code
-    ok = (addr & (size - 1)) == 0 and access_fault(perm, addr, PERM_R | PERM_W) == 0 \
-        and (newp & (size - 1)) == 0 and access_fault(perm, newp, PERM_R) == 0
-    if op != 4:
-        ok = ok and (oldp & (size - 1)) == 0 and access_fault(perm, oldp, PERM_R | (PERM_W if op == 3 else 0)) == 0
-    if not ok:
-        gr[28] = 1
-        gr[21] = (-EFAULT) & M32
-        return
-    cur = ld(mem, addr, size)
-    new = ld(mem, newp, size)
-    if op == 2:
-        if cur != ld(mem, oldp, size):
-            gr[28] = 1
-            gr[21] = 0
+        self.gen.fault_if(cond, sig, code, self.f if addr is None else addr, self.count)
+
+    def nullify_if(self, cond) -> None:
+        self.n_next = cond
+
+    def branch(self, target: V, nullify) -> None:
+        self.nb = target
+        self.n_next = nullify.ne(0)
+
+    def cond_branch(self, taken: V, disp: V, nflag) -> None:
+        self.nb = select(taken, self.f + 8 + disp, self.back + 4)
+        self.n_next = nflag.ne(0) & ~(taken ^ disp.sge(0))
+
+    def call(self, name: str, *args) -> V:
+        b = self.b
+        return V.of(b, b.call(self.gen.helpers[name], [self.env] + [a.ir for a in args]))
+
+    def insns_so_far(self) -> V:
+        return self.count
+
+    def host_clock(self) -> V:
+        return self.call("host_ns")
+
+    # -- memory: checks, faults, unaligned accesses ---------------------------------------
+    def _unaligned(self, addr: V, size: int, value: V | None):
+        """Emulate an unaligned access as Linux's handler does (or SIGBUS)."""
+        gen = self.gen
+        sigbus = (self.ctl(S.CTL_UNALIGN) & PR_UNALIGN_SIGBUS).ne(0)
+        self.trap_if(sigbus, SIGBUS, BUS_ADRALN, addr)
+        b = self.b
+        if value is None:
+            code = V.of(b, b.call(gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
+            self.trap_if(code.ne(0), SIGSEGV, SEGV_MAPERR, addr)
+            v = V.of(b, b.load(gen.scratch, typ=I64))
+            return v if size == 8 else v.trunc(32)
+        code = V.of(b, b.call(gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
+        self.trap_if(code.ne(0), SIGSEGV, SEGV_MAPERR, addr)
+        return None
+
+    def load(self, addr: V, size: int) -> V:
+        def aligned():
+            p = self.m.perm_of(addr)
+            self.trap_if((p & PERM_R).eq(0), SIGSEGV, self.m.segv_code(p), addr)
+            return self.m.load(addr, size)
+        if size == 1:
+            return aligned()
+        return self.if_else((addr & (size - 1)).ne(0),
+                            lambda: self._unaligned(addr, size, None), aligned)
+
+    def store(self, addr: V, size: int, v: V) -> None:
+        def aligned():
+            self.check_store(addr, addr)
+            self.m.store(addr, size, v)
+        if size == 1:
+            aligned()
             return
-        store_ok(perm, page_slot, addr, size)
-        st(mem, addr, size, new)
-    elif op == 3:
-        store_ok(perm, page_slot, oldp, size)
-        st(mem, oldp, size, cur)
-        store_ok(perm, page_slot, addr, size)
-        st(mem, addr, size, new)
-    else:
-        store_ok(perm, page_slot, addr, size)
-        st(mem, addr, size, new)
-    gr[28] = 0
-    gr[21] = 0
+        self.if_else((addr & (size - 1)).ne(0), lambda: self._unaligned(addr, size, v), aligned)
+
+    def check_store(self, addr: V, fault_addr: V) -> None:
+        p = self.m.perm_of(addr)
+        self.trap_if((p & PERM_W).eq(0), SIGSEGV, self.m.segv_code(p), fault_addr)
+        self.m.invalidate(addr)
+
+    def poke8(self, addr: V, v: V, when) -> None:
+        old = self.m.load(addr, 1)
+        self.m.store(addr, 1, select(when, v.trunc(32), old))
+
+    def readable(self, addr: V, need: int) -> V:
+        return self.m.has(addr, need)
 
 
-@njit(cache=True)
-def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
-    """Execute until a syscall, fault, full decode cache, hot branch target (jit.py) or
-    ``budget`` instructions."""
-    gr = regs[0:32]
-    fr = regs[32:64]
-    sr = regs[64:72]
-    cr = regs[72:104]
-    ctl = regs[REGS_CTL:]
-    f = ctl[CTL_IAOQF]
-    b = ctl[CTL_IAOQB]
-    n = ctl[CTL_PSWN]
-    cb = ctl[CTL_CB]            # carry vector: bit i = carry into bit i (bits 4,8..32 = nibble carries)
-    psw_v = ctl[CTL_PSWV]
-    count = ctl[CTL_INSNS]
-    limit = count + budget
-    nslots = ctl[CTL_NSLOTS]
-    ts = np.zeros(2, dtype=np.int64)
-    fscr = np.zeros(4, dtype=np.int64)           # FPU scratch (bit casts)
-    status = ST_BUDGET
-    fsig = 0
-    fcode = 0
-    faddr = 0
-    jit_threshold = ctl[CTL_JIT_THRESHOLD]
-    # 1: the front was reached by a branch (a region may start there: run it, or count the
-    # entry); 2: on entry to this loop, where a region may be resumed but a budget return's
-    # stopping point is no branch target worth counting
-    jumped = 2
-    ptrs = (regs.ctypes.data, mem.ctypes.data, perm.ctypes.data, page_slot.ctypes.data,
-            native.ctypes.data)
+class HelperCtx(EnvCtx):
+    """The context of a helper function body (FP operations): registers only."""
 
-    while count < limit:
-        # ---- page zero: the gateway page (entered by branching there, never decoded) ----
-        if f < 4096 and n == 0:
-            if f == 0x100:                       # syscall: Python runs the kernel model
-                status = ST_SYSCALL
-                break
-            if f == 0xE0:                        # set thread pointer: cr27 <- r26
-                cr[27] = gr[26]
-            elif f == 0xB0:                      # light-weight syscall, done in place
-                ctl[CTL_LWS + min(gr[20], 5)] += 1
-                lws(gr, mem, perm, page_slot)
-            else:                                # 0x00 is a NULL call; the rest are break 0,0
-                fsig = SIGSEGV if f == 0 else SIGILL
-                fcode = SEGV_MAPERR if f == 0 else ILL_ILLOPC
-                faddr = f
-                status = ST_FAULT
-                break
-            count += 1
-            f = gr[31] & ~3                      # return to r31 with user privilege
-            b = (f + 4) & M32
-            jumped = 1
-            continue
+    def call(self, name, *args):
+        raise AssertionError("helpers do not call helpers")
 
-        # ---- fetch: decoded-instruction cache, one slot of 1024 records per code page ----
-        page = (f >> 12) & 0xFFFFF                # (masks let LLVM drop negative-index checks)
-        slot = page_slot[page]
-        if slot < 0:
-            p = perm[page]
-            if (p & PERM_X) == 0:
-                fsig = SIGSEGV
-                fcode = SEGV_ACCERR if (p & PERM_MAPPED) else SEGV_MAPERR
-                faddr = f
-                status = ST_FAULT
-                break
-            slot = ctl[CTL_NEXT_SLOT]
-            if slot >= nslots:
-                status = ST_CACHE_FULL
-                break
-            ctl[CTL_NEXT_SLOT] = slot + 1
-            page_slot[page] = slot
-            perm[page] = p | PERM_CODE
-            base = slot << 13
-            for i in range(1024):
-                dc[base + 8 * i] = 0
-                native[(slot << 10) + i] = 0
 
-        # ---- compiled regions (jit.py) start at branch targets: run one, or count entries ----
-        if jumped != 0:
-            if n == 0 and b == ((f + 4) & M32):
-                jdx = (slot << 10) | ((f >> 2) & 1023)
-                code = native[jdx]
-                if code > 0:
-                    ctl[CTL_CB] = cb
-                    ctl[CTL_PSWV] = psw_v
-                    ctl[CTL_INSNS] = count
-                    r = call_region(code, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], limit)
-                    f = ctl[CTL_IAOQF]
-                    b = ctl[CTL_IAOQB]
-                    n = ctl[CTL_PSWN]
-                    cb = ctl[CTL_CB]
-                    psw_v = ctl[CTL_PSWV]
-                    count = ctl[CTL_INSNS]
-                    jumped = 1 if r == 0 else 0  # 1: the interpreter runs the front itself
-                    continue
-                if jit_threshold > 0 and jumped == 1:
-                    code -= 1
-                    native[jdx] = code
-                    if code == -jit_threshold:
-                        ctl[CTL_JIT_ENTRY] = f
-                        status = ST_JIT
-                        break
-            jumped = 0
+class CoreGen:
+    """Builds the core module."""
 
-        count += 1
-        nb = (b + 4) & M32                       # next back: sequential unless a branch is taken
-        if n != 0:                               # nullified: the slot is consumed, nothing runs
-            n = 0
-            jumped = 1 if b != ((f + 4) & M32) else 0
-            f = b
-            b = nb
-            continue
+    def __init__(self, table: Table):
+        self.module = ir.Module(name="hppa_core")
+        self.module.triple = ""
+        self.table = table
+        self.env_global = ir.GlobalVariable(self.module, PTR, name="hppa_env")
+        self.env_global.initializer = ir.Constant(PTR, None)
+        self.decode_fn = emit_decoder(self.module, table)
+        self.helpers = {name: self.build_helper(name) for name in HELPER_NAMES}
+        self.ua_load = {n: self.build_unaligned(n, False) for n in (2, 4, 8)}
+        self.ua_store = {n: self.build_unaligned(n, True) for n in (2, 4, 8)}
+        self.lws_fn = self.build_lws()
+        self.build_run()
 
-        idx = (((slot << 10) | ((f >> 2) & 1023)) << 3) & 0x7FFFFFFF
-        op = dc[idx]
-        if op <= 0:                              # 0: not decoded yet; < 0: a counted (hooked) entry
-            if op == 0:
-                decode_into(ld(mem, f, 4), tab, dc[idx:idx + 8])
-                for h in range(hooks.shape[0]):
-                    if hooks[h, HOOK_ADDR] == f:
-                        hooks[h, HOOK_OP] = dc[idx]
-                        dc[idx] = -1 - h
-                op = dc[idx]
-            if op < 0:
-                h = -1 - op
-                hooks[h, HOOK_COUNT] += 1
-                op = np.int32(hooks[h, HOOK_OP])
+    # -- helpers ------------------------------------------------------------------------
+    def new_function(self, name: str, fnty: ir.FunctionType) -> tuple[ir.Function, ir.IRBuilder]:
+        fn = ir.Function(self.module, fnty, name=name)
+        return fn, ir.IRBuilder(fn.append_basic_block("entry"))
 
-        a1 = np.int64(dc[idx + 1])
-        a2 = np.int64(dc[idx + 2])
-        a3 = np.int64(dc[idx + 3])
-        r1 = a1 & 31                             # register-number views: provably in range
-        r2 = a2 & 31
-        r3 = a3 & 31
+    def build_helper(self, name: str) -> ir.Function:
+        fn, b = self.new_function(f"hppa_{name}", helper_type(name))
+        fn.attributes.add("noinline")
+        if name == "host_ns":                  # the cr16 source: host CLOCK_MONOTONIC ns
+            clock_ty = ir.FunctionType(I32, [I32, PTR])       # clock_gettime(id, timespec *)
+            clock = b.inttoptr(b.load(b.gep(fn.args[0], [ir.Constant(I64, S.ENV_CLOCK)],
+                                            source_etype=I64), typ=I64), clock_ty.as_pointer())
+            ts = b.alloca(ir.ArrayType(I64, 2))
+            b.call(clock, [ir.Constant(I32, 1), ts])
+            sec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 0)]), typ=I64)
+            nsec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 1)]), typ=I64)
+            b.ret(b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec))
+            return fn
+        set.add(fn.attributes, "strictfp")
+        body, nargs = fpu.HELPERS[name]
+        s = HelperCtx(b, fn.args[0])
+        fp = fpu.HostFP(self.module, b)
+        code = body(s, fp, *[V(b, a, None, 32) for a in fn.args[1:]])
+        b.ret(code.zext(64).ir)
+        return fn
 
-        # One flat ``if op == K`` chain, so LLVM builds a single jump table.
-        if op == OP_LD:                          # b, t, disp, size
-            a = (gr[r1] + a3) & M32
-            size = np.int64(dc[idx + 4])
-            e = check_load(perm, a, size)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            gr[r2] = ld(mem, a, size)
-        elif op == OP_ST:                        # b, r, disp, size
-            a = (gr[r1] + a3) & M32
-            size = np.int64(dc[idx + 4])
-            e = check_store(perm, page_slot, a, size)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            st(mem, a, size, gr[r2])
-        elif op == OP_LDO:
-            gr[r2] = (gr[r1] + a3) & M32
-        elif op == OP_LDIL:
-            gr[r1] = a2 & M32
-        elif op == OP_ADDIL:
-            gr[1] = (gr[r1] + a2) & M32
-        elif op == OP_OR:
-            v = gr[r1] | gr[r2]
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_AND:
-            v = gr[r1] & gr[r2]
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_XOR:
-            v = gr[r1] ^ gr[r2]
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_ANDCM:
-            v = gr[r1] & ~gr[r2] & M32
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_ADD:                       # r1, r2, t, cf, shift, flags
-            flags = dc[idx + 6]
-            x = (gr[r1] << dc[idx + 5]) & M32
-            y = gr[r2]
-            full = x + y + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 0)
-            v = full & M32
-            sv = add_overflow(x, y, v)
-            if (flags & enc.F_TSV) and (sv or shift_overflow(gr[r1], dc[idx + 5])):
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
-                break
-            gr[r3] = v
-            if (flags & enc.F_NOCB) == 0:
-                cb = x ^ y ^ full
-            cf = dc[idx + 4]
-            if cf != 0 and cond(cf, v, full >> 32, sv):
-                n = 1
-        elif op == OP_SUB:                       # r1, r2, t, cf, -, flags
-            flags = dc[idx + 6]
-            x = gr[r1]
-            y = gr[r2]
-            ny = ~y & M32
-            full = x + ny + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 1)
-            v = full & M32
-            sv = sub_overflow(x, y, v)
-            cf = dc[idx + 4]
-            c = cf != 0 and cond(cf, v, full >> 32, sv)
-            if (flags & enc.F_TSV) and sv:
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
-                break
-            if (flags & enc.F_TC) and c:
-                fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
-                break
-            gr[r3] = v
-            cb = x ^ ny ^ full
-            if c and (flags & enc.F_TC) == 0:
-                n = 1
-        elif op == OP_COMCLR:                    # r1, r2, t, cf: compare, clear t
-            cf = dc[idx + 4]
-            c = sub_cond(gr[r1], gr[r2], cf)
-            gr[r3] = 0
-            if c:
-                n = 1
-        elif op == OP_ADDI:                      # r, t, imm, cf, flags
-            flags = dc[idx + 5]
-            x = a3 & M32
-            y = gr[r1]
-            full = x + y
-            v = full & M32
-            sv = add_overflow(x, y, v)
-            cf = dc[idx + 4]
-            c = cf != 0 and cond(cf, v, full >> 32, sv)
-            if (flags & enc.F_TSV) and sv:
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
-                break
-            if (flags & enc.F_TC) and c:
-                fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
-                break
-            gr[r2] = v
-            cb = x ^ y ^ full
-            if c and (flags & enc.F_TC) == 0:
-                n = 1
-        elif op == OP_SUBI:                      # r, t, imm, cf, flags: imm - GR[r]
-            flags = dc[idx + 5]
-            x = a3 & M32
-            y = gr[r1]
-            ny = ~y & M32
-            full = x + ny + 1
-            v = full & M32
-            sv = sub_overflow(x, y, v)
-            cf = dc[idx + 4]
-            c = cf != 0 and cond(cf, v, full >> 32, sv)
-            if (flags & enc.F_TSV) and sv:
-                fsig, fcode, faddr, status = SIGFPE, FPE_INTOVF, f, ST_FAULT
-                break
-            gr[r2] = v
-            cb = x ^ ny ^ full
-            if c:
-                n = 1
-        elif op == OP_COMICLR:                   # r, t, imm, cf
-            c = sub_cond(a3 & M32, gr[r1], dc[idx + 4])
-            gr[r2] = 0
-            if c:
-                n = 1
-        # ---------------- branches: nb is the new back of the queue ----------------
-        elif op == OP_BL:                        # t, disp, n: link = back + 4
-            if a1 != 0:
-                gr[r1] = ((b + 4) & M32) | 3
-            nb = (f + 8 + a2) & M32
-            n = a3
-        elif op == OP_BV:                        # x, b, n
-            nb = (gr[r2] + (gr[r1] << 3)) & M32 & ~3
-            n = a3
-        elif op == OP_BE:                        # b, disp, n, sr, link: external branch
-            nb = (gr[r1] + a2) & M32 & ~3
-            if dc[idx + 5]:                      # ble: link in r31, space in sr0
-                gr[31] = ((b + 4) & M32) | 3
-                sr[0] = sr[dc[idx + 4] & 7]
-            n = a3
-        elif op == OP_BLR:                       # t, x, n
-            nb = (f + 8 + (gr[r2] << 3)) & M32 & ~3
-            if a1 != 0:
-                gr[r1] = ((b + 4) & M32) | 3
-            n = a3
-        elif op == OP_CMPB:                      # r1, r2, cf, disp, n
-            taken = sub_cond(gr[r1], gr[r2], a3)
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_CMPIB:                     # imm, r2, cf, disp, n
-            taken = sub_cond(a1 & M32, gr[r2], a3)
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_ADDB:                      # r1, r2, cf, disp, n: r2 <- r1 + r2
-            x = gr[r1]
-            y = gr[r2]
-            full = x + y
-            v = full & M32
-            gr[r2] = v
-            taken = cond(a3, v, full >> 32, add_overflow(x, y, v))
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_ADDIB:                     # imm, r2, cf, disp, n
-            x = a1 & M32
-            y = gr[r2]
-            full = x + y
-            v = full & M32
-            gr[r2] = v
-            taken = cond(a3, v, full >> 32, add_overflow(x, y, v))
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_MOVB:                      # r1, r2, cf, disp, n: r2 <- r1
-            v = gr[r1]
-            gr[r2] = v
-            nb, n = cond_branch(cond(a3, v, 1, 0), f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_MOVIB:
-            v = a1 & M32
-            gr[r2] = v
-            nb, n = cond_branch(cond(a3, v, 1, 0), f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_BB:                        # r, pos (-1: SAR), sense, disp, n
-            pos = a2 if a2 >= 0 else (cr[11] & 31)
-            bit = (gr[r1] >> (31 - pos)) & 1
-            nb, n = cond_branch(bit != a3, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        # ---------------- shift pair / extract / deposit ----------------
-        elif op == OP_EXTR:                      # r, t, right shift (-1: SAR), len, signed, cf
-            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            ln = min(np.int64(dc[idx + 4]), 32 - sh)
-            v = (gr[r1] >> sh) & ((1 << ln) - 1)
-            if dc[idx + 5] and (v >> (ln - 1)) & 1:
-                v = (v - (1 << ln)) & M32
-            gr[r2] = v
-            n = logic_nullify(dc[idx + 6], v)
-        elif op == OP_DEP:                       # r, t, left shift (-1: 31-SAR), len, zero, cf
-            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            v = deposit(gr[r1], gr[r2], sh, np.int64(dc[idx + 4]), dc[idx + 5])
-            gr[r2] = v
-            n = logic_nullify(dc[idx + 6], v)
-        elif op == OP_DEPI:                      # imm, t, left shift, len, zero, cf
-            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            v = deposit(a1 & M32, gr[r2], sh, np.int64(dc[idx + 4]), dc[idx + 5])
-            gr[r2] = v
-            n = logic_nullify(dc[idx + 6], v)
-        elif op == OP_SHD:                       # r1, r2, t, right shift (-1: SAR), cf
-            sh = np.int64(dc[idx + 4])
-            if sh < 0:
-                sh = cr[11] & 31
-            v = (((gr[r1] << 32) | gr[r2]) >> sh) & M32
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 5], v)
-        # ---------------- general loads/stores: b, t/r, disp, size, mode, x, scale ----------
-        elif op == OP_LOAD:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_load(perm, a, size)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            v = ld(mem, a, size)
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-            gr[r2] = v                           # after the base: for t == b the load wins
-        elif op == OP_STORE:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_store(perm, page_slot, a, size)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            st(mem, a, size, gr[r2])
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-        elif op == OP_LDCW:                      # load and clear word: the PA-RISC semaphore
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_load(perm, a, 4)
-            if e == 0:
-                e = check_store(perm, page_slot, a, 4)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            v = ld(mem, a, 4)
-            st(mem, a, 4, 0)
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-            gr[r2] = v
-        elif op == OP_FLOAD:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_load(perm, a, size)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            wr(fr, a2, size == 8, ld(mem, a, size))
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-        elif op == OP_FSTORE:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_store(perm, page_slot, a, size)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            st(mem, a, size, reg_read(fr, a2, size == 8))
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-        elif op == OP_STBY:                      # b, r, disp, end, modify
-            # ,m post-modifies: the bytes go to GR[b], then GR[b] <- (GR[b] + d) & ~3
-            # (HP's bcopy millicode: ``stbys,b,m t1,4(dst)`` then ``stwm t2,4(dst)``)
-            a = gr[r1] if dc[idx + 5] else (gr[r1] + a3) & M32
-            wa = a & ~3
-            k = a & 3
-            e = check_store(perm, page_slot, wa, 4)
-            if e:
-                fsig, fcode, faddr, status = e >> 8, e & 255, a, ST_FAULT
-                break
-            v = gr[r2]
-            if dc[idx + 4] == 0:                  # ,b: bytes k..3 get the low (4-k) bytes
-                for i in range(k, 4):
-                    mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
-            else:                                # ,e: bytes 0..k-1 get the high k bytes
-                for i in range(k):
-                    mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
-            if dc[idx + 5]:
-                gr[r1] = (gr[r1] + a3) & M32 & ~3
-        # ---------------- less common arithmetic ----------------
-        elif op == OP_DS:                        # divide step (r1, r2, t, cf)
-            cin = (cb >> 32) & 1
-            x = ((gr[r1] << 1) | cin) & M32
-            y = gr[r2]
-            if psw_v & 1:                        # V set: subtract
-                y2 = ~y & M32
-                full = x + y2 + 1
+    def build_unaligned(self, size: int, store: bool) -> ir.Function:
+        """Linux's emulation of an unaligned user access of ``size`` bytes: it reads (and
+        for stores of more than two bytes writes back) the aligned words that hold the
+        bytes, so every one of them must be accessible; on failure nothing is written
+        and the caller sends SIGSEGV, SEGV_MAPERR at the unaligned address.  Returns 0
+        or 1 (fault); a load leaves its value in *out."""
+        args = [PTR, I32, I64] if store else [PTR, I32, PTR]
+        fn, b = self.new_function(f"hppa_unaligned_{'store' if store else 'load'}{size}",
+                                  ir.FunctionType(I64, args))
+        s = EnvCtx(b, fn.args[0])
+        addr = V(b, fn.args[1], None, 32)
+        first = addr & ~3
+        last = (addr + (size - 1)) & ~3
+        need = PERM_R | (PERM_W if store and size > 2 else 0) if size > 2 else \
+            (PERM_W if store else PERM_R)
+        ok = s.m.has(first, need) & s.m.has(last, need)
+        fail, go = fn.append_basic_block("fail"), fn.append_basic_block("go")
+        b.cbranch(ok.ir, go, fail)
+        b.position_at_end(fail)
+        b.ret(ir.Constant(I64, 1))
+        b.position_at_end(go)
+        if store:
+            v = V(b, fn.args[2], None, 64)
+            s.m.invalidate(first)
+            s.m.invalidate(last)
+            for i in range(size):
+                s.m.store(addr + i, 1, (v >> (8 * (size - 1 - i))).trunc(32))
+        else:
+            v = c64(0)
+            for i in range(size):
+                v = (v << 8) | s.m.load(addr + i, 1).zext(64)
+            b.store(v.ir, fn.args[2])
+        b.ret(ir.Constant(I64, 0))
+        return fn
+
+    def build_lws(self) -> ir.Function:
+        """Light-weight syscalls (gateway 0xb0): the kernel's atomic ops, results in r28
+        (old value / error flag) and r21 (0 or -errno): 0 CAS32, 2 CAS2 of 1-8 bytes,
+        3 exchange, 4 store; 1 and > 4 are ENOSYS."""
+        fn, b = self.new_function("hppa_lws", ir.FunctionType(ir.VoidType(), [PTR]))
+        s = EnvCtx(b, fn.args[0])
+        m = s.m
+        gr = lambda r: s.gr(c32(r))                                   # noqa: E731
+        set_gr = lambda r, v: s.set_gr(c32(r), v)                      # noqa: E731
+        op, addr = gr(20), gr(26)
+
+        def result(r28, r21):
+            if r28 is not None:
+                set_gr(28, r28)
+            set_gr(21, c32(r21 & M32))
+
+        def sized(code: V, fn_):
+            """fn_(size) for size = 1 << code (code 0-3), only on its own path."""
+            return s.if_else(code.eq(0), lambda: fn_(1), lambda: s.if_else(
+                code.eq(1), lambda: fn_(2), lambda: s.if_else(
+                    code.eq(2), lambda: fn_(4), lambda: fn_(8))))
+
+        def cas32():
+            bad = (addr & 3).ne(0) | ~m.has(addr, PERM_R | PERM_W)
+
+            def do():
+                prev = m.load(addr, 4)
+
+                def swap():
+                    m.invalidate(addr)
+                    m.store(addr, 4, gr(24))
+                s.if_else(prev.eq(gr(25)), swap, lambda: None)
+                result(prev, 0)
+            s.if_else(bad, lambda: result(c32(1), -EFAULT), do)
+
+        def general():
+            is2, is3 = op.eq(2), op.eq(3)
+            code = select(is2, gr(23), gr(25))
+            newp = gr(24)
+            oldp = select(is2, gr(25), select(is3, gr(23), c32(0)))
+
+            def valid():
+                size = c32(1) << code
+                al = lambda a: (a & (size - 1)).eq(0)               # noqa: E731
+                ok = al(addr) & m.has(addr, PERM_R | PERM_W) & al(newp) & m.has(newp, PERM_R)
+                old_ok = al(oldp) & select(is3, m.has(oldp, PERM_R | PERM_W), m.has(oldp, PERM_R))
+                ok = ok & (op.eq(4) | old_ok)
+
+                def do():
+                    def cmp_fail():
+                        result(c32(1), 0)
+
+                    def store_new():
+                        def st(n):
+                            m.invalidate(addr)
+                            m.store(addr, n, m.load(newp, n))
+                        sized(code, st)
+                        result(c32(0), 0)
+
+                    def xchg():
+                        def st(n):
+                            cur = m.load(addr, n)
+                            new = m.load(newp, n)
+                            m.invalidate(oldp)
+                            m.store(oldp, n, cur)
+                            m.invalidate(addr)
+                            m.store(addr, n, new)
+                        sized(code, st)
+                        result(c32(0), 0)
+
+                    def cas2():
+                        same = sized(code, lambda n: m.load(addr, n).zext(64).eq(
+                            m.load(oldp, n).zext(64)).zext(32))
+                        s.if_else(same.ne(0), store_new, cmp_fail)
+                    s.if_else(is2, cas2, lambda: s.if_else(is3, xchg, store_new))
+                s.if_else(ok, do, lambda: result(c32(1), -EFAULT))
+            s.if_else(code.ugt(3), lambda: result(None, -ENOSYS), valid)
+
+        s.if_else(op.eq(0), cas32, lambda: s.if_else(
+            op.eq(1) | op.ugt(4), lambda: result(None, -ENOSYS), general))
+        b.ret_void()
+        return fn
+
+    # -- the run loop --------------------------------------------------------------------
+    def build_run(self) -> None:
+        fn, b = self.new_function("hppa_run", ir.FunctionType(I64, []))
+        self.fn, self.b = fn, b
+        env = self.env = b.load(self.env_global, typ=PTR)
+
+        def env_ptr(slot):
+            return b.inttoptr(b.load(b.gep(env, [ir.Constant(I64, slot)], source_etype=I64),
+                                     typ=I64), PTR)
+        self.regs = env_ptr(S.ENV_REGS)
+        self.mem_p = env_ptr(S.ENV_MEM)
+        self.perm = env_ptr(S.ENV_PERM)
+        self.page_slot = env_ptr(S.ENV_PAGE_SLOT)
+        self.dc = env_ptr(S.ENV_DC)
+        self.native = env_ptr(S.ENV_NATIVE)
+        self.hooks = env_ptr(S.ENV_HOOKS)
+        nhooks = b.load(b.gep(env, [ir.Constant(I64, S.ENV_NHOOKS)], source_etype=I64), typ=I64)
+        budget = b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64), typ=I64)
+        self.m = Mem(b, self.mem_p, self.perm, self.page_slot)
+        self.scratch = b.alloca(I64, name="scratch")
+        ctx0 = EnvCtx(b, env, self.regs, self.m)
+        ctl = lambda i: ctx0.ctl(i)                                       # noqa: E731
+        f0 = ctl(S.CTL_IAOQF).trunc(32)
+        b0 = ctl(S.CTL_IAOQB).trunc(32)
+        n0 = ctl(S.CTL_PSWN).ne(0)
+        count0 = ctl(S.CTL_INSNS)
+        limit = count0 + V(b, budget, None, 64)
+        threshold = ctl(S.CTL_JIT_THRESHOLD)
+        nslots = ctl(S.CTL_NSLOTS)
+        entry_blk = b.block
+
+        blk = fn.append_basic_block
+        loop, top, fetch, newslot, have, regions, native_bb, callregion, count_entry, \
+            exec_bb, nullified, record, slowrec, dispatch, gateway, nextb, fault, exit_bb = (
+                blk(n) for n in ("loop", "top", "fetch", "newslot", "have", "regions",
+                                 "native", "callregion", "count_entry", "exec", "nullified",
+                                 "record", "slowrec", "dispatch", "gateway", "next", "fault",
+                                 "exit"))
+        b.branch(loop)
+
+        # loop-carried state
+        b.position_at_end(loop)
+        f = b.phi(I32, name="f")
+        bk = b.phi(I32, name="b")
+        n = b.phi(I1, name="n")
+        count = b.phi(I64, name="count")
+        jumped = b.phi(I8, name="jumped")
+        self.loop_phis = (f, bk, n, count, jumped)
+
+        def to_loop(vals, from_block=None):
+            """Branch to the loop head with (f, b, n, count, jumped)."""
+            src = from_block or b.block
+            for phi, v in zip(self.loop_phis, vals):
+                phi.add_incoming(v.ir if isinstance(v, V) else v, src)
+            b.branch(loop)
+        f.add_incoming(f0.ir, entry_blk)
+        bk.add_incoming(b0.ir, entry_blk)
+        n.add_incoming(n0.ir, entry_blk)
+        count.add_incoming(count0.ir, entry_blk)
+        jumped.add_incoming(ir.Constant(I8, 2), entry_blk)
+        F, B, N, C = (V(b, x, None, w) for x, w in ((f, 32), (bk, 32), (n, 1), (count, 64)))
+
+        # exits: status, count, fault signal, code, address
+        b.position_at_end(exit_bb)
+        ex = [b.phi(t, name=nm) for t, nm in ((I64, "status"), (I32, "xf"), (I32, "xb"),
+                                               (I1, "xn"), (I64, "xcount"), (I64, "sig"),
+                                               (I64, "code"), (I32, "addr"))]
+        self.exit_phis = ex
+        st_, xf, xb, xn, xc, sig, code, addr = (V(b, x, None, x.type.width) for x in ex)
+        ctx0.set_ctl(S.CTL_IAOQF, xf.zext(64))
+        ctx0.set_ctl(S.CTL_IAOQB, xb.zext(64))
+        ctx0.set_ctl(S.CTL_PSWN, xn.zext(64))
+        ctx0.set_ctl(S.CTL_INSNS, xc)
+        ctx0.set_ctl(S.CTL_FAULT_SIG, sig)
+        ctx0.set_ctl(S.CTL_FAULT_CODE, code)
+        priv = (sig.eq(SIGILL) | sig.eq(8)).zext(32) * 3          # SIGILL/SIGFPE: iaoq | 3
+        ctx0.set_ctl(S.CTL_FAULT_ADDR, (addr | priv).zext(64))
+        ctx0._st(0, c64(0))
+        b.ret(st_.ir)
+
+        def leave(status, count_v, sig_=0, code_=0, addr_=None, fv=None, bv=None, nv=None):
+            vals = (c64(status) if isinstance(status, int) else status,
+                    fv if fv is not None else F, bv if bv is not None else B,
+                    nv if nv is not None else N, count_v,
+                    c64(sig_) if isinstance(sig_, int) else sig_,
+                    c64(code_) if isinstance(code_, int) else code_,
+                    addr_ if addr_ is not None else c32(0))
+            for phi, v in zip(ex, vals):
+                phi.add_incoming(v.ir, b.block)
+            b.branch(exit_bb)
+
+        # fault: phis sig, code, addr, count (filled by fault_if)
+        b.position_at_end(fault)
+        self.fault_phis = [b.phi(t) for t in (I64, I64, I32, I64)]
+        fs, fc, fa, fcount = (V(b, x, None, x.type.width) for x in self.fault_phis)
+        leave(S.ST_FAULT, fcount, fs, fc, fa)
+        self.fault_bb = fault
+
+        # loop head: budget, then the gateway page
+        b.position_at_end(loop)
+        b.cbranch(C.sge(limit).ir, self._block_leaving(S.ST_BUDGET, C, leave), top)
+        b.position_at_end(top)
+        b.cbranch((F.ult(4096) & ~N).ir, gateway, fetch)
+
+        # ---- gateway page (entered by branching there, never decoded) ----
+        b.position_at_end(gateway)
+        g_cont = blk("gw_ret")
+        is100, isE0, isB0 = F.eq(0x100), F.eq(0xE0), F.eq(0xB0)
+        sys_bb, tp_bb, lws_bb, bad_bb = blk("syscall"), blk("set_tp"), blk("lws"), blk("gw_bad")
+        sw = b.switch(F.ir, bad_bb)
+        sw.add_case(ir.Constant(I32, 0x100), sys_bb)
+        sw.add_case(ir.Constant(I32, 0xE0), tp_bb)
+        sw.add_case(ir.Constant(I32, 0xB0), lws_bb)
+        del is100, isE0, isB0
+        b.position_at_end(sys_bb)                      # syscall: Python runs the kernel
+        leave(S.ST_SYSCALL, C)
+        b.position_at_end(tp_bb)                       # set thread pointer: cr27 <- r26
+        ctx0._st(S.REGS_CR.start + 27, ctx0.gr(c32(26)))
+        b.branch(g_cont)
+        b.position_at_end(lws_bb)
+        r20 = ctx0.gr(c32(20))
+        lws_slot = select(r20.ugt(5), c32(5), r20).zext(64) + (S.REGS_CTL + S.CTL_LWS)
+        ctx0._st(lws_slot, ctx0._ld(lws_slot) + 1)
+        b.call(self.lws_fn, [env])
+        b.branch(g_cont)
+        b.position_at_end(bad_bb)                      # 0x00: a NULL call; the rest break 0,0
+        is0 = F.eq(0)
+        leave(S.ST_FAULT, C, select(is0, c64(SIGSEGV), c64(SIGILL)),
+              select(is0, c64(SEGV_MAPERR), c64(ILL_ILLOPC)), F)
+        b.position_at_end(g_cont)
+        ret = ctx0.gr(c32(31)) & ~3                    # return to r31 with user privilege
+        to_loop((ret, ret + 4, V.const(0, 1), C + 1, ir.Constant(I8, 1)))
+
+        # ---- fetch: the decode cache holds one slot of 1024 records per code page ----
+        b.position_at_end(fetch)
+        page = (F >> 12).zext(64)
+        slot0 = V.of(b, b.load(b.gep(self.page_slot, [page.ir], source_etype=I32), typ=I32))
+        b.cbranch(slot0.slt(0).ir, newslot, have)
+        fetch_end = b.block
+        b.position_at_end(newslot)
+        p = self.m.perm_of(F)
+        nox, cap_ok = blk("noexec"), blk("alloc")
+        b.cbranch((p & PERM_X).eq(0).ir, nox, cap_ok)
+        b.position_at_end(nox)
+        leave(S.ST_FAULT, C, c64(SIGSEGV), self.m.segv_code(p), F)
+        b.position_at_end(cap_ok)
+        nxt = ctl(S.CTL_NEXT_SLOT)
+        full_bb, take = blk("cache_full"), blk("take_slot")
+        b.cbranch(nxt.sge(nslots).ir, full_bb, take)
+        b.position_at_end(full_bb)
+        leave(S.ST_CACHE_FULL, C)
+        b.position_at_end(take)
+        ctx0.set_ctl(S.CTL_NEXT_SLOT, nxt + 1)
+        nxt32 = nxt.trunc(32)
+        b.store(nxt32.ir, b.gep(self.page_slot, [page.ir], source_etype=I32))
+        b.store((p | PERM_CODE).ir, b.gep(self.perm, [page.ir], source_etype=I8))
+        memset = self.module.declare_intrinsic("llvm.memset", [PTR, I64])
+        recs = S.SLOT_WORDS * S.DC_FIELDS
+        b.call(memset, [b.gep(self.dc, [(nxt * recs).ir], source_etype=I32), ir.Constant(I8, 0),
+                        ir.Constant(I64, recs * 4), ir.Constant(I1, 0)])
+        b.call(memset, [b.gep(self.native, [(nxt << 10).ir], source_etype=I64),
+                        ir.Constant(I8, 0), ir.Constant(I64, S.SLOT_WORDS * 8),
+                        ir.Constant(I1, 0)])
+        take_end = b.block
+        b.branch(have)
+
+        b.position_at_end(have)
+        slot_phi = b.phi(I32, name="slot")
+        slot_phi.add_incoming(slot0.ir, fetch_end)
+        slot_phi.add_incoming(nxt32.ir, take_end)
+        slot = V(b, slot_phi, None, 32).zext(64)
+        J = V(b, jumped, None, 8)
+        b.cbranch(J.ne(0).ir, regions, exec_bb)
+
+        # ---- compiled regions start at branch targets: run one, or count entries ----
+        b.position_at_end(regions)
+        seq = ~N & B.eq(F + 4)
+        b.cbranch(seq.ir, native_bb, exec_bb)
+        b.position_at_end(native_bb)
+        jdx = (slot << 10) | ((F >> 2) & 1023).zext(64)
+        jptr = b.gep(self.native, [jdx.ir], source_etype=I64)
+        code_v = V.of(b, b.load(jptr, typ=I64))
+        b.cbranch(code_v.sgt(0).ir, callregion, count_entry)
+        b.position_at_end(callregion)
+        ctx0.set_ctl(S.CTL_INSNS, C)
+        region_fn = b.inttoptr(code_v.ir, REGION_FN.as_pointer())
+        r = b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot, self.native,
+                               limit.ir, env], cconv=REGION_CC)
+        nf = ctl(S.CTL_IAOQF).trunc(32)
+        nbk = ctl(S.CTL_IAOQB).trunc(32)
+        nn = ctl(S.CTL_PSWN).ne(0)
+        nc = ctl(S.CTL_INSNS)
+        to_loop((nf, nbk, nn, nc, b.zext(b.icmp_unsigned("==", r, ir.Constant(I64, 0)), I8)))
+        b.position_at_end(count_entry)
+        counting = threshold.sgt(0) & J.eq(1)
+        dec, jit_bb = blk("count"), blk("hot")
+        b.cbranch(counting.ir, dec, exec_bb)
+        b.position_at_end(dec)
+        code2 = code_v - 1
+        b.store(code2.ir, jptr)
+        b.cbranch(code2.eq(c64(0) - threshold).ir, jit_bb, exec_bb)
+        b.position_at_end(jit_bb)
+        ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
+        leave(S.ST_JIT, C)
+
+        # ---- execute: count it; a nullified instruction only consumes its slot ----
+        b.position_at_end(exec_bb)
+        C1 = C + 1
+        NB = B + 4
+        jumped_next = b.zext(B.ne(F + 4).ir, I8)
+        b.cbranch(N.ir, nullified, record)
+        b.position_at_end(nullified)
+        to_loop((B, NB, V.const(0, 1), C1, jumped_next))
+
+        b.position_at_end(record)
+        idx = ((slot << 10) | ((F >> 2) & 1023).zext(64)) << 3
+        rec_ptr = b.gep(self.dc, [idx.ir], source_etype=I32)
+        op0 = V.of(b, b.load(rec_ptr, typ=I32))
+        b.cbranch(op0.sle(0).ir, slowrec, dispatch)
+        record_end = b.block
+        # not decoded yet (0), or a counted (hooked) entry (< 0)
+        b.position_at_end(slowrec)
+        dec_bb, hook_bb = blk("decode"), blk("hooked")
+        b.cbranch(op0.eq(0).ir, dec_bb, hook_bb)
+        b.position_at_end(dec_bb)
+        word = self.m.load(F, 4)
+        b.call(self.decode_fn, [word.ir, rec_ptr])
+        self._mark_hooks(F, rec_ptr, nhooks)
+        op1 = V.of(b, b.load(rec_ptr, typ=I32))
+        dec_end = b.block
+        after = blk("decoded")
+        b.cbranch(op1.slt(0).ir, hook_bb, after)
+        b.position_at_end(hook_bb)
+        hop = b.phi(I32)
+        hop.add_incoming(op0.ir, slowrec)
+        hop.add_incoming(op1.ir, dec_end)
+        h = (c32(-1) - V(b, hop, None, 32)).zext(64)
+        cnt_p = b.gep(self.hooks, [(h * 3 + S.HOOK_COUNT).ir], source_etype=I64)
+        b.store(b.add(b.load(cnt_p, typ=I64), ir.Constant(I64, 1)), cnt_p)
+        real = V.of(b, b.load(b.gep(self.hooks, [(h * 3 + S.HOOK_OP).ir], source_etype=I64),
+                              typ=I64)).trunc(32)
+        hook_end = b.block
+        b.branch(dispatch)
+        b.position_at_end(after)
+        b.branch(dispatch)
+
+        b.position_at_end(dispatch)
+        op = b.phi(I32, name="op")
+        op.add_incoming(op0.ir, record_end)
+        op.add_incoming(real.ir, hook_end)
+        op.add_incoming(op1.ir, after)
+
+        # ---- one arm per variant ----
+        self.next_bb = nextb
+        b.position_at_end(nextb)
+        nb_phi = b.phi(I32, name="nb")
+        nn_phi = b.phi(I1, name="nn")
+        to_loop((B, V(b, nb_phi, None, 32), V(b, nn_phi, None, 1), C1, jumped_next))
+
+        b.position_at_end(dispatch)
+        illegal_arm = blk("arm_illegal")
+        sw = b.switch(op, illegal_arm)
+        for num, (opname, consts) in enumerate(enc.VARIANTS, start=1):
+            arm = blk(f"arm_{num}_{opname}")
+            sw.add_case(ir.Constant(I32, num), arm)
+            b.position_at_end(arm)
+            self.emit_arm(opname, consts, rec_ptr, F, B, C1, nb_phi, nn_phi, NB)
+        b.position_at_end(illegal_arm)                 # e.g. a breakpoint record
+        self.emit_arm("ILLEGAL", (0,) * enc.NFIELDS, rec_ptr, F, B, C1, nb_phi, nn_phi, NB)
+
+    def _block_leaving(self, status: int, count: V, leave) -> ir.Block:
+        saved = self.b.block
+        blk = self.fn.append_basic_block(f"leave_{status}")
+        self.b.position_at_end(blk)
+        leave(status, count)
+        self.b.position_at_end(saved)
+        return blk
+
+    def _mark_hooks(self, f: V, rec_ptr, nhooks) -> None:
+        """A freshly decoded record at a hooked address becomes -1 - h (counted entry)."""
+        b = self.b
+        head, body, done = (self.fn.append_basic_block(n) for n in ("hk", "hk_body", "hk_done"))
+        start = b.block
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(ir.Constant(I64, 0), start)
+        b.cbranch(b.icmp_signed("<", i, nhooks), body, done)
+        b.position_at_end(body)
+        base = b.mul(i, ir.Constant(I64, 3))
+        a = b.load(b.gep(self.hooks, [base], source_etype=I64), typ=I64)
+        with b.if_then(b.icmp_unsigned("==", a, b.zext(f.ir, I64))):
+            real = b.load(rec_ptr, typ=I32)
+            b.store(b.sext(real, I64), b.gep(self.hooks, [b.add(base, ir.Constant(I64, S.HOOK_OP))],
+                                              source_etype=I64))
+            b.store(b.trunc(b.sub(ir.Constant(I64, -1), i), I32), rec_ptr)
+        i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+    def fault_if(self, cond: V, sig, code, addr: V, count: V) -> None:
+        """Branch to the fault exit when cond holds; continue building after it."""
+        b = self.b
+        sig = c64(sig) if isinstance(sig, int) else sig.zext(64)
+        code = c64(code) if isinstance(code, int) else code.zext(64)
+        cont = self.fn.append_basic_block("ok")
+        for phi, v in zip(self.fault_phis, (sig, code, addr, count)):
+            phi.add_incoming(v.ir, b.block)
+        b.cbranch(cond.ir, self.fault_bb, cont)
+        b.position_at_end(cont)
+
+    def emit_arm(self, opname, consts, rec_ptr, F, B, C1, nb_phi, nn_phi, NB) -> None:
+        b = self.b
+        fields = []
+        for j, c in enumerate(consts):
+            if c is not None:
+                fields.append(c32(c))
             else:
-                y2 = y
-                full = x + y2
-            r = full & M32
-            cb = x ^ y2 ^ full
-            carry = full >> 32
-            psw_v = (carry ^ (y >> 31)) & 1
-            gr[r3] = r
-            cf = dc[idx + 4]
-            sv = ((~(x ^ y2) & (x ^ r)) >> 31) & 1
-            if cf != 0 and cond(cf, r, carry, sv):
-                n = 1
-        elif op == OP_UXOR:
-            r = gr[r1] ^ gr[r2]
-            gr[r3] = r
-            cf = dc[idx + 4]
-            if cf != 0 and unit_cond(cf, r, 0):
-                n = 1
-        elif op == OP_UADDCM:                    # r1 + ~r2, unit conditions; ,tc traps
-            x = gr[r1]
-            ny = ~gr[r2] & M32
-            full = x + ny
-            r = full & M32
-            cf = dc[idx + 4]
-            c = cf != 0 and unit_cond(cf, r, x ^ ny ^ full)
-            if dc[idx + 5] and c:
-                fsig, fcode, faddr, status = SIGFPE, FPE_CONDTRAP, f, ST_FAULT
-                break
-            gr[r3] = r
-            if c and dc[idx + 5] == 0:
-                n = 1
-        elif op == OP_DCOR:                      # r, t, cf, intermediate
-            x = gr[r1]
-            if dc[idx + 4]:                       # idcor: add 6 where a digit carried
-                y = ((cb >> 4) & 0x11111111) * 6
-                full = x + y
-                cbv = x ^ y ^ full
-            else:                                # dcor: subtract 6 where no digit carried
-                y = ((~(cb >> 4)) & 0x11111111) * 6
-                ny = ~y & M32
-                full = x + ny + 1
-                cbv = x ^ ny ^ full
-            r = full & M32
-            gr[r2] = r
-            cf = a3
-            if cf != 0 and unit_cond(cf, r, cbv):
-                n = 1
-        elif op == OP_FPOP:                      # FP coprocessor: raw word, major opcode
-            res, code = exec_fp((a1 & 0x3FFFFFF) | (a2 << 26), a2, fr, fscr)
-            if res == FP_NULLIFY:
-                n = 1
-            elif res == FP_TRAP:
-                fsig, fcode, faddr, status = SIGFPE, code, f, ST_FAULT
-                break
-            elif res == FP_ILLEGAL:
-                fsig, fcode, faddr, status = SIGILL, ILL_ILLOPC, f, ST_FAULT
-                break
-        elif op == OP_XMPYU:                     # single halves r1 * r2 -> double t
-            x = fr[a1 >> 1] & M32 if a1 & 1 else (fr[a1 >> 1] >> 32) & M32
-            y = fr[a2 >> 1] & M32 if a2 & 1 else (fr[a2 >> 1] >> 32) & M32
-            prod = x * y                          # < 2**64: wraps into int64 bit pattern
-            fr[a3] = prod
-        # ---------------- system ----------------
-        elif op == OP_NOP:                       # sync, fdc/fic: only a base modification
-            if dc[idx + 3] != 0:
-                gr[r1] = (gr[r1] + gr[r2]) & M32
-        elif op == OP_MFCTL:                     # cr, t
-            if a1 == 11:
-                gr[r2] = cr[11] & 31
-            elif a1 == 16:                       # interval timer: 1 GHz, host monotonic ns
-                if ctl[CTL_CLOCK_MODE] == 0:
-                    gr[r2] = (host_monotonic_ns(ts) + ctl[CTL_CR16_BIAS]) & M32
-                else:                            # --clock virtual: one ns per instruction
-                    gr[r2] = (count + ctl[CTL_CR16_BIAS]) & M32
-            elif a1 == 26 or a1 == 27:
-                gr[r2] = cr[a1]
-            else:
-                fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
-                break
-        elif op == OP_MTCTL:                     # r, cr: only SAR is writable by users
-            if a2 == 11:
-                cr[11] = gr[r1] & 31
-            else:
-                fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
-                break
-        elif op == OP_MTSARCM:
-            cr[11] = ~gr[r1] & 31
-        elif op == OP_MFSP:                      # s, t
-            gr[r2] = sr[a1]
-        elif op == OP_MTSP:                      # r, s: sr5-sr7 are privileged
-            if a2 >= 5:
-                fsig, fcode, faddr, status = SIGILL, ILL_PRVREG, f, ST_FAULT
-                break
-            sr[a2] = gr[r1]
-        elif op == OP_LDSID:                     # s, b, t: the space of (s,b)
-            gr[r3] = sr[a1] if a1 != 0 else sr[4 + (gr[r2] >> 30)]
-        elif op == OP_MFIA:
-            gr[r1] = f
-        elif op == OP_PROBE:                     # b, r/im, t, write, immediate
-            a = gr[r1]
-            need = PERM_W if dc[idx + 4] else PERM_R
-            gr[r3] = 1 if access_fault(perm, a, need) == 0 else 0
-        elif op == OP_BREAK:
-            fsig, fcode, faddr, status = SIGTRAP, TRAP_BRKPT, f, ST_FAULT
-            break
-        elif op == OP_PRIV:
-            fsig, fcode, faddr, status = SIGILL, ILL_PRVOPC, f, ST_FAULT
-            break
-        else:                                    # ILLEGAL, and FP ops not handled here yet
-            fsig, fcode, faddr, status = SIGILL, ILL_ILLOPC, f, ST_FAULT
-            break
+                p = b.gep(rec_ptr, [ir.Constant(I64, 1 + j)], source_etype=I32)
+                fields.append(V.of(b, b.load(p, typ=I32)))
+        ctx = ICtx(self, F, B, C1)
+        sem_fn = SEMANTICS[opname]
+        code = sem_fn.__code__
+        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
+        sem_fn(ctx, *fields[:nargs])
+        if ctx.zero_r0:
+            ctx._st(0, c64(0))
+        nb = ctx.nb if ctx.nb is not None else NB
+        nb_phi.add_incoming(nb.ir, b.block)
+        nn_phi.add_incoming(ctx.n_next.ir, b.block)
+        b.branch(self.next_bb)
 
-        gr[0] = 0
-        jumped = 1 if b != ((f + 4) & M32) else 0    # the next front is a branch target
-        f = b
-        b = nb
 
-    gr[0] = 0
-    ctl[CTL_IAOQF] = f
-    ctl[CTL_IAOQB] = b
-    ctl[CTL_PSWN] = n
-    ctl[CTL_CB] = cb
-    ctl[CTL_PSWV] = psw_v
-    ctl[CTL_INSNS] = count
-    ctl[CTL_FAULT_SIG] = fsig
-    ctl[CTL_FAULT_CODE] = fcode
-    # traps report the instruction's IAOQ with its privilege bits, as Linux's regs->iaoq[0]
-    ctl[CTL_FAULT_ADDR] = faddr | 3 if (fsig == SIGILL or fsig == SIGFPE) else faddr
-    return status
+def build_module(table: Table | None = None) -> ir.Module:
+    return CoreGen(table or Table.get()).module
+
+
+# ---- the compiled core at run time -----------------------------------------------------------
+
+class Library:
+    """The core's object code loaded into this process (once): entry points by address."""
+    _inst: "Library | None" = None
+
+    def __init__(self, obj: bytes):
+        loaded = native.Loaded(obj)
+        self.loaded = loaded
+        self.run = ctypes.CFUNCTYPE(ctypes.c_int64)(loaded.function("hppa_run"))
+        self.env_slot = loaded.global_address("hppa_env")
+        self.helpers = [loaded.function(f"hppa_{name}") for name in HELPER_NAMES]
+        self.current_env = 0
+
+    @classmethod
+    def get(cls) -> "Library":
+        if cls._inst is None:
+            cls._inst = cls(cls.object_code())
+        return cls._inst
+
+    @staticmethod
+    def object_code() -> bytes:
+        """The core's object code: from the cache, or compiled now (once, under a lock, so
+        several first runs at the same time compile it once)."""
+        key = hashlib.sha256(f"{jitcache.source_hash()}|{native.host_id()}".encode()).hexdigest()
+        d = jitcache.directory()
+        if d is None:
+            return compile_core()
+        path = d / f"core-{key[:16]}.o"
+        with open(d / "core.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                obj = native.unseal(path.read_bytes(), key) if path.exists() else None
+                if obj is None:
+                    obj = compile_core()
+                    native.write_atomic(path, native.sealed(obj, key))
+                return obj
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def compile_core() -> bytes:
+    return native.compile_ir(str(build_module()), opt=2, speed_level=2)
+
+
+class Core:
+    """The native core bound to one CPU's arrays: ``run(budget)`` executes until an event
+    and returns the status (state.ST_*).  Calling it is one foreign call with no
+    arguments: the budget and the arrays are in the environment block."""
+
+    def __init__(self, regs, mem, dc, native_table, hooks):
+        self.lib = Library.get()
+        self.env = np.zeros(S.ENV_HELPERS + len(HELPER_NAMES), dtype=np.int64)
+        self._keep = (regs, mem, dc, native_table, hooks)
+        e = self.env
+        e[S.ENV_REGS] = regs.ctypes.data
+        e[S.ENV_MEM] = mem.mem.ctypes.data
+        e[S.ENV_PERM] = mem.perm.ctypes.data
+        e[S.ENV_PAGE_SLOT] = mem.page_slot.ctypes.data
+        e[S.ENV_DC] = dc.ctypes.data
+        e[S.ENV_NATIVE] = native_table.ctypes.data
+        e[S.ENV_HOOKS] = hooks.ctypes.data
+        e[S.ENV_NHOOKS] = hooks.shape[0]
+        e[S.ENV_CLOCK] = native.clock_gettime_address()
+        e[S.ENV_HELPERS:] = self.lib.helpers
+        self.address = e.ctypes.data
+        self._env = memoryview(e)
+        self._slot = (ctypes.c_int64).from_address(self.lib.env_slot)
+
+    def run(self, budget: int) -> int:
+        self._env[S.ENV_BUDGET] = budget
+        lib = self.lib
+        if lib.current_env != self.address:
+            self._slot.value = self.address
+            lib.current_env = self.address
+        return lib.run()

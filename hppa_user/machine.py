@@ -67,11 +67,8 @@ class Machine:
         self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
         self.native = np.zeros(DECODE_SLOTS * S.SLOT_WORDS, dtype=np.int64)
         # tracing single-steps the interpreter: no compiled regions then
-        self.ctl[S.CTL_JIT_THRESHOLD] = 0 if trace is not None else max(0, jit_threshold)
         from hppa_user.jit import RegionCompiler
-        self.jit = RegionCompiler(self)
-        from hppa_user.decode import Table
-        self.table = Table.get()
+        self.jit = RegionCompiler(self, 0 if trace is not None else max(0, jit_threshold))
 
         data = read_program(program)
         self.image = load_elf(data, self.mem)
@@ -93,6 +90,8 @@ class Machine:
             self.hook_names = list(names.values())
             self.hooks = np.zeros((len(names), 3), dtype=np.int64)
             self.hooks[:, S.HOOK_ADDR] = list(names.keys())
+        from hppa_user.core import Core
+        self.core = Core(self.regs, self.mem, self.dc, self.native, self.hooks)
         envp = [f"{k}={v}".encode() for k, v in self.env.items()]
         # Linux ≤ 5.17 returned from signals through an on-stack trampoline: executable stack
         exec_stack = self.image.exec_stack or kernel_profile == "none"
@@ -154,19 +153,17 @@ class Machine:
         self.mem.perm[used] &= ~np.uint8(PERM_CODE)
         self.ctl[S.CTL_NEXT_SLOT] = 0
         self.native[:] = 0       # regions may span pages: none survives its slots' reuse
+        self.jit.flushed()
 
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
-        from hppa_user.core import run as core_run
         from kernel_model.kernel import ProcessExit, ProcessKilled
 
-        t = self.table
         mem, k, ctl, gr = self.mem, self.kernel, self.ctl, self.gr
         vdso = self.vdso if (self.vdso and self.vdso.vvar) else None
         tracer = self.tracer                   # None unless --trace: one test per core entry
-        args = (self.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed, self.hooks,
-                self.native)
-        core_run(*args, 0)                     # compile or load the core before timing
+        core_run = self.core.run
+        jit = self.jit
         import gc
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
         self.t_start = time.perf_counter()
@@ -184,7 +181,9 @@ class Machine:
                 if tracer is not None:
                     budget = tracer.prepare(budget)   # 1 while tracing
                 t_run = time.perf_counter()
-                st = core_run(*args, budget)
+                st = core_run(budget)
+                if jit.active:
+                    jit.poll()                  # install regions the compiler finished
                 if st == S.ST_BUDGET and budget == slice_budget and self.clock != "virtual":
                     took = time.perf_counter() - t_run
                     if took < BUDGET_SLICE / 2 and slice_budget < BUDGET_MAX:
@@ -208,9 +207,7 @@ class Machine:
                 elif st == S.ST_CACHE_FULL:
                     self.flush_decode_cache()
                 elif st == S.ST_JIT:
-                    # compiling takes milliseconds of host time: the data page must follow
-                    # (cr16 deltas wrap after 4.3 s), and timers may expire meanwhile
-                    self.jit.install(int(ctl[S.CTL_JIT_ENTRY]))
+                    jit.request(int(ctl[S.CTL_JIT_ENTRY]))
                 if vdso is not None and ((st == S.ST_BUDGET and budget > 1) or fresh_time or
                                          time.perf_counter() - vdso.refreshed >= VVAR_REFRESH):
                     vdso.refresh(self)
@@ -222,6 +219,7 @@ class Machine:
             self.exit_status, self.term_signal = 128 + e.signum, e.signum
             self.kill_info = e
         finally:
+            jit.close()
             restore_host_signals()
             if tracer is not None:
                 tracer.close()
@@ -244,7 +242,7 @@ class Machine:
             "vdso_calls": {name: int(n) for name, n in zip(getattr(self, "hook_names", []),
                                                           self.hooks[:, S.HOOK_COUNT]) if n},
             "jit": {"regions": self.jit.regions, "failures": self.jit.failures,
-                    "instructions": self.jit.insns,
+                    "instructions": self.jit.insns, "from_cache": self.jit.cached,
                     "compile_seconds": round(self.jit.seconds, 3)},
             "lws_calls": {str(op): int(self.ctl[S.CTL_LWS + op]) for op in range(6)
                           if self.ctl[S.CTL_LWS + op]},

@@ -43,13 +43,12 @@ import io
 import os
 from dataclasses import dataclass
 
-from hppa_user import encoding as enc
 from hppa_user import state as S
 from hppa_user.disasm import disassemble_word
 from hppa_user.memory import PERM_CODE, PERM_X
 
-# a micro-op number the decoder never produces: the core executes it as an illegal op
-SENTINEL_OP = max(enc.OP.values()) + 1
+# a record op the decoder never produces: the core executes it as an illegal op
+SENTINEL_OP = S.DC_SENTINEL
 
 _SIGNAMES = {4: "SIGILL", 5: "SIGTRAP", 8: "SIGFPE", 10: "SIGBUS", 11: "SIGSEGV"}   # parisc numbers
 

@@ -1,4 +1,4 @@
-"""Run a few assembled PA-RISC instructions on the jitted core and look at the registers.
+"""Run a few assembled PA-RISC instructions on the native core and look at the registers.
 
 The snippet is assembled with the real cross assembler (hppa-linux-gnu-as), placed at
 CODE, followed by ``break 0,0`` so the core stops with SIGTRAP when the snippet ends.
@@ -12,7 +12,7 @@ import tempfile
 import numpy as np
 
 from hppa_user import state as S
-from hppa_user.decode import Table
+from hppa_user.core import Core
 from hppa_user.memory import PERM_R, PERM_W, PERM_X, GuestMemory
 
 CODE = 0x10000
@@ -51,12 +51,11 @@ class Cpu:
         self.ctl = self.regs[S.REGS_CTL:]
         self.ctl[S.CTL_NSLOTS] = 16
         self.dc = np.zeros(16 * S.SLOT_WORDS * S.DC_FIELDS, np.int32)
-        self.table = Table.get()
         self.hooks = np.zeros((0, 3), np.int64)
         self.native = np.zeros(16 * S.SLOT_WORDS, np.int64)   # threshold 0: never compiled
+        self.core = Core(self.regs, self.mem, self.dc, self.native, self.hooks)
 
     def run(self, src: str, budget: int = 10_000, **regs) -> int:
-        from hppa_user.core import run
         words = assemble(src)
         used = self.mem.page_slot >= 0                # forget all decoded code
         self.mem.page_slot[used] = -1
@@ -73,9 +72,7 @@ class Cpu:
         self.ctl[S.CTL_IAOQF] = CODE
         self.ctl[S.CTL_IAOQB] = CODE + 4
         self.ctl[S.CTL_PSWN] = 0
-        t = self.table
-        return run(self.regs, self.mem.mem, self.mem.perm, self.mem.page_slot, self.dc, t.packed,
-                   self.hooks, self.native, budget)
+        return self.core.run(budget)
 
     def r(self, n: int) -> int:
         return int(self.gr[n])

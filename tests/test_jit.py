@@ -2,9 +2,12 @@
 
 Compiled code must be indistinguishable from interpreted code. These tests run real
 glibc programs with a threshold of 2 entries, so nearly every branch target a program
-reaches twice is compiled (the default, 200, leaves most code to the interpreter), and
-compare stdout and exit status with qemu-hppa; they check the instruction budget stays
-exact, that self-modifying code is seen, and that --no-jit and the JIT agree on counts.
+reaches twice is compiled, and compare stdout and exit status with qemu-hppa -- with the
+compiler in each of its modes: synchronous (regions installed at once), asynchronous
+with a cold code cache (a forked worker compiles; regions arrive while the program runs)
+and asynchronous with the cache warm (the second run installs every region from disk).
+They also check the instruction budget stays exact, that self-modifying code is seen,
+that --no-jit and the JIT agree on counts, and that a corrupt cache is never executed.
 """
 from __future__ import annotations
 
@@ -30,18 +33,33 @@ PROGRAMS = [
 ]
 
 
+def sync_env() -> dict:
+    """Compile in the emulator's own process, no code cache: every region is installed."""
+    return {"HPPA_USER_JIT_SYNC": "1", "HPPA_USER_CODE_CACHE": "off"}
+
+
+def run_jit(run_emu, binary, args, env, stats, extra=()):
+    got = run_emu(binary, args, env=env, options=[*STRESS, *extra, "--stats-json", str(stats)])
+    return got, (json.loads(stats.read_text())["jit"] if stats.exists() else None)
+
+
 @pytest.mark.parametrize("program,args,marker", PROGRAMS, ids=[p[0] for p in PROGRAMS])
 def test_compiled_program_matches_qemu(program, args, marker, guest, run_qemu, run_emu, tmp_path):
     binary = guest(program, opt="-O2")
     ref = run_qemu(binary, args)
     assert ref.returncode == 0 and marker.encode() in ref.stdout, ref
-    stats = tmp_path / "stats.json"
-    got = run_emu(binary, args, options=[*STRESS, "--stats-json", str(stats)])
-    assert got.stdout == ref.stdout, got.stderr.decode(errors="replace")[-3000:]
-    assert got.returncode == ref.returncode
-    jit = json.loads(stats.read_text())["jit"]
-    assert jit["regions"] >= 5, jit          # the test really ran compiled code
-    assert jit["failures"] == 0, jit
+    cold = {"HPPA_USER_CODE_CACHE": str(tmp_path / "cold")}
+    filled = {"HPPA_USER_CODE_CACHE": str(tmp_path / "filled")}
+    for mode, env in (("async, cold cache", cold), ("sync", dict(filled, HPPA_USER_JIT_SYNC="1")),
+                      ("async, warm cache", filled)):
+        got, jit = run_jit(run_emu, binary, args, env, tmp_path / "stats.json")
+        why = f"{mode}: " + got.stderr.decode(errors="replace")[-3000:]
+        assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), why
+        assert jit["failures"] == 0, (mode, jit)
+        if mode == "sync":
+            assert jit["regions"] >= 5, (mode, jit)          # compiled code really ran
+        if mode == "async, warm cache":                      # ... and came from the disk
+            assert jit["from_cache"] >= 5, (mode, jit)
 
 
 def test_glibc_241_vdso_path_compiled(guest, run_qemu, run_emu, tmp_path):
@@ -50,7 +68,7 @@ def test_glibc_241_vdso_path_compiled(guest, run_qemu, run_emu, tmp_path):
     binary = guest("clock_gettime", opt="-O2", glibc="2.41")
     ref = run_qemu(binary, ["3000"])
     stats = tmp_path / "stats.json"
-    got = run_emu(binary, ["3000"], options=[*STRESS, "--stats-json", str(stats)])
+    got = run_emu(binary, ["3000"], env=sync_env(), options=[*STRESS, "--stats-json", str(stats)])
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.stderr
     st = json.loads(stats.read_text())
     # one call before the loop and one per iteration (bench/clock_gettime.c)
@@ -66,8 +84,8 @@ def test_instruction_budget_exact(limit, guest, run_emu, tmp_path):
     counts = []
     for opts in (STRESS, ["--no-jit"]):
         stats = tmp_path / "stats.json"
-        got = run_emu(binary, ["200000"], options=[*opts, "--max-insns", str(limit),
-                                                   "--stats-json", str(stats)])
+        got = run_emu(binary, ["200000"], env=sync_env(),
+                      options=[*opts, "--max-insns", str(limit), "--stats-json", str(stats)])
         assert got.returncode == 128 + 9, got.stderr
         counts.append(json.loads(stats.read_text())["instructions"])
     assert counts == [limit, limit]
@@ -79,7 +97,7 @@ def test_same_instruction_count_as_interpreter(guest, run_emu, tmp_path):
     counts = []
     for opts in (STRESS, ["--no-jit"]):
         stats = tmp_path / "stats.json"
-        got = run_emu(binary, ["20000"], options=[*opts, "--stats-json", str(stats)])
+        got = run_emu(binary, ["20000"], env=sync_env(), options=[*opts, "--stats-json", str(stats)])
         assert got.returncode == 0, got.stderr
         counts.append(json.loads(stats.read_text())["instructions"])
     assert counts[0] == counts[1]
