@@ -12,14 +12,6 @@ import typer.core
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="PA-RISC (hppa) Linux user-mode emulator focused on the syscall path and the vDSO.")
 
-SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
-                7: "SIGSTKFLT", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGBUS", 11: "SIGSEGV", 12: "SIGXCPU",
-                13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 16: "SIGUSR1", 17: "SIGUSR2",
-                18: "SIGCHLD", 19: "SIGPWR", 20: "SIGVTALRM", 21: "SIGPROF", 22: "SIGIO",
-                23: "SIGWINCH", 24: "SIGSTOP", 25: "SIGTSTP", 26: "SIGCONT", 27: "SIGTTIN",
-                28: "SIGTTOU", 29: "SIGURG", 30: "SIGXFSZ", 31: "SIGSYS"}
-
-
 @app.callback()
 def _main() -> None:
     """hppa-user: run, measure and trace hppa Linux binaries."""
@@ -113,11 +105,10 @@ def run(
              "(implies --trace)"),
 ):
     """Run a static hppa Linux binary, like qemu-hppa."""
-    from hppa_user.loader import LoaderError
+    from hppa_user.errors import LoaderError
     from hppa_user.trace import TraceError, TraceOptions
 
-    if kernel not in ("none", "5.18", "6.11", "vvar"):
-        fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
+    _check_profile(kernel)
     if clock not in ("host", "virtual"):
         fail(f"unknown clock {clock!r} (choose host or virtual)", 2)
     if jit_threshold is not None and jit_threshold < 1:
@@ -134,7 +125,8 @@ def run(
     topts = None
     if trace is not None or trace_from is not None:
         topts = TraceOptions(file=trace or "-", start=trace_from)
-    from hppa_user.machine import JIT_THRESHOLD, Machine
+    from kernel_model import abi
+    from kernel_model.machine import JIT_THRESHOLD, Machine
     threshold = 0 if not jit else (jit_threshold or JIT_THRESHOLD)
     try:
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
@@ -146,11 +138,11 @@ def run(
         fail(str(e), 2)
     status = m.run()
     if m.term_signal:
-        info = getattr(m, "kill_info", None)
-        pc = getattr(info, "pc", m.pc)
-        name = SIGNAL_NAMES.get(m.term_signal, f"signal {m.term_signal}")
-        why = getattr(info, "reason", "") or ""
-        core = " (core dumped)" if getattr(info, "core", False) else ""
+        info = m.kill_info
+        pc = info.pc
+        name = abi.signal_name(m.term_signal)
+        why = info.reason or ""
+        core = " (core dumped)" if info.core else ""
         typer.echo(f"hppa-user: {program}: killed by {name} at pc {pc:#010x}{core}"
                    + (f": {why}" if why else ""), err=True)
     st = m.stats()
@@ -190,8 +182,9 @@ app.add_typer(vdso_app, name="vdso")
 
 
 def _check_profile(kernel: str) -> None:
-    if kernel not in ("none", "5.18", "6.11", "vvar"):
-        fail(f"unknown kernel profile {kernel!r} (choose none, 5.18, 6.11, vvar)", 2)
+    from kernel_model.vdso import PROFILES
+    if kernel not in PROFILES:
+        fail(f"unknown kernel profile {kernel!r} (choose {', '.join(PROFILES)})", 2)
 
 
 @vdso_app.command("info")
@@ -221,7 +214,7 @@ def vdso_dump(kernel: str = typer.Option("vvar", "--kernel", help="kernel profil
 def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
     """Disassemble every executable section, one line per instruction, spelled like objdump."""
     from hppa_user import disasm as dis
-    from hppa_user.loader import LoaderError
+    from hppa_user.errors import LoaderError
     try:
         for line in dis.disassemble_file(program):
             typer.echo(line)

@@ -17,12 +17,14 @@ PA-RISC rules applied in the loop:
     a no-op; it is still fetched (and counted), never decoded.
   * Page zero: fetching there enters the gateway page (0x100 syscall, 0xb0 LWS, 0xe0 set
     thread pointer); no instruction in it is ever decoded.
-  * Faults: a trapping instruction leaves IAOQ at itself and is counted; the core returns
-    ST_FAULT with the signal, si_code and si_addr (privilege bits 3 for SIGILL/SIGFPE, as
-    Linux's regs->iaoq[0]).
+  * Interruptions: a trapping instruction leaves IAOQ at itself and is counted; the core
+    returns ST_FAULT with the interruption number (traps.py), its detail word and the
+    address (the data address of an access, else the instruction's); the kernel model
+    decides what signal that is.
   * Unaligned data accesses are emulated as arch/parisc/kernel/unaligned.c does (the same
-    result, base modification and SIGSEGV on a bad page, SEGV_MAPERR at the unaligned
-    address), or SIGBUS BUS_ADRALN when the thread asked for it with PR_SET_UNALIGN.
+    result and base modification; a page the emulation cannot touch is a data TLB miss
+    at the unaligned address), or stop with UNALIGNED when the process asked for SIGBUS
+    with PR_SET_UNALIGN (ctl[CTL_UNALIGN]).
 
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
@@ -41,19 +43,17 @@ from llvmlite import ir
 
 from hppa_user import encoding as enc
 from hppa_user import fpu, jitcache, native
+from hppa_user import traps as T
 from hppa_user import state as S
 from hppa_user.decode import Table, emit_decoder
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
-from hppa_user.semantics import (
-    BUS_ADRALN, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SEMANTICS, SIGBUS, SIGILL, SIGSEGV, Ctx,
-)
+from hppa_user.semantics import SEMANTICS, Ctx
 from hppa_user.ssa import V, ity, select
 
 I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
 PTR = ir.PointerType()
 M32 = 0xFFFFFFFF
-EFAULT, ENOSYS = 14, 251
-PR_UNALIGN_SIGBUS = 2
+PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
 
 # compiled regions: i64 region(regs, mem, perm, page_slot, native, limit, env) -> 0 or 1.
 # GHC's convention keeps no callee-saved registers: a jump from region to region saves
@@ -95,8 +95,10 @@ class Mem:
     def has(self, addr: V, need: int) -> V:
         return (self.perm_of(addr) & need).eq(need)
 
-    def segv_code(self, p: V) -> V:
-        return select((p & PERM_MAPPED).ne(0), c64(SEGV_ACCERR), c64(SEGV_MAPERR))
+    def fault_number(self, p: V, protection: int, miss: int) -> V:
+        """The interruption for an access the page's permissions ``p`` refuse: no rights
+        (``protection``) on a mapped page, no translation (``miss``) otherwise."""
+        return select((p & PERM_MAPPED).ne(0), c64(protection), c64(miss))
 
     def load(self, addr: V, size: int) -> V:
         """Big-endian: i32 for 1, 2, 4 bytes, i64 for 8 (no checks)."""
@@ -164,12 +166,12 @@ class ICtx(EnvCtx):
         if r.known is None:
             self.zero_r0 = True                   # regs[0] is re-zeroed after the arm
 
-    def trap_if(self, cond, sig, code, addr: V | None = None) -> None:
+    def trap_if(self, cond, number, detail=0, addr: V | None = None) -> None:
         if isinstance(cond, (bool, int)):
             cond = V.const(int(cond), 1)
         if cond.known == 0:
             return
-        self.gen.fault_if(cond, sig, code, self.f if addr is None else addr, self.count)
+        self.gen.fault_if(cond, number, detail, self.f if addr is None else addr, self.count)
 
     def nullify_if(self, cond) -> None:
         self.n_next = cond
@@ -194,24 +196,25 @@ class ICtx(EnvCtx):
 
     # -- memory: checks, faults, unaligned accesses ---------------------------------------
     def _unaligned(self, addr: V, size: int, value: V | None):
-        """Emulate an unaligned access as Linux's handler does (or SIGBUS)."""
+        """Emulate an unaligned access as Linux's handler does (or stop: SIGBUS)."""
         gen = self.gen
         sigbus = (self.ctl(S.CTL_UNALIGN) & PR_UNALIGN_SIGBUS).ne(0)
-        self.trap_if(sigbus, SIGBUS, BUS_ADRALN, addr)
+        self.trap_if(sigbus, T.UNALIGNED, 0, addr)
         b = self.b
         if value is None:
             code = V.of(b, b.call(gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
-            self.trap_if(code.ne(0), SIGSEGV, SEGV_MAPERR, addr)
+            self.trap_if(code.ne(0), T.DTLB_MISS, 0, addr)
             v = V.of(b, b.load(gen.scratch, typ=I64))
             return v if size == 8 else v.trunc(32)
         code = V.of(b, b.call(gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
-        self.trap_if(code.ne(0), SIGSEGV, SEGV_MAPERR, addr)
+        self.trap_if(code.ne(0), T.DTLB_MISS, 0, addr)
         return None
 
     def load(self, addr: V, size: int) -> V:
         def aligned():
             p = self.m.perm_of(addr)
-            self.trap_if((p & PERM_R).eq(0), SIGSEGV, self.m.segv_code(p), addr)
+            self.trap_if((p & PERM_R).eq(0),
+                         self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
             return self.m.load(addr, size)
         if size == 1:
             return aligned()
@@ -229,7 +232,8 @@ class ICtx(EnvCtx):
 
     def check_store(self, addr: V, fault_addr: V) -> None:
         p = self.m.perm_of(addr)
-        self.trap_if((p & PERM_W).eq(0), SIGSEGV, self.m.segv_code(p), fault_addr)
+        self.trap_if((p & PERM_W).eq(0), self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS),
+                     0, fault_addr)
         self.m.invalidate(addr)
 
     def poke8(self, addr: V, v: V, when) -> None:
@@ -293,7 +297,7 @@ class CoreGen:
         """Linux's emulation of an unaligned user access of ``size`` bytes: it reads (and
         for stores of more than two bytes writes back) the aligned words that hold the
         bytes, so every one of them must be accessible; on failure nothing is written
-        and the caller sends SIGSEGV, SEGV_MAPERR at the unaligned address.  Returns 0
+        and the caller stops with a data TLB miss at the unaligned address.  Returns 0
         or 1 (fault); a load leaves its value in *out."""
         args = [PTR, I32, I64] if store else [PTR, I32, PTR]
         fn, b = self.new_function(f"hppa_unaligned_{'store' if store else 'load'}{size}",
@@ -334,11 +338,15 @@ class CoreGen:
         gr = lambda r: s.gr(c32(r))                                   # noqa: E731
         set_gr = lambda r, v: s.set_gr(c32(r), v)                      # noqa: E731
         op, addr = gr(20), gr(26)
+        # the gateway page is kernel code: its error numbers are the kernel's (ctl)
+        errno = {"EFAULT": s.ctl(S.CTL_LWS_EFAULT).trunc(32),
+                 "ENOSYS": s.ctl(S.CTL_LWS_ENOSYS).trunc(32)}
 
         def result(r28, r21):
+            """r28 (None: left alone) and r21 = 0 or -errno."""
             if r28 is not None:
                 set_gr(28, r28)
-            set_gr(21, c32(r21 & M32))
+            set_gr(21, c32(0) if r21 == 0 else c32(0) - errno[r21])
 
         def sized(code: V, fn_):
             """fn_(size) for size = 1 << code (code 0-3), only on its own path."""
@@ -357,7 +365,7 @@ class CoreGen:
                     m.store(addr, 4, gr(24))
                 s.if_else(prev.eq(gr(25)), swap, lambda: None)
                 result(prev, 0)
-            s.if_else(bad, lambda: result(c32(1), -EFAULT), do)
+            s.if_else(bad, lambda: result(c32(1), "EFAULT"), do)
 
         def general():
             is2, is3 = op.eq(2), op.eq(3)
@@ -399,11 +407,11 @@ class CoreGen:
                             m.load(oldp, n).zext(64)).zext(32))
                         s.if_else(same.ne(0), store_new, cmp_fail)
                     s.if_else(is2, cas2, lambda: s.if_else(is3, xchg, store_new))
-                s.if_else(ok, do, lambda: result(c32(1), -EFAULT))
-            s.if_else(code.ugt(3), lambda: result(None, -ENOSYS), valid)
+                s.if_else(ok, do, lambda: result(c32(1), "EFAULT"))
+            s.if_else(code.ugt(3), lambda: result(None, "ENOSYS"), valid)
 
         s.if_else(op.eq(0), cas32, lambda: s.if_else(
-            op.eq(1) | op.ugt(4), lambda: result(None, -ENOSYS), general))
+            op.eq(1) | op.ugt(4), lambda: result(None, "ENOSYS"), general))
         b.ret_void()
         return fn
 
@@ -472,27 +480,24 @@ class CoreGen:
         # exits: status, count, fault signal, code, address
         b.position_at_end(exit_bb)
         ex = [b.phi(t, name=nm) for t, nm in ((I64, "status"), (I32, "xf"), (I32, "xb"),
-                                               (I1, "xn"), (I64, "xcount"), (I64, "sig"),
-                                               (I64, "code"), (I32, "addr"))]
+                                               (I1, "xn"), (I64, "xcount"), (I64, "trap"),
+                                               (I64, "detail"), (I32, "addr"))]
         self.exit_phis = ex
-        st_, xf, xb, xn, xc, sig, code, addr = (V(b, x, None, x.type.width) for x in ex)
+        st_, xf, xb, xn, xc, trap, detail, addr = (V(b, x, None, x.type.width) for x in ex)
         ctx0.set_ctl(S.CTL_IAOQF, xf.zext(64))
         ctx0.set_ctl(S.CTL_IAOQB, xb.zext(64))
         ctx0.set_ctl(S.CTL_PSWN, xn.zext(64))
         ctx0.set_ctl(S.CTL_INSNS, xc)
-        ctx0.set_ctl(S.CTL_FAULT_SIG, sig)
-        ctx0.set_ctl(S.CTL_FAULT_CODE, code)
-        priv = (sig.eq(SIGILL) | sig.eq(8)).zext(32) * 3          # SIGILL/SIGFPE: iaoq | 3
-        ctx0.set_ctl(S.CTL_FAULT_ADDR, (addr | priv).zext(64))
+        ctx0.set_ctl(S.CTL_TRAP, trap)
+        ctx0.set_ctl(S.CTL_TRAP_DETAIL, detail)
+        ctx0.set_ctl(S.CTL_TRAP_ADDR, addr.zext(64))
         ctx0._st(0, c64(0))
         b.ret(st_.ir)
 
-        def leave(status, count_v, sig_=0, code_=0, addr_=None, fv=None, bv=None, nv=None):
-            vals = (c64(status) if isinstance(status, int) else status,
-                    fv if fv is not None else F, bv if bv is not None else B,
-                    nv if nv is not None else N, count_v,
-                    c64(sig_) if isinstance(sig_, int) else sig_,
-                    c64(code_) if isinstance(code_, int) else code_,
+        def leave(status, count_v, trap_=0, detail_=0, addr_=None):
+            vals = (c64(status), F, B, N, count_v,
+                    c64(trap_) if isinstance(trap_, int) else trap_,
+                    c64(detail_) if isinstance(detail_, int) else detail_,
                     addr_ if addr_ is not None else c32(0))
             for phi, v in zip(ex, vals):
                 phi.add_incoming(v.ir, b.block)
@@ -533,9 +538,7 @@ class CoreGen:
         b.call(self.lws_fn, [env])
         b.branch(g_cont)
         b.position_at_end(bad_bb)                      # 0x00: a NULL call; the rest break 0,0
-        is0 = F.eq(0)
-        leave(S.ST_FAULT, C, select(is0, c64(SIGSEGV), c64(SIGILL)),
-              select(is0, c64(SEGV_MAPERR), c64(ILL_ILLOPC)), F)
+        leave(S.ST_FAULT, C, select(F.eq(0), c64(T.ITLB_MISS), c64(T.ILLEGAL_INSN)), 0, F)
         b.position_at_end(g_cont)
         ret = ctx0.gr(c32(31)) & ~3                    # return to r31 with user privilege
         to_loop((ret, ret + 4, V.const(0, 1), C + 1, ir.Constant(I8, 1)))
@@ -551,7 +554,7 @@ class CoreGen:
         nox, cap_ok = blk("noexec"), blk("alloc")
         b.cbranch((p & PERM_X).eq(0).ir, nox, cap_ok)
         b.position_at_end(nox)
-        leave(S.ST_FAULT, C, c64(SIGSEGV), self.m.segv_code(p), F)
+        leave(S.ST_FAULT, C, self.m.fault_number(p, T.INSN_PROTECTION, T.ITLB_MISS), 0, F)
         b.position_at_end(cap_ok)
         nxt = ctl(S.CTL_NEXT_SLOT)
         full_bb, take = blk("cache_full"), blk("take_slot")
@@ -707,13 +710,13 @@ class CoreGen:
         b.branch(head)
         b.position_at_end(done)
 
-    def fault_if(self, cond: V, sig, code, addr: V, count: V) -> None:
-        """Branch to the fault exit when cond holds; continue building after it."""
+    def fault_if(self, cond: V, number, detail, addr: V, count: V) -> None:
+        """Branch to the interruption exit when cond holds; continue building after it."""
         b = self.b
-        sig = c64(sig) if isinstance(sig, int) else sig.zext(64)
-        code = c64(code) if isinstance(code, int) else code.zext(64)
+        number = c64(number) if isinstance(number, int) else number.zext(64)
+        detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
         cont = self.fn.append_basic_block("ok")
-        for phi, v in zip(self.fault_phis, (sig, code, addr, count)):
+        for phi, v in zip(self.fault_phis, (number, detail, addr, count)):
             phi.add_incoming(v.ir, b.block)
         b.cbranch(cond.ir, self.fault_bb, cont)
         b.position_at_end(cont)
@@ -758,19 +761,22 @@ class Library:
         self.helpers = [loaded.function(f"hppa_{name}") for name in HELPER_NAMES]
         self.current_env = 0
 
+    compiled_here = False                 # this process compiled the core (cache was cold)
+
     @classmethod
     def get(cls) -> "Library":
         if cls._inst is None:
             cls._inst = cls(cls.object_code())
         return cls._inst
 
-    @staticmethod
-    def object_code() -> bytes:
+    @classmethod
+    def object_code(cls) -> bytes:
         """The core's object code: from the cache, or compiled now (once, under a lock, so
         several first runs at the same time compile it once)."""
         key = hashlib.sha256(f"{jitcache.source_hash()}|{native.host_id()}".encode()).hexdigest()
         d = jitcache.directory()
         if d is None:
+            cls.compiled_here = True
             return compile_core()
         path = d / f"core-{key[:16]}.o"
         with open(d / "core.lock", "a+") as lock:
@@ -779,6 +785,7 @@ class Library:
                 obj = native.unseal(path.read_bytes(), key) if path.exists() else None
                 if obj is None:
                     obj = compile_core()
+                    cls.compiled_here = True
                     native.write_atomic(path, native.sealed(obj, key))
                 return obj
             finally:

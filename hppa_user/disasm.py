@@ -39,7 +39,8 @@ import re
 from functools import lru_cache
 
 from hppa_user.decode import Table
-from hppa_user.loader import EM_PARISC, LoaderError, read_program
+from hppa_user.errors import LoaderError
+from hppa_user.loader import EM_PARISC, read_program
 
 GR = ["r0", "r1", "rp"] + [f"r{i}" for i in range(3, 27)] + ["dp", "ret0", "ret1", "sp", "r31"]
 CR = ["rctr", "cr1", "cr2", "cr3", "cr4", "cr5", "cr6", "cr7", "pidr1", "pidr2", "ccr", "sar",

@@ -5,9 +5,10 @@ semantics.py) are inline semantics like any other.  Arithmetic, conversions, com
 fmpyadd go through *helper functions*: one LLVM function per operation and format, built
 here once into the core module (core.py) and called by the interpreter arm and by compiled
 regions alike (their addresses are in the core's environment block) -- the one definition
-of what an FP instruction does.  A helper returns 0, or ``SIGFPE << 8 | si_code`` for an
-enabled exception; it has then recorded the flags but not written the target, so running
-it again (the interpreter re-running an instruction a region left to it) does the same.
+of what an FP instruction does.  A helper returns 0, or for an enabled exception the flag
+bits of the exceptions that trap (the ASSIST_EXCEPTION interruption's detail); it has then
+recorded the flags but not written the target, so running it again (the interpreter
+re-running an instruction a region left to it) does the same.
 
 IEEE arithmetic runs on the host's SSE unit: the guest's rounding mode goes into MXCSR and
 the exception flags are read back from it, around LLVM's constrained (strict) FP
@@ -23,17 +24,17 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from hppa_user.semantics import SIGFPE, sem
+from hppa_user import traps as T
+from hppa_user.semantics import sem
 from hppa_user.ssa import V, ity, select
 
 M32 = 0xFFFFFFFF
 M64 = (1 << 64) - 1
 
-# PA status bits
-E_I, E_U, E_O, E_Z, E_V = 1, 2, 4, 8, 16
+# PA status register exception bits (flags at FLAGS_SHIFT, enables at 0)
+E_I, E_U, E_O, E_Z, E_V = T.FP_I, T.FP_U, T.FP_O, T.FP_Z, T.FP_V
 FLAGS_SHIFT = 27
 C_BIT = 26
-FPE_FLTDIV, FPE_FLTOVF, FPE_FLTUND, FPE_FLTRES, FPE_FLTINV = 3, 4, 5, 6, 7
 
 DNAN64 = 0x7FF4000000000000   # PA-RISC default NaNs (qemu-hppa's softfloat agrees)
 DNAN32 = 0x7FA00000
@@ -75,15 +76,6 @@ def host_flags_to_pa(h: V) -> V:
     return (select(h.bit(0), V.const(E_V, 64), 0) | select(h.bit(2), V.const(E_Z, 64), 0)
             | select(h.bit(3), V.const(E_O, 64), 0) | select(h.bit(4), V.const(E_U, 64), 0)
             | select(h.bit(5), V.const(E_I, 64), 0))
-
-
-def fpe_code(e: V) -> V:
-    """si_code of the highest-priority enabled exception in e."""
-    return select((e & E_V).ne(0), V.const(FPE_FLTINV, 64),
-                  select((e & E_Z).ne(0), V.const(FPE_FLTDIV, 64),
-                         select((e & E_O).ne(0), V.const(FPE_FLTOVF, 64),
-                                select((e & E_U).ne(0), V.const(FPE_FLTUND, 64),
-                                       V.const(FPE_FLTRES, 64)))))
 
 
 # ---- register access ---------------------------------------------------------------------
@@ -130,7 +122,7 @@ def ftest(s, *_):
 
 def _helper_op(s, name: str, *args) -> None:
     code = s.call(name, *args)
-    s.trap_if(code.ne(0), SIGFPE, code & 0xFF)
+    s.trap_if(code.ne(0), T.ASSIST_EXCEPTION, code)
 
 
 # Fast path of the arithmetic: with round-to-nearest, no exception enabled and the inexact
@@ -191,7 +183,7 @@ def farith(s, r1, r2, t, sub, dbl):
     fast = (st & RM_ENABLES_INEXACT).eq(E_I << FLAGS_SHIFT) & ordinary(op, a, b, r, d)
     code = s.if_else(fast, lambda: (dst(s, t, d, r), V.const(0, 64))[1],
                      lambda: s.call(f"farith_{op}_{dbl.known}", r1, r2, t))
-    s.trap_if(code.ne(0), SIGFPE, code & 0xFF)
+    s.trap_if(code.ne(0), T.ASSIST_EXCEPTION, code)
 
 
 @sem("FCNV")
@@ -215,7 +207,7 @@ def fcmp(s, r1, r2, c, dbl):
         return V.const(0, 64)
     code = s.if_else(is_nan(a, d) | is_nan(b, d),
                      lambda: s.call(f"fcmp_{dbl.known}", r1, r2, c), ordered)
-    s.trap_if(code.ne(0), SIGFPE, code & 0xFF)
+    s.trap_if(code.ne(0), T.ASSIST_EXCEPTION, code)
 
 
 def compare_done(st: V, cbit: V) -> V:
@@ -330,7 +322,7 @@ def _commit(s, st: V, e: V, t: V, dbl: bool, res: V) -> V:
     st = st | (e << FLAGS_SHIFT)
     set_status(s, st)
     trap = e & st & 31
-    code = (SIGFPE << 8) | fpe_code(trap)
+    code = trap
 
     def write():
         dst(s, t, dbl, res)
@@ -399,7 +391,7 @@ def fcmp_helper(dbl: bool):
 
         def trapped():
             set_status(s, st1)
-            return (SIGFPE << 8) | fpe_code(trap)
+            return trap
 
         def done():
             set_status(s, compare_done(st1, cbit))

@@ -131,7 +131,7 @@ class Probe(Ctx):
     def readable(self, addr, need):
         return V.of(self.b, self.b.trunc(self.b.load(self.reg_ptr(2), typ=I64), I1))
 
-    def trap_if(self, cond, sig, code, addr=None):
+    def trap_if(self, cond, number, detail=0, addr=None):
         if not (cond is False or (isinstance(cond, V) and cond.known == 0)):
             self.traps = True
 
@@ -311,7 +311,7 @@ class RegionCtx(EnvCtx):
     def readable(self, addr, need):
         return self.m.has(addr, need)
 
-    def trap_if(self, cond, sig, code, addr=None):
+    def trap_if(self, cond, number, detail=0, addr=None):
         if isinstance(cond, (bool, int)):
             cond = V.const(int(cond), 1)
         if cond.known == 0:
@@ -770,11 +770,9 @@ class RegionCompiler:
     first.  ``threshold``: entries of a branch target before its region is compiled (0:
     never); the core reports hot targets every PROBE_INTERVAL entries."""
 
-    def __init__(self, machine, threshold: int):
-        self.m = machine
-        self.threshold = threshold
-        machine.ctl[S.CTL_JIT_THRESHOLD] = min(threshold, PROBE_INTERVAL)
-        self.interval = min(threshold, PROBE_INTERVAL)
+    def __init__(self, cpu, threshold: int):
+        self.m = cpu                      # mem, dc, native, hooks, ctx
+        self.set_threshold(threshold)
         self.regions = 0                  # installed
         self.cached = 0                   # of them, from the code cache
         self.failures = 0                 # regions the compiler gave up on (a bug)
@@ -790,7 +788,13 @@ class RegionCompiler:
         self.tm = None
         self._serial = 0
         self.cache = None
+        self._cache_hooks = b""
         self._loaded: list = []
+
+    def set_threshold(self, threshold: int) -> None:
+        self.threshold = max(0, threshold)
+        self.interval = min(self.threshold, PROBE_INTERVAL)
+        self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = self.interval
 
     @property
     def active(self) -> bool:
@@ -798,8 +802,9 @@ class RegionCompiler:
         return self.child is not None
 
     def code_cache(self) -> CodeCache:
-        if self.cache is None:
-            hooks = self.m.hooks[:, S.HOOK_ADDR].tobytes()
+        hooks = self.m.hooks[:, S.HOOK_ADDR].tobytes()
+        if self.cache is None or self._cache_hooks != hooks:
+            self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
                                 f"{native.host_id()}|".encode() + hooks
                                 + repr((PASSES, CODEGEN_OPT)).encode()).hexdigest()[:16]

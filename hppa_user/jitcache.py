@@ -13,7 +13,7 @@ from pathlib import Path
 
 # what the core is generated from; compiled regions also depend on the region compiler
 CORE_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py",
-                "semantics.py", "ssa.py", "native.py")
+                "semantics.py", "ssa.py", "native.py", "traps.py")
 REGION_SOURCES = CORE_SOURCES + ("jit.py", "irtext.py")
 _hashes: dict[tuple, str] = {}
 

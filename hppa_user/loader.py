@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
+from hppa_user.errors import LoaderError
 from hppa_user.memory import PAGE_MASK, PERM_R, PERM_W, PERM_X, GuestMemory
 
 EM_PARISC = 15
@@ -15,10 +16,6 @@ PT_GNU_STACK = 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 TASK_SIZE = 0xFFF00000       # DEFAULT_TASK_SIZE32: user addresses end here
 MIN_ADDR = 0x1000            # page zero is the gateway page
-
-
-class LoaderError(Exception):
-    """A program that cannot be executed; the message is the whole story."""
 
 
 @dataclass

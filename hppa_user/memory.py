@@ -12,6 +12,8 @@ import mmap
 
 import numpy as np
 
+from hppa_user.errors import GuestFault
+
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 PAGE_MASK = PAGE_SIZE - 1
@@ -25,15 +27,6 @@ PERM_X = 4
 PERM_CODE = 8      # page holds decoded instructions: a store must invalidate them
 PERM_MAPPED = 16   # page belongs to a mapping (distinguishes SEGV_ACCERR from SEGV_MAPERR)
 PERM_RWX = PERM_R | PERM_W | PERM_X
-
-
-class GuestFault(Exception):
-    """A guest address the access may not touch (the kernel turns it into EFAULT or SIGSEGV)."""
-
-    def __init__(self, addr: int, mapped: bool):
-        super().__init__(f"guest fault at {addr:#010x}")
-        self.addr = addr
-        self.mapped = mapped
 
 
 def page_align_up(x: int) -> int:

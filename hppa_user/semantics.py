@@ -27,17 +27,12 @@ from llvmlite import ir
 
 from hppa_user import encoding as enc
 from hppa_user import state as S
+from hppa_user import traps as T
 from hppa_user.memory import PERM_R, PERM_W
 from hppa_user.ssa import V, pick, select
 
 M32 = 0xFFFFFFFF
 
-# Signals and si_codes the CPU reports (parisc numbering: kernel_model/abi.py has the same
-# values; the CPU package does not import the kernel model).
-SIGILL, SIGTRAP, SIGFPE, SIGBUS, SIGSEGV = 4, 5, 8, 10, 11
-SEGV_MAPERR, SEGV_ACCERR, BUS_ADRALN = 1, 2, 1
-ILL_ILLOPC, ILL_PRVOPC, ILL_PRVREG = 1, 5, 6
-TRAP_BRKPT, FPE_INTOVF, FPE_CONDTRAP = 1, 2, 15
 
 SEMANTICS: dict[str, callable] = {}
 # ops the region compiler leaves to the interpreter (none today; the mechanism stays)
@@ -94,7 +89,9 @@ class Ctx:
         """i1: the page of ``addr`` grants the PERM_* bits ``need`` (probe)."""
         raise NotImplementedError
 
-    def trap_if(self, cond, sig: int, code: int, addr: V | None = None) -> None:
+    def trap_if(self, cond, number: int, detail=0, addr: V | None = None) -> None:
+        """Stop with interruption ``number`` (traps.py) when cond holds: ``detail`` its
+        detail word, ``addr`` the data address (default: the instruction's)."""
         raise NotImplementedError
 
     def nullify_if(self, cond) -> None:
@@ -325,9 +322,9 @@ def effective_address(s: Ctx, b: V, disp: V, mode: V, x: V, scale: V):
 def _trap_flags(s, flags: V, sv, c):
     """,tsv (overflow) and ,tc (condition) traps of the add/sub forms."""
     if flags.known & enc.F_TSV:
-        s.trap_if(sv, SIGFPE, FPE_INTOVF)
+        s.trap_if(sv, T.OVERFLOW)
     if flags.known & enc.F_TC:
-        s.trap_if(c, SIGFPE, FPE_CONDTRAP)
+        s.trap_if(c, T.CONDITIONAL)
 
 
 @sem("ADD")
@@ -338,7 +335,7 @@ def add(s, r1, r2, t, cf, shift, flags):
     full, v, carry = add_full(x, y, s.carry_in() if flags.known & enc.F_CARRY else 0)
     sv = add_overflow(x, y, v)
     if flags.known & enc.F_TSV:                  # shladd,tsv: the shift counts too
-        s.trap_if(sv | shift_overflow(x0, shift), SIGFPE, FPE_INTOVF)
+        s.trap_if(sv | shift_overflow(x0, shift), T.OVERFLOW)
     s.set_gr(t, v)
     if not flags.known & enc.F_NOCB:
         s.set_cb(x, y, full)
@@ -436,7 +433,7 @@ def uaddcm(s, r1, r2, t, cf, tc):
     full, r, _ = add_full(x, ny)
     c = unit_cond(cf, r, x.zext(64) ^ ny.zext(64) ^ full)
     if tc.known:
-        s.trap_if(c, SIGFPE, FPE_CONDTRAP)
+        s.trap_if(c, T.CONDITIONAL)
     s.set_gr(t, r)
     if not tc.known:
         s.nullify_if(c)
@@ -696,14 +693,14 @@ def interval_timer(s: Ctx) -> V:
 def mfctl(s, cr, t):
     """Users may read SAR, the interval timer (cr16) and the thread pointers (cr26, cr27)."""
     ok = cr.eq(11) | cr.eq(16) | cr.eq(26) | cr.eq(27)
-    s.trap_if(~ok, SIGILL, ILL_PRVREG)
+    s.trap_if(~ok, T.PRIV_REG)
     v = s.if_else(cr.eq(16), lambda: interval_timer(s), lambda: s.cr(cr))
     s.set_gr(t, select(cr.eq(11), v & 31, v))
 
 
 @sem("MTCTL")
 def mtctl(s, r, cr):
-    s.trap_if(cr.ne(11), SIGILL, ILL_PRVREG)      # only SAR is writable by users
+    s.trap_if(cr.ne(11), T.PRIV_REG)      # only SAR is writable by users
     s.set_sar(s.gr(r))
 
 
@@ -719,7 +716,7 @@ def mfsp(s, sr, t):
 
 @sem("MTSP")
 def mtsp(s, r, sr):
-    s.trap_if(sr.uge(5), SIGILL, ILL_PRVREG)      # sr5-sr7 are privileged
+    s.trap_if(sr.uge(5), T.PRIV_REG)      # sr5-sr7 are privileged
     s.set_sr(sr, s.gr(r))
 
 
@@ -744,18 +741,18 @@ def probe(s, b, _r, t, write, _imm):
 
 
 @sem("BREAK")
-def break_(s, _im5, _im13):
-    s.trap_if(True, SIGTRAP, TRAP_BRKPT)
+def break_(s, im5, im13):
+    s.trap_if(True, T.BREAK, (im13 << 13) | im5)        # detail: the instruction word
 
 
 @sem("PRIV")
 def priv(s):
-    s.trap_if(True, SIGILL, ILL_PRVOPC)
+    s.trap_if(True, T.PRIV_OP)
 
 
 @sem("ILLEGAL")
 def illegal(s):
-    s.trap_if(True, SIGILL, ILL_ILLOPC)
+    s.trap_if(True, T.ILLEGAL_INSN)
 
 
 @sem("XMPYU")

@@ -17,9 +17,9 @@ CTL_CB = 3           # PSW[C/B] as a carry vector: bit i = carry into bit i of t
 CTL_PSWV = 4         # PSW[V], used only by the divide step
 CTL_INSNS = 5        # instructions executed (nullified ones included)
 CTL_NEXT_SLOT = 6    # next free decode-cache slot
-CTL_FAULT_SIG = 7    # on ST_FAULT: the signal, its si_code, and si_addr
-CTL_FAULT_CODE = 8
-CTL_FAULT_ADDR = 9
+CTL_TRAP = 7         # on ST_FAULT: the interruption number (traps.py), its detail word,
+CTL_TRAP_DETAIL = 8  # and the address (IOR of a data access, else the instruction's IAOQ)
+CTL_TRAP_ADDR = 9
 CTL_NSLOTS = 10      # decode-cache capacity in pages
 CTL_CLOCK_MODE = 11  # 0: cr16 from the host monotonic clock; 1: from the instruction count
 CTL_CR16_BIAS = 12   # added to the cr16 source
@@ -27,6 +27,8 @@ CTL_JIT_THRESHOLD = 13  # entries of a branch target before it is compiled (0: n
 CTL_JIT_ENTRY = 14   # on ST_JIT: the address to compile
 CTL_UNALIGN = 15     # prctl(PR_SET_UNALIGN) flags: PR_UNALIGN_SIGBUS (2) sends SIGBUS
 CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts bad ops)
+CTL_LWS_EFAULT = 22  # the errno values the gateway page's LWS code returns (set by the
+CTL_LWS_ENOSYS = 23  # kernel: the gateway page is kernel code)
 CTL_SIZE = 24
 REGS_SIZE = REGS_CTL + CTL_SIZE
 
@@ -39,7 +41,7 @@ HOOK_COUNT = 2
 # run() status codes
 ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers and signals)
 ST_SYSCALL = 1       # IAOQ front reached gateway offset 0x100
-ST_FAULT = 2         # a fault or trap: CTL_FAULT_* say which signal
+ST_FAULT = 2         # an interruption: CTL_TRAP* say which (traps.py)
 ST_CACHE_FULL = 3    # no free decode-cache slot: flush and re-enter
 ST_JIT = 4           # a branch target became hot: compile CTL_JIT_ENTRY (jit.py) and re-enter
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import errno as _host_errno
 import os as _os
+import signal as _host_signal
 import struct as _struct
+
+from hppa_user import context as _context
 
 # ---------------------------------------------------------------------------------------
 # Syscall numbers -> names, as in arch/parisc/kernel/syscalls/syscall.tbl (32-bit ABI).
@@ -769,14 +772,10 @@ SYNCHRONOUS_SIGNALS = frozenset({SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSY
 
 # parisc signal numbers <-> host (for forwarding host signals and wait statuses)
 HOST_TO_GUEST_SIGNAL: dict[int, int] = {}
-try:
-    import signal as _host_signal
-    for _name, _value in SIGNALS.items():
-        _h = getattr(_host_signal, _name, None)
-        if _h is not None:
-            HOST_TO_GUEST_SIGNAL[int(_h)] = _value
-except ImportError:  # pragma: no cover
-    pass
+for _name, _value in SIGNALS.items():
+    _h = getattr(_host_signal, _name, None)
+    if _h is not None:
+        HOST_TO_GUEST_SIGNAL[int(_h)] = _value
 GUEST_TO_HOST_SIGNAL = {v: k for k, v in HOST_TO_GUEST_SIGNAL.items()}
 
 # si_code values (asm-generic/siginfo.h)
@@ -810,9 +809,8 @@ SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 # Signal frame (arch/parisc/include/asm/rt_sigframe.h, uapi/asm/sigcontext.h; native 32-bit
 # kernel numbers as the lead decided: frame 768 bytes, uc_mcontext at handler sp - 608)
 # ---------------------------------------------------------------------------------------
-PSW_N = 0x00200000     # nullify bit in the PSW (sc_gr[0])
-PSW_V = 0x00020000     # divide-step overflow bit
-PSW_CB_SHIFT = 8       # the 8 carry/borrow bits, PSW bits 16..23 (mask 0xff00)
+# the PSW bits the CPU keeps (N, V, C/B) are architecture facts, defined with the context
+PSW_N, PSW_V, PSW_CB_SHIFT = _context.PSW_N, _context.PSW_V, _context.PSW_CB_SHIFT
 USER_PSW = 0x0004000F  # PSW_C|PSW_Q|PSW_P|PSW_D|PSW_I
 PRIV_USER = 3
 PA_PLABEL_FDESC = 0x02
@@ -1020,6 +1018,7 @@ def iflag_from_host(flag: int) -> int:
 # ---------------------------------------------------------------------------------------
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_GET_UNALIGN, PR_SET_UNALIGN = 5, 6
+PR_UNALIGN_NOPRINT, PR_UNALIGN_SIGBUS = 1, 2     # parisc: PARISC_UAC_NOPRINT, _SIGBUS
 PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39

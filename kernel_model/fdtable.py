@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import platform
 import stat as statmod
@@ -75,7 +76,6 @@ class FdTable:
             except OSError:
                 continue
             try:
-                import fcntl
                 acc = abi.open_flags_from_host(fcntl.fcntl(fd, fcntl.F_GETFL))
             except OSError:
                 acc = abi.O_RDWR

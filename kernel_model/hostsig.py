@@ -12,6 +12,8 @@ from __future__ import annotations
 import signal
 
 from kernel_model import abi
+from kernel_model.errors import ProcessKilled
+from kernel_model.signals import SigInfo
 
 FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
 
@@ -30,10 +32,8 @@ def install(kernel):
             else:
                 s.host_sigint_count = 0
             if s.host_sigint_count >= 2:
-                from kernel_model.kernel import ProcessKilled
-                raise ProcessKilled(abi.SIGINT, kernel.machine.pc, False,
+                raise ProcessKilled(abi.SIGINT, kernel.ctx.pc, False,
                                     reason="interrupted (repeated Ctrl-C)")
-        from kernel_model.signals import SigInfo
         s.send(gsig, SigInfo(gsig, abi.SI_USER, [(12, 0, 4), (16, 0, 4)]))
 
     for name in FORWARDED:

@@ -14,16 +14,16 @@ import os
 import struct
 
 from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_W, PERM_X, page_align_up
+from kernel_model import abi, vdso as vdso_images
+from kernel_model.abi import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN,
+                              AT_FLAGS, AT_GID, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
+                              AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR,
+                              AT_UID)
 
 STACK_TOP = 0xFFF00000
 STACK_LIMIT = 8 << 20
 STACK_BASE = STACK_TOP - STACK_LIMIT      # 0xFF700000: also mmap_base (mmap_upper_limit)
-USER_PSW = 0x0004000F
 SPACE_ID = 0x0A5C                          # the process's space id (sr4-sr7)
-
-AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
-AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
-AT_SECURE, AT_RANDOM, AT_EXECFN, AT_SYSINFO_EHDR = 23, 25, 31, 33
 
 
 def setup_stack(mem, prog, argv: list[bytes], envp: list[bytes], execfn: bytes,
@@ -81,9 +81,9 @@ def setup_stack(mem, prog, argv: list[bytes], envp: list[bytes], execfn: bytes,
     return sp, table + 4, len(argv), auxv
 
 
-def initial_registers(machine, entry: int, sp: int, argc: int, argv_addr: int) -> None:
-    """start_thread(): what the kernel leaves in the registers at the first instruction."""
-    gr, sr = machine.gr, machine.sr
+def initial_registers(ctx, entry: int, sp: int, argc: int, argv_addr: int) -> None:
+    """start_thread(): what the kernel leaves in the CPU context at the first instruction."""
+    gr, sr = ctx.gr, ctx.sr
     gr[:] = 0
     gr[25] = argc
     gr[24] = argv_addr
@@ -94,9 +94,7 @@ def initial_registers(machine, entry: int, sp: int, argc: int, argv_addr: int) -
     sr[2] = 0                 # LINUX_GATEWAY_SPACE
     sr[3] = 0xFFFF
     sr[4:8] = SPACE_ID
-    machine.iaoq_f = entry
-    machine.iaoq_b = entry + 4
-    machine.psw_n = 0
+    ctx.jump(entry)
 
 
 class MappedVdso:
@@ -104,23 +102,17 @@ class MappedVdso:
 
     Placed as arch_setup_additional_pages() does: get_unmapped_area() at mmap_base, so the
     text ends where the mmap area starts (just below the stack reservation) and the vvar
-    page, when the profile has one, sits directly below the text.
+    page, when the profile has one, sits directly below the text (timekeeping writes it).
     """
 
     def __init__(self, mem, image, mmap_base: int):
-        from kernel_model import vvar
         self.image = image
         self.base = mmap_base - image.map_size
         mem.map(self.base, image.map_size, PERM_R | PERM_X)
         mem.poke(self.base, image.mapped_bytes())
-        self.vvar = None
-        self.refreshed = 0.0
         self.vvar_base = image.vvar_address(self.base)
         if self.vvar_base is not None:
             mem.map(self.vvar_base, PAGE_SIZE, PERM_R)
-            self.vvar = vvar.VvarWriter(mem.mem, self.vvar_base)
-            self.vvar.setup(tz=(0, 0), res=vvar.host_resolutions(), cpu=0)
-            self._clocks = vvar.HostClocks()
 
     @property
     def text_range(self) -> tuple[int, int]:
@@ -136,23 +128,10 @@ class MappedVdso:
     def restart_address(self) -> int:
         return self.image.restart_address(self.base)
 
-    def refresh(self, machine) -> None:
-        """Publish fresh clock bases (seqlock-protected) for the vDSO's time functions."""
-        if machine.clock == "virtual":
-            from kernel_model.clock import virtual_clocks
-            from kernel_model.vvar import COARSE_CLOCKS, HRES_CLOCKS
-            insns = machine.insn_count
-            clocks = virtual_clocks(insns, tuple(HRES_CLOCKS) + tuple(COARSE_CLOCKS))
-            cr16 = machine.monotonic_ns() & 0xFFFFFFFF
-        else:
-            clocks, cr16 = self._clocks.sample()
-        self.vvar.update(clocks, cr16)
-
 
 def map_vdso(mem, profile: str, mmap_base: int):
     """Map the profile's vDSO (None for profile 'none', as Linux <= 5.17 had none)."""
-    from kernel_model import vdso
-    image = vdso.load_image(profile)
+    image = vdso_images.load_image(profile)
     if image is None:
         return None
     return MappedVdso(mem, image, mmap_base)
@@ -160,9 +139,6 @@ def map_vdso(mem, profile: str, mmap_base: int):
 
 def describe_mappings(k, prog, path: str, vdso, exec_stack: bool) -> None:
     """Tell the kernel's VMA list what exec mapped, for /proc/self/maps and munmap/mprotect."""
-    from kernel_model import abi
-    if getattr(k, "vm", None) is None:
-        return
     try:
         st = os.stat(path)
         dev, ino = st.st_dev, st.st_ino

@@ -94,7 +94,7 @@ def synthetic(k, rest: bytes):
     if rest == b"/maps":
         return k.vm.render_maps(k)
     if rest == b"/cmdline":
-        argv = getattr(k.machine, "argv", None) or [k.exe_path]
+        argv = k.argv
         return b"".join(os.fsencode(a) + b"\0" for a in argv)
     if rest == b"/comm":
         return k.info.comm + b"\n"

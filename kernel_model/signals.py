@@ -18,7 +18,8 @@ Delivery follows ``arch/parisc/kernel/signal.c`` of a native 32-bit kernel:
   above stays the one the vDSO's unwind data encodes. If the stack page is not executable
   the words go to a kernel-owned ``[sigpage]`` instead (one R-X page mapped on first use).
 * ``rt_sigreturn`` finds the frame at ``(r30 & ~1) - 768`` and restores the mask, r1-r31,
-  fr0-fr31, SAR, PSW N (and C/B when the Machine exposes it), the IAOQ and the altstack.
+  fr0-fr31, SAR, the PSW's N, V and C/B, the IAOQ and the altstack.
+* Everything the CPU holds is read and written through the CPU context (``k.ctx``).
 * Interrupted syscalls: -ERESTARTSYS restarts with SA_RESTART (else -EINTR),
   -ERESTARTNOINTR always restarts, -ERESTARTNOHAND gives -EINTR when a handler runs. A restart
   re-executes the ``ble`` (r31 - 8), honouring the delay-slot rule for ``copy %rX,%r20``.
@@ -28,8 +29,10 @@ from __future__ import annotations
 import struct
 import time
 
-from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X, GuestFault
+from hppa_user.errors import GuestFault
+from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X
 from kernel_model import abi
+from kernel_model.errors import ProcessKilled
 
 M32 = 0xFFFFFFFF
 ALL_SIGS = (1 << abi.NSIG) - 1
@@ -179,7 +182,6 @@ class SignalState:
 
     # -- delivery --------------------------------------------------------------------------
     def _kill(self, sig: int, info: SigInfo | None = None):
-        from kernel_model.kernel import ProcessKilled
         k = self.k
         k.exit_cleanup()
         core = sig in abi.CORE_SIGNALS
@@ -189,9 +191,9 @@ class SignalState:
             dumped = core and k.info.rlimits[abi.RLIMIT_CORE][0] > 0
             k._trace_line(f"+++ killed by {abi.signal_name(sig)}"
                           f"{' (core dumped)' if dumped else ''} +++")
-        pc = int(k.machine.pc) & M32
+        pc = k.ctx.pc
         if pc < 0x1000:      # died on the way out of a syscall: report where it returns to
-            pc = int(k.machine.gr[31]) & M32 & ~3
+            pc = int(k.ctx.gr[31]) & M32 & ~3
         raise ProcessKilled(sig, pc, core)
 
     def _next_action(self):
@@ -231,9 +233,9 @@ class SignalState:
         self.setup_frame(sig, info, (handler, flags, mask), in_syscall=False)
 
     def syscall_exit(self, result: int) -> int:
-        """Signal work on the way out of a syscall; returns the r28 value to use.
-
-        Sets ``k.skip_return`` when it redirected the IAOQ itself (handler or restart)."""
+        """Signal work on the way out of a syscall (the gateway return is done: IAOQ = r31);
+        returns the r28 value to use. May redirect the context: to a handler, or back to the
+        ``ble`` for a restart."""
         k = self.k
         restart = result in (-abi.ERESTARTSYS, -abi.ERESTARTNOINTR, -abi.ERESTARTNOHAND,
                              -abi.ERESTART_RESTARTBLOCK)
@@ -261,17 +263,12 @@ class SignalState:
                 # model sleeps uninterrupted-then-restarts, so report the interruption.
                 return -abi.EINTR
             self._rewind_to_ble()
-            m = k.machine
-            r31 = int(m.gr[31]) & M32
-            m.iaoq_f = r31 | 3
-            m.iaoq_b = (r31 + 4) | 3
-            k.skip_return = True
+            k.ctx.jump(int(k.ctx.gr[31]))
         return result
 
     def _rewind_to_ble(self) -> None:
         """regs->gr[31] -= 8, with check_syscallno_in_delay_branch()."""
-        m = self.k.machine
-        gr = m.gr
+        gr = self.k.ctx.gr
         r31 = (int(gr[31]) - 8) & M32
         gr[31] = r31
         try:
@@ -294,17 +291,8 @@ class SignalState:
 
     # -- frames ----------------------------------------------------------------------------
     def _psw(self) -> int:
-        m = self.k.machine
-        psw = abi.USER_PSW
-        if int(getattr(m, "psw_n", 0)):
-            psw |= abi.PSW_N
-        psw |= (_get_cb(m) & 0xFF) << abi.PSW_CB_SHIFT
-        ctl = getattr(m, "ctl", None)
-        if ctl is not None:
-            from hppa_user.state import CTL_PSWV
-            if int(ctl[CTL_PSWV]):
-                psw |= abi.PSW_V
-        return psw
+        """regs->gr[0]: the kernel's user PSW with the CPU's N, V and C/B bits."""
+        return abi.USER_PSW | self.k.ctx.psw
 
     def _trampoline(self, frame: int, in_syscall: bool) -> int:
         k = self.k
@@ -334,8 +322,8 @@ class SignalState:
 
     def setup_frame(self, sig: int, info: SigInfo, act, in_syscall: bool, result: int = 0):
         k = self.k
-        m = k.machine
-        gr = m.gr
+        ctx = k.ctx
+        gr = ctx.gr
         handler, flags, mask = act
         usp = int(gr[30]) & M32 & ~1
         sp = usp
@@ -360,18 +348,18 @@ class SignalState:
                 sc_flags |= abi.PARISC_SC_FLAG_IN_SYSCALL
                 regs[28] = result & M32
                 iaoq = (regs[31], (regs[31] + 4) & M32)
-                space = int(m.sr[3]) & M32 if hasattr(m, "sr") else 0
+                space = int(ctx.sr[3]) & M32
             else:
-                iaoq = (int(m.iaoq_f) & M32, int(m.iaoq_b) & M32)
-                space = int(m.sr[4]) & M32 if hasattr(m, "sr") else 0
+                iaoq = (ctx.iaoq_f, ctx.iaoq_b)
+                space = int(ctx.sr[4]) & M32
             regs[0] = self._psw()
             struct.pack_into(">I", buf, sc + abi.SC_FLAGS, sc_flags)
             struct.pack_into(">32I", buf, sc + abi.SC_GR, *regs)
             struct.pack_into(">32Q", buf, sc + abi.SC_FR,
-                             *[int(x) & 0xFFFFFFFFFFFFFFFF for x in m.fr])
+                             *[int(x) & 0xFFFFFFFFFFFFFFFF for x in ctx.fr])
             struct.pack_into(">II", buf, sc + abi.SC_IASQ, space, space)
             struct.pack_into(">II", buf, sc + abi.SC_IAOQ, *iaoq)
-            struct.pack_into(">I", buf, sc + abi.SC_SAR, int(m.cr[11]) & M32)
+            struct.pack_into(">I", buf, sc + abi.SC_SAR, ctx.sar)
             struct.pack_into(">II", buf, uc + abi.UC_SIGMASK, old_mask & M32, old_mask >> 32)
             k.mem.write(frame, bytes(buf[:abi.RT_SIGFRAME_STRUCT_SIZE]))
             rp = self._trampoline(frame, in_syscall)
@@ -392,11 +380,7 @@ class SignalState:
         entry = (haddr & ~3) & M32
         if in_syscall:
             gr[31] = entry | 3
-        m.iaoq_f = entry | 3
-        m.iaoq_b = ((entry + 4) & M32) | 3
-        if hasattr(m, "psw_n"):
-            m.psw_n = 0
-        k.skip_return = in_syscall or k.skip_return
+        ctx.jump(entry)
         # the handler's mask
         new_blocked = self.blocked | mask
         if not flags & abi.SA_NODEFER:
@@ -415,8 +399,8 @@ class SignalState:
     def sigreturn(self, in_syscall: int) -> int:
         """rt_sigreturn: restore the context saved by setup_frame()."""
         k = self.k
-        m = k.machine
-        gr = m.gr
+        ctx = k.ctx
+        gr = ctx.gr
         usp = int(gr[30]) & M32 & ~1
         frame = (usp - abi.RT_SIGFRAME_SIZE) & M32
         try:
@@ -436,32 +420,24 @@ class SignalState:
             gr[i] = regs[i]
         for i in range(32):
             v = frs[i]
-            m.fr[i] = v - (1 << 64) if v & (1 << 63) else v
-        m.cr[11] = sar & 31
+            ctx.fr[i] = v - (1 << 64) if v & (1 << 63) else v
+        ctx.sar = sar
         psw = regs[0]
-        if hasattr(m, "psw_n"):
-            m.psw_n = 1 if (psw & abi.PSW_N and not in_syscall) else 0
-        _set_cb(m, (psw >> abi.PSW_CB_SHIFT) & 0xFF)
-        ctl = getattr(m, "ctl", None)
-        if ctl is not None:
-            from hppa_user.state import CTL_PSWV
-            ctl[CTL_PSWV] = 1 if psw & abi.PSW_V else 0
+        ctx.psw = psw & ~abi.PSW_N if in_syscall else psw
         # restore_altstack (errors ignored, like the kernel's)
         ss_sp, ss_flags, ss_size = struct.unpack_from(abi.STACK_T_FMT, data, uc + abi.UC_STACK)
         self._set_altstack(ss_sp, ss_flags, ss_size, check=False)
         if in_syscall:
             gr[31] = iaoq[0]
-            m.iaoq_f = iaoq[0] | 3
-            m.iaoq_b = ((iaoq[0] + 4) & M32) | 3
+            ctx.jump(iaoq[0])
         else:
-            m.iaoq_f = iaoq[0] | 3
-            m.iaoq_b = iaoq[1] | 3
-        k.skip_return = True
+            ctx.iaoq_f = iaoq[0]
+            ctx.iaoq_b = iaoq[1]
         return int(regs[28])
 
     # -- sigaltstack ---------------------------------------------------------------------
     def _set_altstack(self, ss_sp: int, ss_flags: int, ss_size: int, check: bool = True) -> int:
-        sp = int(self.k.machine.gr[30]) & M32
+        sp = self.k.ctx.sp
         if self._on_altstack(sp):
             return -abi.EPERM
         mode = ss_flags & ~abi.SS_AUTODISARM & M32
@@ -568,36 +544,6 @@ class SignalState:
         self.send(t.signo, info)
         if self.pending_mask == before and not (before & bit(t.signo)):
             t.queued = False   # ignored
-
-
-def _get_cb(m) -> int:
-    """PSW C/B (8 nibble carries; value bit 8+n = carry out of nibble n, n=0 lowest).
-
-    Uses ``machine.psw_cb`` if the Machine has it, else the core's carry vector in
-    ``machine.ctl[CTL_CB]`` (bit i = carry into bit i, so nibble n's carry is bit 4(n+1))."""
-    cb = getattr(m, "psw_cb", None)
-    if cb is not None:
-        return int(cb) & 0xFF
-    ctl = getattr(m, "ctl", None)
-    if ctl is None:
-        return 0
-    from hppa_user.state import CTL_CB
-    vec = int(ctl[CTL_CB])
-    return sum(((vec >> (4 * (n + 1))) & 1) << n for n in range(8))
-
-
-def _set_cb(m, cb: int) -> None:
-    if hasattr(type(m), "psw_cb") or "psw_cb" in getattr(m, "__dict__", {}):
-        try:
-            m.psw_cb = cb
-            return
-        except AttributeError:
-            pass
-    ctl = getattr(m, "ctl", None)
-    if ctl is None:
-        return
-    from hppa_user.state import CTL_CB
-    ctl[CTL_CB] = sum(((cb >> n) & 1) << (4 * (n + 1)) for n in range(8))
 
 
 def _code_name(sig: int, code: int) -> str:

@@ -38,8 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kernel_model import vvar as _vvar
+from vdso_image import IMAGE_PROFILES, IMAGES_DIR
 
-PROFILES = ("none", "5.18", "6.11", "vvar")
+#: every kernel profile: "none" (Linux <= 5.17, no vDSO) and those with an image
+PROFILES = ("none",) + IMAGE_PROFILES
 DEFAULT_PROFILE = "vvar"
 PAGE_SIZE = 4096
 SIGTRAMP_IN_SYSCALL_DELTA = 16     # second trampoline entry: 4 instructions further on
@@ -61,8 +63,7 @@ EXPECTED_EXPORTS: dict[str, dict[str, str]] = {
 
 
 def images_dir() -> Path:
-    import vdso_image
-    return vdso_image.IMAGES_DIR
+    return IMAGES_DIR
 
 
 @dataclass(frozen=True)

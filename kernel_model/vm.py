@@ -143,7 +143,7 @@ class VmMap:
         for hp in (k.brk_start, (k.brk + PAGE_MASK) & ~PAGE_MASK):
             if hp:
                 cuts.add(hp)
-        sp = int(k.machine.gr[30]) & 0xFFFFFFFF if hasattr(k.machine, "gr") else 0
+        sp = k.ctx.sp
         segments = []
         for a, b in zip(starts, ends):
             lo = int(mapped[a]) << PAGE_SHIFT

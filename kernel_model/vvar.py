@@ -52,23 +52,15 @@ from __future__ import annotations
 
 import struct
 import sys
-import time
 from dataclasses import dataclass
+
+from kernel_model.abi import (CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
+                              CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+                              CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID)
 
 PAGE_SIZE = 4096
 VVAR_LAYOUT_VERSION = 1
 NSEC_PER_SEC = 1_000_000_000
-
-# Clock ids (include/uapi/linux/time.h; parisc uses the generic values).
-CLOCK_REALTIME = 0
-CLOCK_MONOTONIC = 1
-CLOCK_PROCESS_CPUTIME_ID = 2
-CLOCK_THREAD_CPUTIME_ID = 3
-CLOCK_MONOTONIC_RAW = 4
-CLOCK_REALTIME_COARSE = 5
-CLOCK_MONOTONIC_COARSE = 6
-CLOCK_BOOTTIME = 7
-CLOCK_TAI = 11
 
 #: clocks the vDSO interpolates with cr16
 HRES_CLOCKS = (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME, CLOCK_TAI)
@@ -367,80 +359,6 @@ class VvarWriter:
 
     def snapshot(self) -> dict:
         return decode_vvar(bytes(self.page))
-
-
-# -- host clocks --------------------------------------------------------------------------
-_HOST_IDS = {
-    CLOCK_REALTIME: time.CLOCK_REALTIME,
-    CLOCK_MONOTONIC_RAW: getattr(time, "CLOCK_MONOTONIC_RAW", time.CLOCK_MONOTONIC),
-    CLOCK_BOOTTIME: getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC),
-    CLOCK_TAI: getattr(time, "CLOCK_TAI", time.CLOCK_REALTIME),
-}
-_HOST_COARSE = {CLOCK_REALTIME_COARSE: 5, CLOCK_MONOTONIC_COARSE: 6}   # Linux host clock ids
-
-
-class HostClocks:
-    """Clock bases from the host clocks, anchored on one CLOCK_MONOTONIC reading.
-
-    ``sample()`` returns ``(clocks, cr16)`` for :meth:`VvarWriter.update`. MONOTONIC's base is
-    exactly the monotonic reading ``m`` and ``cr16 = m mod 2^32``, so the vDSO's MONOTONIC is
-    exactly host CLOCK_MONOTONIC (the counter ``mfctl %cr16`` reads). The other fine clocks
-    are ``m + offset``, with the host's offset of each clock to MONOTONIC re-measured every
-    ``refresh_ns`` (default 20 ms; NTP slewing moves it by microseconds per second at most,
-    a clock step shows within that time); the offsets of MONOTONIC_RAW and BOOTTIME never
-    decrease, so those clocks never go backwards either. The coarse clocks are the host's own
-    coarse clocks read at each sample (never ahead of what the syscall path returns).
-    ``mono_ns`` (e.g. ``--clock virtual``) replaces the monotonic reading; every clock then
-    moves with it.
-    """
-
-    def __init__(self, refresh_ns: int = 20_000_000):
-        self.refresh_ns = refresh_ns
-        self._off: dict[int, int] = {}
-        self._measured_at: int | None = None
-
-    def _measure(self) -> None:
-        cg = time.clock_gettime_ns
-        mono = time.CLOCK_MONOTONIC
-        for cid, host in _HOST_IDS.items():
-            a = cg(mono)
-            v = cg(host)
-            b = cg(mono)
-            off = v - ((a + b) >> 1)
-            if cid in (CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME) and cid in self._off:
-                off = max(off, self._off[cid])
-            self._off[cid] = off
-
-    def sample(self, mono_ns: int | None = None) -> tuple[dict, int]:
-        cg = time.clock_gettime_ns
-        m = cg(time.CLOCK_MONOTONIC)
-        if self._measured_at is None or m - self._measured_at >= self.refresh_ns:
-            self._measure()
-            self._measured_at = m
-        clocks = {CLOCK_MONOTONIC: m}
-        for cid, off in self._off.items():
-            clocks[cid] = m + off
-        for cid, host in _HOST_COARSE.items():
-            try:
-                clocks[cid] = cg(host)
-            except OSError:
-                pass
-        if mono_ns is not None:   # caller-supplied monotonic time (e.g. --clock virtual)
-            shift = mono_ns - m
-            clocks = {k: v + shift for k, v in clocks.items()}
-            m = mono_ns
-        return clocks, m & 0xFFFFFFFF
-
-
-def host_resolutions() -> tuple[int, int]:
-    """(hres_res, coarse_res) in ns as the host reports them (1 ns and the tick length)."""
-    def res(cid, default):
-        try:
-            r = time.clock_getres(cid)
-            return max(1, round(r * NSEC_PER_SEC))
-        except OSError:
-            return default
-    return res(time.CLOCK_MONOTONIC, 1), res(_HOST_COARSE[CLOCK_MONOTONIC_COARSE], 4_000_000)
 
 
 # -- generated C header ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ build, are *skipped*, not counted.  Every disagreement is saved under ``--save``
 Speed: starting ``hppa-user run`` costs ~1.5-2 s of Python and Numba start-up, far more than
 a csmith program's run.  So this script loads the emulator once, and each seed is checked in
 a child ``fork()``ed from that process: the child builds the binaries, runs qemu-hppa, and
-runs the guest with :class:`hppa_user.machine.Machine` in-process (guest fds 0/1/2 redirected
+runs the guest with :class:`kernel_model.machine.Machine` in-process (guest fds 0/1/2 redirected
 to /dev/null and temporary files).  Forked children isolate the guests from each other (memory,
 signal dispositions, a hung guest is killed at a deadline) and ``--jobs`` of them run at once.
 
@@ -115,7 +115,7 @@ def run_qemu(binary: Path, timeout: float) -> tuple[int, bytes, float] | None:
 def run_inprocess(binary, args=(), max_insns: int = EMU_MAX_INSNS, env=None):
     """Run a guest with Machine in this process; its fds 0/1/2 are /dev/null and temporary
     files for the duration.  Returns (status, stdout bytes, stderr bytes, instructions, note)."""
-    from hppa_user.machine import Machine
+    from kernel_model.machine import Machine
 
     saved = [os.dup(fd) for fd in (0, 1, 2)]
     out = tempfile.TemporaryFile()
@@ -131,12 +131,12 @@ def run_inprocess(binary, args=(), max_insns: int = EMU_MAX_INSNS, env=None):
         m = Machine(str(binary), [str(binary), *map(str, args)], env=dict(env or GUEST_ENV),
                     max_insns=max_insns)
         status = m.run()
-        info = getattr(m, "kill_info", None)
+        info = m.kill_info
         if info is not None:
             note = f"killed by signal {m.term_signal} at pc {info.pc:#x}"
-            if getattr(info, "reason", ""):
+            if info.reason:
                 note += f": {info.reason}"
-        insns = m.insn_count
+        insns = m.ctx.insns
     finally:
         for fd, s in zip((0, 1, 2), saved):
             os.dup2(s, fd)

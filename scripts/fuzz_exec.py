@@ -97,8 +97,8 @@ def run_one(path: str, max_insns: int, timeout: float) -> str:
                 os.dup2(null, fd)
             err = os.open(path + ".stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(err, 2)
-            from hppa_user.loader import LoaderError
-            from hppa_user.machine import Machine
+            from hppa_user.errors import LoaderError
+            from kernel_model.machine import Machine
             try:
                 m = Machine(path, [path], env={"PATH": "/usr/bin"}, max_insns=max_insns)
             except LoaderError:
@@ -133,11 +133,9 @@ def run_one(path: str, max_insns: int, timeout: float) -> str:
 
 def fuzz(n: int, seed: int, program=DEFAULT_PROGRAM, max_insns: int = 200_000,
          timeout: float = 10.0, keep: str | None = None) -> dict:
-    from hppa_user.core import run
-    from hppa_user.machine import Machine
+    from kernel_model.machine import Machine
     m = Machine(str(program), [str(program)])          # load the compiled core once, before forking
-    t = m.table
-    run(m.regs, m.mem.mem, m.mem.perm, m.mem.page_slot, m.dc, t.packed, m.hooks, m.native, 0)
+    m.cpu.load_core()
     del m
     data = Path(program).read_bytes()
     rng = random.Random(seed)

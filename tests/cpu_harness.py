@@ -1,7 +1,9 @@
-"""Run a few assembled PA-RISC instructions on the native core and look at the registers.
+"""Run a few assembled PA-RISC instructions on the jitted core and look at the registers.
 
 The snippet is assembled with the real cross assembler (hppa-linux-gnu-as), placed at
-CODE, followed by ``break 0,0`` so the core stops with SIGTRAP when the snippet ends.
+CODE, followed by ``break 0,0`` so the core stops (the kernel would send SIGTRAP) when the
+snippet ends. Faults are reported as the kernel model's traps.py turns the CPU's
+interruption into a signal.
 """
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ import os
 import subprocess
 import tempfile
 
-import numpy as np
-
 from hppa_user import state as S
-from hppa_user.core import Core
-from hppa_user.memory import PERM_R, PERM_W, PERM_X, GuestMemory
+from hppa_user.cpu import Cpu as RealCpu
+from hppa_user.memory import PERM_R, PERM_W, PERM_X
+from kernel_model import abi, traps
 
 CODE = 0x10000
 DATA = 0x20000
@@ -39,51 +40,41 @@ def assemble(src: str) -> list[int]:
 
 
 class Cpu:
+    """A real :class:`hppa_user.cpu.Cpu` (interpreter only) with CODE and DATA mapped."""
+
     def __init__(self):
-        self.mem = GuestMemory()
+        self.cpu = RealCpu()
+        self.mem, self.ctx = self.cpu.mem, self.cpu.ctx
         self.mem.map(CODE, 0x1000, PERM_R | PERM_X)
         self.mem.map(DATA, 0x2000, PERM_R | PERM_W)
-        self.regs = np.zeros(S.REGS_SIZE, np.int64)
-        self.gr = self.regs[S.REGS_GR]
-        self.fr = self.regs[S.REGS_FR]
-        self.sr = self.regs[S.REGS_SR]
-        self.cr = self.regs[S.REGS_CR]
-        self.ctl = self.regs[S.REGS_CTL:]
-        self.ctl[S.CTL_NSLOTS] = 16
-        self.dc = np.zeros(16 * S.SLOT_WORDS * S.DC_FIELDS, np.int32)
-        self.hooks = np.zeros((0, 3), np.int64)
-        self.native = np.zeros(16 * S.SLOT_WORDS, np.int64)   # threshold 0: never compiled
-        self.core = Core(self.regs, self.mem, self.dc, self.native, self.hooks)
+        self.gr, self.fr, self.cr, self.ctl = self.ctx.gr, self.ctx.fr, self.ctx.cr, self.ctx.ctl
+        self.ctx.set_gateway_errnos(abi.EFAULT, abi.ENOSYS)
 
     def run(self, src: str, budget: int = 10_000, **regs) -> int:
         words = assemble(src)
-        used = self.mem.page_slot >= 0                # forget all decoded code
-        self.mem.page_slot[used] = -1
-        self.mem.perm[used] &= ~np.uint8(8)
-        self.ctl[S.CTL_NEXT_SLOT] = 0
+        self.cpu.flush_decode_cache()
         self.mem.poke(CODE, b"".join(w.to_bytes(4, "big") for w in words))
         for name, value in regs.items():
             if name == "sar":
-                self.cr[11] = value
+                self.ctx.sar = value
             elif name == "cb":
                 self.ctl[S.CTL_CB] = value
             else:
                 self.gr[int(name[1:])] = value & 0xFFFFFFFF
-        self.ctl[S.CTL_IAOQF] = CODE
-        self.ctl[S.CTL_IAOQB] = CODE + 4
-        self.ctl[S.CTL_PSWN] = 0
-        return self.core.run(budget)
+        self.ctx.jump(CODE)
+        return self.cpu.run(budget)
 
     def r(self, n: int) -> int:
         return int(self.gr[n])
 
     @property
     def fault(self) -> tuple[int, int, int]:
-        return (int(self.ctl[S.CTL_FAULT_SIG]), int(self.ctl[S.CTL_FAULT_CODE]), int(self.ctl[S.CTL_FAULT_ADDR]))
+        """(signal, si_code, si_addr) the kernel makes of the CPU's last interruption."""
+        return traps.signal_for(self.mem, *self.ctx.trap)
 
     @property
     def pc(self) -> int:
-        return int(self.ctl[S.CTL_IAOQF])
+        return self.ctx.pc
 
     @property
     def carry(self) -> int:

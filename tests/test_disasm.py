@@ -25,7 +25,7 @@ import pytest
 from conftest import REPO_ROOT, emulator_command, toolchain
 from hppa_user import disasm, encoding as enc
 from hppa_user.decode import Table
-from hppa_user.loader import LoaderError
+from hppa_user.errors import LoaderError
 
 MIN_AGREEMENT = 99.5
 

@@ -1,4 +1,4 @@
-"""File-system syscalls of the kernel model on a fake machine."""
+"""File-system syscalls of the kernel model with a plain CPU context."""
 import os
 import struct
 
@@ -135,7 +135,7 @@ def test_pipes_and_poll(k):
 
 
 def test_epipe_raises_sigpipe(k):
-    from kernel_model.kernel import ProcessKilled
+    from kernel_model.errors import ProcessKilled
     sc(k, 42, DATA)
     r, w = struct.unpack(">ii", k.mem.read(DATA, 8))
     sc(k, 6, r)

@@ -172,7 +172,7 @@ def test_strace_output(guest, run_emu, tmp_path):
 _HOSTSIG_RUNNER = r"""
 import sys
 sys.path.insert(0, {root!r})
-from hppa_user.machine import Machine
+from kernel_model.machine import Machine
 from kernel_model import hostsig
 m = Machine(sys.argv[1], sys.argv[1:])
 hostsig.install(m.kernel)

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from kernel_model import abi
-from kernel_model.kernel import ProcessExit, ProcessKilled
+from kernel_model.errors import ProcessExit, ProcessKilled
 from kfake import DATA, STACK, make_kernel, sc
 
 # calls that would end the process or block for long (they are tested on their own)

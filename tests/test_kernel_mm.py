@@ -1,9 +1,10 @@
-"""Memory syscalls of the kernel model on a fake machine (real GuestMemory)."""
+"""Memory syscalls of the kernel model with a plain CPU context (real GuestMemory)."""
 import os
 
 import pytest
 
-from hppa_user.memory import PERM_MAPPED, PERM_R, PERM_W, PERM_X, GuestFault
+from hppa_user.errors import GuestFault
+from hppa_user.memory import PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from kernel_model import abi
 from kfake import DATA, STACK, cstr, make_kernel, sc
 
@@ -134,7 +135,7 @@ def test_file_mappings(k, tmp_path):
 
 
 def test_shared_mapping_written_back_at_exit(k, tmp_path):
-    from kernel_model.kernel import ProcessExit
+    from kernel_model.errors import ProcessExit
     path = tmp_path / "g"
     path.write_bytes(b"." * PG)
     fd = sc(k, 5, cstr(k, DATA, str(path)), abi.O_RDWR, 0)

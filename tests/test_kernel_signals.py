@@ -1,11 +1,11 @@
-"""Signal bookkeeping, frame layout, delivery, sigreturn and restarts on a fake machine."""
+"""Signal bookkeeping, frame layout, delivery, sigreturn and restarts with a plain CPU context."""
 import struct
 import time
 
 import pytest
 
 from kernel_model import abi
-from kernel_model.kernel import ProcessKilled
+from kernel_model.errors import ProcessKilled
 from kfake import DATA, RET, STACK, make_kernel, sc
 
 HANDLER = 0x10400
@@ -80,18 +80,18 @@ def test_blocked_signal_stays_pending():
     k.mem.write(DATA + 32, struct.pack(">II", 1 << 15, 0))
     sc(k, 175, abi.SIG_BLOCK, DATA + 32, 0, 8)
     sc(k, 37, k.pid, abi.SIGUSR1)
-    assert k.machine.iaoq_f & ~3 == RET          # not delivered: plain return
+    assert k.ctx.iaoq_f & ~3 == RET          # not delivered: plain return
     assert sc(k, 176, DATA + 48, 8) == 0
     assert struct.unpack(">II", k.mem.read(DATA + 48, 8)) == (1 << 15, 0)
 
 
 def _regs(k):
-    return [int(x) & 0xFFFFFFFF for x in k.machine.gr]
+    return [int(x) & 0xFFFFFFFF for x in k.ctx.gr]
 
 
 def test_async_delivery_frame_and_sigreturn():
     k = make_kernel()
-    m = k.machine
+    m = k.ctx
     set_action(k, abi.SIGUSR2, HANDLER, abi.SA_SIGINFO)
     for i in range(1, 32):
         m.gr[i] = 0x1000 * i + i
@@ -142,7 +142,7 @@ def test_async_delivery_frame_and_sigreturn():
 
 def test_delivery_in_syscall_and_restart():
     k = make_kernel()
-    m = k.machine
+    m = k.ctx
     set_action(k, abi.SIGALRM, HANDLER, abi.SA_RESTART)
     # a blocking read on a pipe interrupted by an alarm: SA_RESTART rewinds r31 by 8
     sc(k, 42, DATA + 512)
@@ -167,7 +167,7 @@ def test_delivery_in_syscall_and_restart():
 
 def test_delivery_in_syscall_eintr_without_sa_restart():
     k = make_kernel()
-    m = k.machine
+    m = k.ctx
     set_action(k, abi.SIGALRM, HANDLER, 0)
     sc(k, 42, DATA + 512)
     r, w = struct.unpack(">ii", k.mem.read(DATA + 512, 8))
@@ -191,53 +191,53 @@ def test_nanosleep_interrupted_writes_remaining():
     sc(k, 162, DATA, DATA + 8)
     sec, nsec = struct.unpack(">ii", k.mem.read(DATA + 8, 8))
     assert 3 <= sec <= 4
-    gr28 = k.mem.read_u32(int(k.machine.gr[30]) - 608 + 4 + 28 * 4)
+    gr28 = k.mem.read_u32(int(k.ctx.gr[30]) - 608 + 4 + 28 * 4)
     assert gr28 == (-abi.EINTR) & 0xFFFFFFFF                           # never restarted
 
 
 def test_fault_delivery_plabel_and_kill():
     k = make_kernel()
-    m = k.machine
+    m = k.ctx
     # function descriptor: {entry, gp}; handler address has the plabel bit 2 set
     k.mem.write(DATA + 0x800, struct.pack(">II", HANDLER, 0x77770))
     set_action(k, abi.SIGSEGV, (DATA + 0x800) | 2, abi.SA_SIGINFO)
     m.iaoq_f, m.iaoq_b = 0x10010, 0x10014
-    k.handle_fault(abi.SIGSEGV, abi.SEGV_ACCERR, 0x1234)
+    k.signals.force_fault(abi.SIGSEGV, abi.SEGV_ACCERR, 0x1234)
     assert m.iaoq_f & ~3 == HANDLER and int(m.gr[19]) == 0x77770
     frame = int(m.gr[30]) - 768
     signo, _, code, addr = struct.unpack(">iiiI", k.mem.read(frame + 8, 16))
     assert (signo, code, addr) == (abi.SIGSEGV, abi.SEGV_ACCERR, 0x1234)
     # the same fault again while SIGSEGV is blocked (inside the handler): fatal
     with pytest.raises(ProcessKilled) as e:
-        k.handle_fault(abi.SIGSEGV, abi.SEGV_MAPERR, 0)
+        k.signals.force_fault(abi.SIGSEGV, abi.SEGV_MAPERR, 0)
     assert e.value.signum == abi.SIGSEGV and e.value.core
 
 
 def test_fault_without_handler_kills_with_pc():
     k = make_kernel()
-    k.machine.iaoq_f = 0x10020
+    k.ctx.iaoq_f = 0x10020
     with pytest.raises(ProcessKilled) as e:
-        k.handle_fault(abi.SIGILL, abi.ILL_ILLOPC, 0x10020)
+        k.signals.force_fault(abi.SIGILL, abi.ILL_ILLOPC, 0x10020)
     assert e.value.signum == abi.SIGILL and e.value.pc == 0x10020
 
 
 def test_bad_frame_kills_with_sigsegv():
     k = make_kernel()
     set_action(k, abi.SIGUSR1, HANDLER)
-    k.machine.gr[30] = 0x30000000       # unmapped stack pointer
+    k.ctx.gr[30] = 0x30000000       # unmapped stack pointer
     k.signals.send_user(abi.SIGUSR1)
     with pytest.raises(ProcessKilled) as e:
         k.tick()
     assert e.value.signum == abi.SIGSEGV
     k = make_kernel()
-    k.machine.gr[30] = 0x300           # rt_sigreturn with garbage sp
+    k.ctx.gr[30] = 0x300           # rt_sigreturn with garbage sp
     with pytest.raises(ProcessKilled):
         sc(k, 173, 0)
 
 
 def test_sa_resethand_nodefer_onstack():
     k = make_kernel()
-    m = k.machine
+    m = k.ctx
     alt = DATA + 0x40000
     k.mem.write(DATA + 0x100, struct.pack(">IiI", alt, 0, 0x10000))
     assert sc(k, 166, DATA + 0x100, 0) == 0
@@ -263,10 +263,10 @@ def test_vdso_trampoline_used_when_present():
     set_action(k, abi.SIGUSR1, HANDLER)
     k.signals.send_user(abi.SIGUSR1)
     k.tick()
-    assert int(k.machine.gr[2]) == 0xFF6FF100
+    assert int(k.ctx.gr[2]) == 0xFF6FF100
     k.signals.set_blocked(0)
     sc(k, 37, k.pid, abi.SIGUSR1)              # in a syscall: the in_syscall=1 entry
-    assert int(k.machine.gr[2]) == 0xFF6FF110
+    assert int(k.ctx.gr[2]) == 0xFF6FF110
 
 
 def test_non_exec_stack_uses_sigpage():
@@ -274,7 +274,7 @@ def test_non_exec_stack_uses_sigpage():
     set_action(k, abi.SIGUSR1, HANDLER)
     k.signals.send_user(abi.SIGUSR1)
     k.tick()
-    rp = int(k.machine.gr[2])
+    rp = int(k.ctx.gr[2])
     from hppa_user.memory import PERM_X
     assert k.mem.perm[rp >> 12] & PERM_X
     assert k.mem.read_u32(rp + 4) == abi.INSN_LDI_R20
@@ -286,9 +286,9 @@ def test_timers_fire_on_tick():
     k.mem.write(DATA + 600, struct.pack(">IIII", 0, 10000, 0, 10000))
     sc(k, 104, abi.ITIMER_REAL, DATA + 600, 0)
     t0 = time.monotonic()
-    while k.machine.iaoq_f & ~3 != HANDLER and time.monotonic() - t0 < 2:
+    while k.ctx.iaoq_f & ~3 != HANDLER and time.monotonic() - t0 < 2:
         k.tick()
-    assert k.machine.iaoq_f & ~3 == HANDLER
+    assert k.ctx.iaoq_f & ~3 == HANDLER
     assert sc(k, 105, abi.ITIMER_REAL, DATA + 700) == 0
     assert struct.unpack(">IIII", k.mem.read(DATA + 700, 16))[:2] == (0, 10000)
     assert sc(k, 105, 5, DATA + 700) == -abi.EINVAL
@@ -303,9 +303,9 @@ def test_posix_timer_signal_value():
     k.mem.write(DATA + 128, struct.pack(">iiii", 0, 0, 0, 1000000))
     assert sc(k, 251, tid, 0, DATA + 128, 0) == 0
     t0 = time.monotonic()
-    while k.machine.iaoq_f & ~3 != HANDLER and time.monotonic() - t0 < 2:
+    while k.ctx.iaoq_f & ~3 != HANDLER and time.monotonic() - t0 < 2:
         k.tick()
-    frame = int(k.machine.gr[30]) - 768
+    frame = int(k.ctx.gr[30]) - 768
     signo, _, code, timerid, overrun, value = struct.unpack(">iiiiii", k.mem.read(frame + 8, 24))
     assert (signo, code, timerid, value) == (abi.SIGUSR2, abi.SI_TIMER, tid, 4242)
     assert sc(k, 254, tid) == 0 and sc(k, 254, tid) == -abi.EINVAL
@@ -323,7 +323,7 @@ def test_sigtimedwait_takes_pending():
 
 def test_restart_delay_slot_copy_rule():
     k = make_kernel()
-    m = k.machine
+    m = k.ctx
     # "copy %r5,%r20" in the delay slot: on restart the kernel copies r20 back into r5
     k.mem.poke(RET - 8 + 4, struct.pack(">I", 0x08050254))
     m.gr[31] = RET | 3

@@ -92,7 +92,7 @@ def test_struct_lines(kt, tmp_path):
 
 
 def test_exit_and_signal_lines(kt):
-    from kernel_model.kernel import ProcessExit, ProcessKilled
+    from kernel_model.errors import ProcessExit, ProcessKilled
     k, out = kt
     with pytest.raises(ProcessExit):
         sc(k, 222, 3)

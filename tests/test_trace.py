@@ -136,7 +136,7 @@ def test_trace_from_address_and_bad_symbol(asm_prog):
 
 
 def _machine(binary, start, buf, args=()):
-    from hppa_user.machine import Machine
+    from kernel_model.machine import Machine
     from hppa_user.trace import TraceOptions
     return Machine(str(binary), [str(binary), *args], env={},
                    trace=TraceOptions(file=buf, start=start))
@@ -144,24 +144,24 @@ def _machine(binary, start, buf, args=()):
 
 def test_breakpoint_survives_a_dropped_decode_slot(asm_prog):
     """The --trace-from breakpoint lives in the decode cache: when the start page loses its
-    slot (a store into it, mprotect, a full cache) it is planted again before the core runs."""
+    slot (a store into it, mprotect, a full cache) it is planted again before the CPU runs."""
     lab = labels(asm_prog)
     for drop in ("slot", "flush"):
         buf = io.StringIO()
         m = _machine(asm_prog, lab["L5"], buf)
-        m.tracer.prepare(1000)                       # plant
-        assert m.tracer._bp is not None
+        page, slot = m.cpu.breakpoints[lab["L5"]]    # planted when the tracer was made
+        assert slot >= 0 and m.mem.page_slot[page] == slot
         if drop == "slot":
             m.mem.page_slot[lab["L5"] >> 12] = -1
         else:
-            m.flush_decode_cache()
+            m.cpu.flush_decode_cache()
         assert m.run() == 0
         assert [t for _a, t, _n in parse(buf.getvalue())] == [t for t, _n in EXPECTED[-6:]]
         # the aborted fetch at the breakpoint is not counted: same count as an untraced run
         plain = _machine(asm_prog, None, io.StringIO())
         plain.tracer = None
         plain.run()
-        assert m.insn_count == plain.insn_count == 24
+        assert m.ctx.insns == plain.ctx.insns == 24
 
 
 def test_trace_from_symbol_in_glibc_program(guest):
@@ -172,5 +172,5 @@ def test_trace_from_symbol_in_glibc_program(guest):
     assert m.run() == 0
     rows = parse(buf.getvalue())
     assert rows[0][0] == symbols(binary)["exit"]
-    assert m.insn_count > 100_000 and 100 < len(rows) < 5000
+    assert m.ctx.insns > 100_000 and 100 < len(rows) < 5000
     assert rows[-1][1] == "<gateway: syscall %r20=222>"

@@ -18,12 +18,12 @@ import pytest
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 
-from kernel_model import vdso, vvar
+from kernel_model import timekeeping, vdso, vvar
+from vdso_image import IMAGE_PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "vdso_image"
 GUEST = ROOT / "tests" / "guest"
-IMAGE_PROFILES = ("5.18", "6.11", "vvar")
 CROSS = os.environ.get("CROSS", "hppa-linux-gnu-")
 QEMU = os.environ.get("QEMU_HPPA", "qemu-hppa")
 
@@ -317,7 +317,7 @@ def test_writer_seqlock_protocol():
     w = vvar.VvarWriter(mem, 4096)
     w.setup(tz=(0, 0), res=(1, 4_000_000), cpu=0)
     assert w.seq == 2
-    host = vvar.HostClocks()
+    host = timekeeping.HostClocks()
     clocks, c16 = host.sample()
     w.update(clocks, c16)
     assert w.seq == 4 and w.seq % 2 == 0

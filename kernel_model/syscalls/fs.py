@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl as hfcntl
 import os
+import stat
 import struct
 import termios
+import time
 
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
@@ -45,8 +47,7 @@ def do_open(k, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
 
 def _is_fifo(path, kw) -> bool:
     try:
-        import stat as _st
-        return _st.S_ISFIFO(os.stat(path, **kw).st_mode)
+        return stat.S_ISFIFO(os.stat(path, **kw).st_mode)
     except OSError:
         return False
 
@@ -54,7 +55,6 @@ def _is_fifo(path, kw) -> bool:
 def _open_fifo_writer(k, path, hflags, kw) -> int:
     """Opening a FIFO for writing waits for a reader (as Linux does), but interruptibly:
     a deliverable signal ends the wait with -ERESTARTSYS instead of hanging the emulator."""
-    import time as _time
     while True:
         try:
             fd = os.open(path, hflags | os.O_NONBLOCK, **kw)
@@ -64,7 +64,7 @@ def _open_fifo_writer(k, path, hflags, kw) -> int:
         else:
             os.set_blocking(fd, True)
             return fd
-        if k.signals.sleep_until(_time.monotonic() + 0.02):
+        if k.signals.sleep_until(time.monotonic() + 0.02):
             raise SyscallError(abi.ERESTARTSYS)
 
 
@@ -476,7 +476,7 @@ def _do_lock(k, of, cmd: int, arg: int) -> int:
             except OSError as e:
                 if e.errno not in (11, 13):
                     raise
-            if k.signals.sleep_until(__import__("time").monotonic() + 0.01):
+            if k.signals.sleep_until(time.monotonic() + 0.01):
                 return -abi.ERESTARTSYS
     res = hfcntl.fcntl(of.host_fd, base, struct.pack(_HOST_FLOCK_FMT, _HOST_LOCK[ltype], whence,
                                                      start, length, 0))
@@ -585,7 +585,7 @@ def sys_flock(k, fd, op):
             hfcntl.flock(of.host_fd, hop | hfcntl.LOCK_NB)
             return 0
         except BlockingIOError:
-            if k.signals.sleep_until(__import__("time").monotonic() + 0.01):
+            if k.signals.sleep_until(time.monotonic() + 0.01):
                 return -abi.ERESTARTSYS
 
 

@@ -10,8 +10,10 @@ import time
 
 from kernel_model import abi
 from kernel_model.errors import SyscallError
+from kernel_model.fdtable import OpenFile
 from kernel_model.syscalls.common import (M32, NSEC, at_args, guest_path, read_timespec,
                                           sandbox_check, sandbox_check_fd)
+from kernel_model.syscalls.fs import host_write
 from kernel_model.syscalls.registry import syscall
 
 
@@ -575,7 +577,6 @@ def _copy(k, out_fd, in_fd, off_addr, count, wide):
         data = os.read(src.host_fd, count)
     if not data:
         return 0
-    from kernel_model.syscalls.fs import host_write
     n = host_write(k, dst, data)
     if n < 0:
         return n
@@ -631,7 +632,6 @@ def sys_memfd_create(k, name_addr, flags):
     if len(name) > 249 or flags & ~0x7:
         return -abi.EINVAL
     hfl = os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if flags & 2 else 0)
-    from kernel_model.fdtable import OpenFile
     hfd = os.memfd_create(os.fsdecode(name) or "memfd", hfl)
     return k.files.add(OpenFile(hfd, b"/memfd:" + name, abi.O_RDWR | abi.O_LARGEFILE),
                        bool(flags & 1))

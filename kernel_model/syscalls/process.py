@@ -8,8 +8,8 @@ import struct
 import time
 
 from kernel_model import abi
-from kernel_model.kernel import ProcessExit
-from kernel_model.syscalls.common import NSEC, read_timespec, valid_timespec
+from kernel_model.errors import ProcessExit
+from kernel_model.syscalls.common import NSEC, guest_path, read_timespec, valid_timespec
 from kernel_model.syscalls.registry import syscall
 
 M32 = 0xFFFFFFFF
@@ -297,11 +297,11 @@ def sys_prctl(k, option, a2, a3, a4, a5):
     if option == abi.PR_SET_TIMERSLACK:
         info.timerslack = a2 or 50000
         return 0
-    if option == abi.PR_GET_UNALIGN:
-        k.mem.write_u32(a2, getattr(info, "unalign", 0))
+    if option == abi.PR_GET_UNALIGN:      # the thread's PARISC_UAC_* flags (the CPU's)
+        k.mem.write_u32(a2, k.ctx.unaligned)
         return 0
     if option == abi.PR_SET_UNALIGN:
-        info.unalign = a2
+        k.ctx.unaligned = a2 & (abi.PR_UNALIGN_NOPRINT | abi.PR_UNALIGN_SIGBUS)
         return 0
     if option == abi.PR_SET_VMA:
         return 0
@@ -426,7 +426,6 @@ def sys_clone3(k, args, size):
 
 @syscall(11, "execve", "pathname:path", "argv:ptr", "envp:ptr")
 def sys_execve(k, path, argv, envp):
-    from kernel_model.syscalls.common import guest_path
     p = guest_path(k, path)
     if not os.path.exists(p):
         return -abi.ENOENT

@@ -170,7 +170,7 @@ def sys_rt_sigtimedwait_time64(k, set_addr, info, ts, size):
 @syscall(166, "sigaltstack", "ss:stack_t", "old_ss:stack_t_out")
 def sys_sigaltstack(k, ss, old_ss):
     s = k.signals
-    sp = int(k.machine.gr[30]) & M32
+    sp = k.ctx.sp
     new = None
     if ss:
         new = struct.unpack(abi.STACK_T_FMT, k.mem.read(ss, 12))
@@ -260,11 +260,11 @@ def sys_pidfd_send_signal(k, pidfd, sig, info, flags):
     return -abi.EBADF
 
 
-@syscall(173, "rt_sigreturn")
+@syscall(173, "rt_sigreturn", own_return=True)
 def sys_rt_sigreturn(k):
     # sys_rt_sigreturn(regs, in_syscall): the trampoline passes in_syscall in %r25
     # (ldi 0/1,%r25); %r26 still holds the signal number from the handler's entry.
-    return k.signals.sigreturn(int(k.machine.gr[25]) & 0xFFFFFFFF)
+    return k.signals.sigreturn(int(k.ctx.gr[25]) & 0xFFFFFFFF)
 
 
 @syscall(68, "sgetmask")

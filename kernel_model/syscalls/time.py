@@ -12,25 +12,7 @@ from kernel_model.signals import Timer
 from kernel_model.syscalls.common import (M32, NSEC, read_timespec, valid_timespec,
                                           write_timespec)
 from kernel_model.syscalls.registry import syscall
-
-_HOST_CLOCK = {
-    abi.CLOCK_REALTIME: htime.CLOCK_REALTIME,
-    abi.CLOCK_MONOTONIC: htime.CLOCK_MONOTONIC,
-    abi.CLOCK_PROCESS_CPUTIME_ID: htime.CLOCK_PROCESS_CPUTIME_ID,
-    abi.CLOCK_THREAD_CPUTIME_ID: htime.CLOCK_PROCESS_CPUTIME_ID,   # one thread
-    abi.CLOCK_MONOTONIC_RAW: getattr(htime, "CLOCK_MONOTONIC_RAW", htime.CLOCK_MONOTONIC),
-    abi.CLOCK_REALTIME_COARSE: 5,
-    abi.CLOCK_MONOTONIC_COARSE: 6,
-    abi.CLOCK_BOOTTIME: getattr(htime, "CLOCK_BOOTTIME", 7),
-    abi.CLOCK_REALTIME_ALARM: htime.CLOCK_REALTIME,
-    abi.CLOCK_BOOTTIME_ALARM: getattr(htime, "CLOCK_BOOTTIME", 7),
-    abi.CLOCK_TAI: getattr(htime, "CLOCK_TAI", 11),
-}
-_CPU_CLOCKS = (abi.CLOCK_PROCESS_CPUTIME_ID, abi.CLOCK_THREAD_CPUTIME_ID)
-
-
-from kernel_model.clock import virtual_clock_ns  # noqa: E402
-
+from kernel_model.timekeeping import CPU_CLOCKS, HOST_CLOCK
 
 def resolve_clock(k, clockid: int) -> int:
     """Guest clock id -> host clock id; negative (CPU-clock) ids must name this process."""
@@ -42,27 +24,14 @@ def resolve_clock(k, clockid: int) -> int:
         if pid not in (0, k.pid):
             raise SyscallError(abi.EINVAL)
         return htime.CLOCK_PROCESS_CPUTIME_ID
-    if clockid not in _HOST_CLOCK:
+    if clockid not in HOST_CLOCK:
         raise SyscallError(abi.EINVAL)
-    return _HOST_CLOCK[clockid]
-
-
-def _virtual(k) -> bool:
-    return getattr(k.machine, "clock", "host") == "virtual"
+    return HOST_CLOCK[clockid]
 
 
 def clock_ns(k, clockid: int) -> int:
-    """A guest clock's value: the host's, or under ``--clock virtual`` the instruction-count
-    clocks of :mod:`kernel_model.clock` (reproducible runs; the vDSO and cr16 agree)."""
-    hc = resolve_clock(k, clockid)
-    if _virtual(k):
-        v = virtual_clock_ns(clockid, int(k.machine.insn_count))
-        if v is not None:
-            return v
-    try:
-        return htime.clock_gettime_ns(hc)
-    except OSError:
-        return htime.clock_gettime_ns(htime.CLOCK_MONOTONIC if clockid else htime.CLOCK_REALTIME)
+    """A guest clock's value (host or virtual time: :mod:`kernel_model.timekeeping`)."""
+    return k.time.clock_ns(clockid, resolve_clock(k, clockid))
 
 
 def _gettime(k, clockid, tp, t64):
@@ -71,12 +40,12 @@ def _gettime(k, clockid, tp, t64):
     return 0
 
 
-@syscall(256, "clock_gettime", "clockid:clockid", "tp:timespec_out")
+@syscall(256, "clock_gettime", "clockid:clockid", "tp:timespec_out", time=True)
 def sys_clock_gettime(k, clockid, tp):
     return _gettime(k, clockid, tp, False)
 
 
-@syscall(403, "clock_gettime64", "clockid:clockid", "tp:timespec64_out")
+@syscall(403, "clock_gettime64", "clockid:clockid", "tp:timespec64_out", time=True)
 def sys_clock_gettime64(k, clockid, tp):
     return _gettime(k, clockid, tp, True)
 
@@ -125,7 +94,7 @@ def sys_clock_settime64(k, clockid, tp):
     return _settime(k, clockid, tp, True)
 
 
-@syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr")
+@syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr", time=True)
 def sys_gettimeofday(k, tv, tz):
     ns = clock_ns(k, abi.CLOCK_REALTIME)
     if tv:
@@ -146,7 +115,7 @@ def sys_settimeofday(k, tv, tz):
     return -abi.EPERM
 
 
-@syscall(13, "time", "tloc:ptr")
+@syscall(13, "time", "tloc:ptr", time=True)
 def sys_time(k, tloc):
     t = clock_ns(k, abi.CLOCK_REALTIME) // NSEC
     if tloc:
@@ -299,7 +268,7 @@ def sys_timer_create(k, clockid, sevp, timerid):
     else:
         value, signo, notify = tid, abi.SIGALRM, abi.SIGEV_SIGNAL
     k.mem.check(timerid, 4, 2)
-    cpu = clockid in _CPU_CLOCKS or clockid < 0
+    cpu = clockid in CPU_CLOCKS or clockid < 0
     mode = abi.SIGEV_NONE if notify == abi.SIGEV_NONE else abi.SIGEV_SIGNAL
     t = Timer("posix", "cpu" if cpu else "real", signo, mode, value, tid)
     t.clockid = clockid

@@ -1,0 +1,182 @@
+"""The CPU context: everything the kernel may see or change of the CPU, like Linux's
+``struct pt_regs``.
+
+The kernel model (syscall arguments and return, the gateway return, signal frames,
+ptrace-style access for the gdb stub) speaks only this. It wraps the one int64 register
+array the jitted core works on (layout in ``state.py``), so reading a register costs an
+array access and handing the context to the core costs nothing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hppa_user import state as S
+
+M32 = 0xFFFFFFFF
+
+# PSW bits the user can see and the kernel saves (PA-RISC 1.1; sc_gr[0] of a sigcontext)
+PSW_N = 0x00200000        # nullify the instruction at IAOQ front
+PSW_V = 0x00020000        # divide-step overflow
+PSW_CB_SHIFT = 8          # carry/borrow of the 8 nibbles: PSW bits 16..23 (mask 0xff00)
+PSW_CB_MASK = 0xFF << PSW_CB_SHIFT
+
+SYSCALL_ARG_REGS = (26, 25, 24, 23, 22, 21)   # arg0..arg5; r20 holds the number
+SYSCALL_NR_REG = 20
+RETURN_REG = 28
+LINK_REG = 31                                 # ble's return point (gateway calls)
+SP_REG = 30
+
+# absolute indices into the register array, for the scalar fast paths below
+_IAOQF = S.REGS_CTL + S.CTL_IAOQF
+_IAOQB = S.REGS_CTL + S.CTL_IAOQB
+_PSWN = S.REGS_CTL + S.CTL_PSWN
+_INSNS = S.REGS_CTL + S.CTL_INSNS
+
+
+class CpuContext:
+    """One register file: GRs, FRs, space and control registers, IAOQ, PSW, counters."""
+
+    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "_r")
+
+    def __init__(self, regs: np.ndarray | None = None):
+        self.regs = np.zeros(S.REGS_SIZE, dtype=np.int64) if regs is None else regs
+        # scalar reads and writes go through a memoryview: Python ints, no numpy scalars
+        # (the syscall path touches a dozen registers per call)
+        self._r = memoryview(self.regs)
+        self.gr = self.regs[S.REGS_GR]
+        self.fr = self.regs[S.REGS_FR]     # raw IEEE bits; singles are the high/low words
+        self.sr = self.regs[S.REGS_SR]
+        self.cr = self.regs[S.REGS_CR]
+        self.ctl = self.regs[S.REGS_CTL:]
+
+    # -- instruction address queue and PSW -----------------------------------------------
+    @property
+    def iaoq_f(self) -> int:
+        """IAOQ front: the instruction that executes next (privilege bits stripped)."""
+        return self._r[_IAOQF]
+
+    @iaoq_f.setter
+    def iaoq_f(self, v: int) -> None:
+        self._r[_IAOQF] = v & 0xFFFFFFFC
+
+    @property
+    def iaoq_b(self) -> int:
+        """IAOQ back: the one after it (a branch target after a taken branch)."""
+        return self._r[_IAOQB]
+
+    @iaoq_b.setter
+    def iaoq_b(self, v: int) -> None:
+        self._r[_IAOQB] = v & 0xFFFFFFFC
+
+    @property
+    def pc(self) -> int:
+        return self._r[_IAOQF]
+
+    def jump(self, addr: int) -> None:
+        """Resume at ``addr`` with a sequential queue and nothing nullified."""
+        r = self._r
+        r[_IAOQF] = addr & 0xFFFFFFFC
+        r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
+        r[_PSWN] = 0
+
+    @property
+    def psw_n(self) -> int:
+        return self._r[_PSWN]
+
+    @psw_n.setter
+    def psw_n(self, v: int) -> None:
+        self._r[_PSWN] = 1 if v else 0
+
+    @property
+    def psw(self) -> int:
+        """The user-visible PSW bits: N, V and the 8 nibble carries C/B.
+
+        The core keeps the carries as a vector (bit i = carry into bit i), so nibble n's
+        carry out is bit 4(n+1); PSW C/B bit n is that carry."""
+        vec = int(self.ctl[S.CTL_CB])
+        cb = 0
+        for n in range(8):
+            cb |= ((vec >> (4 * (n + 1))) & 1) << n
+        return ((PSW_N if self.ctl[S.CTL_PSWN] else 0) | (PSW_V if self.ctl[S.CTL_PSWV] else 0)
+                | (cb << PSW_CB_SHIFT))
+
+    @psw.setter
+    def psw(self, v: int) -> None:
+        self.ctl[S.CTL_PSWN] = 1 if v & PSW_N else 0
+        self.ctl[S.CTL_PSWV] = 1 if v & PSW_V else 0
+        cb = (v >> PSW_CB_SHIFT) & 0xFF
+        self.ctl[S.CTL_CB] = sum(((cb >> n) & 1) << (4 * (n + 1)) for n in range(8))
+
+    @property
+    def sar(self) -> int:
+        return int(self.cr[11]) & 31
+
+    @sar.setter
+    def sar(self, v: int) -> None:
+        self.cr[11] = v & 31
+
+    @property
+    def insns(self) -> int:
+        """Instructions executed so far (nullified ones included)."""
+        return self._r[_INSNS]
+
+    # -- the syscall ABI -----------------------------------------------------------------
+    @property
+    def syscall_nr(self) -> int:
+        return self._r[SYSCALL_NR_REG] & M32
+
+    def syscall_args(self, n: int = 6) -> list[int]:
+        """arg0..arg(n-1) as unsigned 32-bit values (GRs hold them zero-extended)."""
+        if n == 0:
+            return []
+        r = self._r
+        return [r[26] & M32, r[25] & M32, r[24] & M32, r[23] & M32, r[22] & M32,
+                r[21] & M32][:n]
+
+    def set_return(self, value: int) -> None:
+        self._r[RETURN_REG] = value & M32
+
+    def gateway_return(self) -> None:
+        """Leave the gateway page as ``be,n 0(%sr3,%r31)`` does: to r31, user privilege."""
+        r = self._r
+        addr = r[LINK_REG]
+        r[_IAOQF] = addr & 0xFFFFFFFC
+        r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
+        r[_PSWN] = 0
+
+    @property
+    def sp(self) -> int:
+        return self._r[SP_REG] & M32
+
+    @property
+    def unaligned(self) -> int:
+        """prctl(PR_SET_UNALIGN) flags of this thread: with PR_UNALIGN_SIGBUS (2) an
+        unaligned access stops the CPU with UNALIGNED instead of being emulated."""
+        return int(self.ctl[S.CTL_UNALIGN])
+
+    @unaligned.setter
+    def unaligned(self, flags: int) -> None:
+        self.ctl[S.CTL_UNALIGN] = flags
+
+    # -- the last interruption (on ST_FAULT) ---------------------------------------------
+    @property
+    def trap(self) -> tuple[int, int, int]:
+        """(interruption number, detail, address): see traps.py."""
+        ctl = self.ctl
+        return int(ctl[S.CTL_TRAP]), int(ctl[S.CTL_TRAP_DETAIL]), int(ctl[S.CTL_TRAP_ADDR])
+
+    def set_gateway_errnos(self, efault: int, enosys: int) -> None:
+        """The error numbers the gateway page's LWS code returns (the kernel's ABI)."""
+        self.ctl[S.CTL_LWS_EFAULT] = efault
+        self.ctl[S.CTL_LWS_ENOSYS] = enosys
+
+    def lws_counts(self) -> dict[int, int]:
+        """Light-weight syscalls executed, by op (5: bad ops)."""
+        return {op: int(self.ctl[S.CTL_LWS + op]) for op in range(6) if self.ctl[S.CTL_LWS + op]}
+
+    # -- whole-context copies (threads, signal frames, the debugger) ---------------------
+    def copy(self) -> "CpuContext":
+        return CpuContext(self.regs.copy())
+
+    def load(self, other: "CpuContext") -> None:
+        self.regs[:] = other.regs

@@ -1,0 +1,175 @@
+"""The CPU as the kernel model drives it: guest memory, the live context, the decode cache,
+compiled regions and breakpoints, behind one ``run(budget) -> status``.
+
+The kernel model builds one ``Cpu`` per process and runs it, as Linux runs a process on a
+processor: the CPU never calls the kernel; it stops with a status (``state.ST_*``) and the
+context says why (a syscall at the gateway, an interruption, the budget, a hot branch
+target to compile).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hppa_user import state as S
+from hppa_user.context import CpuContext
+from hppa_user.core import Core
+from hppa_user.decode import Table
+from hppa_user.jit import RegionCompiler
+from hppa_user.memory import PERM_CODE, PERM_X, GuestMemory
+from hppa_user.traps import ILLEGAL_INSN
+
+DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
+# a record op the decoder never produces: the core stops on it with ILLEGAL_INSN, and a
+# breakpoint is exactly that record planted in the decode cache (the guest never sees it)
+BREAKPOINT_OP = S.DC_SENTINEL
+
+
+class Cpu:
+    def __init__(self, mem: GuestMemory | None = None, jit_threshold: int = 0,
+                 virtual_clock: bool = False, cr16_bias: int = 0):
+        """``jit_threshold``: entries of a branch target before it is compiled (0: never).
+        ``virtual_clock``: cr16 counts instructions instead of host nanoseconds."""
+        self.mem = mem if mem is not None else GuestMemory()
+        self.ctx = CpuContext()
+        ctl = self.ctx.ctl
+        ctl[S.CTL_NSLOTS] = DECODE_SLOTS
+        ctl[S.CTL_CLOCK_MODE] = 1 if virtual_clock else 0
+        ctl[S.CTL_CR16_BIAS] = cr16_bias
+        self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
+        self.native = np.zeros(DECODE_SLOTS * S.SLOT_WORDS, dtype=np.int64)
+        self.hooks = np.zeros((0, 3), dtype=np.int64)
+        self.table = Table.get()
+        self.jit = RegionCompiler(self, jit_threshold)
+        self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
+        self._core = None
+
+    # -- running ---------------------------------------------------------------------------
+    def load_core(self):
+        """Load the native core (compiled once per version of its sources, then cached)."""
+        if self._core is None:
+            self._core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks)
+            self._core_run = self._core.run
+        return self._core
+
+    def run(self, budget: int) -> int:
+        """Execute at most ``budget`` instructions; return why the core stopped (ST_*)."""
+        if self._core is None:
+            self.load_core()
+        if self.breakpoints:
+            self._replant()
+        st = self._core_run(budget)
+        jit = self.jit
+        if jit.active:
+            jit.poll()                       # install the regions the compiler finished
+        if st == S.ST_CACHE_FULL:
+            self.flush_decode_cache()
+        elif st == S.ST_JIT:
+            jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
+        return st
+
+    def close(self) -> None:
+        """The process is ending (the region compiler's worker finishes on its own)."""
+        self.jit.close()
+
+    @property
+    def jit_threshold(self) -> int:
+        return self.jit.threshold
+
+    @jit_threshold.setter
+    def jit_threshold(self, v: int) -> None:
+        self.jit.set_threshold(v)
+
+    def flush_decode_cache(self) -> None:
+        """Forget every decoded page and compiled region (their slots are reused)."""
+        mem = self.mem
+        used = mem.page_slot >= 0
+        mem.page_slot[used] = -1
+        mem.perm[used] &= ~np.uint8(PERM_CODE)
+        self.ctx.ctl[S.CTL_NEXT_SLOT] = 0
+        self.native[:] = 0       # regions may span pages: none survives its slots' reuse
+        self.jit.flushed()
+
+    # -- counted addresses (vDSO entry points under --stats) -------------------------------
+    def count_executions(self, addrs: list[int]) -> None:
+        """Count every execution of these instruction addresses (see ``execution_counts``)."""
+        self.hooks = np.zeros((len(addrs), 3), dtype=np.int64)
+        self.hooks[:, S.HOOK_ADDR] = addrs
+        self._core = None                     # the core's arguments changed
+        self.flush_decode_cache()             # records decoded before now carry no mark
+
+    def execution_counts(self) -> dict[int, int]:
+        return {int(a): int(n) for a, n in zip(self.hooks[:, S.HOOK_ADDR], self.hooks[:, S.HOOK_COUNT])}
+
+    # -- breakpoints in the decode cache ---------------------------------------------------
+    def _record(self, slot: int, addr: int) -> int:
+        return ((slot << 10) | ((addr >> 2) & 1023)) * S.DC_FIELDS
+
+    def set_breakpoint(self, addr: int) -> None:
+        """Stop before executing ``addr`` (run() then returns ST_FAULT, and
+        ``breakpoint_hit`` names it). Compiled regions through it are dropped."""
+        self.breakpoints[addr & ~3] = (-1, -1)
+        self._replant()
+
+    def clear_breakpoint(self, addr: int) -> None:
+        page, slot = self.breakpoints.pop(addr & ~3, (-1, -1))
+        if slot >= 0 and int(self.mem.page_slot[page]) == slot:
+            idx = self._record(slot, addr)
+            if self.dc[idx] == BREAKPOINT_OP:
+                self.dc[idx] = 0             # decoded again (hooks included) on the next fetch
+
+    def _replant(self) -> None:
+        """Put back breakpoints a store, an mprotect or a cache flush took away."""
+        mem, ctl = self.mem, self.ctx.ctl
+        for addr, (page, slot) in list(self.breakpoints.items()):
+            cur = int(mem.page_slot[addr >> 12])
+            if cur >= 0 and cur == slot and self.dc[self._record(slot, addr)] == BREAKPOINT_OP:
+                continue
+            page = addr >> 12
+            p = int(mem.perm[page])
+            if not p & PERM_X:
+                self.breakpoints[addr] = (-1, -1)     # not executable (yet): look again later
+                continue
+            if cur >= 0:
+                # a fresh slot: native regions built on the old one can never reach the page
+                mem.invalidate_code(page, page + 1)
+                p = int(mem.perm[page])
+            if ctl[S.CTL_NEXT_SLOT] >= ctl[S.CTL_NSLOTS]:
+                self.flush_decode_cache()
+            slot = int(ctl[S.CTL_NEXT_SLOT])          # allocate a slot as the core does
+            ctl[S.CTL_NEXT_SLOT] = slot + 1
+            mem.page_slot[page] = slot
+            mem.perm[page] = p | PERM_CODE
+            base = slot * S.SLOT_WORDS * S.DC_FIELDS
+            self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS] = 0
+            self.native[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS] = 0
+            self.dc[self._record(slot, addr)] = BREAKPOINT_OP
+            self.breakpoints[addr] = (page, slot)
+
+    def breakpoint_hit(self, status: int) -> int | None:
+        """If this stop was a breakpoint, its address (the instruction has not run and is not
+        counted), else None."""
+        if status != S.ST_FAULT or not self.breakpoints:
+            return None
+        trap, _, addr = self.ctx.trap
+        addr &= ~3
+        if trap != ILLEGAL_INSN or addr not in self.breakpoints:
+            return None
+        page, slot = self.breakpoints[addr]
+        if slot < 0 or int(self.mem.page_slot[page]) != slot \
+                or self.dc[self._record(slot, addr)] != BREAKPOINT_OP:
+            return None
+        self.ctx.ctl[S.CTL_INSNS] -= 1                # the aborted fetch executed nothing
+        return addr
+
+    def step_over_breakpoint(self, addr: int) -> int:
+        """Execute the real instruction at breakpoint ``addr`` (one step), then re-plant it."""
+        self.clear_breakpoint(addr)
+        try:
+            return self.run(1)
+        finally:
+            self.set_breakpoint(addr)
+
+    def word_at(self, addr: int) -> int:
+        """The instruction word in memory (breakpoints are never written there)."""
+        b = self.mem.mem[addr:addr + 4]
+        return (int(b[0]) << 24) | (int(b[1]) << 16) | (int(b[2]) << 8) | int(b[3])

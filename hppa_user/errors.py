@@ -1,0 +1,15 @@
+"""Exceptions the CPU package raises to its users (the kernel model, the CLI)."""
+from __future__ import annotations
+
+
+class GuestFault(Exception):
+    """A guest address the access may not touch (the kernel turns it into EFAULT or SIGSEGV)."""
+
+    def __init__(self, addr: int, mapped: bool):
+        super().__init__(f"guest fault at {addr:#010x}")
+        self.addr = addr
+        self.mapped = mapped
+
+
+class LoaderError(Exception):
+    """A program that cannot be executed; the message is the whole story."""
