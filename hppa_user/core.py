@@ -60,6 +60,10 @@ PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
 # and restores nothing.
 REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
 REGION_CC = "ghccc"
+# interpreter arms (see build_interpreter): regs, env, dc, page_slot,
+# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record
+ARM_FN = ir.FunctionType(I64, [PTR] * 4 + [I32, I32, I64, PTR])
+ARM_CC = "ghccc"
 
 # helper functions shared with compiled regions, in their ENV_HELPERS order
 HELPER_NAMES = list(fpu.HELPER_NAMES) + ["host_ns"]
@@ -154,13 +158,14 @@ class EnvCtx(Ctx):
 class ICtx(EnvCtx):
     """The interpreter's context for one arm: fields and IAOQ are run-time values."""
 
-    def __init__(self, gen: "CoreGen", f: V, back: V, count: V):
+    def __init__(self, gen: "ArmGen", f: V, back: V, count: V):
         self.gen, self.b = gen, gen.b
         self.regs, self.m, self.env = gen.regs, gen.m, gen.env
         self.f, self.back, self.count = f, back, count
         self.n_next = V.const(0, 1)
         self.nb = None
         self.zero_r0 = False
+        self.stores = False           # may drop decoded code (a store, an unaligned access)
 
     def wrote_gr(self, r: V) -> None:
         if r.known is None:
@@ -186,7 +191,7 @@ class ICtx(EnvCtx):
 
     def call(self, name: str, *args) -> V:
         b = self.b
-        return V.of(b, b.call(self.gen.helpers[name], [self.env] + [a.ir for a in args]))
+        return V.of(b, b.call(self.gen.gen.helpers[name], [self.env] + [a.ir for a in args]))
 
     def insns_so_far(self) -> V:
         return self.count
@@ -202,11 +207,11 @@ class ICtx(EnvCtx):
         self.trap_if(sigbus, T.UNALIGNED, 0, addr)
         b = self.b
         if value is None:
-            code = V.of(b, b.call(gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
+            code = V.of(b, b.call(gen.gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
             self.trap_if(code.ne(0), T.DTLB_MISS, 0, addr)
             v = V.of(b, b.load(gen.scratch, typ=I64))
             return v if size == 8 else v.trunc(32)
-        code = V.of(b, b.call(gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
+        code = V.of(b, b.call(gen.gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
         self.trap_if(code.ne(0), T.DTLB_MISS, 0, addr)
         return None
 
@@ -222,6 +227,8 @@ class ICtx(EnvCtx):
                             lambda: self._unaligned(addr, size, None), aligned)
 
     def store(self, addr: V, size: int, v: V) -> None:
+        self.stores = True
+
         def aligned():
             self.check_store(addr, addr)
             self.m.store(addr, size, v)
@@ -231,6 +238,7 @@ class ICtx(EnvCtx):
         self.if_else((addr & (size - 1)).ne(0), lambda: self._unaligned(addr, size, v), aligned)
 
     def check_store(self, addr: V, fault_addr: V) -> None:
+        self.stores = True
         p = self.m.perm_of(addr)
         self.trap_if((p & PERM_W).eq(0), self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS),
                      0, fault_addr)
@@ -265,7 +273,7 @@ class CoreGen:
         self.ua_load = {n: self.build_unaligned(n, False) for n in (2, 4, 8)}
         self.ua_store = {n: self.build_unaligned(n, True) for n in (2, 4, 8)}
         self.lws_fn = self.build_lws()
-        self.build_run()
+        self.build_interpreter()
 
     # -- helpers ------------------------------------------------------------------------
     def new_function(self, name: str, fnty: ir.FunctionType) -> tuple[ir.Function, ir.IRBuilder]:
@@ -415,117 +423,276 @@ class CoreGen:
         b.ret_void()
         return fn
 
-    # -- the run loop --------------------------------------------------------------------
+    # -- the interpreter -----------------------------------------------------------------
+    # It is tail-call threaded: every micro-op variant is an *arm*, a function of its own
+    # (GHC's convention: every argument in a register, nothing callee-saved) that executes
+    # one instruction and ends by dispatching the next itself -- fetching its record and
+    # jumping (a musttail call) to that record's arm -- so every arm has its own indirect
+    # jump, which the branch predictor learns separately.  What that fast path does not
+    # cover (the budget, the gateway page, a page not decoded yet, a nullified instruction,
+    # a branch target where a compiled region may start, a record not decoded yet) goes to
+    # hppa_slow, the loop head, which handles it and dispatches in turn.  hppa_run (the C
+    # entry point) calls hppa_slow; the first arm or loop head that stops returns the
+    # status through that one call.
+    def build_interpreter(self) -> None:
+        nv = len(enc.VARIANTS)
+        self.arm_fns = [ir.Function(self.module, ARM_FN, name=f"hppa_arm_{i}")
+                        for i in range(1, nv + 1)]
+        self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
+        for fn in self.arm_fns + [self.slow_fn]:
+            fn.calling_convention = ARM_CC
+        table_ty = ir.ArrayType(PTR, nv)
+        self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
+        self.arm_table.initializer = ir.Constant(table_ty, self.arm_fns)
+        self.arm_table.global_constant = True
+        for i, (opname, consts) in enumerate(enc.VARIANTS):
+            ArmGen(self, self.arm_fns[i]).arm(opname, consts)
+        ArmGen(self, self.slow_fn).slow()
+        self.build_run()
+
     def build_run(self) -> None:
+        """``i64 hppa_run()``: execute ENV_BUDGET instructions at most, return ST_*."""
         fn, b = self.new_function("hppa_run", ir.FunctionType(I64, []))
-        self.fn, self.b = fn, b
-        env = self.env = b.load(self.env_global, typ=PTR)
+        env = b.load(self.env_global, typ=PTR)
+        g = EnvCtx(b, env)
+        ptrs = [g.env_ptr(slot) for slot in (S.ENV_REGS, S.ENV_DC, S.ENV_PAGE_SLOT)]
+        count = g.ctl(S.CTL_INSNS)
+        budget = V.of(b, b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64),
+                                typ=I64))
+        b.store((count + budget).ir, b.gep(env, [ir.Constant(I64, S.ENV_LIMIT)], source_etype=I64))
+        fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
+        back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
+        regs, dc, page_slot = ptrs
+        st = b.call(self.slow_fn, [regs, env, dc, page_slot, fs.ir, back.ir,
+                                   count.ir, ir.Constant(PTR, None)], cconv=ARM_CC)
+        b.ret(st)
 
-        def env_ptr(slot):
-            return b.inttoptr(b.load(b.gep(env, [ir.Constant(I64, slot)], source_etype=I64),
-                                     typ=I64), PTR)
-        self.regs = env_ptr(S.ENV_REGS)
-        self.mem_p = env_ptr(S.ENV_MEM)
-        self.perm = env_ptr(S.ENV_PERM)
-        self.page_slot = env_ptr(S.ENV_PAGE_SLOT)
-        self.dc = env_ptr(S.ENV_DC)
-        self.native = env_ptr(S.ENV_NATIVE)
-        self.hooks = env_ptr(S.ENV_HOOKS)
-        nhooks = b.load(b.gep(env, [ir.Constant(I64, S.ENV_NHOOKS)], source_etype=I64), typ=I64)
-        budget = b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64), typ=I64)
-        self.m = Mem(b, self.mem_p, self.perm, self.page_slot)
+
+class ArmGen:
+    """Builds one function of the interpreter (an arm, or the loop head)."""
+
+    def __init__(self, gen: CoreGen, fn: ir.Function):
+        self.gen, self.fn = gen, fn
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.regs, self.env, self.dc, self.page_slot, fs, back, count, self.rec = fn.args
+        self.fs, self.back_in, self.count_in = (V(b, fs, None, 32), V(b, back, None, 32),
+                                                V(b, count, None, 64))
+        # guest memory and permissions are found through the environment (arms that touch
+        # memory load their addresses; the others keep every register for themselves)
+        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, self.page_slot))
+        self.mem_p = self.ctx0.env_ptr(S.ENV_MEM)
+        self.perm = self.ctx0.env_ptr(S.ENV_PERM)
+        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, self.page_slot)
         self.scratch = b.alloca(I64, name="scratch")
-        ctx0 = EnvCtx(b, env, self.regs, self.m)
-        ctl = lambda i: ctx0.ctl(i)                                       # noqa: E731
-        f0 = ctl(S.CTL_IAOQF).trunc(32)
-        b0 = ctl(S.CTL_IAOQB).trunc(32)
-        n0 = ctl(S.CTL_PSWN).ne(0)
-        count0 = ctl(S.CTL_INSNS)
-        limit = count0 + V(b, budget, None, 64)
-        threshold = ctl(S.CTL_JIT_THRESHOLD)
-        nslots = ctl(S.CTL_NSLOTS)
-        entry_blk = b.block
+        self.limit = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
+                                          source_etype=I64), typ=I64))
+        self._fault = None
 
+    def args(self, fs: V, back: V, count: V, rec) -> list:
+        return [self.regs, self.env, self.dc, self.page_slot, fs.ir, back.ir, count.ir, rec]
+
+    def tail(self, fn, fs: V, back: V, count: V, rec=None) -> None:
+        """Continue in ``fn`` (an arm, the loop head, or a loaded function pointer)."""
+        b = self.b
+        if not isinstance(fn, ir.Function):                  # (llvmlite wants a typed callee)
+            fn = b.inttoptr(b.ptrtoint(fn, I64), ARM_FN.as_pointer())
+        r = b.call(fn, self.args(fs, back, count, rec or ir.Constant(PTR, None)),
+                   cconv=ARM_CC, tail="musttail")
+        b.ret(r)
+
+    def exit(self, status, f: V, back: V, n: V, count: V, trap=0, detail=0, addr=None) -> None:
+        """Store the state and return ``status`` from the core."""
+        c = self.ctx0
+        c.set_ctl(S.CTL_IAOQF, f.zext(64))
+        c.set_ctl(S.CTL_IAOQB, back.zext(64))
+        c.set_ctl(S.CTL_PSWN, n.zext(64))
+        c.set_ctl(S.CTL_INSNS, count)
+        c.set_ctl(S.CTL_TRAP, trap if isinstance(trap, V) else c64(trap))
+        c.set_ctl(S.CTL_TRAP_DETAIL, detail.zext(64) if isinstance(detail, V) else c64(detail))
+        c.set_ctl(S.CTL_TRAP_ADDR, (addr if addr is not None else c32(0)).zext(64))
+        c._st(0, c64(0))
+        self.b.ret(ir.Constant(I64, status))
+
+    def fault_if(self, cond: V, number, detail, addr: V, count: V) -> None:
+        """Stop with an interruption when cond holds (an arm: state as before it)."""
+        b = self.b
+        if self._fault is None:
+            saved = b.block
+            blk = self.fn.append_basic_block("interruption")
+            b.position_at_end(blk)
+            phis = [b.phi(t) for t in (I64, I64, I32)]
+            self.exit(S.ST_FAULT, self.f, self.back, V.const(0, 1), self.count1,
+                      *(V(b, p, None, p.type.width) for p in phis))
+            self._fault = (blk, phis)
+            b.position_at_end(saved)
+        blk, phis = self._fault
+        number = c64(number) if isinstance(number, int) else number.zext(64)
+        detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
+        for phi, v in zip(phis, (number, detail, addr)):
+            phi.add_incoming(v.ir, b.block)
+        cont = self.fn.append_basic_block("ok")
+        b.cbranch(cond.ir, blk, cont)
+        b.position_at_end(cont)
+
+    # -- an arm --------------------------------------------------------------------------
+    def arm(self, opname: str, consts) -> None:
+        b = self.b
+        self.f, self.back, self.count1 = self.fs, self.back_in, self.count_in + 1
+        fields = []
+        for j, c in enumerate(consts):
+            if c is not None:
+                fields.append(c32(c))
+            else:
+                p = b.gep(self.rec, [ir.Constant(I64, 1 + j)], source_etype=I32)
+                fields.append(V.of(b, b.load(p, typ=I32)))
+        ctx = ICtx(self, self.f, self.back, self.count1)
+        sem_fn = SEMANTICS[opname]
+        code = sem_fn.__code__
+        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
+        sem_fn(ctx, *fields[:nargs])
+        if ctx.zero_r0:
+            ctx._st(0, c64(0))
+        nb = ctx.nb if ctx.nb is not None else self.back + 4
+        self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
+                      not ctx.stores)
+
+    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, same_page_next=False) -> None:
+        """Go on with the instruction at ``f``: its arm directly when nothing special is
+        due, else the loop head.  ``same_page_next``: this instruction cannot have dropped
+        decoded code (no store), so when ``f`` follows it on its page, its record follows
+        this one's."""
+        b, fn = self.b, self.fn
+        slow, go, have = (fn.append_basic_block(n) for n in ("to_slow", "fetch", "have"))
+        branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
+        b.cbranch((count.sge(self.limit) | n).ir, slow, go0)
+        b.position_at_end(go0)
+        b.cbranch(jumped.ir, branch_target, go)
+        b.position_at_end(go)
+        lookup = fn.append_basic_block("lookup")
+        if same_page_next:                     # jumped is clear here: f = this one's + 4
+            seq = fn.append_basic_block("sequential")
+            b.cbranch((f & 0xFFF).eq(0).ir, lookup, seq)
+            b.position_at_end(seq)
+            rec_seq = b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32)
+            seq_end = b.block
+            rec_join = fn.append_basic_block("record")
+            b.branch(rec_join)
+        else:
+            b.branch(lookup)
+        b.position_at_end(lookup)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        rec_go = fn.append_basic_block("record_lookup")
+        b.cbranch(slot.slt(0).ir, slow, rec_go)
+        b.position_at_end(rec_go)
+        idx = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64)) << 3
+        rec = b.gep(self.dc, [idx.ir], source_etype=I32)
+        if same_page_next:
+            b.branch(rec_join)
+            b.position_at_end(rec_join)
+            phi = b.phi(PTR)
+            phi.add_incoming(rec_seq, seq_end)
+            phi.add_incoming(rec, rec_go)
+            rec = phi
+        op = V.of(b, b.load(rec, typ=I32))
+        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have)
+        b.position_at_end(have)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+                              source_etype=self.gen.arm_table.value_type), typ=PTR)
+        self.tail(target, f, back, count, rec)                # nothing special: fs = f
+        # A branch target: a compiled region may start here (the loop head calls it), or
+        # the entry is counted -- here, unless it is the one that makes it hot.
+        b.position_at_end(branch_target)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
+        b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look)
+        b.position_at_end(look)
+        native = self.ctx0.env_ptr(S.ENV_NATIVE)
+        word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
+        jptr = b.gep(native, [word.ir], source_etype=I64)
+        code = V.of(b, b.load(jptr, typ=I64))
+        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        hot = code.sgt(0) | (threshold.sgt(0) & (code - 1).eq(c64(0) - threshold))
+        count_bb = fn.append_basic_block("count")
+        b.cbranch(hot.ir, slow, count_bb)
+        b.position_at_end(count_bb)
+        with b.if_then(threshold.sgt(0).ir):
+            b.store((code - 1).ir, jptr)
+        b.branch(counted)
+        b.position_at_end(counted)
+        rec = b.gep(self.dc, [(word << 3).ir], source_etype=I32)
+        op = V.of(b, b.load(rec, typ=I32))
+        have2 = fn.append_basic_block("have_target")
+        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have2)
+        b.position_at_end(have2)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+                              source_etype=self.gen.arm_table.value_type), typ=PTR)
+        self.tail(target, f, back, count, rec)
+        b.position_at_end(slow)
+        self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    # -- the loop head ---------------------------------------------------------------------
+    def slow(self) -> None:
+        gen, b, fn = self.gen, self.b, self.fn
+        ctx0, m = self.ctx0, self.m
         blk = fn.append_basic_block
-        loop, top, fetch, newslot, have, regions, native_bb, callregion, count_entry, \
-            exec_bb, nullified, record, slowrec, dispatch, gateway, nextb, fault, exit_bb = (
-                blk(n) for n in ("loop", "top", "fetch", "newslot", "have", "regions",
-                                 "native", "callregion", "count_entry", "exec", "nullified",
-                                 "record", "slowrec", "dispatch", "gateway", "next", "fault",
-                                 "exit"))
+        entry = b.block
+        threshold = ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        nhooks = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_NHOOKS)],
+                                      source_etype=I64), typ=I64))
+        hooks = EnvCtx.env_ptr(ctx0, S.ENV_HOOKS)
+        native = EnvCtx.env_ptr(ctx0, S.ENV_NATIVE)
+        nslots = ctx0.ctl(S.CTL_NSLOTS)
+        fs, back = self.fs, self.back_in
+        # jumped: 1 the front was reached by a branch (a region may start there: run it, or
+        # count the entry); 2 on entry to the core, where a region may be resumed but a
+        # budget return's stopping point is no branch target worth counting
+        jumped0 = select(back.bit(0), V.const(2, 8), ((fs >> 1) & 1).trunc(8))
+        init = (fs & ~3, back & ~3, fs.bit(0), self.count_in, jumped0)
+        entry = b.block
+        loop = blk("loop")
         b.branch(loop)
-
-        # loop-carried state
         b.position_at_end(loop)
-        f = b.phi(I32, name="f")
-        bk = b.phi(I32, name="b")
-        n = b.phi(I1, name="n")
-        count = b.phi(I64, name="count")
-        jumped = b.phi(I8, name="jumped")
-        self.loop_phis = (f, bk, n, count, jumped)
+        phis = [b.phi(t) for t in (I32, I32, I1, I64, I8)]
+        for phi, v in zip(phis, init):
+            phi.add_incoming(v.ir, entry)
+        F, B, N, C, J = (V(b, p, None, p.type.width) for p in phis)
 
-        def to_loop(vals, from_block=None):
-            """Branch to the loop head with (f, b, n, count, jumped)."""
-            src = from_block or b.block
-            for phi, v in zip(self.loop_phis, vals):
-                phi.add_incoming(v.ir if isinstance(v, V) else v, src)
+        def again(f, bk, n, count, jumped):
+            for phi, v in zip(phis, (f, bk, n, count, jumped)):
+                phi.add_incoming((v if isinstance(v, V) else V.const(v, phi.type.width)).ir,
+                                 b.block)
             b.branch(loop)
-        f.add_incoming(f0.ir, entry_blk)
-        bk.add_incoming(b0.ir, entry_blk)
-        n.add_incoming(n0.ir, entry_blk)
-        count.add_incoming(count0.ir, entry_blk)
-        jumped.add_incoming(ir.Constant(I8, 2), entry_blk)
-        F, B, N, C = (V(b, x, None, w) for x, w in ((f, 32), (bk, 32), (n, 1), (count, 64)))
 
-        # exits: status, count, fault signal, code, address
-        b.position_at_end(exit_bb)
-        ex = [b.phi(t, name=nm) for t, nm in ((I64, "status"), (I32, "xf"), (I32, "xb"),
-                                               (I1, "xn"), (I64, "xcount"), (I64, "trap"),
-                                               (I64, "detail"), (I32, "addr"))]
-        self.exit_phis = ex
-        st_, xf, xb, xn, xc, trap, detail, addr = (V(b, x, None, x.type.width) for x in ex)
-        ctx0.set_ctl(S.CTL_IAOQF, xf.zext(64))
-        ctx0.set_ctl(S.CTL_IAOQB, xb.zext(64))
-        ctx0.set_ctl(S.CTL_PSWN, xn.zext(64))
-        ctx0.set_ctl(S.CTL_INSNS, xc)
-        ctx0.set_ctl(S.CTL_TRAP, trap)
-        ctx0.set_ctl(S.CTL_TRAP_DETAIL, detail)
-        ctx0.set_ctl(S.CTL_TRAP_ADDR, addr.zext(64))
-        ctx0._st(0, c64(0))
-        b.ret(st_.ir)
+        def leave(status, count, trap=0, detail=0, addr=None):
+            self.exit(status, F, B, N, count, trap, detail, addr)
 
-        def leave(status, count_v, trap_=0, detail_=0, addr_=None):
-            vals = (c64(status), F, B, N, count_v,
-                    c64(trap_) if isinstance(trap_, int) else trap_,
-                    c64(detail_) if isinstance(detail_, int) else detail_,
-                    addr_ if addr_ is not None else c32(0))
-            for phi, v in zip(ex, vals):
-                phi.add_incoming(v.ir, b.block)
-            b.branch(exit_bb)
+        go = blk("go")
+        budget_bb = blk("budget")
+        b.cbranch(C.sge(self.limit).ir, budget_bb, go)
+        b.position_at_end(budget_bb)
+        leave(S.ST_BUDGET, C)
 
-        # fault: phis sig, code, addr, count (filled by fault_if)
-        b.position_at_end(fault)
-        self.fault_phis = [b.phi(t) for t in (I64, I64, I32, I64)]
-        fs, fc, fa, fcount = (V(b, x, None, x.type.width) for x in self.fault_phis)
-        leave(S.ST_FAULT, fcount, fs, fc, fa)
-        self.fault_bb = fault
+        # ---- fetch: the decode cache holds one slot of 1024 records per code page ----
+        b.position_at_end(go)
+        page = (F >> 12).zext(64)
+        slot0 = V.of(b, b.load(b.gep(self.page_slot, [page.ir], source_etype=I32), typ=I32))
+        newslot, have = blk("newslot"), blk("have")
+        b.cbranch(slot0.slt(0).ir, newslot, have)
+        fetch_end = b.block
 
-        # loop head: budget, then the gateway page
-        b.position_at_end(loop)
-        b.cbranch(C.sge(limit).ir, self._block_leaving(S.ST_BUDGET, C, leave), top)
-        b.position_at_end(top)
-        b.cbranch((F.ult(4096) & ~N).ir, gateway, fetch)
-
-        # ---- gateway page (entered by branching there, never decoded) ----
+        # page zero never gets a slot: the gateway page (entered by branching there)
+        b.position_at_end(newslot)
+        gateway, not_gateway = blk("gateway"), blk("not_gateway")
+        b.cbranch((F.ult(4096) & ~N).ir, gateway, not_gateway)
         b.position_at_end(gateway)
         g_cont = blk("gw_ret")
-        is100, isE0, isB0 = F.eq(0x100), F.eq(0xE0), F.eq(0xB0)
         sys_bb, tp_bb, lws_bb, bad_bb = blk("syscall"), blk("set_tp"), blk("lws"), blk("gw_bad")
         sw = b.switch(F.ir, bad_bb)
         sw.add_case(ir.Constant(I32, 0x100), sys_bb)
         sw.add_case(ir.Constant(I32, 0xE0), tp_bb)
         sw.add_case(ir.Constant(I32, 0xB0), lws_bb)
-        del is100, isE0, isB0
         b.position_at_end(sys_bb)                      # syscall: Python runs the kernel
         leave(S.ST_SYSCALL, C)
         b.position_at_end(tp_bb)                       # set thread pointer: cr27 <- r26
@@ -535,28 +702,22 @@ class CoreGen:
         r20 = ctx0.gr(c32(20))
         lws_slot = select(r20.ugt(5), c32(5), r20).zext(64) + (S.REGS_CTL + S.CTL_LWS)
         ctx0._st(lws_slot, ctx0._ld(lws_slot) + 1)
-        b.call(self.lws_fn, [env])
+        b.call(gen.lws_fn, [self.env])
         b.branch(g_cont)
         b.position_at_end(bad_bb)                      # 0x00: a NULL call; the rest break 0,0
         leave(S.ST_FAULT, C, select(F.eq(0), c64(T.ITLB_MISS), c64(T.ILLEGAL_INSN)), 0, F)
         b.position_at_end(g_cont)
         ret = ctx0.gr(c32(31)) & ~3                    # return to r31 with user privilege
-        to_loop((ret, ret + 4, V.const(0, 1), C + 1, ir.Constant(I8, 1)))
+        again(ret, ret + 4, V.const(0, 1), C + 1, 1)
 
-        # ---- fetch: the decode cache holds one slot of 1024 records per code page ----
-        b.position_at_end(fetch)
-        page = (F >> 12).zext(64)
-        slot0 = V.of(b, b.load(b.gep(self.page_slot, [page.ir], source_etype=I32), typ=I32))
-        b.cbranch(slot0.slt(0).ir, newslot, have)
-        fetch_end = b.block
-        b.position_at_end(newslot)
-        p = self.m.perm_of(F)
+        b.position_at_end(not_gateway)
+        p = m.perm_of(F)
         nox, cap_ok = blk("noexec"), blk("alloc")
         b.cbranch((p & PERM_X).eq(0).ir, nox, cap_ok)
         b.position_at_end(nox)
-        leave(S.ST_FAULT, C, self.m.fault_number(p, T.INSN_PROTECTION, T.ITLB_MISS), 0, F)
+        leave(S.ST_FAULT, C, m.fault_number(p, T.INSN_PROTECTION, T.ITLB_MISS), 0, F)
         b.position_at_end(cap_ok)
-        nxt = ctl(S.CTL_NEXT_SLOT)
+        nxt = ctx0.ctl(S.CTL_NEXT_SLOT)
         full_bb, take = blk("cache_full"), blk("take_slot")
         b.cbranch(nxt.sge(nslots).ir, full_bb, take)
         b.position_at_end(full_bb)
@@ -566,11 +727,11 @@ class CoreGen:
         nxt32 = nxt.trunc(32)
         b.store(nxt32.ir, b.gep(self.page_slot, [page.ir], source_etype=I32))
         b.store((p | PERM_CODE).ir, b.gep(self.perm, [page.ir], source_etype=I8))
-        memset = self.module.declare_intrinsic("llvm.memset", [PTR, I64])
+        memset = self.gen.module.declare_intrinsic("llvm.memset", [PTR, I64])
         recs = S.SLOT_WORDS * S.DC_FIELDS
         b.call(memset, [b.gep(self.dc, [(nxt * recs).ir], source_etype=I32), ir.Constant(I8, 0),
                         ir.Constant(I64, recs * 4), ir.Constant(I1, 0)])
-        b.call(memset, [b.gep(self.native, [(nxt << 10).ir], source_etype=I64),
+        b.call(memset, [b.gep(native, [(nxt << 10).ir], source_etype=I64),
                         ir.Constant(I8, 0), ir.Constant(I64, S.SLOT_WORDS * 8),
                         ir.Constant(I1, 0)])
         take_end = b.block
@@ -581,28 +742,28 @@ class CoreGen:
         slot_phi.add_incoming(slot0.ir, fetch_end)
         slot_phi.add_incoming(nxt32.ir, take_end)
         slot = V(b, slot_phi, None, 32).zext(64)
-        J = V(b, jumped, None, 8)
-        b.cbranch(J.ne(0).ir, regions, exec_bb)
 
         # ---- compiled regions start at branch targets: run one, or count entries ----
+        regions, native_bb, callregion, count_entry, exec_bb = (
+            blk(n) for n in ("regions", "native", "callregion", "count_entry", "exec"))
+        b.cbranch((J.ne(0) & ~N & B.eq(F + 4)).ir, regions, exec_bb)
         b.position_at_end(regions)
-        seq = ~N & B.eq(F + 4)
-        b.cbranch(seq.ir, native_bb, exec_bb)
+        b.branch(native_bb)
         b.position_at_end(native_bb)
         jdx = (slot << 10) | ((F >> 2) & 1023).zext(64)
-        jptr = b.gep(self.native, [jdx.ir], source_etype=I64)
+        jptr = b.gep(native, [jdx.ir], source_etype=I64)
         code_v = V.of(b, b.load(jptr, typ=I64))
         b.cbranch(code_v.sgt(0).ir, callregion, count_entry)
         b.position_at_end(callregion)
         ctx0.set_ctl(S.CTL_INSNS, C)
         region_fn = b.inttoptr(code_v.ir, REGION_FN.as_pointer())
-        r = b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot, self.native,
-                               limit.ir, env], cconv=REGION_CC)
-        nf = ctl(S.CTL_IAOQF).trunc(32)
-        nbk = ctl(S.CTL_IAOQB).trunc(32)
-        nn = ctl(S.CTL_PSWN).ne(0)
-        nc = ctl(S.CTL_INSNS)
-        to_loop((nf, nbk, nn, nc, b.zext(b.icmp_unsigned("==", r, ir.Constant(I64, 0)), I8)))
+        r = V.of(b, b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot,
+                                       native, self.limit.ir, self.env], cconv=REGION_CC))
+        nf = ctx0.ctl(S.CTL_IAOQF).trunc(32)
+        nbk = ctx0.ctl(S.CTL_IAOQB).trunc(32)
+        nn = ctx0.ctl(S.CTL_PSWN).ne(0)
+        nc = ctx0.ctl(S.CTL_INSNS)
+        again(nf, nbk, nn, nc, r.eq(0).zext(8))
         b.position_at_end(count_entry)
         counting = threshold.sgt(0) & J.eq(1)
         dec, jit_bb = blk("count"), blk("hot")
@@ -615,19 +776,18 @@ class CoreGen:
         ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
         leave(S.ST_JIT, C)
 
-        # ---- execute: count it; a nullified instruction only consumes its slot ----
+        # ---- execute: a nullified instruction only consumes its slot ----
         b.position_at_end(exec_bb)
-        C1 = C + 1
-        NB = B + 4
-        jumped_next = b.zext(B.ne(F + 4).ir, I8)
+        nullified, record = blk("nullified"), blk("record")
         b.cbranch(N.ir, nullified, record)
         b.position_at_end(nullified)
-        to_loop((B, NB, V.const(0, 1), C1, jumped_next))
+        again(B, B + 4, V.const(0, 1), C + 1, B.ne(F + 4).zext(8))
 
         b.position_at_end(record)
         idx = ((slot << 10) | ((F >> 2) & 1023).zext(64)) << 3
         rec_ptr = b.gep(self.dc, [idx.ir], source_etype=I32)
         op0 = V.of(b, b.load(rec_ptr, typ=I32))
+        slowrec, dispatch = blk("slowrec"), blk("dispatch")
         b.cbranch(op0.sle(0).ir, slowrec, dispatch)
         record_end = b.block
         # not decoded yet (0), or a counted (hooked) entry (< 0)
@@ -635,9 +795,9 @@ class CoreGen:
         dec_bb, hook_bb = blk("decode"), blk("hooked")
         b.cbranch(op0.eq(0).ir, dec_bb, hook_bb)
         b.position_at_end(dec_bb)
-        word = self.m.load(F, 4)
-        b.call(self.decode_fn, [word.ir, rec_ptr])
-        self._mark_hooks(F, rec_ptr, nhooks)
+        word = m.load(F, 4)
+        b.call(gen.decode_fn, [word.ir, rec_ptr])
+        self._mark_hooks(F, rec_ptr, hooks, nhooks)
         op1 = V.of(b, b.load(rec_ptr, typ=I32))
         dec_end = b.block
         after = blk("decoded")
@@ -647,9 +807,9 @@ class CoreGen:
         hop.add_incoming(op0.ir, slowrec)
         hop.add_incoming(op1.ir, dec_end)
         h = (c32(-1) - V(b, hop, None, 32)).zext(64)
-        cnt_p = b.gep(self.hooks, [(h * 3 + S.HOOK_COUNT).ir], source_etype=I64)
+        cnt_p = b.gep(hooks, [(h * 3 + S.HOOK_COUNT).ir], source_etype=I64)
         b.store(b.add(b.load(cnt_p, typ=I64), ir.Constant(I64, 1)), cnt_p)
-        real = V.of(b, b.load(b.gep(self.hooks, [(h * 3 + S.HOOK_OP).ir], source_etype=I64),
+        real = V.of(b, b.load(b.gep(hooks, [(h * 3 + S.HOOK_OP).ir], source_etype=I64),
                               typ=I64)).trunc(32)
         hook_end = b.block
         b.branch(dispatch)
@@ -661,86 +821,37 @@ class CoreGen:
         op.add_incoming(op0.ir, record_end)
         op.add_incoming(real.ir, hook_end)
         op.add_incoming(op1.ir, after)
+        OP = V(b, op, None, 32)
+        known, unknown = blk("known"), blk("unknown")
+        b.cbranch((OP - 1).ult(len(enc.VARIANTS)).ir, known, unknown)
+        b.position_at_end(known)
+        target = b.load(b.gep(gen.arm_table, [ir.Constant(I64, 0), (OP - 1).zext(64).ir],
+                              source_etype=gen.arm_table.value_type), typ=PTR)
+        self.tail(target, F, B, C, rec_ptr)
+        b.position_at_end(unknown)                     # e.g. a breakpoint record
+        self.tail(gen.arm_fns[0], F, B, C, rec_ptr)    # variant 1: ILLEGAL
 
-        # ---- one arm per variant ----
-        self.next_bb = nextb
-        b.position_at_end(nextb)
-        nb_phi = b.phi(I32, name="nb")
-        nn_phi = b.phi(I1, name="nn")
-        to_loop((B, V(b, nb_phi, None, 32), V(b, nn_phi, None, 1), C1, jumped_next))
-
-        b.position_at_end(dispatch)
-        illegal_arm = blk("arm_illegal")
-        sw = b.switch(op, illegal_arm)
-        for num, (opname, consts) in enumerate(enc.VARIANTS, start=1):
-            arm = blk(f"arm_{num}_{opname}")
-            sw.add_case(ir.Constant(I32, num), arm)
-            b.position_at_end(arm)
-            self.emit_arm(opname, consts, rec_ptr, F, B, C1, nb_phi, nn_phi, NB)
-        b.position_at_end(illegal_arm)                 # e.g. a breakpoint record
-        self.emit_arm("ILLEGAL", (0,) * enc.NFIELDS, rec_ptr, F, B, C1, nb_phi, nn_phi, NB)
-
-    def _block_leaving(self, status: int, count: V, leave) -> ir.Block:
-        saved = self.b.block
-        blk = self.fn.append_basic_block(f"leave_{status}")
-        self.b.position_at_end(blk)
-        leave(status, count)
-        self.b.position_at_end(saved)
-        return blk
-
-    def _mark_hooks(self, f: V, rec_ptr, nhooks) -> None:
+    def _mark_hooks(self, f: V, rec_ptr, hooks, nhooks: V) -> None:
         """A freshly decoded record at a hooked address becomes -1 - h (counted entry)."""
-        b = self.b
-        head, body, done = (self.fn.append_basic_block(n) for n in ("hk", "hk_body", "hk_done"))
+        b, fn = self.b, self.fn
+        head, body, done = (fn.append_basic_block(n) for n in ("hk", "hk_body", "hk_done"))
         start = b.block
         b.branch(head)
         b.position_at_end(head)
         i = b.phi(I64)
         i.add_incoming(ir.Constant(I64, 0), start)
-        b.cbranch(b.icmp_signed("<", i, nhooks), body, done)
+        b.cbranch(b.icmp_signed("<", i, nhooks.ir), body, done)
         b.position_at_end(body)
         base = b.mul(i, ir.Constant(I64, 3))
-        a = b.load(b.gep(self.hooks, [base], source_etype=I64), typ=I64)
+        a = b.load(b.gep(hooks, [base], source_etype=I64), typ=I64)
         with b.if_then(b.icmp_unsigned("==", a, b.zext(f.ir, I64))):
             real = b.load(rec_ptr, typ=I32)
-            b.store(b.sext(real, I64), b.gep(self.hooks, [b.add(base, ir.Constant(I64, S.HOOK_OP))],
+            b.store(b.sext(real, I64), b.gep(hooks, [b.add(base, ir.Constant(I64, S.HOOK_OP))],
                                               source_etype=I64))
             b.store(b.trunc(b.sub(ir.Constant(I64, -1), i), I32), rec_ptr)
         i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
         b.branch(head)
         b.position_at_end(done)
-
-    def fault_if(self, cond: V, number, detail, addr: V, count: V) -> None:
-        """Branch to the interruption exit when cond holds; continue building after it."""
-        b = self.b
-        number = c64(number) if isinstance(number, int) else number.zext(64)
-        detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
-        cont = self.fn.append_basic_block("ok")
-        for phi, v in zip(self.fault_phis, (number, detail, addr, count)):
-            phi.add_incoming(v.ir, b.block)
-        b.cbranch(cond.ir, self.fault_bb, cont)
-        b.position_at_end(cont)
-
-    def emit_arm(self, opname, consts, rec_ptr, F, B, C1, nb_phi, nn_phi, NB) -> None:
-        b = self.b
-        fields = []
-        for j, c in enumerate(consts):
-            if c is not None:
-                fields.append(c32(c))
-            else:
-                p = b.gep(rec_ptr, [ir.Constant(I64, 1 + j)], source_etype=I32)
-                fields.append(V.of(b, b.load(p, typ=I32)))
-        ctx = ICtx(self, F, B, C1)
-        sem_fn = SEMANTICS[opname]
-        code = sem_fn.__code__
-        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
-        sem_fn(ctx, *fields[:nargs])
-        if ctx.zero_r0:
-            ctx._st(0, c64(0))
-        nb = ctx.nb if ctx.nb is not None else NB
-        nb_phi.add_incoming(nb.ir, b.block)
-        nn_phi.add_incoming(ctx.n_next.ir, b.block)
-        b.branch(self.next_bb)
 
 
 def build_module(table: Table | None = None) -> ir.Module:

@@ -29,7 +29,7 @@ from hppa_user import encoding as enc
 from hppa_user import state as S
 from hppa_user import traps as T
 from hppa_user.memory import PERM_R, PERM_W
-from hppa_user.ssa import V, pick, select
+from hppa_user.ssa import V, if_else, pick, select, unless_zero
 
 M32 = 0xFFFFFFFF
 
@@ -113,34 +113,7 @@ class Ctx:
     def if_else(self, cond, then, otherwise):
         """then() if cond else otherwise(), each building code only on its own path; they
         return a V, a tuple of V's (merged by phis) or None."""
-        if isinstance(cond, (bool, int)):
-            cond = V.const(int(cond), 1)
-        if cond.known is not None:
-            return then() if cond.known else otherwise()
-        b = self.b
-        fn = b.function
-        tb, eb, jb = (fn.append_basic_block(n) for n in ("then", "else", "endif"))
-        b.cbranch(cond.ir, tb, eb)
-        results = []
-        for blk, arm in ((tb, then), (eb, otherwise)):
-            b.position_at_end(blk)
-            r = arm()
-            results.append((r, b.block))
-            b.branch(jb)
-        b.position_at_end(jb)
-        (r1, b1), (r2, b2) = results
-        if r1 is None:
-            return None
-        single = not isinstance(r1, tuple)
-        out = []
-        for v1, v2 in zip((r1,) if single else r1, (r2,) if single else r2):
-            v2 = v1._lift(v2) if isinstance(v1, V) else v2
-            v1 = v2._lift(v1) if isinstance(v2, V) else v1
-            phi = b.phi(v1.ir.type)
-            phi.add_incoming(v1.ir, b1)
-            phi.add_incoming(v2.ir, b2)
-            out.append(V(b, phi, None, v1.w))
-        return out[0] if single else tuple(out)
+        return if_else(self.b, cond, then, otherwise)
 
     def insns_so_far(self) -> V:
         """Instructions executed so far, this one included (i64; --clock virtual)."""
@@ -159,16 +132,17 @@ class Ctx:
         self.b.store(v.zext(64).ir, self.reg_ptr(index))
 
     def gr(self, r: V) -> V:
-        """GR r (r0 reads 0: the interpreter keeps regs[0] zero)."""
+        """GR r (r0 reads 0: the interpreter keeps regs[0] zero).  Register fields are
+        5-bit by construction (decode.py), so no mask is needed."""
         if r.known == 0:
             return c32(0)
-        return self._ld(r & 31).trunc(32)
+        return self._ld(r).trunc(32)
 
     def set_gr(self, r: V, v: V) -> None:
         """GR r <- v; writes to r0 vanish (the interpreter zeroes regs[0] after them)."""
         if r.known == 0:
             return
-        self._st(r & 31, v)
+        self._st(r, v)
         self.wrote_gr(r)
 
     def set_gr_if(self, cond: V, r: V, v: V) -> None:
@@ -244,18 +218,17 @@ def cond(cf: V, res: V, carry, sv) -> V:
     sv = V.const(int(sv), 1) if isinstance(sv, (bool, int)) else sv
     zero = lambda: res.eq(0)                           # noqa: E731
     lt = lambda: res.bit(31) ^ sv                      # noqa: E731
-    r = pick(cf >> 1, [lambda: V.const(0, 1), zero, lt, lambda: lt() | zero(),
-                       lambda: ~carry, lambda: ~carry | zero(), lambda: sv,
-                       lambda: res.bit(0)])
-    return r ^ cf.bit(0)
+    return unless_zero(cf, lambda: pick(cf >> 1, [
+        lambda: V.const(0, 1), zero, lt, lambda: lt() | zero(), lambda: ~carry,
+        lambda: ~carry | zero(), lambda: sv, lambda: res.bit(0)]) ^ cf.bit(0))
 
 
 def sub_cond(x: V, y: V, cf: V) -> V:
     """The condition on x - y, as comparisons (cmpb, cmpclr, cmpiclr, cmpib)."""
-    r = pick(cf >> 1, [lambda: V.const(0, 1), lambda: x.eq(y), lambda: x.slt(y),
-                       lambda: x.sle(y), lambda: x.ult(y), lambda: x.ule(y),
-                       lambda: sub_overflow(x, y, x - y), lambda: (x - y).bit(0)])
-    return r ^ cf.bit(0)
+    return unless_zero(cf, lambda: pick(cf >> 1, [
+        lambda: V.const(0, 1), lambda: x.eq(y), lambda: x.slt(y), lambda: x.sle(y),
+        lambda: x.ult(y), lambda: x.ule(y), lambda: sub_overflow(x, y, x - y),
+        lambda: (x - y).bit(0)]) ^ cf.bit(0))
 
 
 def logic_cond(cf: V, v: V) -> V:
@@ -268,12 +241,11 @@ def unit_cond(cf: V, res: V, cbv: V) -> V:
     carry (SDC, SBC, SHC) in the i64 carry vector ``cbv``."""
     def some_zero(lo, hi):
         return ((res - lo) & ~res & hi).ne(0)
-    r = pick(cf >> 1, [lambda: V.const(0, 1), lambda: V.const(0, 1),
-                       lambda: some_zero(0x01010101, 0x80808080),
-                       lambda: some_zero(0x00010001, 0x80008000),
-                       lambda: (cbv & 0x111111110).ne(0), lambda: V.const(0, 1),
-                       lambda: (cbv & 0x101010100).ne(0), lambda: (cbv & 0x100010000).ne(0)])
-    return r ^ cf.bit(0)
+    return unless_zero(cf, lambda: pick(cf >> 1, [
+        lambda: V.const(0, 1), lambda: V.const(0, 1),
+        lambda: some_zero(0x01010101, 0x80808080), lambda: some_zero(0x00010001, 0x80008000),
+        lambda: (cbv & 0x111111110).ne(0), lambda: V.const(0, 1),
+        lambda: (cbv & 0x101010100).ne(0), lambda: (cbv & 0x100010000).ne(0)]) ^ cf.bit(0))
 
 
 def add_overflow(x: V, y: V, r: V) -> V:

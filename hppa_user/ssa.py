@@ -304,3 +304,44 @@ def any_of(*conds) -> V:
     for c in conds:
         out = out | c
     return out
+
+
+def if_else(b, cond, then, otherwise):
+    """then() if cond else otherwise(), each building its code only on its own path (a
+    constant cond builds one of them); they return a V, a tuple of V's (merged by phis),
+    or None.  ``b``: the builder (unused when cond is constant)."""
+    if isinstance(cond, (bool, int)):
+        cond = V.const(int(cond), 1)
+    if cond.known is not None:
+        return then() if cond.known else otherwise()
+    fn = b.block.function
+    tb, eb, jb = (fn.append_basic_block(n) for n in ("then", "else", "endif"))
+    b.cbranch(cond.ir, tb, eb)
+    results = []
+    for blk, arm in ((tb, then), (eb, otherwise)):
+        b.position_at_end(blk)
+        r = arm()
+        results.append((r, b.block))
+        b.branch(jb)
+    b.position_at_end(jb)
+    (r1, b1), (r2, b2) = results
+    if r1 is None:
+        return None
+    single = not isinstance(r1, tuple)
+    out = []
+    for v1, v2 in zip((r1,) if single else r1, (r2,) if single else r2):
+        v2 = v1._lift(v2) if isinstance(v1, V) else v2
+        v1 = v2._lift(v1) if isinstance(v2, V) else v1
+        phi = b.phi(v1.ir.type)
+        phi.add_incoming(v1.ir, b1)
+        phi.add_incoming(v2.ir, b2)
+        out.append(V(b, phi, None, v1.w))
+    return out[0] if single else tuple(out)
+
+
+def unless_zero(sel: V, compute) -> V:
+    """compute() (an i1), or false when ``sel`` is 0 -- a run-time ``sel`` (a condition
+    field in an interpreter arm: usually 0) branches around the computation."""
+    if sel.known is not None:
+        return V.const(0, 1) if sel.known == 0 else compute()
+    return if_else(sel.b, sel.eq(0), lambda: V.const(0, 1), compute)
