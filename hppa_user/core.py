@@ -30,7 +30,9 @@ Compiled regions (jit.py): when the front was reached by a taken branch (and the
 sequential, PSW[N] clear), the loop either calls the native code registered for that
 address in the native table or counts the entry there; at the threshold it returns ST_JIT
 so Python compiles it. A region returns 0 at a control transfer (the new front may start
-another region) or 1 when this loop must execute the front instruction itself.
+another region), 1 when this loop must execute the front instruction itself, or 2 (having
+run nothing) when it is a quickly compiled region that has grown hot: ST_JIT again, for an
+optimised one.
 """
 from __future__ import annotations
 
@@ -763,6 +765,12 @@ class ArmGen:
         nbk = ctx0.ctl(S.CTL_IAOQB).trunc(32)
         nn = ctx0.ctl(S.CTL_PSWN).ne(0)
         nc = ctx0.ctl(S.CTL_INSNS)
+        tier_up, resume = blk("tier_up"), blk("resume")
+        b.cbranch(r.eq(2).ir, tier_up, resume)
+        b.position_at_end(tier_up)      # a quick region (maybe one chained to) grew hot
+        ctx0.set_ctl(S.CTL_JIT_ENTRY, nf.zext(64))
+        self.exit(S.ST_JIT, nf, nbk, nn, nc)
+        b.position_at_end(resume)
         again(nf, nbk, nn, nc, r.eq(0).zext(8))
         b.position_at_end(count_entry)
         counting = threshold.sgt(0) & J.eq(1)

@@ -344,17 +344,19 @@ class RegionCtx(EnvCtx):
 class Emitter:
     """Builds one region's function in a (batch) module: one block per instruction."""
 
-    def __init__(self, module: ir.Module, region: Region, hooks: dict[int, int], name: str):
+    def __init__(self, module, region: Region, hooks: dict[int, int], name: str, tier: int = 2):
         self.region = region
+        self.tier = tier
         self.hooks = hooks                     # address -> index in the hooks array
         self.module = module
         self.name = name
         self.fn = irtext.Function(module, REGION_FN, name, cconv=REGION_CC, ptr_attrs=" noalias")
         self.regs, self.mem, self.perm, self.page_slot, self.native, self.limit, self.env = \
             self.fn.args
-        # per-install data: [the entry's native-table index, then the slot of each other page]
+        # per-install data: [the entry's native-table index, entries left before a tier-1
+        # region asks to be recompiled optimised, then the slot of each other page]
         self.other_pages = sorted(p for p in region.pages if p != region.page)
-        self.data = irtext.Global(module, ir.ArrayType(I64, 1 + len(self.other_pages)),
+        self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
                                   f"{name}_data")
         self.b = irtext.IRBuilder(self.fn.append_basic_block("entry"))
         self.exits: list[tuple] = []           # (block, f, back, n, ret) into the epilogue
@@ -377,6 +379,14 @@ class Emitter:
         b.store(b.load(insns, typ=I64), self.count)
         self.start = self.new_block("start")
         b.position_at_end(self.start)
+        if tier == 1:                   # hot enough to recompile optimised: say so (ret 2)
+            left = b.sub(self.data_word(1), ir.Constant(I64, 1))
+            b.store(left, b.gep(self.data, [ir.Constant(I64, 0), ir.Constant(I64, 1)],
+                                source_etype=self.data.value_type))
+            go = self.new_block("go")
+            b.cbranch(b.icmp_signed("==", left, ir.Constant(I64, 0)),
+                      self.exit_block(region.entry, region.entry + 4, 0, 2), go)
+            b.position_at_end(go)
         b.branch(self.goto(region.entry))
 
     # -- guest state ----------------------------------------------------------------------
@@ -519,7 +529,7 @@ class Emitter:
                 saved = self.b.block
                 b = self.b
                 b.position_at_end(blk)
-                k = 1 + self.other_pages.index(a >> 12)
+                k = DATA_PAGES + self.other_pages.index(a >> 12)
                 slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, a >> 12)],
                                            source_etype=I32), typ=I32), I64)
                 stale = self.new_block(f"stale_{a:x}")
@@ -701,7 +711,7 @@ class CodeCache:
         native.write_atomic(self.dir / name, native.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(mem, p) for p in r["pages"]}
-            ref = {k: r[k] for k in ("entry", "fn", "data", "returns")}
+            ref = {k: r[k] for k in ("entry", "fn", "data", "returns", "tier")}
             ref.update(object=name, hashes=hashes)
             native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                 json.dumps(ref).encode())
@@ -750,11 +760,13 @@ NEVER = -(1 << 40)
 PROBE_INTERVAL = 64       # the core reports a hot branch target every this many entries
 MAX_BATCH = 48            # regions compiled together in one module
 # LLVM settings of a region batch: a short pass list, then fast instruction selection
-PASSES = ("sroa", "instruction_combine", "simplify_cfg", "dead_store_elimination")
-CODEGEN_OPT = 0
-if os.environ.get("HPPA_USER_JIT_OPT"):        # experiments: "pass,pass|codegen level"
-    _p, _c = os.environ["HPPA_USER_JIT_OPT"].split("|")
-    PASSES, CODEGEN_OPT = tuple(x for x in _p.split(",") if x), int(_c)
+# LLVM settings per tier: tier 1 (every hot region) compiles fast -- a short pass list and
+# fast instruction selection; tier 2 (regions entered TIER2_AFTER more times) optimises
+TIERS = {1: (("sroa", "instruction_combine", "simplify_cfg", "dead_store_elimination"), 0),
+         2: (("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
+              "dead_store_elimination", "simplify_cfg"), 2)}
+TIER2_AFTER = int(os.environ.get("HPPA_USER_JIT_TIER2", "20000"))   # 2: stress tier 2
+DATA_PAGES = 2            # where a region's data lists its other pages' slots
 
 
 class RegionCompiler:
@@ -775,17 +787,19 @@ class RegionCompiler:
         self.set_threshold(threshold)
         self.regions = 0                  # installed
         self.cached = 0                   # of them, from the code cache
+        self.optimised = 0                # tier-2 compilations installed
         self.failures = 0                 # regions the compiler gave up on (a bug)
         self.insns = 0
         self.seconds = 0.0                # compile time (in the worker)
         self.return_points: set[int] = set()   # after the calls in compiled regions
         self.seen: dict[int, int] = {}    # entry -> entries counted so far
+        self.tier: dict[int, int] = {}    # entry -> the tier requested for it
         self.queue: list[int] = []
         self.child = None                 # (pid, fd, chunks, generation)
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
         self.prober = None
-        self.tm = None
+        self.tms: dict[int, object] = {}     # LLVM target machine per tier
         self._serial = 0
         self.cache = None
         self._cache_hooks = b""
@@ -807,7 +821,7 @@ class RegionCompiler:
             self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
                                 f"{native.host_id()}|".encode() + hooks
-                                + repr((PASSES, CODEGEN_OPT)).encode()).hexdigest()[:16]
+                                + repr(TIERS).encode()).hexdigest()[:16]
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
             base = None if where == "off" else (Path(where) if where else native.cache_dir())
             self.cache = CodeCache(base, ns)
@@ -819,11 +833,18 @@ class RegionCompiler:
         return -1 if slot < 0 else (slot << 10) | ((entry >> 2) & 1023)
 
     def request(self, entry: int) -> None:
-        """The core reports ``entry`` hot (another PROBE_INTERVAL entries)."""
+        """The core reports ``entry`` hot: another PROBE_INTERVAL entries, or (its tier-1
+        region says so) TIER2_AFTER entries into its compiled code."""
         idx = self.slot_index(entry)
         if idx < 0:
             return
         native_table = self.m.native
+        if native_table[idx] > 0:                    # tier 1 asks for tier 2
+            if self.tier.get(entry, 2) == 1:
+                self.tier[entry] = 2
+                self.queue.append(entry)
+                self.start()
+            return
         seen = self.seen.get(entry, 0)
         self.seen[entry] = seen + self.interval
         if seen == 0:                                # first report: is it on disk?
@@ -834,6 +855,7 @@ class RegionCompiler:
                 if all(s >= 0 for s in pages.values()) and \
                         self._patch(entry, data_addr, idx, pages):
                     native_table[idx] = addr
+                    self.tier[entry] = ref["tier"]
                     self.return_points.update(ref["returns"])
                     self.regions += 1
                     self.cached += 1
@@ -842,6 +864,7 @@ class RegionCompiler:
             native_table[idx] = 0                    # count on
             return
         native_table[idx] = NEVER                    # compiling: do not ask again
+        self.tier[entry] = 1
         self.queue.append(entry)
         if self.sync:
             self.compile_now()
@@ -856,14 +879,14 @@ class RegionCompiler:
     def start(self) -> None:
         if self.child is not None or not self.queue:
             return
-        batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+        batch = self.next_batch()
         rfd, wfd = os.pipe()
         try:
             pid = os.fork()
         except OSError:
             os.close(rfd)
             os.close(wfd)
-            self.queue[:0] = batch
+            self.queue[:0] = [e for e, _ in batch]
             self.sync = True
             self.compile_now()
             return
@@ -921,8 +944,15 @@ class RegionCompiler:
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
         while self.queue:
-            batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-            self.take(self.work(batch))
+            self.take(self.work(self.next_batch()))
+
+    def next_batch(self) -> list[tuple[int, int]]:
+        """Up to MAX_BATCH queued requests of one tier (the first's): (entry, tier)."""
+        tier = self.tier[self.queue[0]]
+        batch = [e for e in self.queue if self.tier[e] == tier][:MAX_BATCH]
+        taken = set(batch)
+        self.queue = [e for e in self.queue if e not in taken]
+        return [(e, tier) for e in batch]
 
     def work(self, batch: list[int]) -> dict:
         """Compile a batch (in the worker): the object code and how to install each region."""
@@ -943,7 +973,7 @@ class RegionCompiler:
         if result["error"]:
             self.failures += len(result["entries"])
             if self.failures == len(result["entries"]):
-                print(f"hppa-user: jit: regions at {result['entries'][0]:#010x}... not "
+                print(f"hppa-user: jit: regions at {result['entries'][0][0]:#010x}... not "
                       f"compiled: {result['error']}", file=sys.stderr)
             return
         if result["obj"] is None:
@@ -953,13 +983,15 @@ class RegionCompiler:
         for r in result["regions"]:
             self.return_points.update(r["returns"])
             idx = self.slot_index(r["entry"])
-            if idx < 0 or self.m.native[idx] > NEVER // 2:
+            current = int(self.m.native[idx]) if idx >= 0 else 0
+            if idx < 0 or NEVER // 2 < current <= 0:     # neither awaited nor to replace
                 continue
             if self._patch(r["entry"], loaded.global_address(r["data"]), idx, r["pages"]):
                 self.m.native[idx] = loaded.function(r["fn"])
-                self.regions += 1
+                self.regions += int(current <= 0)
+                self.optimised += int(r["tier"] == 2)
                 self.insns += r["insns"]
-            else:                                    # its code changed: count again
+            elif current <= 0:                       # its code changed: count again
                 self.m.native[idx] = 0
                 self.seen.pop(r["entry"], None)
 
@@ -983,13 +1015,15 @@ class RegionCompiler:
             return None
         return region
 
-    def compile(self, entries: list[int]) -> tuple[bytes | None, list[dict]]:
-        """The regions at ``entries`` as one module's object code, and per region what
-        installing it needs (its symbols and the slots its pages had)."""
+    def compile(self, batch: list[tuple[int, int]]) -> tuple[bytes | None, list[dict]]:
+        """The regions of ``batch`` ((entry, tier) of one tier) as one module's object
+        code, and per region what installing it needs (its symbols and the slots its pages
+        had)."""
         module = irtext.Module()
         out = []
         hooks = self.hook_indexes()
-        for entry in entries:
+        tier = batch[0][1]
+        for entry, _ in batch:
             if any(r["entry"] == entry for r in out):
                 continue
             region = self.build_region(entry)
@@ -997,15 +1031,16 @@ class RegionCompiler:
                 continue
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
-            Emitter(module, region, hooks, name).run()
-            out.append({"entry": entry, "fn": name, "data": f"{name}_data",
+            Emitter(module, region, hooks, name, tier).run()
+            out.append({"entry": entry, "fn": name, "data": f"{name}_data", "tier": tier,
                         "pages": dict(region.pages), "insns": len(region.insns),
                         "returns": sorted(p for ps in region.returns.values() for p in ps)})
         if not out:
             return None, []
-        if self.tm is None:
-            self.tm = native.target_machine(CODEGEN_OPT)
-        return native.compile_passes(str(module), self.tm, PASSES), out
+        passes, opt = TIERS[tier]
+        if tier not in self.tms:
+            self.tms[tier] = native.target_machine(opt)
+        return native.compile_passes(str(module), self.tms[tier], passes), out
 
     def _patch(self, entry: int, data_addr: int, idx: int, pages: dict) -> bool:
         """Fill a region's data (its native index, the slots of its other pages) if every
@@ -1015,6 +1050,6 @@ class RegionCompiler:
             if int(mem.page_slot[int(p)]) != s:
                 return False
         entry_page = entry >> 12
-        words = [idx] + [pages[p] for p in sorted(pages) if p != entry_page]
+        words = [idx, TIER2_AFTER] + [pages[p] for p in sorted(pages) if p != entry_page]
         (ctypes.c_int64 * len(words)).from_address(data_addr)[:] = words
         return True

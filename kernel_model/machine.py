@@ -153,6 +153,7 @@ class Machine:
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": {name: counts[a] for a, name in self.vdso_names.items() if counts.get(a)},
             "jit": {"regions": jit.regions, "failures": jit.failures, "instructions": jit.insns,
-                    "from_cache": jit.cached, "compile_seconds": round(jit.seconds, 3)},
+                    "from_cache": jit.cached, "optimised": jit.optimised,
+                    "compile_seconds": round(jit.seconds, 3)},
             "lws_calls": {str(op): n for op, n in self.ctx.lws_counts().items()},
         }

@@ -3,9 +3,10 @@
 Compiled code must be indistinguishable from interpreted code. These tests run real
 glibc programs with a threshold of 2 entries, so nearly every branch target a program
 reaches twice is compiled, and compare stdout and exit status with qemu-hppa -- with the
-compiler in each of its modes: synchronous (regions installed at once), asynchronous
-with a cold code cache (a forked worker compiles; regions arrive while the program runs)
-and asynchronous with the cache warm (the second run installs every region from disk).
+compiler in each of its modes: synchronous (regions installed at once), the same with
+nearly every region recompiled optimised (tier 2) at its second entry, asynchronous with a
+cold code cache (a forked worker compiles; regions arrive while the program runs) and
+asynchronous with the cache warm (the run installs its regions from disk).
 They also check the instruction budget stays exact, that self-modifying code is seen,
 that --no-jit and the JIT agree on counts, and that a corrupt cache is never executed.
 """
@@ -50,14 +51,19 @@ def test_compiled_program_matches_qemu(program, args, marker, guest, run_qemu, r
     assert ref.returncode == 0 and marker.encode() in ref.stdout, ref
     cold = {"HPPA_USER_CODE_CACHE": str(tmp_path / "cold")}
     filled = {"HPPA_USER_CODE_CACHE": str(tmp_path / "filled")}
-    for mode, env in (("async, cold cache", cold), ("sync", dict(filled, HPPA_USER_JIT_SYNC="1")),
+    # sync: quickly compiled regions; sync, tier 2: nearly every region recompiled optimised
+    # at its second entry (and kept in the cache the warm run then uses)
+    for mode, env in (("async, cold cache", cold), ("sync", sync_env()),
+                      ("sync, tier 2", dict(filled, HPPA_USER_JIT_SYNC="1", HPPA_USER_JIT_TIER2="2")),
                       ("async, warm cache", filled)):
         got, jit = run_jit(run_emu, binary, args, env, tmp_path / "stats.json")
         why = f"{mode}: " + got.stderr.decode(errors="replace")[-3000:]
         assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), why
         assert jit["failures"] == 0, (mode, jit)
-        if mode == "sync":
+        if mode.startswith("sync"):
             assert jit["regions"] >= 5, (mode, jit)          # compiled code really ran
+        if mode == "sync, tier 2":
+            assert jit["optimised"] >= 5, (mode, jit)
         if mode == "async, warm cache":                      # ... and came from the disk
             assert jit["from_cache"] >= 5, (mode, jit)
 
