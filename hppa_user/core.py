@@ -30,15 +30,17 @@ Compiled regions (jit.py): when the front was reached by a taken branch (and the
 sequential, PSW[N] clear), the loop either calls the native code registered for that
 address in the native table or counts the entry there; at the threshold it returns ST_JIT
 so Python compiles it. A region returns 0 at a control transfer (the new front may start
-another region), 1 when this loop must execute the front instruction itself, or 2 (having
-run nothing) when it is a quickly compiled region that has grown hot: ST_JIT again, for an
-optimised one.
+another region), 1 when this loop must execute the front instruction itself, or
+``2 | entry << 32`` when it is a quickly compiled region that has grown hot (it stops
+before a leader): ST_JIT again, for an optimised version of the region at ``entry``.
 """
 from __future__ import annotations
 
 import ctypes
 import fcntl
 import hashlib
+import os
+import platform
 
 import numpy as np
 from llvmlite import ir
@@ -50,7 +52,7 @@ from hppa_user import state as S
 from hppa_user.decode import Table, emit_decoder
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.semantics import SEMANTICS, Ctx
-from hppa_user.ssa import V, ity, select
+from hppa_user.ssa import V, if_else, ity, select
 
 I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
 PTR = ir.PointerType()
@@ -285,15 +287,8 @@ class CoreGen:
     def build_helper(self, name: str) -> ir.Function:
         fn, b = self.new_function(f"hppa_{name}", helper_type(name))
         fn.attributes.add("noinline")
-        if name == "host_ns":                  # the cr16 source: host CLOCK_MONOTONIC ns
-            clock_ty = ir.FunctionType(I32, [I32, PTR])       # clock_gettime(id, timespec *)
-            clock = b.inttoptr(b.load(b.gep(fn.args[0], [ir.Constant(I64, S.ENV_CLOCK)],
-                                            source_etype=I64), typ=I64), clock_ty.as_pointer())
-            ts = b.alloca(ir.ArrayType(I64, 2))
-            b.call(clock, [ir.Constant(I32, 1), ts])
-            sec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 0)]), typ=I64)
-            nsec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 1)]), typ=I64)
-            b.ret(b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec))
+        if name == "host_ns":
+            self.build_host_ns(fn, b)
             return fn
         set.add(fn.attributes, "strictfp")
         body, nargs = fpu.HELPERS[name]
@@ -302,6 +297,84 @@ class CoreGen:
         code = body(s, fp, *[V(b, a, None, 32) for a in fn.args[1:]])
         b.ret(code.zext(64).ir)
         return fn
+
+    def build_host_ns(self, fn: ir.Function, b: ir.IRBuilder) -> None:
+        """The cr16 source: host CLOCK_MONOTONIC nanoseconds.
+
+        Reading the host clock costs ~25 ns; with an invariant TSC (constant_tsc and
+        nonstop_tsc: ENV_TSC_ON) the time is extrapolated from the TSC instead -- anchored
+        to a clock_gettime() reading at most TSC_REANCHOR ticks (~1 ms) old, at a rate
+        measured against CLOCK_MONOTONIC over the whole run (so NTP's slewing is followed)
+        -- and never runs backwards (ENV_NS_LAST).  Before the rate is known, and without
+        an invariant TSC, every read is a clock_gettime()."""
+        env = fn.args[0]
+
+        def slot(i):
+            return b.gep(env, [ir.Constant(I64, i)], source_etype=I64)
+
+        def get(i):
+            return V.of(b, b.load(slot(i), typ=I64))
+
+        def put(i, v: V):
+            b.store(v.ir, slot(i))
+
+        def host_clock() -> V:
+            clock_ty = ir.FunctionType(I32, [I32, PTR])       # clock_gettime(id, timespec *)
+            clock = b.inttoptr(b.load(slot(S.ENV_CLOCK), typ=I64), clock_ty.as_pointer())
+            b.call(clock, [ir.Constant(I32, 1), ts])
+            sec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 0)]), typ=I64)
+            nsec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 1)]), typ=I64)
+            return V.of(b, b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec))
+
+        ts = b.alloca(ir.ArrayType(I64, 2))
+        rdtsc = ir.Function(self.module, ir.FunctionType(I64, []), name="llvm.readcyclecounter")
+        f64 = ir.DoubleType()
+
+        def mono(ns: V) -> V:
+            """max(ns, the last value returned): the clock never runs backwards."""
+            last = get(S.ENV_NS_LAST)
+            ns = select(ns.slt(last), last, ns)
+            put(S.ENV_NS_LAST, ns)
+            return ns
+
+        def plain():
+            return host_clock()
+
+        def from_tsc():
+            t = V.of(b, b.call(rdtsc, []))
+            since = t - get(S.ENV_TSC_ANCHOR)
+            rate = b.bitcast(get(S.ENV_TSC_RATE).ir, f64)           # ns per tick (0: unknown)
+            stale = since.uge(S.TSC_REANCHOR) | V.of(b, b.fcmp_ordered("==", rate,
+                                                                         ir.Constant(f64, 0)))
+
+            def reanchor():
+                ns = host_clock()
+                base_t, base_ns = get(S.ENV_TSC_BASE), get(S.ENV_NS_BASE)
+
+                def first():
+                    put(S.ENV_TSC_BASE, t)
+                    put(S.ENV_NS_BASE, ns)
+                    return V.const(0, 64)
+
+                def measure():                  # over a baseline of 8 readings at least
+                    r = b.fdiv(b.sitofp((ns - base_ns).ir, f64), b.uitofp((t - base_t).ir, f64))
+                    return select((t - base_t).ult(8 * S.TSC_REANCHOR), V.const(0, 64),
+                                  V.of(b, b.bitcast(r, I64)))
+                new_rate = self._if(b, base_t.eq(0), first, measure)
+                put(S.ENV_TSC_RATE, new_rate)
+                put(S.ENV_TSC_ANCHOR, t)
+                put(S.ENV_NS_ANCHOR, ns)
+                return ns
+
+            def extrapolate():
+                d = b.fmul(b.uitofp(since.ir, f64), rate)
+                return get(S.ENV_NS_ANCHOR) + V.of(b, b.fptosi(d, I64))
+            return mono(self._if(b, stale, reanchor, extrapolate))
+        b.ret(self._if(b, get(S.ENV_TSC_ON).eq(0), plain, from_tsc).ir)
+
+    @staticmethod
+    def _if(b, cond, then, otherwise):
+        return if_else(b, cond, then, otherwise)
 
     def build_unaligned(self, size: int, store: bool) -> ir.Function:
         """Linux's emulation of an unaligned user access of ``size`` bytes: it reads (and
@@ -766,9 +839,9 @@ class ArmGen:
         nn = ctx0.ctl(S.CTL_PSWN).ne(0)
         nc = ctx0.ctl(S.CTL_INSNS)
         tier_up, resume = blk("tier_up"), blk("resume")
-        b.cbranch(r.eq(2).ir, tier_up, resume)
+        b.cbranch((r & 0xFF).eq(2).ir, tier_up, resume)
         b.position_at_end(tier_up)      # a quick region (maybe one chained to) grew hot
-        ctx0.set_ctl(S.CTL_JIT_ENTRY, nf.zext(64))
+        ctx0.set_ctl(S.CTL_JIT_ENTRY, r >> 32)
         self.exit(S.ST_JIT, nf, nbk, nn, nc)
         b.position_at_end(resume)
         again(nf, nbk, nn, nc, r.eq(0).zext(8))
@@ -875,7 +948,9 @@ class Library:
     def __init__(self, obj: bytes):
         loaded = native.Loaded(obj)
         self.loaded = loaded
-        self.run = ctypes.CFUNCTYPE(ctypes.c_int64)(loaded.function("hppa_run"))
+        # no argument, and the interpreter lock kept: the cheapest foreign call ctypes has
+        # (the region compiler runs in another process, no thread waits for the lock)
+        self.run = ctypes.PYFUNCTYPE(ctypes.c_int64)(loaded.function("hppa_run"))
         self.env_slot = loaded.global_address("hppa_env")
         self.helpers = [loaded.function(f"hppa_{name}") for name in HELPER_NAMES]
         self.current_env = 0
@@ -915,6 +990,22 @@ def compile_core() -> bytes:
     return native.compile_ir(str(build_module()), opt=2, speed_level=2)
 
 
+def invariant_tsc() -> bool:
+    """Does the host's TSC tick at a constant rate through every power state (so that it
+    can stand in for CLOCK_MONOTONIC between two readings of it)?  HPPA_USER_TSC=0 says no."""
+    if os.environ.get("HPPA_USER_TSC") == "0" or platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = line.split()
+                    return "constant_tsc" in flags and "nonstop_tsc" in flags
+    except OSError:
+        pass
+    return False
+
+
 class Core:
     """The native core bound to one CPU's arrays: ``run(budget)`` executes until an event
     and returns the status (state.ST_*).  Calling it is one foreign call with no
@@ -934,6 +1025,7 @@ class Core:
         e[S.ENV_HOOKS] = hooks.ctypes.data
         e[S.ENV_NHOOKS] = hooks.shape[0]
         e[S.ENV_CLOCK] = native.clock_gettime_address()
+        e[S.ENV_TSC_ON] = int(invariant_tsc())
         e[S.ENV_HELPERS:] = self.lib.helpers
         self.address = e.ctypes.data
         self._env = memoryview(e)
@@ -943,6 +1035,12 @@ class Core:
         self._env[S.ENV_BUDGET] = budget
         lib = self.lib
         if lib.current_env != self.address:
-            self._slot.value = self.address
-            lib.current_env = self.address
+            self.bind()
         return lib.run()
+
+    def bind(self) -> "callable":
+        """Make this core the one the library's entry point runs; return the entry point
+        (a caller that binds before every call may then call it directly)."""
+        self._slot.value = self.address
+        self.lib.current_env = self.address
+        return self.lib.run

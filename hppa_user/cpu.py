@@ -47,24 +47,30 @@ class Cpu:
     def load_core(self):
         """Load the native core (compiled once per version of its sources, then cached)."""
         if self._core is None:
-            self._core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks)
-            self._core_run = self._core.run
+            self._core = core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks)
+            self._env, self._lib, self._address, self._call = \
+                core._env, core.lib, core.address, core.lib.run
         return self._core
 
     def run(self, budget: int) -> int:
-        """Execute at most ``budget`` instructions; return why the core stopped (ST_*)."""
+        """Execute at most ``budget`` instructions; return why the core stopped (ST_*).
+        (The syscall path: one foreign call and a few attribute reads around it.)"""
         if self._core is None:
             self.load_core()
         if self.breakpoints:
             self._replant()
-        st = self._core_run(budget)
-        jit = self.jit
-        if jit.active:
-            jit.poll()                       # install the regions the compiler finished
-        if st == S.ST_CACHE_FULL:
-            self.flush_decode_cache()
-        elif st == S.ST_JIT:
-            jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
+        self._env[S.ENV_BUDGET] = budget
+        if self._lib.current_env != self._address:
+            self._core.bind()
+        st = self._call()
+        if st > S.ST_FAULT or self.jit.active:
+            jit = self.jit
+            if jit.active:
+                jit.poll()                   # install the regions the compiler finished
+            if st == S.ST_CACHE_FULL:
+                self.flush_decode_cache()
+            elif st == S.ST_JIT:
+                jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
         return st
 
     def close(self) -> None:

@@ -379,14 +379,6 @@ class Emitter:
         b.store(b.load(insns, typ=I64), self.count)
         self.start = self.new_block("start")
         b.position_at_end(self.start)
-        if tier == 1:                   # hot enough to recompile optimised: say so (ret 2)
-            left = b.sub(self.data_word(1), ir.Constant(I64, 1))
-            b.store(left, b.gep(self.data, [ir.Constant(I64, 0), ir.Constant(I64, 1)],
-                                source_etype=self.data.value_type))
-            go = self.new_block("go")
-            b.cbranch(b.icmp_signed("==", left, ir.Constant(I64, 0)),
-                      self.exit_block(region.entry, region.entry + 4, 0, 2), go)
-            b.position_at_end(go)
         b.branch(self.goto(region.entry))
 
     # -- guest state ----------------------------------------------------------------------
@@ -580,8 +572,25 @@ class Emitter:
                 b.cbranch(b.icmp_signed(">", need, self.limit),
                           self.exit_block(a, a + 4, 0, 1), cont)
                 b.position_at_end(cont)
+                if self.tier == 1:
+                    self.count_down(a)
+
             self.emit(a, a + 4, rec, lambda n, a=a: self.goto(a + 4, n))
         self.finish()
+
+    def count_down(self, a: int) -> None:
+        """A quickly compiled region counts the paths through it (entries and loop
+        iterations: its leaders); the TIER2_AFTER-th leaves at ``a`` with ``2 | entry <<
+        32``, asking for an optimised version of the region."""
+        b = self.b
+        slot = b.gep(self.data, [ir.Constant(I64, 0), ir.Constant(I64, 1)],
+                     source_etype=self.data.value_type)
+        left = b.sub(b.load(slot, typ=I64), ir.Constant(I64, 1))
+        b.store(left, slot)
+        go = self.new_block("go")
+        b.cbranch(b.icmp_signed("==", left, ir.Constant(I64, 0)),
+                  self.exit_block(a, a + 4, 0, 2 | self.region.entry << 32), go)
+        b.position_at_end(go)
 
     def finish_simple(self, nullify: V | None, cont) -> None:
         """Count the instruction and go on, over the next one if ``nullify`` holds."""
@@ -761,7 +770,8 @@ PROBE_INTERVAL = 64       # the core reports a hot branch target every this many
 MAX_BATCH = 48            # regions compiled together in one module
 # LLVM settings of a region batch: a short pass list, then fast instruction selection
 # LLVM settings per tier: tier 1 (every hot region) compiles fast -- a short pass list and
-# fast instruction selection; tier 2 (regions entered TIER2_AFTER more times) optimises
+# fast instruction selection; tier 2 (regions whose paths ran TIER2_AFTER more times)
+# optimises
 TIERS = {1: (("sroa", "instruction_combine", "simplify_cfg", "dead_store_elimination"), 0),
          2: (("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
               "dead_store_elimination", "simplify_cfg"), 2)}
@@ -796,6 +806,7 @@ class RegionCompiler:
         self.tier: dict[int, int] = {}    # entry -> the tier requested for it
         self.queue: list[int] = []
         self.child = None                 # (pid, fd, chunks, generation)
+        self.active = False               # work in flight: poll() after every core return
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
         self.prober = None
@@ -810,10 +821,6 @@ class RegionCompiler:
         self.interval = min(self.threshold, PROBE_INTERVAL)
         self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = self.interval
 
-    @property
-    def active(self) -> bool:
-        """Work in flight: the machine calls poll() after each core return while so."""
-        return self.child is not None
 
     def code_cache(self) -> CodeCache:
         hooks = self.m.hooks[:, S.HOOK_ADDR].tobytes()
@@ -909,6 +916,7 @@ class RegionCompiler:
         os.close(wfd)
         os.set_blocking(rfd, False)
         self.child = (pid, rfd, [], self.generation)
+        self.active = True
 
     def poll(self) -> None:
         """Install what the worker has finished (called after core returns)."""
@@ -924,6 +932,7 @@ class RegionCompiler:
         os.close(fd)
         os.waitpid(pid, 0)
         self.child = None
+        self.active = False
         try:
             result = pickle.loads(b"".join(chunks))
         except Exception:                            # the worker died: nothing to install
@@ -939,6 +948,7 @@ class RegionCompiler:
         if self.child is not None:
             os.close(self.child[1])
             self.child = None
+            self.active = False
         self.queue.clear()
 
     def compile_now(self) -> None:
