@@ -2,7 +2,7 @@
 #
 #   make demo       venv + run the bundled demo binaries (no cross toolchain needed)
 #   make test       toolchain + venv + core warm-up + pytest
-#   make toolchain  Debian hppa cross gcc/binutils/glibc 2.36, qemu-user, csmith, and
+#   make toolchain  Debian hppa cross gcc/binutils/glibc 2.36, qemu-user, csmith, gdb-multiarch, and
 #                   the glibc 2.41 sysroot (sysroot/glibc-2.41/) from Debian 13 packages
 #   make install    .venv with the package installed editable, plus pytest
 #   make bench      time guest benchmarks under hppa-user and qemu-hppa
@@ -10,6 +10,9 @@
 #                   SEED (default 1) at -O0/-O1/-O2/-Os; disagreements saved in difftest-failures/
 #   make examples   rebuild the prebuilt demo binaries in hppa_user/examples/ (needs toolchain)
 #   make vdso       rebuild the vDSO images (vdso_image/Makefile)
+#   make vsyscall   rebuild the vsyscall dispatcher archives (vdso_image/vsyscall/Makefile)
+#   make startup-check  glibc start-up over the full matrix (2 glibc x static/dynamic x 4
+#                   kernel profiles + vDSO fault cells) against tests/goldens/startup/
 
 SHELL       := /bin/bash
 PYTHON      ?= python3
@@ -24,7 +27,7 @@ N           ?= 200
 SEED        ?= 1
 DIFFTEST_ARGS ?=
 
-.PHONY: all toolchain install demo test bench difftest vdso examples clean distclean
+.PHONY: all toolchain install demo test bench difftest vdso vsyscall startup-check examples clean distclean
 
 all: install
 
@@ -71,6 +74,13 @@ difftest: toolchain install
 
 vdso:
 	$(MAKE) -C vdso_image
+
+vsyscall: install
+	$(MAKE) -C vdso_image/vsyscall
+
+STARTUP_CHECK_ARGS ?=
+startup-check: toolchain install
+	$(HPPA_USER) startup-check --faults $(STARTUP_CHECK_ARGS)
 
 examples: toolchain install
 	$(CROSS)gcc -static -O2 -Wall -o hppa_user/examples/hello examples/hello.c

@@ -1,4 +1,4 @@
-"""hppa-user command line: run, cc, disasm, vdso, bench."""
+"""hppa-user command line: run, cc, disasm, vdso, bench, startup-check."""
 from __future__ import annotations
 
 import json
@@ -57,15 +57,19 @@ class _RunCommand(typer.core.TyperCommand):
     OPTIONAL_VALUE = {"--trace": "-"}
 
     def parse_args(self, ctx, args):
-        takes_value = {o for p in self.params
-                       if p.param_type_name == "option" and not getattr(p, "is_flag", False)
-                       for o in p.opts}
+        options = [p for p in self.params if p.param_type_name == "option"]
+        takes_value = {o for p in options if not getattr(p, "is_flag", False) for o in p.opts}
+        known = {o for p in options for o in p.opts + p.secondary_opts} | {"--help"}
         out, i = [], 0
         while i < len(args):
             a = args[i]
             if a == "--" or not a.startswith("-") or a == "-":
                 out.extend(args[i:])             # the program and its arguments: untouched
                 break
+            attached = a[1] != "-" and a[:2] in takes_value          # -g1234
+            if a.split("=", 1)[0] not in known and not attached:
+                # guest options only come after the program
+                raise typer.BadParameter.__mro__[1](f"No such option: {a}", ctx=ctx)
             if a in self.OPTIONAL_VALUE:
                 out.append(f"{a}={self.OPTIONAL_VALUE[a]}")
             elif a in takes_value and i + 1 < len(args):
@@ -103,6 +107,14 @@ def run(
         None, "--trace-from", metavar="ADDR|SYMBOL",
         help="start the trace when this address (0x...) or .symtab symbol is first executed "
              "(implies --trace)"),
+    gdb_port: Optional[int] = typer.Option(
+        None, "-g", "--gdb", metavar="PORT",
+        help="wait for gdb on 127.0.0.1:PORT before the first instruction "
+             "(gdb-multiarch PROGRAM -ex 'target remote :PORT', or hppa-user gdb)"),
+    vdso_fault: Optional[str] = typer.Option(
+        None, "--vdso-fault", metavar="NAME",
+        help="break the vDSO on purpose (as startup-check --faults does): no-ehdr, no-hash, "
+             "version-node, enosys, truncated, ehdr-unmapped"),
 ):
     """Run a static hppa Linux binary, like qemu-hppa."""
     from hppa_user.errors import LoaderError
@@ -113,6 +125,8 @@ def run(
         fail(f"unknown clock {clock!r} (choose host or virtual)", 2)
     if jit_threshold is not None and jit_threshold < 1:
         fail("--jit-threshold expects a positive count (use --no-jit to interpret only)", 2)
+    if vdso_fault is not None:
+        _check_fault(vdso_fault, kernel)
     env = host_environment()
     for item in setenv or []:
         if "=" not in item:
@@ -121,6 +135,8 @@ def run(
         env[k] = v
     for k in unsetenv or []:
         env.pop(k, None)
+    if gdb_port is not None and (trace is not None or trace_from is not None):
+        fail("-g/--gdb and --trace cannot be combined", 2)
     _announce_compile()
     topts = None
     if trace is not None or trace_from is not None:
@@ -131,11 +147,18 @@ def run(
     try:
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
                     max_insns=max_insns, clock=clock, kernel_profile=kernel,
-                    count_vdso=stats or bool(stats_json), trace=topts, jit_threshold=threshold)
+                    count_vdso=stats or bool(stats_json), trace=topts, jit_threshold=threshold,
+                    vdso_fault=vdso_fault)
     except LoaderError as e:
         fail(f"{program}: {e}", 126)
     except TraceError as e:
         fail(str(e), 2)
+    if gdb_port is not None:
+        from kernel_model.gdbstub import GdbStub, GdbStubError
+        try:
+            m.monitor = GdbStub(m, gdb_port)
+        except GdbStubError as e:
+            fail(str(e), 1)
     status = m.run()
     if m.term_signal:
         info = m.kill_info
@@ -168,13 +191,17 @@ def run(
 def cc(
     ctx: typer.Context,
     glibc: str = typer.Option("2.36", "--glibc", help="C library: 2.36 (Debian 12) or 2.41 (Debian 13 sysroot)"),
-    output: Optional[str] = typer.Option(None, "-o", help="output file"),
+    vsyscall: bool = typer.Option(False, "--vsyscall",
+                                  help="compile and link against the vsyscall dispatcher (vsyscall.h)"),
 ):
-    """Build a static hppa program with the cross toolchain: cc [--glibc V] -o OUT SRC... [gcc args]."""
+    """Build a static hppa program with the cross toolchain: cc [--glibc V] [--vsyscall] -o OUT SRC... [gcc args].
+
+    Everything after the hppa-user options goes to gcc as it is (``-o OUT`` included: a
+    short option here would make click split gcc flags such as ``-Wformat`` apart)."""
     from hppa_user import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
-    raise typer.Exit(toolchain.cc_main(glibc, output, list(ctx.args)))
+    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), vsyscall=vsyscall))
 
 
 vdso_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect the vDSO images.")
@@ -187,6 +214,14 @@ def _check_profile(kernel: str) -> None:
         fail(f"unknown kernel profile {kernel!r} (choose {', '.join(PROFILES)})", 2)
 
 
+def _check_fault(fault: str, kernel: str) -> None:
+    from kernel_model import vdso_fault
+    if fault not in vdso_fault.FAULTS:
+        fail(f"unknown vDSO fault {fault!r} (choose {', '.join(vdso_fault.FAULTS)})", 2)
+    if kernel == "none":
+        fail("--vdso-fault needs a kernel profile with a vDSO (5.18, 6.11 or vvar)", 2)
+
+
 @vdso_app.command("info")
 def vdso_info(kernel: str = typer.Option("vvar", "--kernel", help="kernel profile")):
     """Program headers, dynamic entries, symbols with versions, and the vvar layout."""
@@ -197,14 +232,24 @@ def vdso_info(kernel: str = typer.Option("vvar", "--kernel", help="kernel profil
 
 @vdso_app.command("dump")
 def vdso_dump(kernel: str = typer.Option("vvar", "--kernel", help="kernel profile"),
-              output: str = typer.Option(..., "-o", help="file to write the image to")):
+              output: str = typer.Option(..., "-o", help="file to write the image to"),
+              fault: Optional[str] = typer.Option(None, "--fault", metavar="NAME",
+                                                  help="the image as --vdso-fault NAME maps it")):
     """Write a profile's vDSO image to a file (for readelf/objdump)."""
     _check_profile(kernel)
     from kernel_model import vdso
     if kernel == "none":
         fail("profile 'none' has no vDSO (Linux <= 5.17)", 1)
+    if fault is not None:
+        _check_fault(fault, kernel)
     try:
-        n = vdso.dump(kernel, output)
+        if fault is None:
+            n = vdso.dump(kernel, output)
+        else:
+            from kernel_model import vdso_fault
+            data = vdso_fault.get(fault).image_bytes(vdso.load_image(kernel))
+            with open(output, "wb") as fh:
+                n = fh.write(data)
     except OSError as e:
         fail(f"{output}: {e.strerror}", 1)
     typer.echo(f"wrote {n} bytes to {output}")
@@ -241,8 +286,71 @@ def bench_cmd(
             json.dump([asdict(r) for r in rows], fh, indent=1)
 
 
+@app.command("gdb", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                       "allow_interspersed_args": False, "help_option_names": []})
+def gdb_cmd(ctx: typer.Context):
+    """gdb-multiarch with hppa-user's extension (bt through parisc signal frames): GDB ARGS..."""
+    import shutil
+    import kernel_model
+    from kernel_model.gdbstub import gdb_extension_environment
+    extension = os.path.join(os.path.dirname(kernel_model.__file__), "gdbext.py")
+    exe = shutil.which("gdb-multiarch")
+    if exe is None:
+        fail("gdb-multiarch not found (Debian: apt-get install gdb-multiarch)", 127)
+    try:
+        os.execve(exe, [exe, "-iex", f"source {extension}", *ctx.args],
+                  gdb_extension_environment())
+    except OSError as e:
+        fail(f"cannot run {exe}: {e.strerror}", 126)
+
+
+@app.command("startup-check")
+def startup_check_cmd(
+    glibc: str = typer.Option("2.36,2.41", "--glibc", help="C libraries (comma-separated)"),
+    link: str = typer.Option("static,dynamic", "--link", help="static, dynamic (comma-separated)"),
+    kernel: str = typer.Option("none,5.18,6.11,vvar", "--kernel",
+                               help="kernel profiles (comma-separated)"),
+    faults: bool = typer.Option(False, "--faults",
+                                help="add the vDSO fault cells (under the 6.11 and vvar profiles)"),
+    jobs: int = typer.Option(0, "-j", "--jobs", help="cells run at once (default: the CPUs)"),
+    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH", help="write the cells as JSON"),
+    junit_out: Optional[str] = typer.Option(None, "--junit", metavar="PATH",
+                                            help="write a JUnit XML report (one testcase per cell)"),
+    update_goldens: bool = typer.Option(False, "--update-goldens",
+                                        help="write this run's records as the goldens"),
+    goldens: Optional[str] = typer.Option(None, "--goldens", metavar="DIR",
+                                          help="golden directory (default tests/goldens/startup)"),
+):
+    """glibc start-up under each kernel profile, compared with goldens; exit 0 iff all cells ok."""
+    from bench import startup_check
+    _announce_compile()
+    try:
+        status = startup_check.main(glibc, link, kernel, faults, jobs, json_out, junit_out,
+                                    update_goldens, goldens)
+    except startup_check.UsageError as e:
+        fail(str(e), 2)
+    raise typer.Exit(status)
+
+
 def main() -> None:
-    app()
+    """The console script: click's errors about the command line become one line."""
+    # click's exception classes, whether typer uses click or its own copy of it
+    usage_error = typer.BadParameter.__mro__[1]
+    click_exception = usage_error.__mro__[1]
+    try:
+        status = app(standalone_mode=False)
+    except usage_error as e:
+        where = e.ctx.command_path if e.ctx is not None else "hppa-user"
+        msg = e.format_message().replace("\n", " ")
+        typer.echo(f"{where}: {msg} (see {where} --help)", err=True)
+        sys.exit(2)
+    except click_exception as e:
+        typer.echo(f"hppa-user: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo("hppa-user: aborted", err=True)
+        sys.exit(130)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

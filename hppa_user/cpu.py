@@ -41,6 +41,8 @@ class Cpu:
         self.table = Table.get()
         self.jit = RegionCompiler(self, jit_threshold)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
+        self._bp_users: dict[int, int] = {}                 # address -> how many set it
+        self._hit: int | None = None                        # the breakpoint of the last stop
         self._core = None
 
     # -- running ---------------------------------------------------------------------------
@@ -53,21 +55,28 @@ class Cpu:
         return self._core
 
     def run(self, budget: int) -> int:
-        """Execute at most ``budget`` instructions; return why the core stopped (ST_*).
-        (The syscall path: one foreign call and a few attribute reads around it.)"""
-        if self._core is None:
-            self.load_core()
+        """Execute at most ``budget`` instructions; return why the core stopped (ST_*)."""
         if self.breakpoints:
             self._replant()
+        return self._run(budget)
+
+    def _run(self, budget: int) -> int:
+        """(The syscall path: one foreign call and a few attribute reads around it.)"""
+        if self._core is None:
+            self.load_core()
         self._env[S.ENV_BUDGET] = budget
         if self._lib.current_env != self._address:
             self._core.bind()
         st = self._call()
-        if st > S.ST_FAULT or self.jit.active:
+        self._hit = None
+        if st >= S.ST_FAULT or self.jit.active:
             jit = self.jit
             if jit.active:
                 jit.poll()                   # install the regions the compiler finished
-            if st == S.ST_CACHE_FULL:
+            if st == S.ST_FAULT:
+                if self.breakpoints:
+                    self._hit = self._check_breakpoint()
+            elif st == S.ST_CACHE_FULL:
                 self.flush_decode_cache()
             elif st == S.ST_JIT:
                 jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
@@ -112,16 +121,38 @@ class Cpu:
 
     def set_breakpoint(self, addr: int) -> None:
         """Stop before executing ``addr`` (run() then returns ST_FAULT, and
-        ``breakpoint_hit`` names it). Compiled regions through it are dropped."""
-        self.breakpoints[addr & ~3] = (-1, -1)
+        ``breakpoint_hit`` names it). Compiled regions that translated it are dropped, and
+        none translates it while it is set (they leave to the interpreter there). Several
+        users (the tracer, the debugger, the start-up probe) may set the same address: it
+        stays planted until each has cleared it."""
+        addr &= ~3
+        self._bp_users[addr] = self._bp_users.get(addr, 0) + 1
+        if addr in self.breakpoints:
+            return
+        self.breakpoints[addr] = (-1, -1)
+        self.jit.exclude(addr)
         self._replant()
 
     def clear_breakpoint(self, addr: int) -> None:
-        page, slot = self.breakpoints.pop(addr & ~3, (-1, -1))
+        addr &= ~3
+        users = self._bp_users.get(addr, 0) - 1
+        if users > 0:
+            self._bp_users[addr] = users
+            return
+        self._bp_users.pop(addr, None)
+        if addr not in self.breakpoints:
+            return
+        self._unplant(addr)
+        del self.breakpoints[addr]
+        self.jit.include(addr)
+
+    def _unplant(self, addr: int) -> None:
+        page, slot = self.breakpoints[addr]
         if slot >= 0 and int(self.mem.page_slot[page]) == slot:
             idx = self._record(slot, addr)
             if self.dc[idx] == BREAKPOINT_OP:
                 self.dc[idx] = 0             # decoded again (hooks included) on the next fetch
+        self.breakpoints[addr] = (-1, -1)
 
     def _replant(self) -> None:
         """Put back breakpoints a store, an mprotect or a cache flush took away."""
@@ -135,10 +166,10 @@ class Cpu:
             if not p & PERM_X:
                 self.breakpoints[addr] = (-1, -1)     # not executable (yet): look again later
                 continue
-            if cur >= 0:
-                # a fresh slot: native regions built on the old one can never reach the page
-                mem.invalidate_code(page, page + 1)
-                p = int(mem.perm[page])
+            if cur >= 0:          # decoded page: no compiled region translates addr (jit.exclude)
+                self.dc[self._record(cur, addr)] = BREAKPOINT_OP
+                self.breakpoints[addr] = (page, cur)
+                continue
             if ctl[S.CTL_NEXT_SLOT] >= ctl[S.CTL_NSLOTS]:
                 self.flush_decode_cache()
             slot = int(ctl[S.CTL_NEXT_SLOT])          # allocate a slot as the core does
@@ -151,11 +182,8 @@ class Cpu:
             self.dc[self._record(slot, addr)] = BREAKPOINT_OP
             self.breakpoints[addr] = (page, slot)
 
-    def breakpoint_hit(self, status: int) -> int | None:
-        """If this stop was a breakpoint, its address (the instruction has not run and is not
-        counted), else None."""
-        if status != S.ST_FAULT or not self.breakpoints:
-            return None
+    def _check_breakpoint(self) -> int | None:
+        """After an ST_FAULT stop: the breakpoint it was, with its aborted fetch uncounted."""
         trap, _, addr = self.ctx.trap
         addr &= ~3
         if trap != ILLEGAL_INSN or addr not in self.breakpoints:
@@ -167,13 +195,17 @@ class Cpu:
         self.ctx.ctl[S.CTL_INSNS] -= 1                # the aborted fetch executed nothing
         return addr
 
+    def breakpoint_hit(self, status: int) -> int | None:
+        """If the last stop (``status``) was a breakpoint, its address (the instruction has
+        not run and is not counted), else None. Any number of users may ask."""
+        return self._hit if status == S.ST_FAULT else None
+
     def step_over_breakpoint(self, addr: int) -> int:
         """Execute the real instruction at breakpoint ``addr`` (one step), then re-plant it."""
-        self.clear_breakpoint(addr)
-        try:
-            return self.run(1)
-        finally:
-            self.set_breakpoint(addr)
+        addr &= ~3
+        if addr in self.breakpoints:
+            self._unplant(addr)
+        return self._run(1)                   # run() plants it again before the next run
 
     def word_at(self, addr: int) -> int:
         """The instruction word in memory (breakpoints are never written there)."""

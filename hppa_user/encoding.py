@@ -669,3 +669,8 @@ for _e in TABLE:
     if variant_key(_e) not in VARIANTS:
         VARIANTS.append(variant_key(_e))
 VARIANT = {key: i + 1 for i, key in enumerate(VARIANTS)}
+
+
+def op_of(variant: int) -> str:
+    """The micro-op (an OPS name) of a decoded record's variant number."""
+    return VARIANTS[variant - 1][0] if 1 <= variant <= len(VARIANTS) else "ILLEGAL"

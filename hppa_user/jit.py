@@ -720,7 +720,7 @@ class CodeCache:
         native.write_atomic(self.dir / name, native.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(mem, p) for p in r["pages"]}
-            ref = {k: r[k] for k in ("entry", "fn", "data", "returns", "tier")}
+            ref = {k: r[k] for k in ("entry", "fn", "data", "returns", "tier", "span")}
             ref.update(object=name, hashes=hashes)
             native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                 json.dumps(ref).encode())
@@ -815,6 +815,10 @@ class RegionCompiler:
         self.cache = None
         self._cache_hooks = b""
         self._loaded: list = []
+        # breakpoint addresses (Cpu.set_breakpoint): never translated, so a region leaves
+        # to the interpreter there and the interpreter stops on the breakpoint
+        self.excluded: set[int] = set()
+        self.translated: dict[int, tuple[int, int, frozenset]] = {}  # entry -> (idx, fn, addrs)
 
     def set_threshold(self, threshold: int) -> None:
         self.threshold = max(0, threshold)
@@ -859,9 +863,11 @@ class RegionCompiler:
             if hit is not None:
                 addr, data_addr, ref = hit
                 pages = {int(p): int(self.m.mem.page_slot[int(p)]) for p in ref["hashes"]}
-                if all(s >= 0 for s in pages.values()) and \
+                span = frozenset(ref["span"])
+                if all(s >= 0 for s in pages.values()) and not span & self.excluded and \
                         self._patch(entry, data_addr, idx, pages):
                     native_table[idx] = addr
+                    self.translated[entry] = (idx, addr, span)
                     self.tier[entry] = ref["tier"]
                     self.return_points.update(ref["returns"])
                     self.regions += 1
@@ -996,8 +1002,11 @@ class RegionCompiler:
             current = int(self.m.native[idx]) if idx >= 0 else 0
             if idx < 0 or NEVER // 2 < current <= 0:     # neither awaited nor to replace
                 continue
-            if self._patch(r["entry"], loaded.global_address(r["data"]), idx, r["pages"]):
-                self.m.native[idx] = loaded.function(r["fn"])
+            span = frozenset(r["span"])
+            if not span & self.excluded and \
+                    self._patch(r["entry"], loaded.global_address(r["data"]), idx, r["pages"]):
+                self.m.native[idx] = fn = loaded.function(r["fn"])
+                self.translated[r["entry"]] = (idx, fn, span)
                 self.regions += int(current <= 0)
                 self.optimised += int(r["tier"] == 2)
                 self.insns += r["insns"]
@@ -1015,7 +1024,9 @@ class RegionCompiler:
         dc = self.m.dc
         if self.prober is None:
             self.prober = Prober()
-        region = Region(entry, lambda a: int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
+        excluded = self.excluded
+        region = Region(entry, lambda a: 0 if a in excluded else      # 0: break 0,0
+                        int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
                         lambda page: int(mem.page_slot[page]),
                         lambda slot, a: dc[((slot << 10) | ((a >> 2) & 1023)) * S.DC_FIELDS] != 0,
                         self.prober, self.return_points)
@@ -1044,7 +1055,9 @@ class RegionCompiler:
             Emitter(module, region, hooks, name, tier).run()
             out.append({"entry": entry, "fn": name, "data": f"{name}_data", "tier": tier,
                         "pages": dict(region.pages), "insns": len(region.insns),
-                        "returns": sorted(p for ps in region.returns.values() for p in ps)})
+                        "returns": sorted(p for ps in region.returns.values() for p in ps),
+                        # what it translated: its instructions and their delay slots
+                        "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
             return None, []
         passes, opt = TIERS[tier]
@@ -1063,3 +1076,27 @@ class RegionCompiler:
         words = [idx, TIER2_AFTER] + [pages[p] for p in sorted(pages) if p != entry_page]
         (ctypes.c_int64 * len(words)).from_address(data_addr)[:] = words
         return True
+
+    # -- breakpoints (Cpu.set_breakpoint) ----------------------------------------------------
+    def exclude(self, a: int) -> None:
+        """Never translate ``a`` again, and forget the regions that did (they are
+        translated anew when hot)."""
+        self.excluded.add(a)
+        native = self.m.native
+        for entry, (idx, fn, span) in list(self.translated.items()):
+            if native[idx] != fn:
+                del self.translated[entry]          # gone already (cache flush, stale page)
+            elif a in span:
+                native[idx] = 0
+                self.seen.pop(entry, None)
+                self.tier.pop(entry, None)
+                del self.translated[entry]
+
+    def include(self, a: int) -> None:
+        """``a`` is no breakpoint any more: a region may start there again."""
+        self.excluded.discard(a)
+        slot = int(self.m.mem.page_slot[a >> 12])
+        if slot >= 0:
+            idx = (slot << 10) | ((a >> 2) & 1023)
+            if self.m.native[idx] <= NEVER // 2:
+                self.m.native[idx] = 0

@@ -132,3 +132,30 @@ def load_elf(data: bytes, mem: GuestMemory) -> LoadedProgram:
         raise LoaderError(f"entry point {entry:#x} is not in an executable segment")
     return LoadedProgram(entry=entry, phdr_addr=phdr_addr, phent=32, phnum=phnum,
                          brk_start=brk, exec_stack=exec_stack, segments=segments)
+
+
+def symtab_symbols(path: str) -> dict[str, int]:
+    """The defined symbols of the ELF ``.symtab`` of the file ``path``: name -> value.
+
+    Where a name is defined more than once a function wins, then the lowest value. Empty
+    for a stripped file; LoaderError if the file cannot be read as ELF."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    found: dict[str, tuple[bool, int]] = {}
+    try:
+        with open(path, "rb") as fh:
+            sec = ELFFile(fh).get_section_by_name(".symtab")
+            if not isinstance(sec, SymbolTableSection):
+                return {}
+            for sym in sec.iter_symbols():
+                if sym["st_shndx"] == "SHN_UNDEF" or not sym.name:
+                    continue
+                key = (sym["st_info"]["type"] != "STT_FUNC", sym["st_value"])
+                if sym.name not in found or key < found[sym.name]:
+                    found[sym.name] = key
+    except OSError as e:
+        raise LoaderError(e.strerror or str(e)) from None
+    except Exception as e:  # pyelftools raises assorted errors on bad input
+        raise LoaderError(f"malformed ELF file ({e.__class__.__name__})") from None
+    return {name: value for name, (_, value) in found.items()}

@@ -45,6 +45,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from vdso_image import vsyscall as vsyscall_lib
+
 __all__ = [
     "GLIBC_VERSIONS",
     "DEFAULT_GLIBC",
@@ -66,6 +68,8 @@ GLIBC_VERSIONS = ("2.36", "2.41")
 DEFAULT_GLIBC = "2.36"
 CROSS_PREFIX = os.environ.get("HPPA_CROSS_PREFIX", "hppa-linux-gnu-")
 TRIPLET = "hppa-linux-gnu"
+# gcc options that stop before linking: no archive to add then
+_COMPILE_ONLY = frozenset({"-c", "-S", "-E", "-M", "-MM"})
 # Bump when the way binaries are built changes, to invalidate old cache entries.
 _CACHE_FORMAT = "1"
 
@@ -217,6 +221,8 @@ def _cache_key(sources: Sequence[Path], flags: Sequence[str], glibc: str) -> str
         pass
     for f in flags:
         h.update(b"flag\0" + f.encode() + b"\0")
+        if f.endswith((".a", ".o")) and os.path.isfile(f):   # an archive or object linked in
+            h.update(Path(f).read_bytes())
     headers: set[Path] = set()
     for src in sources:
         h.update(b"src\0" + src.name.encode() + b"\0" + src.read_bytes() + b"\0")
@@ -276,22 +282,28 @@ def compile_guest(
     return out
 
 
-def cc_main(glibc: str | None, output: str | os.PathLike | None, args: Sequence[str]) -> int:
-    """``hppa-user cc [--glibc 2.36|2.41] -o OUT SRC... [gcc args]``.
+def cc_main(glibc: str | None, output: str | os.PathLike | None, args: Sequence[str],
+            vsyscall: bool = False) -> int:
+    """``hppa-user cc [--glibc 2.36|2.41] [--vsyscall] -o OUT SRC... [gcc args]``.
 
     Runs the cross gcc with ``-static`` and the flags for ``glibc``; sources and any
-    other gcc arguments are passed through in order.  gcc's diagnostics go to the
-    host's stderr.  Returns the exit status (gcc's, or 2 on a toolchain problem).
-    No caching: this is a compiler driver.
+    other gcc arguments are passed through in order.  ``vsyscall``: the dispatcher's
+    header directory, and its prebuilt archive for ``glibc`` after everything else when
+    linking (see :mod:`vdso_image.vsyscall`).  gcc's diagnostics go to the host's stderr.
+    Returns the exit status (gcc's, or 2 on a toolchain problem).  No caching: this is a
+    compiler driver.
     """
+    glibc = glibc or DEFAULT_GLIBC
     try:
-        cmd = gcc_command(glibc or DEFAULT_GLIBC)
+        cmd = gcc_command(glibc)
     except ToolchainError as exc:
         print(f"hppa-user cc: {exc}", file=sys.stderr)
         return 2
     if output is not None:
         cmd += ["-o", os.fspath(output)]
     cmd += list(args)
+    if vsyscall:
+        cmd += vsyscall_lib.cc_flags(glibc, link=not _COMPILE_ONLY.intersection(args))
     try:
         return subprocess.run(cmd).returncode
     except OSError as exc:
@@ -300,9 +312,9 @@ def cc_main(glibc: str | None, output: str | os.PathLike | None, args: Sequence[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hppa_user.toolchain [--glibc V] -o OUT SRC... [gcc args]`` (same as `hppa-user cc`)."""
+    """``python -m hppa_user.toolchain [--glibc V] [--vsyscall] -o OUT SRC... [gcc args]`` (same as `hppa-user cc`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    glibc, output, rest = None, None, []
+    glibc, output, rest, vsyscall = None, None, [], False
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -312,13 +324,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif a.startswith("--glibc="):
             glibc = a.split("=", 1)[1]
             i += 1
+        elif a == "--vsyscall":
+            vsyscall = True
+            i += 1
         elif a == "-o" and i + 1 < len(argv):
             output = argv[i + 1]
             i += 2
         else:
             rest.append(a)
             i += 1
-    return cc_main(glibc, output, rest)
+    return cc_main(glibc, output, rest, vsyscall=vsyscall)
 
 
 if __name__ == "__main__":

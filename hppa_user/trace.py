@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 from hppa_user import state as S
 from hppa_user.disasm import disassemble_word
+from hppa_user.errors import LoaderError
+from hppa_user.loader import symtab_symbols
 
 
 class TraceError(Exception):
@@ -69,25 +71,14 @@ def parse_start(spec: str) -> int | str:
 
 def symbol_address(program: str, name: str) -> int:
     """The value of symbol ``name`` in the ELF ``.symtab`` of ``program`` (functions first)."""
-    from elftools.elf.elffile import ELFFile
-    from elftools.elf.sections import SymbolTableSection
-
     try:
-        with open(program, "rb") as fh:
-            elf = ELFFile(fh)
-            found = []
-            for sec in elf.iter_sections():
-                if not isinstance(sec, SymbolTableSection) or sec.name != ".symtab":
-                    continue
-                for sym in sec.get_symbol_by_name(name) or []:
-                    if sym["st_shndx"] != "SHN_UNDEF":
-                        found.append((sym["st_info"]["type"] != "STT_FUNC", sym["st_value"]))
-    except (OSError, Exception) as e:  # pyelftools raises assorted errors on bad input
+        value = symtab_symbols(program).get(name)
+    except LoaderError as e:
         raise TraceError(f"cannot read symbols of {program}: {e}") from None
-    if not found:
+    if value is None:
         raise TraceError(f"no symbol {name!r} in the .symtab of {program} "
                          "(stripped? give an address instead)")
-    return min(found)[1] & ~3
+    return value & ~3
 
 
 def resolve_start(program: str, start: int | str | None) -> int | None:

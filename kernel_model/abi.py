@@ -829,10 +829,15 @@ SIGFRAME = 128
 FUNCTIONCALLFRAME = 96
 RT_SIGFRAME_SIZE = ((RT_SIGFRAME_STRUCT_SIZE + FUNCTIONCALLFRAME) + SIGFRAME) & -SIGFRAME  # 768
 SIGFRAME_CONTEXT_REGS32 = RT_SIGFRAME_UC + UC_MCONTEXT - RT_SIGFRAME_SIZE                  # -608
-# Pre-5.18 on-stack return trampoline (arch/parisc/kernel/signal.c before the vDSO). The
-# words go into the frame's padding just past the 584-byte struct, so that the fixed offsets
-# above (which the vDSO's unwind data also encodes) stay the same.
-RT_SIGFRAME_STACK_TRAMP = RT_SIGFRAME_STRUCT_SIZE   # 584: 4 words, inside the 768-byte frame
+# Linux <= 5.17 (no vDSO): struct rt_sigframe { unsigned int tramp[9]; siginfo info;
+# ucontext uc; }, the return trampoline written into tramp[5..8] (SIGRESTARTBLOCK_TRAMP = 5),
+# the ucontext 8-byte aligned: uc_mcontext at frame + 192 = handler sp - 576, where gdb's
+# hppa-linux signal-frame sniffer and libgcc's fallback unwinder look for it (trampoline
+# address - 20 + 40 + 128 + 24). Same 768-byte frame: ((616 + 96) + 128) & -128.
+OLD_RT_SIGFRAME_TRAMP = 20
+OLD_RT_SIGFRAME_INFO = 36
+OLD_RT_SIGFRAME_UC = 168
+OLD_RT_SIGFRAME_STRUCT_SIZE = 616
 INSN_LDI_R25_0 = 0x34190000    # ldi 0,%r25 (in_syscall=0)
 INSN_LDI_R25_1 = 0x34190002    # ldi 1,%r25 (in_syscall=1)
 INSN_LDI_R20 = 0x3414015A      # ldi __NR_rt_sigreturn,%r20

@@ -13,12 +13,14 @@ import time
 
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
-from hppa_user.loader import load_elf, read_program
+from hppa_user.errors import LoaderError
+from hppa_user.loader import load_elf, read_program, symtab_symbols
 from hppa_user.memory import page_align_up
 from hppa_user.trace import Tracer
 from kernel_model import hostsig, process, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
+from vdso_image import vsyscall
 
 # Instructions per CPU run. The CPU must return about every millisecond (timers, signals,
 # the vDSO data page), and each return costs microseconds of Python, so the budget follows
@@ -39,9 +41,12 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only."""
+        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
+        ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
+        dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
         self.program = program
         self.argv = list(argv)
         self.env = dict(os.environ if env is None else env)
@@ -60,27 +65,38 @@ class Machine:
         # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
         k.brk_start = k.brk = page_align_up(self.image.brk_start)
         k.mmap_base = process.STACK_BASE
-        self.vdso = process.map_vdso(mem, kernel_profile, process.STACK_BASE)
+        self.vdso = process.map_vdso(mem, kernel_profile, process.STACK_BASE, vdso_fault)
         self.vdso_names: dict[int, str] = {}
+        self.vsyscall_paths: dict[int, tuple[str, str]] = {}
         if self.vdso:
             k.vdso_sigtramp = self.vdso.sigtramp_return(False)
             if self.vdso.vvar_base is not None:
                 k.time.attach_vvar(mem, self.vdso.vvar_base)
             if count_vdso:
                 self.vdso_names = self.vdso.entry_points()
-                cpu.count_executions(list(self.vdso_names))
+        if count_vdso:
+            try:
+                self.vsyscall_paths = vsyscall.path_hooks(symtab_symbols(program))
+            except LoaderError:             # an unreadable .symtab: nothing of it is counted
+                pass
+            if self.vdso_names or self.vsyscall_paths:
+                cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
         envp = [f"{key}={v}".encode() for key, v in self.env.items()]
         # Linux <= 5.17 returned from signals through an on-stack trampoline: executable stack
         exec_stack = self.image.exec_stack or kernel_profile == "none"
         sp, argv_addr, argc, self.auxv = process.setup_stack(
             mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            vdso_base=self.vdso.base if self.vdso else 0, exec_stack=exec_stack)
+            vdso_base=self.vdso.auxv_ehdr if self.vdso else 0, exec_stack=exec_stack)
         process.initial_registers(ctx, self.image.entry, sp, argc, argv_addr)
         process.describe_mappings(k, self.image, os.path.abspath(program), self.vdso, exec_stack)
-        self.tracer = None
+        # what watches the run loop: the --trace tracer, or the gdb stub (gdbstub.py), set
+        # by its creator. prepare(budget) -> budget before each CPU run; finish(status) ->
+        # True when the stop was the monitor's own (the loop runs the CPU again); close()
+        self.monitor = None
         if trace is not None:
-            self.tracer = Tracer(cpu, program, trace,
-                                 lambda: traps.describe(mem, *ctx.trap))
+            self.monitor = Tracer(cpu, program, trace,
+                                  lambda: traps.describe(mem, *ctx.trap))
+        self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.exit_status = 0
         self.term_signal = 0
         self.kill_info: ProcessKilled | None = None
@@ -90,9 +106,16 @@ class Machine:
     def pc(self) -> int:
         return self.ctx.pc
 
+    def when_reached(self, addr: int, callback) -> None:
+        """Call ``callback()`` when the guest first reaches ``addr``, before the instruction
+        there runs (a CPU breakpoint, invisible to the guest), e.g. the start-up probe's
+        "main reached"."""
+        self.reach[addr & ~3] = callback
+        self.cpu.set_breakpoint(addr)
+
     def run(self) -> int:
         """Run to completion; return the exit status (128 + signal when killed)."""
-        cpu, k, ctx, tracer = self.cpu, self.kernel, self.ctx, self.tracer
+        cpu, k, ctx, monitor = self.cpu, self.kernel, self.ctx, self.monitor
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
         self.t_start = time.perf_counter()
@@ -107,8 +130,8 @@ class Machine:
                     if left <= 0:
                         raise ProcessKilled(9, ctx.pc, reason="instruction limit reached")
                     budget = min(budget, left)
-                if tracer is not None:
-                    budget = tracer.prepare(budget)   # 1 while tracing
+                if monitor is not None:
+                    budget = monitor.prepare(budget)  # 1 while tracing or stepping
                 t_run = time.perf_counter()
                 st = cpu.run(budget)
                 if adapt and st == S.ST_BUDGET and budget == slice_budget:
@@ -117,8 +140,10 @@ class Machine:
                         slice_budget *= 2
                     elif took > BUDGET_SLICE and slice_budget > BUDGET:
                         slice_budget //= 2
-                if tracer is not None and tracer.finish(st):
-                    continue                           # the tracer's --trace-from breakpoint
+                if monitor is not None and monitor.finish(st):
+                    continue                           # its breakpoint or watchpoint
+                if self.reach and self._reached(st):
+                    continue                           # a when_reached() callback ran
                 if st == S.ST_SYSCALL:
                     k.syscall()
                 elif st == S.ST_FAULT:
@@ -132,11 +157,19 @@ class Machine:
         finally:
             cpu.close()
             restore_host_signals()
-            if tracer is not None:
-                tracer.close()
+            if monitor is not None:
+                monitor.close()
         k.exit_cleanup()                          # shared file mappings reach their files
         self.wall_seconds = time.perf_counter() - self.t_start
         return self.exit_status
+
+    def _reached(self, st: int) -> bool:
+        addr = self.cpu.breakpoint_hit(st)
+        if addr is None or addr not in self.reach:
+            return False
+        self.cpu.clear_breakpoint(addr)
+        self.reach.pop(addr)()
+        return True
 
     def stats(self) -> dict:
         k, jit = self.kernel, self.cpu.jit
@@ -152,6 +185,8 @@ class Machine:
             "kernel_profile": self.kernel_profile,
             "syscalls": dict(sorted(k.syscall_counts.items())),
             "vdso_calls": {name: counts[a] for a, name in self.vdso_names.items() if counts.get(a)},
+            "vsyscall": vsyscall.path_counts({fp: counts.get(a, 0)
+                                              for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions, "failures": jit.failures, "instructions": jit.insns,
                     "from_cache": jit.cached, "optimised": jit.optimised,
                     "compile_seconds": round(jit.seconds, 3)},

@@ -14,7 +14,7 @@ import os
 import struct
 
 from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_W, PERM_X, page_align_up
-from kernel_model import abi, vdso as vdso_images
+from kernel_model import abi, vdso as vdso_images, vdso_fault
 from kernel_model.abi import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN,
                               AT_FLAGS, AT_GID, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
                               AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR,
@@ -105,11 +105,15 @@ class MappedVdso:
     page, when the profile has one, sits directly below the text (timekeeping writes it).
     """
 
-    def __init__(self, mem, image, mmap_base: int):
+    def __init__(self, mem, image, mmap_base: int, fault=None):
+        """``fault``: a :class:`kernel_model.vdso_fault.VdsoFault` whose bytes are mapped
+        instead of the image's (the kernel keeps using ``image`` for its own needs)."""
         self.image = image
+        self.fault = fault
         self.base = mmap_base - image.map_size
         mem.map(self.base, image.map_size, PERM_R | PERM_X)
-        mem.poke(self.base, image.mapped_bytes())
+        data = fault.image_bytes(image) if fault else image.data
+        mem.poke(self.base, data + bytes(image.map_size - len(data)))
         self.vvar_base = image.vvar_address(self.base)
         if self.vvar_base is not None:
             mem.map(self.vvar_base, PAGE_SIZE, PERM_R)
@@ -117,6 +121,13 @@ class MappedVdso:
     @property
     def text_range(self) -> tuple[int, int]:
         return self.base, self.base + self.image.map_size
+
+    @property
+    def auxv_ehdr(self) -> int:
+        """AT_SYSINFO_EHDR (0: left out of the auxiliary vector)."""
+        if self.fault is None:
+            return self.base
+        return self.fault.auxv_ehdr(self.base) or 0
 
     def entry_points(self) -> dict[int, str]:
         """Guest address -> exported function name."""
@@ -129,12 +140,17 @@ class MappedVdso:
         return self.image.restart_address(self.base)
 
 
-def map_vdso(mem, profile: str, mmap_base: int):
-    """Map the profile's vDSO (None for profile 'none', as Linux <= 5.17 had none)."""
+def map_vdso(mem, profile: str, mmap_base: int, fault: str | None = None):
+    """Map the profile's vDSO (None for profile 'none', as Linux <= 5.17 had none).
+    ``fault``: a :mod:`kernel_model.vdso_fault` name, the profile's vDSO broken that way."""
     image = vdso_images.load_image(profile)
+    broken = vdso_fault.get(fault) if fault else None
     if image is None:
+        if broken:
+            raise ValueError(f"vDSO fault {fault!r} needs a kernel profile with a vDSO "
+                             "(5.18, 6.11 or vvar)")
         return None
-    return MappedVdso(mem, image, mmap_base)
+    return MappedVdso(mem, image, mmap_base, broken)
 
 
 def describe_mappings(k, prog, path: str, vdso, exec_stack: bool) -> None:

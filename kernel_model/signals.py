@@ -12,10 +12,11 @@ Delivery follows ``arch/parisc/kernel/signal.c`` of a native 32-bit kernel:
   ``uc.uc_mcontext`` (the sigcontext) at frame + 160 = handler sp - 608 and ``uc_sigmask`` at
   frame + 576. In a syscall ``sc_iaoq = {r31, r31 + 4}`` and PARISC_SC_FLAG_IN_SYSCALL is set.
 * Return goes through the vDSO's ``__kernel_sigtramp_rt`` (+16 when interrupted in a syscall)
-  when ``Kernel.vdso_sigtramp`` is set; otherwise through the pre-5.18 on-stack trampoline,
-  four instruction words (``ldi in_syscall,%r25; ldi 173,%r20; ble 0x100(%sr2,%r0); nop``)
-  written into the frame just past the 584-byte struct (frame + 584), so that every offset
-  above stays the one the vDSO's unwind data encodes. If the stack page is not executable
+  when ``Kernel.vdso_sigtramp`` is set; otherwise (profile ``none``) through the pre-5.18
+  on-stack trampoline with that kernel's frame: ``u32 tramp[9]`` first, the four instruction
+  words (``ldi in_syscall,%r25; ldi 173,%r20; ble 0x100(%sr2,%r0); nop``) in tramp[5..8] at
+  frame + 20, siginfo at + 36, the ucontext at + 168 (uc_mcontext at handler sp - 576), as
+  gdb's and libgcc's signal-frame recognisers expect. If the stack page is not executable
   the words go to a kernel-owned ``[sigpage]`` instead (one R-X page mapped on first use).
 * ``rt_sigreturn`` finds the frame at ``(r30 & ~1) - 768`` and restores the mask, r1-r31,
   fr0-fr31, SAR, the PSW's N, V and C/B, the IAOQ and the altstack.
@@ -101,6 +102,9 @@ class SignalState:
         self.timers_armed = False
         self.sigpage = None                      # address of the fallback trampoline page
         self.host_sigint_count = 0
+        # the debugger (kernel_model.gdbstub), like a ptrace tracer: it sees every signal
+        # before delivery and may discard it or deliver another (signal_stop(sig, info))
+        self.ptracer = None
 
     # -- dispositions ----------------------------------------------------------------------
     def is_ignored(self, sig: int) -> bool:
@@ -202,15 +206,44 @@ class SignalState:
         Default actions that terminate raise ProcessKilled here."""
         while self.pending_mask & ~self.blocked:
             sig, info = self.dequeue(~self.blocked & ALL_SIGS)
-            handler, flags, mask = self.actions[sig]
-            if handler == abi.SIG_IGN:
-                continue
-            if handler == abi.SIG_DFL:
-                if sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS:
+            if self.ptracer is not None:
+                traced = self._ptrace_signal(sig, info)
+                if traced is None:
                     continue
-                self._kill(sig, info)
-            return sig, info, (handler, flags, mask)
+                sig, info = traced
+            act = self._action(sig, info)
+            if act is not None:
+                return sig, info, act
         return None
+
+    def _action(self, sig: int, info: SigInfo):
+        """The handler (handler, flags, mask) for ``sig``; None when it is ignored. Default
+        actions that terminate raise ProcessKilled here."""
+        handler, flags, mask = self.actions[sig]
+        if handler == abi.SIG_IGN:
+            return None
+        if handler == abi.SIG_DFL:
+            if sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS:
+                return None
+            self._kill(sig, info)
+        return handler, flags, mask
+
+    def _ptrace_signal(self, sig: int, info: SigInfo):
+        """ptrace_signal(): the debugger stops the process on ``sig``, then discards it
+        (None), lets it through, or names another signal (from the tracer: SI_USER),
+        which is queued again when it is blocked. SIGKILL is never stopped for."""
+        if sig == abi.SIGKILL:
+            return sig, info
+        new = self.ptracer.signal_stop(sig, info)
+        if not new:
+            return None
+        if new != sig:
+            sig = new
+            info = SigInfo(sig, abi.SI_USER, [(12, self.k.pid, 4), (16, self.k.info.ruid, 4)])
+        if self.blocked & bit(sig):
+            self.send(sig, info)
+            return None
+        return sig, info
 
     def deliver_async(self) -> None:
         """Between instructions (tick): set up one handler frame if a signal is deliverable."""
@@ -222,15 +255,18 @@ class SignalState:
 
     def force_fault(self, sig: int, code: int, addr: int) -> None:
         """force_sig_fault(): blocked or ignored fault signals kill; else run the handler."""
-        handler, flags, mask = self.actions[sig]
-        if self.blocked & bit(sig) or handler == abi.SIG_IGN:
+        if self.blocked & bit(sig) or self.actions[sig][0] == abi.SIG_IGN:
             self.actions[sig] = (abi.SIG_DFL, 0, 0)
             self.blocked &= ~bit(sig)
-            handler = abi.SIG_DFL
         info = SigInfo(sig, code, [(12, addr & M32, 4)])
-        if handler == abi.SIG_DFL:
-            self._kill(sig, info)
-        self.setup_frame(sig, info, (handler, flags, mask), in_syscall=False)
+        if self.ptracer is not None:
+            traced = self._ptrace_signal(sig, info)
+            if traced is None:
+                return                     # discarded: the instruction runs again
+            sig, info = traced
+        act = self._action(sig, info)
+        if act is not None:
+            self.setup_frame(sig, info, act, in_syscall=False)
 
     def syscall_exit(self, result: int) -> int:
         """Signal work on the way out of a syscall (the gateway return is done: IAOQ = r31);
@@ -294,13 +330,20 @@ class SignalState:
         """regs->gr[0]: the kernel's user PSW with the CPU's N, V and C/B bits."""
         return abi.USER_PSW | self.k.ctx.psw
 
+    def _layout(self) -> tuple[int, int, int]:
+        """(siginfo, ucontext, struct size) offsets of the rt_sigframe: since 5.18 (vDSO
+        trampoline), or before it (trampoline in the frame)."""
+        if self.k.vdso_sigtramp:
+            return abi.RT_SIGFRAME_INFO, abi.RT_SIGFRAME_UC, abi.RT_SIGFRAME_STRUCT_SIZE
+        return abi.OLD_RT_SIGFRAME_INFO, abi.OLD_RT_SIGFRAME_UC, abi.OLD_RT_SIGFRAME_STRUCT_SIZE
+
     def _trampoline(self, frame: int, in_syscall: bool) -> int:
         k = self.k
         if k.vdso_sigtramp:
             return (k.vdso_sigtramp + (16 if in_syscall else 0)) & M32
         words = struct.pack(">IIII", abi.INSN_LDI_R25_1 if in_syscall else abi.INSN_LDI_R25_0,
                             abi.INSN_LDI_R20, abi.INSN_BLE_SR2_R0, abi.INSN_NOP)
-        addr = frame + abi.RT_SIGFRAME_STACK_TRAMP
+        addr = frame + abi.OLD_RT_SIGFRAME_TRAMP
         mem = k.mem
         if mem.perm[addr >> 12] & PERM_X and mem.perm[(addr + 15) >> 12] & PERM_X:
             mem.write(addr, words)
@@ -334,9 +377,9 @@ class SignalState:
         self.saved_mask = None
         regs = [int(x) & M32 for x in gr]
         try:
-            buf = bytearray(abi.RT_SIGFRAME_SIZE - 128)   # the part we write (<= 640 bytes)
-            buf[abi.RT_SIGFRAME_INFO:abi.RT_SIGFRAME_INFO + 128] = info.pack()
-            uc = abi.RT_SIGFRAME_UC
+            info_at, uc, size = self._layout()
+            buf = bytearray(size)
+            buf[info_at:info_at + abi.SIGINFO_SIZE] = info.pack()
             struct.pack_into(">II", buf, uc, 0, 0)
             struct.pack_into(abi.STACK_T_FMT, buf, uc + abi.UC_STACK, self.altstack[0] & M32,
                              self._sas_flags(usp), self.altstack[2] & M32)
@@ -361,7 +404,7 @@ class SignalState:
             struct.pack_into(">II", buf, sc + abi.SC_IAOQ, *iaoq)
             struct.pack_into(">I", buf, sc + abi.SC_SAR, ctx.sar)
             struct.pack_into(">II", buf, uc + abi.UC_SIGMASK, old_mask & M32, old_mask >> 32)
-            k.mem.write(frame, bytes(buf[:abi.RT_SIGFRAME_STRUCT_SIZE]))
+            k.mem.write(frame, bytes(buf))
             rp = self._trampoline(frame, in_syscall)
             haddr = handler & M32
             if haddr & abi.PA_PLABEL_FDESC:
@@ -374,8 +417,8 @@ class SignalState:
             self._kill(abi.SIGSEGV)
         gr[2] = rp
         gr[26] = sig
-        gr[25] = frame + abi.RT_SIGFRAME_INFO
-        gr[24] = frame + abi.RT_SIGFRAME_UC
+        gr[25] = frame + info_at
+        gr[24] = frame + uc
         gr[30] = (frame + abi.RT_SIGFRAME_SIZE) & M32
         entry = (haddr & ~3) & M32
         if in_syscall:
@@ -404,11 +447,11 @@ class SignalState:
         usp = int(gr[30]) & M32 & ~1
         frame = (usp - abi.RT_SIGFRAME_SIZE) & M32
         try:
-            data = k.mem.read(frame, abi.RT_SIGFRAME_STRUCT_SIZE)
+            _info, uc, size = self._layout()
+            data = k.mem.read(frame, size)
         except GuestFault:
             self.actions[abi.SIGSEGV] = (abi.SIG_DFL, 0, 0)
             self._kill(abi.SIGSEGV)
-        uc = abi.RT_SIGFRAME_UC
         sc = uc + abi.UC_MCONTEXT
         lo, hi = struct.unpack_from(">II", data, uc + abi.UC_SIGMASK)
         self.set_blocked(lo | (hi << 32))

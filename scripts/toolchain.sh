@@ -2,8 +2,8 @@
 # Install the hppa cross toolchain used by hppa-user's tests and tools, idempotently.
 #
 #  1. Debian 12 packages: cross gcc/binutils, glibc 2.36 hppa headers+libs, qemu-user
-#     (qemu-hppa is the reference oracle in tests), csmith.  Checked with `dpkg -s`;
-#     `apt-get update` runs only when something is missing.
+#     (qemu-hppa is the reference oracle in tests), csmith, gdb-multiarch (tests/test_gdb.py).
+#     Checked with `dpkg -s`; `apt-get update` runs only when something is missing.
 #  2. A glibc 2.41 hppa sysroot under sysroot/glibc-2.41/, extracted from Debian 13
 #     ("trixie") cross packages.  They are fetched with `apt-get download` against a
 #     PRIVATE sources list and private state/cache directories (under sysroot/.apt/), so
@@ -20,7 +20,8 @@ SYSROOT="$SYSROOT_BASE/glibc-2.41"
 APTDIR="$SYSROOT_BASE/.apt"
 TRIXIE_SUITE="${HPPA_TRIXIE_SUITE:-trixie}"
 TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross)
-DEB_PKGS=(gcc-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross qemu-user csmith libcsmith-dev)
+DEB_PKGS=(gcc-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross qemu-user csmith libcsmith-dev
+          gdb-multiarch)
 # Where the Debian keyring lives on Debian 12 (it carries the trixie archive keys too).
 KEYRING="${HPPA_TRIXIE_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 

@@ -85,7 +85,11 @@ def test_struct_sizes():
     assert abi.SIGFRAME_CONTEXT_REGS32 == -608
     assert abi.RT_SIGFRAME_UC + abi.UC_MCONTEXT == 160
     assert abi.RT_SIGFRAME_UC + abi.UC_SIGMASK == 576
-    assert abi.RT_SIGFRAME_STACK_TRAMP + 16 <= abi.RT_SIGFRAME_SIZE - 64
+    # Linux <= 5.17: u32 tramp[9] (trampoline in tramp[5..8]), siginfo, 8-aligned ucontext
+    assert abi.OLD_RT_SIGFRAME_TRAMP == 5 * 4 and abi.OLD_RT_SIGFRAME_INFO == 9 * 4
+    assert abi.OLD_RT_SIGFRAME_UC == (9 * 4 + 128 + 7) & ~7 == 168
+    assert abi.OLD_RT_SIGFRAME_STRUCT_SIZE == 168 + 448
+    assert ((abi.OLD_RT_SIGFRAME_STRUCT_SIZE + 96) + 128) & -128 == abi.RT_SIGFRAME_SIZE
 
 
 def test_host_errno_translation():

@@ -9,6 +9,18 @@ from kernel_model.errors import ProcessKilled
 from kfake import DATA, RET, STACK, make_kernel, sc
 
 HANDLER = 0x10400
+# struct rt_sigframe offsets: Linux >= 5.18 (u32 tramp[2], trampoline in the vDSO) and
+# Linux <= 5.17 (u32 tramp[9], trampoline words in tramp[5..8], ucontext 8-byte aligned)
+VDSO_FRAME = {"info": 8, "uc": 136, "mcontext": 160}
+STACK_FRAME = {"tramp": 20, "info": 36, "uc": 168, "mcontext": 192}
+
+
+def frame_of(k):
+    return int(k.ctx.gr[30]) - 768
+
+
+def sigcontext_of(k):
+    return frame_of(k) + (VDSO_FRAME if k.vdso_sigtramp else STACK_FRAME)["mcontext"]
 
 
 def set_action(k, sig, handler, flags=0, mask=0):
@@ -89,8 +101,12 @@ def _regs(k):
     return [int(x) & 0xFFFFFFFF for x in k.ctx.gr]
 
 
-def test_async_delivery_frame_and_sigreturn():
+@pytest.mark.parametrize("vdso", [False, True])
+def test_async_delivery_frame_and_sigreturn(vdso):
     k = make_kernel()
+    if vdso:
+        k.vdso_sigtramp = 0xFF6FF100
+    lay = VDSO_FRAME if vdso else STACK_FRAME
     m = k.ctx
     set_action(k, abi.SIGUSR2, HANDLER, abi.SA_SIGINFO)
     for i in range(1, 32):
@@ -107,17 +123,20 @@ def test_async_delivery_frame_and_sigreturn():
     assert m.iaoq_f & ~3 == HANDLER and m.iaoq_b & ~3 == HANDLER + 4 and m.psw_n == 0
     assert int(m.gr[30]) == frame + 768
     assert int(m.gr[26]) == abi.SIGUSR2
-    assert int(m.gr[25]) == frame + 8 and int(m.gr[24]) == frame + 136
+    assert int(m.gr[25]) == frame + lay["info"] and int(m.gr[24]) == frame + lay["uc"]
     tramp = int(m.gr[2])
-    assert tramp == frame + 584
-    assert struct.unpack(">IIII", k.mem.read(tramp, 16)) == (
-        abi.INSN_LDI_R25_0, abi.INSN_LDI_R20, abi.INSN_BLE_SR2_R0, abi.INSN_NOP)
+    if vdso:
+        assert tramp == 0xFF6FF100
+    else:
+        assert tramp == frame + 20
+        assert struct.unpack(">IIII", k.mem.read(tramp, 16)) == (
+            abi.INSN_LDI_R25_0, abi.INSN_LDI_R20, abi.INSN_BLE_SR2_R0, abi.INSN_NOP)
     # siginfo
-    signo, errno_, code, pid = struct.unpack(">iiii", k.mem.read(frame + 8, 16))
+    signo, errno_, code, pid = struct.unpack(">iiii", k.mem.read(frame + lay["info"], 16))
     assert (signo, code, pid) == (abi.SIGUSR2, abi.SI_USER, k.pid)
-    # sigcontext at sp - 608
-    sc_base = int(m.gr[30]) - 608
-    assert sc_base == frame + 160
+    # sigcontext at sp - 608 (vDSO) / sp - 576 (on-stack trampoline)
+    sc_base = int(m.gr[30]) - (608 if vdso else 576)
+    assert sc_base == frame + lay["mcontext"]
     flags = k.mem.read_u32(sc_base)
     assert flags == 0
     gr = struct.unpack(">32I", k.mem.read(sc_base + 4, 128))
@@ -153,7 +172,7 @@ def test_delivery_in_syscall_and_restart():
     sc(k, 3, r, DATA, 10)                                            # blocks ~1 s, interrupted
     assert 0.5 < time.monotonic() - t0 < 5
     assert m.iaoq_f & ~3 == HANDLER
-    sc_base = int(m.gr[30]) - 608
+    sc_base = sigcontext_of(k)
     flags = k.mem.read_u32(sc_base)
     assert flags == abi.PARISC_SC_FLAG_IN_SYSCALL
     iaoq = struct.unpack(">II", k.mem.read(sc_base + 400, 8))
@@ -174,7 +193,7 @@ def test_delivery_in_syscall_eintr_without_sa_restart():
     k.mem.write(DATA + 600, struct.pack(">IIII", 0, 0, 0, 200000))   # it_value 0.2 s
     sc(k, 104, abi.ITIMER_REAL, DATA + 600, 0)
     sc(k, 3, r, DATA, 10)
-    sc_base = int(m.gr[30]) - 608
+    sc_base = sigcontext_of(k)
     gr28 = k.mem.read_u32(sc_base + 4 + 28 * 4)
     assert gr28 == (-abi.EINTR) & 0xFFFFFFFF
     iaoq = struct.unpack(">II", k.mem.read(sc_base + 400, 8))
@@ -191,7 +210,7 @@ def test_nanosleep_interrupted_writes_remaining():
     sc(k, 162, DATA, DATA + 8)
     sec, nsec = struct.unpack(">ii", k.mem.read(DATA + 8, 8))
     assert 3 <= sec <= 4
-    gr28 = k.mem.read_u32(int(k.ctx.gr[30]) - 608 + 4 + 28 * 4)
+    gr28 = k.mem.read_u32(sigcontext_of(k) + 4 + 28 * 4)
     assert gr28 == (-abi.EINTR) & 0xFFFFFFFF                           # never restarted
 
 
@@ -204,8 +223,8 @@ def test_fault_delivery_plabel_and_kill():
     m.iaoq_f, m.iaoq_b = 0x10010, 0x10014
     k.signals.force_fault(abi.SIGSEGV, abi.SEGV_ACCERR, 0x1234)
     assert m.iaoq_f & ~3 == HANDLER and int(m.gr[19]) == 0x77770
-    frame = int(m.gr[30]) - 768
-    signo, _, code, addr = struct.unpack(">iiiI", k.mem.read(frame + 8, 16))
+    frame = frame_of(k)
+    signo, _, code, addr = struct.unpack(">iiiI", k.mem.read(frame + STACK_FRAME["info"], 16))
     assert (signo, code, addr) == (abi.SIGSEGV, abi.SEGV_ACCERR, 0x1234)
     # the same fault again while SIGSEGV is blocked (inside the handler): fatal
     with pytest.raises(ProcessKilled) as e:
@@ -305,8 +324,9 @@ def test_posix_timer_signal_value():
     t0 = time.monotonic()
     while k.ctx.iaoq_f & ~3 != HANDLER and time.monotonic() - t0 < 2:
         k.tick()
-    frame = int(k.ctx.gr[30]) - 768
-    signo, _, code, timerid, overrun, value = struct.unpack(">iiiiii", k.mem.read(frame + 8, 24))
+    frame = frame_of(k)
+    signo, _, code, timerid, overrun, value = struct.unpack(
+        ">iiiiii", k.mem.read(frame + STACK_FRAME["info"], 24))
     assert (signo, code, timerid, value) == (abi.SIGUSR2, abi.SI_TIMER, tid, 4242)
     assert sc(k, 254, tid) == 0 and sc(k, 254, tid) == -abi.EINVAL
 

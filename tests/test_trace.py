@@ -159,7 +159,7 @@ def test_breakpoint_survives_a_dropped_decode_slot(asm_prog):
         assert [t for _a, t, _n in parse(buf.getvalue())] == [t for t, _n in EXPECTED[-6:]]
         # the aborted fetch at the breakpoint is not counted: same count as an untraced run
         plain = _machine(asm_prog, None, io.StringIO())
-        plain.tracer = None
+        plain.monitor = None
         plain.run()
         assert m.ctx.insns == plain.ctx.insns == 24
 

@@ -154,11 +154,12 @@ def test_backtrace_from_signal_handler(guest, run_emu, profile):
     binary = guest("sig_backtrace", opt="-O1", glibc="2.41", extra=["-funwind-tables"])
     res = run_emu(binary, options=["--kernel", profile])
     out = res.stdout.decode()
+    # with a vDSO its signal-frame CFI leads the unwinder back to main; without one (Linux
+    # <= 5.17) libgcc's fallback recognises the trampoline in the frame (tramp[5..8]) and
+    # finds the sigcontext next to it. qemu-hppa 7.2 says "no" there: it returns through a
+    # trampoline page of its own, which no unwinder knows (Linux wins).
     assert res.returncode == 0 and "handler ran: yes" in out
-    if profile == "none":   # no vDSO: nothing describes the on-stack trampoline; still runs
-        assert "backtrace reached main: no" in out
-    else:                   # the vDSO's signal-frame CFI leads the unwinder back to main
-        assert "backtrace reached main: yes" in out
+    assert "backtrace reached main: yes" in out
 
 
 def _corpus_params():

@@ -1,7 +1,7 @@
 /* sig_backtrace.c: backtrace() inside a signal handler must unwind through the signal
  * trampoline back to main. With a vDSO (Linux >= 5.18) the trampoline lives in the vDSO and
- * its .eh_frame CFI describes the signal frame; without one (Linux <= 5.17, qemu-hppa 7.2)
- * the unwinder stops at the trampoline. Build with -funwind-tables. */
+ * its .eh_frame CFI describes the signal frame; without one (Linux <= 5.17) libgcc recognises
+ * the trampoline written into the frame. Build with -funwind-tables. */
 #include <execinfo.h>
 #include <signal.h>
 #include <stdio.h>

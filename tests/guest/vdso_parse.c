@@ -27,7 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "vdso_elf.h"
+#include "../../vdso_image/vsyscall/vdso_elf.h"
+#include "vdso_map_file.h"
 
 #ifndef SYS_clock_gettime64
 #define SYS_clock_gettime64 403

@@ -23,7 +23,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "vdso_elf.h"
+#include "../../vdso_image/vsyscall/vdso_elf.h"
+#include "vdso_map_file.h"
 #include "vvar_layout.h"
 
 struct ts32 { int32_t sec, nsec; };

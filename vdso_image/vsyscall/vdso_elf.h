@@ -2,20 +2,18 @@
  * loader does: program headers -> PT_LOAD bias and PT_DYNAMIC -> DT_HASH (System V hash),
  * DT_SYMTAB, DT_STRTAB, DT_VERSYM, DT_VERDEF -> symbol lookup with a version check.
  *
- * Header-only, used by vdso_parse.c (the vDSO seen through AT_SYSINFO_EHDR) and by
- * vdso_vvar_harness.c (an image loaded by hand). Written for hppa-user; no code copied.
+ * Header-only: the vsyscall dispatcher (vsyscall.c) resolves its vDSO entry points with it,
+ * and the guest test programs tests/guest/vdso_parse.c (the vDSO seen through
+ * AT_SYSINFO_EHDR) and vdso_vvar_harness.c (an image loaded by hand) list and look up
+ * symbols with it. Written for hppa-user; no code copied.
  */
 #ifndef HPPA_USER_VDSO_ELF_H
 #define HPPA_USER_VDSO_ELF_H
 
 #include <elf.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 struct vdso_info {
 	uintptr_t base;			/* address of the ELF header */
@@ -30,7 +28,7 @@ struct vdso_info {
 };
 
 /* The System V ABI symbol hash. */
-static unsigned long vdso_elf_hash(const char *name)
+static inline unsigned long vdso_elf_hash(const char *name)
 {
 	unsigned long h = 0, g;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
@@ -44,7 +42,7 @@ static unsigned long vdso_elf_hash(const char *name)
 }
 
 /* Returns 0 on success, a negative number saying what is missing otherwise. */
-static int vdso_init(struct vdso_info *vi, uintptr_t base)
+static inline int vdso_init(struct vdso_info *vi, uintptr_t base)
 {
 	const Elf32_Ehdr *eh = (const Elf32_Ehdr *)base;
 	const Elf32_Dyn *dyn = NULL;
@@ -99,7 +97,7 @@ static int vdso_init(struct vdso_info *vi, uintptr_t base)
 }
 
 /* The version-definition name of symbol index i (NULL: unversioned or base version). */
-static const char *vdso_sym_version(const struct vdso_info *vi, Elf32_Word i, Elf32_Word *hash_out)
+static inline const char *vdso_sym_version(const struct vdso_info *vi, Elf32_Word i, Elf32_Word *hash_out)
 {
 	if (!vi->versym)
 		return NULL;
@@ -119,7 +117,7 @@ static const char *vdso_sym_version(const struct vdso_info *vi, Elf32_Word i, El
 }
 
 /* Is symbol index i a defined, global/weak, default-visibility function or object? */
-static int vdso_sym_exported(const struct vdso_info *vi, Elf32_Word i)
+static inline int vdso_sym_exported(const struct vdso_info *vi, Elf32_Word i)
 {
 	const Elf32_Sym *s = &vi->symtab[i];
 	int type = ELF32_ST_TYPE(s->st_info), bind = ELF32_ST_BIND(s->st_info);
@@ -135,7 +133,7 @@ static int vdso_sym_exported(const struct vdso_info *vi, Elf32_Word i)
 }
 
 /* Look NAME@VERSION up through the hash table; the code address or NULL. */
-static void *vdso_sym(const struct vdso_info *vi, const char *name, const char *version)
+static inline void *vdso_sym(const struct vdso_info *vi, const char *name, const char *version)
 {
 	if (!vi->symtab || vi->nbucket == 0)
 		return NULL;
@@ -156,34 +154,6 @@ static void *vdso_sym(const struct vdso_info *vi, const char *name, const char *
 		return (void *)(vi->bias + s->st_value);
 	}
 	return NULL;
-}
-
-/* Map an image file by hand the way the kernel model does: one zero page (the vvar page,
- * left writable for the caller) directly below the image, the image read-only + exec.
- * Returns the image base or 0; *vvar_out gets the vvar page. (Test use only.) */
-static uintptr_t vdso_map_file(const char *path, unsigned char **vvar_out)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return 0;
-	size_t img = ((size_t)st.st_size + 4095) & ~(size_t)4095;
-	unsigned char *m = mmap(NULL, 4096 + img, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return 0;
-	for (size_t done = 0; done < (size_t)st.st_size;) {
-		ssize_t r = read(fd, m + 4096 + done, st.st_size - done);
-		if (r <= 0)
-			return 0;
-		done += r;
-	}
-	close(fd);
-	if (mprotect(m + 4096, img, PROT_READ | PROT_EXEC) < 0)
-		return 0;
-	if (vvar_out)
-		*vvar_out = m;
-	return (uintptr_t)(m + 4096);
 }
 
 #endif
