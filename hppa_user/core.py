@@ -22,9 +22,10 @@ PA-RISC rules applied in the loop:
     address (the data address of an access, else the instruction's); the kernel model
     decides what signal that is.
   * Unaligned data accesses are emulated as arch/parisc/kernel/unaligned.c does (the same
-    result and base modification; a page the emulation cannot touch is a data TLB miss
-    at the unaligned address), or stop with UNALIGNED when the process asked for SIGBUS
-    with PR_SET_UNALIGN (ctl[CTL_UNALIGN]).
+    result and base modification), or stop with UNALIGNED when the process asked for
+    SIGBUS with PR_SET_UNALIGN (ctl[CTL_UNALIGN]); a page the emulation may not touch
+    stops with UNALIGNED / EMULATION_FAULT at the unaligned address (Linux: SIGSEGV,
+    SEGV_MAPERR).  ldcw is not emulated (SIGBUS), as in Linux.
 
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
@@ -212,11 +213,11 @@ class ICtx(EnvCtx):
         b = self.b
         if value is None:
             code = V.of(b, b.call(gen.gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
-            self.trap_if(code.ne(0), T.DTLB_MISS, 0, addr)
+            self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
             v = V.of(b, b.load(gen.scratch, typ=I64))
             return v if size == 8 else v.trunc(32)
         code = V.of(b, b.call(gen.gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
-        self.trap_if(code.ne(0), T.DTLB_MISS, 0, addr)
+        self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
         return None
 
     def load(self, addr: V, size: int) -> V:
@@ -380,7 +381,7 @@ class CoreGen:
         """Linux's emulation of an unaligned user access of ``size`` bytes: it reads (and
         for stores of more than two bytes writes back) the aligned words that hold the
         bytes, so every one of them must be accessible; on failure nothing is written
-        and the caller stops with a data TLB miss at the unaligned address.  Returns 0
+        and the caller stops with UNALIGNED / EMULATION_FAULT.  Returns 0
         or 1 (fault); a load leaves its value in *out."""
         args = [PTR, I32, I64] if store else [PTR, I32, PTR]
         fn, b = self.new_function(f"hppa_unaligned_{'store' if store else 'load'}{size}",

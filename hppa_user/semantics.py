@@ -543,8 +543,10 @@ def fstore(s, b, r, disp, size, mode, x, scale):
 
 @sem("LDCW")
 def ldcw(s, b, t, disp, size, mode, x, scale):
-    """Load and clear word: the PA-RISC semaphore (one CPU: atomic by construction)."""
+    """Load and clear word: the PA-RISC semaphore (one CPU: atomic by construction).
+    Linux's unaligned handler does not emulate it: an unaligned one is SIGBUS."""
     a, newbase = effective_address(s, b, disp, mode, x, scale)
+    s.trap_if((a & 3).ne(0), T.UNALIGNED, 0, a)
     v = s.load(a, 4)
     s.store(a, 4, c32(0))
     s.set_gr_if(mode.ne(0), b, newbase)
