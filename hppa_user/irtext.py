@@ -86,14 +86,21 @@ class Function:
 
 
 class Global(Value):
-    __slots__ = ("value_type", "name")
+    """A zero-initialised global, or (``data``) a constant byte string."""
+    __slots__ = ("value_type", "name", "data")
 
-    def __init__(self, module: "Module", value_type, name: str):
+    def __init__(self, module: "Module", value_type, name: str, data: bytes | None = None):
         super().__init__(PTR, f"@{name}")
-        self.value_type, self.name = value_type, name
+        self.value_type, self.name, self.data = value_type, name, data
+        if data is not None:
+            self.value_type = ir.ArrayType(ir.IntType(8), len(data))
         module.globals.append(self)
 
     def text(self) -> str:
+        if self.data is not None:
+            chars = "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\{c:02X}"
+                            for c in self.data)
+            return f'@{self.name} = constant {self.value_type} c"{chars}"'
         return f"@{self.name} = global {self.value_type} zeroinitializer, align 8"
 
 

@@ -711,6 +711,14 @@ class CodeCache:
     def ref_path(self, entry: int, page_hash: str) -> Path:
         return self.dir / f"{entry:08x}-{page_hash}.ref"
 
+    @classmethod
+    def key(cls, mem, entry: int, pages) -> bytes:
+        """What a region's code was built from: its entry and the hashes of its pages.
+        Compiled into the region's object (``<fn>_key``), so a lookup can check that the
+        code it would install is the code for these bytes."""
+        return (f"{entry:08x};" + ";".join(f"{p:05x}={cls.page_hash(mem, p)}"
+                                           for p in sorted(pages))).encode()
+
     def store(self, obj: bytes, regions: list[dict], mem) -> str | None:
         """Save a compiled batch; ``regions``: their install descriptions."""
         if self.dir is None:
@@ -720,7 +728,7 @@ class CodeCache:
         native.write_atomic(self.dir / name, native.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(mem, p) for p in r["pages"]}
-            ref = {k: r[k] for k in ("entry", "fn", "data", "returns", "tier", "span")}
+            ref = {k: r[k] for k in ("entry", "fn", "returns", "tier", "span")}
             ref.update(object=name, hashes=hashes)
             native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                 json.dumps(ref).encode())
@@ -737,16 +745,20 @@ class CodeCache:
             return None
         try:
             ref = json.loads(text)
-            if ref["entry"] != entry:
+            pages = [int(p) for p in ref["hashes"]]
+            if ref["entry"] != entry or (entry >> 12) not in pages:
                 return None
-            for p, h in ref["hashes"].items():
-                if self.page_hash(mem, int(p)) != h:
-                    return None
             loaded = self.load(ref["object"])
             if loaded is None:
                 return None
-            return loaded.function(ref["fn"]), loaded.global_address(ref["data"]), ref
-        except (ValueError, KeyError, TypeError, AttributeError):
+            fn = ref["fn"]
+            key = self.key(mem, entry, pages)
+            addrs = [loaded.function(fn), loaded.global_address(f"{fn}_data"),
+                     loaded.global_address(f"{fn}_key")]
+            if not all(addrs) or ctypes.string_at(addrs[2], len(key) + 1) != key + b"\0":
+                return None                  # not the code of these bytes (or no such code)
+            return addrs[0], addrs[1], ref
+        except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
             return None
 
     def load(self, name: str) -> native.Loaded | None:
@@ -1004,7 +1016,8 @@ class RegionCompiler:
                 continue
             span = frozenset(r["span"])
             if not span & self.excluded and \
-                    self._patch(r["entry"], loaded.global_address(r["data"]), idx, r["pages"]):
+                    self._patch(r["entry"], loaded.global_address(f"{r['fn']}_data"), idx,
+                                r["pages"]):
                 self.m.native[idx] = fn = loaded.function(r["fn"])
                 self.translated[r["entry"]] = (idx, fn, span)
                 self.regions += int(current <= 0)
@@ -1053,7 +1066,9 @@ class RegionCompiler:
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
             Emitter(module, region, hooks, name, tier).run()
-            out.append({"entry": entry, "fn": name, "data": f"{name}_data", "tier": tier,
+            irtext.Global(module, None, f"{name}_key",
+                          CodeCache.key(self.m.mem, entry, region.pages) + b"\0")
+            out.append({"entry": entry, "fn": name, "tier": tier,
                         "pages": dict(region.pages), "insns": len(region.insns),
                         "returns": sorted(p for ps in region.returns.values() for p in ps),
                         # what it translated: its instructions and their delay slots

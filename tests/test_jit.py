@@ -13,6 +13,7 @@ that --no-jit and the JIT agree on counts, and that a corrupt cache is never exe
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -114,3 +115,85 @@ def test_bad_threshold_is_one_line(run_emu, repo_root):
                   options=["--jit-threshold", "0"])
     assert got.returncode == 2
     assert b"Traceback" not in got.stderr and len(got.stderr.strip().splitlines()) == 1
+
+
+def test_instruction_counts_match_qemu_with_nullification(guest, run_emu, repo_root, tmp_path):
+    """tests/guest/nullify.c runs an asm loop full of nullified instructions (one of them
+    always nullified, so never executed nor decoded: a region's skip block counts it).
+    qemu-hppa's own count (scripts/qemu_count_insns.sh: one block per instruction) of
+    9000 iterations minus that of 1000 must equal hppa-user's, interpreted and compiled
+    (both tiers).  Differences cancel the start-up, where the two kernels differ; both
+    arguments have four digits, since argv's length changes the start-up's path."""
+    binary = guest("nullify", opt="-O2")
+    script = repo_root / "scripts" / "qemu_count_insns.sh"
+
+    def qemu_count(n):
+        out = subprocess.run(["bash", str(script), str(binary), str(n)], capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0 and "(exit 0)" in out.stdout, out
+        return int(out.stdout.split()[0])
+
+    want = qemu_count(9000) - qemu_count(1000)
+    assert want > 9000 * 20
+    stats = tmp_path / "stats.json"
+    for mode, env, opts in (("interpreter", {}, ["--no-jit"]),
+                            ("tier 1", sync_env(), STRESS),
+                            ("tier 2", dict(sync_env(), HPPA_USER_JIT_TIER2="2"), STRESS),
+                            ("async", {"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")}, STRESS)):
+        counts = []
+        for n in (1000, 9000):
+            got = run_emu(binary, [str(n)], env=env,
+                          options=["--kernel", "none", *opts, "--stats-json", str(stats)])
+            assert got.returncode == 0, (mode, got.stderr)
+            counts.append(json.loads(stats.read_text())["instructions"])
+        assert counts[1] - counts[0] == want, (mode, counts, want)
+
+
+def test_corrupt_code_cache_is_never_executed(guest, run_qemu, run_emu, tmp_path):
+    """Fill the code cache, then damage it every way a disk can (and a few only a person
+    would): flipped bytes in compiled code, truncated files, references that are not JSON,
+    that name another region's code, or that claim other page contents.  The next run must
+    still agree with qemu-hppa: damaged entries are detected and ignored (compiled again),
+    never executed; the intact ones are used."""
+    binary = guest("intarith", opt="-O2")
+    args = ("100",)
+    ref = run_qemu(binary, args)
+    cache = tmp_path / "cache"
+    env = {"HPPA_USER_CODE_CACHE": str(cache)}
+    got, jit = run_jit(run_emu, binary, args, dict(env, HPPA_USER_JIT_SYNC="1"),
+                       tmp_path / "fill.json")
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode)
+    objects = sorted(cache.rglob("b-*.o"))
+    refs = sorted(cache.rglob("*.ref"))
+    assert len(objects) >= 2 and len(refs) >= 10, (objects, refs)
+    for i, obj in enumerate(objects):
+        data = bytearray(obj.read_bytes())
+        if i % 3 == 0:                                 # a flipped byte in the code
+            data[len(data) // 2] ^= 0x40
+            obj.write_bytes(bytes(data))
+        elif i % 3 == 1:
+            obj.write_bytes(bytes(data[:len(data) // 3]))
+    damaged = set()
+    for i, r in enumerate(refs):
+        text = r.read_text()
+        if i % 5 == 0:
+            r.write_text(text[:len(text) // 2])
+        elif i % 5 == 1:
+            r.write_text("not json at all")
+        elif i % 5 == 2:                               # another region's code
+            other = json.loads(refs[(i + 1) % len(refs)].read_text())
+            d = json.loads(text)
+            d["fn"], d["object"] = other["fn"], other["object"]
+            r.write_text(json.dumps(d))
+        elif i % 5 == 3:                               # other page contents
+            d = json.loads(text)
+            page = next(iter(d["hashes"]))
+            d["hashes"][page] = "0" * len(d["hashes"][page])
+            r.write_text(json.dumps(d))
+        else:
+            continue
+        damaged.add(r)
+    got, jit = run_jit(run_emu, binary, args, env, tmp_path / "run.json")
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
+    assert jit["failures"] == 0, jit
+    assert jit["from_cache"] <= len(refs) - len(damaged), jit
