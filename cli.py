@@ -98,7 +98,8 @@ def run(
                              help="compile hot guest code to native code (off: interpret only)"),
     jit_threshold: Optional[int] = typer.Option(
         None, "--jit-threshold", metavar="N",
-        help="entries of a branch target before it is compiled (default 5000)"),
+        help="entries of a branch target before it is compiled (default: once its code has "
+             "run about as long as compiling it takes)"),
     trace: Optional[str] = typer.Option(
         None, "--trace", metavar="[=FILE]",
         help="trace every executed instruction (address, disassembly, nullified or not) to stderr, "

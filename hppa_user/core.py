@@ -29,11 +29,10 @@ PA-RISC rules applied in the loop:
 
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
-address in the native table or counts the entry there; at the threshold it returns ST_JIT
-so Python compiles it. A region returns 0 at a control transfer (the new front may start
-another region), 1 when this loop must execute the front instruction itself, or
-``2 | entry << 32`` when it is a quickly compiled region that has grown hot (it stops
-before a leader): ST_JIT again, for an optimised version of the region at ``entry``.
+address in the native table or counts the entry there; at the threshold and then at every
+power of two of entries it returns ST_JIT so Python may compile it (see reports()). A
+region returns 0 at a control transfer (the new front may start another region), 1 when
+this loop must execute the front instruction itself.
 """
 from __future__ import annotations
 
@@ -88,6 +87,15 @@ def c32(x: int) -> V:
 
 def c64(x: int) -> V:
     return V.const(x, 64)
+
+
+def reports(count: V, threshold: V) -> V:
+    """Whether a branch target whose native-table entry has counted down to ``count``
+    (minus its entries) is reported hot (ST_JIT): at the first power of two of entries
+    from ``threshold`` on, then at every power of two, so code that stays interpreted
+    costs the region compiler a few looks however long it runs."""
+    e = c64(0) - count
+    return (e & (e - 1)).eq(0) & e.sge(threshold)
 
 
 class Mem:
@@ -689,7 +697,7 @@ class ArmGen:
         jptr = b.gep(native, [word.ir], source_etype=I64)
         code = V.of(b, b.load(jptr, typ=I64))
         threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
-        hot = code.sgt(0) | (threshold.sgt(0) & (code - 1).eq(c64(0) - threshold))
+        hot = code.sgt(0) | (threshold.sgt(0) & reports(code - 1, threshold))
         count_bb = fn.append_basic_block("count")
         b.cbranch(hot.ir, slow, count_bb)
         b.position_at_end(count_bb)
@@ -839,12 +847,6 @@ class ArmGen:
         nbk = ctx0.ctl(S.CTL_IAOQB).trunc(32)
         nn = ctx0.ctl(S.CTL_PSWN).ne(0)
         nc = ctx0.ctl(S.CTL_INSNS)
-        tier_up, resume = blk("tier_up"), blk("resume")
-        b.cbranch((r & 0xFF).eq(2).ir, tier_up, resume)
-        b.position_at_end(tier_up)      # a quick region (maybe one chained to) grew hot
-        ctx0.set_ctl(S.CTL_JIT_ENTRY, r >> 32)
-        self.exit(S.ST_JIT, nf, nbk, nn, nc)
-        b.position_at_end(resume)
         again(nf, nbk, nn, nc, r.eq(0).zext(8))
         b.position_at_end(count_entry)
         counting = threshold.sgt(0) & J.eq(1)
@@ -853,7 +855,7 @@ class ArmGen:
         b.position_at_end(dec)
         code2 = code_v - 1
         b.store(code2.ir, jptr)
-        b.cbranch(code2.eq(c64(0) - threshold).ir, jit_bb, exec_bb)
+        b.cbranch(reports(code2, threshold).ir, jit_bb, exec_bb)
         b.position_at_end(jit_bb)
         ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
         leave(S.ST_JIT, C)

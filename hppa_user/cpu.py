@@ -27,7 +27,8 @@ BREAKPOINT_OP = S.DC_SENTINEL
 class Cpu:
     def __init__(self, mem: GuestMemory | None = None, jit_threshold: int = 0,
                  virtual_clock: bool = False, cr16_bias: int = 0):
-        """``jit_threshold``: entries of a branch target before it is compiled (0: never).
+        """``jit_threshold``: entries of a branch target before it is compiled (0: never,
+        jit.JIT_AUTO: once it has done as much work as compiling it costs).
         ``virtual_clock``: cr16 counts instructions instead of host nanoseconds."""
         self.mem = mem if mem is not None else GuestMemory()
         self.ctx = CpuContext()

@@ -1,7 +1,8 @@
 """Region compiler: hot guest code translated to native code through LLVM (llvmlite).
 
-The interpreter (core.py) counts how often each branch target is entered; at the
-threshold it returns ST_JIT and the machine hands the address here.  A *region* starting
+The interpreter (core.py) counts how often each branch target is entered and reports it
+(ST_JIT) at powers of two; once the instructions it has run pass a threshold (HEAT) it is
+queued here, hottest first, and compiled by a worker at idle priority.  A *region* starting
 there is the code that has already run and is reachable from the entry by straight-line
 flow and direct branches, on the entry's 4 KiB page and on the pages of its direct calls;
 each instruction becomes an LLVM block whose body is the instruction's semantics
@@ -176,6 +177,14 @@ class Prober:
             k = self._kinds[rec] = self.probe(0x10000, rec).kind
         return k
 
+    def variant_kind(self, rec: tuple) -> str:
+        """The kind of the first record probed of this variant: an estimate (a few
+        variants' kind depends on their fields), for heuristics only."""
+        k = self._kinds.get(rec[0])
+        if k is None:
+            k = self._kinds[rec[0]] = self.kind(rec)
+        return k
+
 
 def compiles(rec: tuple) -> bool:
     """Has the region compiler a translation for this record (else the interpreter runs it)."""
@@ -194,12 +203,15 @@ class Region:
     away; a cache flush clears every region), else it leaves."""
 
     def __init__(self, entry: int, read_word, slot_of, executed, prober: Prober,
-                 known_returns=()):
+                 known_returns=(), entries_of=None):
         """``slot_of(page)``: the page's decode-cache slot (-1: none); ``executed(slot, a)``:
         whether the instruction at ``a`` has ever run (the decode cache knows). Paths into
         code that never ran are left to the interpreter, so LLVM spends no time on them.
         ``known_returns``: return points of the calls in regions compiled so far; a return
-        through a register here tries those on this region's pages before leaving it."""
+        through a register here tries those on this region's pages before leaving it.
+        ``entries_of(a)``: how often branches to ``a`` were taken in the interpreter
+        (None: not known); a target taken less than 1/COLD_EDGE as often as the entry is
+        left out (the region leaves for it), so LLVM spends no time on rare paths."""
         self.words: dict[int, int] = {}
         self.prober = prober
         self.entry = entry
@@ -211,6 +223,8 @@ class Region:
         self.returns: dict[int, set] = {}  # link register -> return points of calls to it
         self.other_returns: list[int] = []  # return points of other regions' calls
         self._read = read_word
+        self._entries_of = entries_of
+        self.entry_count = (entries_of(entry) or 0) if entries_of else 0
         work = [entry]
         while work and len(self.insns) < MAX_REGION:
             a = work.pop()
@@ -230,7 +244,7 @@ class Region:
             if target is not None and not self.in_region(target) and call_link is not None \
                     and len(self.pages) < MAX_PAGES and slot_of(target >> 12) >= 0:
                 self.pages[target >> 12] = slot_of(target >> 12)
-            if target is not None and self.in_region(target):
+            if target is not None and self.in_region(target) and not self.rare(target):
                 self.leaders.add(target)
                 work.insert(0, target)           # after the straight line
             if call_link is not None and self.in_region(a + 8):
@@ -244,6 +258,12 @@ class Region:
                 work[:0] = self.other_returns
             if kind == "cond":
                 work += [a + 8, a + 4]
+
+    def rare(self, a: int) -> bool:
+        if self._entries_of is None or a == self.entry:
+            return False
+        n = self._entries_of(a)
+        return n is not None and COLD_EDGE > 0 and n * COLD_EDGE < self.entry_count
 
     def record(self, a: int) -> tuple:
         if a not in self.words:
@@ -344,17 +364,15 @@ class RegionCtx(EnvCtx):
 class Emitter:
     """Builds one region's function in a (batch) module: one block per instruction."""
 
-    def __init__(self, module, region: Region, hooks: dict[int, int], name: str, tier: int = 2):
+    def __init__(self, module, region: Region, hooks: dict[int, int], name: str):
         self.region = region
-        self.tier = tier
         self.hooks = hooks                     # address -> index in the hooks array
         self.module = module
         self.name = name
         self.fn = irtext.Function(module, REGION_FN, name, cconv=REGION_CC, ptr_attrs=" noalias")
         self.regs, self.mem, self.perm, self.page_slot, self.native, self.limit, self.env = \
             self.fn.args
-        # per-install data: [the entry's native-table index, entries left before a tier-1
-        # region asks to be recompiled optimised, then the slot of each other page]
+        # per-install data: [the entry's native-table index, then the slot of each other page]
         self.other_pages = sorted(p for p in region.pages if p != region.page)
         self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
                                   f"{name}_data")
@@ -572,25 +590,9 @@ class Emitter:
                 b.cbranch(b.icmp_signed(">", need, self.limit),
                           self.exit_block(a, a + 4, 0, 1), cont)
                 b.position_at_end(cont)
-                if self.tier == 1:
-                    self.count_down(a)
 
             self.emit(a, a + 4, rec, lambda n, a=a: self.goto(a + 4, n))
         self.finish()
-
-    def count_down(self, a: int) -> None:
-        """A quickly compiled region counts the paths through it (entries and loop
-        iterations: its leaders); the TIER2_AFTER-th leaves at ``a`` with ``2 | entry <<
-        32``, asking for an optimised version of the region."""
-        b = self.b
-        slot = b.gep(self.data, [ir.Constant(I64, 0), ir.Constant(I64, 1)],
-                     source_etype=self.data.value_type)
-        left = b.sub(b.load(slot, typ=I64), ir.Constant(I64, 1))
-        b.store(left, slot)
-        go = self.new_block("go")
-        b.cbranch(b.icmp_signed("==", left, ir.Constant(I64, 0)),
-                  self.exit_block(a, a + 4, 0, 2 | self.region.entry << 32), go)
-        b.position_at_end(go)
 
     def finish_simple(self, nullify: V | None, cont) -> None:
         """Count the instruction and go on, over the next one if ``nullify`` holds."""
@@ -728,7 +730,7 @@ class CodeCache:
         native.write_atomic(self.dir / name, native.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(mem, p) for p in r["pages"]}
-            ref = {k: r[k] for k in ("entry", "fn", "returns", "tier", "span")}
+            ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
             ref.update(object=name, hashes=hashes)
             native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                 json.dumps(ref).encode())
@@ -778,17 +780,39 @@ class CodeCache:
 # native-table mark: left to the interpreter (or being compiled); the core goes on counting
 # entries down from there, so anything at or below NEVER // 2 carries the mark
 NEVER = -(1 << 40)
-PROBE_INTERVAL = 64       # the core reports a hot branch target every this many entries
-MAX_BATCH = 48            # regions compiled together in one module
-# LLVM settings of a region batch: a short pass list, then fast instruction selection
-# LLVM settings per tier: tier 1 (every hot region) compiles fast -- a short pass list and
-# fast instruction selection; tier 2 (regions whose paths ran TIER2_AFTER more times)
-# optimises
-TIERS = {1: (("sroa", "instruction_combine", "simplify_cfg", "dead_store_elimination"), 0),
-         2: (("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
-              "dead_store_elimination", "simplify_cfg"), 2)}
-TIER2_AFTER = int(os.environ.get("HPPA_USER_JIT_TIER2", "20000"))   # 2: stress tier 2
-DATA_PAGES = 2            # where a region's data lists its other pages' slots
+FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
+                          # every power of two (core.reports)
+MAX_BATCH = 4             # regions compiled together in one module, the hottest first
+COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
+# LLVM settings of a region batch. Measured on real programs: a quickly compiled tier
+# (fast instruction selection, few passes) costs half as much LLVM time per region but
+# runs barely faster than the interpreter; these settings cost ~60 ms of CPU per region
+# of ~100 instructions and run ~3x faster than the quick ones.
+PASSES = ("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
+          "dead_store_elimination", "simplify_cfg")
+CODEGEN_OPT = 2
+CODEGEN_OPTIONS = ("-fast-isel",)   # set in the compiling process (native.set_option)
+# Adaptive threshold (the default, JIT_AUTO): a branch target is compiled once the guest
+# instructions it has run (its entries times the straight-line run from it) reach HEAT:
+# about what the interpreter executes in the time a region takes to compile, so code
+# compiled has already run as long as compiling it costs, and is likely to run as long
+# again.  An explicit threshold (entries) compiles regardless of the work done.
+HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
+JIT_AUTO = -1
+DATA_PAGES = 1            # where a region's data lists its other pages' slots
+
+
+def idle_priority() -> None:
+    """Run this process (the compiler's worker) only on a processor nothing else wants:
+    on a busy machine compiling then takes nothing from the guest, on an idle one the
+    regions arrive as soon as they can."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        try:
+            os.nice(19)
+        except OSError:
+            pass
 
 
 class RegionCompiler:
@@ -800,29 +824,29 @@ class RegionCompiler:
     object code; at the next core return the parent installs each region whose pages still
     have the decode-cache slots of the snapshot (any store into a page's code takes its
     slot away; a cache flush changes ``generation``), so what runs is what was compiled.
-    Compiled batches also go to the on-disk CodeCache, which a later request consults
-    first.  ``threshold``: entries of a branch target before its region is compiled (0:
-    never); the core reports hot targets every PROBE_INTERVAL entries."""
+    Compiled batches also go to the on-disk CodeCache, which the first report of a branch
+    target consults.  ``threshold``: entries of a branch target before its region is
+    compiled, JIT_AUTO: when it has done HEAT instructions' work, 0: never."""
 
     def __init__(self, cpu, threshold: int):
         self.m = cpu                      # mem, dc, native, hooks, ctx
         self.set_threshold(threshold)
         self.regions = 0                  # installed
         self.cached = 0                   # of them, from the code cache
-        self.optimised = 0                # tier-2 compilations installed
         self.failures = 0                 # regions the compiler gave up on (a bug)
         self.insns = 0
-        self.seconds = 0.0                # compile time (in the worker)
+        self.seconds = 0.0                # CPU time compiling (in the worker)
         self.return_points: set[int] = set()   # after the calls in compiled regions
-        self.seen: dict[int, int] = {}    # entry -> entries counted so far
-        self.tier: dict[int, int] = {}    # entry -> the tier requested for it
-        self.queue: list[int] = []
+        self.seen: set[int] = set()       # entries reported once (looked up on disk)
+        self.runs: dict[int, int] = {}    # entry -> instructions from it to its first branch
+        self.queue: dict[int, int] = {}   # entry -> its heat when requested
+        self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.child = None                 # (pid, fd, chunks, generation)
         self.active = False               # work in flight: poll() after every core return
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
         self.prober = None
-        self.tms: dict[int, object] = {}     # LLVM target machine per tier
+        self.tm = None                    # the LLVM target machine
         self._serial = 0
         self.cache = None
         self._cache_hooks = b""
@@ -833,9 +857,9 @@ class RegionCompiler:
         self.translated: dict[int, tuple[int, int, frozenset]] = {}  # entry -> (idx, fn, addrs)
 
     def set_threshold(self, threshold: int) -> None:
-        self.threshold = max(0, threshold)
-        self.interval = min(self.threshold, PROBE_INTERVAL)
-        self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = self.interval
+        self.threshold = JIT_AUTO if threshold == JIT_AUTO else max(0, threshold)
+        first = FIRST_REPORT if threshold == JIT_AUTO else min(self.threshold, FIRST_REPORT)
+        self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = first
 
 
     def code_cache(self) -> CodeCache:
@@ -844,7 +868,7 @@ class RegionCompiler:
             self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
                                 f"{native.host_id()}|".encode() + hooks
-                                + repr(TIERS).encode()).hexdigest()[:16]
+                                + repr((PASSES, CODEGEN_OPT, CODEGEN_OPTIONS)).encode()).hexdigest()[:16]
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
             base = None if where == "off" else (Path(where) if where else native.cache_dir())
             self.cache = CodeCache(base, ns)
@@ -856,49 +880,76 @@ class RegionCompiler:
         return -1 if slot < 0 else (slot << 10) | ((entry >> 2) & 1023)
 
     def request(self, entry: int) -> None:
-        """The core reports ``entry`` hot: another PROBE_INTERVAL entries, or (its tier-1
-        region says so) TIER2_AFTER entries into its compiled code."""
+        """The core reports ``entry``: its entries reached the first report or another
+        power of two (the native table holds minus their number)."""
         idx = self.slot_index(entry)
         if idx < 0:
             return
         native_table = self.m.native
-        if native_table[idx] > 0:                    # tier 1 asks for tier 2
-            if self.tier.get(entry, 2) == 1:
-                self.tier[entry] = 2
-                self.queue.append(entry)
-                self.start()
+        entries = -int(native_table[idx])
+        if entries <= 0 or entries >= -(NEVER // 2):
+            return                                   # compiled, or left to the interpreter
+        if entry not in self.seen:                   # first report: is it on disk?
+            self.seen.add(entry)
+            if self.install_cached(entry, idx):
+                return
+        if self.threshold == JIT_AUTO:
+            heat = entries * self.run_length(entry)
+            if heat < HEAT:
+                return                               # counting goes on
+        elif entries < self.threshold:
             return
-        seen = self.seen.get(entry, 0)
-        self.seen[entry] = seen + self.interval
-        if seen == 0:                                # first report: is it on disk?
-            hit = self.code_cache().lookup(self.m.mem, entry)
-            if hit is not None:
-                addr, data_addr, ref = hit
-                pages = {int(p): int(self.m.mem.page_slot[int(p)]) for p in ref["hashes"]}
-                span = frozenset(ref["span"])
-                if all(s >= 0 for s in pages.values()) and not span & self.excluded and \
-                        self._patch(entry, data_addr, idx, pages):
-                    native_table[idx] = addr
-                    self.translated[entry] = (idx, addr, span)
-                    self.tier[entry] = ref["tier"]
-                    self.return_points.update(ref["returns"])
-                    self.regions += 1
-                    self.cached += 1
-                    return
-        if seen + self.interval < self.threshold:
-            native_table[idx] = 0                    # count on
-            return
+        else:
+            heat = entries
         native_table[idx] = NEVER                    # compiling: do not ask again
-        self.tier[entry] = 1
-        self.queue.append(entry)
+        self.queue[entry] = heat
+        self.entries[entry] = entries
         if self.sync:
             self.compile_now()
         else:
             self.start()
 
+    def install_cached(self, entry: int, idx: int) -> bool:
+        hit = self.code_cache().lookup(self.m.mem, entry)
+        if hit is None:
+            return False
+        addr, data_addr, ref = hit
+        pages = {int(p): int(self.m.mem.page_slot[int(p)]) for p in ref["hashes"]}
+        span = frozenset(ref["span"])
+        if any(s < 0 for s in pages.values()) or span & self.excluded or \
+                not self._patch(entry, data_addr, idx, pages):
+            return False
+        self.m.native[idx] = addr
+        self.translated[entry] = (idx, addr, span)
+        self.return_points.update(ref["returns"])
+        self.regions += 1
+        self.cached += 1
+        return True
+
+    def run_length(self, entry: int) -> int:
+        """Instructions from ``entry`` to its first branch and the branch's delay slot:
+        what each entry runs at least (a branch target's work is entries x this)."""
+        n = self.runs.get(entry)
+        if n is None:
+            if self.prober is None:
+                self.prober = Prober()
+            mem, table = self.m.mem.mem, Table.get()
+            a, n = entry, 0
+            while n < 64 and (a >> 12) == (entry >> 12):
+                rec = table.record(int.from_bytes(mem[a:a + 4].tobytes(), "big"))
+                n += 1
+                if not compiles(rec) or self.prober.variant_kind(rec) != "simple":
+                    n += 1
+                    break
+                a += 4
+            self.runs[entry] = n
+        return n
+
     def flushed(self) -> None:
-        """The decode cache was flushed: results of earlier snapshots are void."""
+        """The decode cache was flushed: results of earlier snapshots are void (and the
+        code cache may have regions for the code decoded next)."""
         self.generation += 1
+        self.seen.clear()
 
     # -- the worker -------------------------------------------------------------------------
     def start(self) -> None:
@@ -911,12 +962,13 @@ class RegionCompiler:
         except OSError:
             os.close(rfd)
             os.close(wfd)
-            self.queue[:0] = [e for e, _ in batch]
+            self.queue.update((e, 1 << 62) for e in batch)
             self.sync = True
             self.compile_now()
             return
         if pid == 0:                                 # the worker
             try:
+                idle_priority()                      # the guest's own thread comes first
                 null = os.open(os.devnull, os.O_RDWR)  # hold none of the guest's files
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
@@ -974,25 +1026,24 @@ class RegionCompiler:
         while self.queue:
             self.take(self.work(self.next_batch()))
 
-    def next_batch(self) -> list[tuple[int, int]]:
-        """Up to MAX_BATCH queued requests of one tier (the first's): (entry, tier)."""
-        tier = self.tier[self.queue[0]]
-        batch = [e for e in self.queue if self.tier[e] == tier][:MAX_BATCH]
-        taken = set(batch)
-        self.queue = [e for e in self.queue if e not in taken]
-        return [(e, tier) for e in batch]
+    def next_batch(self) -> list[int]:
+        """The MAX_BATCH hottest requests."""
+        batch = sorted(self.queue, key=self.queue.get, reverse=True)[:MAX_BATCH]
+        for e in batch:
+            del self.queue[e]
+        return batch
 
     def work(self, batch: list[int]) -> dict:
         """Compile a batch (in the worker): the object code and how to install each region."""
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         try:
             obj, regions = self.compile(batch)
             if obj is not None:
                 self.code_cache().store(obj, regions, self.m.mem)
-            return {"obj": obj, "regions": regions, "seconds": time.perf_counter() - t0,
+            return {"obj": obj, "regions": regions, "seconds": time.process_time() - t0,
                     "error": None, "entries": batch}
         except Exception as exc:                     # a compiler bug must not kill the guest
-            return {"obj": None, "regions": [], "seconds": time.perf_counter() - t0,
+            return {"obj": None, "regions": [], "seconds": time.process_time() - t0,
                     "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "entries": batch}
 
     def take(self, result: dict) -> None:
@@ -1001,7 +1052,7 @@ class RegionCompiler:
         if result["error"]:
             self.failures += len(result["entries"])
             if self.failures == len(result["entries"]):
-                print(f"hppa-user: jit: regions at {result['entries'][0][0]:#010x}... not "
+                print(f"hppa-user: jit: regions at {result['entries'][0]:#010x}... not "
                       f"compiled: {result['error']}", file=sys.stderr)
             return
         if result["obj"] is None:
@@ -1012,7 +1063,7 @@ class RegionCompiler:
             self.return_points.update(r["returns"])
             idx = self.slot_index(r["entry"])
             current = int(self.m.native[idx]) if idx >= 0 else 0
-            if idx < 0 or NEVER // 2 < current <= 0:     # neither awaited nor to replace
+            if idx < 0 or current > NEVER // 2:         # not awaited (any more)
                 continue
             span = frozenset(r["span"])
             if not span & self.excluded and \
@@ -1020,17 +1071,27 @@ class RegionCompiler:
                                 r["pages"]):
                 self.m.native[idx] = fn = loaded.function(r["fn"])
                 self.translated[r["entry"]] = (idx, fn, span)
-                self.regions += int(current <= 0)
-                self.optimised += int(r["tier"] == 2)
+                self.regions += 1
                 self.insns += r["insns"]
-            elif current <= 0:                       # its code changed: count again
+            else:                                    # its code changed: count again
                 self.m.native[idx] = 0
-                self.seen.pop(r["entry"], None)
 
     # -- compiling --------------------------------------------------------------------------
     def hook_indexes(self) -> dict[int, int]:
         hooks = self.m.hooks
         return {int(hooks[h, S.HOOK_ADDR]): h for h in range(hooks.shape[0])}
+
+    def entries_of(self, entry: int):
+        """How often the interpreter took branches to an address (None: not known)."""
+        native_table = self.m.native
+
+        def entries(a: int) -> int | None:
+            if a == entry:
+                return self.entries.get(entry)
+            idx = self.slot_index(a)
+            v = int(native_table[idx]) if idx >= 0 else 1
+            return -v if NEVER // 2 < v <= 0 else None
+        return entries
 
     def build_region(self, entry: int) -> Region | None:
         mem = self.m.mem
@@ -1042,22 +1103,20 @@ class RegionCompiler:
                         int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
                         lambda page: int(mem.page_slot[page]),
                         lambda slot, a: dc[((slot << 10) | ((a >> 2) & 1023)) * S.DC_FIELDS] != 0,
-                        self.prober, self.return_points)
+                        self.prober, self.return_points, self.entries_of(entry))
         for points in region.returns.values():
             self.return_points.update(points)
         if entry not in region.insns or not compiles(region.insns[entry]):
             return None
         return region
 
-    def compile(self, batch: list[tuple[int, int]]) -> tuple[bytes | None, list[dict]]:
-        """The regions of ``batch`` ((entry, tier) of one tier) as one module's object
-        code, and per region what installing it needs (its symbols and the slots its pages
-        had)."""
+    def compile(self, batch: list[int]) -> tuple[bytes | None, list[dict]]:
+        """The regions at the entries of ``batch`` as one module's object code, and per
+        region what installing it needs (its symbols and the slots its pages had)."""
         module = irtext.Module()
         out = []
         hooks = self.hook_indexes()
-        tier = batch[0][1]
-        for entry, _ in batch:
+        for entry in batch:
             if any(r["entry"] == entry for r in out):
                 continue
             region = self.build_region(entry)
@@ -1065,20 +1124,21 @@ class RegionCompiler:
                 continue
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
-            Emitter(module, region, hooks, name, tier).run()
+            Emitter(module, region, hooks, name).run()
             irtext.Global(module, None, f"{name}_key",
                           CodeCache.key(self.m.mem, entry, region.pages) + b"\0")
-            out.append({"entry": entry, "fn": name, "tier": tier,
+            out.append({"entry": entry, "fn": name,
                         "pages": dict(region.pages), "insns": len(region.insns),
                         "returns": sorted(p for ps in region.returns.values() for p in ps),
                         # what it translated: its instructions and their delay slots
                         "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
             return None, []
-        passes, opt = TIERS[tier]
-        if tier not in self.tms:
-            self.tms[tier] = native.target_machine(opt)
-        return native.compile_passes(str(module), self.tms[tier], passes), out
+        if self.tm is None:
+            for option in CODEGEN_OPTIONS:
+                native.set_option(option)
+            self.tm = native.target_machine(CODEGEN_OPT)
+        return native.compile_passes(str(module), self.tm, PASSES), out
 
     def _patch(self, entry: int, data_addr: int, idx: int, pages: dict) -> bool:
         """Fill a region's data (its native index, the slots of its other pages) if every
@@ -1088,7 +1148,7 @@ class RegionCompiler:
             if int(mem.page_slot[int(p)]) != s:
                 return False
         entry_page = entry >> 12
-        words = [idx, TIER2_AFTER] + [pages[p] for p in sorted(pages) if p != entry_page]
+        words = [idx] + [pages[p] for p in sorted(pages) if p != entry_page]
         (ctypes.c_int64 * len(words)).from_address(data_addr)[:] = words
         return True
 
@@ -1103,8 +1163,6 @@ class RegionCompiler:
                 del self.translated[entry]          # gone already (cache flush, stale page)
             elif a in span:
                 native[idx] = 0
-                self.seen.pop(entry, None)
-                self.tier.pop(entry, None)
                 del self.translated[entry]
 
     def include(self, a: int) -> None:

@@ -40,6 +40,18 @@ def host_id() -> str:
            f"{llvm.get_host_cpu_features().flatten()}"
 
 
+_options: set[str] = set()
+
+
+def set_option(option: str) -> None:
+    """Set an LLVM command-line option for this process (once: LLVM refuses repeats).
+    Region compilation sets its own in the worker; the core is compiled before."""
+    with _lock:
+        if option not in _options:
+            _options.add(option)
+            llvm.set_option("", option)
+
+
 def target_machine(opt: int):
     init()
     target = llvm.Target.from_default_triple()
@@ -84,12 +96,36 @@ class Loaded:
         self.engine.finalize_object()
         with _lock:
             _engines.append(self.engine)
+        if os.environ.get("HPPA_USER_PERF_MAP"):
+            _perf_map(self.engine, obj)
 
     def function(self, name: str) -> int:
         return self.engine.get_function_address(name)
 
     def global_address(self, name: str) -> int:
         return self.engine.get_global_value_address(name)
+
+
+_perf_symbols: list[tuple[int, str]] = []
+
+
+def _perf_map(engine, obj: bytes) -> None:
+    """HPPA_USER_PERF_MAP=1 (a profiling aid): name the loaded functions for ``perf report``
+    in /tmp/perf-<pid>.map, each running up to the next one."""
+    import io
+
+    from elftools.elf.elffile import ELFFile
+    elf = ELFFile(io.BytesIO(obj))
+    symtab = elf.get_section_by_name(".symtab")
+    for sym in symtab.iter_symbols() if symtab else ():
+        if sym["st_info"]["type"] == "STT_FUNC" and sym["st_shndx"] != "SHN_UNDEF":
+            addr = engine.get_function_address(sym.name)
+            if addr:
+                _perf_symbols.append((addr, sym.name))
+    _perf_symbols.sort()
+    lines = [f"{a:x} {min(n - a, 1 << 16) if n else 4096:x} {name}\n"
+             for (a, name), (n, _) in zip(_perf_symbols, _perf_symbols[1:] + [(0, "")])]
+    Path(f"/tmp/perf-{os.getpid()}.map").write_text("".join(lines))
 
 
 def sealed(obj: bytes, key: str) -> bytes:

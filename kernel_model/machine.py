@@ -14,6 +14,7 @@ import time
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
 from hppa_user.errors import LoaderError
+from hppa_user.jit import JIT_AUTO
 from hppa_user.loader import load_elf, read_program, symtab_symbols
 from hppa_user.memory import page_align_up
 from hppa_user.trace import Tracer
@@ -31,10 +32,10 @@ from vdso_image import vsyscall
 BUDGET = 100_000
 BUDGET_MAX = 4_000_000
 BUDGET_SLICE = 0.001      # seconds
-# A branch target entered this many times is compiled to native code (jit.py). A region
-# costs LLVM ~20-40 ms, what the interpreter does in 2-4 M instructions, so only code that
-# has already run that long is likely to repay it; lower it to stress the compiler.
-JIT_THRESHOLD = int(os.environ.get("HPPA_USER_JIT_THRESHOLD", "5000"))   # 1: stress the JIT
+# Entries of a branch target before it is compiled to native code (jit.py); by default
+# (JIT_AUTO) when its code has done about as much work as compiling it costs. 2: stress
+# the compiler.
+JIT_THRESHOLD = int(os.environ.get("HPPA_USER_JIT_THRESHOLD", str(JIT_AUTO)))
 
 
 class Machine:
@@ -43,7 +44,8 @@ class Machine:
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
                  trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``jit_threshold``: entries of a branch target before it is compiled (JIT_AUTO: when
+        its code has run about as long as compiling it costs); 0 interprets only.
         ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
         ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
         dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
@@ -188,7 +190,7 @@ class Machine:
             "vsyscall": vsyscall.path_counts({fp: counts.get(a, 0)
                                               for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions, "failures": jit.failures, "instructions": jit.insns,
-                    "from_cache": jit.cached, "optimised": jit.optimised,
+                    "from_cache": jit.cached,
                     "compile_seconds": round(jit.seconds, 3)},
             "lws_calls": {str(op): n for op, n in self.ctx.lws_counts().items()},
         }
