@@ -783,6 +783,7 @@ NEVER = -(1 << 40)
 FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
                           # every power of two (core.reports)
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
+LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
 # LLVM settings of a region batch. Measured on real programs: a quickly compiled tier
 # (fast instruction selection, few passes) costs half as much LLVM time per region but
@@ -793,11 +794,12 @@ PASSES = ("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction
 CODEGEN_OPT = 2
 CODEGEN_OPTIONS = ("-fast-isel",)   # set in the compiling process (native.set_option)
 # Adaptive threshold (the default, JIT_AUTO): a branch target is compiled once the guest
-# instructions it has run (its entries times the straight-line run from it) reach HEAT:
-# about what the interpreter executes in the time a region takes to compile, so code
-# compiled has already run as long as compiling it costs, and is likely to run as long
-# again.  An explicit threshold (entries) compiles regardless of the work done.
+# instructions it has run (its entries times the length of its likely path, at most
+# MAX_PATH) reach HEAT, so code run a few thousand times is left to the interpreter and
+# the worker's time goes to the hottest code first.  An explicit threshold (entries)
+# compiles regardless of the work done.
 HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
+MAX_PATH = 64
 JIT_AUTO = -1
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
 
@@ -838,7 +840,7 @@ class RegionCompiler:
         self.seconds = 0.0                # CPU time compiling (in the worker)
         self.return_points: set[int] = set()   # after the calls in compiled regions
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
-        self.runs: dict[int, int] = {}    # entry -> instructions from it to its first branch
+        self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.child = None                 # (pid, fd, chunks, generation)
@@ -894,9 +896,11 @@ class RegionCompiler:
             if self.install_cached(entry, idx):
                 return
         if self.threshold == JIT_AUTO:
-            heat = entries * self.run_length(entry)
+            if entries * MAX_PATH < HEAT:
+                return                               # cannot be hot yet: counting goes on
+            heat = entries * self.path_length(entry)
             if heat < HEAT:
-                return                               # counting goes on
+                return
         elif entries < self.threshold:
             return
         else:
@@ -926,23 +930,39 @@ class RegionCompiler:
         self.cached += 1
         return True
 
-    def run_length(self, entry: int) -> int:
-        """Instructions from ``entry`` to its first branch and the branch's delay slot:
-        what each entry runs at least (a branch target's work is entries x this)."""
-        n = self.runs.get(entry)
+    def path_length(self, entry: int) -> int:
+        """Instructions one entry of ``entry`` runs, estimated along its likely path:
+        conditional branches not taken, direct jumps and calls' returns followed, up to an
+        indirect branch, a loop back or MAX_PATH instructions on the entry's page."""
+        n = self.paths.get(entry)
         if n is None:
             if self.prober is None:
                 self.prober = Prober()
             mem, table = self.m.mem.mem, Table.get()
-            a, n = entry, 0
-            while n < 64 and (a >> 12) == (entry >> 12):
+            a, n, seen = entry, 0, set()
+            while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
+                seen.add(a)
                 rec = table.record(int.from_bytes(mem[a:a + 4].tobytes(), "big"))
                 n += 1
-                if not compiles(rec) or self.prober.variant_kind(rec) != "simple":
-                    n += 1
+                if not compiles(rec):
                     break
-                a += 4
-            self.runs[entry] = n
+                if self.prober.variant_kind(rec) != "branch":
+                    a += 4
+                    continue
+                p = self.prober.probe(a, rec)
+                if p.kind == "cond":
+                    a += 4
+                    continue
+                n += 1                               # the delay slot
+                if p.kind != "branch":
+                    a += 4
+                elif any(v == ((a + 8) & M32) | 3 for v in p.links.values()):
+                    a += 8                           # a call: on after its return
+                elif p.target is not None:
+                    a = p.target
+                else:
+                    break
+            self.paths[entry] = n
         return n
 
     def flushed(self) -> None:
@@ -968,15 +988,7 @@ class RegionCompiler:
             return
         if pid == 0:                                 # the worker
             try:
-                idle_priority()                      # the guest's own thread comes first
-                null = os.open(os.devnull, os.O_RDWR)  # hold none of the guest's files
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                os.closerange(3, wfd)
-                os.closerange(wfd + 1, 1 << 16)
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE,
-                            signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF):
-                    signal.signal(sig, signal.SIG_DFL)
+                self._become_worker(wfd)
                 data = pickle.dumps(self.work(batch))
                 view = memoryview(data)
                 while view:
@@ -987,6 +999,23 @@ class RegionCompiler:
         os.set_blocking(rfd, False)
         self.child = (pid, rfd, [], self.generation)
         self.active = True
+
+    @staticmethod
+    def _become_worker(keep: int = -1) -> None:
+        """In a forked worker: idle priority, none of the guest's files (only ``keep``),
+        default signal actions."""
+        idle_priority()                              # the guest's own thread comes first
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        if keep >= 0:
+            os.closerange(3, keep)
+            os.closerange(keep + 1, 1 << 16)
+        else:
+            os.closerange(3, 1 << 16)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE,
+                    signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF):
+            signal.signal(sig, signal.SIG_DFL)
 
     def poll(self) -> None:
         """Install what the worker has finished (called after core returns)."""
@@ -1013,13 +1042,32 @@ class RegionCompiler:
 
     def close(self) -> None:
         """The process is ending: a batch being compiled still goes to the code cache (the
-        worker finishes it on its own, holding none of the guest's files); queued
-        requests are dropped."""
+        worker finishes it on its own, holding none of the guest's files), and so do the
+        LEFT_AT_EXIT hottest queued requests (another worker, detached, at idle
+        priority), so the next run of the program finds them on disk."""
         if self.child is not None:
             os.close(self.child[1])
             self.child = None
             self.active = False
+        batches = []
+        while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
+            batches.append(self.next_batch())
         self.queue.clear()
+        if not batches or self.sync or self.code_cache().dir is None:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:
+            try:
+                if os.fork() == 0:                   # detached: nobody waits for it
+                    self._become_worker()
+                    for batch in batches:
+                        self.work(batch)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
