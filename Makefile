@@ -5,7 +5,9 @@
 #   make toolchain  Debian hppa cross gcc/binutils/glibc 2.36, qemu-user, csmith, gdb-multiarch, and
 #                   the glibc 2.41 sysroot (sysroot/glibc-2.41/) from Debian 13 packages
 #   make install    .venv with the package installed editable, plus pytest
-#   make bench      time guest benchmarks under hppa-user and qemu-hppa
+#   make bench      real programs (pinned Debian sources, built for hppa) under hppa-user,
+#                   hppa-user --no-jit and qemu-hppa: whole-process wall time, ratios, counts
+#                   (BENCH_ARGS="--quick", "--list", "jimtcl-tests --rounds 5", ...)
 #   make difftest   csmith programs under hppa-user vs qemu-hppa: N seeds (default 200) from
 #                   SEED (default 1) at -O0/-O1/-O2/-Os; disagreements saved in difftest-failures/
 #   make examples   rebuild the prebuilt demo binaries in hppa_user/examples/ (needs toolchain)
@@ -44,7 +46,7 @@ $(STAMP): pyproject.toml
 		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; }; \
 	fi
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test,plot]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -67,7 +69,7 @@ test: toolchain install
 	$(VPY) -m pytest $(PYTEST_ARGS) tests
 
 bench: toolchain install
-	$(VPY) bench/run.py $(BENCH_ARGS)
+	$(VPY) -m bench $(BENCH_ARGS)
 
 difftest: toolchain install
 	$(VPY) scripts/difftest.py -n $(N) --first-seed $(SEED) $(DIFFTEST_ARGS)

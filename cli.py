@@ -84,9 +84,14 @@ class _RunCommand(typer.core.TyperCommand):
 @app.command(cls=_RunCommand,
              context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
 def run(
-    program: str = typer.Argument(..., help="static hppa Linux executable"),
+    program: str = typer.Argument(..., help="hppa Linux executable (static or dynamic)"),
     args: Optional[List[str]] = typer.Argument(None, help="guest arguments"),
     kernel: str = typer.Option("vvar", "--kernel", help="kernel profile: none, 5.18, 6.11, vvar"),
+    root: Optional[str] = typer.Option(
+        None, "-L", "--sysroot", metavar="DIR",
+        help="guest file-system root, as qemu-user's -L: absolute paths (the ELF interpreter, "
+             "open, stat, readlink, execve) are looked up in DIR first (default: "
+             "$QEMU_LD_PREFIX, else the hppa runtime of a dynamic program's glibc)"),
     strace: bool = typer.Option(False, "--strace", help="print each syscall, strace style, to stderr"),
     stats: bool = typer.Option(False, "--stats", help="print a summary to stderr at exit"),
     stats_json: Optional[str] = typer.Option(None, "--stats-json", help="write run statistics as JSON"),
@@ -117,7 +122,7 @@ def run(
         help="break the vDSO on purpose (as startup-check --faults does): no-ehdr, no-hash, "
              "version-node, enosys, truncated, ehdr-unmapped"),
 ):
-    """Run a static hppa Linux binary, like qemu-hppa."""
+    """Run an hppa Linux binary (static or dynamic), like qemu-hppa."""
     from hppa_user.errors import LoaderError
     from hppa_user.trace import TraceError, TraceOptions
 
@@ -136,6 +141,9 @@ def run(
         env[k] = v
     for k in unsetenv or []:
         env.pop(k, None)
+    root = root or os.environ.get("QEMU_LD_PREFIX") or None
+    if root is not None and not os.path.isdir(root):
+        fail(f"-L {root}: not a directory", 2)
     if gdb_port is not None and (trace is not None or trace_from is not None):
         fail("-g/--gdb and --trace cannot be combined", 2)
     _announce_compile()
@@ -149,9 +157,9 @@ def run(
         m = Machine(program, [program] + list(args or []), env=env, strace=strace,
                     max_insns=max_insns, clock=clock, kernel_profile=kernel,
                     count_vdso=stats or bool(stats_json), trace=topts, jit_threshold=threshold,
-                    vdso_fault=vdso_fault)
+                    root=root, vdso_fault=vdso_fault)
     except LoaderError as e:
-        fail(f"{program}: {e}", 126)
+        fail(f"{program}: {e}", e.status)
     except TraceError as e:
         fail(str(e), 2)
     if gdb_port is not None:
@@ -192,17 +200,22 @@ def run(
 def cc(
     ctx: typer.Context,
     glibc: str = typer.Option("2.36", "--glibc", help="C library: 2.36 (Debian 12) or 2.41 (Debian 13 sysroot)"),
+    dynamic: bool = typer.Option(False, "--dynamic",
+                                 help="link against the glibc's shared libraries (implied by -shared)"),
     vsyscall: bool = typer.Option(False, "--vsyscall",
                                   help="compile and link against the vsyscall dispatcher (vsyscall.h)"),
 ):
-    """Build a static hppa program with the cross toolchain: cc [--glibc V] [--vsyscall] -o OUT SRC... [gcc args].
+    """Build an hppa program with the cross toolchain: cc [--glibc V] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args].
 
-    Everything after the hppa-user options goes to gcc as it is (``-o OUT`` included: a
-    short option here would make click split gcc flags such as ``-Wformat`` apart)."""
-    from hppa_user import toolchain
+    Static unless --dynamic (or -shared for a library); a dynamic result runs with `hppa-user
+    run` as it is: the run-time tree of its glibc is its default root. Everything after the
+    hppa-user options goes to gcc as it is (``-o OUT`` included: a short option here would
+    make click split gcc flags such as ``-Wformat`` apart)."""
+    from bench import toolchain
     if glibc not in toolchain.GLIBC_VERSIONS:
         fail(f"unknown glibc {glibc!r} (choose {', '.join(toolchain.GLIBC_VERSIONS)})", 2)
-    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), vsyscall=vsyscall))
+    raise typer.Exit(toolchain.cc_main(glibc, None, list(ctx.args), dynamic=dynamic,
+                                       vsyscall=vsyscall))
 
 
 vdso_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Inspect the vDSO images.")
@@ -272,19 +285,18 @@ def disasm(program: str = typer.Argument(..., help="hppa ELF file")):
 
 @app.command("bench")
 def bench_cmd(
-    calls: int = typer.Option(2_000_000, "--calls", help="timed clock_gettime calls through the vvar vDSO"),
-    syscalls: int = typer.Option(20_000, "--syscalls", help="calls on the syscall paths"),
-    qemu: bool = typer.Option(True, "--qemu/--no-qemu", help="also run qemu-hppa"),
-    json_out: Optional[str] = typer.Option(None, "--json", help="write the rows as JSON"),
+    quick: bool = typer.Option(False, "--quick", help="one function, the main paths, one process per row: under a minute"),
+    json_out: Optional[str] = typer.Option(None, "--json", metavar="PATH", help="write the rows as JSON"),
+    plot: Optional[str] = typer.Option(None, "--plot", metavar="PATH",
+                                       help="bar chart, log scale, by function (.png or .svg; needs hppa-user[plot])"),
+    qemu10: bool = typer.Option(True, "--qemu10/--no-qemu10", help="include Debian 13's qemu-hppa when fetched"),
 ):
-    """What a clock_gettime costs: syscall, trapping vDSO (6.11) and vvar vDSO, vs qemu-hppa."""
-    from dataclasses import asdict
-    from hppa_user import benchmark
-    rows = benchmark.bench(calls, syscalls, qemu=qemu)
-    typer.echo(benchmark.report(rows))
-    if json_out:
-        with open(json_out, "w") as fh:
-            json.dump([asdict(r) for r in rows], fh, indent=1)
+    """What each time function costs: raw syscall, glibc 2.36, glibc 2.41 under 6.11 and vvar, vs qemu-hppa.
+
+    Per row: host ns per call (timed in the guest), guest instructions and gateway traps per
+    call, syscalls and vDSO calls per call (bench/report.py)."""
+    from bench import report
+    raise typer.Exit(report.main(quick=quick, json_path=json_out, plot_path=plot, qemu10=qemu10))
 
 
 @app.command("gdb", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,

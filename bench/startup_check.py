@@ -30,9 +30,7 @@ import difflib
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -44,7 +42,7 @@ from rich.table import Table
 
 import hppa_user
 from bench import isolated, startup_probe
-from hppa_user import toolchain
+from bench import toolchain
 from kernel_model import vdso_fault
 from kernel_model.machine import Machine
 
@@ -99,21 +97,11 @@ def build_probe(glibc: str, link: str) -> Path:
     fixed path under :data:`PROBE_DIR`."""
     dest = PROBE_DIR / f"probe-{glibc}-{link}"
     PROBE_DIR.mkdir(parents=True, exist_ok=True)
-    if link == "static":
-        built = toolchain.compile_guest([PROBE_SOURCE], glibc=glibc, opt="-O2")
-    else:
-        built = Path(tempfile.mkdtemp(prefix="probe-", dir=PROBE_DIR)) / "probe"
-        cmd = [toolchain.find_gcc(), *toolchain.glibc_flags(glibc), "-O2", "-o", str(built),
-               str(PROBE_SOURCE)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            why = (r.stderr.strip().splitlines() or [f"gcc exit {r.returncode}"])[-1]
-            raise toolchain.ToolchainError(f"building the dynamic probe failed: {why}")
+    built = toolchain.compile_guest([PROBE_SOURCE], glibc=glibc, opt="-O2",
+                                    dynamic=link == "dynamic")
     tmp = dest.with_name(dest.name + f".{os.getpid()}")
     shutil.copy2(built, tmp)
     os.replace(tmp, dest)                      # atomic: a concurrent run sees one or the other
-    if link != "static":
-        shutil.rmtree(built.parent, ignore_errors=True)
     return dest
 
 

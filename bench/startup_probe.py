@@ -17,7 +17,7 @@ fixture ``hppa_startup`` returns) holds:
     the vDSO exports glibc holds a function pointer to at ``main``. On hppa glibc calls a
     vDSO function through a descriptor made by ``_dl_make_fptr`` (code word, gp word) and
     stores its plabel (descriptor address | 2); the exports whose address is the code word of
-    a descriptor some plabel in writable memory points to are the resolved ones. Needs no
+    a descriptor some plabel in readable memory points to are the resolved ones. Needs no
     glibc symbols, so static and dynamic programs are read alike.
 ``vdso_calls``
     ``{symbol: n}``: executions of each vDSO entry point during the whole run.
@@ -49,7 +49,7 @@ from elftools.elf.elffile import ELFFile
 from bench import isolated
 from hppa_user.errors import GuestFault, LoaderError
 from hppa_user.loader import symtab_symbols
-from hppa_user.memory import PERM_R, PERM_W
+from hppa_user.memory import PERM_R
 from kernel_model.abi import signal_name
 from kernel_model.machine import JIT_THRESHOLD, Machine
 
@@ -78,9 +78,24 @@ NORMALISE = (
 )
 
 
+def _host_ld_so_cache_size() -> str | None:
+    """The host's /etc/ld.so.cache size: ld.so.1 opens it through the guest root's fallback
+    to host paths (as under qemu-user) and maps it whole, so its size is the host's."""
+    try:
+        return str(os.stat("/etc/ld.so.cache").st_size)
+    except OSError:
+        return None
+
+
+_CACHE_SIZE = _host_ld_so_cache_size()
+_CACHE_SIZE_RE = re.compile(rf"\b{_CACHE_SIZE}\b") if _CACHE_SIZE else None
+
+
 def normalise(line: str) -> str:
     for pattern, repl in NORMALISE:
         line = pattern.sub(repl, line)
+    if _CACHE_SIZE_RE is not None:
+        line = _CACHE_SIZE_RE.sub("<host ld.so.cache size>", line)
     return line
 
 
@@ -95,14 +110,19 @@ def _word(mem, addr: int) -> int | None:
 
 
 def resolved_vdso_symbols(machine) -> list[str]:
-    """The vDSO exports referenced by a plabel -> descriptor chain in writable memory."""
+    """The vDSO exports referenced by a plabel -> descriptor chain in the process's memory."""
     if machine.vdso is None:
         return []
     entries = machine.vdso.entry_points()                  # address -> name
     mem = machine.mem
     words = mem.mem.view(">u4")
     readable = (mem.perm & PERM_R) != 0
-    pages = np.flatnonzero(mem.perm & PERM_W)
+    # every readable page but the vDSO's own: a dynamic glibc keeps its vDSO pointers in
+    # ld.so's RELRO data, read-only by the time main runs
+    lo_v, hi_v = machine.vdso.text_range
+    perm = mem.perm.copy()
+    perm[lo_v >> 12:hi_v >> 12] = 0
+    pages = np.flatnonzero(perm & PERM_R)
     found: set[str] = set()
     if not len(pages) or not entries:
         return []
@@ -178,9 +198,11 @@ def where(machine, pc: int, symbols: dict[str, int]) -> str:
     vdso = machine.vdso
     if vdso is not None and vdso.base <= pc < vdso.base + vdso.image.map_size:
         return "[vdso]"
-    for vaddr, memsz, flags, _ in machine.image.segments:
-        if vaddr <= pc < vaddr + memsz and symbols:
-            below = [(v, n) for n, v in symbols.items() if v <= pc and not n.startswith("$")]
+    prog = machine.image.program                      # as exec placed it (a PIE is biased)
+    for seg in prog.image.loads:
+        if seg.vaddr + prog.bias <= pc < seg.vaddr + prog.bias + seg.memsz and symbols:
+            below = [(v + prog.bias, n) for n, v in symbols.items()
+                     if v + prog.bias <= pc and not n.startswith("$")]
             if below:
                 return max(below)[1]
     vm = getattr(machine.kernel, "vm", None)

@@ -12,4 +12,15 @@ class GuestFault(Exception):
 
 
 class LoaderError(Exception):
-    """A program that cannot be executed; the message is the whole story."""
+    """A program that cannot be executed; the message is the whole story.
+
+    ``status`` is the exit status the command line reports (126: found but cannot be
+    executed, as a shell says it)."""
+
+    status = 126
+
+
+class InterpreterNotFound(LoaderError):
+    """The program's PT_INTERP names a file that does not exist (a shell's "not found")."""
+
+    status = 127

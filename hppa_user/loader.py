@@ -1,137 +1,173 @@
-"""ELF loader: static ELF32 big-endian EM_PARISC executables into guest memory.
+"""ELF parsing for exec: ELF32 big-endian EM_PARISC executables and shared objects.
+
+This module only reads and validates; placing the segments in an address space (with the
+interpreter, the PIE bias, the stack and the auxiliary vector) is exec's business, done by
+``kernel_model.binfmt_elf`` as Linux's ``load_elf_binary`` does it.
 
 Every malformed input becomes a LoaderError with a one-line message; nothing else escapes.
 """
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
+import os
+import struct
+from dataclasses import dataclass
 
 from hppa_user.errors import LoaderError
-from hppa_user.memory import PAGE_MASK, PERM_R, PERM_W, PERM_X, GuestMemory
+from hppa_user.memory import PAGE_MASK
 
 EM_PARISC = 15
+ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_PHDR, PT_TLS = 1, 2, 3, 6, 7
 PT_GNU_STACK = 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 TASK_SIZE = 0xFFF00000       # DEFAULT_TASK_SIZE32: user addresses end here
 MIN_ADDR = 0x1000            # page zero is the gateway page
+PATH_MAX = 4096
+EHDR_SIZE = 52
+PHDR_SIZE = 32
+_EHDR = struct.Struct(">16sHHIIIIIHHHHHH")
+_PHDR = struct.Struct(">IIIIIIII")
 
 
-@dataclass
-class LoadedProgram:
+@dataclass(frozen=True)
+class Segment:
+    """One PT_LOAD program header (addresses before any load bias)."""
+    vaddr: int
+    memsz: int
+    offset: int
+    filesz: int
+    flags: int
+
+
+@dataclass(frozen=True)
+class ElfImage:
+    """What exec needs from an ELF file's headers."""
+    e_type: int                       # ET_EXEC or ET_DYN
     entry: int
-    phdr_addr: int
-    phent: int
+    phoff: int
     phnum: int
-    brk_start: int
-    exec_stack: bool
-    segments: list = field(default_factory=list)   # (vaddr, memsz, flags, file offset)
+    loads: tuple                      # Segment, in program-header order
+    interp: bytes | None              # PT_INTERP path (without its NUL), or None
+    exec_stack: bool                  # PT_GNU_STACK asks for (or, absent, implies) PF_X
+    phdr_vaddr: int                   # where the program headers are once loaded (0: not)
+
+    @property
+    def is_dyn(self) -> bool:
+        return self.e_type == ET_DYN
+
+    @property
+    def first_page(self) -> int:
+        return self.loads[0].vaddr & ~PAGE_MASK
+
+    @property
+    def total_size(self) -> int:
+        """total_mapping_size(): from the first PT_LOAD's page to the end of the last one."""
+        last = max(s.vaddr + s.memsz for s in self.loads)
+        return ((last + PAGE_MASK) & ~PAGE_MASK) - self.first_page
+
+    @property
+    def end(self) -> int:
+        """End of the highest segment's memory (the break starts on the page after it)."""
+        return max(s.vaddr + s.memsz for s in self.loads)
 
 
-def _prot(flags: int) -> int:
-    return (PERM_R if flags & PF_R else 0) | (PERM_W if flags & PF_W else 0) | (PERM_X if flags & PF_X else 0)
+def open_program(path: str) -> tuple[int, bytes]:
+    """A host fd on an executable file and its bytes (OSError as the host raises it; the
+    caller owns the fd)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return fd, b"".join(chunks)
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def program_error(e: OSError) -> LoaderError:
+    """The one-line refusal for a file exec cannot read."""
+    if isinstance(e, IsADirectoryError):
+        return LoaderError("is a directory")
+    if isinstance(e, FileNotFoundError):
+        return LoaderError("no such file")
+    if isinstance(e, PermissionError):
+        return LoaderError("permission denied")
+    return LoaderError(e.strerror or str(e))
 
 
 def read_program(path: str) -> bytes:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except IsADirectoryError:
-        raise LoaderError("is a directory") from None
-    except FileNotFoundError:
-        raise LoaderError("no such file") from None
-    except PermissionError:
-        raise LoaderError("permission denied") from None
+        fd, data = open_program(path)
     except OSError as e:
-        raise LoaderError(e.strerror or str(e)) from None
+        raise program_error(e) from None
+    os.close(fd)
+    return data
 
 
-def load_elf(data: bytes, mem: GuestMemory) -> LoadedProgram:
-    """Validate ``data`` and map its PT_LOAD segments into ``mem``."""
-    from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
-
+def check_ident(data: bytes) -> None:
+    """The e_ident checks every hppa ELF file must pass (elf_check_arch and friends)."""
     if len(data) < 4 or data[:4] != b"\x7fELF":
         if data[:2] == b"#!":
             raise LoaderError("scripts are not supported; run the interpreter on the script")
         raise LoaderError("not an ELF file")
-    if len(data) < 52:
+    if len(data) < EHDR_SIZE:
         raise LoaderError("truncated ELF header")
     if data[4] != 1:
         raise LoaderError("not a 32-bit ELF file (ELFCLASS64)" if data[4] == 2 else "bad ELF class")
     if data[5] != 2:
         raise LoaderError("not a big-endian ELF file")
-    try:
-        elf = ELFFile(io.BytesIO(data))
-        hdr = elf.header
-        machine = int.from_bytes(data[18:20], "big")
-        if machine != EM_PARISC:
-            raise LoaderError(f"not a PA-RISC executable (e_machine {machine})")
-        if hdr["e_type"] not in ("ET_EXEC", "ET_DYN"):
-            raise LoaderError(f"not an executable ({hdr['e_type']})")
-        phoff, phnum, phentsize = hdr["e_phoff"], hdr["e_phnum"], hdr["e_phentsize"]
-        if phnum == 0:
-            raise LoaderError("no program headers")
-        if phentsize != 32 or phoff + phnum * 32 > len(data):
-            raise LoaderError("truncated or malformed program headers")
-        segs = [elf.get_segment(i).header for i in range(phnum)]
-    except LoaderError:
-        raise
-    except (ELFError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
-        raise LoaderError(f"malformed ELF file ({e.__class__.__name__})") from None
-    except Exception as e:  # pyelftools raises assorted errors on hostile input
-        raise LoaderError(f"malformed ELF file ({e.__class__.__name__})") from None
+    machine = int.from_bytes(data[18:20], "big")
+    if machine != EM_PARISC:
+        raise LoaderError(f"not a PA-RISC executable (e_machine {machine})")
 
-    types = [s["p_type"] for s in segs]
-    if "PT_INTERP" in types or "PT_DYNAMIC" in types:
-        raise LoaderError("dynamically linked programs are not supported yet; link with -static")
-    if hdr["e_type"] == "ET_DYN":
-        raise LoaderError("position-independent executables are not supported; link with -static")
-    loads = [s for s in segs if s["p_type"] == "PT_LOAD"]
+
+def parse_elf(data: bytes) -> ElfImage:
+    """Validate ``data`` as an hppa executable or shared object and read its program headers."""
+    check_ident(data)
+    (_, e_type, _, _, entry, phoff, _, _, _, phentsize, phnum, _, _, _) = _EHDR.unpack_from(data)
+    if e_type not in (ET_EXEC, ET_DYN):
+        names = {0: "ET_NONE", 1: "ET_REL", 4: "ET_CORE"}
+        raise LoaderError(f"not an executable ({names.get(e_type, f'e_type {e_type}')})")
+    if phnum == 0:
+        raise LoaderError("no program headers")
+    if phentsize != PHDR_SIZE or phoff + phnum * PHDR_SIZE > len(data):
+        raise LoaderError("truncated or malformed program headers")
+    phdrs = [_PHDR.unpack_from(data, phoff + i * PHDR_SIZE) for i in range(phnum)]
+
+    loads, interp, exec_stack, phdr_vaddr = [], None, True, None
+    for p_type, off, va, _pa, fsz, msz, flags, _align in phdrs:
+        if p_type == PT_LOAD:
+            if fsz > msz:
+                raise LoaderError("segment file size exceeds its memory size")
+            if off + fsz > len(data):
+                raise LoaderError("truncated file: a segment extends past its end")
+            if (va - off) & PAGE_MASK:
+                raise LoaderError("segment address and file offset are not congruent modulo the page size")
+            if va + msz > TASK_SIZE or va + msz < va:
+                raise LoaderError(f"segment at {va:#x}+{msz:#x} lies outside the user address space")
+            loads.append(Segment(va, msz, off, fsz, flags))
+        elif p_type == PT_INTERP:
+            # load_elf_binary: 2 <= p_filesz <= PATH_MAX and NUL-terminated, else ENOEXEC
+            if interp is not None or not 2 <= fsz <= PATH_MAX or off + fsz > len(data) \
+                    or data[off + fsz - 1] != 0:
+                raise LoaderError("malformed PT_INTERP (the interpreter's path)")
+            interp = bytes(data[off:off + fsz - 1]).split(b"\0", 1)[0]
+        elif p_type == PT_GNU_STACK:
+            exec_stack = bool(flags & PF_X)
+        elif p_type == PT_PHDR:
+            phdr_vaddr = va
     if not loads:
         raise LoaderError("no loadable segments")
-    exec_stack = True
-    for s in segs:
-        if s["p_type"] == "PT_GNU_STACK":
-            exec_stack = bool(s["p_flags"] & PF_X)
-
-    # validate every segment before mapping any
-    for s in loads:
-        va, msz, off, fsz = s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"]
-        if fsz > msz:
-            raise LoaderError("segment file size exceeds its memory size")
-        if off + fsz > len(data):
-            raise LoaderError("truncated file: a segment extends past its end")
-        if va < MIN_ADDR or va + msz > TASK_SIZE:
-            raise LoaderError(f"segment at {va:#x}+{msz:#x} lies outside the user address space")
-        if (va - off) & PAGE_MASK:
-            raise LoaderError("segment address and file offset are not congruent modulo the page size")
-
-    segments = []
-    brk = 0
-    for s in loads:
-        va, msz, off, fsz, flags = s["p_vaddr"], s["p_memsz"], s["p_offset"], s["p_filesz"], s["p_flags"]
-        start = va & ~PAGE_MASK
-        end = (va + msz + PAGE_MASK) & ~PAGE_MASK
-        mem.map(start, end - start, _prot(flags))
-        mem.poke(va, data[off:off + fsz])        # the rest of the mapping stays zero: bss
-        segments.append((va, msz, flags, off))
-        brk = max(brk, va + msz)
-
-    entry = hdr["e_entry"]
-    phdr_addr = 0
-    for s in segs:
-        if s["p_type"] == "PT_PHDR":
-            phdr_addr = s["p_vaddr"]
-    if not phdr_addr:
+    if phdr_vaddr is None:
+        phdr_vaddr = 0
         for s in loads:
-            if s["p_offset"] <= phoff < s["p_offset"] + s["p_filesz"]:
-                phdr_addr = s["p_vaddr"] + phoff - s["p_offset"]
-    if not any(va <= entry < va + msz and fl & PF_X for va, msz, fl, _ in segments):
+            if s.offset <= phoff < s.offset + s.filesz:
+                phdr_vaddr = s.vaddr + phoff - s.offset
+    if not any(s.vaddr <= entry < s.vaddr + s.memsz and s.flags & PF_X for s in loads):
         raise LoaderError(f"entry point {entry:#x} is not in an executable segment")
-    return LoadedProgram(entry=entry, phdr_addr=phdr_addr, phent=32, phnum=phnum,
-                         brk_start=brk, exec_stack=exec_stack, segments=segments)
+    return ElfImage(e_type=e_type, entry=entry, phoff=phoff, phnum=phnum, loads=tuple(loads),
+                    interp=interp, exec_stack=exec_stack, phdr_vaddr=phdr_vaddr)
 
 
 def symtab_symbols(path: str) -> dict[str, int]:

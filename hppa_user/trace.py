@@ -81,13 +81,15 @@ def symbol_address(program: str, name: str) -> int:
     return value & ~3
 
 
-def resolve_start(program: str, start: int | str | None) -> int | None:
+def resolve_start(program: str, start: int | str | None, symbol_bias: int = 0) -> int | None:
+    """The trace's start address: an address as given, or a symbol's value plus
+    ``symbol_bias`` (where the program was loaded: a PIE's load bias)."""
     if start is None:
         return None
     if isinstance(start, str):
         start = parse_start(start)
     if isinstance(start, str):
-        return symbol_address(program, start)
+        return (symbol_address(program, start) + symbol_bias) & 0xFFFFFFFC
     if not 0 <= start <= 0xFFFFFFFF:
         raise TraceError(f"trace start address {start:#x} is outside the 32-bit address space")
     return start & ~3
@@ -107,11 +109,12 @@ class Tracer:
 
     ``describe_trap()`` names the interruption the CPU stopped on (the kernel's signal)."""
 
-    def __init__(self, cpu, program: str, options: TraceOptions, describe_trap):
+    def __init__(self, cpu, program: str, options: TraceOptions, describe_trap,
+                 symbol_bias: int = 0):
         self.cpu = cpu
         self.ctx = cpu.ctx
         self.describe_trap = describe_trap
-        self.start = resolve_start(program, options.start)
+        self.start = resolve_start(program, options.start, symbol_bias)
         if isinstance(options.file, str):
             self.out, self._close = _open(options.file)
         else:

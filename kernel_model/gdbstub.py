@@ -52,7 +52,7 @@ from hppa_user import state as S
 from hppa_user.memory import PAGE_SIZE, PERM_MAPPED
 from hppa_user.traps import ILLEGAL_INSN
 from hppa_user.watchpoints import WatchedPages
-from kernel_model import abi, procfs
+from kernel_model import abi, guestroot, procfs
 from kernel_model.errors import ProcessKilled, SyscallError
 from kernel_model.signals import SigInfo
 
@@ -376,8 +376,8 @@ class HostFiles:
         if m and m.group(1) == m.group(2):
             path = b"/proc/" + m.group(1) + m.group(3)
         fd = procfs.open_special(self.k, path, abi.O_RDONLY)
-        if fd is None:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        if fd is None:        # a guest path: the libraries gdb loads live under the guest root
+            fd = os.open(guestroot.lookup(self.k, path), os.O_RDONLY | os.O_CLOEXEC)
         return fd
 
     def handle(self, cmd: str, args: str) -> bytes:
@@ -407,7 +407,7 @@ class HostFiles:
             if cmd == "readlink":
                 target = procfs.readlink(self.k, bytes.fromhex(args))
                 if target is None:
-                    target = os.readlink(bytes.fromhex(args))
+                    target = os.readlink(guestroot.lookup(self.k, bytes.fromhex(args)))
                 return b"F%x;" % len(target) + escape(target)
         except KeyError:
             return b"F-1,%x" % 9                       # EBADF

@@ -66,6 +66,9 @@ class Kernel:
         self.brk_start = 0
         self.brk = 0
         self.mmap_base = 0
+        # the guest file-system root (-L DIR), a kernel_model.guestroot.GuestRoot, or None
+        self.root = None
+        self.auxv: list[tuple[int, int]] = []     # what exec put on the stack (/proc/self/auxv)
         # signal return trampoline in the vDSO (address of __kernel_sigtramp_rt), or None:
         # then the pre-5.18 on-stack trampoline is written into each frame
         self.vdso_sigtramp = None
@@ -165,7 +168,7 @@ class Kernel:
     def trap(self) -> None:
         """The CPU stopped on an interruption at the current IAOQ: deliver its signal like
         force_sig_fault()."""
-        signum, code, si_addr = traps.signal_for(self.mem, *self.ctx.trap)
+        signum, code, si_addr = traps.signal_for(self.mem, *self.ctx.trap, vm=self.vm)
         self.signals.force_fault(signum, code, si_addr)
 
     def tick(self, budget_return: bool = False) -> None:

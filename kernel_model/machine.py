@@ -15,10 +15,9 @@ from hppa_user import state as S
 from hppa_user.cpu import Cpu
 from hppa_user.errors import LoaderError
 from hppa_user.jit import JIT_AUTO
-from hppa_user.loader import load_elf, read_program, symtab_symbols
-from hppa_user.memory import page_align_up
+from hppa_user.loader import symtab_symbols
 from hppa_user.trace import Tracer
-from kernel_model import hostsig, process, timekeeping, traps
+from kernel_model import binfmt_elf, guestroot, hostsig, process, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
 from vdso_image import vsyscall
@@ -42,10 +41,13 @@ class Machine:
     def __init__(self, program: str, argv: list[str], env: dict[str, str] | None = None,
                  strace: bool = False, max_insns: int = 0, clock: str = "host",
                  kernel_profile: str = "vvar", strace_file=None, count_vdso: bool = False,
-                 trace=None, jit_threshold: int = JIT_THRESHOLD, vdso_fault: str | None = None):
+                 trace=None, jit_threshold: int = JIT_THRESHOLD, root: str | None = None,
+                 vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
         ``jit_threshold``: entries of a branch target before it is compiled (JIT_AUTO: when
         its code has run about as long as compiling it costs); 0 interprets only.
+        ``root``: the guest file-system root directory (-L); None: the default for the
+        program (kernel_model.guestroot.default_root).
         ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
         ``count_vdso``: count executions of the vDSO's exported functions and of the vsyscall
         dispatcher's paths (``stats()["vdso_calls"]``, ``["vsyscall"]``)."""
@@ -61,43 +63,37 @@ class Machine:
                              cr16_bias=timekeeping.VIRTUAL_MONOTONIC_BASE if self.virtual_clock else 0)
         self.mem, self.ctx = mem, ctx = cpu.mem, cpu.ctx
 
-        self.image = load_elf(read_program(program), mem)
         self.kernel = k = Kernel(ctx, mem, exe_path=program, argv=self.argv, clock=clock,
                                  strace=strace, strace_file=strace_file)
-        # load_elf_binary: mm->start_brk = mm->brk = ELF_PAGEALIGN(end of bss)
-        k.brk_start = k.brk = page_align_up(self.image.brk_start)
-        k.mmap_base = process.STACK_BASE
-        self.vdso = process.map_vdso(mem, kernel_profile, process.STACK_BASE, vdso_fault)
+        k.root = guestroot.GuestRoot(root) if root else guestroot.default_root(program)
+        envp = [f"{key}={v}".encode() for key, v in self.env.items()]
+        self.image = binfmt_elf.exec_binary(k, program, [a.encode() for a in self.argv], envp,
+                                            profile=kernel_profile, vdso_fault=vdso_fault)
+        self.vdso = self.image.vdso
+        self.auxv = self.image.auxv
         self.vdso_names: dict[int, str] = {}
         self.vsyscall_paths: dict[int, tuple[str, str]] = {}
-        if self.vdso:
-            k.vdso_sigtramp = self.vdso.sigtramp_return(False)
-            if self.vdso.vvar_base is not None:
-                k.time.attach_vvar(mem, self.vdso.vvar_base)
-            if count_vdso:
-                self.vdso_names = self.vdso.entry_points()
         if count_vdso:
+            if self.vdso:
+                self.vdso_names = self.vdso.entry_points()
             try:
-                self.vsyscall_paths = vsyscall.path_hooks(symtab_symbols(program))
+                bias = self.image.program.bias           # a PIE's symbols move with it
+                self.vsyscall_paths = vsyscall.path_hooks(
+                    {name: value + bias for name, value in symtab_symbols(program).items()})
             except LoaderError:             # an unreadable .symtab: nothing of it is counted
                 pass
             if self.vdso_names or self.vsyscall_paths:
                 cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
-        envp = [f"{key}={v}".encode() for key, v in self.env.items()]
-        # Linux <= 5.17 returned from signals through an on-stack trampoline: executable stack
-        exec_stack = self.image.exec_stack or kernel_profile == "none"
-        sp, argv_addr, argc, self.auxv = process.setup_stack(
-            mem, self.image, [a.encode() for a in self.argv], envp, program.encode(),
-            vdso_base=self.vdso.auxv_ehdr if self.vdso else 0, exec_stack=exec_stack)
-        process.initial_registers(ctx, self.image.entry, sp, argc, argv_addr)
-        process.describe_mappings(k, self.image, os.path.abspath(program), self.vdso, exec_stack)
+        process.initial_registers(ctx, self.image.entry, self.image.sp, self.image.argc,
+                                  self.image.argv_addr)
         # what watches the run loop: the --trace tracer, or the gdb stub (gdbstub.py), set
         # by its creator. prepare(budget) -> budget before each CPU run; finish(status) ->
         # True when the stop was the monitor's own (the loop runs the CPU again); close()
         self.monitor = None
         if trace is not None:
             self.monitor = Tracer(cpu, program, trace,
-                                  lambda: traps.describe(mem, *ctx.trap))
+                                  lambda: traps.describe(mem, *ctx.trap, vm=self.kernel.vm),
+                                  symbol_bias=self.image.program.bias)
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         self.exit_status = 0
         self.term_signal = 0

@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 import struct
 
-from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_W, PERM_X, page_align_up
+from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X, page_align_up
 from kernel_model import abi, vdso as vdso_images, vdso_fault
 from kernel_model.abi import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN,
                               AT_FLAGS, AT_GID, AT_HWCAP, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT,
                               AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_SYSINFO_EHDR,
                               AT_UID)
+from kernel_model.syscalls.mm import get_unmapped_area
+from kernel_model.vm import prot_to_perm
 
 STACK_TOP = 0xFFF00000
 STACK_LIMIT = 8 << 20
@@ -26,11 +28,14 @@ STACK_BASE = STACK_TOP - STACK_LIMIT      # 0xFF700000: also mmap_base (mmap_upp
 SPACE_ID = 0x0A5C                          # the process's space id (sr4-sr7)
 
 
-def setup_stack(mem, prog, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                vdso_base: int = 0, exec_stack: bool = True, random_bytes: bytes | None = None):
-    """Build the initial stack; return (sp, argv_addr, argc, auxv list)."""
-    prot = PERM_R | PERM_W | (PERM_X if exec_stack else 0)
-    mem.map(STACK_BASE, STACK_TOP - STACK_BASE, prot)
+def setup_stack(mem, argv: list[bytes], envp: list[bytes], execfn: bytes, *, phdr: int,
+                phnum: int, entry: int, interp_base: int = 0, vdso_base: int = 0,
+                random_bytes: bytes | None = None):
+    """Write the argument strings and create_elf_tables()' tables into the stack VMA (mapped
+    by the caller); return (sp, argv_addr, argc, auxv list).
+
+    ``phdr``/``phnum``/``entry`` describe the program (AT_PHDR, AT_PHNUM, AT_ENTRY, all
+    relocated); ``interp_base`` is the interpreter's load address (AT_BASE, 0 without one)."""
 
     # argument pages: argv strings, env strings, filename, ending 4 bytes below the top
     blob = b"".join(a + b"\0" for a in argv) + b"".join(e + b"\0" for e in envp) + execfn + b"\0"
@@ -62,8 +67,8 @@ def setup_stack(mem, prog, argv: list[bytes], envp: list[bytes], execfn: bytes,
         auxv.append((AT_SYSINFO_EHDR, vdso_base))
     auxv += [
         (AT_HWCAP, 0), (AT_PAGESZ, PAGE_SIZE), (AT_CLKTCK, 100),
-        (AT_PHDR, prog.phdr_addr), (AT_PHENT, prog.phent), (AT_PHNUM, prog.phnum),
-        (AT_BASE, 0), (AT_FLAGS, 0), (AT_ENTRY, prog.entry),
+        (AT_PHDR, phdr), (AT_PHENT, 32), (AT_PHNUM, phnum),
+        (AT_BASE, interp_base), (AT_FLAGS, 0), (AT_ENTRY, entry),
         (AT_UID, os.getuid()), (AT_EUID, os.geteuid()), (AT_GID, os.getgid()), (AT_EGID, os.getegid()),
         (AT_SECURE, 0), (AT_RANDOM, random_addr), (AT_EXECFN, execfn_addr),
         (AT_PLATFORM, platform_addr), (AT_NULL, 0),
@@ -100,17 +105,18 @@ def initial_registers(ctx, entry: int, sp: int, argc: int, argv_addr: int) -> No
 class MappedVdso:
     """The vDSO of one process: its image, where it is mapped, and its vvar page.
 
-    Placed as arch_setup_additional_pages() does: get_unmapped_area() at mmap_base, so the
-    text ends where the mmap area starts (just below the stack reservation) and the vvar
-    page, when the profile has one, sits directly below the text (timekeeping writes it).
+    Placed as arch_setup_additional_pages() does: get_unmapped_area() with mmap_base as the
+    hint, which the stack reservation above it occupies, so the area is the highest free one
+    below mmap_base -- below the interpreter when exec mapped one. The vvar page, when the
+    profile has one, sits directly below the text (timekeeping writes it).
     """
 
-    def __init__(self, mem, image, mmap_base: int, fault=None):
+    def __init__(self, mem, image, base: int, fault=None):
         """``fault``: a :class:`kernel_model.vdso_fault.VdsoFault` whose bytes are mapped
         instead of the image's (the kernel keeps using ``image`` for its own needs)."""
         self.image = image
         self.fault = fault
-        self.base = mmap_base - image.map_size
+        self.base = base
         mem.map(self.base, image.map_size, PERM_R | PERM_X)
         data = fault.image_bytes(image) if fault else image.data
         mem.poke(self.base, data + bytes(image.map_size - len(data)))
@@ -140,8 +146,9 @@ class MappedVdso:
         return self.image.restart_address(self.base)
 
 
-def map_vdso(mem, profile: str, mmap_base: int, fault: str | None = None):
-    """Map the profile's vDSO (None for profile 'none', as Linux <= 5.17 had none).
+def map_vdso(k, profile: str, fault: str | None = None):
+    """Map the profile's vDSO (None for profile 'none', as Linux <= 5.17 had none) and
+    describe it (and its vvar page) as [vdso] / [vvar].
     ``fault``: a :mod:`kernel_model.vdso_fault` name, the profile's vDSO broken that way."""
     image = vdso_images.load_image(profile)
     broken = vdso_fault.get(fault) if fault else None
@@ -150,26 +157,18 @@ def map_vdso(mem, profile: str, mmap_base: int, fault: str | None = None):
             raise ValueError(f"vDSO fault {fault!r} needs a kernel profile with a vDSO "
                              "(5.18, 6.11 or vvar)")
         return None
-    return MappedVdso(mem, image, mmap_base, broken)
+    below = PAGE_SIZE if image.uses_vvar else 0
+    base = get_unmapped_area(k, image.map_size + below) + below
+    mapped = MappedVdso(k.mem, image, base, broken)
+    lo, hi = mapped.text_range
+    k.vm.add(lo, hi, abi.PROT_READ | abi.PROT_EXEC, name="[vdso]")
+    if mapped.vvar_base is not None:
+        k.vm.add(mapped.vvar_base, mapped.vvar_base + PAGE_SIZE, abi.PROT_READ, name="[vvar]")
+    return mapped
 
 
-def describe_mappings(k, prog, path: str, vdso, exec_stack: bool) -> None:
-    """Tell the kernel's VMA list what exec mapped, for /proc/self/maps and munmap/mprotect."""
-    try:
-        st = os.stat(path)
-        dev, ino = st.st_dev, st.st_ino
-    except OSError:
-        dev = ino = 0
-    for vaddr, memsz, flags, offset in prog.segments:
-        start, end = vaddr & ~0xFFF, page_align_up(vaddr + memsz)
-        prot = (abi.PROT_READ if flags & 4 else 0) | (abi.PROT_WRITE if flags & 2 else 0) \
-            | (abi.PROT_EXEC if flags & 1 else 0)
-        k.vm.add(start, end, prot, path=path.encode(), offset=offset & ~0xFFF, dev=dev, ino=ino,
-                 anon=False)
-    k.vm.add(STACK_BASE, STACK_TOP, abi.PROT_READ | abi.PROT_WRITE | (abi.PROT_EXEC if exec_stack else 0),
-             name="[stack]")
-    if vdso is not None:
-        lo, hi = vdso.text_range
-        k.vm.add(lo, hi, abi.PROT_READ | abi.PROT_EXEC, name="[vdso]")
-        if vdso.vvar_base is not None:
-            k.vm.add(vdso.vvar_base, vdso.vvar_base + PAGE_SIZE, abi.PROT_READ, name="[vvar]")
+def map_stack(k, exec_stack: bool) -> None:
+    """The stack VMA: [STACK_BASE, STACK_TOP), growing up (setup_arg_pages)."""
+    prot = abi.PROT_READ | abi.PROT_WRITE | (abi.PROT_EXEC if exec_stack else 0)
+    k.mem.map(STACK_BASE, STACK_TOP - STACK_BASE, prot_to_perm(prot))
+    k.vm.add(STACK_BASE, STACK_TOP, prot, name="[stack]")

@@ -2,14 +2,16 @@
 
 ``/proc/self`` (and ``/proc/<pid>``, ``/proc/thread-self``) paths are intercepted:
 ``exe`` (readlink -> the guest program's absolute path, open -> the program file),
-``maps`` (the guest's mappings in Linux's format), ``cmdline``, ``comm``, ``status``,
-``stat``, ``fd/N`` (readlink -> what guest fd N refers to, open -> reopen it), ``cwd``.
+``maps`` (the guest's mappings in Linux's format), ``auxv`` (what exec wrote), ``cmdline``,
+``comm``, ``status``, ``stat``, ``fd/N`` (readlink -> what guest fd N refers to, open ->
+reopen it), ``cwd``.
 Synthetic files are memfds filled at open time. Everything else passes through to the host.
 """
 from __future__ import annotations
 
 import os
 import re
+import struct
 
 from kernel_model import abi
 from kernel_model.errors import SyscallError
@@ -102,7 +104,9 @@ def synthetic(k, rest: bytes):
         return _status(k)
     if rest == b"/stat":
         return _stat(k)
-    if rest in (b"/auxv", b"/mem", b"/environ", b"/pagemap", b"/smaps", b"/syscall"):
+    if rest == b"/auxv":                 # mm->saved_auxv: the pairs exec wrote, AT_NULL included
+        return b"".join(struct.pack(">II", t, v & 0xFFFFFFFF) for t, v in k.auxv)
+    if rest in (b"/mem", b"/environ", b"/pagemap", b"/smaps", b"/syscall"):
         return b""
     return None
 

@@ -29,9 +29,13 @@ _FP_CODES = ((T.FP_V, abi.FPE_FLTINV), (T.FP_Z, abi.FPE_FLTDIV), (T.FP_O, abi.FP
              (T.FP_U, abi.FPE_FLTUND), (T.FP_I, abi.FPE_FLTRES))
 
 
-def signal_for(mem, number: int, detail: int, addr: int) -> tuple[int, int, int]:
-    """(signal, si_code, si_addr) for interruption ``number`` at ``addr``."""
+def signal_for(mem, number: int, detail: int, addr: int, vm=None) -> tuple[int, int, int]:
+    """(signal, si_code, si_addr) for interruption ``number`` at ``addr``; ``vm`` (the VMA
+    list) tells a page past the end of a mapped file (SIGBUS) from other faults."""
     if number in _PAGE_FAULTS:
+        v = vm.find(addr) if vm is not None else None
+        if v is not None and v.past_eof(addr, addr + 1):
+            return abi.SIGBUS, abi.BUS_ADRERR, addr
         mapped = bool(mem.perm[(addr >> 12) & 0xFFFFF] & PERM_MAPPED)
         return abi.SIGSEGV, (abi.SEGV_ACCERR if mapped else abi.SEGV_MAPERR), addr
     if number == T.UNALIGNED:           # handle_unaligned(): -EFAULT is SEGV_MAPERR
@@ -47,6 +51,6 @@ def signal_for(mem, number: int, detail: int, addr: int) -> tuple[int, int, int]
     return sig, code, addr | USER_PRIVILEGE
 
 
-def describe(mem, number: int, detail: int, addr: int) -> str:
+def describe(mem, number: int, detail: int, addr: int, vm=None) -> str:
     """The signal's name, for the instruction trace."""
-    return abi.signal_name(signal_for(mem, number, detail, addr)[0])
+    return abi.signal_name(signal_for(mem, number, detail, addr, vm)[0])

@@ -25,10 +25,10 @@ from kernel_model import abi
 
 class Vma:
     __slots__ = ("start", "end", "prot", "shared", "name", "path", "offset", "dev", "ino",
-                 "host_fd", "anon")
+                 "host_fd", "anon", "eof")
 
     def __init__(self, start, end, prot, shared=False, name=None, path=None, offset=0, dev=0,
-                 ino=0, host_fd=None, anon=True):
+                 ino=0, host_fd=None, anon=True, eof=None):
         self.start, self.end, self.prot, self.shared = start, end, prot, shared
         self.name = name          # "[heap]", "[stack]", "[vdso]", ... (anonymous special)
         self.path = path          # bytes: backing file path (shown in maps)
@@ -36,11 +36,21 @@ class Vma:
         self.dev, self.ino = dev, ino
         self.host_fd = host_fd    # shared file mappings: a host fd for write-back
         self.anon = anon
+        # file mappings: the first address whose page lies wholly past the end of the file
+        # (an access there is SIGBUS, as filemap_fault() decides); None: no such page
+        self.eof = eof
+
+    def past_eof(self, start: int, end: int) -> tuple[int, int] | None:
+        """The part of [start, end) in this mapping that lies past the end of its file."""
+        if self.eof is None:
+            return None
+        s, e = max(start, self.start, self.eof), min(end, self.end)
+        return (s, e) if s < e else None
 
     def split_copy(self, start, end) -> "Vma":
         v = Vma(start, end, self.prot, self.shared, self.name, self.path,
                 self.offset + (start - self.start) if not self.anon else 0, self.dev, self.ino,
-                self.host_fd, self.anon)
+                self.host_fd, self.anon, self.eof)
         return v
 
 

@@ -44,7 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from hppa_user import toolchain  # noqa: E402
+from bench import toolchain  # noqa: E402
 
 OPTS = ("-O0", "-O1", "-O2", "-Os")
 # small programs that run in milliseconds under qemu-hppa

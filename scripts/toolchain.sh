@@ -10,8 +10,15 @@
 #     the system apt configuration is never touched.  The mirror URI is the one the
 #     system's own apt sources use for the Debian main archive, read at run time from
 #     `apt-get --print-uris update`.
+#  3. qemu-hppa 10 (sysroot/qemu-10/qemu-hppa), the second oracle of `hppa-user bench`: the
+#     one binary taken from Debian 13's qemu-user package (static binaries there), fetched
+#     the same way.  Optional: a failure here is a warning.
+#  4. On request only (`make bench`, bench/workloads.py): one pinned Debian source package,
+#     `--source NAME=VERSION DIR`, fetched with `apt-get source --download-only` against a
+#     private deb-src list (the system's mirror and release) and private state under
+#     DIR/.apt, into DIR (.dsc, tarballs).  Nothing is installed or unpacked.
 #
-# Usage: scripts/toolchain.sh [--debs-only|--sysroot-only]
+# Usage: scripts/toolchain.sh [--debs-only|--sysroot-only|--qemu10-only|--source NAME=VERSION DIR]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,9 +26,14 @@ SYSROOT_BASE="$ROOT/sysroot"
 SYSROOT="$SYSROOT_BASE/glibc-2.41"
 APTDIR="$SYSROOT_BASE/.apt"
 TRIXIE_SUITE="${HPPA_TRIXIE_SUITE:-trixie}"
-TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross)
-DEB_PKGS=(gcc-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross qemu-user csmith libcsmith-dev
-          gdb-multiarch)
+# libc6-hppa-cross is the 2.41 run-time tree (ld.so.1, libc.so.6, ...): dynamic programs built
+# for 2.41 run with sysroot/glibc-2.41/usr/hppa-linux-gnu as their root (qemu-user's -L).
+# libgcc-s4 and libstdc++6 complete it for C++ programs (exceptions unwind through libgcc_s).
+TRIXIE_PKGS=(libc6-dev-hppa-cross libc6-hppa-cross linux-libc-dev-hppa-cross libgcc-s4-hppa-cross
+             libstdc++6-hppa-cross)
+DEB_PKGS=(gcc-hppa-linux-gnu g++-hppa-linux-gnu binutils-hppa-linux-gnu libc6-dev-hppa-cross
+          libc6-hppa-cross qemu-user csmith libcsmith-dev gdb-multiarch
+          dpkg-dev gcc)   # dpkg-dev, gcc: `make bench` unpacks Debian sources, builds a qemu plugin
 # Where the Debian keyring lives on Debian 12 (it carries the trixie archive keys too).
 KEYRING="${HPPA_TRIXIE_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
 
@@ -94,8 +106,11 @@ private_apt() {
 }
 
 build_sysroot() {
-    local stamp="$SYSROOT/.hppa-user-sysroot"
-    if [ -f "$stamp" ] && [ -e "$SYSROOT/usr/hppa-linux-gnu/lib/libc.a" ]; then
+    local stamp="$SYSROOT/.hppa-user-sysroot" complete=1 p
+    for p in "${TRIXIE_PKGS[@]}"; do
+        grep -q "^$p=" "$stamp" 2>/dev/null || complete=0
+    done
+    if [ "$complete" = 1 ] && [ -e "$SYSROOT/usr/hppa-linux-gnu/lib/libc.a" ]; then
         log "glibc 2.41 sysroot present: $SYSROOT ($(tr '\n' ' ' < "$stamp"))"
         return 0
     fi
@@ -138,9 +153,64 @@ build_sysroot() {
     log "glibc 2.41 sysroot ready: $SYSROOT ($(tr '\n' ' ' < "$SYSROOT/.hppa-user-sysroot"))"
 }
 
+fetch_qemu10() {
+    local dest="$SYSROOT_BASE/qemu-10" stamp mirror deb
+    stamp="$dest/.hppa-user-qemu"
+    if [ -f "$stamp" ] && [ -x "$dest/qemu-hppa" ]; then
+        log "qemu-hppa 10 present: $dest/qemu-hppa ($(cat "$stamp"))"
+        return 0
+    fi
+    mirror="$(system_mirror)"
+    APTDIR="$SYSROOT_BASE/.apt-qemu"
+    rm -rf "$APTDIR"
+    mkdir -p "$APTDIR/sources.list.d" "$APTDIR/preferences.d" \
+             "$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/debs"
+    : > "$APTDIR/state/status"
+    : > "$APTDIR/preferences"
+    printf 'deb [signed-by=%s] %s %s main\n' "$KEYRING" "$mirror" "$TRIXIE_SUITE" > "$APTDIR/sources.list"
+    log "fetching qemu-hppa from Debian '$TRIXIE_SUITE' qemu-user"
+    private_apt update >&2 && (cd "$APTDIR/debs" && private_apt download qemu-user >&2) || return 1
+    deb="$(ls "$APTDIR"/debs/qemu-user_*.deb)"
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dest.tmp" ./usr/bin/qemu-hppa || return 1
+    mv "$dest.tmp/usr/bin/qemu-hppa" "$dest.tmp/qemu-hppa" && rm -rf "$dest.tmp/usr"
+    "$dest.tmp/qemu-hppa" --version >/dev/null || return 1
+    printf 'qemu-user=%s\n' "$(dpkg-deb -f "$deb" Version)" > "$dest.tmp/.hppa-user-qemu"
+    rm -rf "$dest" && mv "$dest.tmp" "$dest"
+    rm -rf "$APTDIR"
+    log "qemu-hppa 10 ready: $dest/qemu-hppa ($(cat "$stamp"))"
+}
+
+# Download one pinned source package (apt checks the .dsc and tarballs against the signed
+# Sources index).  The version must still be in the release's main suite.
+fetch_source() {
+    local spec="$1" dest="$2" codename mirror
+    case "$spec" in *=?*) ;; *) die "--source expects NAME=VERSION, got '$spec'";; esac
+    codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")"
+    [ -n "$codename" ] || die "cannot tell the Debian release from /etc/os-release"
+    mkdir -p "$dest"
+    dest="$(cd "$dest" && pwd)"
+    APTDIR="$dest/.apt"
+    mirror="$(system_mirror)"
+    rm -rf "$APTDIR/state"
+    mkdir -p "$APTDIR/sources.list.d" "$APTDIR/preferences.d" \
+             "$APTDIR/state/lists/partial" "$APTDIR/cache/archives/partial"
+    : > "$APTDIR/state/status"
+    : > "$APTDIR/preferences"
+    printf 'deb-src [signed-by=%s] %s %s main\n' "$KEYRING" "$mirror" "$codename" > "$APTDIR/sources.list"
+    log "fetching source package $spec (Debian '$codename')"
+    private_apt update >&2
+    (cd "$dest" && private_apt source --download-only "$spec" >&2) \
+        || die "source package $spec is not in Debian '$codename' main (was the pin superseded?)"
+    rm -rf "$APTDIR"
+}
+
 case "${1:-}" in
+    --source) [ $# -eq 3 ] || die "usage: $0 --source NAME=VERSION DIR"; fetch_source "$2" "$3" ;;
     --debs-only) install_debs ;;
     --sysroot-only) build_sysroot ;;
-    "") install_debs; build_sysroot ;;
-    *) die "usage: $0 [--debs-only|--sysroot-only]" ;;
+    --qemu10-only) fetch_qemu10 ;;
+    "") install_debs; build_sysroot
+        fetch_qemu10 || log "warning: qemu-hppa 10 not available (hppa-user bench runs without it)" ;;
+    *) die "usage: $0 [--debs-only|--sysroot-only|--qemu10-only|--source NAME=VERSION DIR]" ;;
 esac

@@ -2,14 +2,16 @@
 
 Fixtures (all session-scoped factories):
 
-``guest(name_or_source, opt='-O2', glibc='2.36', extra=())`` -> Path
-    A static hppa binary, compiled (and cached in ``.guest-cache/``) by
-    ``hppa_user.toolchain.compile_guest``.  ``name_or_source`` is a program name
-    (``tests/guest/NAME.c``, else ``bench/NAME.c``, else ``examples/NAME.c``), a path
-    to a ``.c`` file, or C source text.  ``-lm`` is always linked.
+``guest(name_or_source, opt='-O2', glibc='2.36', extra=(), dynamic=False)`` -> Path
+    An hppa binary (static unless ``dynamic``), compiled (and cached in ``.guest-cache/``)
+    by ``bench.toolchain.compile_guest``.  ``name_or_source`` is a program name
+    (``tests/guest/NAME.c`` or ``NAME.cc``, else ``bench/micro/NAME.c``, else
+    ``examples/NAME.c``), a path to a C or C++ file, or C source text.  ``-lm`` is always
+    linked.
 
-``run_qemu(binary, args=(), env=None, stdin=None, timeout=...)`` -> RunResult
-    Runs the binary under ``qemu-hppa``, the reference oracle.
+``run_qemu(binary, args=(), env=None, stdin=None, timeout=..., root=None)`` -> RunResult
+    Runs the binary under ``qemu-hppa``, the reference oracle; ``root`` is its ``-L``
+    directory (dynamic programs: ``toolchain.runtime_root(glibc)``).
 
 ``run_emu(binary, args=(), env=None, stdin=None, timeout=..., options=())`` -> RunResult
     Runs ``hppa-user run [OPTIONS...] BINARY ARGS...`` as a subprocess (the console
@@ -42,10 +44,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GUEST_DIR = REPO_ROOT / "tests" / "guest"
 
 try:
-    from hppa_user import toolchain
+    from bench import runners, toolchain
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(REPO_ROOT))
-    from hppa_user import toolchain
+    from bench import runners, toolchain
 
 # Per-run timeouts (seconds).  The emulator gets more: it is slower than qemu-hppa
 # and each process loads the Numba-compiled core from its cache.
@@ -90,15 +92,8 @@ def _stdin_args(stdin: bytes | str | None) -> dict:
 
 
 def emulator_command() -> list[str]:
-    """How to start the emulator: the venv's ``hppa-user`` console script."""
-    exe = Path(sys.executable).parent / "hppa-user"
-    if exe.is_file():
-        return [str(exe)]
-    found = shutil.which("hppa-user")
-    if found:
-        return [found]
-    # Not installed (plain checkout): import the typer app from the repo root.
-    return [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.app()" % str(REPO_ROOT)]
+    """How to start the emulator: the venv's ``hppa-user`` console script (bench.runners)."""
+    return list(runners.emulator_command())
 
 
 def qemu_command() -> list[str]:
@@ -107,9 +102,12 @@ def qemu_command() -> list[str]:
 
 def run_qemu_program(binary, args: Sequence[str] = (), env: Mapping[str, str] | None = None,
                      stdin: bytes | str | None = None, timeout: float | None = None,
-                     cwd=None) -> RunResult:
+                     cwd=None, root=None, options: Sequence[str] = ()) -> RunResult:
+    """``options``: more qemu-hppa options (``-strace``, ``-E VAR=VAL``: the guest's own
+    environment variables that must not reach qemu itself, like LD_*)."""
     proc = subprocess.run(
-        [*qemu_command(), str(binary), *map(str, args)],
+        [*qemu_command(), *(["-L", str(root)] if root else []), *map(str, options), str(binary),
+         *map(str, args)],
         env=guest_env(env), capture_output=True, timeout=timeout or QEMU_TIMEOUT,
         preexec_fn=_no_core_dumps, cwd=cwd, **_stdin_args(stdin),
     )
@@ -143,23 +141,25 @@ def resolve_guest_source(name_or_source: str | os.PathLike) -> Path:
             tmp.write_text(s)
             os.replace(tmp, path)
         return path
-    if s.endswith(".c") or os.sep in s:
+    if s.endswith((".c", *toolchain.CXX_SUFFIXES)) or os.sep in s:
         p = Path(s)
         for cand in (p, GUEST_DIR / p, REPO_ROOT / p):
             if cand.is_file():
                 return cand.resolve()
         raise FileNotFoundError(f"guest source not found: {s}")
-    for d in (GUEST_DIR, REPO_ROOT / "bench", REPO_ROOT / "examples"):
-        cand = d / f"{s}.c"
-        if cand.is_file():
-            return cand
-    raise FileNotFoundError(f"no guest program named {s!r} in tests/guest, bench or examples")
+    for d in (GUEST_DIR, REPO_ROOT / "bench" / "micro", REPO_ROOT / "examples"):
+        for suffix in (".c", ".cc"):
+            cand = d / f"{s}{suffix}"
+            if cand.is_file():
+                return cand
+    raise FileNotFoundError(f"no guest program named {s!r} in tests/guest, bench/micro or examples")
 
 
 def build_guest(name_or_source, opt: str = "-O2", glibc: str = "2.36",
-                extra: Sequence[str] = ()) -> Path:
+                extra: Sequence[str] = (), dynamic: bool = False) -> Path:
     src = resolve_guest_source(name_or_source)
-    return toolchain.compile_guest([src], opt=opt, glibc=glibc, extra=[*extra, "-lm"])
+    return toolchain.compile_guest([src], opt=opt, glibc=glibc, extra=[*extra, "-lm"],
+                                   dynamic=dynamic)
 
 
 @pytest.fixture(scope="session")
@@ -169,13 +169,15 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def guest():
-    """Factory: ``guest(name_or_source, opt='-O2', glibc='2.36', extra=())`` -> binary path."""
+    """Factory: ``guest(name_or_source, opt='-O2', glibc='2.36', extra=(), dynamic=False)``
+    -> binary path."""
     return build_guest
 
 
 @pytest.fixture(scope="session")
 def run_qemu():
-    """Factory: ``run_qemu(binary, args=(), env=None, stdin=None, timeout=None)``."""
+    """Factory: ``run_qemu(binary, args=(), env=None, stdin=None, timeout=None, root=None,
+    options=())``."""
     return run_qemu_program
 
 

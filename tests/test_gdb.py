@@ -251,3 +251,18 @@ def test_signal_stop_and_suppression(target):
     assert d.out.count("Program received signal SIGSEGV") == 2
     assert "Program terminated with signal SIGSEGV" in d.out
     assert d.emu.returncode == 139
+
+
+def test_dynamic_program_libraries_through_the_guest_root(guest):
+    """A dynamic program: gdb walks the link map itself (r_debug through DT_DEBUG) and reads
+    each library over vFile; those guest paths (/lib/libc.so.6) resolve under the guest
+    root, so gdb gets hppa's libc and can stop in it and unwind back to main."""
+    binary = guest("gdb_target", opt="-O0", extra=["-g"], dynamic=True)
+    d = debug(binary, ["break main", "continue", "info sharedlibrary", "break printf",
+                       "continue", "bt", "kill"])
+    out = d.out
+    assert re.search(r"^0x[0-9a-f]+\s+0x[0-9a-f]+\s+Yes.*\s+target:/lib/libc\.so\.6$", out, re.M)
+    assert re.search(r"^0x[0-9a-f]+\s+0x[0-9a-f]+\s+Yes.*\s+target:/lib/ld\.so\.1$", out, re.M)
+    assert re.search(r"Breakpoint 2, 0x[0-9a-f]+ in printf \(\) from target:/lib/libc\.so\.6", out)
+    assert re.search(r"#1  0x[0-9a-f]+ in main \(argc=1, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+",
+                     out)

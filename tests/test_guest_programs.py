@@ -1,6 +1,6 @@
 """Differential tests: real glibc guest programs under hppa-user versus qemu-hppa.
 
-Every program in tests/guest/ (and bench/crc_loop.c) is built static with the Debian
+Every program in tests/guest/ (and bench/micro/crc_loop.c) is built static with the Debian
 hppa cross gcc at several optimisation levels, run under qemu-hppa (the reference
 oracle) and under ``hppa-user run``; stdout and the exit status must agree.  The
 oracle's own result is also checked against what the program is known to do (its

@@ -75,7 +75,7 @@ def test_glibc_241_vdso_path_compiled(guest, run_qemu, run_emu, tmp_path):
     got = run_emu(binary, ["3000"], env=sync_env(), options=[*STRESS, "--stats-json", str(stats)])
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.stderr
     st = json.loads(stats.read_text())
-    # one call before the loop and one per iteration (bench/clock_gettime.c)
+    # one call before the loop and one per iteration (bench/micro/clock_gettime.c)
     assert st["vdso_calls"].get("__vdso_clock_gettime64") == 3001, st["vdso_calls"]
     assert "clock_gettime64" not in st["syscalls"]
     assert st["jit"]["regions"] >= 3

@@ -175,3 +175,18 @@ def test_mlock_mincore(k):
     assert sc(k, 72, a, 2 * PG, DATA) == 0
     assert k.mem.read(DATA, 2) == b"\x01\x01"
     assert sc(k, 72, 0x20000000, PG, DATA) == -abi.ENOMEM
+
+
+def test_pages_past_the_end_of_a_file_raise_sigbus(guest, run_emu, run_qemu):
+    """A page of a file mapping wholly past the end of the file: SIGBUS BUS_ADRERR (as Linux's
+    filemap_fault()), also after mprotect; write() from it is EFAULT. qemu-hppa agrees on the
+    signals and codes but reports si_addr from its own host mapping (7.2: a page too far,
+    10.0: a host address), so si_addr is checked against the addresses the program touched."""
+    binary = guest("mmap_past_eof")
+    got, ref = run_emu(binary), run_qemu(binary)
+    assert got.returncode == ref.returncode == 0, got.stderr
+    strip = lambda out: [l.split(" at base+")[0] for l in out.decode().splitlines()]   # noqa: E731
+    assert strip(got.stdout) == strip(ref.stdout)
+    touched = [int(l.split("base+")[1]) for l in got.stdout.decode().splitlines() if "base+" in l]
+    assert touched == [4096 + 8, 2 * 4096, 4096 + 16]
+    assert b"signal 10 si_code 2" in got.stdout and b"write from past the end: -1 errno EFAULT" in got.stdout

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from conftest import REPO_ROOT
 
-PACKAGES = ("hppa_user", "kernel_model", "vdso_image")
+PACKAGES = ("hppa_user", "kernel_model", "vdso_image", "bench")
 # (module, imported module): imports deliberately deferred into a function, and why
 DEFERRED = {
     ("hppa_user.cpu", "hppa_user.core"): "loading the jitted core imports Numba",

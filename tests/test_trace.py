@@ -174,3 +174,14 @@ def test_trace_from_symbol_in_glibc_program(guest):
     assert rows[0][0] == symbols(binary)["exit"]
     assert m.ctx.insns > 100_000 and 100 < len(rows) < 5000
     assert rows[-1][1] == "<gateway: syscall %r20=222>"
+
+
+def test_trace_from_symbol_in_a_pie(guest):
+    """A PIE's symbols move with its load bias: load_elf_binary puts a PIE's first segment at
+    ELF_ET_DYN_BASE (0x41000000), so main runs at its .symtab value plus that."""
+    binary = guest("hello", dynamic=True, extra=("-fPIE", "-pie"))
+    buf = io.StringIO()
+    m = _machine(binary, "main", buf)
+    assert m.run() == 0
+    rows = parse(buf.getvalue())
+    assert rows[0][0] == symbols(binary)["main"] + 0x41000000

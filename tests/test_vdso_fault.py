@@ -12,7 +12,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.hash import ELFHashTable
 
 from conftest import emulator_command, guest_env
-from hppa_user import toolchain
+from bench import toolchain
 from kernel_model import vdso, vdso_fault
 
 PROFILES = ("6.11", "vvar")

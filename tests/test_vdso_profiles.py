@@ -49,9 +49,11 @@ def test_parse_vdso_finds_exactly_the_profile_symbols(guest, run_emu, profile):
     assert found == EXPECTED_SYMBOLS[profile]
 
 
+@pytest.mark.parametrize("link", ("static", "dynamic"))
 @pytest.mark.parametrize("profile", PROFILES)
-def test_glibc_241_clock_gettime_path(guest, run_emu, tmp_path, profile):
-    binary = guest("clock_loop", glibc="2.41")
+def test_glibc_241_clock_gettime_path(guest, run_emu, tmp_path, profile, link):
+    """Static or dynamic (rtld's own setup_vdso and symbol lookup), the same path."""
+    binary = guest("clock_loop", glibc="2.41", dynamic=link == "dynamic")
     n = 2000
     res, st = stats_of(run_emu, binary, [str(n)], profile, tmp_path)
     assert res.returncode == 0, res.stderr.decode()

@@ -25,7 +25,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from conftest import REPO_ROOT, emulator_command, guest_env
-from hppa_user import toolchain
+from bench import toolchain
 from vdso_image import vsyscall
 
 PROFILES = ("none", "5.18", "6.11", "vvar")

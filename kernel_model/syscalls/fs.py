@@ -12,6 +12,7 @@ import time
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
 from kernel_model.fdtable import OpenFile
+from kernel_model.guestroot import lookup
 from kernel_model.syscalls.common import (M32, at_args, guest_path, rw_count, sandbox_check,
                                           wait_fd, writable_extent)
 from kernel_model.syscalls.registry import syscall
@@ -29,18 +30,19 @@ def do_open(k, dirfd: int, path_addr: int, flags: int, mode: int) -> int:
         return -abi.EINVAL
     if flags & abi.O_TMPFILE == abi.O_TMPFILE and flags & abi.O_ACCMODE == abi.O_RDONLY:
         return -abi.EINVAL
-    kw = at_args(k, dirfd, path)
     host_fd = procfs.open_special(k, path, flags)
     if host_fd is None:
+        host = lookup(k, path)
+        kw = at_args(k, dirfd, host)
         if flags & (abi.O_CREAT | abi.O_TRUNC | abi.__O_TMPFILE) or \
                 flags & abi.O_ACCMODE in (abi.O_WRONLY, abi.O_RDWR):
-            sandbox_check(k, path, dirfd, kw)
+            sandbox_check(k, host, dirfd, kw)
         hflags = abi.open_flags_to_host(flags) | os.O_CLOEXEC
         if flags & abi.O_ACCMODE == abi.O_WRONLY and not flags & abi.O_NONBLOCK \
-                and _is_fifo(path, kw):
-            host_fd = _open_fifo_writer(k, path, hflags, kw)
+                and _is_fifo(host, kw):
+            host_fd = _open_fifo_writer(k, host, hflags, kw)
         else:
-            host_fd = os.open(path, hflags, mode & 0o7777, **kw)
+            host_fd = os.open(host, hflags, mode & 0o7777, **kw)
     cloexec = bool(flags & abi.O_CLOEXEC)
     return k.files.add(OpenFile(host_fd, path, flags), cloexec)
 

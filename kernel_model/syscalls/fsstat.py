@@ -9,6 +9,7 @@ import struct
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
 from kernel_model.fdtable import fold_ino, read_dir_entries
+from kernel_model.guestroot import lookup
 from kernel_model.syscalls.common import M32, at_args, guest_path
 from kernel_model.syscalls.registry import syscall
 
@@ -45,6 +46,7 @@ def do_stat(k, dirfd: int, path: bytes, follow: bool, empty_ok: bool = False):
     target = procfs.stat_target(k, path)
     if target is not None:
         return os.stat(target) if follow or not path.endswith(b"/exe") else os.lstat(path)
+    path = lookup(k, path)
     return os.stat(path, follow_symlinks=follow, **at_args(k, dirfd, path))
 
 
@@ -167,6 +169,7 @@ def sys_statx(k, dirfd, path, flags, mask, buf):
     if target is not None:
         raw = _statx_from_stat(os.stat(target))
     else:
+        p = lookup(k, p)
         if p == b"":
             hdir = -100 if dirfd == abi.AT_FDCWD else k.files.get(dirfd).host_fd
         elif p.startswith(b"/") or dirfd == abi.AT_FDCWD:
@@ -240,6 +243,7 @@ def do_readlink(k, dirfd: int, path_addr: int, buf: int, size: int) -> int:
     path = guest_path(k, path_addr)
     target = procfs.readlink(k, path)
     if target is None:
+        path = lookup(k, path)
         target = os.readlink(path, **at_args(k, dirfd, path))
     data = target[:size]
     k.mem.write(buf, data)
@@ -274,6 +278,7 @@ def do_access(k, dirfd: int, path_addr: int, mode: int, flags: int) -> int:
         ok = os.access(f"/proc/self/fd/{k.files.get(dirfd).host_fd}", mode) \
             if dirfd != abi.AT_FDCWD else os.access(".", mode)
     else:
+        path = lookup(k, path)
         kw = at_args(k, dirfd, path)
         ok = os.access(path, mode, effective_ids=bool(flags & abi.AT_EACCESS) and
                        os.access in os.supports_effective_ids, follow_symlinks=follow, **kw)
@@ -339,7 +344,7 @@ def _pack_statfs(sf: _HostStatfs, wide: bool) -> bytes:
 def _statfs_path(k, path_addr):
     path = guest_path(k, path_addr)
     target = procfs.stat_target(k, path)
-    return _host_statfs(path=target or path)
+    return _host_statfs(path=target or lookup(k, path))
 
 
 @syscall(99, "statfs", "path:path", "buf:ptr")

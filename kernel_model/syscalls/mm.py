@@ -9,11 +9,13 @@ fd and are written back to the file by msync/munmap/exit.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 
 from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED
 from kernel_model import abi
 from kernel_model.errors import SyscallError
+from kernel_model.guestroot import guest_view
 from kernel_model.syscalls.registry import syscall
 from kernel_model.vm import prot_to_perm, write_back
 
@@ -25,7 +27,7 @@ def _align_up(x: int) -> int:
     return (x + PAGE_MASK) & ~PAGE_MASK
 
 
-def _range_free(k, start: int, length: int) -> bool:
+def range_free(k, start: int, length: int) -> bool:
     first, last = start >> PAGE_SHIFT, (start + length) >> PAGE_SHIFT
     return not (k.mem.perm[first:last] & PERM_MAPPED).any()
 
@@ -37,7 +39,7 @@ def _top(k) -> int:
 def get_unmapped_area(k, length: int, hint: int = 0) -> int:
     if hint:
         hint = _align_up(hint)
-        if MMAP_MIN_ADDR <= hint and hint + length <= abi.TASK_SIZE and _range_free(k, hint, length):
+        if MMAP_MIN_ADDR <= hint and hint + length <= abi.TASK_SIZE and range_free(k, hint, length):
             return hint
     addr = k.mem.find_free(length, _top(k), MMAP_MIN_ADDR)
     if addr < 0:
@@ -118,43 +120,62 @@ def do_mmap(k, addr: int, length: int, prot: int, flags: int, fd: int, offset: i
         if addr < MMAP_MIN_ADDR:
             return -abi.EPERM
         if flags & abi.MAP_FIXED_NOREPLACE and not flags & abi.MAP_FIXED:
-            if not _range_free(k, addr, length_al):
+            if not range_free(k, addr, length_al):
                 return -abi.EEXIST
         start = addr
     else:
         start = get_unmapped_area(k, length_al, addr)
-    end = start + length_al
-    # read the file contents before touching the address space (errors leave it unchanged)
+    try:
+        map_pages(k, start, length_al, prot, shared=shared,
+                  host_fd=of.host_fd if of is not None else None, offset=offset)
+    except IsADirectoryError:
+        return -abi.ENODEV
+    return start
+
+
+def map_pages(k, start: int, length: int, prot: int, *, shared: bool = False,
+              host_fd: int | None = None, offset: int = 0) -> None:
+    """Make the page-aligned range [start, start+length) one mapping, replacing whatever
+    was there: zero pages, or with ``host_fd`` the file's bytes from ``offset`` (private:
+    copied now, bytes past the end of the file read as zero; shared: a duplicate fd is kept
+    for write-back). The file is read before the address space changes, so a failure
+    leaves it as it was. exec maps program segments through this too."""
+    end = start + length
     data = b""
     dup_fd = None
     st = None
-    if of is not None:
-        st = os.fstat(of.host_fd)
+    path = b""
+    if host_fd is not None:
+        st = os.fstat(host_fd)
+        data = os.pread(host_fd, length, offset)
         try:
-            data = os.pread(of.host_fd, length_al, offset)
-        except OSError as e:
-            if e.errno == 21:   # EISDIR
-                return -abi.ENODEV
-            raise
-        if shared:
-            dup_fd = os.dup(of.host_fd)
-            os.set_inheritable(dup_fd, False)
-    if fixed:
-        unmap_range(k, start, end)
-    k.mem.map(start, length_al, prot_to_perm(prot))
-    if data:
-        k.mem.poke(start, data)
-    if of is not None:
-        path = b""
-        try:
-            path = os.fsencode(os.readlink(f"/proc/self/fd/{of.host_fd}"))
+            path = guest_view(k, os.fsencode(os.readlink(f"/proc/self/fd/{host_fd}")))
         except OSError:
             pass
-        k.vm.add(start, end, prot, shared=shared, path=path, offset=offset, dev=st.st_dev,
-                 ino=st.st_ino, host_fd=dup_fd, anon=False)
+        if shared:
+            dup_fd = os.dup(host_fd)
+            os.set_inheritable(dup_fd, False)
+    unmap_range(k, start, end)
+    k.mem.map(start, length, prot_to_perm(prot))
+    if data:
+        k.mem.poke(start, data)
+    if host_fd is not None:
+        # pages wholly past the end of the file: mapped, but no access (SIGBUS, traps.py)
+        eof = min(end, start + _align_up(max(0, st.st_size - offset)))
+        v = k.vm.add(start, end, prot, shared=shared, path=path, offset=offset, dev=st.st_dev,
+                     ino=st.st_ino, host_fd=dup_fd, anon=False, eof=eof if eof < end else None)
+        forbid_past_eof(k, [v], start, end)
     else:
         k.vm.add(start, end, prot, shared=shared)
-    return start
+
+
+def forbid_past_eof(k, vmas, start: int, end: int) -> None:
+    """Take every right from the pages of ``vmas`` in [start, end) that lie past the end of
+    their file: the CPU then stops there and the kernel sends SIGBUS."""
+    for v in vmas:
+        part = v.past_eof(start, end)
+        if part:
+            k.mem.protect(part[0], part[1] - part[0], 0)
 
 
 @syscall(90, "mmap", "addr:ptr", "length:size", "prot:prot", "flags:mmap_flags", "fd:fd",
@@ -202,7 +223,6 @@ def sys_mprotect(k, addr, length, prot):
         for v in k.vm.overlapping(addr, addr + length):
             if v.shared and not v.anon and v.host_fd is not None:
                 try:
-                    import fcntl
                     if fcntl.fcntl(v.host_fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDWR:
                         return -abi.EACCES
                 except OSError:
@@ -210,6 +230,7 @@ def sys_mprotect(k, addr, length, prot):
     prot &= abi.PROT_READ | abi.PROT_WRITE | abi.PROT_EXEC | abi.PROT_SEM
     k.mem.protect(addr, length, prot_to_perm(prot))
     k.vm.protect(addr, addr + length, prot)
+    forbid_past_eof(k, k.vm.overlapping(addr, addr + length), addr, addr + length)
     return 0
 
 
@@ -221,7 +242,7 @@ def sys_brk(k, addr):
     old_top, new_top = _align_up(k.brk), _align_up(addr)
     if new_top > old_top:
         # must not run into another mapping
-        if not _range_free(k, old_top, new_top - old_top):
+        if not range_free(k, old_top, new_top - old_top):
             return k.brk
         if new_top - k.brk_start > k.info.rlimits[abi.RLIMIT_DATA][0]:
             return k.brk
@@ -265,7 +286,7 @@ def sys_mremap(k, old, old_size, new_size, flags, new_addr):
             unmap_range(k, old + new_size, old + old_size)
         return old
     # grow in place?
-    if old + new_size <= abi.TASK_SIZE and _range_free(k, old + old_size, new_size - old_size):
+    if old + new_size <= abi.TASK_SIZE and range_free(k, old + old_size, new_size - old_size):
         perm = int(k.mem.perm[(old + old_size - 1) >> PAGE_SHIFT]) & 7
         k.mem.map(old + old_size, new_size - old_size, perm)
         if v is not None:

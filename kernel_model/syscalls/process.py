@@ -9,6 +9,7 @@ import time
 
 from kernel_model import abi
 from kernel_model.errors import ProcessExit
+from kernel_model.guestroot import lookup
 from kernel_model.syscalls.common import NSEC, guest_path, read_timespec, valid_timespec
 from kernel_model.syscalls.registry import syscall
 
@@ -426,7 +427,7 @@ def sys_clone3(k, args, size):
 
 @syscall(11, "execve", "pathname:path", "argv:ptr", "envp:ptr")
 def sys_execve(k, path, argv, envp):
-    p = guest_path(k, path)
+    p = lookup(k, guest_path(k, path))
     if not os.path.exists(p):
         return -abi.ENOENT
     return -abi.ENOSYS

@@ -1,4 +1,5 @@
-"""Building static hppa guest programs with the Debian cross toolchain.
+"""Building hppa guest programs (static, or dynamic with ``dynamic=True`` / ``cc --dynamic``)
+with the Debian cross toolchain.
 
 Two C libraries are supported:
 
@@ -45,6 +46,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from kernel_model import guestroot
 from vdso_image import vsyscall as vsyscall_lib
 
 __all__ = [
@@ -56,18 +58,21 @@ __all__ = [
     "find_gcc",
     "compiler_version",
     "sysroot_dir",
+    "runtime_root",
     "glibc_flags",
     "gcc_command",
+    "find_gxx",
+    "is_cxx_source",
     "compile_guest",
     "cache_dir",
     "cc_main",
     "qemu_hppa",
 ]
 
-GLIBC_VERSIONS = ("2.36", "2.41")
+GLIBC_VERSIONS = guestroot.GLIBC_VERSIONS
 DEFAULT_GLIBC = "2.36"
 CROSS_PREFIX = os.environ.get("HPPA_CROSS_PREFIX", "hppa-linux-gnu-")
-TRIPLET = "hppa-linux-gnu"
+TRIPLET = guestroot.TRIPLET
 # gcc options that stop before linking: no archive to add then
 _COMPILE_ONLY = frozenset({"-c", "-S", "-E", "-M", "-MM"})
 # Bump when the way binaries are built changes, to invalidate old cache entries.
@@ -84,7 +89,7 @@ class ToolchainError(RuntimeError):
 
 
 def repo_root() -> Path:
-    """The source tree this module lives in (the parent of ``hppa_user/``)."""
+    """The source tree this module lives in (the parent of ``bench/``)."""
     return Path(__file__).resolve().parent.parent
 
 
@@ -136,11 +141,12 @@ def sysroot_dir(glibc: str = DEFAULT_GLIBC) -> Path | None:
 
     ``$HPPA_USER_SYSROOT_2_41`` overrides the location of the 2.41 tree.
     """
-    glibc = _check_glibc(glibc)
-    if glibc == "2.36":
-        return None
-    env = os.environ.get("HPPA_USER_SYSROOT_" + glibc.replace(".", "_"))
-    return Path(env) if env else repo_root() / "sysroot" / f"glibc-{glibc}"
+    return guestroot.sysroot_dir(_check_glibc(glibc))
+
+
+def runtime_root(glibc: str = DEFAULT_GLIBC) -> Path:
+    """The hppa run-time tree of ``glibc``, a dynamic program's root (kernel_model.guestroot)."""
+    return guestroot.runtime_root(_check_glibc(glibc))
 
 
 def _libc_a(glibc: str) -> Path:
@@ -150,8 +156,38 @@ def _libc_a(glibc: str) -> Path:
     return root / "usr" / TRIPLET / "lib" / "libc.a"
 
 
-def glibc_flags(glibc: str = DEFAULT_GLIBC) -> list[str]:
-    """Compiler-driver flags selecting ``glibc`` (empty for the default 2.36)."""
+def find_gxx() -> str:
+    return cross_tool("g++")
+
+
+CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".c++", ".C")
+
+
+def is_cxx_source(name: str | os.PathLike) -> bool:
+    return os.fspath(name).endswith(CXX_SUFFIXES)
+
+
+@functools.lru_cache(maxsize=None)
+def _cxx_include_dirs(gxx: str) -> tuple[str, ...]:
+    """g++'s own C++ header directories (libstdc++), in its search order."""
+    proc = subprocess.run([gxx, "-x", "c++", "-v", "-E", os.devnull], capture_output=True,
+                          text=True)
+    dirs, inside = [], False
+    for line in proc.stderr.splitlines():
+        if line.startswith("#include <...> search starts here"):
+            inside = True
+        elif line.startswith("End of search list"):
+            break
+        elif inside and "/c++/" in line:
+            dirs.append(os.path.normpath(line.strip()))
+    return tuple(dirs)
+
+
+def glibc_flags(glibc: str = DEFAULT_GLIBC, cxx: bool = False) -> list[str]:
+    """Compiler-driver flags selecting ``glibc`` (empty for the default 2.36).
+
+    ``cxx``: for g++, whose libstdc++ header directories must come first (they
+    ``#include_next`` the C library's)."""
     glibc = _check_glibc(glibc)
     gcc = find_gcc()
     libc_a = _libc_a(glibc)
@@ -169,9 +205,11 @@ def glibc_flags(glibc: str = DEFAULT_GLIBC) -> list[str]:
         [gcc, "-print-file-name=include"], capture_output=True, text=True, check=True
     ).stdout.strip()
     usr = root / "usr" / TRIPLET
+    cxx_dirs = [a for d in _cxx_include_dirs(find_gxx()) for a in ("-isystem", d)] if cxx else []
     return [
         f"--sysroot={root}",
         "-nostdinc",
+        *cxx_dirs,
         "-isystem", gcc_include,
         "-isystem", str(usr / "include"),
         f"-B{usr / 'lib'}/",
@@ -179,9 +217,13 @@ def glibc_flags(glibc: str = DEFAULT_GLIBC) -> list[str]:
     ]
 
 
-def gcc_command(glibc: str = DEFAULT_GLIBC) -> list[str]:
-    """``[gcc, <glibc flags>..., -static]`` -- append sources, ``-o OUT`` and options."""
-    return [find_gcc(), *glibc_flags(glibc), "-static"]
+def gcc_command(glibc: str = DEFAULT_GLIBC, dynamic: bool = False, cxx: bool = False) -> list[str]:
+    """``[gcc, <glibc flags>..., -static]`` -- append sources, ``-o OUT`` and options.
+
+    ``dynamic``: no ``-static``; the program gets PT_INTERP /lib/ld.so.1 and runs with the
+    glibc's run-time tree (:func:`runtime_root`) as its root. ``cxx``: the g++ driver."""
+    driver = find_gxx() if cxx else find_gcc()
+    return [driver, *glibc_flags(glibc, cxx=cxx), *([] if dynamic else ["-static"])]
 
 
 def cache_dir() -> Path:
@@ -238,9 +280,11 @@ def compile_guest(
     opt: str = "-O2",
     glibc: str = DEFAULT_GLIBC,
     extra: Sequence[str] = (),
+    dynamic: bool = False,
 ) -> Path:
-    """Build a static hppa binary from C ``sources`` and return its path.
+    """Build an hppa binary from C (or C++) ``sources`` and return its path.
 
+    Static unless ``dynamic`` (then also ``-shared`` libraries, with ``extra``).
     The binary is cached under :func:`cache_dir` keyed on source bytes, flags,
     ``glibc`` and the compiler version; the cached path is returned.  If ``out``
     is given, the binary is also copied there and ``Path(out)`` is returned.
@@ -256,15 +300,18 @@ def compile_guest(
             raise ToolchainError(f"compile_guest: source not found: {s}")
     glibc = _check_glibc(glibc)
     opt_flags = opt.split() if opt else []
-    flags = [*opt_flags, *extra]
+    cxx = any(is_cxx_source(s) for s in srcs)
+    flags = [*opt_flags, *extra, "-dynamic" if dynamic else "-static"]
     key = _cache_key(srcs, flags, glibc)
     cdir = cache_dir()
-    cached = cdir / f"{srcs[0].stem}{('-' + opt.strip('-').replace(' ', '')) if opt else ''}-glibc{glibc}-{key}"
+    link = "-dyn" if dynamic else ""
+    cached = cdir / f"{srcs[0].stem}{('-' + opt.strip('-').replace(' ', '')) if opt else ''}-glibc{glibc}{link}-{key}"
     if not cached.is_file():
         cdir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=cached.name + ".", suffix=".tmp", dir=cdir)
         os.close(fd)
-        cmd = [*gcc_command(glibc), *opt_flags, "-o", tmp, *map(str, srcs), *extra]
+        cmd = [*gcc_command(glibc, dynamic=dynamic, cxx=cxx), *opt_flags, "-o", tmp,
+               *map(str, srcs), *extra]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             Path(tmp).unlink(missing_ok=True)
@@ -283,19 +330,23 @@ def compile_guest(
 
 
 def cc_main(glibc: str | None, output: str | os.PathLike | None, args: Sequence[str],
-            vsyscall: bool = False) -> int:
-    """``hppa-user cc [--glibc 2.36|2.41] [--vsyscall] -o OUT SRC... [gcc args]``.
+            dynamic: bool = False, vsyscall: bool = False) -> int:
+    """``hppa-user cc [--glibc 2.36|2.41] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args]``.
 
-    Runs the cross gcc with ``-static`` and the flags for ``glibc``; sources and any
-    other gcc arguments are passed through in order.  ``vsyscall``: the dispatcher's
-    header directory, and its prebuilt archive for ``glibc`` after everything else when
-    linking (see :mod:`vdso_image.vsyscall`).  gcc's diagnostics go to the host's stderr.
-    Returns the exit status (gcc's, or 2 on a toolchain problem).  No caching: this is a
-    compiler driver.
+    Runs the cross gcc (g++ when a source is C++) with the flags for ``glibc`` and
+    ``-static``, unless ``dynamic`` or ``-shared`` is given: then the result is linked
+    against that glibc's shared libraries and runs with its run-time tree as its root.
+    Sources and any other gcc arguments are passed through in order.  ``vsyscall``: the
+    dispatcher's header directory, and its prebuilt archive for ``glibc`` after everything
+    else when linking (see :mod:`vdso_image.vsyscall`).  gcc's diagnostics go to the host's
+    stderr.  Returns the exit status (gcc's, or 2 on a toolchain problem).  No caching:
+    this is a compiler driver.
     """
     glibc = glibc or DEFAULT_GLIBC
+    dynamic = dynamic or "-shared" in args
     try:
-        cmd = gcc_command(glibc)
+        cmd = gcc_command(glibc, dynamic=dynamic,
+                          cxx=any(is_cxx_source(a) for a in args if not a.startswith("-")))
     except ToolchainError as exc:
         print(f"hppa-user cc: {exc}", file=sys.stderr)
         return 2
@@ -312,9 +363,10 @@ def cc_main(glibc: str | None, output: str | os.PathLike | None, args: Sequence[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hppa_user.toolchain [--glibc V] [--vsyscall] -o OUT SRC... [gcc args]`` (same as `hppa-user cc`)."""
+    """``python -m bench.toolchain [--glibc V] [--dynamic] [--vsyscall] -o OUT SRC... [gcc args]``
+    (same as `hppa-user cc`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    glibc, output, rest, vsyscall = None, None, [], False
+    glibc, output, rest, dynamic, vsyscall = None, None, [], False, False
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -323,6 +375,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             i += 2
         elif a.startswith("--glibc="):
             glibc = a.split("=", 1)[1]
+            i += 1
+        elif a == "--dynamic":
+            dynamic = True
             i += 1
         elif a == "--vsyscall":
             vsyscall = True
@@ -333,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             rest.append(a)
             i += 1
-    return cc_main(glibc, output, rest, vsyscall=vsyscall)
+    return cc_main(glibc, output, rest, dynamic=dynamic, vsyscall=vsyscall)
 
 
 if __name__ == "__main__":
