@@ -101,13 +101,14 @@ def hppa_user(jit: bool = True, cache: str | None = None) -> Runner:
                   options=() if jit else ("--no-jit",))
 
 
-def default_runners(qemu10: bool = True) -> list[Runner]:
-    """qemu-hppa first (the reference), then qemu 10 when present, then hppa-user."""
+def default_runners(qemu10: bool = True, cache_axis: bool = True) -> list[Runner]:
+    """qemu-hppa first (the reference), then qemu 10 when present, then hppa-user (with a
+    cold and a warm code cache when ``cache_axis``: whole-process times depend on it)."""
     runners = [qemu_hppa()]
     q10 = qemu_hppa_10() if qemu10 else None
     if q10 is not None:
         runners.append(q10)
-    if CODE_CACHE_ENV:
+    if CODE_CACHE_ENV and cache_axis:
         runners += [hppa_user(cache="cold"), hppa_user(cache="warm")]
     else:
         runners.append(hppa_user())
