@@ -1,7 +1,7 @@
 # hppa-user -- developer and CI entry points.
 #
 #   make demo       venv + run the bundled demo binaries (no cross toolchain needed)
-#   make test       toolchain + venv + Numba warm-up + pytest
+#   make test       toolchain + venv + core warm-up + pytest
 #   make toolchain  Debian hppa cross gcc/binutils/glibc 2.36, qemu-user, csmith, gdb-multiarch, and
 #                   the glibc 2.41 sysroot (sysroot/glibc-2.41/) from Debian 13 packages
 #   make install    .venv with the package installed editable, plus pytest
@@ -61,10 +61,10 @@ demo: install
 	@echo '--- glibc 2.41 with the vvar vDSO: time from the data page and cr16, no trap'
 	$(HPPA_USER) run --stats --kernel vvar hppa_user/examples/clock_loop_241 100000
 
-# The warm-up run compiles the Numba core once (cache=True) before pytest starts
+# The warm-up run compiles the native core once (cached) before pytest starts
 # many hppa-user processes; a failure there is reported by the tests themselves.
 test: toolchain install
-	@echo '--- Numba warm-up: hppa-user run hppa_user/examples/hello'
+	@echo '--- core warm-up: hppa-user run hppa_user/examples/hello'
 	@time $(HPPA_USER) run hppa_user/examples/hello || echo 'warm-up run failed (exit '$$?'); running the tests anyway'
 	$(VPY) -m pytest $(PYTEST_ARGS) tests
 

@@ -25,8 +25,8 @@ def fail(msg: str, status: int = 1):
 def host_environment() -> dict:
     """The environment this process was started with, in its order.
 
-    os.environ is not it: Python may add LC_CTYPE (PEP 538 locale coercion) and hppa-user
-    sets NUMBA_CACHE_DIR. /proc/self/environ still holds the block execve passed."""
+    os.environ is not it: Python may add LC_CTYPE (PEP 538 locale coercion). /proc/self/environ
+    still holds the block execve passed."""
     try:
         with open("/proc/self/environ", "rb") as fh:
             block = fh.read()
@@ -41,10 +41,11 @@ def host_environment() -> dict:
 
 
 def _announce_compile() -> None:
-    """Say so when the core is about to be compiled (minutes), so nobody thinks it hung."""
+    """Say so when the core is about to be compiled (seconds), so nobody thinks it hung."""
     from hppa_user import jitcache
     if not jitcache.is_warm():
-        typer.echo("hppa-user: compiling the CPU core (first run only, a few minutes)...", err=True)
+        typer.echo("hppa-user: compiling the CPU core (first run only, about ten seconds)...",
+                   err=True)
 
 
 class _RunCommand(typer.core.TyperCommand):
@@ -102,7 +103,8 @@ def run(
                              help="compile hot guest code to native code (off: interpret only)"),
     jit_threshold: Optional[int] = typer.Option(
         None, "--jit-threshold", metavar="N",
-        help="entries of a branch target before it is compiled (default 5000)"),
+        help="entries of a branch target before it is compiled (default: once its code has "
+             "run about as long as compiling it takes)"),
     trace: Optional[str] = typer.Option(
         None, "--trace", metavar="[=FILE]",
         help="trace every executed instruction (address, disassembly, nullified or not) to stderr, "

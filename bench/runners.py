@@ -28,11 +28,10 @@ QEMU10 = REPO_ROOT / "sysroot" / "qemu-10" / "qemu-hppa"
 COUNT_SCRIPT = REPO_ROOT / "scripts" / "qemu_count_insns.sh"
 HELLO = REPO_ROOT / "hppa_user" / "examples" / "hello"
 
-# The persistent code cache of the compiled tier (issue 10, lever 3) is not on main yet
-# (branch speed: HPPA_USER_CODE_CACHE=DIR|off).  When it lands, set its variable here: the
-# harness then runs hppa-user with a fresh directory per run ("cold cache") and with one
-# filled by an untimed run ("warm cache"), instead of one "hppa-user" row.
-CODE_CACHE_ENV: str | None = None
+# The compiled tier's persistent code cache (HPPA_USER_CODE_CACHE=DIR|off): the harness runs
+# hppa-user with a fresh directory per run ("cold cache") and with one filled by an untimed
+# run ("warm cache").
+CODE_CACHE_ENV: str | None = "HPPA_USER_CODE_CACHE"
 
 
 class RunnerMissing(RuntimeError):
@@ -102,13 +101,14 @@ def hppa_user(jit: bool = True, cache: str | None = None) -> Runner:
                   options=() if jit else ("--no-jit",))
 
 
-def default_runners(qemu10: bool = True) -> list[Runner]:
-    """qemu-hppa first (the reference), then qemu 10 when present, then hppa-user."""
+def default_runners(qemu10: bool = True, cache_axis: bool = True) -> list[Runner]:
+    """qemu-hppa first (the reference), then qemu 10 when present, then hppa-user (with a
+    cold and a warm code cache when ``cache_axis``: whole-process times depend on it)."""
     runners = [qemu_hppa()]
     q10 = qemu_hppa_10() if qemu10 else None
     if q10 is not None:
         runners.append(q10)
-    if CODE_CACHE_ENV:
+    if CODE_CACHE_ENV and cache_axis:
         runners += [hppa_user(cache="cold"), hppa_user(cache="warm")]
     else:
         runners.append(hppa_user())

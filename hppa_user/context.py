@@ -148,6 +148,16 @@ class CpuContext:
     def sp(self) -> int:
         return self._r[SP_REG] & M32
 
+    @property
+    def unaligned(self) -> int:
+        """prctl(PR_SET_UNALIGN) flags of this thread: with PR_UNALIGN_SIGBUS (2) an
+        unaligned access stops the CPU with UNALIGNED instead of being emulated."""
+        return int(self.ctl[S.CTL_UNALIGN])
+
+    @unaligned.setter
+    def unaligned(self, flags: int) -> None:
+        self.ctl[S.CTL_UNALIGN] = flags
+
     # -- the last interruption (on ST_FAULT) ---------------------------------------------
     @property
     def trap(self) -> tuple[int, int, int]:

@@ -1,878 +1,1049 @@
-"""The jitted CPU core: executes decoded micro-ops until an event, then returns a status.
+"""The interpreter: a native fetch/decode/execute loop generated from the semantics.
 
-State lives in plain numpy arrays (see ``state.py`` for the layout) so ``cache=True`` works.
-Registers are int64 holding unsigned 32-bit values; every write is masked with M32.
+``build_module()`` writes the whole first tier as LLVM IR: the run loop with the gateway
+page and the light-weight syscalls, the decode cache, the call into compiled regions, the
+native decoder (decode.py) and one *arm* per micro-op variant, each the op's semantics
+(semantics.py, fpu.py) applied to an interpreter context (:class:`ICtx`) in which the
+record's decoded fields are run-time values and the row's fixed fields constants.  The
+shared helpers (FP operations, unaligned accesses, the host clock) are functions of the
+same module; compiled regions call them through the environment block.  native.py
+compiles the module once per source version and caches the object code on disk.
 
 PA-RISC rules applied in the loop:
   * IAOQ: two offsets, front (executing) and back (next). After each instruction
     front <- back and back <- back + 4, or back <- target for a taken branch. The
     instruction after a branch (the delay slot) therefore always runs unless nullified.
   * Nullification: PSW[N] set by an instruction makes the *next* instruction (at front)
-    a no-op. Computational instructions nullify when their condition holds; branches with
-    ``,n`` nullify their delay slot (conditional branches: only when a forward branch is
-    taken or a backward branch is not taken).
-  * Privilege: user offsets carry privilege 3 in their low two bits; links are written as
-    ``addr | 3`` and branch targets drop the low bits.
+    a no-op; it is still fetched (and counted), never decoded.
   * Page zero: fetching there enters the gateway page (0x100 syscall, 0xb0 LWS, 0xe0 set
     thread pointer); no instruction in it is ever decoded.
+  * Interruptions: a trapping instruction leaves IAOQ at itself and is counted; the core
+    returns ST_FAULT with the interruption number (traps.py), its detail word and the
+    address (the data address of an access, else the instruction's); the kernel model
+    decides what signal that is.
+  * Unaligned data accesses are emulated as arch/parisc/kernel/unaligned.c does (the same
+    result and base modification), or stop with UNALIGNED when the process asked for
+    SIGBUS with PR_SET_UNALIGN (ctl[CTL_UNALIGN]); a page the emulation may not touch
+    stops with UNALIGNED / EMULATION_FAULT at the unaligned address (Linux: SIGSEGV,
+    SEGV_MAPERR).  ldcw is not emulated (SIGBUS), as in Linux.
 
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
-address in ``native`` or counts the entry there; at the threshold it returns ST_JIT so
-Python compiles it. A region returns 0 at a control transfer (the new front may start
-another region) or 1 when this loop must execute the front instruction itself.
+address in the native table or counts the entry there; at the threshold and then at every
+power of two of entries it returns ST_JIT so Python may compile it (see reports()). A
+region returns 0 at a control transfer (the new front may start another region), 1 when
+this loop must execute the front instruction itself.
 """
 from __future__ import annotations
 
+import ctypes
+import fcntl
+import hashlib
+import os
+import platform
+
 import numpy as np
-from llvmlite import ir as llir
-from numba import njit, types
-from numba.extending import intrinsic
+from llvmlite import ir
 
 from hppa_user import encoding as enc
+from hppa_user import fpu, jitcache, native
 from hppa_user import traps as T
-from hppa_user.decode import decode_into
-from hppa_user.fpu import FP_ILLEGAL, FP_NULLIFY, FP_TRAP, exec_fp, reg_read, wr
-from hppa_user.jit import REGION_CC   # the convention compiled regions are called with
+from hppa_user import state as S
+from hppa_user.decode import Table, emit_decoder
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
-from hppa_user.state import (
-    CTL_CB, CTL_CLOCK_MODE, CTL_CR16_BIAS, CTL_IAOQB, CTL_IAOQF, CTL_INSNS, CTL_JIT_ENTRY,
-    CTL_JIT_THRESHOLD, CTL_LWS, CTL_LWS_EFAULT, CTL_LWS_ENOSYS, CTL_NEXT_SLOT, CTL_TRAP,
-    CTL_TRAP_ADDR, CTL_TRAP_DETAIL,
-    CTL_NSLOTS, CTL_PSWN, CTL_PSWV, HOOK_ADDR, HOOK_COUNT, HOOK_OP, REGS_CTL,
-    ST_BUDGET, ST_CACHE_FULL, ST_FAULT, ST_JIT, ST_SYSCALL,
-)
+from hppa_user.semantics import SEMANTICS, Ctx
+from hppa_user.ssa import V, if_else, ity, select
 
+I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
+PTR = ir.PointerType()
 M32 = 0xFFFFFFFF
+PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
 
-# interruptions the core stops with (traps.py); the kernel model turns them into signals
-ITLB_MISS, INSN_PROTECTION, ILLEGAL_INSN, BREAK = T.ITLB_MISS, T.INSN_PROTECTION, T.ILLEGAL_INSN, T.BREAK
-PRIV_OP, PRIV_REG, OVERFLOW, CONDITIONAL = T.PRIV_OP, T.PRIV_REG, T.OVERFLOW, T.CONDITIONAL
-ASSIST_EXCEPTION, DTLB_MISS, DATA_PROTECTION, UNALIGNED = \
-    T.ASSIST_EXCEPTION, T.DTLB_MISS, T.DATA_PROTECTION, T.UNALIGNED
+# compiled regions: i64 region(regs, mem, perm, page_slot, native, limit, env) -> 0 or 1.
+# GHC's convention keeps no callee-saved registers: a jump from region to region saves
+# and restores nothing.
+REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
+REGION_CC = "ghccc"
+# interpreter arms (see build_interpreter): regs, env, dc, page_slot,
+# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record
+ARM_FN = ir.FunctionType(I64, [PTR] * 4 + [I32, I32, I64, PTR])
+ARM_CC = "ghccc"
 
-_clock_gettime = types.ExternalFunction("clock_gettime", types.int32(types.int32, types.intp))
-
-# micro-op numbers as compile-time constants
-for _name, _num in enc.OP.items():
-    globals()["OP_" + _name] = _num
-# (explicit names for linters and readers)
-OP_ILLEGAL = enc.OP["ILLEGAL"]
-
-
-@intrinsic
-def call_region(typingctx, fn, regs, mem, perm, page_slot, native, limit):
-    """Call a compiled region (jit.py) at address ``fn`` with the arrays' data pointers."""
-    sig = types.int64(types.int64, types.intp, types.intp, types.intp, types.intp, types.intp,
-                      types.int64)
-
-    def codegen(context, builder, signature, args):
-        i64 = llir.IntType(64)
-        ptr = llir.IntType(8).as_pointer()
-        fnty = llir.FunctionType(i64, [ptr] * 5 + [i64])
-        callee = builder.inttoptr(args[0], fnty.as_pointer())
-        return builder.call(callee, [builder.inttoptr(a, ptr) for a in args[1:6]] + [args[6]],
-                            cconv=REGION_CC)
-    return sig, codegen
+# helper functions shared with compiled regions, in their ENV_HELPERS order
+HELPER_NAMES = list(fpu.HELPER_NAMES) + ["host_ns"]
+HELPER_INDEX = {name: i for i, name in enumerate(HELPER_NAMES)}
+HELPER_ARGS = {name: n for name, (_body, n) in fpu.HELPERS.items()}
+HELPER_ARGS["host_ns"] = 0
 
 
-@njit(cache=True, inline="always")
-def cond(cf, res, carry, sv):
-    """Arithmetic/compare condition ``(c << 1) | f`` on a result, its carry and overflow."""
-    c = cf >> 1
-    if c == 0:
-        r = False
-    elif c == 1:                      # =   result zero
-        r = res == 0
-    elif c == 2:                      # <   N xor V
-        r = (((res >> 31) ^ sv) & 1) != 0
-    elif c == 3:                      # <=  (N xor V) or Z
-        r = ((((res >> 31) ^ sv) & 1) != 0) or res == 0
-    elif c == 4:                      # <<  / NUV: no carry out
-        r = carry == 0
-    elif c == 5:                      # <<= / ZNV
-        r = carry == 0 or res == 0
-    elif c == 6:                      # SV  signed overflow
-        r = sv != 0
-    else:                             # OD  odd
-        r = (res & 1) != 0
-    return r != ((cf & 1) != 0)
+def helper_type(name: str) -> ir.FunctionType:
+    """Every helper: i64 (ptr env, i32 x n)."""
+    return ir.FunctionType(I64, [PTR] + [I32] * HELPER_ARGS[name])
 
 
-@njit(cache=True, inline="always")
-def unit_cond(cf, res, cbv):
-    """Unit conditions: some byte/halfword zero, some digit/byte/halfword carry."""
-    c = cf >> 1
-    if c == 2:
-        r = ((res - 0x01010101) & ~res & 0x80808080) != 0
-    elif c == 3:
-        r = ((res - 0x00010001) & ~res & 0x80008000) != 0
-    elif c == 4:
-        r = (cbv & 0x111111110) != 0
-    elif c == 6:
-        r = (cbv & 0x101010100) != 0
-    elif c == 7:
-        r = (cbv & 0x100010000) != 0
-    else:
-        r = False
-    return r != ((cf & 1) != 0)
+def c32(x: int) -> V:
+    return V.const(x, 32)
 
 
-@njit(cache=True, inline="always")
-def ld(mem, a, size):
-    if size == 4:
-        return (np.int64(mem[a]) << 24) | (np.int64(mem[a + 1]) << 16) | (np.int64(mem[a + 2]) << 8) \
-            | np.int64(mem[a + 3])
-    if size == 2:
-        return (np.int64(mem[a]) << 8) | np.int64(mem[a + 1])
-    if size == 1:
-        return np.int64(mem[a])
-    v = np.int64(0)
-    for i in range(8):
-        v = (v << 8) | np.int64(mem[a + i])
-    return v
+def c64(x: int) -> V:
+    return V.const(x, 64)
 
 
-@njit(cache=True, inline="always")
-def st(mem, a, size, v):
-    if size == 4:
-        mem[a] = (v >> 24) & 0xFF
-        mem[a + 1] = (v >> 16) & 0xFF
-        mem[a + 2] = (v >> 8) & 0xFF
-        mem[a + 3] = v & 0xFF
-    elif size == 2:
-        mem[a] = (v >> 8) & 0xFF
-        mem[a + 1] = v & 0xFF
-    elif size == 1:
-        mem[a] = v & 0xFF
-    else:
-        for i in range(8):
-            mem[a + i] = (v >> (56 - 8 * i)) & 0xFF
+def reports(count: V, threshold: V) -> V:
+    """Whether a branch target whose native-table entry has counted down to ``count``
+    (minus its entries) is reported hot (ST_JIT): at the first power of two of entries
+    from ``threshold`` on, then at every power of two, so code that stays interpreted
+    costs the region compiler a few looks however long it runs."""
+    e = c64(0) - count
+    return (e & (e - 1)).eq(0) & e.sge(threshold)
 
 
-@njit(cache=True, inline="always")
-def access_fault(perm, a, need):
-    """0 if the access is allowed, else the interruption: no translation or no rights."""
-    p = perm[a >> 12]
-    if (p & need) == need:
-        return 0
-    return DATA_PROTECTION if (p & PERM_MAPPED) else DTLB_MISS
+class Mem:
+    """Raw guest-memory access in native code: big-endian loads and stores, the page
+    permission table, the decode-cache invalidation a store into code needs."""
+
+    def __init__(self, b: ir.IRBuilder, mem, perm, page_slot):
+        self.b, self.mem, self.perm, self.page_slot = b, mem, perm, page_slot
+
+    def perm_of(self, addr: V) -> V:
+        b = self.b
+        return V.of(b, b.load(b.gep(self.perm, [(addr >> 12).zext(64).ir], source_etype=I8), typ=I8))
+
+    def has(self, addr: V, need: int) -> V:
+        return (self.perm_of(addr) & need).eq(need)
+
+    def fault_number(self, p: V, protection: int, miss: int) -> V:
+        """The interruption for an access the page's permissions ``p`` refuse: no rights
+        (``protection``) on a mapped page, no translation (``miss``) otherwise."""
+        return select((p & PERM_MAPPED).ne(0), c64(protection), c64(miss))
+
+    def load(self, addr: V, size: int) -> V:
+        """Big-endian: i32 for 1, 2, 4 bytes, i64 for 8 (no checks)."""
+        b = self.b
+        ty = ity(8 * size)
+        v = b.load(b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), typ=ty, align=1)
+        if size > 1:
+            v = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [v])
+        v = V.of(b, v)
+        return v if size == 8 else v.zext(32)
+
+    def store(self, addr: V, size: int, v: V) -> None:
+        b = self.b
+        ty = ity(8 * size)
+        x = v.trunc(8 * size).ir if size < v.w else v.ir
+        if size > 1:
+            x = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [x])
+        b.store(x, b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), align=1)
+
+    def invalidate(self, addr: V) -> None:
+        """A store into a page holding decoded code drops that code (its slot and any
+        region built from it: the page is decoded afresh on the next fetch)."""
+        b = self.b
+        page = (addr >> 12).zext(64).ir
+        pp = b.gep(self.perm, [page], source_etype=I8)
+        p = b.load(pp, typ=I8)
+        with b.if_then(b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)),
+                                       ir.Constant(I8, 0)), likely=False):
+            b.store(b.and_(p, ir.Constant(I8, ~PERM_CODE & 0xFF)), pp)
+            b.store(ir.Constant(I32, -1), b.gep(self.page_slot, [page], source_etype=I32))
 
 
-@njit(cache=True, inline="always")
-def store_ok(perm, page_slot, a, size):
-    """Check a store's pages for write permission and drop decoded code on them."""
-    pg = a >> 12                                 # aligned accesses never cross a page
-    p = perm[pg]
-    if (p & PERM_W) == 0:
-        return DATA_PROTECTION if (p & PERM_MAPPED) else DTLB_MISS
-    if p & PERM_CODE:
-        perm[pg] = p & ~PERM_CODE
-        page_slot[pg] = -1
-    return 0
+class EnvCtx(Ctx):
+    """A context inside a helper function (or the LWS code): the register file is found
+    through the environment block, memory through :class:`Mem`."""
+
+    def __init__(self, b: ir.IRBuilder, env, regs=None, m: Mem | None = None):
+        self.b, self.env = b, env
+        self.regs = regs if regs is not None else self.env_ptr(S.ENV_REGS)
+        self.m = m or Mem(b, self.env_ptr(S.ENV_MEM), self.env_ptr(S.ENV_PERM),
+                          self.env_ptr(S.ENV_PAGE_SLOT))
+
+    def env_ptr(self, slot: int):
+        b = self.b
+        return b.inttoptr(b.load(b.gep(self.env, [ir.Constant(I64, slot)], source_etype=I64),
+                                 typ=I64), PTR)
+
+    def reg_ptr(self, index):
+        index = c64(index) if isinstance(index, int) else index
+        return self.b.gep(self.regs, [index.zext(64).ir], source_etype=I64)
 
 
-@njit(cache=True, inline="always")
-def check_load(perm, a, size):
-    """0, or the interruption a load of ``size`` bytes at ``a`` raises."""
-    if a & (size - 1):
-        return UNALIGNED
-    return access_fault(perm, a, PERM_R)
+class ICtx(EnvCtx):
+    """The interpreter's context for one arm: fields and IAOQ are run-time values."""
+
+    def __init__(self, gen: "ArmGen", f: V, back: V, count: V):
+        self.gen, self.b = gen, gen.b
+        self.regs, self.m, self.env = gen.regs, gen.m, gen.env
+        self.f, self.back, self.count = f, back, count
+        self.n_next = V.const(0, 1)
+        self.nb = None
+        self.zero_r0 = False
+        self.stores = False           # may drop decoded code (a store, an unaligned access)
+
+    def wrote_gr(self, r: V) -> None:
+        if r.known is None:
+            self.zero_r0 = True                   # regs[0] is re-zeroed after the arm
+
+    def trap_if(self, cond, number, detail=0, addr: V | None = None) -> None:
+        if isinstance(cond, (bool, int)):
+            cond = V.const(int(cond), 1)
+        if cond.known == 0:
+            return
+        self.gen.fault_if(cond, number, detail, self.f if addr is None else addr, self.count)
+
+    def nullify_if(self, cond) -> None:
+        self.n_next = cond
+
+    def branch(self, target: V, nullify) -> None:
+        self.nb = target
+        self.n_next = nullify.ne(0)
+
+    def cond_branch(self, taken: V, disp: V, nflag) -> None:
+        self.nb = select(taken, self.f + 8 + disp, self.back + 4)
+        self.n_next = nflag.ne(0) & ~(taken ^ disp.sge(0))
+
+    def call(self, name: str, *args) -> V:
+        b = self.b
+        return V.of(b, b.call(self.gen.gen.helpers[name], [self.env] + [a.ir for a in args]))
+
+    def insns_so_far(self) -> V:
+        return self.count
+
+    def host_clock(self) -> V:
+        return self.call("host_ns")
+
+    # -- memory: checks, faults, unaligned accesses ---------------------------------------
+    def _unaligned(self, addr: V, size: int, value: V | None):
+        """Emulate an unaligned access as Linux's handler does (or stop: SIGBUS)."""
+        gen = self.gen
+        sigbus = (self.ctl(S.CTL_UNALIGN) & PR_UNALIGN_SIGBUS).ne(0)
+        self.trap_if(sigbus, T.UNALIGNED, 0, addr)
+        b = self.b
+        if value is None:
+            code = V.of(b, b.call(gen.gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
+            self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
+            v = V.of(b, b.load(gen.scratch, typ=I64))
+            return v if size == 8 else v.trunc(32)
+        code = V.of(b, b.call(gen.gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
+        self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
+        return None
+
+    def load(self, addr: V, size: int) -> V:
+        def aligned():
+            p = self.m.perm_of(addr)
+            self.trap_if((p & PERM_R).eq(0),
+                         self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
+            return self.m.load(addr, size)
+        if size == 1:
+            return aligned()
+        return self.if_else((addr & (size - 1)).ne(0),
+                            lambda: self._unaligned(addr, size, None), aligned)
+
+    def store(self, addr: V, size: int, v: V) -> None:
+        self.stores = True
+
+        def aligned():
+            self.check_store(addr, addr)
+            self.m.store(addr, size, v)
+        if size == 1:
+            aligned()
+            return
+        self.if_else((addr & (size - 1)).ne(0), lambda: self._unaligned(addr, size, v), aligned)
+
+    def check_store(self, addr: V, fault_addr: V) -> None:
+        self.stores = True
+        p = self.m.perm_of(addr)
+        self.trap_if((p & PERM_W).eq(0), self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS),
+                     0, fault_addr)
+        self.m.invalidate(addr)
+
+    def poke8(self, addr: V, v: V, when) -> None:
+        old = self.m.load(addr, 1)
+        self.m.store(addr, 1, select(when, v.trunc(32), old))
+
+    def readable(self, addr: V, need: int) -> V:
+        return self.m.has(addr, need)
 
 
-@njit(cache=True, inline="always")
-def check_store(perm, page_slot, a, size):
-    if a & (size - 1):
-        return UNALIGNED
-    return store_ok(perm, page_slot, a, size)
+class HelperCtx(EnvCtx):
+    """The context of a helper function body (FP operations): registers only."""
+
+    def call(self, name, *args):
+        raise AssertionError("helpers do not call helpers")
 
 
-@njit(cache=True, inline="always")
-def add_overflow(x, y, r):
-    return ((~(x ^ y) & (x ^ r)) >> 31) & 1
+class CoreGen:
+    """Builds the core module."""
+
+    def __init__(self, table: Table):
+        self.module = ir.Module(name="hppa_core")
+        self.module.triple = ""
+        self.table = table
+        self.env_global = ir.GlobalVariable(self.module, PTR, name="hppa_env")
+        self.env_global.initializer = ir.Constant(PTR, None)
+        self.decode_fn = emit_decoder(self.module, table)
+        self.helpers = {name: self.build_helper(name) for name in HELPER_NAMES}
+        self.ua_load = {n: self.build_unaligned(n, False) for n in (2, 4, 8)}
+        self.ua_store = {n: self.build_unaligned(n, True) for n in (2, 4, 8)}
+        self.lws_fn = self.build_lws()
+        self.build_interpreter()
+
+    # -- helpers ------------------------------------------------------------------------
+    def new_function(self, name: str, fnty: ir.FunctionType) -> tuple[ir.Function, ir.IRBuilder]:
+        fn = ir.Function(self.module, fnty, name=name)
+        return fn, ir.IRBuilder(fn.append_basic_block("entry"))
+
+    def build_helper(self, name: str) -> ir.Function:
+        fn, b = self.new_function(f"hppa_{name}", helper_type(name))
+        fn.attributes.add("noinline")
+        if name == "host_ns":
+            self.build_host_ns(fn, b)
+            return fn
+        set.add(fn.attributes, "strictfp")
+        body, nargs = fpu.HELPERS[name]
+        s = HelperCtx(b, fn.args[0])
+        fp = fpu.HostFP(self.module, b)
+        code = body(s, fp, *[V(b, a, None, 32) for a in fn.args[1:]])
+        b.ret(code.zext(64).ir)
+        return fn
+
+    def build_host_ns(self, fn: ir.Function, b: ir.IRBuilder) -> None:
+        """The cr16 source: host CLOCK_MONOTONIC nanoseconds.
+
+        Reading the host clock costs ~25 ns; with an invariant TSC (constant_tsc and
+        nonstop_tsc: ENV_TSC_ON) the time is extrapolated from the TSC instead -- anchored
+        to a clock_gettime() reading at most TSC_REANCHOR ticks (~1 ms) old, at a rate
+        measured against CLOCK_MONOTONIC over the whole run (so NTP's slewing is followed)
+        -- and never runs backwards (ENV_NS_LAST).  Before the rate is known, and without
+        an invariant TSC, every read is a clock_gettime()."""
+        env = fn.args[0]
+
+        def slot(i):
+            return b.gep(env, [ir.Constant(I64, i)], source_etype=I64)
+
+        def get(i):
+            return V.of(b, b.load(slot(i), typ=I64))
+
+        def put(i, v: V):
+            b.store(v.ir, slot(i))
+
+        def host_clock() -> V:
+            clock_ty = ir.FunctionType(I32, [I32, PTR])       # clock_gettime(id, timespec *)
+            clock = b.inttoptr(b.load(slot(S.ENV_CLOCK), typ=I64), clock_ty.as_pointer())
+            b.call(clock, [ir.Constant(I32, 1), ts])
+            sec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 0)]), typ=I64)
+            nsec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 1)]), typ=I64)
+            return V.of(b, b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec))
+
+        ts = b.alloca(ir.ArrayType(I64, 2))
+        rdtsc = ir.Function(self.module, ir.FunctionType(I64, []), name="llvm.readcyclecounter")
+        f64 = ir.DoubleType()
+
+        def mono(ns: V) -> V:
+            """max(ns, the last value returned): the clock never runs backwards."""
+            last = get(S.ENV_NS_LAST)
+            ns = select(ns.slt(last), last, ns)
+            put(S.ENV_NS_LAST, ns)
+            return ns
+
+        def plain():
+            return host_clock()
+
+        def from_tsc():
+            t = V.of(b, b.call(rdtsc, []))
+            since = t - get(S.ENV_TSC_ANCHOR)
+            rate = b.bitcast(get(S.ENV_TSC_RATE).ir, f64)           # ns per tick (0: unknown)
+            stale = since.uge(S.TSC_REANCHOR) | V.of(b, b.fcmp_ordered("==", rate,
+                                                                         ir.Constant(f64, 0)))
+
+            def reanchor():
+                ns = host_clock()
+                base_t, base_ns = get(S.ENV_TSC_BASE), get(S.ENV_NS_BASE)
+
+                def first():
+                    put(S.ENV_TSC_BASE, t)
+                    put(S.ENV_NS_BASE, ns)
+                    return V.const(0, 64)
+
+                def measure():                  # over a baseline of 8 readings at least
+                    r = b.fdiv(b.sitofp((ns - base_ns).ir, f64), b.uitofp((t - base_t).ir, f64))
+                    return select((t - base_t).ult(8 * S.TSC_REANCHOR), V.const(0, 64),
+                                  V.of(b, b.bitcast(r, I64)))
+                new_rate = self._if(b, base_t.eq(0), first, measure)
+                put(S.ENV_TSC_RATE, new_rate)
+                put(S.ENV_TSC_ANCHOR, t)
+                put(S.ENV_NS_ANCHOR, ns)
+                return ns
+
+            def extrapolate():
+                d = b.fmul(b.uitofp(since.ir, f64), rate)
+                return get(S.ENV_NS_ANCHOR) + V.of(b, b.fptosi(d, I64))
+            return mono(self._if(b, stale, reanchor, extrapolate))
+        b.ret(self._if(b, get(S.ENV_TSC_ON).eq(0), plain, from_tsc).ir)
+
+    @staticmethod
+    def _if(b, cond, then, otherwise):
+        return if_else(b, cond, then, otherwise)
+
+    def build_unaligned(self, size: int, store: bool) -> ir.Function:
+        """Linux's emulation of an unaligned user access of ``size`` bytes: it reads (and
+        for stores of more than two bytes writes back) the aligned words that hold the
+        bytes, so every one of them must be accessible; on failure nothing is written
+        and the caller stops with UNALIGNED / EMULATION_FAULT.  Returns 0
+        or 1 (fault); a load leaves its value in *out."""
+        args = [PTR, I32, I64] if store else [PTR, I32, PTR]
+        fn, b = self.new_function(f"hppa_unaligned_{'store' if store else 'load'}{size}",
+                                  ir.FunctionType(I64, args))
+        s = EnvCtx(b, fn.args[0])
+        addr = V(b, fn.args[1], None, 32)
+        first = addr & ~3
+        last = (addr + (size - 1)) & ~3
+        need = PERM_R | (PERM_W if store and size > 2 else 0) if size > 2 else \
+            (PERM_W if store else PERM_R)
+        ok = s.m.has(first, need) & s.m.has(last, need)
+        fail, go = fn.append_basic_block("fail"), fn.append_basic_block("go")
+        b.cbranch(ok.ir, go, fail)
+        b.position_at_end(fail)
+        b.ret(ir.Constant(I64, 1))
+        b.position_at_end(go)
+        if store:
+            v = V(b, fn.args[2], None, 64)
+            s.m.invalidate(first)
+            s.m.invalidate(last)
+            for i in range(size):
+                s.m.store(addr + i, 1, (v >> (8 * (size - 1 - i))).trunc(32))
+        else:
+            v = c64(0)
+            for i in range(size):
+                v = (v << 8) | s.m.load(addr + i, 1).zext(64)
+            b.store(v.ir, fn.args[2])
+        b.ret(ir.Constant(I64, 0))
+        return fn
+
+    def build_lws(self) -> ir.Function:
+        """Light-weight syscalls (gateway 0xb0): the kernel's atomic ops, results in r28
+        (old value / error flag) and r21 (0 or -errno): 0 CAS32, 2 CAS2 of 1-8 bytes,
+        3 exchange, 4 store; 1 and > 4 are ENOSYS."""
+        fn, b = self.new_function("hppa_lws", ir.FunctionType(ir.VoidType(), [PTR]))
+        s = EnvCtx(b, fn.args[0])
+        m = s.m
+        gr = lambda r: s.gr(c32(r))                                   # noqa: E731
+        set_gr = lambda r, v: s.set_gr(c32(r), v)                      # noqa: E731
+        op, addr = gr(20), gr(26)
+        # the gateway page is kernel code: its error numbers are the kernel's (ctl)
+        errno = {"EFAULT": s.ctl(S.CTL_LWS_EFAULT).trunc(32),
+                 "ENOSYS": s.ctl(S.CTL_LWS_ENOSYS).trunc(32)}
+
+        def result(r28, r21):
+            """r28 (None: left alone) and r21 = 0 or -errno."""
+            if r28 is not None:
+                set_gr(28, r28)
+            set_gr(21, c32(0) if r21 == 0 else c32(0) - errno[r21])
+
+        def sized(code: V, fn_):
+            """fn_(size) for size = 1 << code (code 0-3), only on its own path."""
+            return s.if_else(code.eq(0), lambda: fn_(1), lambda: s.if_else(
+                code.eq(1), lambda: fn_(2), lambda: s.if_else(
+                    code.eq(2), lambda: fn_(4), lambda: fn_(8))))
+
+        def cas32():
+            bad = (addr & 3).ne(0) | ~m.has(addr, PERM_R | PERM_W)
+
+            def do():
+                prev = m.load(addr, 4)
+
+                def swap():
+                    m.invalidate(addr)
+                    m.store(addr, 4, gr(24))
+                s.if_else(prev.eq(gr(25)), swap, lambda: None)
+                result(prev, 0)
+            s.if_else(bad, lambda: result(c32(1), "EFAULT"), do)
+
+        def general():
+            is2, is3 = op.eq(2), op.eq(3)
+            code = select(is2, gr(23), gr(25))
+            newp = gr(24)
+            oldp = select(is2, gr(25), select(is3, gr(23), c32(0)))
+
+            def valid():
+                size = c32(1) << code
+                al = lambda a: (a & (size - 1)).eq(0)               # noqa: E731
+                ok = al(addr) & m.has(addr, PERM_R | PERM_W) & al(newp) & m.has(newp, PERM_R)
+                old_ok = al(oldp) & select(is3, m.has(oldp, PERM_R | PERM_W), m.has(oldp, PERM_R))
+                ok = ok & (op.eq(4) | old_ok)
+
+                def do():
+                    def cmp_fail():
+                        result(c32(1), 0)
+
+                    def store_new():
+                        def st(n):
+                            m.invalidate(addr)
+                            m.store(addr, n, m.load(newp, n))
+                        sized(code, st)
+                        result(c32(0), 0)
+
+                    def xchg():
+                        def st(n):
+                            cur = m.load(addr, n)
+                            new = m.load(newp, n)
+                            m.invalidate(oldp)
+                            m.store(oldp, n, cur)
+                            m.invalidate(addr)
+                            m.store(addr, n, new)
+                        sized(code, st)
+                        result(c32(0), 0)
+
+                    def cas2():
+                        same = sized(code, lambda n: m.load(addr, n).zext(64).eq(
+                            m.load(oldp, n).zext(64)).zext(32))
+                        s.if_else(same.ne(0), store_new, cmp_fail)
+                    s.if_else(is2, cas2, lambda: s.if_else(is3, xchg, store_new))
+                s.if_else(ok, do, lambda: result(c32(1), "EFAULT"))
+            s.if_else(code.ugt(3), lambda: result(None, "ENOSYS"), valid)
+
+        s.if_else(op.eq(0), cas32, lambda: s.if_else(
+            op.eq(1) | op.ugt(4), lambda: result(None, "ENOSYS"), general))
+        b.ret_void()
+        return fn
+
+    # -- the interpreter -----------------------------------------------------------------
+    # It is tail-call threaded: every micro-op variant is an *arm*, a function of its own
+    # (GHC's convention: every argument in a register, nothing callee-saved) that executes
+    # one instruction and ends by dispatching the next itself -- fetching its record and
+    # jumping (a musttail call) to that record's arm -- so every arm has its own indirect
+    # jump, which the branch predictor learns separately.  What that fast path does not
+    # cover (the budget, the gateway page, a page not decoded yet, a nullified instruction,
+    # a branch target where a compiled region may start, a record not decoded yet) goes to
+    # hppa_slow, the loop head, which handles it and dispatches in turn.  hppa_run (the C
+    # entry point) calls hppa_slow; the first arm or loop head that stops returns the
+    # status through that one call.
+    def build_interpreter(self) -> None:
+        nv = len(enc.VARIANTS)
+        self.arm_fns = [ir.Function(self.module, ARM_FN, name=f"hppa_arm_{i}")
+                        for i in range(1, nv + 1)]
+        self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
+        for fn in self.arm_fns + [self.slow_fn]:
+            fn.calling_convention = ARM_CC
+        table_ty = ir.ArrayType(PTR, nv)
+        self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
+        self.arm_table.initializer = ir.Constant(table_ty, self.arm_fns)
+        self.arm_table.global_constant = True
+        for i, (opname, consts) in enumerate(enc.VARIANTS):
+            ArmGen(self, self.arm_fns[i]).arm(opname, consts)
+        ArmGen(self, self.slow_fn).slow()
+        self.build_run()
+
+    def build_run(self) -> None:
+        """``i64 hppa_run()``: execute ENV_BUDGET instructions at most, return ST_*."""
+        fn, b = self.new_function("hppa_run", ir.FunctionType(I64, []))
+        env = b.load(self.env_global, typ=PTR)
+        g = EnvCtx(b, env)
+        ptrs = [g.env_ptr(slot) for slot in (S.ENV_REGS, S.ENV_DC, S.ENV_PAGE_SLOT)]
+        count = g.ctl(S.CTL_INSNS)
+        budget = V.of(b, b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64),
+                                typ=I64))
+        b.store((count + budget).ir, b.gep(env, [ir.Constant(I64, S.ENV_LIMIT)], source_etype=I64))
+        fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
+        back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
+        regs, dc, page_slot = ptrs
+        st = b.call(self.slow_fn, [regs, env, dc, page_slot, fs.ir, back.ir,
+                                   count.ir, ir.Constant(PTR, None)], cconv=ARM_CC)
+        b.ret(st)
 
 
-@njit(cache=True, inline="always")
-def shift_overflow(x, k):
-    """shladd,tsv: the shift itself overflows when the top k+1 bits of x are not all equal."""
-    if k == 0:
+class ArmGen:
+    """Builds one function of the interpreter (an arm, or the loop head)."""
+
+    def __init__(self, gen: CoreGen, fn: ir.Function):
+        self.gen, self.fn = gen, fn
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.regs, self.env, self.dc, self.page_slot, fs, back, count, self.rec = fn.args
+        self.fs, self.back_in, self.count_in = (V(b, fs, None, 32), V(b, back, None, 32),
+                                                V(b, count, None, 64))
+        # guest memory and permissions are found through the environment (arms that touch
+        # memory load their addresses; the others keep every register for themselves)
+        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, self.page_slot))
+        self.mem_p = self.ctx0.env_ptr(S.ENV_MEM)
+        self.perm = self.ctx0.env_ptr(S.ENV_PERM)
+        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, self.page_slot)
+        self.scratch = b.alloca(I64, name="scratch")
+        self.limit = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
+                                          source_etype=I64), typ=I64))
+        self._fault = None
+
+    def args(self, fs: V, back: V, count: V, rec) -> list:
+        return [self.regs, self.env, self.dc, self.page_slot, fs.ir, back.ir, count.ir, rec]
+
+    def tail(self, fn, fs: V, back: V, count: V, rec=None) -> None:
+        """Continue in ``fn`` (an arm, the loop head, or a loaded function pointer)."""
+        b = self.b
+        if not isinstance(fn, ir.Function):                  # (llvmlite wants a typed callee)
+            fn = b.inttoptr(b.ptrtoint(fn, I64), ARM_FN.as_pointer())
+        r = b.call(fn, self.args(fs, back, count, rec or ir.Constant(PTR, None)),
+                   cconv=ARM_CC, tail="musttail")
+        b.ret(r)
+
+    def exit(self, status, f: V, back: V, n: V, count: V, trap=0, detail=0, addr=None) -> None:
+        """Store the state and return ``status`` from the core."""
+        c = self.ctx0
+        c.set_ctl(S.CTL_IAOQF, f.zext(64))
+        c.set_ctl(S.CTL_IAOQB, back.zext(64))
+        c.set_ctl(S.CTL_PSWN, n.zext(64))
+        c.set_ctl(S.CTL_INSNS, count)
+        c.set_ctl(S.CTL_TRAP, trap if isinstance(trap, V) else c64(trap))
+        c.set_ctl(S.CTL_TRAP_DETAIL, detail.zext(64) if isinstance(detail, V) else c64(detail))
+        c.set_ctl(S.CTL_TRAP_ADDR, (addr if addr is not None else c32(0)).zext(64))
+        c._st(0, c64(0))
+        self.b.ret(ir.Constant(I64, status))
+
+    def fault_if(self, cond: V, number, detail, addr: V, count: V) -> None:
+        """Stop with an interruption when cond holds (an arm: state as before it)."""
+        b = self.b
+        if self._fault is None:
+            saved = b.block
+            blk = self.fn.append_basic_block("interruption")
+            b.position_at_end(blk)
+            phis = [b.phi(t) for t in (I64, I64, I32)]
+            self.exit(S.ST_FAULT, self.f, self.back, V.const(0, 1), self.count1,
+                      *(V(b, p, None, p.type.width) for p in phis))
+            self._fault = (blk, phis)
+            b.position_at_end(saved)
+        blk, phis = self._fault
+        number = c64(number) if isinstance(number, int) else number.zext(64)
+        detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
+        for phi, v in zip(phis, (number, detail, addr)):
+            phi.add_incoming(v.ir, b.block)
+        cont = self.fn.append_basic_block("ok")
+        b.cbranch(cond.ir, blk, cont)
+        b.position_at_end(cont)
+
+    # -- an arm --------------------------------------------------------------------------
+    def arm(self, opname: str, consts) -> None:
+        b = self.b
+        self.f, self.back, self.count1 = self.fs, self.back_in, self.count_in + 1
+        fields = []
+        for j, c in enumerate(consts):
+            if c is not None:
+                fields.append(c32(c))
+            else:
+                p = b.gep(self.rec, [ir.Constant(I64, 1 + j)], source_etype=I32)
+                fields.append(V.of(b, b.load(p, typ=I32)))
+        ctx = ICtx(self, self.f, self.back, self.count1)
+        sem_fn = SEMANTICS[opname]
+        code = sem_fn.__code__
+        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
+        sem_fn(ctx, *fields[:nargs])
+        if ctx.zero_r0:
+            ctx._st(0, c64(0))
+        nb = ctx.nb if ctx.nb is not None else self.back + 4
+        self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
+                      not ctx.stores)
+
+    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, same_page_next=False) -> None:
+        """Go on with the instruction at ``f``: its arm directly when nothing special is
+        due, else the loop head.  ``same_page_next``: this instruction cannot have dropped
+        decoded code (no store), so when ``f`` follows it on its page, its record follows
+        this one's."""
+        b, fn = self.b, self.fn
+        slow, go, have = (fn.append_basic_block(n) for n in ("to_slow", "fetch", "have"))
+        branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
+        b.cbranch((count.sge(self.limit) | n).ir, slow, go0)
+        b.position_at_end(go0)
+        b.cbranch(jumped.ir, branch_target, go)
+        b.position_at_end(go)
+        lookup = fn.append_basic_block("lookup")
+        if same_page_next:                     # jumped is clear here: f = this one's + 4
+            seq = fn.append_basic_block("sequential")
+            b.cbranch((f & 0xFFF).eq(0).ir, lookup, seq)
+            b.position_at_end(seq)
+            rec_seq = b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32)
+            seq_end = b.block
+            rec_join = fn.append_basic_block("record")
+            b.branch(rec_join)
+        else:
+            b.branch(lookup)
+        b.position_at_end(lookup)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        rec_go = fn.append_basic_block("record_lookup")
+        b.cbranch(slot.slt(0).ir, slow, rec_go)
+        b.position_at_end(rec_go)
+        idx = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64)) << 3
+        rec = b.gep(self.dc, [idx.ir], source_etype=I32)
+        if same_page_next:
+            b.branch(rec_join)
+            b.position_at_end(rec_join)
+            phi = b.phi(PTR)
+            phi.add_incoming(rec_seq, seq_end)
+            phi.add_incoming(rec, rec_go)
+            rec = phi
+        op = V.of(b, b.load(rec, typ=I32))
+        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have)
+        b.position_at_end(have)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+                              source_etype=self.gen.arm_table.value_type), typ=PTR)
+        self.tail(target, f, back, count, rec)                # nothing special: fs = f
+        # A branch target: a compiled region may start here (the loop head calls it), or
+        # the entry is counted -- here, unless it is the one that makes it hot.
+        b.position_at_end(branch_target)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
+        b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look)
+        b.position_at_end(look)
+        native = self.ctx0.env_ptr(S.ENV_NATIVE)
+        word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
+        jptr = b.gep(native, [word.ir], source_etype=I64)
+        code = V.of(b, b.load(jptr, typ=I64))
+        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        hot = code.sgt(0) | (threshold.sgt(0) & reports(code - 1, threshold))
+        count_bb = fn.append_basic_block("count")
+        b.cbranch(hot.ir, slow, count_bb)
+        b.position_at_end(count_bb)
+        with b.if_then(threshold.sgt(0).ir):
+            b.store((code - 1).ir, jptr)
+        b.branch(counted)
+        b.position_at_end(counted)
+        rec = b.gep(self.dc, [(word << 3).ir], source_etype=I32)
+        op = V.of(b, b.load(rec, typ=I32))
+        have2 = fn.append_basic_block("have_target")
+        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have2)
+        b.position_at_end(have2)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+                              source_etype=self.gen.arm_table.value_type), typ=PTR)
+        self.tail(target, f, back, count, rec)
+        b.position_at_end(slow)
+        self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    # -- the loop head ---------------------------------------------------------------------
+    def slow(self) -> None:
+        gen, b, fn = self.gen, self.b, self.fn
+        ctx0, m = self.ctx0, self.m
+        blk = fn.append_basic_block
+        entry = b.block
+        threshold = ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        nhooks = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_NHOOKS)],
+                                      source_etype=I64), typ=I64))
+        hooks = EnvCtx.env_ptr(ctx0, S.ENV_HOOKS)
+        native = EnvCtx.env_ptr(ctx0, S.ENV_NATIVE)
+        nslots = ctx0.ctl(S.CTL_NSLOTS)
+        fs, back = self.fs, self.back_in
+        # jumped: 1 the front was reached by a branch (a region may start there: run it, or
+        # count the entry); 2 on entry to the core, where a region may be resumed but a
+        # budget return's stopping point is no branch target worth counting
+        jumped0 = select(back.bit(0), V.const(2, 8), ((fs >> 1) & 1).trunc(8))
+        init = (fs & ~3, back & ~3, fs.bit(0), self.count_in, jumped0)
+        entry = b.block
+        loop = blk("loop")
+        b.branch(loop)
+        b.position_at_end(loop)
+        phis = [b.phi(t) for t in (I32, I32, I1, I64, I8)]
+        for phi, v in zip(phis, init):
+            phi.add_incoming(v.ir, entry)
+        F, B, N, C, J = (V(b, p, None, p.type.width) for p in phis)
+
+        def again(f, bk, n, count, jumped):
+            for phi, v in zip(phis, (f, bk, n, count, jumped)):
+                phi.add_incoming((v if isinstance(v, V) else V.const(v, phi.type.width)).ir,
+                                 b.block)
+            b.branch(loop)
+
+        def leave(status, count, trap=0, detail=0, addr=None):
+            self.exit(status, F, B, N, count, trap, detail, addr)
+
+        go = blk("go")
+        budget_bb = blk("budget")
+        b.cbranch(C.sge(self.limit).ir, budget_bb, go)
+        b.position_at_end(budget_bb)
+        leave(S.ST_BUDGET, C)
+
+        # ---- fetch: the decode cache holds one slot of 1024 records per code page ----
+        b.position_at_end(go)
+        page = (F >> 12).zext(64)
+        slot0 = V.of(b, b.load(b.gep(self.page_slot, [page.ir], source_etype=I32), typ=I32))
+        newslot, have = blk("newslot"), blk("have")
+        b.cbranch(slot0.slt(0).ir, newslot, have)
+        fetch_end = b.block
+
+        # page zero never gets a slot: the gateway page (entered by branching there)
+        b.position_at_end(newslot)
+        gateway, not_gateway = blk("gateway"), blk("not_gateway")
+        b.cbranch((F.ult(4096) & ~N).ir, gateway, not_gateway)
+        b.position_at_end(gateway)
+        g_cont = blk("gw_ret")
+        sys_bb, tp_bb, lws_bb, bad_bb = blk("syscall"), blk("set_tp"), blk("lws"), blk("gw_bad")
+        sw = b.switch(F.ir, bad_bb)
+        sw.add_case(ir.Constant(I32, 0x100), sys_bb)
+        sw.add_case(ir.Constant(I32, 0xE0), tp_bb)
+        sw.add_case(ir.Constant(I32, 0xB0), lws_bb)
+        b.position_at_end(sys_bb)                      # syscall: Python runs the kernel
+        leave(S.ST_SYSCALL, C)
+        b.position_at_end(tp_bb)                       # set thread pointer: cr27 <- r26
+        ctx0._st(S.REGS_CR.start + 27, ctx0.gr(c32(26)))
+        b.branch(g_cont)
+        b.position_at_end(lws_bb)
+        r20 = ctx0.gr(c32(20))
+        lws_slot = select(r20.ugt(5), c32(5), r20).zext(64) + (S.REGS_CTL + S.CTL_LWS)
+        ctx0._st(lws_slot, ctx0._ld(lws_slot) + 1)
+        b.call(gen.lws_fn, [self.env])
+        b.branch(g_cont)
+        b.position_at_end(bad_bb)                      # 0x00: a NULL call; the rest break 0,0
+        leave(S.ST_FAULT, C, select(F.eq(0), c64(T.ITLB_MISS), c64(T.ILLEGAL_INSN)), 0, F)
+        b.position_at_end(g_cont)
+        ret = ctx0.gr(c32(31)) & ~3                    # return to r31 with user privilege
+        again(ret, ret + 4, V.const(0, 1), C + 1, 1)
+
+        b.position_at_end(not_gateway)
+        p = m.perm_of(F)
+        nox, cap_ok = blk("noexec"), blk("alloc")
+        b.cbranch((p & PERM_X).eq(0).ir, nox, cap_ok)
+        b.position_at_end(nox)
+        leave(S.ST_FAULT, C, m.fault_number(p, T.INSN_PROTECTION, T.ITLB_MISS), 0, F)
+        b.position_at_end(cap_ok)
+        nxt = ctx0.ctl(S.CTL_NEXT_SLOT)
+        full_bb, take = blk("cache_full"), blk("take_slot")
+        b.cbranch(nxt.sge(nslots).ir, full_bb, take)
+        b.position_at_end(full_bb)
+        leave(S.ST_CACHE_FULL, C)
+        b.position_at_end(take)
+        ctx0.set_ctl(S.CTL_NEXT_SLOT, nxt + 1)
+        nxt32 = nxt.trunc(32)
+        b.store(nxt32.ir, b.gep(self.page_slot, [page.ir], source_etype=I32))
+        b.store((p | PERM_CODE).ir, b.gep(self.perm, [page.ir], source_etype=I8))
+        memset = self.gen.module.declare_intrinsic("llvm.memset", [PTR, I64])
+        recs = S.SLOT_WORDS * S.DC_FIELDS
+        b.call(memset, [b.gep(self.dc, [(nxt * recs).ir], source_etype=I32), ir.Constant(I8, 0),
+                        ir.Constant(I64, recs * 4), ir.Constant(I1, 0)])
+        b.call(memset, [b.gep(native, [(nxt << 10).ir], source_etype=I64),
+                        ir.Constant(I8, 0), ir.Constant(I64, S.SLOT_WORDS * 8),
+                        ir.Constant(I1, 0)])
+        take_end = b.block
+        b.branch(have)
+
+        b.position_at_end(have)
+        slot_phi = b.phi(I32, name="slot")
+        slot_phi.add_incoming(slot0.ir, fetch_end)
+        slot_phi.add_incoming(nxt32.ir, take_end)
+        slot = V(b, slot_phi, None, 32).zext(64)
+
+        # ---- compiled regions start at branch targets: run one, or count entries ----
+        regions, native_bb, callregion, count_entry, exec_bb = (
+            blk(n) for n in ("regions", "native", "callregion", "count_entry", "exec"))
+        b.cbranch((J.ne(0) & ~N & B.eq(F + 4)).ir, regions, exec_bb)
+        b.position_at_end(regions)
+        b.branch(native_bb)
+        b.position_at_end(native_bb)
+        jdx = (slot << 10) | ((F >> 2) & 1023).zext(64)
+        jptr = b.gep(native, [jdx.ir], source_etype=I64)
+        code_v = V.of(b, b.load(jptr, typ=I64))
+        b.cbranch(code_v.sgt(0).ir, callregion, count_entry)
+        b.position_at_end(callregion)
+        ctx0.set_ctl(S.CTL_INSNS, C)
+        region_fn = b.inttoptr(code_v.ir, REGION_FN.as_pointer())
+        r = V.of(b, b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot,
+                                       native, self.limit.ir, self.env], cconv=REGION_CC))
+        nf = ctx0.ctl(S.CTL_IAOQF).trunc(32)
+        nbk = ctx0.ctl(S.CTL_IAOQB).trunc(32)
+        nn = ctx0.ctl(S.CTL_PSWN).ne(0)
+        nc = ctx0.ctl(S.CTL_INSNS)
+        again(nf, nbk, nn, nc, r.eq(0).zext(8))
+        b.position_at_end(count_entry)
+        counting = threshold.sgt(0) & J.eq(1)
+        dec, jit_bb = blk("count"), blk("hot")
+        b.cbranch(counting.ir, dec, exec_bb)
+        b.position_at_end(dec)
+        code2 = code_v - 1
+        b.store(code2.ir, jptr)
+        b.cbranch(reports(code2, threshold).ir, jit_bb, exec_bb)
+        b.position_at_end(jit_bb)
+        ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
+        leave(S.ST_JIT, C)
+
+        # ---- execute: a nullified instruction only consumes its slot ----
+        b.position_at_end(exec_bb)
+        nullified, record = blk("nullified"), blk("record")
+        b.cbranch(N.ir, nullified, record)
+        b.position_at_end(nullified)
+        again(B, B + 4, V.const(0, 1), C + 1, B.ne(F + 4).zext(8))
+
+        b.position_at_end(record)
+        idx = ((slot << 10) | ((F >> 2) & 1023).zext(64)) << 3
+        rec_ptr = b.gep(self.dc, [idx.ir], source_etype=I32)
+        op0 = V.of(b, b.load(rec_ptr, typ=I32))
+        slowrec, dispatch = blk("slowrec"), blk("dispatch")
+        b.cbranch(op0.sle(0).ir, slowrec, dispatch)
+        record_end = b.block
+        # not decoded yet (0), or a counted (hooked) entry (< 0)
+        b.position_at_end(slowrec)
+        dec_bb, hook_bb = blk("decode"), blk("hooked")
+        b.cbranch(op0.eq(0).ir, dec_bb, hook_bb)
+        b.position_at_end(dec_bb)
+        word = m.load(F, 4)
+        b.call(gen.decode_fn, [word.ir, rec_ptr])
+        self._mark_hooks(F, rec_ptr, hooks, nhooks)
+        op1 = V.of(b, b.load(rec_ptr, typ=I32))
+        dec_end = b.block
+        after = blk("decoded")
+        b.cbranch(op1.slt(0).ir, hook_bb, after)
+        b.position_at_end(hook_bb)
+        hop = b.phi(I32)
+        hop.add_incoming(op0.ir, slowrec)
+        hop.add_incoming(op1.ir, dec_end)
+        h = (c32(-1) - V(b, hop, None, 32)).zext(64)
+        cnt_p = b.gep(hooks, [(h * 3 + S.HOOK_COUNT).ir], source_etype=I64)
+        b.store(b.add(b.load(cnt_p, typ=I64), ir.Constant(I64, 1)), cnt_p)
+        real = V.of(b, b.load(b.gep(hooks, [(h * 3 + S.HOOK_OP).ir], source_etype=I64),
+                              typ=I64)).trunc(32)
+        hook_end = b.block
+        b.branch(dispatch)
+        b.position_at_end(after)
+        b.branch(dispatch)
+
+        b.position_at_end(dispatch)
+        op = b.phi(I32, name="op")
+        op.add_incoming(op0.ir, record_end)
+        op.add_incoming(real.ir, hook_end)
+        op.add_incoming(op1.ir, after)
+        OP = V(b, op, None, 32)
+        known, unknown = blk("known"), blk("unknown")
+        b.cbranch((OP - 1).ult(len(enc.VARIANTS)).ir, known, unknown)
+        b.position_at_end(known)
+        target = b.load(b.gep(gen.arm_table, [ir.Constant(I64, 0), (OP - 1).zext(64).ir],
+                              source_etype=gen.arm_table.value_type), typ=PTR)
+        self.tail(target, F, B, C, rec_ptr)
+        b.position_at_end(unknown)                     # e.g. a breakpoint record
+        self.tail(gen.arm_fns[0], F, B, C, rec_ptr)    # variant 1: ILLEGAL
+
+    def _mark_hooks(self, f: V, rec_ptr, hooks, nhooks: V) -> None:
+        """A freshly decoded record at a hooked address becomes -1 - h (counted entry)."""
+        b, fn = self.b, self.fn
+        head, body, done = (fn.append_basic_block(n) for n in ("hk", "hk_body", "hk_done"))
+        start = b.block
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(ir.Constant(I64, 0), start)
+        b.cbranch(b.icmp_signed("<", i, nhooks.ir), body, done)
+        b.position_at_end(body)
+        base = b.mul(i, ir.Constant(I64, 3))
+        a = b.load(b.gep(hooks, [base], source_etype=I64), typ=I64)
+        with b.if_then(b.icmp_unsigned("==", a, b.zext(f.ir, I64))):
+            real = b.load(rec_ptr, typ=I32)
+            b.store(b.sext(real, I64), b.gep(hooks, [b.add(base, ir.Constant(I64, S.HOOK_OP))],
+                                              source_etype=I64))
+            b.store(b.trunc(b.sub(ir.Constant(I64, -1), i), I32), rec_ptr)
+        i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+
+def build_module(table: Table | None = None) -> ir.Module:
+    return CoreGen(table or Table.get()).module
+
+
+# ---- the compiled core at run time -----------------------------------------------------------
+
+class Library:
+    """The core's object code loaded into this process (once): entry points by address."""
+    _inst: "Library | None" = None
+
+    def __init__(self, obj: bytes):
+        loaded = native.Loaded(obj)
+        self.loaded = loaded
+        # no argument, and the interpreter lock kept: the cheapest foreign call ctypes has
+        # (the region compiler runs in another process, no thread waits for the lock)
+        self.run = ctypes.PYFUNCTYPE(ctypes.c_int64)(loaded.function("hppa_run"))
+        self.env_slot = loaded.global_address("hppa_env")
+        self.helpers = [loaded.function(f"hppa_{name}") for name in HELPER_NAMES]
+        self.current_env = 0
+
+    compiled_here = False                 # this process compiled the core (cache was cold)
+
+    @classmethod
+    def get(cls) -> "Library":
+        if cls._inst is None:
+            cls._inst = cls(cls.object_code())
+        return cls._inst
+
+    @classmethod
+    def object_code(cls) -> bytes:
+        """The core's object code: from the cache, or compiled now (once, under a lock, so
+        several first runs at the same time compile it once)."""
+        key = hashlib.sha256(f"{jitcache.source_hash()}|{native.host_id()}".encode()).hexdigest()
+        d = jitcache.directory()
+        if d is None:
+            cls.compiled_here = True
+            return compile_core()
+        path = d / f"core-{key[:16]}.o"
+        with open(d / "core.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                obj = native.unseal(path.read_bytes(), key) if path.exists() else None
+                if obj is None:
+                    obj = compile_core()
+                    cls.compiled_here = True
+                    native.write_atomic(path, native.sealed(obj, key))
+                return obj
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def compile_core() -> bytes:
+    return native.compile_ir(str(build_module()), opt=2, speed_level=2)
+
+
+def invariant_tsc() -> bool:
+    """Does the host's TSC tick at a constant rate through every power state (so that it
+    can stand in for CLOCK_MONOTONIC between two readings of it)?  HPPA_USER_TSC=0 says no."""
+    if os.environ.get("HPPA_USER_TSC") == "0" or platform.machine() not in ("x86_64", "AMD64"):
         return False
-    top = (x - ((x >> 31) << 32)) >> (31 - k)
-    return top != 0 and top != -1
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = line.split()
+                    return "constant_tsc" in flags and "nonstop_tsc" in flags
+    except OSError:
+        pass
+    return False
 
 
-@njit(cache=True, inline="always")
-def sub_overflow(x, y, r):
-    return (((x ^ y) & (x ^ r)) >> 31) & 1
+class Core:
+    """The native core bound to one CPU's arrays: ``run(budget)`` executes until an event
+    and returns the status (state.ST_*).  Calling it is one foreign call with no
+    arguments: the budget and the arrays are in the environment block."""
 
+    def __init__(self, regs, mem, dc, native_table, hooks):
+        self.lib = Library.get()
+        self.env = np.zeros(S.ENV_HELPERS + len(HELPER_NAMES), dtype=np.int64)
+        self._keep = (regs, mem, dc, native_table, hooks)
+        e = self.env
+        e[S.ENV_REGS] = regs.ctypes.data
+        e[S.ENV_MEM] = mem.mem.ctypes.data
+        e[S.ENV_PERM] = mem.perm.ctypes.data
+        e[S.ENV_PAGE_SLOT] = mem.page_slot.ctypes.data
+        e[S.ENV_DC] = dc.ctypes.data
+        e[S.ENV_NATIVE] = native_table.ctypes.data
+        e[S.ENV_HOOKS] = hooks.ctypes.data
+        e[S.ENV_NHOOKS] = hooks.shape[0]
+        e[S.ENV_CLOCK] = native.clock_gettime_address()
+        e[S.ENV_TSC_ON] = int(invariant_tsc())
+        e[S.ENV_HELPERS:] = self.lib.helpers
+        self.address = e.ctypes.data
+        self._env = memoryview(e)
+        self._slot = (ctypes.c_int64).from_address(self.lib.env_slot)
 
-@njit(cache=True, inline="always")
-def sub_cond(x, y, cf):
-    """Compare condition on x - y (comb, comclr, comiclr, comib)."""
-    full = x + (~y & M32) + 1
-    r = full & M32
-    return cond(cf, r, full >> 32, sub_overflow(x, y, r))
+    def run(self, budget: int) -> int:
+        self._env[S.ENV_BUDGET] = budget
+        lib = self.lib
+        if lib.current_env != self.address:
+            self.bind()
+        return lib.run()
 
-
-@njit(cache=True, inline="always")
-def logic_nullify(cf, v):
-    """PSW[N] after a logical/shift/extract/deposit with condition cf on result v."""
-    return 1 if (cf != 0 and cond(cf, v, 1, 0)) else 0
-
-
-@njit(cache=True, inline="always")
-def cond_branch(taken, f, nb, disp, nullify):
-    """(new back, PSW[N]) for a conditional branch at f.
-
-    With ,n the delay slot is nullified when a forward branch is taken or a backward
-    branch falls through: the slot is then never useful."""
-    if taken:
-        nb = (f + 8 + disp) & M32
-    n = 1 if (nullify != 0 and taken == (disp >= 0)) else 0
-    return nb, n
-
-
-@njit(cache=True, inline="always")
-def deposit(src, old, sh, ln, zero):
-    if sh + ln > 32:
-        ln = 32 - sh
-    mask = (((1 << ln) - 1) << sh) & M32
-    if zero:
-        return (src << sh) & mask
-    return (old & ~mask & M32) | ((src << sh) & mask)
-
-
-@njit(cache=True, inline="always")
-def effective_address(gr, b, disp, mode, x, scale):
-    """(address, modified base) for the general load/store forms.
-
-    mode: 0 no modification, 1 modify before, 2 modify after, 3 ldwm/stwm (by the sign of
-    the displacement); x >= 0 selects the indexed form with index (GR[x] << scale)."""
-    off = disp if x < 0 else (gr[x & 31] << scale) & M32
-    if mode == 3:
-        mode = 1 if disp < 0 else 2
-    base = gr[b & 31]
-    newbase = (base + off) & M32
-    return (base if mode == 2 else newbase), newbase
-
-
-@njit(cache=True)
-def host_monotonic_ns(ts):
-    _clock_gettime(1, ts.ctypes.data)
-    return ts[0] * 1000000000 + ts[1]
-
-
-@njit(cache=True)
-def lws(gr, mem, perm, page_slot, ctl):
-    """Light-weight syscalls (gateway 0xb0): the kernel's five atomic ops, r28/r21 results.
-
-    The gateway page is kernel code: its error numbers come from the kernel (ctl)."""
-    EFAULT = ctl[CTL_LWS_EFAULT]
-    ENOSYS = ctl[CTL_LWS_ENOSYS]
-    op = gr[20]
-    addr = gr[26]
-    if op == 0:                                   # 32-bit CAS: r25 old value, r24 new value
-        if (addr & 3) != 0 or access_fault(perm, addr, PERM_R | PERM_W) != 0:
-            gr[28] = 1
-            gr[21] = (-EFAULT) & M32
-            return
-        prev = ld(mem, addr, 4)
-        if prev == gr[25]:
-            store_ok(perm, page_slot, addr, 4)
-            st(mem, addr, 4, gr[24])
-        gr[28] = prev
-        gr[21] = 0
-        return
-    if op == 1 or op > 4:
-        gr[21] = (-ENOSYS) & M32
-        return
-    if op == 2:                                   # CAS2: r25 -> old, r24 -> new, r23 size code
-        code = gr[23]
-        oldp = gr[25]
-        newp = gr[24]
-    elif op == 3:                                 # xchg: r25 size, r24 -> new, r23 -> old out
-        code = gr[25]
-        newp = gr[24]
-        oldp = gr[23]
-    else:                                         # store: r25 size, r24 -> value
-        code = gr[25]
-        newp = gr[24]
-        oldp = 0
-    if code > 3:
-        gr[21] = (-ENOSYS) & M32
-        return
-    size = 1 << code
-    ok = (addr & (size - 1)) == 0 and access_fault(perm, addr, PERM_R | PERM_W) == 0 \
-        and (newp & (size - 1)) == 0 and access_fault(perm, newp, PERM_R) == 0
-    if op != 4:
-        ok = ok and (oldp & (size - 1)) == 0 and access_fault(perm, oldp, PERM_R | (PERM_W if op == 3 else 0)) == 0
-    if not ok:
-        gr[28] = 1
-        gr[21] = (-EFAULT) & M32
-        return
-    cur = ld(mem, addr, size)
-    new = ld(mem, newp, size)
-    if op == 2:
-        if cur != ld(mem, oldp, size):
-            gr[28] = 1
-            gr[21] = 0
-            return
-        store_ok(perm, page_slot, addr, size)
-        st(mem, addr, size, new)
-    elif op == 3:
-        store_ok(perm, page_slot, oldp, size)
-        st(mem, oldp, size, cur)
-        store_ok(perm, page_slot, addr, size)
-        st(mem, addr, size, new)
-    else:
-        store_ok(perm, page_slot, addr, size)
-        st(mem, addr, size, new)
-    gr[28] = 0
-    gr[21] = 0
-
-
-@njit(cache=True)
-def run(regs, mem, perm, page_slot, dc, tab, hooks, native, budget):
-    """Execute until a syscall, fault, full decode cache, hot branch target (jit.py) or
-    ``budget`` instructions."""
-    gr = regs[0:32]
-    fr = regs[32:64]
-    sr = regs[64:72]
-    cr = regs[72:104]
-    ctl = regs[REGS_CTL:]
-    f = ctl[CTL_IAOQF]
-    b = ctl[CTL_IAOQB]
-    n = ctl[CTL_PSWN]
-    cb = ctl[CTL_CB]            # carry vector: bit i = carry into bit i (bits 4,8..32 = nibble carries)
-    psw_v = ctl[CTL_PSWV]
-    count = ctl[CTL_INSNS]
-    limit = count + budget
-    nslots = ctl[CTL_NSLOTS]
-    ts = np.zeros(2, dtype=np.int64)
-    fscr = np.zeros(4, dtype=np.int64)           # FPU scratch (bit casts)
-    status = ST_BUDGET
-    trap = 0
-    tdetail = 0
-    faddr = 0
-    jit_threshold = ctl[CTL_JIT_THRESHOLD]
-    # 1: the front was reached by a branch (a region may start there: run it, or count the
-    # entry); 2: on entry to this loop, where a region may be resumed but a budget return's
-    # stopping point is no branch target worth counting
-    jumped = 2
-    ptrs = (regs.ctypes.data, mem.ctypes.data, perm.ctypes.data, page_slot.ctypes.data,
-            native.ctypes.data)
-
-    while count < limit:
-        # ---- page zero: the gateway page (entered by branching there, never decoded) ----
-        if f < 4096 and n == 0:
-            if f == 0x100:                       # syscall: Python runs the kernel model
-                status = ST_SYSCALL
-                break
-            if f == 0xE0:                        # set thread pointer: cr27 <- r26
-                cr[27] = gr[26]
-            elif f == 0xB0:                      # light-weight syscall, done in place
-                ctl[CTL_LWS + min(gr[20], 5)] += 1
-                lws(gr, mem, perm, page_slot, ctl)
-            else:                                # 0x00 is a NULL call; the rest are break 0,0
-                trap = ITLB_MISS if f == 0 else ILLEGAL_INSN
-                faddr = f
-                status = ST_FAULT
-                break
-            count += 1
-            f = gr[31] & ~3                      # return to r31 with user privilege
-            b = (f + 4) & M32
-            jumped = 1
-            continue
-
-        # ---- fetch: decoded-instruction cache, one slot of 1024 records per code page ----
-        page = (f >> 12) & 0xFFFFF                # (masks let LLVM drop negative-index checks)
-        slot = page_slot[page]
-        if slot < 0:
-            p = perm[page]
-            if (p & PERM_X) == 0:
-                trap = INSN_PROTECTION if (p & PERM_MAPPED) else ITLB_MISS
-                faddr = f
-                status = ST_FAULT
-                break
-            slot = ctl[CTL_NEXT_SLOT]
-            if slot >= nslots:
-                status = ST_CACHE_FULL
-                break
-            ctl[CTL_NEXT_SLOT] = slot + 1
-            page_slot[page] = slot
-            perm[page] = p | PERM_CODE
-            base = slot << 13
-            for i in range(1024):
-                dc[base + 8 * i] = 0
-                native[(slot << 10) + i] = 0
-
-        # ---- compiled regions (jit.py) start at branch targets: run one, or count entries ----
-        if jumped != 0:
-            if n == 0 and b == ((f + 4) & M32):
-                jdx = (slot << 10) | ((f >> 2) & 1023)
-                code = native[jdx]
-                if code > 0:
-                    ctl[CTL_CB] = cb
-                    ctl[CTL_PSWV] = psw_v
-                    ctl[CTL_INSNS] = count
-                    r = call_region(code, ptrs[0], ptrs[1], ptrs[2], ptrs[3], ptrs[4], limit)
-                    f = ctl[CTL_IAOQF]
-                    b = ctl[CTL_IAOQB]
-                    n = ctl[CTL_PSWN]
-                    cb = ctl[CTL_CB]
-                    psw_v = ctl[CTL_PSWV]
-                    count = ctl[CTL_INSNS]
-                    jumped = 1 if r == 0 else 0  # 1: the interpreter runs the front itself
-                    continue
-                if jit_threshold > 0 and jumped == 1:
-                    code -= 1
-                    native[jdx] = code
-                    if code == -jit_threshold:
-                        ctl[CTL_JIT_ENTRY] = f
-                        status = ST_JIT
-                        break
-            jumped = 0
-
-        count += 1
-        nb = (b + 4) & M32                       # next back: sequential unless a branch is taken
-        if n != 0:                               # nullified: the slot is consumed, nothing runs
-            n = 0
-            jumped = 1 if b != ((f + 4) & M32) else 0
-            f = b
-            b = nb
-            continue
-
-        idx = (((slot << 10) | ((f >> 2) & 1023)) << 3) & 0x7FFFFFFF
-        op = dc[idx]
-        if op <= 0:                              # 0: not decoded yet; < 0: a counted (hooked) entry
-            if op == 0:
-                decode_into(ld(mem, f, 4), tab, dc[idx:idx + 8])
-                for h in range(hooks.shape[0]):
-                    if hooks[h, HOOK_ADDR] == f:
-                        hooks[h, HOOK_OP] = dc[idx]
-                        dc[idx] = -1 - h
-                op = dc[idx]
-            if op < 0:
-                h = -1 - op
-                hooks[h, HOOK_COUNT] += 1
-                op = np.int32(hooks[h, HOOK_OP])
-
-        a1 = np.int64(dc[idx + 1])
-        a2 = np.int64(dc[idx + 2])
-        a3 = np.int64(dc[idx + 3])
-        r1 = a1 & 31                             # register-number views: provably in range
-        r2 = a2 & 31
-        r3 = a3 & 31
-
-        # One flat ``if op == K`` chain, so LLVM builds a single jump table.
-        if op == OP_LD:                          # b, t, disp, size
-            a = (gr[r1] + a3) & M32
-            size = np.int64(dc[idx + 4])
-            e = check_load(perm, a, size)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            gr[r2] = ld(mem, a, size)
-        elif op == OP_ST:                        # b, r, disp, size
-            a = (gr[r1] + a3) & M32
-            size = np.int64(dc[idx + 4])
-            e = check_store(perm, page_slot, a, size)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            st(mem, a, size, gr[r2])
-        elif op == OP_LDO:
-            gr[r2] = (gr[r1] + a3) & M32
-        elif op == OP_LDIL:
-            gr[r1] = a2 & M32
-        elif op == OP_ADDIL:
-            gr[1] = (gr[r1] + a2) & M32
-        elif op == OP_OR:
-            v = gr[r1] | gr[r2]
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_AND:
-            v = gr[r1] & gr[r2]
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_XOR:
-            v = gr[r1] ^ gr[r2]
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_ANDCM:
-            v = gr[r1] & ~gr[r2] & M32
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 4], v)
-        elif op == OP_ADD:                       # r1, r2, t, cf, shift, flags
-            flags = dc[idx + 6]
-            x = (gr[r1] << dc[idx + 5]) & M32
-            y = gr[r2]
-            full = x + y + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 0)
-            v = full & M32
-            sv = add_overflow(x, y, v)
-            if (flags & enc.F_TSV) and (sv or shift_overflow(gr[r1], dc[idx + 5])):
-                trap, faddr, status = OVERFLOW, f, ST_FAULT
-                break
-            gr[r3] = v
-            if (flags & enc.F_NOCB) == 0:
-                cb = x ^ y ^ full
-            cf = dc[idx + 4]
-            if cf != 0 and cond(cf, v, full >> 32, sv):
-                n = 1
-        elif op == OP_SUB:                       # r1, r2, t, cf, -, flags
-            flags = dc[idx + 6]
-            x = gr[r1]
-            y = gr[r2]
-            ny = ~y & M32
-            full = x + ny + (((cb >> 32) & 1) if (flags & enc.F_CARRY) else 1)
-            v = full & M32
-            sv = sub_overflow(x, y, v)
-            cf = dc[idx + 4]
-            c = cf != 0 and cond(cf, v, full >> 32, sv)
-            if (flags & enc.F_TSV) and sv:
-                trap, faddr, status = OVERFLOW, f, ST_FAULT
-                break
-            if (flags & enc.F_TC) and c:
-                trap, faddr, status = CONDITIONAL, f, ST_FAULT
-                break
-            gr[r3] = v
-            cb = x ^ ny ^ full
-            if c and (flags & enc.F_TC) == 0:
-                n = 1
-        elif op == OP_COMCLR:                    # r1, r2, t, cf: compare, clear t
-            cf = dc[idx + 4]
-            c = sub_cond(gr[r1], gr[r2], cf)
-            gr[r3] = 0
-            if c:
-                n = 1
-        elif op == OP_ADDI:                      # r, t, imm, cf, flags
-            flags = dc[idx + 5]
-            x = a3 & M32
-            y = gr[r1]
-            full = x + y
-            v = full & M32
-            sv = add_overflow(x, y, v)
-            cf = dc[idx + 4]
-            c = cf != 0 and cond(cf, v, full >> 32, sv)
-            if (flags & enc.F_TSV) and sv:
-                trap, faddr, status = OVERFLOW, f, ST_FAULT
-                break
-            if (flags & enc.F_TC) and c:
-                trap, faddr, status = CONDITIONAL, f, ST_FAULT
-                break
-            gr[r2] = v
-            cb = x ^ y ^ full
-            if c and (flags & enc.F_TC) == 0:
-                n = 1
-        elif op == OP_SUBI:                      # r, t, imm, cf, flags: imm - GR[r]
-            flags = dc[idx + 5]
-            x = a3 & M32
-            y = gr[r1]
-            ny = ~y & M32
-            full = x + ny + 1
-            v = full & M32
-            sv = sub_overflow(x, y, v)
-            cf = dc[idx + 4]
-            c = cf != 0 and cond(cf, v, full >> 32, sv)
-            if (flags & enc.F_TSV) and sv:
-                trap, faddr, status = OVERFLOW, f, ST_FAULT
-                break
-            gr[r2] = v
-            cb = x ^ ny ^ full
-            if c:
-                n = 1
-        elif op == OP_COMICLR:                   # r, t, imm, cf
-            c = sub_cond(a3 & M32, gr[r1], dc[idx + 4])
-            gr[r2] = 0
-            if c:
-                n = 1
-        # ---------------- branches: nb is the new back of the queue ----------------
-        elif op == OP_BL:                        # t, disp, n: link = back + 4
-            if a1 != 0:
-                gr[r1] = ((b + 4) & M32) | 3
-            nb = (f + 8 + a2) & M32
-            n = a3
-        elif op == OP_BV:                        # x, b, n
-            nb = (gr[r2] + (gr[r1] << 3)) & M32 & ~3
-            n = a3
-        elif op == OP_BE:                        # b, disp, n, sr, link: external branch
-            nb = (gr[r1] + a2) & M32 & ~3
-            if dc[idx + 5]:                      # ble: link in r31, space in sr0
-                gr[31] = ((b + 4) & M32) | 3
-                sr[0] = sr[dc[idx + 4] & 7]
-            n = a3
-        elif op == OP_BLR:                       # t, x, n
-            nb = (f + 8 + (gr[r2] << 3)) & M32 & ~3
-            if a1 != 0:
-                gr[r1] = ((b + 4) & M32) | 3
-            n = a3
-        elif op == OP_CMPB:                      # r1, r2, cf, disp, n
-            taken = sub_cond(gr[r1], gr[r2], a3)
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_CMPIB:                     # imm, r2, cf, disp, n
-            taken = sub_cond(a1 & M32, gr[r2], a3)
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_ADDB:                      # r1, r2, cf, disp, n: r2 <- r1 + r2
-            x = gr[r1]
-            y = gr[r2]
-            full = x + y
-            v = full & M32
-            gr[r2] = v
-            taken = cond(a3, v, full >> 32, add_overflow(x, y, v))
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_ADDIB:                     # imm, r2, cf, disp, n
-            x = a1 & M32
-            y = gr[r2]
-            full = x + y
-            v = full & M32
-            gr[r2] = v
-            taken = cond(a3, v, full >> 32, add_overflow(x, y, v))
-            nb, n = cond_branch(taken, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_MOVB:                      # r1, r2, cf, disp, n: r2 <- r1
-            v = gr[r1]
-            gr[r2] = v
-            nb, n = cond_branch(cond(a3, v, 1, 0), f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_MOVIB:
-            v = a1 & M32
-            gr[r2] = v
-            nb, n = cond_branch(cond(a3, v, 1, 0), f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        elif op == OP_BB:                        # r, pos (-1: SAR), sense, disp, n
-            pos = a2 if a2 >= 0 else (cr[11] & 31)
-            bit = (gr[r1] >> (31 - pos)) & 1
-            nb, n = cond_branch(bit != a3, f, nb, np.int64(dc[idx + 4]), dc[idx + 5])
-        # ---------------- shift pair / extract / deposit ----------------
-        elif op == OP_EXTR:                      # r, t, right shift (-1: SAR), len, signed, cf
-            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            ln = min(np.int64(dc[idx + 4]), 32 - sh)
-            v = (gr[r1] >> sh) & ((1 << ln) - 1)
-            if dc[idx + 5] and (v >> (ln - 1)) & 1:
-                v = (v - (1 << ln)) & M32
-            gr[r2] = v
-            n = logic_nullify(dc[idx + 6], v)
-        elif op == OP_DEP:                       # r, t, left shift (-1: 31-SAR), len, zero, cf
-            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            v = deposit(gr[r1], gr[r2], sh, np.int64(dc[idx + 4]), dc[idx + 5])
-            gr[r2] = v
-            n = logic_nullify(dc[idx + 6], v)
-        elif op == OP_DEPI:                      # imm, t, left shift, len, zero, cf
-            sh = a3 if a3 >= 0 else 31 - (cr[11] & 31)
-            v = deposit(a1 & M32, gr[r2], sh, np.int64(dc[idx + 4]), dc[idx + 5])
-            gr[r2] = v
-            n = logic_nullify(dc[idx + 6], v)
-        elif op == OP_SHD:                       # r1, r2, t, right shift (-1: SAR), cf
-            sh = np.int64(dc[idx + 4])
-            if sh < 0:
-                sh = cr[11] & 31
-            v = (((gr[r1] << 32) | gr[r2]) >> sh) & M32
-            gr[r3] = v
-            n = logic_nullify(dc[idx + 5], v)
-        # ---------------- general loads/stores: b, t/r, disp, size, mode, x, scale ----------
-        elif op == OP_LOAD:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_load(perm, a, size)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            v = ld(mem, a, size)
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-            gr[r2] = v                           # after the base: for t == b the load wins
-        elif op == OP_STORE:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_store(perm, page_slot, a, size)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            st(mem, a, size, gr[r2])
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-        elif op == OP_LDCW:                      # load and clear word: the PA-RISC semaphore
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_load(perm, a, 4)
-            if e == 0:
-                e = check_store(perm, page_slot, a, 4)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            v = ld(mem, a, 4)
-            st(mem, a, 4, 0)
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-            gr[r2] = v
-        elif op == OP_FLOAD:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_load(perm, a, size)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            wr(fr, a2, size == 8, ld(mem, a, size))
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-        elif op == OP_FSTORE:
-            size = np.int64(dc[idx + 4])
-            a, newbase = effective_address(gr, a1, a3, dc[idx + 5], dc[idx + 6], dc[idx + 7])
-            e = check_store(perm, page_slot, a, size)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            st(mem, a, size, reg_read(fr, a2, size == 8))
-            if dc[idx + 5] != 0:
-                gr[r1] = newbase
-        elif op == OP_STBY:                      # b, r, disp, end, modify
-            # ,m post-modifies: the bytes go to GR[b], then GR[b] <- (GR[b] + d) & ~3
-            # (HP's bcopy millicode: ``stbys,b,m t1,4(dst)`` then ``stwm t2,4(dst)``)
-            a = gr[r1] if dc[idx + 5] else (gr[r1] + a3) & M32
-            wa = a & ~3
-            k = a & 3
-            e = check_store(perm, page_slot, wa, 4)
-            if e:
-                trap, faddr, status = e, a, ST_FAULT
-                break
-            v = gr[r2]
-            if dc[idx + 4] == 0:                  # ,b: bytes k..3 get the low (4-k) bytes
-                for i in range(k, 4):
-                    mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
-            else:                                # ,e: bytes 0..k-1 get the high k bytes
-                for i in range(k):
-                    mem[wa + i] = (v >> (8 * (3 - i))) & 0xFF
-            if dc[idx + 5]:
-                gr[r1] = (gr[r1] + a3) & M32 & ~3
-        # ---------------- less common arithmetic ----------------
-        elif op == OP_DS:                        # divide step (r1, r2, t, cf)
-            cin = (cb >> 32) & 1
-            x = ((gr[r1] << 1) | cin) & M32
-            y = gr[r2]
-            if psw_v & 1:                        # V set: subtract
-                y2 = ~y & M32
-                full = x + y2 + 1
-            else:
-                y2 = y
-                full = x + y2
-            r = full & M32
-            cb = x ^ y2 ^ full
-            carry = full >> 32
-            psw_v = (carry ^ (y >> 31)) & 1
-            gr[r3] = r
-            cf = dc[idx + 4]
-            sv = ((~(x ^ y2) & (x ^ r)) >> 31) & 1
-            if cf != 0 and cond(cf, r, carry, sv):
-                n = 1
-        elif op == OP_UXOR:
-            r = gr[r1] ^ gr[r2]
-            gr[r3] = r
-            cf = dc[idx + 4]
-            if cf != 0 and unit_cond(cf, r, 0):
-                n = 1
-        elif op == OP_UADDCM:                    # r1 + ~r2, unit conditions; ,tc traps
-            x = gr[r1]
-            ny = ~gr[r2] & M32
-            full = x + ny
-            r = full & M32
-            cf = dc[idx + 4]
-            c = cf != 0 and unit_cond(cf, r, x ^ ny ^ full)
-            if dc[idx + 5] and c:
-                trap, faddr, status = CONDITIONAL, f, ST_FAULT
-                break
-            gr[r3] = r
-            if c and dc[idx + 5] == 0:
-                n = 1
-        elif op == OP_DCOR:                      # r, t, cf, intermediate
-            x = gr[r1]
-            if dc[idx + 4]:                       # idcor: add 6 where a digit carried
-                y = ((cb >> 4) & 0x11111111) * 6
-                full = x + y
-                cbv = x ^ y ^ full
-            else:                                # dcor: subtract 6 where no digit carried
-                y = ((~(cb >> 4)) & 0x11111111) * 6
-                ny = ~y & M32
-                full = x + ny + 1
-                cbv = x ^ ny ^ full
-            r = full & M32
-            gr[r2] = r
-            cf = a3
-            if cf != 0 and unit_cond(cf, r, cbv):
-                n = 1
-        elif op == OP_FPOP:                      # FP coprocessor: raw word, major opcode
-            res, code = exec_fp((a1 & 0x3FFFFFF) | (a2 << 26), a2, fr, fscr)
-            if res == FP_NULLIFY:
-                n = 1
-            elif res == FP_TRAP:
-                trap, tdetail, faddr, status = ASSIST_EXCEPTION, code, f, ST_FAULT
-                break
-            elif res == FP_ILLEGAL:
-                trap, faddr, status = ILLEGAL_INSN, f, ST_FAULT
-                break
-        elif op == OP_XMPYU:                     # single halves r1 * r2 -> double t
-            x = fr[a1 >> 1] & M32 if a1 & 1 else (fr[a1 >> 1] >> 32) & M32
-            y = fr[a2 >> 1] & M32 if a2 & 1 else (fr[a2 >> 1] >> 32) & M32
-            prod = x * y                          # < 2**64: wraps into int64 bit pattern
-            fr[a3] = prod
-        # ---------------- system ----------------
-        elif op == OP_NOP:                       # sync, fdc/fic: only a base modification
-            if dc[idx + 3] != 0:
-                gr[r1] = (gr[r1] + gr[r2]) & M32
-        elif op == OP_MFCTL:                     # cr, t
-            if a1 == 11:
-                gr[r2] = cr[11] & 31
-            elif a1 == 16:                       # interval timer: 1 GHz, host monotonic ns
-                if ctl[CTL_CLOCK_MODE] == 0:
-                    gr[r2] = (host_monotonic_ns(ts) + ctl[CTL_CR16_BIAS]) & M32
-                else:                            # --clock virtual: one ns per instruction
-                    gr[r2] = (count + ctl[CTL_CR16_BIAS]) & M32
-            elif a1 == 26 or a1 == 27:
-                gr[r2] = cr[a1]
-            else:
-                trap, faddr, status = PRIV_REG, f, ST_FAULT
-                break
-        elif op == OP_MTCTL:                     # r, cr: only SAR is writable by users
-            if a2 == 11:
-                cr[11] = gr[r1] & 31
-            else:
-                trap, faddr, status = PRIV_REG, f, ST_FAULT
-                break
-        elif op == OP_MTSARCM:
-            cr[11] = ~gr[r1] & 31
-        elif op == OP_MFSP:                      # s, t
-            gr[r2] = sr[a1]
-        elif op == OP_MTSP:                      # r, s: sr5-sr7 are privileged
-            if a2 >= 5:
-                trap, faddr, status = PRIV_REG, f, ST_FAULT
-                break
-            sr[a2] = gr[r1]
-        elif op == OP_LDSID:                     # s, b, t: the space of (s,b)
-            gr[r3] = sr[a1] if a1 != 0 else sr[4 + (gr[r2] >> 30)]
-        elif op == OP_MFIA:
-            gr[r1] = f
-        elif op == OP_PROBE:                     # b, r/im, t, write, immediate
-            a = gr[r1]
-            need = PERM_W if dc[idx + 4] else PERM_R
-            gr[r3] = 1 if access_fault(perm, a, need) == 0 else 0
-        elif op == OP_BREAK:
-            trap, tdetail, faddr, status = BREAK, ld(mem, f, 4), f, ST_FAULT
-            break
-        elif op == OP_PRIV:
-            trap, faddr, status = PRIV_OP, f, ST_FAULT
-            break
-        else:                                    # ILLEGAL, and FP ops not handled here yet
-            trap, faddr, status = ILLEGAL_INSN, f, ST_FAULT
-            break
-
-        gr[0] = 0
-        jumped = 1 if b != ((f + 4) & M32) else 0    # the next front is a branch target
-        f = b
-        b = nb
-
-    gr[0] = 0
-    ctl[CTL_IAOQF] = f
-    ctl[CTL_IAOQB] = b
-    ctl[CTL_PSWN] = n
-    ctl[CTL_CB] = cb
-    ctl[CTL_PSWV] = psw_v
-    ctl[CTL_INSNS] = count
-    ctl[CTL_TRAP] = trap
-    ctl[CTL_TRAP_DETAIL] = tdetail
-    ctl[CTL_TRAP_ADDR] = faddr
-    return status
+    def bind(self) -> "callable":
+        """Make this core the one the library's entry point runs; return the entry point
+        (a caller that binds before every call may then call it directly)."""
+        self._slot.value = self.address
+        self.lib.current_env = self.address
+        return self.lib.run

@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from hppa_user import encoding as enc
-from hppa_user import jitcache
 from hppa_user import state as S
 from hppa_user.context import CpuContext
+from hppa_user.core import Core
 from hppa_user.decode import Table
 from hppa_user.jit import RegionCompiler
 from hppa_user.memory import PERM_CODE, PERM_X, GuestMemory
 from hppa_user.traps import ILLEGAL_INSN
 
 DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
-# a micro-op number the decoder never produces: the core stops on it with ILLEGAL_INSN, and
-# a breakpoint is exactly that record planted in the decode cache (the guest never sees it)
-BREAKPOINT_OP = max(enc.OP.values()) + 1
+# a record op the decoder never produces: the core stops on it with ILLEGAL_INSN, and a
+# breakpoint is exactly that record planted in the decode cache (the guest never sees it)
+BREAKPOINT_OP = S.DC_SENTINEL
 
 
 class Cpu:
     def __init__(self, mem: GuestMemory | None = None, jit_threshold: int = 0,
                  virtual_clock: bool = False, cr16_bias: int = 0):
-        """``jit_threshold``: entries of a branch target before it is compiled (0: never).
+        """``jit_threshold``: entries of a branch target before it is compiled (0: never,
+        jit.JIT_AUTO: once it has done as much work as compiling it costs).
         ``virtual_clock``: cr16 counts instructions instead of host nanoseconds."""
         self.mem = mem if mem is not None else GuestMemory()
         self.ctx = CpuContext()
@@ -36,12 +36,11 @@ class Cpu:
         ctl[S.CTL_NSLOTS] = DECODE_SLOTS
         ctl[S.CTL_CLOCK_MODE] = 1 if virtual_clock else 0
         ctl[S.CTL_CR16_BIAS] = cr16_bias
-        ctl[S.CTL_JIT_THRESHOLD] = max(0, jit_threshold)
         self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
         self.native = np.zeros(DECODE_SLOTS * S.SLOT_WORDS, dtype=np.int64)
         self.hooks = np.zeros((0, 3), dtype=np.int64)
         self.table = Table.get()
-        self.jit = RegionCompiler(self)
+        self.jit = RegionCompiler(self, jit_threshold)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
         self._bp_users: dict[int, int] = {}                 # address -> how many set it
         self._hit: int | None = None                        # the breakpoint of the last stop
@@ -49,15 +48,11 @@ class Cpu:
 
     # -- running ---------------------------------------------------------------------------
     def load_core(self):
-        """Compile or load the jitted core (minutes the very first time, then cached)."""
+        """Load the native core (compiled once per version of its sources, then cached)."""
         if self._core is None:
-            from hppa_user.core import run      # imports Numba: only when we really run
-            mem, t = self.mem, self.table
-            self._args = (self.ctx.regs, mem.mem, mem.perm, mem.page_slot, self.dc, t.packed,
-                          self.hooks, self.native)
-            with jitcache.first_compile_lock():
-                run(*self._args, 0)
-            self._core = run
+            self._core = core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks)
+            self._env, self._lib, self._address, self._call = \
+                core._env, core.lib, core.address, core.lib.run
         return self._core
 
     def run(self, budget: int) -> int:
@@ -67,24 +62,38 @@ class Cpu:
         return self._run(budget)
 
     def _run(self, budget: int) -> int:
-        core = self._core or self.load_core()
-        st = core(*self._args, budget)
+        """(The syscall path: one foreign call and a few attribute reads around it.)"""
+        if self._core is None:
+            self.load_core()
+        self._env[S.ENV_BUDGET] = budget
+        if self._lib.current_env != self._address:
+            self._core.bind()
+        st = self._call()
         self._hit = None
-        if st == S.ST_FAULT and self.breakpoints:
-            self._hit = self._check_breakpoint()
-        elif st == S.ST_CACHE_FULL:
-            self.flush_decode_cache()
-        elif st == S.ST_JIT:
-            self.jit.install(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
+        if st >= S.ST_FAULT or self.jit.active:
+            jit = self.jit
+            if jit.active:
+                jit.poll()                   # install the regions the compiler finished
+            if st == S.ST_FAULT:
+                if self.breakpoints:
+                    self._hit = self._check_breakpoint()
+            elif st == S.ST_CACHE_FULL:
+                self.flush_decode_cache()
+            elif st == S.ST_JIT:
+                jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
         return st
+
+    def close(self) -> None:
+        """The process is ending (the region compiler's worker finishes on its own)."""
+        self.jit.close()
 
     @property
     def jit_threshold(self) -> int:
-        return int(self.ctx.ctl[S.CTL_JIT_THRESHOLD])
+        return self.jit.threshold
 
     @jit_threshold.setter
     def jit_threshold(self, v: int) -> None:
-        self.ctx.ctl[S.CTL_JIT_THRESHOLD] = max(0, v)
+        self.jit.set_threshold(v)
 
     def flush_decode_cache(self) -> None:
         """Forget every decoded page and compiled region (their slots are reused)."""
@@ -97,6 +106,7 @@ class Cpu:
         in_use = int(self.ctx.ctl[S.CTL_NEXT_SLOT])
         self.native[:in_use * S.SLOT_WORDS] = 0
         self.ctx.ctl[S.CTL_NEXT_SLOT] = 0
+        self.jit.flushed()
 
     # -- counted addresses (vDSO entry points under --stats) -------------------------------
     def count_executions(self, addrs: list[int]) -> None:

@@ -16,6 +16,10 @@ Field extractors (tuples, interpreted by both the jitted decoder and the disasse
     ("sed", sh)         3-bit shift/extract/deposit condition, converted to (c << 1) | f
     ("sub", k, sh, n)   k - field (for "31-p" and "32-len" encodings)
     ("sar",)            -1: the position comes from SAR at run time
+    ("frw",)            single-word FP register of a load/store: 2 * t + right-half bit
+    ("frs", sh, h)      FP single (0x0E forms): 2 * ((w >> sh) & 31) + bit h (right half)
+    ("frl", sh)         FP single (0x0C forms): the left half of register (w >> sh) & 31
+    ("frm", sh)         FP single of fmpyadd/fmpysub: 5 bits name fr16-fr31, left or right
 Bit numbers here count from the least significant bit (the manuals count from the MSB).
 
 Conditions, after decoding, are all ``cf = (c << 1) | f`` over one evaluator (core.cond):
@@ -43,14 +47,14 @@ import numpy as np
 # ---------------------------------------------------------------------------------------
 # Micro-ops. The numbers are internal (the core switches on them); 0 means "not decoded".
 OPS = """
-ILLEGAL PRIV PRIVREG NOP BREAK
+ILLEGAL PRIV NOP BREAK
 ADD SUB DS COMCLR OR AND XOR ANDCM UXOR UADDCM DCOR
 ADDI SUBI COMICLR LDO LDIL ADDIL
 LD ST LOAD STORE LDCW STBY FLOAD FSTORE
 BL BLR BV BE CMPB CMPIB ADDB ADDIB MOVB MOVIB BB
 SHD EXTR DEP DEPI
 MFCTL MTCTL MTSARCM MFSP MTSP LDSID PROBE MFIA
-XMPYU FPOP
+XMPYU FUNARY FARITH FCNV FCMP FTEST FMPYADD
 """.split()
 OP = {name: i + 1 for i, name in enumerate(OPS)}
 NFIELDS = 7
@@ -481,60 +485,140 @@ add(split(_mm, "lpa", 0x04001340, 0xfc003fc0, _CZ_RAW + _SPB_RAW + ",{r:w0.5}"),
     split(_mm, "iitlbt", 0x04000800, 0xfc00ffff, " {r:w16.5},{r:w21.5}"))
 add(E("diag", 0x14000000, 0xfc000000, "PRIV", syntax=" {x:w0.26}"))
 
-# ---- FP (coprocessor 0): xmpyu is integer multiply for gcc; the rest in fpu.py -------
+# ---- FP (coprocessor 0) ------------------------------------------------------------------
 # XMPYU: r1 single (bits 21-25 + half bit 7), r2 single (16-20 + half bit 12), t double
 add(E("xmpyu", 0x38004700, 0xfc00ef60, "XMPYU", ("frs", 21, 7), ("frs", 16, 12), R0,
       syntax=" {frh:0},{frh:1},{fr:2}"))
-# The FPU decodes the remaining words itself (fpu.exec_fp gets the raw word); the rows
-# below only name them the way objdump does. 0x0C: single halves are always the left ones.
-_f0c = add(E("copr", 0x30000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0c),
-             syntax=",{d:w6.3},{x:w9.17<<5+w0.5}{n:w5.1}"))
+# One semantic row per FP operation, class (bits 9-10) and format, as the FPU defines them;
+# other bits of the word are ignored.  Register fields are full FP register indices:
+# doubles 0-31, singles 2 * reg + right half (0x0C singles always name the left half,
+# 0x0E singles carry their half bit).  Formats other than sgl and dbl (quad, reserved)
+# have no row: SIGILL.  fsqrt and frnd are FARITH with one source (sub 5 and 6).
+# Objdump's spellings (below the semantic rows) are carved out of these with respell().
+FP0C, FP0E = 0x30000000, 0x38000000
+_COPR = ",{d:w6.3},{x:w9.17<<5+w0.5}{n:w5.1}"
+_FP_ROWS: dict[int, list[Enc]] = {FP0C: [], FP0E: []}
+
+
+def _freg(major: int, dbl: int, sh: int, half: int):
+    """The extractor of an FP register field at bit ``sh`` (``half``: 0x0E's L/R bit)."""
+    if dbl:
+        return ("u", sh, 5)
+    return ("frl", sh) if major == FP0C else ("frs", sh, half)
+
+
+def _fp(major: int, match: int, mask: int, op: str, *fields) -> None:
+    name, syntax = ("copr", _COPR) if major == FP0C else ("#", UNKNOWN)
+    row = E(name, major | match, mask, op, *fields, syntax=syntax)
+    _FP_ROWS[major].append(row)
+    add(row)
+
+
+for _maj in (FP0C, FP0E):
+    _fmt = 0x1800 if _maj == FP0C else 0x800                     # format bits 11(-12)
+    for _dbl in (0, 1):
+        _r1, _r2, _t = (_freg(_maj, _dbl, 21, 7), _freg(_maj, _dbl, 16, 12),
+                        _freg(_maj, _dbl, 0, 6))
+        for _sub in (2, 3, 6, 7):                                # fcpy fabs fneg fnegabs
+            _fp(_maj, _sub << 13 | _dbl << 11, 0xfc00e600 | _fmt, "FUNARY", _r1, _t,
+                K(_sub), K(_dbl))
+        for _sub, _asub in ((4, 5), (5, 6)):                     # fsqrt frnd
+            _fp(_maj, _sub << 13 | _dbl << 11, 0xfc00e600 | _fmt, "FARITH", _r1, _r1, _t,
+                K(_asub), K(_dbl))
+        _fp(_maj, 0x400 | _dbl << 11, 0xfc00e600 | _fmt, "FCMP", _r1, _r2, ("u", 0, 5),
+            K(_dbl))
+        _fp(_maj, 0x400 | 1 << 13 | _dbl << 11, 0xfc00e600 | _fmt, "FTEST")
+        for _sub in range(4):                                    # fadd fsub fmpy fdiv
+            _fp(_maj, 0x600 | _sub << 13 | _dbl << 11,
+                0xfc00e600 | _fmt | (0x100 if _maj == FP0E else 0), "FARITH", _r1, _r2, _t,
+                K(_sub), K(_dbl))
+    # conversions: sub (bits 15-17) 0 ff, 1 xf, 2 fx, 3 fxt, 5 uf, 6 fu, 7 fut
+    for _sub in (0, 1, 2, 3, 5, 6, 7):
+        for _sd in (0, 1):
+            for _dd in (0, 1):
+                _fp(_maj, 0x200 | _sub << 15 | _sd << 11 | _dd << 13,
+                    0xfc038600 | (0x7800 if _maj == FP0C else 0x2800), "FCNV",
+                    _freg(_maj, _sd, 21, 7), _freg(_maj, _dd, 0, 6), K(_sub), K(_sd), K(_dd))
+add(E("fid", FP0C, 0xffffffff, "NOP", syntax=""))                # identify: nothing to do
+
+
+def respell(name: str, match: int, mask: int, syntax: str, bases: list[Enc]) -> None:
+    """Spell the words (match, mask) objdump's way where they span several semantic rows:
+    one split() of each base row it shares words with, plus a named() row for the words
+    no base row takes (the core rejects those)."""
+    care = 0
+    for base in bases:
+        care |= base.mask
+    rows = []
+    for base in bases:
+        common = mask & base.mask
+        if (match & common) != (base.match & common):
+            continue
+        m2, k2 = (match & mask) | base.match, mask | base.mask
+        assert k2 != base.mask, (name, base)     # the spelling would be the base's own
+        if not any(r.match == m2 and r.mask == k2 for r in TABLE):
+            rows.append(split(base, name, m2, k2, syntax))
+    free = [i for i in range(32) if (care & ~mask) >> i & 1]
+    for combo in range(1 << len(free)):
+        w = match | sum(((combo >> j) & 1) << i for j, i in enumerate(free))
+        if not any((w & b.mask) == b.match for b in bases):
+            rows.append(named(name, match, mask, syntax))    # some words are no FP op
+            break
+    add(*rows)
+
+
+_F0C = _FP_ROWS[FP0C]
 F0C_1 = FMT2 + " " + FA + "," + FT                   # fcpy fabs fsqrt frnd fneg fnegabs
 F0C_2 = FMT2 + " " + FA + "," + FB + "," + FT        # fadd fsub fmpy fdiv frem
 F0C_CNV = FMT2 + "{p:w13.2:@fmt} " + FA + "," + FT
 F0C_CMP = FMT2 + "{p:w0.5:@fcmp} " + FA + "," + FB
-add(split(_f0c, "fid", 0x30000000, 0xffffffff, ""),
-    split(_f0c, "ftest", 0x30002420, 0xffffffff, ""),
-    split(_f0c, "ftest", 0x30002420, 0xffffffe0, " ,{p:w0.5:@ftest}"),
-    split(_f0c, "ftest", 0x30000420, 0xffff1fff, " {p:w13.3:0||2|1|4|3|6|5}"),
-    split(_f0c, "pmenb", 0x30000680, 0xffffffff, ""))
+respell("ftest", 0x30002420, 0xffffffff, "", _F0C)
+respell("ftest", 0x30002420, 0xffffffe0, " ,{p:w0.5:@ftest}", _F0C)
+respell("ftest", 0x30000420, 0xffff1fff, " {p:w13.3:0||2|1|4|3|6|5}", _F0C)
+respell("pmenb", 0x30000680, 0xffffffff, "", _F0C)
 for nm, sub in (("fcpy", 2), ("fabs", 3), ("fsqrt", 4), ("frnd", 5), ("fneg", 6), ("fnegabs", 7)):
-    add(split(_f0c, nm, 0x30000000 | sub << 13, 0xfc1fe7e0, F0C_1))
+    respell(nm, 0x30000000 | sub << 13, 0xfc1fe7e0, F0C_1, _F0C)
 for nm, sub in (("fadd", 0), ("fsub", 1), ("fmpy", 2), ("fdiv", 3), ("frem", 4)):
-    add(split(_f0c, nm, 0x30000600 | sub << 13, 0xfc00e7e0, F0C_2))
+    respell(nm, 0x30000600 | sub << 13, 0xfc00e7e0, F0C_2, _F0C)
 for nm, sub in (("fcnvff", 0), ("fcnvxf", 1), ("fcnvfx", 2), ("fcnvfxt", 3)):
-    add(split(_f0c, nm, 0x30000200 | sub << 15, 0xfc1f87e0, F0C_CNV))
-add(split(_f0c, "fcnv", 0x30000200, 0xfc1c0720, "{fcnv:w11.7} " + FA_H6 + "," + FT_H),
-    split(_f0c, "fcmp", 0x30000400, 0xfc00e7e0, F0C_CMP),
-    split(_f0c, "fcmp", 0x30000400, 0xfc0007e0, F0C_CMP + ",{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"))
+    respell(nm, 0x30000200 | sub << 15, 0xfc1f87e0, F0C_CNV, _F0C)
+respell("fcnv", 0x30000200, 0xfc1c0720, "{fcnv:w11.7} " + FA_H6 + "," + FT_H, _F0C)
+respell("fcmp", 0x30000400, 0xfc00e7e0, F0C_CMP, _F0C)
+respell("fcmp", 0x30000400, 0xfc0007e0, F0C_CMP + ",{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}", _F0C)
+add(named("copr", FP0C, 0xfc000000, _COPR))        # the other coprocessor-0 words
 # 0x0E: single operands name either half (objdump prints the half bits whatever the format)
-_f0e = add(E("#", 0x38000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x0e), syntax=UNKNOWN))
+_F0E = _FP_ROWS[FP0E]
 F0E_1F = FMT2 + " " + FA_H + "," + FT_H               # fsqrt fabs frnd fcpy: 2-bit format
 F0E_1I = FMT1 + " " + FA_H + "," + FT_H               # fneg fnegabs
 F0E_2 = FMT1 + " " + FA_H + "," + FB_H + "," + FT_H
 for nm, sub, syn in (("fcpy", 2, F0E_1F), ("fabs", 3, F0E_1F), ("fsqrt", 4, F0E_1F),
                      ("frnd", 5, F0E_1F), ("fneg", 6, F0E_1I), ("fnegabs", 7, F0E_1I)):
-    add(split(_f0e, nm, 0x38000000 | sub << 13, 0xfc1fe720, syn))
+    respell(nm, 0x38000000 | sub << 13, 0xfc1fe720, syn, _F0E)
 for nm, sub in (("fadd", 0), ("fsub", 1), ("fmpy", 2), ("fdiv", 3)):
-    add(split(_f0e, nm, 0x38000600 | sub << 13, 0xfc00e720, F0E_2))
-add(split(_f0e, "frem", 0x38008600, 0xfc00e720, FMT2 + " " + FA_H + "," + FB_H + "," + FT_H))
+    respell(nm, 0x38000600 | sub << 13, 0xfc00e720, F0E_2, _F0E)
+respell("frem", 0x38008600, 0xfc00e720, FMT2 + " " + FA_H + "," + FB_H + "," + FT_H, _F0E)
 for nm, sub in (("fcnvff", 0), ("fcnvxf", 1), ("fcnvfx", 2), ("fcnvfxt", 3)):
-    add(split(_f0e, nm, 0x38000200 | sub << 15, 0xfc1f8720,
-              FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H))
+    respell(nm, 0x38000200 | sub << 15, 0xfc1f8720, FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H,
+            _F0E)
 F0E_CMP = FMT1 + "{p:w0.5:@fcmp} " + FA_H + "," + FB_H
-add(split(_f0e, "fcnv", 0x38000200, 0xfc1c0720, FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H),
-    split(_f0e, "fcmp", 0x38000400, 0xfc00e720, F0E_CMP),
-    split(_f0e, "fcmp", 0x38000400, 0xfc000720, F0E_CMP + ",{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}"),
-    # the xmpyu words the core's XMPYU row leaves to the FPU (format or t-half bit set)
-    split(_f0e, "xmpyu", 0x38004700, 0xfc00e720, " " + FA_H + "," + FB_H + "," + FT_H))
-# fmpyadd/fmpysub: objdump ORs the format bit into each register number (no L/R halves)
+respell("fcnv", 0x38000200, 0xfc1c0720, FMT2 + "{p:w13.2:@fmt} " + FA_H + "," + FT_H, _F0E)
+respell("fcmp", 0x38000400, 0xfc00e720, F0E_CMP, _F0E)
+respell("fcmp", 0x38000400, 0xfc000720, F0E_CMP + ",{p:w13.3:|,0|,1|,2|,3|,4|,5|,6}", _F0E)
+# the xmpyu words the XMPYU row does not take (format or t-half bit set): no FP op
+respell("xmpyu", 0x38004700, 0xfc00e720, " " + FA_H + "," + FB_H + "," + FT_H, _F0E)
+# fmpyadd/fmpysub: tm <- m1 * m2, ta <- ta +/- ra; bit 5 set means single, whose 5-bit
+# register fields name fr16-fr31 halves.  objdump ORs the format bit into each register
+# number (no L/R halves).
 _FM = "{p:w5.1:,dbl|,sgl} " + ",".join(f"{{fr:w{sh}.5+w5.1<<4}}" for sh in (21, 16, 0, 6, 11))
-add(E("fmpyadd", 0x18000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x06), syntax=_FM),
-    E("fmpysub", 0x98000000, 0xfc000000, "FPOP", ("u", 0, 26), K(0x26), syntax=_FM))
+for _nm, _opc, _sub in (("fmpyadd", 0x18000000, 0), ("fmpysub", 0x98000000, 1)):
+    for _dbl in (1, 0):
+        _regs = [("u", sh, 5) if _dbl else ("frm", sh) for sh in (21, 16, 0, 6, 11)]
+        add(E(_nm, _opc | (1 - _dbl) << 5, 0xfc000020, "FMPYADD", *_regs, K(_sub), K(_dbl),
+              syntax=_FM))
 
 # Extractor kind numbers for the jitted decoder.
 KINDS = {name: i for i, name in enumerate(
-    "none u s lse k im21 w12 w17 cf sed sub sar mx ms scale frw frs sr3".split())}
+    "none u s lse k im21 w12 w17 cf sed sub sar mx ms scale frw frs sr3 frl frm".split())}
 
 
 def _encode_field(spec) -> tuple[int, int, int, int]:
@@ -544,16 +628,49 @@ def _encode_field(spec) -> tuple[int, int, int, int]:
 
 
 def build_arrays(table: list[Enc] | None = None):
-    """The table (default: TABLE) as numpy arrays for the jitted decoder (most specific
-    masks first; among equal masks, table order)."""
-    rows = sorted(TABLE if table is None else table, key=lambda e: -bin(e.mask).count("1"))
+    """The table (default: TABLE) as numpy arrays for the decoder: rows grouped by major
+    opcode, most specific masks first within each, table order among equal masks (every
+    mask covers the major opcode, so this is the order "most specific first" overall).
+    The op column holds the row's micro-op *variant* (see VARIANTS)."""
+    table = TABLE if table is None else table
+    for e in table:
+        assert e.mask & 0xFC000000 == 0xFC000000, e
+    rows = sorted(table, key=lambda e: (e.match >> 26, -bin(e.mask).count("1")))
     n = len(rows)
     match = np.array([e.match for e in rows], dtype=np.int64)
     mask = np.array([e.mask for e in rows], dtype=np.int64)
-    ops = np.array([OP[e.op] for e in rows], dtype=np.int32)
+    ops = np.array([VARIANT[variant_key(e)] for e in rows], dtype=np.int32)
     fields = np.zeros((n, NFIELDS, 4), dtype=np.int32)
     for i, e in enumerate(rows):
         assert len(e.fields) <= NFIELDS, e
         for j, spec in enumerate(e.fields):
             fields[i, j] = _encode_field(spec)
     return rows, match, mask, ops, fields
+
+
+# ---- micro-op variants --------------------------------------------------------------------
+# A decoded record names a *variant*: the micro-op together with the values its row fixes
+# for some fields (``k`` constants, ``sar``).  The interpreter has one arm per variant, in
+# which those fields are constants -- ``add,l`` and ``add,c,tsv`` get arms without the
+# carry or overflow logic they do not use -- while the other fields are read from the
+# record.  0 is "not decoded"; variant 1 is ILLEGAL with no fields, the record of a word
+# no row matches.
+FIXED_KINDS = {"k": lambda spec: spec[1], "sar": lambda spec: -1}
+
+
+def variant_key(e: Enc) -> tuple[str, tuple]:
+    """(op, the fixed field values: an int per fixed field, None per decoded one)."""
+    specs = list(e.fields) + [("k", 0)] * (NFIELDS - len(e.fields))
+    return e.op, tuple(FIXED_KINDS[sp[0]](sp) if sp[0] in FIXED_KINDS else None for sp in specs)
+
+
+VARIANTS: list[tuple[str, tuple]] = [("ILLEGAL", (0,) * NFIELDS)]
+for _e in TABLE:
+    if variant_key(_e) not in VARIANTS:
+        VARIANTS.append(variant_key(_e))
+VARIANT = {key: i + 1 for i, key in enumerate(VARIANTS)}
+
+
+def op_of(variant: int) -> str:
+    """The micro-op (an OPS name) of a decoded record's variant number."""
+    return VARIANTS[variant - 1][0] if 1 <= variant <= len(VARIANTS) else "ILLEGAL"

@@ -1,66 +1,52 @@
-"""Where Numba keeps the compiled core, keyed by the core's own sources.
+"""Where compiled code is kept: the core's object code and the region code cache.
 
-Numba's cache does not notice changes in other modules a jitted function depends on (the
-op numbers in encoding.py, the state layout), so the cache directory name is a hash of
-every source the core is built from: a changed source means a fresh directory.
-Must run before numba is first imported.
+Both live in a directory named after a hash of every source the CPU tiers are generated
+from, so a changed source means a fresh directory and nothing stale is ever looked at;
+inside it, entries also carry the host (LLVM version, CPU) they were compiled for.  The
+root is ``$HPPA_USER_CACHE_DIR``, else ``$XDG_CACHE_HOME/hppa-user`` (``~/.cache``).
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
-_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py", "jit.py",
-            "traps.py")
-_dir: Path | None = None
+# what the core is generated from; compiled regions also depend on the region compiler
+CORE_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py",
+                "semantics.py", "ssa.py", "native.py", "traps.py")
+REGION_SOURCES = CORE_SOURCES + ("jit.py", "irtext.py")
+_hashes: dict[tuple, str] = {}
 
 
-def source_hash() -> str:
-    here = Path(__file__).parent
-    h = hashlib.sha256()
-    for name in _SOURCES:
-        p = here / name
-        if p.exists():
-            h.update(name.encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:16]
+def source_hash(sources: tuple = CORE_SOURCES) -> str:
+    if sources not in _hashes:
+        here = Path(__file__).parent
+        h = hashlib.sha256()
+        for name in sources:
+            p = here / name
+            if p.exists():
+                h.update(name.encode() + b"\0" + p.read_bytes())
+        _hashes[sources] = h.hexdigest()[:16]
+    return _hashes[sources]
 
 
-def configure() -> None:
-    global _dir
-    if "NUMBA_CACHE_DIR" in os.environ:
-        _dir = Path(os.environ["NUMBA_CACHE_DIR"])
-        return
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hppa-user"
-    _dir = base / source_hash()
+def root() -> Path:
+    if os.environ.get("HPPA_USER_CACHE_DIR"):
+        return Path(os.environ["HPPA_USER_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hppa-user"
+
+
+def directory() -> Path | None:
+    """This version's cache directory (created), or None when it cannot be."""
+    d = root() / source_hash()
     try:
-        _dir.mkdir(parents=True, exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True)
     except OSError:
-        return
-    os.environ["NUMBA_CACHE_DIR"] = str(_dir)
+        return None
+    return d
 
 
 def is_warm() -> bool:
-    """True when a compiled core.run is already cached."""
-    if _dir is None or not _dir.exists():
-        return False
-    return any(p.name.startswith("core.run") and p.suffix == ".nbi" for p in _dir.rglob("*.nbi"))
-
-
-@contextmanager
-def first_compile_lock():
-    """Held around loading the core while the cache is cold, so several hppa-user processes
-    started at once compile it once: the others wait, then load what the first wrote."""
-    if _dir is None or is_warm():
-        yield
-        return
-    try:
-        fh = open(_dir / ".compile.lock", "w")
-    except OSError:
-        yield
-        return
-    with fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
+    """True when the compiled core of this version is cached (for some host)."""
+    d = root() / source_hash()
+    return d.is_dir() and any(d.glob("core-*.o"))

@@ -1,9 +1,9 @@
-"""Layout of the CPU state shared by the jitted core and Python.
+"""Layout of the CPU state shared by the native core (core.py), compiled regions and Python.
 
-The core keeps everything in plain numpy arrays (never a jitclass, so ``cache=True``
-works). All registers live in one int64 array ``regs`` (one argument to pass, not five):
-``gr`` [32], ``fr`` [32] (raw IEEE bits; single halves are the high (left) and low (right)
-words), ``sr`` [8], ``cr`` [32] and ``ctl`` below; both sides work on views of it.
+All registers live in one int64 array ``regs``: ``gr`` [32], ``fr`` [32] (raw IEEE bits;
+single halves are the high (left) and low (right) words), ``sr`` [8], ``cr`` [32] and
+``ctl`` below; Python works on numpy views of it, native code on its address.  The native
+code finds every array through the *environment block* ``env`` (int64, ENV_* below).
 """
 REGS_GR = slice(0, 32)
 REGS_FR = slice(32, 64)
@@ -25,6 +25,7 @@ CTL_CLOCK_MODE = 11  # 0: cr16 from the host monotonic clock; 1: from the instru
 CTL_CR16_BIAS = 12   # added to the cr16 source
 CTL_JIT_THRESHOLD = 13  # entries of a branch target before it is compiled (0: never)
 CTL_JIT_ENTRY = 14   # on ST_JIT: the address to compile
+CTL_UNALIGN = 15     # prctl(PR_SET_UNALIGN) flags: PR_UNALIGN_SIGBUS (2) sends SIGBUS
 CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts bad ops)
 CTL_LWS_EFAULT = 22  # the errno values the gateway page's LWS code returns (set by the
 CTL_LWS_ENOSYS = 23  # kernel: the gateway page is kernel code)
@@ -45,6 +46,30 @@ ST_CACHE_FULL = 3    # no free decode-cache slot: flush and re-enter
 ST_JIT = 4           # a branch target became hot: compile CTL_JIT_ENTRY (jit.py) and re-enter
 
 SLOT_WORDS = 1024    # decoded records per 4 KiB page
-DC_FIELDS = 8        # op + 7 operand fields per record
+DC_FIELDS = 8        # op (a micro-op variant, encoding.VARIANTS) + 7 operand fields per record
+# a record op the decoder never produces: executes as an illegal instruction (breakpoints)
+DC_SENTINEL = 0x7FFFFFFF
 # native table (int64[slots * SLOT_WORDS], indexed like the decode cache): > 0 the address
 # of the compiled region entered there (jit.py), <= 0 minus the number of entries so far
+
+# environment block (int64 array): where native code finds everything
+ENV_REGS = 0         # address of regs
+ENV_MEM = 1          # guest memory (4 GiB)
+ENV_PERM = 2         # page permissions (uint8 per page)
+ENV_PAGE_SLOT = 3    # page -> decode-cache slot (int32)
+ENV_DC = 4           # decode cache (int32 records)
+ENV_NATIVE = 5       # native table (int64)
+ENV_HOOKS = 8        # hooks array
+ENV_NHOOKS = 9
+ENV_BUDGET = 10      # instructions to run in this core entry
+ENV_CLOCK = 11       # host clock_gettime()
+ENV_LIMIT = 12       # the instruction count at which this core entry stops
+ENV_TSC_ON = 13      # 1: cr16 extrapolated from an invariant TSC (core.build_host_ns)
+ENV_TSC_BASE = 16    # TSC and CLOCK_MONOTONIC at the first reading (the rate's baseline)
+ENV_NS_BASE = 17
+ENV_TSC_ANCHOR = 18  # ... and at the latest reading
+ENV_NS_ANCHOR = 19
+ENV_TSC_RATE = 20    # ns per TSC tick (a double's bits; 0 until measured)
+ENV_NS_LAST = 21     # the last time returned
+TSC_REANCHOR = 1 << 21   # ticks between host clock readings (~1 ms at 2-3 GHz)
+ENV_HELPERS = 24     # addresses of the shared helper functions (core.HELPER_INDEX order)

@@ -18,7 +18,10 @@ CONDITIONAL = 13         # ,tc trap: condition satisfied
 ASSIST_EXCEPTION = 14    # FP: an enabled IEEE exception; detail = PA flag bits V Z O U I
 DTLB_MISS = 15           # data access to a page with no translation
 DATA_PROTECTION = 26     # data access rights (read/write not allowed)
-UNALIGNED = 28           # unaligned data reference
+UNALIGNED = 28           # unaligned data reference (the process asked for SIGBUS, or an
+                         # access Linux does not emulate); detail EMULATION_FAULT: the
+                         # emulation of an unaligned access met a page it may not touch
+EMULATION_FAULT = 1
 
 # FP exception flag bits in the status register (and in the ASSIST_EXCEPTION detail)
 FP_V, FP_Z, FP_O, FP_U, FP_I = 16, 8, 4, 2, 1

@@ -22,10 +22,9 @@ from hppa_user.memory import PAGE_SHIFT, PERM_R, PERM_W
 from hppa_user.traps import DATA_PROTECTION
 
 # memory-access micro-ops: (reads, writes); field 4 of their records is the access size
-_ACCESS = {enc.OP["LD"]: (True, False), enc.OP["LOAD"]: (True, False),
-           enc.OP["FLOAD"]: (True, False), enc.OP["ST"]: (False, True),
-           enc.OP["STORE"]: (False, True), enc.OP["FSTORE"]: (False, True),
-           enc.OP["LDCW"]: (True, True), enc.OP["STBY"]: (False, True)}
+_ACCESS = {"LD": (True, False), "LOAD": (True, False), "FLOAD": (True, False),
+           "ST": (False, True), "STORE": (False, True), "FSTORE": (False, True),
+           "LDCW": (True, True), "STBY": (False, True)}
 _KIND_BITS = {"write": PERM_W, "read": PERM_R, "access": PERM_R | PERM_W}
 
 
@@ -129,7 +128,8 @@ class WatchedPages:
         if not self.cpu.mem.is_mapped(pc, 4):
             return None
         rec = self.cpu.table.decode(self.cpu.word_at(pc))[1]
-        rw = _ACCESS.get(int(rec[0]))
+        op = enc.op_of(int(rec[0]))
+        rw = _ACCESS.get(op)
         if rw is None:
             return None
-        return rw[0], rw[1], 0 if int(rec[0]) == enc.OP["STBY"] else int(rec[4])
+        return rw[0], rw[1], 0 if op == "STBY" else int(rec[4])

@@ -1025,6 +1025,7 @@ def iflag_from_host(flag: int) -> int:
 # ---------------------------------------------------------------------------------------
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_GET_UNALIGN, PR_SET_UNALIGN = 5, 6
+PR_UNALIGN_NOPRINT, PR_UNALIGN_SIGBUS = 1, 2     # parisc: PARISC_UAC_NOPRINT, _SIGBUS
 PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39

@@ -15,6 +15,7 @@ import time
 from hppa_user import state as S
 from hppa_user.cpu import Cpu
 from hppa_user.errors import LoaderError
+from hppa_user.jit import JIT_AUTO
 from hppa_user.loader import symtab_symbols
 from hppa_user.trace import Tracer
 from kernel_model import abi, binfmt_elf, exec as execmod, guestroot, hostsig, timekeeping, traps
@@ -31,10 +32,10 @@ from vdso_image import vsyscall
 BUDGET = 100_000
 BUDGET_MAX = 4_000_000
 BUDGET_SLICE = 0.001      # seconds
-# A branch target entered this many times is compiled to native code (jit.py). A region
-# costs LLVM ~20-40 ms, what the interpreter does in 2-4 M instructions, so only code that
-# has already run that long is likely to repay it; lower it to stress the compiler.
-JIT_THRESHOLD = int(os.environ.get("HPPA_USER_JIT_THRESHOLD", "5000"))   # 1: stress the JIT
+# Entries of a branch target before it is compiled to native code (jit.py); by default
+# (JIT_AUTO) when its code has done about as much work as compiling it costs. 2: stress
+# the compiler.
+JIT_THRESHOLD = int(os.environ.get("HPPA_USER_JIT_THRESHOLD", str(JIT_AUTO)))
 
 
 class Machine:
@@ -44,7 +45,8 @@ class Machine:
                  trace=None, jit_threshold: int = JIT_THRESHOLD, root: str | None = None,
                  vdso_fault: str | None = None):
         """``trace``: a :class:`hppa_user.trace.TraceOptions` (or None: no tracing, no cost).
-        ``jit_threshold``: entries of a branch target before it is compiled; 0 interprets only.
+        ``jit_threshold``: entries of a branch target before it is compiled (JIT_AUTO: when
+        its code has run about as long as compiling it costs); 0 interprets only.
         ``root``: the guest file-system root directory (-L); None: the default for the
         program (kernel_model.guestroot.default_root).
         ``vdso_fault``: a :mod:`kernel_model.vdso_fault` name (the vDSO broken on purpose).
@@ -86,7 +88,7 @@ class Machine:
                                   lambda: traps.describe(mem, *ctx.trap, vm=self.kernel.vm),
                                   symbol_bias=self.image.program.bias)
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
-        self.jit_base = (0, 0, 0, 0.0)            # a forked process counts from its fork
+        self.jit_base = (0, 0, 0, 0, 0.0)         # a forked process counts from its fork
         self.lws_base: dict[int, int] = {}
         self.children_stats: list[dict] = []      # the run's other processes (the first's)
         self.exit_status = 0
@@ -145,8 +147,9 @@ class Machine:
         self.vdso_counts = {}
         if self.vdso_names or self.vsyscall_paths:
             self.cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
-        self.jit_base = (self.cpu.jit.regions, self.cpu.jit.failures, self.cpu.jit.insns,
-                         self.cpu.jit.seconds)
+        jit = self.cpu.jit
+        jit.forked()
+        self.jit_base = (jit.regions, jit.failures, jit.insns, jit.cached, jit.seconds)
         self.lws_base = self.ctx.lws_counts()
         if self.kernel.signals.ptracer is not None:
             # gdb follows the parent (follow-fork-mode parent, detach-on-fork): the child
@@ -167,10 +170,19 @@ class Machine:
         slice_budget = BUDGET
         adapt = not self.virtual_clock
         next_tree_check = 0.0
+        # Under --clock virtual a thread's time slice is counted in its instructions, across
+        # the CPU's other stops (syscalls, compile requests, ...): it ends at the same
+        # instruction on every run, whatever code is compiled when.
+        slice_start = ctx.insns
         try:
             monitor = self.monitor
             while True:
                 budget = slice_budget
+                if not adapt:
+                    used = ctx.insns - slice_start
+                    if used >= slice_budget:
+                        slice_start, used = ctx.insns, 0
+                    budget -= used
                 if self.max_insns:
                     left = self.max_insns - (ctx.insns - k.insns_base)
                     if left <= 0:
@@ -205,7 +217,10 @@ class Machine:
                             raise ProcessKilled(9, ctx.pc,
                                                 reason="the run's first process has ended")
                 if sched.resched or sched.check_signals:
+                    running = sched.current
                     sched.schedule()                   # another thread, or a wait's end
+                    if sched.current is not running:
+                        slice_start = ctx.insns        # a new slice for the next thread
                 k.tick(st == S.ST_BUDGET and budget > 1)
         except ProcessExit as e:
             self.exit_status, self.term_signal = e.status, 0
@@ -213,6 +228,7 @@ class Machine:
             self.exit_status, self.term_signal = 128 + e.signum, e.signum
             self.kill_info = e
         finally:
+            cpu.close()
             restore_host_signals()
             if self.monitor is not None:
                 self.monitor.close()
@@ -267,7 +283,7 @@ class Machine:
         vdso = dict(self.vdso_counts)
         for name, n in self._vdso_calls().items():
             vdso[name] = vdso.get(name, 0) + n
-        regions, failures, jit_insns, jit_seconds = self.jit_base
+        regions, failures, jit_insns, cached, jit_seconds = self.jit_base
         counts = self.cpu.execution_counts()
         lws = {op: n - self.lws_base.get(op, 0) for op, n in self.ctx.lws_counts().items()}
         out = {
@@ -282,7 +298,7 @@ class Machine:
             "vsyscall": vsyscall.path_counts({fp: counts.get(a, 0)
                                               for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions - regions, "failures": jit.failures - failures,
-                    "instructions": jit.insns - jit_insns,
+                    "instructions": jit.insns - jit_insns, "from_cache": jit.cached - cached,
                     "compile_seconds": round(jit.seconds - jit_seconds, 3)},
             "lws_calls": {str(op): n for op, n in lws.items() if n},
             "threads_created": k.sched.created,

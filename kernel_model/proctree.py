@@ -22,6 +22,7 @@ host's are never changed, and kill() reaches guest processes of this run only.
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import json
 import mmap
@@ -52,6 +53,7 @@ MAX_SLOTS = 1024
 # bomb must end with EAGAIN, not with a machine out of memory)
 PROCESS_COST = 192 << 20
 INIT_PID = 1
+MAILBOX_BIND_WAIT = 2.0               # seconds a row's address may stay held (open_mailbox)
 
 # the host signal that says "your mailbox has a guest signal"; SIGRTMAX-2 is not a
 # signal glibc or Python use
@@ -330,7 +332,19 @@ class ProcessTree:
 
     def open_mailbox(self, row: int):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-        s.bind(self._address(row))
+        # A host process forked from the row's last owner (the region compiler's worker,
+        # jit.py) holds that owner's socket, and so its address, until it has closed what
+        # it inherited: moments after the owner's end. Nothing is sent to a row meanwhile.
+        deadline = time.monotonic() + MAILBOX_BIND_WAIT
+        while True:
+            try:
+                s.bind(self._address(row))
+                break
+            except OSError as e:
+                if e.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                    s.close()
+                    raise
+                time.sleep(0.001)
         s.setblocking(False)
         return s
 

@@ -38,7 +38,9 @@ def signal_for(mem, number: int, detail: int, addr: int, vm=None) -> tuple[int, 
             return abi.SIGBUS, abi.BUS_ADRERR, addr
         mapped = bool(mem.perm[(addr >> 12) & 0xFFFFF] & PERM_MAPPED)
         return abi.SIGSEGV, (abi.SEGV_ACCERR if mapped else abi.SEGV_MAPERR), addr
-    if number == T.UNALIGNED:
+    if number == T.UNALIGNED:           # handle_unaligned(): -EFAULT is SEGV_MAPERR
+        if detail == T.EMULATION_FAULT:
+            return abi.SIGSEGV, abi.SEGV_MAPERR, addr
         return abi.SIGBUS, abi.BUS_ADRALN, addr
     if number == T.BREAK:
         return abi.SIGTRAP, abi.TRAP_BRKPT, addr

@@ -64,8 +64,9 @@ class RunResult(NamedTuple):
 def guest_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment both runners give a guest: fixed base + ``extra``.
 
-    The base keeps PATH and HOME (the emulator's Python needs them) and any NUMBA_*
-    settings of the host, and fixes the locale and time zone.
+    The base keeps PATH and HOME (the emulator's Python needs them) and any HPPA_USER_*
+    settings of the host (e.g. HPPA_USER_JIT_THRESHOLD=2 runs every test with nearly all
+    code compiled), and fixes the locale and time zone.
     """
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -73,7 +74,7 @@ def guest_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         "LC_ALL": "C",
         "TZ": "UTC",
     }
-    env.update({k: v for k, v in os.environ.items() if k.startswith("NUMBA_")})
+    env.update({k: v for k, v in os.environ.items() if k.startswith("HPPA_USER_")})
     if extra:
         env.update(extra)
     return env

@@ -20,7 +20,7 @@ Known differences (Linux wins):
   * si_addr of SIGILL/SIGFPE traps: Linux passes regs->iaoq[0], privilege level 3 in its low
     bits (qemu-hppa agrees); so does hppa-user.
   * unaligned ldw/ldh/stw: Linux emulates them by default (arch/parisc/kernel/unaligned.c;
-    qemu-hppa does the unaligned access too); hppa-user raises SIGBUS (xfail).
+    qemu-hppa does the unaligned access too); so does hppa-user.
   * shladd,tsv whose shift loses a significant bit (0x20000000 << 2 + 0): PA-RISC counts the
     shift in the overflow (qemu 9.0, "target/hppa: Fix overflow computation for shladd");
     qemu-hppa 7.2 only looks at the add and does not trap; hppa-user counts the shift.
@@ -209,8 +209,6 @@ def test_traps_si_addr_privilege_bits(traps):
         {k: v for k, v in r.items() if k not in QEMU_72_WRONG}
 
 
-@pytest.mark.xfail(strict=True, reason="Linux emulates unaligned user loads/stores by default "
-                   "(arch/parisc/kernel/unaligned.c), as qemu-hppa does; hppa-user sends SIGBUS")
 def test_unaligned_access_is_emulated(traps, run_qemu):
     binary = traps[2]
     ref = run_qemu(binary, ["unaligned"])

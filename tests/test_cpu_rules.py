@@ -158,9 +158,21 @@ def test_indexed_scaled_load(cpu):
     assert cpu.r(5) == 0xCAFE
 
 
-def test_misaligned_load_is_sigbus(cpu):
-    cpu.run("ldw 2(%r10),%r3", r10=DATA)
-    assert cpu.fault == (SIGBUS, 1, DATA + 2)
+def test_misaligned_load_is_emulated(cpu):
+    # Linux emulates unaligned user accesses (arch/parisc/kernel/unaligned.c)
+    cpu.mem.write(DATA, bytes(range(0x10, 0x20)))
+    cpu.run("ldw 2(%r10),%r3\n\tldh 5(%r10),%r4", r10=DATA)
+    ends_at_break(cpu, 2)
+    assert cpu.r(3) == 0x12131415 and cpu.r(4) == 0x1516
+
+
+def test_misaligned_load_is_sigbus_after_pr_set_unalign(cpu):
+    cpu.ctl[S.CTL_UNALIGN] = 2                     # PR_UNALIGN_SIGBUS
+    try:
+        cpu.run("ldw 2(%r10),%r3", r10=DATA)
+    finally:
+        cpu.ctl[S.CTL_UNALIGN] = 0
+    assert cpu.fault == (SIGBUS, 1, DATA + 2)      # BUS_ADRALN at the address
     assert cpu.pc == CODE
 
 

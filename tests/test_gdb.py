@@ -164,9 +164,10 @@ def test_watchpoint_fires(target):
     assert d.emu.returncode == 3
 
 
-def test_breakpoint_and_watchpoint_in_compiled_code(target):
+def test_breakpoint_and_watchpoint_in_compiled_code(target, monkeypatch):
     """phase(20000) makes phase/body hot enough to be compiled (threshold 50); a breakpoint
     set in body afterwards must still stop there, and a watchpoint fire there."""
+    monkeypatch.setenv("HPPA_USER_JIT_SYNC", "1")     # regions installed before phase ends
     d = debug(target, ["break marker", "continue", "print acc", "break body", "continue",
                        "print i", "continue", "print i", "delete", "watch acc", "continue",
                        "delete", "continue"],
@@ -182,9 +183,10 @@ def test_breakpoint_and_watchpoint_in_compiled_code(target):
     assert d.emu.returncode == 3 and d.emu.stdout == f"25 26 0 {total + 3 * 6}\n"
 
 
-def test_breakpoint_set_before_its_loop_is_compiled(target):
+def test_breakpoint_set_before_its_loop_is_compiled(target, monkeypatch):
     """A breakpoint on a path the loop takes only on its last iteration: the loop is
     compiled (threshold 50) while the breakpoint is set, and must not run through it."""
+    monkeypatch.setenv("HPPA_USER_JIT_SYNC", "1")     # regions installed before the loop ends
     line = line_of("acc += 1000;")
     d = debug(target, [f"break gdb_target.c:{line}", "continue", "print i", "delete",
                        "continue"], args=["rare"], options=["--jit-threshold", "50", "--stats"])

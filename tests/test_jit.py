@@ -2,13 +2,17 @@
 
 Compiled code must be indistinguishable from interpreted code. These tests run real
 glibc programs with a threshold of 2 entries, so nearly every branch target a program
-reaches twice is compiled (the default, 200, leaves most code to the interpreter), and
-compare stdout and exit status with qemu-hppa; they check the instruction budget stays
-exact, that self-modifying code is seen, and that --no-jit and the JIT agree on counts.
+reaches twice is compiled, and compare stdout and exit status with qemu-hppa -- with the
+compiler in each of its modes: synchronous (regions installed at once), asynchronous with a
+cold code cache (a forked worker compiles; regions arrive while the program runs) and
+asynchronous with the cache warm (the run installs its regions from disk).
+They also check the instruction budget stays exact, that self-modifying code is seen,
+that --no-jit and the JIT agree on counts, and that a corrupt cache is never executed.
 """
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -30,18 +34,36 @@ PROGRAMS = [
 ]
 
 
+def sync_env() -> dict:
+    """Compile in the emulator's own process, no code cache: every region is installed."""
+    return {"HPPA_USER_JIT_SYNC": "1", "HPPA_USER_CODE_CACHE": "off"}
+
+
+def run_jit(run_emu, binary, args, env, stats, extra=()):
+    got = run_emu(binary, args, env=env, options=[*STRESS, *extra, "--stats-json", str(stats)])
+    return got, (json.loads(stats.read_text())["jit"] if stats.exists() else None)
+
+
 @pytest.mark.parametrize("program,args,marker", PROGRAMS, ids=[p[0] for p in PROGRAMS])
 def test_compiled_program_matches_qemu(program, args, marker, guest, run_qemu, run_emu, tmp_path):
     binary = guest(program, opt="-O2")
     ref = run_qemu(binary, args)
     assert ref.returncode == 0 and marker.encode() in ref.stdout, ref
-    stats = tmp_path / "stats.json"
-    got = run_emu(binary, args, options=[*STRESS, "--stats-json", str(stats)])
-    assert got.stdout == ref.stdout, got.stderr.decode(errors="replace")[-3000:]
-    assert got.returncode == ref.returncode
-    jit = json.loads(stats.read_text())["jit"]
-    assert jit["regions"] >= 5, jit          # the test really ran compiled code
-    assert jit["failures"] == 0, jit
+    cold = {"HPPA_USER_CODE_CACHE": str(tmp_path / "cold")}
+    filled = {"HPPA_USER_CODE_CACHE": str(tmp_path / "filled")}
+    # sync: every region installed as soon as it is hot (and kept in the cache the warm
+    # run then uses)
+    for mode, env in (("async, cold cache", cold), ("sync", sync_env()),
+                      ("sync, filling the cache", dict(filled, HPPA_USER_JIT_SYNC="1")),
+                      ("async, warm cache", filled)):
+        got, jit = run_jit(run_emu, binary, args, env, tmp_path / "stats.json")
+        why = f"{mode}: " + got.stderr.decode(errors="replace")[-3000:]
+        assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), why
+        assert jit["failures"] == 0, (mode, jit)
+        if mode.startswith("sync"):
+            assert jit["regions"] >= 5, (mode, jit)          # compiled code really ran
+        if mode == "async, warm cache":                      # ... and came from the disk
+            assert jit["from_cache"] >= 5, (mode, jit)
 
 
 def test_glibc_241_vdso_path_compiled(guest, run_qemu, run_emu, tmp_path):
@@ -50,7 +72,7 @@ def test_glibc_241_vdso_path_compiled(guest, run_qemu, run_emu, tmp_path):
     binary = guest("clock_gettime", opt="-O2", glibc="2.41")
     ref = run_qemu(binary, ["3000"])
     stats = tmp_path / "stats.json"
-    got = run_emu(binary, ["3000"], options=[*STRESS, "--stats-json", str(stats)])
+    got = run_emu(binary, ["3000"], env=sync_env(), options=[*STRESS, "--stats-json", str(stats)])
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.stderr
     st = json.loads(stats.read_text())
     # one call before the loop and one per iteration (bench/micro/clock_gettime.c)
@@ -66,8 +88,8 @@ def test_instruction_budget_exact(limit, guest, run_emu, tmp_path):
     counts = []
     for opts in (STRESS, ["--no-jit"]):
         stats = tmp_path / "stats.json"
-        got = run_emu(binary, ["200000"], options=[*opts, "--max-insns", str(limit),
-                                                   "--stats-json", str(stats)])
+        got = run_emu(binary, ["200000"], env=sync_env(),
+                      options=[*opts, "--max-insns", str(limit), "--stats-json", str(stats)])
         assert got.returncode == 128 + 9, got.stderr
         counts.append(json.loads(stats.read_text())["instructions"])
     assert counts == [limit, limit]
@@ -79,7 +101,7 @@ def test_same_instruction_count_as_interpreter(guest, run_emu, tmp_path):
     counts = []
     for opts in (STRESS, ["--no-jit"]):
         stats = tmp_path / "stats.json"
-        got = run_emu(binary, ["20000"], options=[*opts, "--stats-json", str(stats)])
+        got = run_emu(binary, ["20000"], env=sync_env(), options=[*opts, "--stats-json", str(stats)])
         assert got.returncode == 0, got.stderr
         counts.append(json.loads(stats.read_text())["instructions"])
     assert counts[0] == counts[1]
@@ -90,3 +112,84 @@ def test_bad_threshold_is_one_line(run_emu, repo_root):
                   options=["--jit-threshold", "0"])
     assert got.returncode == 2
     assert b"Traceback" not in got.stderr and len(got.stderr.strip().splitlines()) == 1
+
+
+def test_instruction_counts_match_qemu_with_nullification(guest, run_emu, repo_root, tmp_path):
+    """tests/guest/nullify.c runs an asm loop full of nullified instructions (one of them
+    always nullified, so never executed nor decoded: a region's skip block counts it).
+    qemu-hppa's own count (scripts/qemu_count_insns.sh: one block per instruction) of
+    9000 iterations minus that of 1000 must equal hppa-user's, interpreted and compiled
+    (synchronously and asynchronously).  Differences cancel the start-up, where the two kernels differ; both
+    arguments have four digits, since argv's length changes the start-up's path."""
+    binary = guest("nullify", opt="-O2")
+    script = repo_root / "scripts" / "qemu_count_insns.sh"
+
+    def qemu_count(n):
+        out = subprocess.run(["bash", str(script), str(binary), str(n)], capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0 and "(exit 0)" in out.stdout, out
+        return int(out.stdout.split()[0])
+
+    want = qemu_count(9000) - qemu_count(1000)
+    assert want > 9000 * 20
+    stats = tmp_path / "stats.json"
+    for mode, env, opts in (("interpreter", {}, ["--no-jit"]),
+                            ("sync", sync_env(), STRESS),
+                            ("async", {"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")}, STRESS)):
+        counts = []
+        for n in (1000, 9000):
+            got = run_emu(binary, [str(n)], env=env,
+                          options=["--kernel", "none", *opts, "--stats-json", str(stats)])
+            assert got.returncode == 0, (mode, got.stderr)
+            counts.append(json.loads(stats.read_text())["instructions"])
+        assert counts[1] - counts[0] == want, (mode, counts, want)
+
+
+def test_corrupt_code_cache_is_never_executed(guest, run_qemu, run_emu, tmp_path):
+    """Fill the code cache, then damage it every way a disk can (and a few only a person
+    would): flipped bytes in compiled code, truncated files, references that are not JSON,
+    that name another region's code, or that claim other page contents.  The next run must
+    still agree with qemu-hppa: damaged entries are detected and ignored (compiled again),
+    never executed; the intact ones are used."""
+    binary = guest("intarith", opt="-O2")
+    args = ("100",)
+    ref = run_qemu(binary, args)
+    cache = tmp_path / "cache"
+    env = {"HPPA_USER_CODE_CACHE": str(cache)}
+    got, jit = run_jit(run_emu, binary, args, dict(env, HPPA_USER_JIT_SYNC="1"),
+                       tmp_path / "fill.json")
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode)
+    objects = sorted(cache.rglob("b-*.o"))
+    refs = sorted(cache.rglob("*.ref"))
+    assert len(objects) >= 2 and len(refs) >= 10, (objects, refs)
+    for i, obj in enumerate(objects):
+        data = bytearray(obj.read_bytes())
+        if i % 3 == 0:                                 # a flipped byte in the code
+            data[len(data) // 2] ^= 0x40
+            obj.write_bytes(bytes(data))
+        elif i % 3 == 1:
+            obj.write_bytes(bytes(data[:len(data) // 3]))
+    damaged = set()
+    for i, r in enumerate(refs):
+        text = r.read_text()
+        if i % 5 == 0:
+            r.write_text(text[:len(text) // 2])
+        elif i % 5 == 1:
+            r.write_text("not json at all")
+        elif i % 5 == 2:                               # another region's code
+            other = json.loads(refs[(i + 1) % len(refs)].read_text())
+            d = json.loads(text)
+            d["fn"], d["object"] = other["fn"], other["object"]
+            r.write_text(json.dumps(d))
+        elif i % 5 == 3:                               # other page contents
+            d = json.loads(text)
+            page = next(iter(d["hashes"]))
+            d["hashes"][page] = "0" * len(d["hashes"][page])
+            r.write_text(json.dumps(d))
+        else:
+            continue
+        damaged.add(r)
+    got, jit = run_jit(run_emu, binary, args, env, tmp_path / "run.json")
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
+    assert jit["failures"] == 0, jit
+    assert jit["from_cache"] <= len(refs) - len(damaged), jit

@@ -328,3 +328,16 @@ def test_static_program_execs_dynamic(guest, run_qemu, run_emu, tmp_path, root_o
                 options=["-L", str(root)] if root_option else ())
     assert e.stdout.decode(errors="replace") == expected, e.stderr.decode(errors="replace")[-3000:]
     assert e.returncode == 7
+
+
+def test_fork_while_the_region_compiler_works(guest, run_qemu, run_emu, tmp_path):
+    """With every branch target compiled (--jit-threshold 1) a compile is nearly always in
+    flight when the guest forks: the child drops its parent's worker and requeues the batch
+    (RegionCompiler.forked), and computes what qemu-hppa computes."""
+    binary = guest("proc_fork_jit")
+    q = run_qemu(binary, cwd=tmp_path)
+    assert q.returncode == 0 and q.stdout.count(b"\n") == 8, q
+    e = run_emu(binary, cwd=tmp_path, options=["--jit-threshold", "1", "--stats"])
+    assert e.stdout == q.stdout, e.stderr.decode(errors="replace")[-3000:]
+    assert e.returncode == 0
+    assert b"Traceback" not in e.stderr

@@ -319,11 +319,11 @@ def sys_prctl(k, option, a2, a3, a4, a5):
     if option == abi.PR_SET_TIMERSLACK:
         info.timerslack = a2 or 50000
         return 0
-    if option == abi.PR_GET_UNALIGN:
-        k.mem.write_u32(a2, getattr(info, "unalign", 0))
+    if option == abi.PR_GET_UNALIGN:      # the thread's PARISC_UAC_* flags (the CPU's)
+        k.mem.write_u32(a2, k.ctx.unaligned)
         return 0
     if option == abi.PR_SET_UNALIGN:
-        info.unalign = a2
+        k.ctx.unaligned = a2 & (abi.PR_UNALIGN_NOPRINT | abi.PR_UNALIGN_SIGBUS)
         return 0
     if option == abi.PR_SET_VMA:
         return 0
