@@ -2,8 +2,8 @@
 
 The interpreter (core.py) counts how often each branch target is entered and reports it
 (ST_JIT) at powers of two; once the instructions it has run pass a threshold (HEAT) it is
-queued here, hottest first, and compiled by a worker at idle priority.  A *region* starting
-there is the code that has already run and is reachable from the entry by straight-line
+queued here, hottest first, and compiled by a forked worker (nice +5).  A *region*
+starting there is the code that has already run and is reachable from the entry by straight-line
 flow and direct branches, on the entry's 4 KiB page and on the pages of its direct calls;
 each instruction becomes an LLVM block whose body is the instruction's semantics
 (semantics.py, fpu.py) applied to a :class:`RegionCtx` -- the same functions the
@@ -782,6 +782,7 @@ class CodeCache:
 NEVER = -(1 << 40)
 FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
                           # every power of two (core.reports)
+WORKER_NICE = 5           # see lower_priority
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
@@ -804,17 +805,14 @@ JIT_AUTO = -1
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
 
 
-def idle_priority() -> None:
-    """Run this process (the compiler's worker) only on a processor nothing else wants:
-    on a busy machine compiling then takes nothing from the guest, on an idle one the
-    regions arrive as soon as they can."""
+def lower_priority() -> None:
+    """Run this process (the compiler's worker) a little behind the guest (nice +5: about a
+    quarter of a processor the guest also wants).  Not SCHED_IDLE: on a machine busy with
+    other work an idle-class worker never runs, and the guest never gets its regions."""
     try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        try:
-            os.nice(19)
-        except OSError:
-            pass
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
 
 
 class RegionCompiler:
@@ -1012,9 +1010,9 @@ class RegionCompiler:
     @staticmethod
     def _become_worker(keep: int = -1) -> None:
         """In a forked worker: none of the guest's files (only ``keep``), default signal
-        actions, idle priority. The files go first: at idle priority the worker may wait
-        long for a processor, and meanwhile it would hold the guest's pipes (a reader's
-        EOF) and sockets (a forked guest process's mailbox address) open."""
+        actions, lower priority. The files go first: a worker waiting for a processor
+        would hold the guest's pipes (a reader's EOF) and sockets (a forked guest
+        process's mailbox address) open meanwhile."""
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
@@ -1026,7 +1024,7 @@ class RegionCompiler:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE,
                     signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF):
             signal.signal(sig, signal.SIG_DFL)
-        idle_priority()                              # the guest's own thread comes first
+        lower_priority()                             # the guest's own thread comes first
 
     def poll(self) -> None:
         """Install what the worker has finished (called after core returns)."""
