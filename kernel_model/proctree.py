@@ -41,11 +41,11 @@ import numpy as np
 
 from kernel_model import abi, wakeup
 from kernel_model.errors import ProcessKilled, SyscallError
-from kernel_model.signals import SigInfo
+from kernel_model.signals import SigInfo, host_group
 
 # table columns (int32)
-PID, PPID, PGID, SID, STATE, STATUS, FLAGS, EXIT_SIGNAL = range(8)
-NCOLS = 8
+PID, PPID, PGID, SID, STATE, STATUS, FLAGS, EXIT_SIGNAL, STOP_SIGNAL = range(9)
+NCOLS = 9
 FREE, ALIVE, DEAD = 0, 1, 2          # DEAD: ended, STATUS valid, not reaped yet (a zombie)
 FLAG_EXECED = 1                      # setpgid() on it fails with EACCES
 MAX_SLOTS = 1024
@@ -141,7 +141,7 @@ class ProcessTree:
         return int(free[0])
 
     def _fill(self, row, pid, ppid, pgid, sid, state=ALIVE, flags=0):
-        self.table[row] = (pid, ppid, pgid, sid, state, 0, flags, abi.SIGCHLD)
+        self.table[row] = (pid, ppid, pgid, sid, state, 0, flags, abi.SIGCHLD, 0)
 
     def find(self, pid: int) -> int:
         """The row of guest process ``pid`` (alive or a zombie), or -1."""
@@ -172,6 +172,28 @@ class ProcessTree:
     def pgid_exists_in_session(self, pgid: int, sid: int) -> bool:
         t = self.table
         return bool(((t[:, STATE] == ALIVE) & (t[:, PGID] == pgid) & (t[:, SID] == sid)).any())
+
+    def pgrp_orphaned(self, pgid: int, sid: int) -> bool:
+        """Linux's will_become_orphaned_pgrp(): no live member of the group has a parent in
+        another group of the same session (a parent outside the run is the host's)."""
+        t = self.table
+        for row in np.flatnonzero((t[:, STATE] == ALIVE) & (t[:, PGID] == pgid)):
+            ppid = int(t[row, PPID])
+            prow = self.find(ppid)
+            if prow >= 0 and t[prow, STATE] == ALIVE:
+                ppgid, psid = int(t[prow, PGID]), int(t[prow, SID])
+            elif ppid > INIT_PID and prow < 0:
+                ppgid, psid = host_group(ppid)
+            else:
+                continue
+            if ppgid != pgid and psid == sid:
+                return False
+        return True
+
+    def record_stop(self, sig: int) -> None:
+        """This process stops for guest ``sig`` (by the host's SIGSTOP, which the host never
+        discards): the parent's wait reports ``sig``."""
+        self.table[self.row, STOP_SIGNAL] = sig
 
     def is_group_leader_anywhere(self, pid: int) -> bool:
         t = self.table
@@ -424,6 +446,10 @@ class ProcessTree:
             if recorded & 0x7F:
                 return (abi.CLD_DUMPED if recorded & 0x80 else abi.CLD_KILLED), recorded & 0x7F
             return code, (recorded >> 8) & 0xFF
+        if code == abi.CLD_STOPPED and r.si_status == signal.SIGSTOP:
+            row = self.children.get(pid, -1)
+            if row >= 0 and int(self.table[row, PID]) == pid and self.table[row, STOP_SIGNAL]:
+                return code, int(self.table[row, STOP_SIGNAL])
         return code, guest_signal(r.si_status)
 
     def child_event(self, k) -> None:

@@ -28,6 +28,7 @@ Delivery follows ``arch/parisc/kernel/signal.c`` of a native 32-bit kernel:
 from __future__ import annotations
 
 import os
+import signal
 import struct
 import time
 
@@ -48,6 +49,14 @@ for _s in abi.SYNCHRONOUS_SIGNALS:
 def bit(sig: int) -> int:
     return 1 << (sig - 1)
 
+
+def host_group(pid: int) -> tuple[int, int]:
+    """(process group, session) of host process ``pid`` (the parent of a run's first
+    process is the host's); (0, 0) when it is gone."""
+    try:
+        return os.getpgid(pid), os.getsid(pid)
+    except OSError:
+        return 0, 0
 
 class SigInfo:
     """A queued siginfo: signal, code and the union fields as (offset, value, size)."""
@@ -281,13 +290,31 @@ class SignalState:
         raise ProcessKilled(sig, pc, core)
 
     def _stop(self, sig: int) -> None:
-        """The default action of SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: the host process stops (by
-        the host's same signal, so a waiting parent sees which); SIGCONT continues it."""
-        if self.k.strace:
-            self.k._trace_line(f"--- stopped by {abi.signal_name(sig)} ---")
-        hsig = abi.GUEST_TO_HOST_SIGNAL.get(sig)
+        """The default action of SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: the host process stops;
+        SIGCONT continues it.  As in Linux's get_signal(), the three job-control signals are
+        discarded in an orphaned process group (no shell is left to continue it)."""
+        k = self.k
+        tree = k.tree
+        if sig != abi.SIGSTOP and self._pgrp_orphaned():
+            return
+        if k.strace:
+            k._trace_line(f"--- stopped by {abi.signal_name(sig)} ---")
+        if tree is not None:
+            # the guest's groups are not the host's: stop by SIGSTOP (never discarded by
+            # the host) and tell the parent's wait which signal it was
+            tree.record_stop(sig)
+            os.kill(os.getpid(), signal.SIGSTOP)
+            return
+        hsig = abi.GUEST_TO_HOST_SIGNAL.get(sig)      # the parent is the host's: its signal
         if hsig is not None:
             os.kill(os.getpid(), hsig)
+
+    def _pgrp_orphaned(self) -> bool:
+        info, tree = self.k.info, self.k.tree
+        if tree is not None:
+            return tree.pgrp_orphaned(info.pgid, info.sid)
+        ppgid, psid = host_group(info.ppid)           # one process: its parent is the host's
+        return not (ppgid != info.pgid and psid == info.sid)
 
     def _next_action(self):
         """Dequeue until a signal needs action: returns (sig, info, action) or None.

@@ -102,21 +102,31 @@ int main(void)
     waitpid(p, &st, 0);
     show("then", st);
 
-    /* job-control stops: SIGTSTP from the parent, SIGTTOU raised by the child itself */
+    /* job-control stops: SIGTSTP from the parent, SIGTTOU raised by the child itself.
+       Each child gets a process group of its own, as a shell's job does: Linux discards
+       these three stop signals in an orphaned process group, and ours may be one (a test
+       runner whose parent has gone), the child's never is (its parent is in our session). */
     p = fork();
-    if (p == 0) { for (;;) pause(); }
+    if (p == 0) { setpgid(0, 0); for (;;) pause(); }
+    setpgid(p, p);
     kill(p, SIGTSTP);
     waitpid(p, &st, WUNTRACED);
     show("SIGTSTP", st);
     kill(p, SIGKILL);
     waitpid(p, &st, 0);
     p = fork();
-    if (p == 0) { raise(SIGTTOU); _exit(44); }
+    if (p == 0) { setpgid(0, 0); raise(SIGTTOU); _exit(44); }
+    setpgid(p, p);
     waitpid(p, &st, WUNTRACED);
     show("raise SIGTTOU", st);
     kill(p, SIGCONT);
     waitpid(p, &st, 0);
     show("continued, then", st);
+    /* ... discarded in an orphaned group: a new session's group has no parent in it */
+    p = fork();
+    if (p == 0) { setsid(); raise(SIGTSTP); raise(SIGTTIN); _exit(45); }
+    waitpid(p, &st, WUNTRACED);
+    show("SIGTSTP, SIGTTIN in an orphaned group", st);
 
     /* WNOHANG, waitid, WNOWAIT */
     int pfd[2];
