@@ -27,9 +27,20 @@ How the pieces fit (all of them cost nothing unless ``-g`` was given):
   handler turns ``busy`` on, so the stub looks at the socket only then.
 
 The protocol's signal numbers are gdb's own (``GDB_SIGNALS``), not parisc's. Thread ids
-are ``pPID.TID`` (the multiprocess form, so gdb knows the real pid and can read
-``/proc/PID/maps``); there is one thread today, and the thread and process bookkeeping
-(``Thread``) is where ``qfThreadInfo``/``Hg``/``Hc`` and fork-following will grow.
+are ``pPID.TID`` once gdb offers multiprocess (so it knows the real pid and can read
+``/proc/PID/maps``), plain ``TID`` otherwise.
+
+Threads (kernel_model/sched.py) share the one CPU, so the stub is all-stop by
+construction: the thread that hit a breakpoint, a watchpoint or a signal is the running one
+and the stop names it; ``qfThreadInfo`` lists the scheduler's threads; ``Hg`` picks whose
+registers ``g``/``G``/``p``/``P`` see (a thread that is not running has them in its saved
+CpuContext). Resuming, the thread a ``vCont`` action names runs first (the scheduler
+switches to it at the next ``prepare``, a safe point); unless an action resumes all threads
+it is *pinned* (``Scheduler.pinned``: not preempted when its slice ends), as gdb expects
+when it steps one thread over a breakpoint or under ``scheduler-locking``; a pinned thread
+that blocks still lets the others run. A step ends when the stepping thread has run an
+instruction, whichever threads ran meanwhile. After a fork gdb follows the parent: the
+child drops the stub (``forked``).
 
 Bad input never costs a traceback: a malformed packet gets ``E01``, an unknown one the
 empty reply, a bad checksum a NAK, an unmapped address ``E14``; when gdb goes away the
