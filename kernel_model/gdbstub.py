@@ -744,17 +744,9 @@ class GdbStub:
 
     def forked(self) -> None:
         """In a forked child: gdb follows the parent (follow-fork-mode parent, detach-on-fork),
-        so the child runs free -- none of gdb's breakpoints, watchpoints or pinned thread,
-        and the connection (the parent's) closed without a word to gdb."""
-        for addr in list(self.cpu.breakpoints):
-            self.cpu.clear_breakpoint(addr)
-        self.breakpoints.clear()
-        self.watches.clear()
-        self.stepping = None
-        self.pass_page = None
-        self.resume_first = None
-        self.sched.pinned = None
-        self._hang_up()                # closes our copy of the socket: gdb sees nothing
+        so the child runs free -- none of gdb's breakpoints, watchpoints or pinned thread --
+        and closes its copy of the connection (the parent's) without a word to gdb."""
+        self._detach()
 
     def _gone(self) -> None:
         print("hppa-user: gdb went away; the guest continues", file=self.log, flush=True)
