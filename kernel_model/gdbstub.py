@@ -27,9 +27,20 @@ How the pieces fit (all of them cost nothing unless ``-g`` was given):
   handler turns ``busy`` on, so the stub looks at the socket only then.
 
 The protocol's signal numbers are gdb's own (``GDB_SIGNALS``), not parisc's. Thread ids
-are ``pPID.TID`` (the multiprocess form, so gdb knows the real pid and can read
-``/proc/PID/maps``); there is one thread today, and the thread and process bookkeeping
-(``Thread``) is where ``qfThreadInfo``/``Hg``/``Hc`` and fork-following will grow.
+are ``pPID.TID`` once gdb offers multiprocess (so it knows the real pid and can read
+``/proc/PID/maps``), plain ``TID`` otherwise.
+
+Threads (kernel_model/sched.py) share the one CPU, so the stub is all-stop by
+construction: the thread that hit a breakpoint, a watchpoint or a signal is the running one
+and the stop names it; ``qfThreadInfo`` lists the scheduler's threads; ``Hg`` picks whose
+registers ``g``/``G``/``p``/``P`` see (a thread that is not running has them in its saved
+CpuContext). Resuming, the thread a ``vCont`` action names runs first (the scheduler
+switches to it at the next ``prepare``, a safe point); unless an action resumes all threads
+it is *pinned* (``Scheduler.pinned``: not preempted when its slice ends), as gdb expects
+when it steps one thread over a breakpoint or under ``scheduler-locking``; a pinned thread
+that blocks still lets the others run. A step ends when the stepping thread has run an
+instruction, whichever threads ran meanwhile. After a fork gdb follows the parent: the
+child drops the stub (``forked``).
 
 Bad input never costs a traceback: a malformed packet gets ``E01``, an unknown one the
 empty reply, a bad checksum a NAK, an unmapped address ``E14``; when gdb goes away the
@@ -440,47 +451,55 @@ def fileio_stat(st) -> bytes:
 # ---------------------------------------------------------------------------------------
 # The stub
 # ---------------------------------------------------------------------------------------
-class Thread:
-    """A guest thread as the protocol names it (``pPID.TID``). One today; fork and clone
-    will add entries (and ``Hg``/``Hc`` will then select among them)."""
+THREAD_ID = re.compile(r"(?:p(-1|[0-9a-f]+)\.)?(-1|[0-9a-f]+)")
 
-    def __init__(self, pid: int, tid: int):
-        self.pid, self.tid = pid, tid
 
-    @property
-    def id(self) -> str:
-        return f"p{self.pid:x}.{self.tid:x}"
+def parse_thread_id(spec: str) -> tuple[int | None, int]:
+    """A thread-id from gdb: ``pPID.TID`` (multiprocess) or ``TID``, hex; -1 means all
+    threads, 0 any thread. Returns (pid or None, tid); ValueError when malformed."""
+    m = THREAD_ID.fullmatch(spec)
+    if not m:
+        raise ValueError(f"bad thread-id {spec!r}")
+    pid = m.group(1)
+    return (None if pid is None else int(pid, 16)), int(m.group(2), 16)
 
-    def matches(self, spec: str) -> bool:
-        """A thread-id from gdb: pP.T, P.T, -1 / 0 (any), pP.-1 / pP.0."""
-        m = re.fullmatch(r"(?:p(-?[0-9a-f]+)\.)?(-?[0-9a-f]+)", spec)
-        if not m:
-            return False
-        pid, tid = m.group(1), int(m.group(2), 16)
-        if pid is not None and int(pid, 16) not in (-1, 0, self.pid):
-            return False
-        return tid in (-1, 0, self.tid)
+
+def thread_text(t, k) -> str:
+    """qThreadExtraInfo: the thread's name and what it is doing."""
+    name = (t.comm or k.info.comm).decode(errors="replace")
+    if t is k.sched.current:
+        state = "running"
+    elif t.wait is not None and t.wait.sc is not None:
+        state = f"in {t.wait.sc.name}"
+    else:
+        state = "runnable"
+    return f"{name}, {state}"
 
 
 class Resume:
-    """How gdb lets the guest go on: action "continue", "step", "detach" or "kill", and
-    the (parisc) signal to deliver, 0 for none."""
-    __slots__ = ("action", "sig")
+    """How gdb lets the guest go on: action "continue", "step", "detach" or "kill", the
+    (parisc) signal to deliver, 0 for none; ``thread`` the guest thread (sched.Thread) that
+    runs first, None: the one that stopped; ``hold``: the other threads stay stopped (gdb
+    resumed that one thread only), so it is not preempted."""
+    __slots__ = ("action", "sig", "thread", "hold")
 
-    def __init__(self, action: str, sig: int = 0):
-        self.action, self.sig = action, sig
+    def __init__(self, action: str, sig: int = 0, thread=None, hold: bool = False):
+        self.action, self.sig, self.thread, self.hold = action, sig, thread, hold
 
 
 class StepState:
-    __slots__ = ("insns", "f", "b")
+    """A single step of one guest thread in progress."""
+    __slots__ = ("thread", "insns", "f", "b")
 
-    def __init__(self, ctx):
-        self.insns, self.f, self.b = ctx.insns, ctx.iaoq_f, ctx.iaoq_b
+    def __init__(self, thread, ctx, insns: int):
+        self.thread = thread
+        self.insns, self.f, self.b = insns, ctx.iaoq_f, ctx.iaoq_b
 
-    def done(self, ctx) -> bool:
-        """One instruction ran, or the kernel moved the IAOQ (a syscall returned, a signal
-        handler was entered); a step never ends inside the gateway page."""
-        if ctx.iaoq_f < PAGE_SIZE:
+    def done(self, ctx, current) -> bool:
+        """The stepping thread runs and one instruction of it ran, or the kernel moved its
+        IAOQ (a syscall returned, a signal handler was entered); a step never ends inside
+        the gateway page."""
+        if current is not self.thread or ctx.iaoq_f < PAGE_SIZE:
             return False
         return ctx.insns != self.insns or (ctx.iaoq_f, ctx.iaoq_b) != (self.f, self.b)
 
@@ -507,13 +526,18 @@ class GdbStub:
         self.conn: Connection | None = None
         self.attached = True            # False after D, a disconnect, or the end
         self.started = False
-        self.thread = Thread(self.k.pid, self.k.pid)
+        self.sched = self.k.sched
+        self.multiprocess = False       # gdb said multiprocess+: thread-ids are pPID.TID
+        self.general = None             # Hg: whose registers g/G/p/P see (None: the current)
+        self.cont_thread = None         # Hc: which thread s/c resume (None: any)
+        self.resume_first = None        # a thread gdb resumed that must be switched to
+        self.thread_list: list[str] = []    # qfThreadInfo's ids still to send (qsThreadInfo)
         self.breakpoints: set[int] = set()     # what gdb planted (Z0) among the CPU's
         self.watches = WatchedPages(machine.cpu)
         self.files = HostFiles(self.k)
         self.stepping: StepState | None = None
         self.waiting = False            # gdb waits for a stop reply (it resumed us)
-        self.last_stop = "S05"
+        self.last_stop = (abi.SIGTRAP, "", None)    # signal, reason, thread (for "?")
         self.passing = 0                # a signal gdb injected: delivered without a stop
         self.pass_page: int | None = None   # a watched page one access may go through
         self.pass_insns = 0
@@ -532,10 +556,11 @@ class GdbStub:
         budget (1 while stepping). Nothing of that while ``busy`` is off."""
         if not self.busy:
             return budget
+        sched = self.sched
         if not self.started:
             self._accept()
             self._stop(abi.SIGTRAP)
-        elif self.stepping is not None and self.stepping.done(self.ctx):
+        elif self.stepping is not None and self.stepping.done(self.ctx, sched.current):
             self._stop(abi.SIGTRAP)
         elif self.gdb_spoke or self.poll_always:
             self.gdb_spoke = False
@@ -543,10 +568,18 @@ class GdbStub:
                 self._stop(abi.SIGINT)
             elif self.conn.closed:
                 self._gone()
+        if self.resume_first is not None:     # gdb resumed a thread that is not running
+            t, self.resume_first = self.resume_first, None
+            sched.run_first(t)
+            if sched.resched:
+                sched.schedule()
+            if self.stepping is not None and sched.current is self.stepping.thread:
+                self.stepping.insns = self.ctx.insns
         if self.watches:
             self.watches.protect(self.pass_page)
         self._update_busy()
-        if self.stepping is not None or self.pass_page is not None:
+        if self.stepping is not None and self.stepping.thread is sched.current \
+                or self.pass_page is not None:
             return 1
         return budget
 
@@ -594,6 +627,7 @@ class GdbStub:
         stepping or with breakpoints or watchpoints, not after a plain continue."""
         self.busy = self.attached and (
             not self.started or self.stepping is not None or self.pass_page is not None
+            or self.resume_first is not None
             or bool(self.breakpoints) or bool(self.watches) or self.gdb_spoke
             or self.poll_always)
         if self.gdb_spoke and self.attached:   # SIGIO may have come while that was computed
@@ -609,10 +643,11 @@ class GdbStub:
         """The run is over: report the exit status or the killing signal, then hang up."""
         m = self.m
         if self.conn is not None and self.attached and hasattr(m, "exit_status"):
+            process = f";process:{self.k.pid:x}" if self.multiprocess else ""
             if m.term_signal:
-                self.conn.send(f"X{to_gdb_signal(m.term_signal):02x};process:{self.k.pid:x}")
+                self.conn.send(f"X{to_gdb_signal(m.term_signal):02x}{process}")
             else:
-                self.conn.send(f"W{m.exit_status & 0xFF:02x};process:{self.k.pid:x}")
+                self.conn.send(f"W{m.exit_status & 0xFF:02x}{process}")
         self._hang_up()
         try:
             self.listener.close()
@@ -659,9 +694,14 @@ class GdbStub:
         if not self.attached:
             return sig
         self.stepping = None
-        self.last_stop = f"T{to_gdb_signal(sig):02x}{reason}thread:{self.thread.id};"
+        sched = self.sched
+        sched.pinned = None
+        # all-stop: every thread stops with the one that reports; gdb takes that one as the
+        # thread its register packets are for (Hg) until it selects another
+        self.last_stop = (sig, reason, sched.current)
+        self.general = None
         if self.waiting:
-            self.conn.send(self.last_stop)
+            self.conn.send(self._stop_reply())
             self.waiting = False
         resume = self._serve()
         if resume.action == "kill":
@@ -670,8 +710,15 @@ class GdbStub:
         if resume.action == "detach":
             self._detach()
             return sig if in_signal else 0
+        t = resume.thread if resume.thread is not None and not resume.thread.exited \
+            else sched.current
+        if t is not sched.current:
+            self.resume_first = t       # switched to at the next prepare(), a safe point
+        if resume.hold:
+            sched.pinned = t
         if resume.action == "step":
-            self.stepping = StepState(self.ctx)
+            self.stepping = StepState(t, self.ctx if t is sched.current else t.ctx,
+                                      self.ctx.insns)
         self._update_busy()
         if self.k.time.vvar is not None:
             self.k.time.refresh()                # the clocks moved on while we were stopped
@@ -691,7 +738,15 @@ class GdbStub:
         self.watches.clear()
         self.stepping = None
         self.pass_page = None
+        self.resume_first = None
+        self.sched.pinned = None
         self._hang_up()
+
+    def forked(self) -> None:
+        """In a forked child: gdb follows the parent (follow-fork-mode parent, detach-on-fork),
+        so the child runs free -- none of gdb's breakpoints, watchpoints or pinned thread --
+        and closes its copy of the connection (the parent's) without a word to gdb."""
+        self._detach()
 
     def _gone(self) -> None:
         print("hppa-user: gdb went away; the guest continues", file=self.log, flush=True)
@@ -757,22 +812,67 @@ class GdbStub:
 
     def _query(self, text: str):
         if text.startswith("qSupported"):
+            self.multiprocess = "multiprocess+" in text.partition(":")[2].split(";")
             return (f"PacketSize={PACKET_SIZE:x};qXfer:auxv:read+;qXfer:exec-file:read+;"
                     "qXfer:features:read+;swbreak+;vContSupported+;multiprocess+;"
                     "QStartNoAckMode+")
         if text == "qC":
-            return f"QC{self.thread.id}"
+            return f"QC{self._id(self.sched.current)}"
         if text.startswith("qAttached"):
             return "0"                                 # we created the process
         if text == "qfThreadInfo":
-            return f"m{self.thread.id}"
+            self.thread_list = [self._id(t) for t in self.sched.threads.values()]
+            return self._thread_list_part()
         if text == "qsThreadInfo":
-            return "l"
+            return self._thread_list_part()
+        if text.startswith("qThreadExtraInfo,"):
+            t = self._find_thread(text[len("qThreadExtraInfo,"):])
+            return thread_text(t, self.k).encode().hex() if t is not None else "E01"
         if text.startswith("qXfer:"):
             return self._xfer(text)
         if text.startswith("qSymbol"):
             return "OK"
         return ""
+
+    def _thread_list_part(self) -> str:
+        """The next part of the thread list (as many ids as fit a packet); "l": the end."""
+        if not self.thread_list:
+            return "l"
+        n, size = 0, 1
+        while n < len(self.thread_list) and size + len(self.thread_list[n]) + 1 < PACKET_SIZE:
+            size += len(self.thread_list[n]) + 1
+            n += 1
+        part, self.thread_list = self.thread_list[:n], self.thread_list[n:]
+        return "m" + ",".join(part)
+
+    # -- threads -----------------------------------------------------------------------------
+    def _id(self, t) -> str:
+        """The protocol's name of guest thread ``t`` (a sched.Thread)."""
+        return f"p{self.k.pid:x}.{t.tid:x}" if self.multiprocess else f"{t.tid:x}"
+
+    def _find_thread(self, spec: str):
+        """The live thread a specific thread-id names (None: no such thread); -1 and 0 (all,
+        any) name the running one."""
+        pid, tid = parse_thread_id(spec)
+        if pid not in (None, -1, 0, self.k.pid):
+            return None
+        if tid in (-1, 0):
+            return self.sched.current
+        return self.sched.threads.get(tid)
+
+    def _stop_reply(self) -> str:
+        sig, reason, t = self.last_stop
+        if t is None or t.exited:
+            t = self.sched.current
+        return f"T{to_gdb_signal(sig):02x}{reason}thread:{self._id(t)};"
+
+    def _regs(self):
+        """The CPU context whose registers g/G/p/P read and write: the live one for the
+        running thread, the saved one of the thread Hg selected otherwise."""
+        t = self.general
+        if t is None or t is self.sched.current or t.exited:
+            return self.ctx
+        return t.ctx
 
     def _xfer(self, text: str):
         _q, obj, op, annex, span = text.split(":", 4)
@@ -812,18 +912,36 @@ class GdbStub:
         return ""
 
     def _vcont(self, spec: str):
-        """The action for our thread: the first whose thread-id matches, or the default."""
+        """vCont;ACTION[:THREAD]...: one CPU runs one thread at a time, so what matters is
+        which thread runs first and whether the others may run too. The thread that runs
+        first is the one an action names (a step before a continue: gdb steps one thread,
+        over a breakpoint say, and may let the rest continue); with no thread named, the
+        one that stopped. The others run (their turns on the CPU) only if an action is for
+        all threads; otherwise the named thread is pinned: it is not preempted (gdb's
+        scheduler-locking), though it gives way when it blocks."""
+        named, default = [], None
         for part in spec.split(";"):
             action, _, tid = part.partition(":")
-            if tid and not self.thread.matches(tid):
-                continue
+            if not action or action[0] not in "cCsS":
+                return "E01"
+            kind = "continue" if action[0] in "cC" else "step"
             sig = from_gdb_signal(int(action[1:3], 16)) if action[0] in "CS" else 0
-            if action[0] in "cC":
-                return Resume("continue", sig)
-            if action[0] in "sS":
-                return Resume("step", sig)
+            pid, t = parse_thread_id(tid) if tid else (None, -1)
+            if t in (-1, 0):
+                if pid in (None, -1, 0, self.k.pid) and default is None:
+                    default = (kind, sig)
+                continue
+            thread = self._find_thread(tid)
+            if thread is not None:
+                named.append((kind, sig, thread))
+        steps = [a for a in named if a[0] == "step"]
+        if steps or named:
+            kind, sig, thread = (steps or named)[0]
+        elif default is not None:
+            (kind, sig), thread = default, None
+        else:
             return "E01"
-        return "E01"
+        return Resume(kind, sig, thread, hold=default is None)
 
     def _resume(self, text: str):
         """c [addr], C sig[;addr], s [addr], S sig[;addr]."""
@@ -833,27 +951,30 @@ class GdbStub:
         if text[0] in "CS":
             sig_hex, _, rest = rest.partition(";")
             sig = from_gdb_signal(int(sig_hex, 16))
+        t = self.cont_thread if self.cont_thread is not None and not self.cont_thread.exited \
+            else None
         if rest:
             addr = int(rest, 16)
-            write_register(self.ctx, REG_PCOQH, addr)
-            write_register(self.ctx, REG_PCOQT, addr + 4)
-        return Resume(kind, sig)
+            ctx = self.ctx if t is None or t is self.sched.current else t.ctx
+            write_register(ctx, REG_PCOQH, addr)
+            write_register(ctx, REG_PCOQT, addr + 4)
+        return Resume(kind, sig, t, hold=t is not None)
 
     def _registers(self, text: str):
         if text[0] == "g":
-            return pack_registers(self.ctx)
-        unpack_registers(self.ctx, text[1:])
+            return pack_registers(self._regs())
+        unpack_registers(self._regs(), text[1:])
         return "OK"
 
     def _register(self, text: str):
         if text[0] == "p":
             n = int(text[1:], 16)
-            return "%08x" % read_register(self.ctx, n) if n < NUM_REGS else "E01"
+            return "%08x" % read_register(self._regs(), n) if n < NUM_REGS else "E01"
         n, _, value = text[1:].partition("=")
         n = int(n, 16)
         if n >= NUM_REGS or len(value) != 8:
             return "E01"
-        write_register(self.ctx, n, int(value, 16))
+        write_register(self._regs(), n, int(value, 16))
         return "OK"
 
     def _read_memory_packet(self, text: str):
@@ -918,13 +1039,27 @@ class GdbStub:
         return Resume("kill")
 
     def _thread_select(self, text: str):
-        return "OK" if self.thread.matches(text[2:]) else "E01"
+        """Hg THREAD: the thread register packets are for; Hc THREAD: the thread s and c
+        resume (-1 all, 0 any: the one that stopped)."""
+        op, spec = text[1:2], text[2:]
+        if op not in ("g", "c"):
+            return "E01"
+        _pid, tid = parse_thread_id(spec)
+        t = None if tid in (-1, 0) else self._find_thread(spec)
+        if tid not in (-1, 0) and t is None:
+            return "E01"
+        if op == "g":
+            self.general = t
+        else:
+            self.cont_thread = t
+        return "OK"
 
     def _thread_alive(self, text: str):
-        return "OK" if self.thread.matches(text[1:]) else "E01"
+        pid, tid = parse_thread_id(text[1:])
+        return "OK" if tid not in (-1, 0) and self._find_thread(text[1:]) is not None else "E01"
 
     def _status(self, text: str):
-        return self.last_stop
+        return self._stop_reply()
 
 
 # what hppa-user gdb's extension (gdbext.py) needs of the ABI: the signal frame's layout

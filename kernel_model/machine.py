@@ -154,9 +154,7 @@ class Machine:
         if self.kernel.signals.ptracer is not None:
             # gdb follows the parent (follow-fork-mode parent, detach-on-fork): the child
             # runs free of its breakpoints and of the connection
-            self.kernel.signals.ptracer = None
-            for addr in list(self.cpu.breakpoints):
-                self.cpu.clear_breakpoint(addr)
+            self.kernel.signals.ptracer.forked()
             self.monitor = None
 
     def run(self) -> int:

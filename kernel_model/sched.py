@@ -100,6 +100,9 @@ class Scheduler:
         self.created = 0              # threads created (statistics)
         # the main thread ended before the others: it stays, a zombie, in /proc/self/task
         self.leader_exited = False
+        # a debugger's step (or scheduler-locked continue): this thread keeps the CPU when
+        # its time slice ends; it still gives way when it blocks (gdbstub.py)
+        self.pinned: Thread | None = None
 
     # -- the thread set ----------------------------------------------------------------------
     @property
@@ -162,9 +165,21 @@ class Scheduler:
         and the next runnable thread runs."""
         if self.polled:
             self._host_wait(block=False)
-        if self.runq:
+        if self.runq and self.current is not self.pinned:
             self.runq.append(self.current)
             self.resched = True
+
+    def run_first(self, t: Thread) -> None:
+        """A debugger resumes ``t`` (steps it, say): when it is runnable it runs next, and
+        the running thread after it. The switch is schedule()'s."""
+        if t is self.current or t not in self.runq:
+            return                    # running already, or asleep: it runs when it wakes
+        self.runq.remove(t)
+        cur = self.current
+        if cur.wait is None and not cur.exited:
+            self.runq.appendleft(cur)
+        self.runq.appendleft(t)
+        self.resched = True
 
     # -- sleeping ----------------------------------------------------------------------------
     def block(self, b: Block) -> None:

@@ -8,7 +8,10 @@ compared with qemu-hppa -g under the same gdb script), the exit code, and `bt` f
 handler under every kernel profile.  Expected values come from the C source, objdump and
 qemu-hppa, never from the emulator.
 
-Runtime: ~2 minutes (about twenty emulator + gdb pairs).
+Threads and fork: tests/guest/gdb_threads.c (three workers, each in worker_fn(N); a fork
+whose child gdb does not follow); thread ids are checked against the guest's own gettid().
+
+Runtime: ~2 minutes (about twenty-five emulator + gdb pairs).
 """
 from __future__ import annotations
 
@@ -97,9 +100,9 @@ def objdump_words(binary) -> dict[int, str]:
             for m in re.finditer(r"^\s*([0-9a-f]+):\t(?:[0-9a-f]{2} ){4}\t(.*)$", out, re.M)}
 
 
-def line_of(text: str) -> int:
+def line_of(text: str, source: str = "gdb_target.c") -> int:
     from conftest import GUEST_DIR
-    lines = (GUEST_DIR / "gdb_target.c").read_text().splitlines()
+    lines = (GUEST_DIR / source).read_text().splitlines()
     return next(i + 1 for i, l in enumerate(lines) if text in l)
 
 
@@ -266,3 +269,96 @@ def test_dynamic_program_libraries_through_the_guest_root(guest):
     assert re.search(r"Breakpoint 2, 0x[0-9a-f]+ in printf \(\) from target:/lib/libc\.so\.6", out)
     assert re.search(r"#1  0x[0-9a-f]+ in main \(argc=1, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+",
                      out)
+
+
+# -- threads and fork (tests/guest/gdb_threads.c) --------------------------------------------
+@pytest.fixture(scope="module")
+def threads_target(guest):
+    return guest("gdb_threads", opt="-O0", extra=["-g", "-pthread"])
+
+
+def thread_rows(out: str) -> list[tuple[int, int, int]]:
+    """`info threads` rows: (gdb's number, pid, tid)."""
+    return [(int(n), int(p), int(t)) for n, p, t in
+            re.findall(r"^\*?\s+(\d+)\s+Thread (\d+)\.(\d+) ", out, re.M)]
+
+
+def test_threads_listed_selected_and_reported(threads_target):
+    """At checkpoint() every worker is inside worker_fn(N): `info threads` lists the four,
+    `thread K` + `bt` reads that thread's saved registers (its frame and argument), and
+    the guest's own gettid() values (tids[N-1]) name the same threads. A breakpoint in
+    report() is hit by each worker in turn, reported with a switch to that thread; the
+    run ends with the sum of the workers' results."""
+    d = debug(threads_target,
+              ["break checkpoint", "continue", "info threads",
+               "thread 2", "bt", "print arg", "thread 3", "bt", "print arg",
+               "thread 4", "bt", "print arg", "print tids", "thread 1",
+               "break report", "continue", "bt 2", "continue", "continue", "delete",
+               "continue"])
+    out = d.out
+    assert re.search(r"Thread 1 hit Breakpoint 1, checkpoint \(\) at .*gdb_threads\.c:", out)
+    rows = thread_rows(out)
+    assert [n for n, _p, _t in rows] == [1, 2, 3, 4]
+    assert all(p == d.pid for _n, p, _t in rows) and rows[0][2] == d.pid
+    tids = [int(x) for x in re.search(r"= \{(\d+), (\d+), (\d+)\}", out).groups()]
+    assert sorted(t for _n, _p, t in rows[1:]) == sorted(tids)
+    # thread K's bt and `print arg`: worker_fn(N) for the thread whose gettid() is tids[N-1]
+    seen = re.findall(r"\[Switching to thread (\d) \(Thread \d+\.(\d+)\)\]\n"
+                      r"#0\s+(?:0x[0-9a-f]+ in )?worker_fn \(arg=(\d)\) at .*\n.*\n"
+                      r"#0 .*worker_fn \(arg=\3\).*\n#1\s+0x[0-9a-f]+ in start \(p=0x\3\)"
+                      r"(?:.*\n)*?\$\d+ = \3\n", out)
+    assert [int(n) for n, _t, _a in seen] == [2, 3, 4]
+    assert {int(t): int(a) for _n, t, a in seen} == {tids[i]: i + 1 for i in range(3)}
+    # each worker hits report(N), and gdb switches to it
+    hits = re.findall(r"\[Switching to Thread (\d+)\.(\d+)\]\n\nThread (\d) hit Breakpoint 2, "
+                      r"report \(n=(\d)\)", out)
+    assert len(hits) == 3
+    assert all(int(p) == d.pid and int(t) == tids[int(n) - 1] for p, t, _k, n in hits)
+    assert sorted(int(n) for *_x, n in hits) == [1, 2, 3]
+    assert re.search(r"#0\s+report \(n=(\d)\) at .*\n#1\s+0x[0-9a-f]+ in worker_fn "
+                     r"\(arg=\1\)", out)
+    assert f"[Inferior 1 (process {d.pid}) exited with code 074]" in out      # 60
+    assert d.emu.returncode == 60 and d.emu.stdout == "sum 60\n"
+
+
+def test_stepping_a_selected_thread(threads_target):
+    """With scheduler-locking on, `stepi` in worker thread 3 runs that thread only (it is
+    switched to; main stays at checkpoint); with it off, `next` in the worker's spin loop
+    lets main run on and set `go`, so the worker leaves the loop."""
+    d = debug(threads_target,
+              ["break checkpoint", "continue", "print/x $pc",
+               "set scheduler-locking on", "thread 3", "print/x $pc", "stepi",
+               "print/x $pc", "info line *$pc", "thread 1", "print/x $pc", "print go",
+               "set scheduler-locking off", "thread 3", "next", "print go", "print arg",
+               "delete", "continue"])
+    out = d.out
+    pcs = [int(x, 16) for x in re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", out, re.M)]
+    main_pc, before, after, main_after = pcs
+    assert main_after == main_pc                         # main did not run during stepi
+    assert after != before
+    spin = line_of("while (!go)", "gdb_threads.c")
+    assert re.search(rf'^Line {spin} of ".*gdb_threads\.c" starts at address 0x[0-9a-f]+ '
+                     r"<worker_fn\+\d+>", out, re.M)     # stepi kept it in the spin loop
+    assert re.search(r"^\$\d+ = 0$", out, re.M)          # go, while main was held
+    assert re.search(rf"^{spin + 2}\s+return report\(arg\);$", out, re.M)   # out of the loop
+    assert re.search(r"^\$\d+ = 1\n\$\d+ = 2$", out, re.M)   # go set by main; arg of thread 3
+    assert d.emu.returncode == 60 and d.emu.stdout == "sum 60\n"
+
+
+def test_fork_follows_the_parent(threads_target):
+    """gdb follows the parent (follow-fork-mode parent): the child runs free of the
+    breakpoints -- its _exit(5) does not stop -- and its output appears; the parent stops
+    in after_fork(5) and at its own _exit(4), then exits 4."""
+    d = debug(threads_target,
+              ["break after_fork", "break _exit", "continue", "print code", "info threads",
+               "continue", "info registers r26", "continue"], args=["fork"])
+    out = d.out
+    assert re.search(r"Breakpoint 1, after_fork \(code=5\) at .*gdb_threads\.c:", out)
+    assert "$1 = 5" in out
+    assert out.count("Breakpoint 2, ") == 1 and \
+        out.index("Breakpoint 1, after_fork") < out.index("Breakpoint 2, ")
+    assert thread_rows(out) == [(1, d.pid, d.pid)]
+    assert re.search(r"^r26\s+0x4\s+4$", out, re.M)     # the parent's _exit(4)
+    assert f"[Inferior 1 (process {d.pid}) exited with code 04]" in out
+    assert d.emu.returncode == 4
+    assert d.emu.stdout == "child says hello\nparent saw 5\n"

@@ -23,6 +23,7 @@ from conftest import REPO_ROOT, emulator_command, guest_env
 from kernel_model import abi
 from kernel_model import gdbstub as G
 from kernel_model.machine import Machine
+from kernel_model.sched import Thread
 from test_trace import EXPECTED, asm_prog, labels, objdump_text  # noqa: F401 (fixture)
 
 HELLO = REPO_ROOT / "hppa_user" / "examples" / "hello"
@@ -133,9 +134,10 @@ def stub(machine):
 
 def test_answers(stub, machine):
     h = stub.handle
-    assert "PacketSize=4000" in h(b"qSupported:multiprocess+;swbreak+")
     for feature in ("qXfer:auxv:read+", "qXfer:exec-file:read+", "swbreak+", "vContSupported+"):
         assert feature in h(b"qSupported")
+    assert h(b"qC") == f"QC{machine.kernel.pid:x}"           # no multiprocess: plain TID
+    assert "PacketSize=4000" in h(b"qSupported:multiprocess+;swbreak+")
     assert h(b"qC") == f"QCp{machine.kernel.pid:x}.{machine.kernel.pid:x}"
     assert h(b"qAttached") == "0" and h(b"qfThreadInfo").startswith("mp")
     assert h(b"vCont?") == "vCont;c;C;s;S"
@@ -190,6 +192,73 @@ def test_breakpoint_lives_in_the_decode_cache(stub, machine):
     assert stub.handle(b"z0,%x,4" % entry) == "OK" and entry not in machine.cpu.breakpoints
     assert stub.handle(b"Z2,10000,4") == "OK" and stub.handle(b"z2,10000,4") == "OK"
     assert stub.handle(b"Z1,10000,4") == ""                     # hardware breakpoints: no
+
+
+def test_threads_listed_selected_and_resumed(stub, machine):
+    """Two more guest threads (as clone makes them: a saved CpuContext each): qfThreadInfo
+    lists all three, Hg makes g/p/P read and write the selected thread's saved registers
+    (the running thread's are the live context), T says which are alive, vCont names the
+    thread that runs first and whether the others run too."""
+    h, k = stub.handle, machine.kernel
+    pid = k.pid
+    extra = []
+    for tid, r26 in ((pid + 100, 0x111), (pid + 200, 0x222)):
+        t = Thread(tid)
+        machine.ctx.save_thread(t.ctx)
+        t.ctx.gr[26] = r26
+        t.ctx.iaoq_f, t.ctx.iaoq_b = 0x10400 + r26 * 4, 0x10404 + r26 * 4
+        k.sched.add(t)
+        extra.append(t)
+    machine.ctx.gr[26] = 0x999
+    assert h(b"qfThreadInfo") == f"m{pid:x},{pid + 100:x},{pid + 200:x}"   # plain TIDs
+    assert h(b"qsThreadInfo") == "l"
+    h(b"qSupported:multiprocess+")
+    ids = [f"p{pid:x}.{tid:x}" for tid in (pid, pid + 100, pid + 200)]
+    assert h(b"qfThreadInfo") == "m" + ",".join(ids) and h(b"qsThreadInfo") == "l"
+    assert h(b"qC") == f"QC{ids[0]}"
+    assert h(b"p1a") == "00000999"                              # the running thread
+    assert h(f"Hg{ids[2]}".encode()) == "OK"
+    assert h(b"p1a") == "00000222"
+    regs = h(b"g")
+    assert int(regs[26 * 8:27 * 8], 16) == 0x222
+    assert int(regs[33 * 8:34 * 8], 16) == (0x10400 + 0x222 * 4) | 3   # its pcoqh
+    assert h(b"P1a=00000abc") == "OK" and int(extra[1].ctx.gr[26]) == 0xABC
+    assert int(machine.ctx.gr[26]) == 0x999                     # the live one untouched
+    assert h(f"Hg{ids[1]}".encode()) == "OK" and h(b"p1a") == "00000111"
+    assert h(b"Hg0") == "OK" and h(b"p1a") == "00000999"        # any: the running one
+    assert h(f"Hgp{pid:x}.{pid + 7:x}".encode()) == "E01"        # no such thread
+    assert h(b"Hgp1.zz") == "E01" and h(b"Hx0") == "E01"
+    assert h(f"T{ids[1]}".encode()) == "OK" and h(f"Tp{pid:x}.{pid + 7:x}".encode()) == "E01"
+    assert h(f"Tp{pid + 1:x}.{pid + 100:x}".encode()) == "E01"   # another process
+    extra_info = bytes.fromhex(h(f"qThreadExtraInfo,{ids[1]}".encode())).decode()
+    assert extra_info.endswith(", runnable")
+    assert bytes.fromhex(h(f"qThreadExtraInfo,{ids[0]}".encode())).decode().endswith(", running")
+    r = h(f"vCont;s:{ids[1]};c".encode())                       # step one, the rest go on
+    assert (r.action, r.thread, r.hold) == ("step", extra[0], False)
+    r = h(f"vCont;s:{ids[2]}".encode())                         # scheduler-locking
+    assert (r.action, r.thread, r.hold) == ("step", extra[1], True)
+    r = h(f"vCont;C0b:{ids[1]};c:p{pid:x}.-1".encode())
+    assert (r.action, r.sig, r.thread, r.hold) == ("continue", abi.SIGSEGV, extra[0], False)
+    r = h(b"vCont;c")
+    assert (r.action, r.thread, r.hold) == ("continue", None, False)
+    assert h(b"vCont;x") == "E01"
+    # one exits: gone from the list, no longer alive
+    k.sched.remove(extra[0])
+    assert h(b"qfThreadInfo") == f"m{ids[0]},{ids[2]}"
+    assert h(f"T{ids[1]}".encode()) == "E01"
+
+
+def test_long_thread_list_comes_in_packets(stub, machine):
+    k = machine.kernel
+    for i in range(3000):
+        k.sched.add(Thread(k.pid + 1 + i))
+    stub.handle(b"qSupported:multiprocess+")
+    got, part = [], stub.handle(b"qfThreadInfo")
+    while part != "l":
+        assert part[0] == "m" and len(part) < G.PACKET_SIZE
+        got += part[1:].split(",")
+        part = stub.handle(b"qsThreadInfo")
+    assert got == [f"p{k.pid:x}.{t:x}" for t in range(k.pid, k.pid + 3001)]
 
 
 # -- over the wire, against `hppa-user run -g` ----------------------------------------------
