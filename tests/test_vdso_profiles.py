@@ -208,3 +208,38 @@ def test_proc_self_maps_shows_vdso_and_vvar(guest, run_emu, profile):
         assert maps["[vvar]"] == (lo - 4096, lo, "r--p")  # directly below the vDSO text
     else:
         assert "[vvar]" not in maps
+
+
+COARSE_AFTER_SYSCALL = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static long long ns(struct timespec t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+int main(int argc, char **argv)
+{
+    int n = atoi(argv[1]), bad = 0, ticks = 0;
+    struct timespec k, v, first;
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC_COARSE, &first);
+    for (int i = 0; i < n; i++) {
+        syscall(SYS_clock_gettime, CLOCK_MONOTONIC_COARSE, &k);    /* the kernel's */
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &v);                  /* the vDSO's page */
+        if (ns(v) < ns(k)) bad++;
+    }
+    ticks = ns(k) != ns(first);
+    printf("vdso older than the syscall before it: %d\ncoarse clock ticked: %d\n", bad, ticks);
+    return 0;
+}
+"""
+
+
+def test_coarse_clock_never_older_than_the_syscall_before_it(guest, run_emu):
+    """The vvar page is republished after a time syscall only when the host's coarse clock
+    has ticked since: a COARSE read through the vDSO is never older than the value the
+    kernel returned just before (over many host ticks)."""
+    binary = guest(COARSE_AFTER_SYSCALL, glibc="2.41")
+    res = run_emu(binary, ["60000"], options=["--kernel", "vvar"])
+    assert res.returncode == 0, res.stderr.decode(errors="replace")[-2000:]
+    assert res.stdout.decode() == ("vdso older than the syscall before it: 0\n"
+                                   "coarse clock ticked: 1\n")
