@@ -173,22 +173,18 @@ class ProcessTree:
         t = self.table
         return bool(((t[:, STATE] == ALIVE) & (t[:, PGID] == pgid) & (t[:, SID] == sid)).any())
 
-    def pgrp_orphaned(self, pgid: int, sid: int) -> bool:
-        """Linux's will_become_orphaned_pgrp(): no live member of the group has a parent in
-        another group of the same session (a parent outside the run is the host's)."""
+    def member_parents(self, pgid: int):
+        """(process group, session) of the parent of each live member of group ``pgid`` (a
+        parent outside the run is the host's; init is in no session of ours)."""
         t = self.table
         for row in np.flatnonzero((t[:, STATE] == ALIVE) & (t[:, PGID] == pgid)):
             ppid = int(t[row, PPID])
             prow = self.find(ppid)
-            if prow >= 0 and t[prow, STATE] == ALIVE:
-                ppgid, psid = int(t[prow, PGID]), int(t[prow, SID])
-            elif ppid > INIT_PID and prow < 0:
-                ppgid, psid = host_group(ppid)
-            else:
-                continue
-            if ppgid != pgid and psid == sid:
-                return False
-        return True
+            if prow >= 0:
+                if t[prow, STATE] == ALIVE:
+                    yield int(t[prow, PGID]), int(t[prow, SID])
+            elif ppid > INIT_PID:
+                yield host_group(ppid)
 
     def record_stop(self, sig: int) -> None:
         """This process stops for guest ``sig`` (by the host's SIGSTOP, which the host never

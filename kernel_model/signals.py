@@ -310,11 +310,11 @@ class SignalState:
             os.kill(os.getpid(), hsig)
 
     def _pgrp_orphaned(self) -> bool:
+        """Linux's will_become_orphaned_pgrp() for this process's group: no member has its
+        parent in another group of the same session."""
         info, tree = self.k.info, self.k.tree
-        if tree is not None:
-            return tree.pgrp_orphaned(info.pgid, info.sid)
-        ppgid, psid = host_group(info.ppid)           # one process: its parent is the host's
-        return not (ppgid != info.pgid and psid == info.sid)
+        parents = tree.member_parents(info.pgid) if tree is not None else [host_group(info.ppid)]
+        return not any(ppgid != info.pgid and psid == info.sid for ppgid, psid in parents)
 
     def _next_action(self):
         """Dequeue until a signal needs action: returns (sig, info, action) or None.
