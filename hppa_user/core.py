@@ -29,8 +29,8 @@ PA-RISC rules applied in the loop:
 
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
-address in the native table or counts the entry there; at the threshold and then at every
-power of two of entries it returns ST_JIT so Python may compile it (see reports()). A
+address in the native table or counts the entry there; at the threshold and then at the
+powers of two from CTL_JIT_HOT on it returns ST_JIT so Python may compile it (reports()). A
 region returns 0 at a control transfer (the new front may start another region), 1 when
 this loop must execute the front instruction itself.
 """
@@ -89,13 +89,14 @@ def c64(x: int) -> V:
     return V.const(x, 64)
 
 
-def reports(count: V, threshold: V) -> V:
+def reports(count: V, threshold: V, hot: V) -> V:
     """Whether a branch target whose native-table entry has counted down to ``count``
-    (minus its entries) is reported hot (ST_JIT): at the first power of two of entries
-    from ``threshold`` on, then at every power of two, so code that stays interpreted
-    costs the region compiler a few looks however long it runs."""
+    (minus its entries) is reported (ST_JIT): once at ``threshold`` entries (its first
+    report: is it in the code cache?), then at every power of two from ``hot`` on (could
+    it be worth compiling yet?), so code that stays interpreted costs the region
+    compiler a few looks however long it runs."""
     e = c64(0) - count
-    return (e & (e - 1)).eq(0) & e.sge(threshold)
+    return (e & (e - 1)).eq(0) & (e.eq(threshold) | e.sge(hot))
 
 
 class Mem:
@@ -697,7 +698,8 @@ class ArmGen:
         jptr = b.gep(native, [word.ir], source_etype=I64)
         code = V.of(b, b.load(jptr, typ=I64))
         threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
-        hot = code.sgt(0) | (threshold.sgt(0) & reports(code - 1, threshold))
+        hot = code.sgt(0) | (threshold.sgt(0) &
+                             reports(code - 1, threshold, self.ctx0.ctl(S.CTL_JIT_HOT)))
         count_bb = fn.append_basic_block("count")
         b.cbranch(hot.ir, slow, count_bb)
         b.position_at_end(count_bb)
@@ -855,7 +857,7 @@ class ArmGen:
         b.position_at_end(dec)
         code2 = code_v - 1
         b.store(code2.ir, jptr)
-        b.cbranch(reports(code2, threshold).ir, jit_bb, exec_bb)
+        b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT)).ir, jit_bb, exec_bb)
         b.position_at_end(jit_bb)
         ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
         leave(S.ST_JIT, C)

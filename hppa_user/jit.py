@@ -705,6 +705,23 @@ class CodeCache:
             except OSError:
                 pass
         self.objects: dict[str, native.Loaded | None] = {}
+        self._listed: int | None = None            # the directory's mtime when listed
+        self._entries: set[str] = set()            # entry addresses with a reference file
+
+    def _has_refs(self, entry: int) -> bool:
+        """Is there any reference file for ``entry``?  The directory is listed again only
+        when it changed (a file added), so a first report of a branch target costs a stat
+        and a set lookup, not a page hash and a failed open (~30 us, 400 times in a short
+        program).  A file added in the same clock tick as the last listing is missed
+        until the next change: that region is compiled again, never run stale."""
+        try:
+            mtime = os.stat(self.dir).st_mtime_ns
+            if mtime != self._listed:
+                self._entries = {n[:8] for n in os.listdir(self.dir) if n.endswith(".ref")}
+                self._listed = mtime
+        except OSError:
+            return False
+        return f"{entry:08x}" in self._entries
 
     @staticmethod
     def page_hash(mem, page: int) -> str:
@@ -739,7 +756,7 @@ class CodeCache:
     def lookup(self, mem, entry: int) -> tuple[int, int, dict] | None:
         """(function address, data address, description) of a cached region for the code
         now at ``entry``, or None."""
-        if self.dir is None:
+        if self.dir is None or not self._has_refs(entry):
             return None
         try:
             text = self.ref_path(entry, self.page_hash(mem, entry >> 12)).read_text()
@@ -784,6 +801,7 @@ FIRST_REPORT = 64         # the core reports a branch target at this many entrie
                           # every power of two (core.reports)
 WORKER_NICE = 5           # see lower_priority
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
+POLL_INTERVAL = 0.002     # seconds between looks at the worker's pipe (poll)
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
 # LLVM settings of a region batch. Measured on real programs: a quickly compiled tier
@@ -839,9 +857,11 @@ class RegionCompiler:
         self.return_points: set[int] = set()   # after the calls in compiled regions
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
+        self._steps: dict[int, object] = {}    # instruction word -> path_length's step
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.child = None                 # (pid, fd, chunks, generation, batch)
+        self._poll_at = 0.0               # poll(): when to look at the worker's pipe next
         self.active = False               # work in flight: poll() after every core return
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
@@ -859,7 +879,10 @@ class RegionCompiler:
     def set_threshold(self, threshold: int) -> None:
         self.threshold = JIT_AUTO if threshold == JIT_AUTO else max(0, threshold)
         first = FIRST_REPORT if threshold == JIT_AUTO else min(self.threshold, FIRST_REPORT)
+        # after the first report, none before a request could be taken (see request)
+        hot = HEAT // MAX_PATH if threshold == JIT_AUTO else self.threshold
         self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = first
+        self.m.ctx.ctl[S.CTL_JIT_HOT] = max(first, hot)
 
 
     def code_cache(self) -> CodeCache:
@@ -934,34 +957,57 @@ class RegionCompiler:
         indirect branch, a loop back or MAX_PATH instructions on the entry's page."""
         n = self.paths.get(entry)
         if n is None:
-            if self.prober is None:
-                self.prober = Prober()
-            mem, table = self.m.mem.mem, Table.get()
+            mem = self.m.mem.mem
             a, n, seen = entry, 0, set()
             while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
                 seen.add(a)
-                rec = table.record(int.from_bytes(mem[a:a + 4].tobytes(), "big"))
+                step = self.step(int.from_bytes(mem[a:a + 4].tobytes(), "big"))
                 n += 1
-                if not compiles(rec):
+                if step is None:
                     break
-                if self.prober.variant_kind(rec) != "branch":
-                    a += 4
-                    continue
-                p = self.prober.probe(a, rec)
-                if p.kind == "cond":
+                if step == "on":
                     a += 4
                     continue
                 n += 1                               # the delay slot
-                if p.kind != "branch":
-                    a += 4
-                elif any(v == ((a + 8) & M32) | 3 for v in p.links.values()):
+                call, relative, target = step
+                if call:
                     a += 8                           # a call: on after its return
-                elif p.target is not None:
-                    a = p.target
+                elif target is not None:
+                    a = (a + target) & M32 if relative else target
                 else:
                     break
             self.paths[entry] = n
         return n
+
+    def step(self, word: int):
+        """What path_length needs of an instruction word (the same for every address it
+        is at, so worked out once per word): None (the interpreter runs it), "on" (the
+        next instruction follows), or (a call, its target relative to the instruction,
+        the constant target or None) for a branch."""
+        step = self._steps.get(word, False)
+        if step is False:
+            rec = Table.get().record(word)
+            if self.prober is None:
+                self.prober = Prober()
+            if not compiles(rec):
+                step = None
+            elif self.prober.variant_kind(rec) != "branch":
+                step = "on"
+            else:
+                probes = [self.prober.probe(base, rec) for base in (0x10000, 0x20000)]
+                if any(p.kind != "branch" for p in probes):
+                    step = "on"
+                else:
+                    first, second = probes
+                    call = any(v == 0x10008 | 3 for v in first.links.values())
+                    if first.target is None:
+                        step = (call, False, None)
+                    elif second.target - first.target == 0x10000:   # IA-relative
+                        step = (call, True, (first.target - 0x10000) & M32)
+                    else:
+                        step = (call, False, first.target)
+            self._steps[word] = step
+        return step
 
     def flushed(self) -> None:
         """The decode cache was flushed: results of earlier snapshots are void (and the
@@ -1027,7 +1073,13 @@ class RegionCompiler:
         lower_priority()                             # the guest's own thread comes first
 
     def poll(self) -> None:
-        """Install what the worker has finished (called after core returns)."""
+        """Install what the worker has finished (called after core returns, looking at the
+        pipe at most every POLL_INTERVAL: a look is a failed read and an exception, ~7 us,
+        and a short program returns from the core thousands of times meanwhile)."""
+        now = time.perf_counter()
+        if now < self._poll_at:
+            return
+        self._poll_at = now + POLL_INTERVAL
         pid, fd, chunks, generation, _batch = self.child
         while True:
             try:
@@ -1065,18 +1117,16 @@ class RegionCompiler:
         if not batches or self.sync or self.code_cache().dir is None:
             return
         try:
-            pid = os.fork()
+            pid = os.fork()         # not waited for: the process is ending (init reaps it)
         except OSError:
             return
         if pid == 0:
             try:
-                if os.fork() == 0:                   # detached: nobody waits for it
-                    self._become_worker()
-                    for batch in batches:
-                        self.work(batch)
+                self._become_worker()
+                for batch in batches:
+                    self.work(batch)
             finally:
                 os._exit(0)
-        os.waitpid(pid, 0)
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""

@@ -29,7 +29,8 @@ CTL_UNALIGN = 15     # prctl(PR_SET_UNALIGN) flags: PR_UNALIGN_SIGBUS (2) sends 
 CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts bad ops)
 CTL_LWS_EFAULT = 22  # the errno values the gateway page's LWS code returns (set by the
 CTL_LWS_ENOSYS = 23  # kernel: the gateway page is kernel code)
-CTL_SIZE = 24
+CTL_JIT_HOT = 24     # entries from which a branch target is reported at every power of two
+CTL_SIZE = 25
 REGS_SIZE = REGS_CTL + CTL_SIZE
 
 # hooks array (int64[H, 3]): instruction addresses whose execution is counted (vDSO entry
