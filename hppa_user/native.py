@@ -85,13 +85,17 @@ def compile_passes(text: str, tm, passes) -> bytes:
     return tm.emit_object(mod)
 
 
+_loading_tm = None             # the target machine engines are made with (one: ~0.4 ms each)
+
+
 class Loaded:
     """Object code loaded into an engine of its own: symbol -> address."""
 
     def __init__(self, obj: bytes):
-        init()
-        tm = target_machine(0)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        global _loading_tm
+        if _loading_tm is None:
+            _loading_tm = target_machine(0)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _loading_tm)
         self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         self.engine.finalize_object()
         with _lock:
