@@ -801,6 +801,12 @@ FIRST_REPORT = 64         # the core reports a branch target at this many entrie
                           # every power of two (core.reports)
 WORKER_NICE = 5           # see lower_priority
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
+# Under the adaptive threshold no worker starts before the guest has run START_AFTER
+# instructions (~0.1 s of interpreting): a region takes 30-70 ms to compile and install,
+# and a program that has run that little is as likely as not to end before one pays back
+# the fork and the installing.  What was requested meanwhile is compiled then, or at the
+# exit for the code cache (close).
+START_AFTER = 1 << 25
 POLL_INTERVAL = 0.002     # seconds between looks at the worker's pipe (poll)
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
@@ -862,7 +868,7 @@ class RegionCompiler:
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.child = None                 # (pid, fd, chunks, generation, batch)
         self._poll_at = 0.0               # poll(): when to look at the worker's pipe next
-        self.active = False               # work in flight: poll() after every core return
+        self.active = False               # work in flight or waiting: poll() after core returns
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
         self.prober = None
@@ -1023,10 +1029,13 @@ class RegionCompiler:
             os.close(self.child[1])
             self.queue.update((e, 1 << 62) for e in self.child[4])
             self.child = None
-            self.active = False              # (the next request starts a worker)
+            self.active = bool(self.queue)   # poll() starts a worker of its own
 
     def start(self) -> None:
         if self.child is not None or not self.queue:
+            return
+        if self.threshold == JIT_AUTO and self.m.ctx.insns < START_AFTER:
+            self.active = True                       # poll() starts it later
             return
         batch = self.next_batch()
         rfd, wfd = os.pipe()
@@ -1080,6 +1089,9 @@ class RegionCompiler:
         if now < self._poll_at:
             return
         self._poll_at = now + POLL_INTERVAL
+        if self.child is None:                       # requests wait for START_AFTER
+            self.start()
+            return
         pid, fd, chunks, generation, _batch = self.child
         while True:
             try:
