@@ -2,7 +2,7 @@
 
 The interpreter (core.py) counts how often each branch target is entered and reports it
 (ST_JIT) at powers of two; once the instructions it has run pass a threshold (HEAT) it is
-queued here, hottest first, and compiled by a forked worker (nice +5).  A *region*
+queued here, hottest first, and compiled by a worker process (jitworker.py).  A *region*
 starting there is the code that has already run and is reachable from the entry by straight-line
 flow and direct branches, on the entry's 4 KiB page and on the pages of its direct calls;
 each instruction becomes an LLVM block whose body is the instruction's semantics
@@ -43,16 +43,15 @@ import ctypes
 import hashlib
 import json
 import os
-import pickle
-import signal
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user import irtext, jitcache, native
+from hppa_user import irtext, jitcache, jitworker, native
 from hppa_user import state as S
 from hppa_user.core import (
     HELPER_INDEX, PTR, REGION_CC, REGION_FN, EnvCtx, Mem, helper_type,
@@ -684,6 +683,11 @@ def _c32(x):
 
 # ---- compiling, caching and installing regions ---------------------------------------------------
 
+def guest_page(mem, page: int):
+    """A page of guest memory (a view: hashing it copies nothing)."""
+    return mem.mem[page << 12:(page + 1) << 12]
+
+
 class CodeCache:
     """Compiled regions on disk, keyed by the guest code they were built from.
 
@@ -724,21 +728,22 @@ class CodeCache:
         return f"{entry:08x}" in self._entries
 
     @staticmethod
-    def page_hash(mem, page: int) -> str:
-        return hashlib.sha1(mem.mem[page << 12:(page + 1) << 12]).hexdigest()[:20]
+    def page_hash(data) -> str:
+        """The hash of a page's 4 KiB (bytes, or a view of guest memory)."""
+        return hashlib.sha1(data).hexdigest()[:20]
 
     def ref_path(self, entry: int, page_hash: str) -> Path:
         return self.dir / f"{entry:08x}-{page_hash}.ref"
 
     @classmethod
-    def key(cls, mem, entry: int, pages) -> bytes:
-        """What a region's code was built from: its entry and the hashes of its pages.
-        Compiled into the region's object (``<fn>_key``), so a lookup can check that the
-        code it would install is the code for these bytes."""
-        return (f"{entry:08x};" + ";".join(f"{p:05x}={cls.page_hash(mem, p)}"
+    def key(cls, page_bytes, entry: int, pages) -> bytes:
+        """What a region's code was built from: its entry and the hashes of its pages
+        (``page_bytes(page)``).  Compiled into the region's object (``<fn>_key``), so a
+        lookup can check that the code it would install is the code for these bytes."""
+        return (f"{entry:08x};" + ";".join(f"{p:05x}={cls.page_hash(page_bytes(p))}"
                                            for p in sorted(pages))).encode()
 
-    def store(self, obj: bytes, regions: list[dict], mem) -> str | None:
+    def store(self, obj: bytes, regions: list[dict], page_bytes) -> str | None:
         """Save a compiled batch; ``regions``: their install descriptions."""
         if self.dir is None:
             return None
@@ -746,7 +751,7 @@ class CodeCache:
         name = f"b-{digest}.o"
         native.write_atomic(self.dir / name, native.sealed(obj, digest))
         for r in regions:
-            hashes = {str(p): self.page_hash(mem, p) for p in r["pages"]}
+            hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
             ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
             ref.update(object=name, hashes=hashes)
             native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
@@ -759,7 +764,7 @@ class CodeCache:
         if self.dir is None or not self._has_refs(entry):
             return None
         try:
-            text = self.ref_path(entry, self.page_hash(mem, entry >> 12)).read_text()
+            text = self.ref_path(entry, self.page_hash(guest_page(mem, entry >> 12))).read_text()
         except OSError:
             return None
         try:
@@ -771,7 +776,7 @@ class CodeCache:
             if loaded is None:
                 return None
             fn = ref["fn"]
-            key = self.key(mem, entry, pages)
+            key = self.key(lambda p: guest_page(mem, p), entry, pages)
             addrs = [loaded.function(fn), loaded.global_address(f"{fn}_data"),
                      loaded.global_address(f"{fn}_key")]
             if not all(addrs) or ctypes.string_at(addrs[2], len(key) + 1) != key + b"\0":
@@ -799,7 +804,6 @@ class CodeCache:
 NEVER = -(1 << 40)
 FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
                           # every power of two (core.reports)
-WORKER_NICE = 5           # see lower_priority
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
 # Under the adaptive threshold no worker starts before the guest has run START_AFTER
 # instructions (~0.1 s of interpreting): a region takes 30-70 ms to compile and install,
@@ -829,28 +833,19 @@ JIT_AUTO = -1
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
 
 
-def lower_priority() -> None:
-    """Run this process (the compiler's worker) a little behind the guest (nice +5: about a
-    quarter of a processor the guest also wants).  Not SCHED_IDLE: on a machine busy with
-    other work an idle-class worker never runs, and the guest never gets its regions."""
-    try:
-        os.nice(WORKER_NICE)
-    except OSError:
-        pass
-
-
 class RegionCompiler:
     """Compiles the hot regions of one Machine and installs them in its native table.
 
-    Compilation is asynchronous: requests queue up and a batch of them is compiled in a
-    forked child process (its own interpreter lock, the machine's other core) from a
-    snapshot of the guest memory and decode cache at the fork.  The child sends back the
-    object code; at the next core return the parent installs each region whose pages still
-    have the decode-cache slots of the snapshot (any store into a page's code takes its
-    slot away; a cache flush changes ``generation``), so what runs is what was compiled.
-    Compiled batches also go to the on-disk CodeCache, which the first report of a branch
-    target consults.  ``threshold``: entries of a branch target before its region is
-    compiled, JIT_AUTO: when it has done HEAT instructions' work, 0: never."""
+    Compilation is asynchronous: requests queue up and batches of them go, one at a time,
+    to a worker process (jitworker.py: forked once, its own interpreter lock, the
+    machine's other core) with a view of the guest code as of the request.  The worker
+    sends back the object code; at the next core return the parent installs each region
+    whose pages still have the decode-cache slots of the view (any store into a page's
+    code takes its slot away; a cache flush changes ``generation``), so what runs is
+    what was compiled.  Compiled batches also go to the on-disk CodeCache, which the
+    first report of a branch target consults.  ``threshold``: entries of a branch target
+    before its region is compiled, JIT_AUTO: when it has done HEAT instructions' work,
+    0: never."""
 
     def __init__(self, cpu, threshold: int):
         self.m = cpu                      # mem, dc, native, hooks, ctx
@@ -866,7 +861,9 @@ class RegionCompiler:
         self._steps: dict[int, object] = {}    # instruction word -> path_length's step
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
-        self.child = None                 # (pid, fd, chunks, generation, batch)
+        self.worker = None                # jitworker.Worker, forked at the first batch
+        self.inflight = None              # (generation, batch) being compiled
+        self._sent: dict[int, int] = {}   # code page -> the slot the worker has it at
         self._poll_at = 0.0               # poll(): when to look at the worker's pipe next
         self.active = False               # work in flight or waiting: poll() after core returns
         self.generation = 0               # decode-cache flushes
@@ -891,8 +888,13 @@ class RegionCompiler:
         self.m.ctx.ctl[S.CTL_JIT_HOT] = max(first, hot)
 
 
-    def code_cache(self) -> CodeCache:
-        hooks = self.m.hooks[:, S.HOOK_ADDR].tobytes()
+    def hooks_key(self) -> bytes:
+        """The hook addresses (compiled into regions as counters: part of the cache key)."""
+        return self.m.hooks[:, S.HOOK_ADDR].tobytes()
+
+    def code_cache(self, hooks: bytes | None = None) -> CodeCache:
+        """The code cache for these hooks (default: this machine's)."""
+        hooks = self.hooks_key() if hooks is None else hooks
         if self.cache is None or self._cache_hooks != hooks:
             self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
@@ -1020,66 +1022,69 @@ class RegionCompiler:
         code cache may have regions for the code decoded next)."""
         self.generation += 1
         self.seen.clear()
+        self._sent = {}                              # slots are numbered from 0 again
 
-    # -- the worker -------------------------------------------------------------------------
+    # -- the worker (jitworker.py) -------------------------------------------------------------
     def forked(self) -> None:
-        """In a forked copy of the process (a guest fork): the worker in flight is the
-        parent's, and so is its pipe; its batch is queued again here."""
-        if self.child is not None:
-            os.close(self.child[1])
-            self.queue.update((e, 1 << 62) for e in self.child[4])
-            self.child = None
-            self.active = bool(self.queue)   # poll() starts a worker of its own
+        """In a forked copy of the process (a guest fork): the worker is the parent's, and
+        so are its pipes; the batch in flight is queued again here, for a worker of its own."""
+        if self.worker is not None:
+            self.worker.drop()
+            self.worker = None
+        if self.inflight is not None:
+            self.queue.update((e, 1 << 62) for e in self.inflight[1])
+            self.inflight = None
+        self.active = bool(self.queue)               # poll() starts one
+
+    def view(self, batch: list[int], sent: dict[int, int]) -> dict:
+        """What the worker needs to build ``batch``'s regions (a jitworker.CodeView delta):
+        the code pages it has not got at their current slot (``sent``: page -> slot it has,
+        updated), which instructions have run, the entry counts of the batch's pages."""
+        mem, nat = self.m.mem, self.m.native
+        code = np.flatnonzero(mem.page_slot >= 0)
+        slots = dict(zip(code.tolist(), mem.page_slot[code].tolist()))
+        data = {p: guest_page(mem, p).tobytes() for p, slot in slots.items()
+                if sent.get(p) != slot}
+        sent.clear()
+        sent.update(slots)
+        used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT]) * S.SLOT_WORDS
+        ran = np.packbits(self.m.dc.reshape(-1, S.DC_FIELDS)[:used, 0] != 0).tobytes()
+        counts = {}
+        for e in batch:
+            slot = slots.get(e >> 12)
+            if slot is not None and slot not in counts:
+                counts[slot] = nat[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS].tobytes()
+        return {"generation": self.generation, "slots": slots, "data": data, "ran": ran,
+                "counts": counts, "entries": {e: self.entries.get(e) for e in batch},
+                "hooks": self.hooks_key(), "returns": sorted(self.return_points),
+                "excluded": sorted(self.excluded)}
 
     def start(self) -> None:
-        if self.child is not None or not self.queue:
+        """Send the hottest batch to the worker (forked the first time)."""
+        if self.inflight is not None or not self.queue:
             return
         if self.threshold == JIT_AUTO and self.m.ctx.insns < START_AFTER:
             self.active = True                       # poll() starts it later
             return
+        if self.worker is None:
+            try:
+                self.worker = jitworker.Worker(self.work)
+            except OSError:
+                self.sync = True
+                self.compile_now()
+                return
+            self._sent = {}
         batch = self.next_batch()
-        rfd, wfd = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(rfd)
-            os.close(wfd)
+        if not self.worker.send({"view": self.view(batch, self._sent), "batches": [batch],
+                                 "reply": True}):
+            self.worker.drop()                       # it has gone: compile here from now on
+            self.worker = None
             self.queue.update((e, 1 << 62) for e in batch)
             self.sync = True
             self.compile_now()
             return
-        if pid == 0:                                 # the worker
-            try:
-                self._become_worker(wfd)
-                data = pickle.dumps(self.work(batch))
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(wfd, view):]
-            finally:
-                os._exit(0)
-        os.close(wfd)
-        os.set_blocking(rfd, False)
-        self.child = (pid, rfd, [], self.generation, batch)
+        self.inflight = (self.generation, batch)
         self.active = True
-
-    @staticmethod
-    def _become_worker(keep: int = -1) -> None:
-        """In a forked worker: none of the guest's files (only ``keep``), default signal
-        actions, lower priority. The files go first: a worker waiting for a processor
-        would hold the guest's pipes (a reader's EOF) and sockets (a forked guest
-        process's mailbox address) open meanwhile."""
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        if keep >= 0:
-            os.closerange(3, keep)
-            os.closerange(keep + 1, 1 << 16)
-        else:
-            os.closerange(3, 1 << 16)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE,
-                    signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF):
-            signal.signal(sig, signal.SIG_DFL)
-        lower_priority()                             # the guest's own thread comes first
 
     def poll(self) -> None:
         """Install what the worker has finished (called after core returns, looking at the
@@ -1089,61 +1094,59 @@ class RegionCompiler:
         if now < self._poll_at:
             return
         self._poll_at = now + POLL_INTERVAL
-        if self.child is None:                       # requests wait for START_AFTER
+        if self.inflight is None:                    # requests wait for START_AFTER
             self.start()
             return
-        pid, fd, chunks, generation, _batch = self.child
-        while True:
-            try:
-                data = os.read(fd, 1 << 20)
-            except BlockingIOError:
-                return
-            if not data:
-                break
-            chunks.append(data)
-        os.close(fd)
-        os.waitpid(pid, 0)
-        self.child = None
+        results = self.worker.results()
+        if results is None:                          # the worker died: nothing to install
+            self.worker.drop()
+            self.worker = None
+            results = [None]
+        if not results:
+            return
+        generation, _batch = self.inflight
+        self.inflight = None
         self.active = False
-        try:
-            result = pickle.loads(b"".join(chunks))
-        except Exception:                            # the worker died: nothing to install
-            result = None
-        if result is not None and generation == self.generation:
-            self.take(result)
+        if results[0] is not None and generation == self.generation:
+            self.take(results[0])
         self.start()
 
     def close(self) -> None:
-        """The process is ending: a batch being compiled still goes to the code cache (the
-        worker finishes it on its own, holding none of the guest's files), and so do the
-        LEFT_AT_EXIT hottest queued requests (another worker, detached, at idle
-        priority), so the next run of the program finds them on disk."""
-        if self.child is not None:
-            os.close(self.child[1])
-            self.child = None
-            self.active = False
+        """The process is ending: the batch being compiled still goes to the code cache
+        (the worker finishes it on its own, holding none of the guest's files), and so do
+        the LEFT_AT_EXIT hottest queued requests, so the next run of the program finds them
+        on disk -- unless the run was too short for a worker (START_AFTER): a fork at the
+        exit would cost a short program more than its cached regions save the next run."""
         batches = []
-        while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
+        short = self.threshold == JIT_AUTO and self.m.ctx.insns < START_AFTER
+        while self.queue and not short and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
         self.queue.clear()
-        if not batches or self.sync or self.code_cache().dir is None:
-            return
-        try:
-            pid = os.fork()         # not waited for: the process is ending (init reaps it)
-        except OSError:
-            return
-        if pid == 0:
+        if self.sync or self.code_cache().dir is None:
+            batches = []
+        if batches and self.worker is None:
             try:
-                self._become_worker()
-                for batch in batches:
-                    self.work(batch)
-            finally:
-                os._exit(0)
+                self.worker = jitworker.Worker(self.work)
+            except OSError:
+                batches = []
+            self._sent = {}
+        if self.worker is not None:
+            msg = None
+            if batches:
+                msg = {"view": self.view([e for b in batches for e in b], self._sent),
+                       "batches": batches, "reply": False}
+            self.worker.finish(msg)
+            self.worker = None
+        self.inflight = None
+        self.active = False
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
         while self.queue:
-            self.take(self.work(self.next_batch()))
+            batch = self.next_batch()
+            view = jitworker.CodeView()
+            view.apply(self.view(batch, {}))
+            self.take(self.work(batch, view))
 
     def next_batch(self) -> list[int]:
         """The MAX_BATCH hottest requests."""
@@ -1152,13 +1155,13 @@ class RegionCompiler:
             del self.queue[e]
         return batch
 
-    def work(self, batch: list[int]) -> dict:
+    def work(self, batch: list[int], view: jitworker.CodeView) -> dict:
         """Compile a batch (in the worker): the object code and how to install each region."""
         t0 = time.process_time()
         try:
-            obj, regions = self.compile(batch)
+            obj, regions = self.compile(batch, view)
             if obj is not None:
-                self.code_cache().store(obj, regions, self.m.mem)
+                self.code_cache(view.hooks).store(obj, regions, view.page_bytes)
             return {"obj": obj, "regions": regions, "seconds": time.process_time() - t0,
                     "error": None, "entries": batch}
         except Exception as exc:                     # a compiler bug must not kill the guest
@@ -1196,56 +1199,35 @@ class RegionCompiler:
                 self.m.native[idx] = 0
 
     # -- compiling --------------------------------------------------------------------------
-    def hook_indexes(self) -> dict[int, int]:
-        hooks = self.m.hooks
-        return {int(hooks[h, S.HOOK_ADDR]): h for h in range(hooks.shape[0])}
-
-    def entries_of(self, entry: int):
-        """How often the interpreter took branches to an address (None: not known)."""
-        native_table = self.m.native
-
-        def entries(a: int) -> int | None:
-            if a == entry:
-                return self.entries.get(entry)
-            idx = self.slot_index(a)
-            v = int(native_table[idx]) if idx >= 0 else 1
-            return -v if NEVER // 2 < v <= 0 else None
-        return entries
-
-    def build_region(self, entry: int) -> Region | None:
-        mem = self.m.mem
-        dc = self.m.dc
+    def build_region(self, entry: int, view: jitworker.CodeView) -> Region | None:
         if self.prober is None:
             self.prober = Prober()
-        excluded = self.excluded
-        region = Region(entry, lambda a: 0 if a in excluded else      # 0: break 0,0
-                        int.from_bytes(mem.mem[a:a + 4].tobytes(), "big"),
-                        lambda page: int(mem.page_slot[page]),
-                        lambda slot, a: dc[((slot << 10) | ((a >> 2) & 1023)) * S.DC_FIELDS] != 0,
-                        self.prober, self.return_points, self.entries_of(entry))
+        region = Region(entry, view.word, view.slot, view.executed, self.prober, view.returns,
+                        view.entries_of(entry, NEVER))
         for points in region.returns.values():
-            self.return_points.update(points)
+            view.returns.update(points)              # for the batch's next regions
         if entry not in region.insns or not compiles(region.insns[entry]):
             return None
         return region
 
-    def compile(self, batch: list[int]) -> tuple[bytes | None, list[dict]]:
+    def compile(self, batch: list[int], view: jitworker.CodeView) -> tuple[bytes | None, list[dict]]:
         """The regions at the entries of ``batch`` as one module's object code, and per
         region what installing it needs (its symbols and the slots its pages had)."""
         module = irtext.Module()
         out = []
-        hooks = self.hook_indexes()
+        addrs = np.frombuffer(view.hooks, dtype=np.int64)
+        hooks = {int(a): h for h, a in enumerate(addrs)}
         for entry in batch:
             if any(r["entry"] == entry for r in out):
                 continue
-            region = self.build_region(entry)
+            region = self.build_region(entry, view)
             if region is None:
                 continue
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
             Emitter(module, region, hooks, name).run()
             irtext.Global(module, None, f"{name}_key",
-                          CodeCache.key(self.m.mem, entry, region.pages) + b"\0")
+                          CodeCache.key(view.page_bytes, entry, region.pages) + b"\0")
             out.append({"entry": entry, "fn": name,
                         "pages": dict(region.pages), "insns": len(region.insns),
                         "returns": sorted(p for ps in region.returns.values() for p in ps),

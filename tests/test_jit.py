@@ -4,7 +4,7 @@ Compiled code must be indistinguishable from interpreted code. These tests run r
 glibc programs with a threshold of 2 entries, so nearly every branch target a program
 reaches twice is compiled, and compare stdout and exit status with qemu-hppa -- with the
 compiler in each of its modes: synchronous (regions installed at once), asynchronous with a
-cold code cache (a forked worker compiles; regions arrive while the program runs) and
+cold code cache (the worker process compiles; regions arrive while the program runs) and
 asynchronous with the cache warm (the run installs its regions from disk).
 They also check the instruction budget stays exact, that self-modifying code is seen,
 that --no-jit and the JIT agree on counts, and that a corrupt cache is never executed.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -193,3 +194,43 @@ def test_corrupt_code_cache_is_never_executed(guest, run_qemu, run_emu, tmp_path
     assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
     assert jit["failures"] == 0, jit
     assert jit["from_cache"] <= len(refs) - len(damaged), jit
+
+
+# Runs the emulator with os.fork counted in its own process: how many workers it forked.
+COUNT_FORKS = """
+import atexit, os, sys
+forks = [0]
+real_fork = os.fork
+def fork():
+    pid = real_fork()
+    if pid:
+        forks[0] += 1
+    return pid
+os.fork = fork
+me, out = os.getpid(), sys.argv.pop(1)
+atexit.register(lambda: os.getpid() == me and open(out, "w").write(str(forks[0])))
+sys.path.insert(0, {root!r})
+import cli
+sys.argv[0] = "hppa-user"
+cli.main()
+"""
+
+
+def test_one_worker_compiles_every_batch(guest, run_qemu, repo_root, tmp_path):
+    """The compiler's worker is forked once per guest process and fed every batch over a
+    pipe (a fork per batch cost a short program ~10 %: the fork, copy-on-write faults,
+    the guest's files held meanwhile); its regions, built from the code pages shipped
+    to it, still agree with qemu-hppa, and the exit forks nothing more."""
+    binary = guest("qsort_test", opt="-O2")
+    ref = run_qemu(binary, ("20000",))
+    count, stats = tmp_path / "forks", tmp_path / "stats.json"
+    from conftest import guest_env
+    got = subprocess.run(
+        [sys.executable, "-c", COUNT_FORKS.format(root=str(repo_root)), str(count), "run",
+         *STRESS, "--stats-json", str(stats), str(binary), "20000"],
+        env=guest_env({"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")}),
+        capture_output=True, timeout=600)
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
+    jit = json.loads(stats.read_text())["jit"]
+    assert jit["regions"] > 4 and jit["failures"] == 0, jit    # batches of 4: two or more
+    assert count.read_text() == "1"

@@ -1,0 +1,241 @@
+"""The region compiler's worker: one process per guest process, forked the first time a
+batch is to be compiled and fed batches over a pipe for the rest of the run.
+
+Why one long-lived worker and not a fork per batch: a fork of the ~100 MB emulator costs
+the guest's process 2-7 ms, then a copy-on-write fault for each page it writes while
+the child lives, and until the child has run (milliseconds on a busy machine) it holds
+the guest's files open, a pipe's reader waiting for its EOF.  Each batch now carries
+what building its regions reads of the guest (a :class:`CodeView` delta): the code pages
+the worker has not got at their decode-cache slot (a slot is never reused before a
+flush, so a page at a slot never changes), which instructions have run, and the entry
+counts of the batch's pages.
+
+Messages are pickles framed by an 8-byte length.  Guest -> worker: ``{"view": delta,
+"batches": [[entry, ...], ...], "reply": bool}``; worker -> guest: one result of
+``RegionCompiler.work`` per batch when ``reply``.  The last message (the guest's exit)
+asks for no reply: the worker fills the code cache and ends when the pipe closes.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+import signal
+import struct
+
+from hppa_user import state as S
+
+FRAME = struct.Struct("<Q")
+PIPE_SIZE = 1 << 20          # a first batch's message carries its code pages: one write
+F_SETPIPE_SZ = 1031
+WORKER_NICE = 5              # see lower_priority
+
+
+class CodeView:
+    """What building a region reads of the guest, as of the batch's request: each code
+    page's decode-cache slot and bytes, which decoded instructions have run, the entry
+    counts on the batch's pages (native-table words), hooks, return points, breakpoints."""
+
+    def __init__(self):
+        self.generation = -1
+        self.pages: dict[int, tuple[int, bytes]] = {}    # page -> (slot, its 4 KiB)
+        self.ran = b""               # bit (slot << 10 | word): decoded (has run), packbits order
+        self.counts: dict[int, bytes] = {}    # slot -> its native-table words (int64)
+        self.entries: dict[int, int] = {}     # batch entry -> its entries when requested
+        self.hooks = b""             # hook addresses, int64 (the code cache's namespace)
+        self.returns: set[int] = set()
+        self.excluded: frozenset[int] = frozenset()
+
+    def apply(self, delta: dict) -> None:
+        if delta["generation"] != self.generation:      # a flush: every slot is new
+            self.generation, self.pages = delta["generation"], {}
+        data, pages = delta["data"], {}
+        for page, slot in delta["slots"].items():
+            have = self.pages.get(page)
+            if page in data:
+                pages[page] = (slot, data[page])
+            elif have is not None and have[0] == slot:
+                pages[page] = have
+        self.pages = pages
+        self.ran, self.counts, self.entries = delta["ran"], delta["counts"], delta["entries"]
+        self.hooks, self.returns = delta["hooks"], set(delta["returns"])
+        self.excluded = frozenset(delta["excluded"])
+
+    # -- what Region reads -----------------------------------------------------------------
+    def word(self, a: int) -> int:
+        """The instruction word at ``a``; 0 (break 0,0) at a breakpoint or off the code."""
+        have = self.pages.get(a >> 12)
+        if have is None or a in self.excluded:
+            return 0
+        off = a & 0xFFF
+        return int.from_bytes(have[1][off:off + 4], "big")
+
+    def slot(self, page: int) -> int:
+        have = self.pages.get(page)
+        return -1 if have is None else have[0]
+
+    def executed(self, slot: int, a: int) -> bool:
+        bit = (slot << 10) | ((a >> 2) & (S.SLOT_WORDS - 1))
+        return slot >= 0 and (bit >> 3) < len(self.ran) and bool(self.ran[bit >> 3] & (0x80 >> (bit & 7)))
+
+    def entries_of(self, entry: int, never: int):
+        """How often the interpreter took branches to an address (None: not known); a
+        native-table word from ``never // 2`` down marks code left to the interpreter."""
+        def entries(a: int) -> int | None:
+            if a == entry:
+                return self.entries.get(entry)
+            words = self.counts.get(self.slot(a >> 12))
+            if words is None:
+                return None
+            i = ((a >> 2) & (S.SLOT_WORDS - 1)) * 8
+            v = int.from_bytes(words[i:i + 8], "little", signed=True)
+            return -v if never // 2 < v <= 0 else None
+        return entries
+
+    def page_bytes(self, page: int) -> bytes:
+        return self.pages[page][1]
+
+
+# -- framing ---------------------------------------------------------------------------------
+def send(fd: int, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(FRAME.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class Frames:
+    """Complete messages out of the bytes read so far."""
+
+    def __init__(self):
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> list:
+        self.buf += data
+        out = []
+        while len(self.buf) >= FRAME.size:
+            (n,) = FRAME.unpack_from(self.buf)
+            if len(self.buf) < FRAME.size + n:
+                break
+            out.append(pickle.loads(self.buf[FRAME.size:FRAME.size + n]))
+            del self.buf[:FRAME.size + n]
+        return out
+
+
+# -- the two ends ----------------------------------------------------------------------------
+def lower_priority() -> None:
+    """Run the worker a little behind the guest (nice +5: about a quarter of a processor
+    the guest also wants).  Not SCHED_IDLE: on a machine busy with other work an
+    idle-class worker never runs, and the guest never gets its regions."""
+    try:
+        os.nice(WORKER_NICE)
+    except OSError:
+        pass
+
+
+def become_worker(keep: tuple[int, ...] = ()) -> None:
+    """In a forked worker: none of the guest's files (only ``keep``), default signal
+    actions (SIGPIPE ignored: a guest gone is a failed write), lower priority.  The files
+    go first: they would hold the guest's pipes (a reader's EOF) and sockets open."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM,
+                signal.SIGVTALRM, signal.SIGPROF):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    lower_priority()
+
+
+def serve(rfd: int, wfd: int, work) -> None:
+    """The worker's loop: apply each message's view, compile its batches, reply."""
+    view, frames = CodeView(), Frames()
+    while True:
+        data = os.read(rfd, PIPE_SIZE)
+        if not data:
+            return
+        for msg in frames.feed(data):
+            view.apply(msg["view"])
+            for batch in msg["batches"]:
+                result = work(batch, view)
+                if msg["reply"] and wfd >= 0:
+                    try:
+                        send(wfd, result)
+                    except OSError:              # the guest's process has gone
+                        wfd = -1
+
+
+class Worker:
+    """The guest process's end: a forked worker running ``work(batch, view)``."""
+
+    def __init__(self, work):
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        try:
+            fcntl.fcntl(to_w, F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (to_r, to_w, from_r, from_w):
+                os.close(fd)
+            raise
+        if pid == 0:
+            try:
+                become_worker((to_r, from_w))
+                serve(to_r, from_w, work)
+            finally:
+                os._exit(0)
+        os.close(to_r)
+        os.close(from_w)
+        os.set_blocking(from_r, False)
+        self.pid, self.to, self.frm = pid, to_w, from_r
+        self.frames = Frames()
+
+    def send(self, msg: dict) -> bool:
+        try:
+            send(self.to, msg)
+            return True
+        except OSError:
+            return False
+
+    def results(self) -> list | None:
+        """The results arrived so far ([] if none); None once the worker has gone."""
+        out = []
+        while True:
+            try:
+                data = os.read(self.frm, PIPE_SIZE)
+            except BlockingIOError:
+                return out
+            if not data:
+                return out or None
+            out += self.frames.feed(data)
+
+    def finish(self, msg: dict | None) -> None:
+        """The guest's process is ending: a last message (not waited for, never blocking
+        the exit: what does not fit the pipe is dropped), then the pipes close and the
+        worker ends after its work.  Nobody waits for it (init reaps it)."""
+        if msg is not None:
+            data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+            frame = FRAME.pack(len(data)) + data
+            try:
+                os.set_blocking(self.to, False)
+                if len(frame) <= PIPE_SIZE:
+                    os.write(self.to, frame)     # all of it, or a torn frame it ignores
+            except OSError:
+                pass
+        self.drop()
+
+    def drop(self) -> None:
+        """Close this end (also in a forked copy of the guest: the worker is its parent's)."""
+        for fd in (self.to, self.frm):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
