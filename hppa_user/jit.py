@@ -787,13 +787,16 @@ MAX_BATCH = 4             # regions compiled together in one module, the hottest
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
 # LLVM settings of a region batch. Measured on real programs: a quickly compiled tier
-# (fast instruction selection, few passes) costs half as much LLVM time per region but
-# runs barely faster than the interpreter; these settings cost ~60 ms of CPU per region
-# of ~100 instructions and run ~3x faster than the quick ones.
+# (few passes) costs half as much LLVM time per region but runs barely faster than the
+# interpreter; these settings cost ~60 ms of CPU per region of ~100 instructions and run
+# ~3x faster than the quick ones.  LLVM's full instruction selector, not FastISel: 13 %
+# more compile time (bc, 40 regions: 1.10 -> 1.24 s) for code that runs 1.3-1.9x faster
+# (bc pi-600 warm 980-1480 -> 1905 MIPS, vvar clock_gettime 61 -> 51 ns): FastISel turns
+# each access check into setcc/or chains instead of two predicted branches.
 PASSES = ("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
           "dead_store_elimination", "simplify_cfg")
 CODEGEN_OPT = 2
-CODEGEN_OPTIONS = ("-fast-isel",)   # set in the compiling process (native.set_option)
+CODEGEN_OPTIONS = ()                # LLVM options set in the compiling process (native.set_option)
 # Adaptive threshold (the default, JIT_AUTO): a branch target is compiled once the guest
 # instructions it has run (its entries times the length of its likely path, at most
 # MAX_PATH) reach HEAT, so code run a few thousand times is left to the interpreter and
