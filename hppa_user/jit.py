@@ -377,7 +377,7 @@ class Emitter:
         self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
                                   f"{name}_data")
         self.b = irtext.IRBuilder(self.fn.append_basic_block("entry"))
-        self.exits: list[tuple] = []           # (block, f, back, n, ret) into the epilogue
+        self.exits: list[tuple] = []           # (block, return code) into the epilogue
         self.blocks: dict = {}                 # (address, PSW[N]) -> where that state goes
         self.code_blocks: dict = {}            # address -> the block of its instruction
         self.queue: list[int] = []
@@ -426,13 +426,19 @@ class Emitter:
     # -- leaving the region -------------------------------------------------------------
     def exit_block(self, f, back, n: int, ret: int) -> ir.Block:
         """A block leaving the region with IAOQ (f, back) (ints or i32 V's), PSW[N] n and
-        return code ret. All exits meet in one epilogue (see finish)."""
+        return code ret.  Each exit stores its own IAOQ and PSW[N] (if they were phis of one
+        epilogue, every guard on the hot path would first set up their values); all meet
+        in one epilogue that stores the count and returns."""
+        b = self.b
         blk = self.new_block("exit")
-        self.exits.append((blk, _c32(f), _c32(back), ir.Constant(I64, n), ir.Constant(I64, ret)))
-        saved = self.b.block
-        self.b.position_at_end(blk)
-        self.b.branch(self.leave_bb)
-        self.b.position_at_end(saved)
+        self.exits.append((blk, ir.Constant(I64, ret)))
+        saved = b.block
+        b.position_at_end(blk)
+        b.store(b.zext(_c32(f), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
+        b.store(b.zext(_c32(back), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQB))
+        b.store(ir.Constant(I64, n), self.reg_ptr(S.REGS_CTL + S.CTL_PSWN))
+        b.branch(self.leave_bb)
+        b.position_at_end(saved)
         return blk
 
     def fault_exit(self) -> ir.Block:
@@ -495,22 +501,13 @@ class Emitter:
         if not self.exits:
             b.unreachable()
         else:
-            self.epilogue()
+            ret = b.phi(I64, name="ret")
+            for blk, code in self.exits:
+                ret.add_incoming(code, blk)
+            self.write_back()
+            b.ret(ret)
         b.position_at_end(self.prologue)
         b.branch(self.start)
-
-    def epilogue(self) -> None:
-        b = self.b
-        phis = [b.phi(ty, name=nm) for ty, nm in ((I32, "f"), (I32, "back"), (I64, "n"),
-                                                   (I64, "ret"))]
-        for blk, *vals in self.exits:
-            for phi, v in zip(phis, vals):
-                phi.add_incoming(v, blk)
-        self.write_back()
-        b.store(b.zext(phis[0], I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
-        b.store(b.zext(phis[1], I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQB))
-        b.store(phis[2], self.reg_ptr(S.REGS_CTL + S.CTL_PSWN))
-        b.ret(phis[3])
 
     # -- control flow -------------------------------------------------------------------
     def goto(self, a: int, n: int = 0) -> ir.Block:
