@@ -99,6 +99,40 @@ def reports(count: V, threshold: V, hot: V) -> V:
     return (e & (e - 1)).eq(0) & (e.eq(threshold) | e.sge(hot))
 
 
+RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
+
+
+def env_slot(b, env, i: int):
+    """&env[i] (an i64 word of the environment block)."""
+    return b.gep(env, [ir.Constant(I64, i)], source_etype=I64)
+
+
+def tsc_estimate(b, env, rdtsc) -> tuple[V, V, V]:
+    """The cr16 source's common case (CoreGen.build_host_ns; compiled regions inline it):
+    read the TSC and return (t, stale, ns).  ``stale``: the anchor is TSC_REANCHOR ticks
+    old or the rate is not measured yet -- only build_host_ns may answer then; else ``ns``
+    is the anchor's CLOCK_MONOTONIC reading extrapolated at the measured rate."""
+    f64 = ir.DoubleType()
+
+    def get(i):
+        return V.of(b, b.load(env_slot(b, env, i), typ=I64))
+    t = V.of(b, b.call(rdtsc, []))
+    since = t - get(S.ENV_TSC_ANCHOR)
+    rate = get(S.ENV_TSC_RATE)                 # ns per tick, a double's bits (0: unknown)
+    stale = since.uge(S.TSC_REANCHOR) | rate.eq(0)
+    d = b.fmul(b.uitofp(since.ir, f64), b.bitcast(rate.ir, f64))
+    return t, stale, get(S.ENV_NS_ANCHOR) + V.of(b, b.fptosi(d, I64))
+
+
+def never_backwards(b, env, ns: V) -> V:
+    """max(ns, the last value returned), remembered: the clock never runs backwards."""
+    p = env_slot(b, env, S.ENV_NS_LAST)
+    last = V.of(b, b.load(p, typ=I64))
+    ns = select(ns.slt(last), last, ns)
+    b.store(ns.ir, p)
+    return ns
+
+
 class Mem:
     """Raw guest-memory access in native code: big-endian loads and stores, the page
     permission table, the decode-cache invalidation a store into code needs."""
@@ -316,46 +350,33 @@ class CoreGen:
         to a clock_gettime() reading at most TSC_REANCHOR ticks (~1 ms) old, at a rate
         measured against CLOCK_MONOTONIC over the whole run (so NTP's slewing is followed)
         -- and never runs backwards (ENV_NS_LAST).  Before the rate is known, and without
-        an invariant TSC, every read is a clock_gettime()."""
+        an invariant TSC, every read is a clock_gettime().  Compiled regions inline the
+        common case (tsc_estimate, never_backwards) and call this for the rest."""
         env = fn.args[0]
 
-        def slot(i):
-            return b.gep(env, [ir.Constant(I64, i)], source_etype=I64)
-
         def get(i):
-            return V.of(b, b.load(slot(i), typ=I64))
+            return V.of(b, b.load(env_slot(b, env, i), typ=I64))
 
         def put(i, v: V):
-            b.store(v.ir, slot(i))
+            b.store(v.ir, env_slot(b, env, i))
 
         def host_clock() -> V:
             clock_ty = ir.FunctionType(I32, [I32, PTR])       # clock_gettime(id, timespec *)
-            clock = b.inttoptr(b.load(slot(S.ENV_CLOCK), typ=I64), clock_ty.as_pointer())
+            clock = b.inttoptr(get(S.ENV_CLOCK).ir, clock_ty.as_pointer())
             b.call(clock, [ir.Constant(I32, 1), ts])
             sec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 0)]), typ=I64)
             nsec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 1)]), typ=I64)
             return V.of(b, b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec))
 
         ts = b.alloca(ir.ArrayType(I64, 2))
-        rdtsc = ir.Function(self.module, ir.FunctionType(I64, []), name="llvm.readcyclecounter")
+        rdtsc = ir.Function(self.module, RDTSC_FN, name=RDTSC)
         f64 = ir.DoubleType()
-
-        def mono(ns: V) -> V:
-            """max(ns, the last value returned): the clock never runs backwards."""
-            last = get(S.ENV_NS_LAST)
-            ns = select(ns.slt(last), last, ns)
-            put(S.ENV_NS_LAST, ns)
-            return ns
 
         def plain():
             return host_clock()
 
         def from_tsc():
-            t = V.of(b, b.call(rdtsc, []))
-            since = t - get(S.ENV_TSC_ANCHOR)
-            rate = b.bitcast(get(S.ENV_TSC_RATE).ir, f64)           # ns per tick (0: unknown)
-            stale = since.uge(S.TSC_REANCHOR) | V.of(b, b.fcmp_ordered("==", rate,
-                                                                         ir.Constant(f64, 0)))
+            t, stale, estimate = tsc_estimate(b, env, rdtsc)
 
             def reanchor():
                 ns = host_clock()
@@ -375,11 +396,7 @@ class CoreGen:
                 put(S.ENV_TSC_ANCHOR, t)
                 put(S.ENV_NS_ANCHOR, ns)
                 return ns
-
-            def extrapolate():
-                d = b.fmul(b.uitofp(since.ir, f64), rate)
-                return get(S.ENV_NS_ANCHOR) + V.of(b, b.fptosi(d, I64))
-            return mono(self._if(b, stale, reanchor, extrapolate))
+            return never_backwards(b, env, self._if(b, stale, reanchor, lambda: estimate))
         b.ret(self._if(b, get(S.ENV_TSC_ON).eq(0), plain, from_tsc).ir)
 
     @staticmethod

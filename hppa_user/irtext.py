@@ -119,6 +119,12 @@ class Module:
             self.declares[full] = f"declare {ty} @{full}({ty})"
         return Value(ir.FunctionType(ty, [ty]), f"@{full}", ir.FunctionType(ty, [ty]))
 
+    def declare(self, name: str, fnty: ir.FunctionType) -> Value:
+        """A function known by name (e.g. llvm.readcyclecounter, which has no operand)."""
+        if name not in self.declares:
+            self.declares[name] = f"declare {fnty.return_type} @{name}({', '.join(map(str, fnty.args))})"
+        return Value(fnty, f"@{name}", fnty)
+
     def __str__(self) -> str:
         parts = [g.text() for g in self.globals] + list(self.declares.values())
         parts += [f.text() for f in self.functions]
@@ -191,7 +197,7 @@ class IRBuilder:
         return f
 
     zext, sext, trunc, bitcast = _cast("zext"), _cast("sext"), _cast("trunc"), _cast("bitcast")
-    ptrtoint = _cast("ptrtoint")
+    ptrtoint, uitofp, fptosi = _cast("ptrtoint"), _cast("uitofp"), _cast("fptosi")
     del _cast
 
     def inttoptr(self, a, ty=PTR, name="", fnty=None):

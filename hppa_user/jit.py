@@ -54,7 +54,8 @@ from hppa_user import encoding as enc
 from hppa_user import irtext, jitcache, jitworker, native
 from hppa_user import state as S
 from hppa_user.core import (
-    HELPER_INDEX, PTR, REGION_CC, REGION_FN, EnvCtx, Mem, helper_type,
+    HELPER_INDEX, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem, env_slot,
+    helper_type, never_backwards, tsc_estimate,
 )
 from hppa_user.decode import Table
 from hppa_user.memory import PERM_CODE, PERM_R, PERM_W
@@ -357,7 +358,18 @@ class RegionCtx(EnvCtx):
         return V.of(self.b, self.b.load(self.em.count, typ=I64)) + 1
 
     def host_clock(self):
-        return self.call("host_ns")
+        """The TSC's common case inline (a call saves and restores the region's live
+        registers around ~10 ns of rdtsc); the helper for the rest."""
+        b, env = self.b, self.env
+
+        def helper():
+            return self.call("host_ns")
+
+        def tsc():                        # (no TSC read where ENV_TSC_ON says there is none)
+            _t, stale, ns = tsc_estimate(b, env, self.em.module.declare(RDTSC, RDTSC_FN))
+            return self.if_else(stale, helper, lambda: never_backwards(b, env, ns))
+        tsc_on = V.of(b, b.load(env_slot(b, env, S.ENV_TSC_ON), typ=I64)).ne(0)
+        return self.if_else(tsc_on, tsc, helper)
 
 
 class Emitter:
@@ -376,7 +388,7 @@ class Emitter:
         self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
                                   f"{name}_data")
         self.b = irtext.IRBuilder(self.fn.append_basic_block("entry"))
-        self.exits: list[tuple] = []           # (block, f, back, n, ret) into the epilogue
+        self.exits: list[tuple] = []           # (block, return code) into the epilogue
         self.blocks: dict = {}                 # (address, PSW[N]) -> where that state goes
         self.code_blocks: dict = {}            # address -> the block of its instruction
         self.queue: list[int] = []
@@ -425,13 +437,19 @@ class Emitter:
     # -- leaving the region -------------------------------------------------------------
     def exit_block(self, f, back, n: int, ret: int) -> ir.Block:
         """A block leaving the region with IAOQ (f, back) (ints or i32 V's), PSW[N] n and
-        return code ret. All exits meet in one epilogue (see finish)."""
+        return code ret.  Each exit stores its own IAOQ and PSW[N] (if they were phis of one
+        epilogue, every guard on the hot path would first set up their values); all meet
+        in one epilogue that stores the count and returns."""
+        b = self.b
         blk = self.new_block("exit")
-        self.exits.append((blk, _c32(f), _c32(back), ir.Constant(I64, n), ir.Constant(I64, ret)))
-        saved = self.b.block
-        self.b.position_at_end(blk)
-        self.b.branch(self.leave_bb)
-        self.b.position_at_end(saved)
+        self.exits.append((blk, ir.Constant(I64, ret)))
+        saved = b.block
+        b.position_at_end(blk)
+        b.store(b.zext(_c32(f), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
+        b.store(b.zext(_c32(back), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQB))
+        b.store(ir.Constant(I64, n), self.reg_ptr(S.REGS_CTL + S.CTL_PSWN))
+        b.branch(self.leave_bb)
+        b.position_at_end(saved)
         return blk
 
     def fault_exit(self) -> ir.Block:
@@ -494,22 +512,13 @@ class Emitter:
         if not self.exits:
             b.unreachable()
         else:
-            self.epilogue()
+            ret = b.phi(I64, name="ret")
+            for blk, code in self.exits:
+                ret.add_incoming(code, blk)
+            self.write_back()
+            b.ret(ret)
         b.position_at_end(self.prologue)
         b.branch(self.start)
-
-    def epilogue(self) -> None:
-        b = self.b
-        phis = [b.phi(ty, name=nm) for ty, nm in ((I32, "f"), (I32, "back"), (I64, "n"),
-                                                   (I64, "ret"))]
-        for blk, *vals in self.exits:
-            for phi, v in zip(phis, vals):
-                phi.add_incoming(v, blk)
-        self.write_back()
-        b.store(b.zext(phis[0], I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
-        b.store(b.zext(phis[1], I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQB))
-        b.store(phis[2], self.reg_ptr(S.REGS_CTL + S.CTL_PSWN))
-        b.ret(phis[3])
 
     # -- control flow -------------------------------------------------------------------
     def goto(self, a: int, n: int = 0) -> ir.Block:
@@ -815,13 +824,16 @@ POLL_INTERVAL = 0.002     # seconds between looks at the worker's pipe (poll)
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
 # LLVM settings of a region batch. Measured on real programs: a quickly compiled tier
-# (fast instruction selection, few passes) costs half as much LLVM time per region but
-# runs barely faster than the interpreter; these settings cost ~60 ms of CPU per region
-# of ~100 instructions and run ~3x faster than the quick ones.
+# (few passes) costs half as much LLVM time per region but runs barely faster than the
+# interpreter; these settings cost ~60 ms of CPU per region of ~100 instructions and run
+# ~3x faster than the quick ones.  LLVM's full instruction selector, not FastISel: 13 %
+# more compile time (bc, 40 regions: 1.10 -> 1.24 s) for code that runs 1.3-1.9x faster
+# (bc pi-600 warm 980-1480 -> 1905 MIPS, vvar clock_gettime 61 -> 51 ns): FastISel turns
+# each access check into setcc/or chains instead of two predicted branches.
 PASSES = ("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
           "dead_store_elimination", "simplify_cfg")
 CODEGEN_OPT = 2
-CODEGEN_OPTIONS = ("-fast-isel",)   # set in the compiling process (native.set_option)
+CODEGEN_OPTIONS = ()                # LLVM options set in the compiling process (native.set_option)
 # Adaptive threshold (the default, JIT_AUTO): a branch target is compiled once the guest
 # instructions it has run (its entries times the length of its likely path, at most
 # MAX_PATH) reach HEAT, so code run a few thousand times is left to the interpreter and

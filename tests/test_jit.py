@@ -234,3 +234,57 @@ def test_one_worker_compiles_every_batch(guest, run_qemu, repo_root, tmp_path):
     jit = json.loads(stats.read_text())["jit"]
     assert jit["regions"] > 4 and jit["failures"] == 0, jit    # batches of 4: two or more
     assert count.read_text() == "1"
+# %cr16 read in a hot loop (compiled at once), bracketed by CLOCK_MONOTONIC syscalls: the
+# kernel model answers those from the host clock directly, so every cr16 value must lie
+# between the low words of the two readings (within TOL ns: the TSC's extrapolation), and
+# cr16 never runs backwards.
+CR16_CHECK = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#define TOL 20000
+static inline uint32_t cr16(void) { uint32_t v; __asm__ volatile("mfctl %%cr16, %0" : "=r"(v)); return v; }
+static long long mono(void)
+{
+    struct timespec t;
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+int main(int argc, char **argv)
+{
+    int rounds = atoi(argv[1]);
+    long reads = 0, outside = 0, backwards = 0;
+    uint32_t c[64], prev = cr16();
+    for (int r = 0; r < rounds; r++) {
+        long long t0 = mono();
+        for (int k = 0; k < 64; k++) c[k] = cr16();
+        long long t1 = mono();
+        for (int k = 0; k < 64; k++, reads++) {
+            int32_t since = (int32_t)(c[k] - (uint32_t)t0);      /* ns after t0, mod 2^32 */
+            if (since < -TOL || since > (int32_t)(t1 - t0) + TOL) outside++;
+            if ((int32_t)(c[k] - prev) < 0) backwards++;
+            prev = c[k];
+        }
+    }
+    printf("reads %ld outside %ld backwards %ld\n", reads, outside, backwards);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("mode", ["compiled", "compiled, no TSC", "interpreted"])
+def test_cr16_is_host_monotonic(mode, guest, run_emu, tmp_path):
+    """cr16 = host CLOCK_MONOTONIC ns mod 2^32 on every path: compiled regions read the
+    TSC inline (extrapolated from the last clock_gettime() anchor), or call the helper
+    (HPPA_USER_TSC=0: every read a clock_gettime()); the interpreter calls the helper."""
+    binary = guest(CR16_CHECK, opt="-O2")
+    env = dict(sync_env(), **({"HPPA_USER_TSC": "0"} if "no TSC" in mode else {}))
+    opts = ["--no-jit"] if mode == "interpreted" else []
+    got, jit = run_jit(run_emu, binary, ["3000"], env, tmp_path / "stats.json", opts)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == b"reads 192000 outside 0 backwards 0\n", got.stdout
+    if mode != "interpreted":
+        assert jit["regions"] >= 1 and jit["failures"] == 0, jit
