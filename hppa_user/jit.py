@@ -1131,6 +1131,8 @@ class RegionCompiler:
         exit would cost a short program more than its cached regions save the next run."""
         batches = []
         short = self.threshold == JIT_AUTO and self.m.ctx.insns < START_AFTER
+        if self.threshold == JIT_AUTO and not short:
+            self.queue_lukewarm()
         while self.queue and not short and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
         self.queue.clear()
@@ -1151,6 +1153,27 @@ class RegionCompiler:
             self.worker = None
         self.inflight = None
         self.active = False
+
+    def queue_lukewarm(self) -> None:
+        """At the exit: queue the branch targets that did a sixteenth of HEAT's work in this
+        run (after the requests, which did all of it), so the code cache has them for the
+        next run of the program, which installs cached regions at the first report."""
+        mem, nat = self.m.mem, self.m.native
+        used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT])
+        code = np.flatnonzero(mem.page_slot >= 0)
+        page_of = np.full(used, -1, dtype=np.int64)
+        page_of[mem.page_slot[code]] = code
+        words = nat[:used * S.SLOT_WORDS]
+        for idx in np.flatnonzero((words <= -(HEAT // 16 // MAX_PATH)) & (words > NEVER // 2)):
+            page = int(page_of[idx // S.SLOT_WORDS])
+            if page < 0:
+                continue
+            entry = (page << 12) | ((int(idx) % S.SLOT_WORDS) << 2)
+            entries = -int(words[idx])
+            heat = entries * self.path_length(entry)
+            if heat >= HEAT // 16 and entry not in self.excluded:
+                nat[idx] = NEVER
+                self.queue[entry], self.entries[entry] = heat, entries
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
