@@ -288,3 +288,29 @@ def test_cr16_is_host_monotonic(mode, guest, run_emu, tmp_path):
     assert got.stdout == b"reads 192000 outside 0 backwards 0\n", got.stdout
     if mode != "interpreted":
         assert jit["regions"] >= 1 and jit["failures"] == 0, jit
+
+
+def test_adaptive_threshold_fills_the_code_cache(guest, run_qemu, run_emu, tmp_path):
+    """Under the default (adaptive) threshold a run long enough to start the worker
+    (jit.START_AFTER) leaves its hot regions in the code cache -- including the ones still
+    queued at its exit, which the worker compiles after the guest's process has gone --
+    and the next run installs them from disk, agreeing with qemu-hppa both times."""
+    import time
+    binary = guest("crc_loop", opt="-O2")
+    args = ("3000000",)                            # ~190 M instructions
+    ref = run_qemu(binary, args)
+    cache = tmp_path / "cache"
+    env = {"HPPA_USER_CODE_CACHE": str(cache)}
+    first = run_emu(binary, args, env=env, options=["--stats-json", str(tmp_path / "1.json")])
+    assert (first.stdout, first.returncode) == (ref.stdout, ref.returncode), first.stderr
+    seen, deadline = -1, time.monotonic() + 120
+    while time.monotonic() < deadline:             # the exit's batches, compiled after it
+        refs = len(list(cache.rglob("*.ref")))
+        if refs and refs == seen:
+            break
+        seen = refs
+        time.sleep(3)
+    second = run_emu(binary, args, env=env, options=["--stats-json", str(tmp_path / "2.json")])
+    assert (second.stdout, second.returncode) == (ref.stdout, ref.returncode), second.stderr
+    jit = json.loads((tmp_path / "2.json").read_text())["jit"]
+    assert jit["from_cache"] >= 1 and jit["failures"] == 0, jit
