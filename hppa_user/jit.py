@@ -937,8 +937,8 @@ class RegionCompiler:
             if self.install_cached(entry, idx):
                 return
         if self.threshold == JIT_AUTO:
-            if entries * MAX_PATH < HEAT:
-                return                               # cannot be hot yet: counting goes on
+            if entries * MAX_PATH < HEAT or self.m.ctx.insns < START_AFTER:
+                return      # cannot be hot yet, or too early to tell: it reports again
             heat = entries * self.path_length(entry)
             if heat < HEAT:
                 return
