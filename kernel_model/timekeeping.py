@@ -6,11 +6,12 @@
   the virtual monotonic clock (the CPU counts it, see ``Cpu(virtual_clock=...)``).
 * **The vvar page** (profile ``vvar``; layout in ``vvar.py``): the vDSO computes fine clocks
   from cr16 and the page's bases, so the page only needs fresh bases for slow drift and the
-  coarse clocks. Policy: refresh on every budget return of the core (at least every ~1 ms
-  of guest run time), on any other return once ``VVAR_REFRESH`` seconds have passed, and at
-  once after a syscall marked ``time=True`` in the registry (so a coarse clock read through
-  the vDSO is never older than what the guest just got from the kernel). Bases older than
-  2^32 ns would make the cr16 deltas wrap: one kernel tick per core return keeps them young.
+  coarse clocks. Policy (``tick``, on every core return): host time -- refresh when the
+  host's coarse clock has ticked since the page was published (one clock read per return,
+  no more than a perf_counter; then a coarse clock read through the vDSO is never older than
+  what the kernel returned before it, whatever the syscall, and bases are at most one host
+  tick old: cr16 deltas never wrap); virtual time -- refresh on every budget return (a fixed
+  instruction count) and after a syscall marked ``time=True`` in the registry.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from kernel_model import vvar as V
 VIRTUAL_MONOTONIC_BASE = 1_000_000_000_000         # 1000 s of uptime at the first instruction
 VIRTUAL_REALTIME_BASE = 1_735_689_600_000_000_000  # 2025-01-01T00:00:00Z
 TAI_OFFSET_NS = 37_000_000_000
-VVAR_REFRESH = 0.0005                              # seconds, for returns other than the budget
 
 _REALTIME_LIKE = {abi.CLOCK_REALTIME: 0, abi.CLOCK_REALTIME_COARSE: 0, abi.CLOCK_TAI: TAI_OFFSET_NS,
                   abi.CLOCK_REALTIME_ALARM: 0}
@@ -46,6 +46,10 @@ HOST_CLOCK = {
     abi.CLOCK_BOOTTIME_ALARM: _H_BOOT,
     abi.CLOCK_TAI: getattr(time, "CLOCK_TAI", 11),
 }
+
+
+_clock_gettime_ns = time.clock_gettime_ns
+_HOST_COARSE = HOST_CLOCK[abi.CLOCK_MONOTONIC_COARSE]     # what tick() compares with the page
 
 
 def virtual_clock_ns(clockid: int, insns: int) -> int | None:
@@ -133,7 +137,6 @@ class Timekeeping:
         self.ctx = ctx
         self.vvar: V.VvarWriter | None = None
         self._host = HostClocks()
-        self._refreshed = 0.0
         self._stale = False
         self._coarse_published = -1
 
@@ -164,6 +167,7 @@ class Timekeeping:
         self.vvar = V.VvarWriter(mem.mem, address)
         self.vvar.setup(tz=(0, 0), res=host_resolutions(), cpu=0)
         self.refresh()
+        self.tick = self._tick_virtual if self.virtual else self._tick_host
 
     def refresh(self) -> None:
         """Publish fresh clock bases (seqlock-protected) for the vDSO's time functions."""
@@ -176,27 +180,22 @@ class Timekeeping:
             clocks, cr16 = self._host.sample()
             self._coarse_published = clocks.get(abi.CLOCK_MONOTONIC_COARSE, -1)
         self.vvar.update(clocks, cr16)
-        self._refreshed = time.perf_counter()
         self._stale = False
 
     def time_syscall_done(self) -> None:
-        """A syscall marked ``time=True`` ran: the page follows it on this tick."""
+        """A syscall marked ``time=True`` ran: under virtual time the page follows it on this
+        tick (under host time every tick looks at the coarse clock anyway)."""
         self._stale = True
 
-    def _coarse_moved(self) -> bool:
-        """Has the host's coarse clock ticked since the page was published?  Only then can a
-        coarse clock the kernel just returned be newer than the page's (the fine clocks
-        follow cr16 anyway).  One clock read (~0.1 us) instead of a refresh (~4 us): the
-        saving is most of what a time syscall costs under this profile."""
-        return self.virtual or time.clock_gettime_ns(HostClocks.COARSE[abi.CLOCK_MONOTONIC_COARSE]) \
-            != self._coarse_published
-
+    # -- the kernel's tick, on every core return: the one of the clock mode, once a vvar
+    # page is attached (attach_vvar)
     def tick(self, budget_return: bool) -> None:
-        """Called on every core return (the kernel's tick)."""
-        if self.vvar is None:
-            return
-        if budget_return or time.perf_counter() - self._refreshed >= VVAR_REFRESH \
-                or self._stale and self._coarse_moved():
+        """No vvar page: nothing to keep fresh."""
+
+    def _tick_host(self, budget_return: bool) -> None:
+        if _clock_gettime_ns(_HOST_COARSE) != self._coarse_published:
             self.refresh()
-        else:
-            self._stale = False
+
+    def _tick_virtual(self, budget_return: bool) -> None:
+        if budget_return or self._stale:
+            self.refresh()
