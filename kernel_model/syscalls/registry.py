@@ -21,7 +21,7 @@ through the gateway.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from kernel_model import abi
@@ -35,9 +35,10 @@ class Syscall:
     args: tuple          # ("fd:fd", "buf:ptr", ...)
     ret: str = "int"     # how strace shows the result
     kinds: tuple = ()    # the kind part of each arg spec
-    signed: tuple = ()   # per argument: convert to a signed 32-bit value
+    signed: tuple = ()   # the positions of the arguments converted to signed 32-bit values
     time: bool = False   # reads the clocks (timekeeping.time_syscall_done)
     own_return: bool = False   # the handler set the whole context (no gateway return)
+    arg_regs: slice = field(default_factory=lambda: slice(1, 1))  # in CpuContext.syscall_regs()
 
 
 SYSCALLS: dict[int, Syscall] = {}
@@ -61,6 +62,7 @@ def syscall(nr: int, name: str, *args: str, ret: str = "int", time: bool = False
             raise RuntimeError(f"syscall {nr} is {table_name!r} in syscall.tbl, not {name!r}")
         kinds = tuple(arg_kind(a) for a in args)
         SYSCALLS[nr] = Syscall(nr, name, fn, tuple(args), ret, kinds,
-                               tuple(k in SIGNED_KINDS for k in kinds), time, own_return)
+                               tuple(i for i, k in enumerate(kinds) if k in SIGNED_KINDS),
+                               time, own_return, slice(1, 1 + len(args)))
         return fn
     return deco
