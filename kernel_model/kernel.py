@@ -145,8 +145,6 @@ class Kernel:
             except Exception:
                 line = f"{pre} = {result}"
             self._trace_line(line)
-        if sc.time:
-            self.time.time_syscall_done()
         if sc.own_return:
             return                          # the context it set is the return
         sig = self.signals

@@ -6,12 +6,13 @@
   the virtual monotonic clock (the CPU counts it, see ``Cpu(virtual_clock=...)``).
 * **The vvar page** (profile ``vvar``; layout in ``vvar.py``): the vDSO computes fine clocks
   from cr16 and the page's bases, so the page only needs fresh bases for slow drift and the
-  coarse clocks. Policy (``tick``, on every core return): host time -- refresh when the
-  host's coarse clock has ticked since the page was published (one clock read per return,
-  no more than a perf_counter; then a coarse clock read through the vDSO is never older than
-  what the kernel returned before it, whatever the syscall, and bases are at most one host
-  tick old: cr16 deltas never wrap); virtual time -- refresh on every budget return (a fixed
-  instruction count) and after a syscall marked ``time=True`` in the registry.
+  coarse clocks. Policy (``tick``, on every core return): republish at once when the kernel
+  has returned a coarse clock newer than the page's (``clock_ns`` notes it: a COARSE read
+  through the vDSO is then never older than what the kernel returned before it); besides,
+  host time -- every ``VVAR_LOOK`` seconds look whether the host's coarse clock has ticked
+  and republish if so (bases at most a host tick and a look old: cr16 deltas never wrap;
+  one perf_counter per return); virtual time -- republish on every budget return (a fixed
+  instruction count).
 """
 from __future__ import annotations
 
@@ -48,8 +49,11 @@ HOST_CLOCK = {
 }
 
 
-_clock_gettime_ns = time.clock_gettime_ns
-_HOST_COARSE = HOST_CLOCK[abi.CLOCK_MONOTONIC_COARSE]     # what tick() compares with the page
+VVAR_LOOK = 0.0005        # seconds between looks at the host's coarse clock (host time)
+
+_clock_gettime_ns, _perf_counter = time.clock_gettime_ns, time.perf_counter
+_COARSE = frozenset(V.COARSE_CLOCKS)
+_HOST_COARSE = HOST_CLOCK[abi.CLOCK_MONOTONIC_COARSE]
 
 
 def virtual_clock_ns(clockid: int, insns: int) -> int | None:
@@ -137,8 +141,9 @@ class Timekeeping:
         self.ctx = ctx
         self.vvar: V.VvarWriter | None = None
         self._host = HostClocks()
-        self._stale = False
-        self._coarse_published = -1
+        self._published: dict[int, int] = {}   # the page's coarse clocks (id -> ns)
+        self._stale = False       # the kernel returned a coarse clock newer than the page's
+        self._next_look = 0.0     # (host time) when tick looks at the host's coarse clock
 
     @property
     def cr16_bias(self) -> int:
@@ -148,15 +153,17 @@ class Timekeeping:
 
     # -- reading clocks --------------------------------------------------------------------
     def clock_ns(self, clockid: int, host_clock: int) -> int:
-        """Guest clock ``clockid`` (already validated; ``host_clock`` is its host clock)."""
-        if self.virtual:
-            v = virtual_clock_ns(clockid, self.ctx.insns)
-            if v is not None:
-                return v
-        try:
-            return time.clock_gettime_ns(host_clock)
-        except OSError:
-            return time.clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
+        """Guest clock ``clockid`` (already validated; ``host_clock`` is its host clock). A
+        coarse clock newer than the vvar page's makes the page follow on this tick."""
+        v = virtual_clock_ns(clockid, self.ctx.insns) if self.virtual else None
+        if v is None:
+            try:
+                v = _clock_gettime_ns(host_clock)
+            except OSError:
+                v = _clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
+        if clockid in _COARSE and v != self._published.get(clockid):
+            self._stale = True
+        return v
 
     def monotonic_ns(self) -> int:
         return self.clock_ns(abi.CLOCK_MONOTONIC, time.CLOCK_MONOTONIC)
@@ -178,14 +185,10 @@ class Timekeeping:
             cr16 = (VIRTUAL_MONOTONIC_BASE + insns) & 0xFFFFFFFF
         else:
             clocks, cr16 = self._host.sample()
-            self._coarse_published = clocks.get(abi.CLOCK_MONOTONIC_COARSE, -1)
+            self._next_look = _perf_counter() + VVAR_LOOK
         self.vvar.update(clocks, cr16)
+        self._published = {cid: clocks[cid] for cid in _COARSE if cid in clocks}
         self._stale = False
-
-    def time_syscall_done(self) -> None:
-        """A syscall marked ``time=True`` ran: under virtual time the page follows it on this
-        tick (under host time every tick looks at the coarse clock anyway)."""
-        self._stale = True
 
     # -- the kernel's tick, on every core return: the one of the clock mode, once a vvar
     # page is attached (attach_vvar)
@@ -193,8 +196,13 @@ class Timekeeping:
         """No vvar page: nothing to keep fresh."""
 
     def _tick_host(self, budget_return: bool) -> None:
-        if _clock_gettime_ns(_HOST_COARSE) != self._coarse_published:
+        if self._stale:
             self.refresh()
+        elif _perf_counter() >= self._next_look:
+            if _clock_gettime_ns(_HOST_COARSE) != self._published.get(abi.CLOCK_MONOTONIC_COARSE):
+                self.refresh()
+            else:
+                self._next_look = _perf_counter() + VVAR_LOOK
 
     def _tick_virtual(self, budget_return: bool) -> None:
         if budget_return or self._stale:

@@ -45,12 +45,12 @@ def _gettime(k, clockid, tp, t64):
     return 0
 
 
-@syscall(256, "clock_gettime", "clockid:clockid", "tp:timespec_out", time=True)
+@syscall(256, "clock_gettime", "clockid:clockid", "tp:timespec_out")
 def sys_clock_gettime(k, clockid, tp):
     return _gettime(k, clockid, tp, False)
 
 
-@syscall(403, "clock_gettime64", "clockid:clockid", "tp:timespec64_out", time=True)
+@syscall(403, "clock_gettime64", "clockid:clockid", "tp:timespec64_out")
 def sys_clock_gettime64(k, clockid, tp):
     return _gettime(k, clockid, tp, True)
 
@@ -99,7 +99,7 @@ def sys_clock_settime64(k, clockid, tp):
     return _settime(k, clockid, tp, True)
 
 
-@syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr", time=True)
+@syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr")
 def sys_gettimeofday(k, tv, tz):
     ns = clock_ns(k, abi.CLOCK_REALTIME)
     if tv:
@@ -120,7 +120,7 @@ def sys_settimeofday(k, tv, tz):
     return -abi.EPERM
 
 
-@syscall(13, "time", "tloc:ptr", time=True)
+@syscall(13, "time", "tloc:ptr")
 def sys_time(k, tloc):
     t = clock_ns(k, abi.CLOCK_REALTIME) // NSEC
     if tloc:
