@@ -42,6 +42,7 @@ from kernel_model.timekeeping import Timekeeping
 from kernel_model.vm import VmMap
 
 M32 = 0xFFFFFFFF
+_perf_counter = time.perf_counter
 _NO_RETURN = object()     # a handler's outcome with no return to user space (yet)
 _RESTART_CODES = frozenset({-abi.ERESTARTSYS, -abi.ERESTARTNOINTR, -abi.ERESTARTNOHAND,
                             -abi.ERESTART_RESTARTBLOCK})
@@ -248,7 +249,8 @@ class Kernel:
 
     def tick(self, budget_return: bool = False) -> None:
         """Called whenever the CPU returns to the kernel: clocks, timers, pending signals."""
-        self.time.tick(budget_return)
+        if budget_return or _perf_counter() >= self.time.due:
+            self.time.tick(budget_return)
         sig = self.signals
         if sig.timers_armed:
             sig.run_timers()

@@ -143,7 +143,9 @@ class Timekeeping:
         self._host = HostClocks()
         self._published: dict[int, int] = {}   # the page's coarse clocks (id -> ns)
         self._stale = False       # the kernel returned a coarse clock newer than the page's
-        self._next_look = 0.0     # (host time) when tick looks at the host's coarse clock
+        # perf_counter() time from which tick() has work (Kernel.tick calls it then, and on
+        # budget returns): 0 when the page must follow now, inf while nothing is due
+        self.due = float("inf")
 
     @property
     def cr16_bias(self) -> int:
@@ -163,6 +165,7 @@ class Timekeeping:
                 v = _clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
         if clockid in _COARSE and v != self._published.get(clockid):
             self._stale = True
+            self.due = 0.0
         return v
 
     def monotonic_ns(self) -> int:
@@ -174,7 +177,6 @@ class Timekeeping:
         self.vvar = V.VvarWriter(mem.mem, address)
         self.vvar.setup(tz=(0, 0), res=host_resolutions(), cpu=0)
         self.refresh()
-        self.tick = self._tick_virtual if self.virtual else self._tick_host
 
     def refresh(self) -> None:
         """Publish fresh clock bases (seqlock-protected) for the vDSO's time functions."""
@@ -185,25 +187,21 @@ class Timekeeping:
             cr16 = (VIRTUAL_MONOTONIC_BASE + insns) & 0xFFFFFFFF
         else:
             clocks, cr16 = self._host.sample()
-            self._next_look = _perf_counter() + VVAR_LOOK
         self.vvar.update(clocks, cr16)
         self._published = {cid: clocks[cid] for cid in _COARSE if cid in clocks}
         self._stale = False
+        self.due = float("inf") if self.virtual else _perf_counter() + VVAR_LOOK
 
-    # -- the kernel's tick, on every core return: the one of the clock mode, once a vvar
-    # page is attached (attach_vvar)
     def tick(self, budget_return: bool) -> None:
-        """No vvar page: nothing to keep fresh."""
-
-    def _tick_host(self, budget_return: bool) -> None:
-        if self._stale:
-            self.refresh()
-        elif _perf_counter() >= self._next_look:
-            if _clock_gettime_ns(_HOST_COARSE) != self._published.get(abi.CLOCK_MONOTONIC_COARSE):
+        """The kernel's tick, once ``due`` or on a budget return."""
+        if self.vvar is None:
+            self.due = float("inf")          # (a coarse read without a page to follow it)
+            return
+        if self.virtual:
+            if budget_return or self._stale:
                 self.refresh()
-            else:
-                self._next_look = _perf_counter() + VVAR_LOOK
-
-    def _tick_virtual(self, budget_return: bool) -> None:
-        if budget_return or self._stale:
+        elif self._stale or _clock_gettime_ns(_HOST_COARSE) != self._published.get(
+                abi.CLOCK_MONOTONIC_COARSE):
             self.refresh()
+        else:
+            self.due = _perf_counter() + VVAR_LOOK
