@@ -8,6 +8,9 @@ array access and handing the context to the core costs nothing.
 """
 from __future__ import annotations
 
+from functools import partial
+from operator import itemgetter
+
 import numpy as np
 
 from hppa_user import state as S
@@ -22,6 +25,7 @@ PSW_CB_MASK = 0xFF << PSW_CB_SHIFT
 
 SYSCALL_ARG_REGS = (26, 25, 24, 23, 22, 21)   # arg0..arg5; r20 holds the number
 SYSCALL_NR_REG = 20
+_SYSCALL_REGS = itemgetter(SYSCALL_NR_REG, *SYSCALL_ARG_REGS)
 RETURN_REG = 28
 LINK_REG = 31                                 # ble's return point (gateway calls)
 SP_REG = 30
@@ -36,7 +40,7 @@ _INSNS = S.REGS_CTL + S.CTL_INSNS
 class CpuContext:
     """One register file: GRs, FRs, space and control registers, IAOQ, PSW, counters."""
 
-    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "_r")
+    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "_r", "syscall_regs")
 
     def __init__(self, regs: np.ndarray | None = None):
         self.regs = np.zeros(S.REGS_SIZE, dtype=np.int64) if regs is None else regs
@@ -48,6 +52,9 @@ class CpuContext:
         self.sr = self.regs[S.REGS_SR]
         self.cr = self.regs[S.REGS_CR]
         self.ctl = self.regs[S.REGS_CTL:]
+        # what the kernel reads at the gateway: (number, arg0, ..., arg5), unsigned (GRs hold
+        # 32-bit values zero-extended), in one call without a Python frame
+        self.syscall_regs = partial(_SYSCALL_REGS, self._r)
 
     # -- instruction address queue and PSW -----------------------------------------------
     @property
@@ -121,28 +128,21 @@ class CpuContext:
         return self._r[_INSNS]
 
     # -- the syscall ABI -----------------------------------------------------------------
-    @property
-    def syscall_nr(self) -> int:
-        return self._r[SYSCALL_NR_REG] & M32
-
-    def syscall_args(self, n: int = 6) -> list[int]:
-        """arg0..arg(n-1) as unsigned 32-bit values (GRs hold them zero-extended)."""
-        if n == 0:
-            return []
-        r = self._r
-        return [r[26] & M32, r[25] & M32, r[24] & M32, r[23] & M32, r[22] & M32,
-                r[21] & M32][:n]
-
     def set_return(self, value: int) -> None:
         self._r[RETURN_REG] = value & M32
 
-    def gateway_return(self) -> None:
-        """Leave the gateway page as ``be,n 0(%sr3,%r31)`` does: to r31, user privilege."""
+    def syscall_return(self, value: int) -> None:
+        """The common end of a syscall: ``value`` in r28, then the gateway return."""
         r = self._r
-        addr = r[LINK_REG]
+        r[RETURN_REG] = value & M32
+        addr = r[LINK_REG]                  # gateway_return(), inlined (every syscall's way out)
         r[_IAOQF] = addr & 0xFFFFFFFC
         r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
         r[_PSWN] = 0
+
+    def gateway_return(self) -> None:
+        """Leave the gateway page as ``be,n 0(%sr3,%r31)`` does: to r31, user privilege."""
+        self.jump(self._r[LINK_REG])
 
     @property
     def sp(self) -> int:

@@ -22,6 +22,7 @@ DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
 # a record op the decoder never produces: the core stops on it with ILLEGAL_INSN, and a
 # breakpoint is exactly that record planted in the decode cache (the guest never sees it)
 BREAKPOINT_OP = S.DC_SENTINEL
+_ENV_BUDGET, _ST_FAULT = S.ENV_BUDGET, S.ST_FAULT        # (read on every run)
 
 
 class Cpu:
@@ -43,7 +44,7 @@ class Cpu:
         self.jit = RegionCompiler(self, jit_threshold)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
         self._bp_users: dict[int, int] = {}                 # address -> how many set it
-        self._hit: int | None = None                        # the breakpoint of the last stop
+        self._hit: int | None = None          # the breakpoint of the last ST_FAULT stop
         self._core = None
 
     # -- running ---------------------------------------------------------------------------
@@ -55,28 +56,23 @@ class Cpu:
                 core._env, core.lib, core.address, core.lib.run
         return self._core
 
-    def run(self, budget: int) -> int:
-        """Execute at most ``budget`` instructions; return why the core stopped (ST_*)."""
-        if self.breakpoints:
+    def run(self, budget: int, replant: bool = True) -> int:
+        """Execute at most ``budget`` instructions; return why the core stopped (ST_*).
+        (The syscall path: one foreign call and a few attribute reads around it.)"""
+        if self.breakpoints and replant:
             self._replant()
-        return self._run(budget)
-
-    def _run(self, budget: int) -> int:
-        """(The syscall path: one foreign call and a few attribute reads around it.)"""
         if self._core is None:
             self.load_core()
-        self._env[S.ENV_BUDGET] = budget
+        self._env[_ENV_BUDGET] = budget
         if self._lib.current_env != self._address:
             self._core.bind()
         st = self._call()
-        self._hit = None
-        if st >= S.ST_FAULT or self.jit.active:
+        if st >= _ST_FAULT or self.jit.active:
             jit = self.jit
             if jit.active:
                 jit.poll()                   # install the regions the compiler finished
             if st == S.ST_FAULT:
-                if self.breakpoints:
-                    self._hit = self._check_breakpoint()
+                self._hit = self._check_breakpoint() if self.breakpoints else None
             elif st == S.ST_CACHE_FULL:
                 self.flush_decode_cache()
             elif st == S.ST_JIT:
@@ -209,7 +205,7 @@ class Cpu:
         addr &= ~3
         if addr in self.breakpoints:
             self._unplant(addr)
-        return self._run(1)                   # run() plants it again before the next run
+        return self.run(1, replant=False)     # planted again before the next run
 
     def word_at(self, addr: int) -> int:
         """The instruction word in memory (breakpoints are never written there)."""

@@ -39,6 +39,9 @@ class GuestMemory:
         self._host = mmap.mmap(-1, ADDRESS_SPACE, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
         self.mem = np.frombuffer(self._host, dtype=np.uint8)
         self.perm = np.zeros(NPAGES, dtype=np.uint8)
+        # the same table read as Python ints (copy_to/from_user of a range within one page,
+        # the kernel's common case, costs no numpy scalar)
+        self._perm_of = memoryview(self.perm)
         # page -> slot in the decode cache, -1 when the page has no decoded code (owned by the core)
         self.page_slot = np.full(NPAGES, -1, dtype=np.int32)
 
@@ -114,11 +117,23 @@ class GuestMemory:
 
     # -- copy_from_user / copy_to_user ---------------------------------------------------
     def read(self, addr: int, length: int) -> bytes:
-        self.check(addr, length, PERM_R)
+        if not (0 < length and 0 <= addr < ADDRESS_SPACE
+                and (addr & PAGE_MASK) + length <= PAGE_SIZE
+                and self._perm_of[addr >> PAGE_SHIFT] & PERM_R):
+            self.check(addr, length, PERM_R)            # (raises unless length <= 0)
         return self._host[addr:addr + length]
 
     def write(self, addr: int, data) -> None:
         length = len(data)
+        if data.__class__ is bytes and 0 < length and 0 <= addr < ADDRESS_SPACE \
+                and (addr & PAGE_MASK) + length <= PAGE_SIZE:
+            page = addr >> PAGE_SHIFT
+            p = self._perm_of[page]
+            if p & PERM_W:                              # within one writable page
+                self._host[addr:addr + length] = data
+                if p & PERM_CODE:
+                    self.invalidate_code(page, page + 1)
+                return
         self.check(addr, length, PERM_W)
         self.poke(addr, data)
 

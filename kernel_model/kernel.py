@@ -42,6 +42,8 @@ from kernel_model.timekeeping import Timekeeping
 from kernel_model.vm import VmMap
 
 M32 = 0xFFFFFFFF
+_perf_counter = time.perf_counter
+_NO_RETURN = object()     # a handler's outcome with no return to user space (yet)
 _RESTART_CODES = frozenset({-abi.ERESTARTSYS, -abi.ERESTARTNOINTR, -abi.ERESTARTNOHAND,
                             -abi.ERESTART_RESTARTBLOCK})
 
@@ -57,7 +59,8 @@ class Kernel:
         ctx.set_gateway_errnos(abi.EFAULT, abi.ENOSYS)
         self.strace = strace
         self.strace_file = strace_file or sys.stderr
-        self.syscall_counts: dict[str, int] = {}
+        self._calls = [0] * (max(SYSCALLS) + 1)     # by number (those with a handler)
+        self._unknown_calls: dict[str, int] = {}    # by name (syscall_counts)
         self.internal_errors = 0
         self.debug = bool(os.environ.get("HPPA_USER_DEBUG"))
         self.pid = os.getpid()
@@ -100,95 +103,121 @@ class Kernel:
         """The CPU is at the gateway: run the handler and return to user space. With
         ``resumed`` (sched.schedule): the thread's wait is over -- a completion wait returns
         its result, any other runs the handler again with ``self.retry`` = ``resumed``."""
-        ctx = self.ctx
         if resumed is None:
-            nr = ctx.syscall_nr
-            sc = SYSCALLS.get(nr)
+            regs = self.ctx.syscall_regs()          # (number, arg0, ..., arg5)
+            sc = SYSCALLS.get(regs[0])
             if sc is None:
-                name = abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
-                self.syscall_counts[name] = self.syscall_counts.get(name, 0) + 1
-                result = -abi.ENOSYS
-                if self.strace:
-                    self._trace_line(st.format_unknown(self, nr, name, ctx.syscall_args(),
-                                                       result))
-                self.syscall_exit(result)
+                self._unknown_syscall(regs[0], regs[1:])
                 return
-            counts = self.syscall_counts
-            counts[sc.name] = counts.get(sc.name, 0) + 1
-            signed = sc.signed
-            args = ctx.syscall_args(len(signed))
-            if True in signed:
-                args = [v - 0x100000000 if s and v & 0x80000000 else v
-                        for v, s in zip(args, signed)]
+            self._calls[sc.nr] += 1
+            args = regs[sc.arg_regs]
+            if sc.signed:
+                args = list(args)
+                for i in sc.signed:
+                    if args[i] & 0x80000000:
+                        args[i] -= 0x100000000
             pre = self._trace_call(sc, args) if self.strace else None
+            try:
+                # (without arguments: a plain call, cheaper than one with *args)
+                result = sc.handler(self, *args) if args else sc.handler(self)
+            except Exception as e:
+                result = self._handler_raised(e, sc, args, pre)
+                if result is _NO_RETURN:
+                    return
         else:
             sc, args, pre = resumed.sc, resumed.call_args, resumed.pre
-        if resumed is not None and resumed.complete is not None:
-            result = resumed.result
-        else:
-            self.retry = resumed
-            try:
-                result = sc.handler(self, *args)
-                if result is None:
-                    result = 0
-            except Block as b:              # the thread sleeps (sched.py); no return yet
-                b.sc, b.call_args, b.pre = sc, args, pre
-                self.sched.block(b)
-                return
-            except GuestFault:
-                result = -abi.EFAULT
-            except SyscallError as e:
-                result = -e.errno
-            except ProcessExit as e:
-                if self.strace:
-                    self._trace_line(st.align(pre, "?"))
-                    self._trace_line(f"+++ exited with {e.status} +++")
-                raise
-            except ThreadExit as e:
-                if self.strace:
-                    self._trace_line(st.align(pre, "?"))
-                    self._trace_line(f"+++ exited with {e.status} +++")
-                return
-            except ProcessKilled:
-                if self.strace:
-                    self._trace_line(st.align(pre, "?"))
-                raise
-            except OSError as e:
-                result = abi.neg_errno(e)
-            except (OverflowError, ValueError):
-                result = -abi.EINVAL
-            except Exception:  # a kernel-model bug: the guest sees EINVAL, never a traceback
-                self.internal_errors += 1
-                if self.debug:
-                    traceback.print_exc()
-                result = -abi.EINVAL
-            finally:
-                self.retry = None
+            if resumed.complete is not None:
+                result = resumed.result
+            else:
+                self.retry = resumed
+                try:
+                    result = sc.handler(self, *args)
+                except Exception as e:
+                    result = self._handler_raised(e, sc, args, pre)
+                    if result is _NO_RETURN:
+                        return
+                finally:
+                    self.retry = None
+        if result is None:
+            result = 0
         if self.strace:
             try:
                 line = st.format_line(self, sc, args, result, pre)
             except Exception:
                 line = f"{pre} = {result}"
             self._trace_line(line)
-        if sc.time:
-            self.time.time_syscall_done()
         if sc.own_return:
             return                          # the context it set is the return
-        self.syscall_exit(result)
+        sig = self.signals
+        if sig.pending_mask & ~sig.blocked or result in _RESTART_CODES:
+            self.syscall_exit(result)       # with signal work
+        else:
+            self.ctx.syscall_return(result)  # (syscall_exit's common case, without a call)
+
+    @property
+    def syscall_counts(self) -> dict[str, int]:
+        """Syscalls made so far, by name (unknown numbers as ``syscall_0x...``)."""
+        counts = dict(self._unknown_calls)
+        for nr, n in enumerate(self._calls):
+            if n:
+                counts[SYSCALLS[nr].name] = n
+        return counts
+
+    def reset_syscall_counts(self) -> None:
+        """Count from zero (a forked child counts its own)."""
+        self._calls = [0] * len(self._calls)
+        self._unknown_calls = {}
+
+    def _handler_raised(self, e: Exception, sc, args, pre):
+        """What the guest gets when a handler raised ``e``: a result, or ``_NO_RETURN``
+        (the thread sleeps, or it ended); process ends propagate."""
+        if isinstance(e, Block):            # the thread sleeps (sched.py); no return yet
+            e.sc, e.call_args, e.pre = sc, args, pre
+            self.sched.block(e)
+            return _NO_RETURN
+        if isinstance(e, GuestFault):
+            return -abi.EFAULT
+        if isinstance(e, SyscallError):
+            return -e.errno
+        if isinstance(e, (ProcessExit, ThreadExit, ProcessKilled)):
+            if self.strace:
+                self._trace_line(st.align(pre, "?"))
+                if not isinstance(e, ProcessKilled):
+                    self._trace_line(f"+++ exited with {e.status} +++")
+            if isinstance(e, ThreadExit):
+                return _NO_RETURN
+            raise e
+        if isinstance(e, OSError):
+            return abi.neg_errno(e)
+        if isinstance(e, (OverflowError, ValueError)):
+            return -abi.EINVAL
+        # a kernel-model bug: the guest sees EINVAL, never a traceback
+        self.internal_errors += 1
+        if self.debug:
+            traceback.print_exc()
+        return -abi.EINVAL
 
     def syscall_exit(self, result: int) -> None:
         """Return to user space: r28, the gateway return, then signal work (which may run a
         handler, or rewind to the ``ble`` to restart; it also turns the internal -ERESTART*
         codes into -EINTR)."""
-        ctx = self.ctx
         sig = self.signals
         if sig.pending_mask & ~sig.blocked or result in _RESTART_CODES:
+            ctx = self.ctx
             ctx.gateway_return()
-            result = sig.syscall_exit(result)
-            ctx.set_return(result)
-            return
-        ctx.set_return(result)
-        ctx.gateway_return()
+            ctx.set_return(sig.syscall_exit(result))
+        else:
+            self.ctx.syscall_return(result)
+
+    def _unknown_syscall(self, nr: int, args: tuple) -> None:
+        """A number no handler is registered for: -ENOSYS, counted and traced by its name
+        in syscall.tbl (or its number)."""
+        name = abi.SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
+        self._unknown_calls[name] = self._unknown_calls.get(name, 0) + 1
+        result = -abi.ENOSYS
+        if self.strace:
+            self._trace_line(st.format_unknown(self, nr, name, args, result))
+        self.syscall_exit(result)
 
     def _trace_call(self, sc, args) -> str:
         try:
@@ -220,7 +249,8 @@ class Kernel:
 
     def tick(self, budget_return: bool = False) -> None:
         """Called whenever the CPU returns to the kernel: clocks, timers, pending signals."""
-        self.time.tick(budget_return)
+        if budget_return or _perf_counter() >= self.time.due:
+            self.time.tick(budget_return)
         sig = self.signals
         if sig.timers_armed:
             sig.run_timers()

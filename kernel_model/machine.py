@@ -161,6 +161,9 @@ class Machine:
         """Run to completion; return the exit status (128 + signal when killed)."""
         cpu, k, ctx = self.cpu, self.kernel, self.ctx
         sched = k.sched
+        # (the syscall round trip's names, bound once)
+        cpu_run, syscall, tick, perf_counter = cpu.run, k.syscall, k.tick, time.perf_counter
+        ST_SYSCALL = S.ST_SYSCALL
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
         self.t_start = time.perf_counter()
@@ -190,10 +193,22 @@ class Machine:
                     monitor = self.monitor             # (a forked child drops a debugger)
                     if monitor is not None:
                         budget = monitor.prepare(budget)   # 1 while tracing or stepping
-                t_run = time.perf_counter()
-                st = cpu.run(budget)
-                if adapt and st == S.ST_BUDGET and budget == slice_budget:
-                    took = time.perf_counter() - t_run
+                t_run = perf_counter()
+                st = cpu_run(budget)
+                if st == ST_SYSCALL and adapt and monitor is None and not self.max_insns \
+                        and not self.reach:
+                    # the common case, nothing watching the loop and the budget fixed: syscall
+                    # round trips straight back into the CPU until it stops for another reason
+                    # (those runs are not timed: the budget adapts on the others)
+                    while st == ST_SYSCALL:
+                        syscall()
+                        if sched.resched or sched.check_signals:
+                            sched.schedule()           # another thread, or a wait's end
+                        tick(False)
+                        st = cpu_run(budget)
+                    t_run = None
+                if adapt and st == S.ST_BUDGET and budget == slice_budget and t_run is not None:
+                    took = perf_counter() - t_run
                     if took < BUDGET_SLICE / 2 and slice_budget < BUDGET_MAX:
                         slice_budget *= 2
                     elif took > BUDGET_SLICE and slice_budget > BUDGET:
@@ -209,8 +224,8 @@ class Machine:
                 elif st == S.ST_BUDGET:
                     if sched.runq or sched.polled:
                         sched.preempt()                # the time slice is over
-                    if k.tree is not None and t_run > next_tree_check:
-                        next_tree_check = t_run + 0.2
+                    if k.tree is not None and perf_counter() > next_tree_check:
+                        next_tree_check = perf_counter() + 0.2
                         if k.tree.root_gone():
                             raise ProcessKilled(9, ctx.pc,
                                                 reason="the run's first process has ended")

@@ -6,11 +6,13 @@
   the virtual monotonic clock (the CPU counts it, see ``Cpu(virtual_clock=...)``).
 * **The vvar page** (profile ``vvar``; layout in ``vvar.py``): the vDSO computes fine clocks
   from cr16 and the page's bases, so the page only needs fresh bases for slow drift and the
-  coarse clocks. Policy: refresh on every budget return of the core (at least every ~1 ms
-  of guest run time), on any other return once ``VVAR_REFRESH`` seconds have passed, and at
-  once after a syscall marked ``time=True`` in the registry (so a coarse clock read through
-  the vDSO is never older than what the guest just got from the kernel). Bases older than
-  2^32 ns would make the cr16 deltas wrap: one kernel tick per core return keeps them young.
+  coarse clocks. Policy (``tick``, on every core return): republish at once when the kernel
+  has returned a coarse clock newer than the page's (``clock_ns`` notes it: a COARSE read
+  through the vDSO is then never older than what the kernel returned before it); besides,
+  host time -- every ``VVAR_LOOK`` seconds look whether the host's coarse clock has ticked
+  and republish if so (bases at most a host tick and a look old: cr16 deltas never wrap;
+  one perf_counter per return); virtual time -- republish on every budget return (a fixed
+  instruction count).
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ from kernel_model import vvar as V
 VIRTUAL_MONOTONIC_BASE = 1_000_000_000_000         # 1000 s of uptime at the first instruction
 VIRTUAL_REALTIME_BASE = 1_735_689_600_000_000_000  # 2025-01-01T00:00:00Z
 TAI_OFFSET_NS = 37_000_000_000
-VVAR_REFRESH = 0.0005                              # seconds, for returns other than the budget
 
 _REALTIME_LIKE = {abi.CLOCK_REALTIME: 0, abi.CLOCK_REALTIME_COARSE: 0, abi.CLOCK_TAI: TAI_OFFSET_NS,
                   abi.CLOCK_REALTIME_ALARM: 0}
@@ -46,6 +47,13 @@ HOST_CLOCK = {
     abi.CLOCK_BOOTTIME_ALARM: _H_BOOT,
     abi.CLOCK_TAI: getattr(time, "CLOCK_TAI", 11),
 }
+
+
+VVAR_LOOK = 0.0005        # seconds between looks at the host's coarse clock (host time)
+
+_clock_gettime_ns, _perf_counter = time.clock_gettime_ns, time.perf_counter
+_COARSE = frozenset(V.COARSE_CLOCKS)
+_HOST_COARSE = HOST_CLOCK[abi.CLOCK_MONOTONIC_COARSE]
 
 
 def virtual_clock_ns(clockid: int, insns: int) -> int | None:
@@ -133,9 +141,11 @@ class Timekeeping:
         self.ctx = ctx
         self.vvar: V.VvarWriter | None = None
         self._host = HostClocks()
-        self._refreshed = 0.0
-        self._stale = False
-        self._coarse_published = -1
+        self._published: dict[int, int] = {}   # the page's coarse clocks (id -> ns)
+        self._stale = False       # the kernel returned a coarse clock newer than the page's
+        # perf_counter() time from which tick() has work (Kernel.tick calls it then, and on
+        # budget returns): 0 when the page must follow now, inf while nothing is due
+        self.due = float("inf")
 
     @property
     def cr16_bias(self) -> int:
@@ -145,15 +155,18 @@ class Timekeeping:
 
     # -- reading clocks --------------------------------------------------------------------
     def clock_ns(self, clockid: int, host_clock: int) -> int:
-        """Guest clock ``clockid`` (already validated; ``host_clock`` is its host clock)."""
-        if self.virtual:
-            v = virtual_clock_ns(clockid, self.ctx.insns)
-            if v is not None:
-                return v
-        try:
-            return time.clock_gettime_ns(host_clock)
-        except OSError:
-            return time.clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
+        """Guest clock ``clockid`` (already validated; ``host_clock`` is its host clock). A
+        coarse clock newer than the vvar page's makes the page follow on this tick."""
+        v = virtual_clock_ns(clockid, self.ctx.insns) if self.virtual else None
+        if v is None:
+            try:
+                v = _clock_gettime_ns(host_clock)
+            except OSError:
+                v = _clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
+        if clockid in _COARSE and v != self._published.get(clockid):
+            self._stale = True
+            self.due = 0.0
+        return v
 
     def monotonic_ns(self) -> int:
         return self.clock_ns(abi.CLOCK_MONOTONIC, time.CLOCK_MONOTONIC)
@@ -174,29 +187,21 @@ class Timekeeping:
             cr16 = (VIRTUAL_MONOTONIC_BASE + insns) & 0xFFFFFFFF
         else:
             clocks, cr16 = self._host.sample()
-            self._coarse_published = clocks.get(abi.CLOCK_MONOTONIC_COARSE, -1)
         self.vvar.update(clocks, cr16)
-        self._refreshed = time.perf_counter()
+        self._published = {cid: clocks[cid] for cid in _COARSE if cid in clocks}
         self._stale = False
-
-    def time_syscall_done(self) -> None:
-        """A syscall marked ``time=True`` ran: the page follows it on this tick."""
-        self._stale = True
-
-    def _coarse_moved(self) -> bool:
-        """Has the host's coarse clock ticked since the page was published?  Only then can a
-        coarse clock the kernel just returned be newer than the page's (the fine clocks
-        follow cr16 anyway).  One clock read (~0.1 us) instead of a refresh (~4 us): the
-        saving is most of what a time syscall costs under this profile."""
-        return self.virtual or time.clock_gettime_ns(HostClocks.COARSE[abi.CLOCK_MONOTONIC_COARSE]) \
-            != self._coarse_published
+        self.due = float("inf") if self.virtual else _perf_counter() + VVAR_LOOK
 
     def tick(self, budget_return: bool) -> None:
-        """Called on every core return (the kernel's tick)."""
+        """The kernel's tick, once ``due`` or on a budget return."""
         if self.vvar is None:
+            self.due = float("inf")          # (a coarse read without a page to follow it)
             return
-        if budget_return or time.perf_counter() - self._refreshed >= VVAR_REFRESH \
-                or self._stale and self._coarse_moved():
+        if self.virtual:
+            if budget_return or self._stale:
+                self.refresh()
+        elif self._stale or _clock_gettime_ns(_HOST_COARSE) != self._published.get(
+                abi.CLOCK_MONOTONIC_COARSE):
             self.refresh()
         else:
-            self._stale = False
+            self.due = _perf_counter() + VVAR_LOOK

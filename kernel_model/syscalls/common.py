@@ -109,13 +109,17 @@ def read_timespec(k, addr: int, t64: bool) -> tuple[int, int]:
     return read_timespec64(k, addr) if t64 else read_timespec32(k, addr)
 
 
+_TIMESPEC32 = struct.Struct(">ii")
+_TIMESPEC64 = struct.Struct(">qq")
+
+
 def write_timespec(k, addr: int, sec: int, nsec: int, t64: bool) -> None:
     if t64:
-        k.mem.write(addr, struct.pack(">qq", sec, nsec))
+        k.mem.write(addr, _TIMESPEC64.pack(sec, nsec))
     else:
         if not -(1 << 31) <= sec < (1 << 31):
             raise SyscallError(abi.EOVERFLOW)
-        k.mem.write(addr, struct.pack(">ii", sec, nsec))
+        k.mem.write(addr, _TIMESPEC32.pack(sec, nsec))
 
 
 def valid_timespec(sec: int, nsec: int) -> bool:

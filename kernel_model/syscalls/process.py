@@ -630,7 +630,7 @@ def _child_side(k, row, mailbox, flags, ctid, tls, vfork_fds, vm_vfork) -> None:
     k.tree.forked_child(k, row, mailbox)
     wakeup.install()
     k.signals.fork_reset()
-    k.syscall_counts = {}
+    k.reset_syscall_counts()
     k.insns_base = k.ctx.insns
     k.start_time = time.monotonic()
     if vfork_fds:

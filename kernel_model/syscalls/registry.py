@@ -13,15 +13,13 @@ Argument spec strings are ``"name:kind"``; kinds drive both conversion and strac
   str/path  pointer to a C string     off  signed 32-bit offset
   and flag/struct kinds (open_flags, mode, prot, mmap_flags, signum, sigset, ...).
 The name must be the one in the kernel's parisc syscall.tbl (checked at registration).
-``time=True`` marks a syscall that reads the clocks: timekeeping refreshes the vvar page
-right after it, so the vDSO never shows an older time than the kernel just returned.
 ``own_return=True`` marks a handler that sets the whole context itself (rt_sigreturn
 restores the interrupted one): the syscall exit then neither writes r28 nor returns
 through the gateway.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from kernel_model import abi
@@ -35,9 +33,9 @@ class Syscall:
     args: tuple          # ("fd:fd", "buf:ptr", ...)
     ret: str = "int"     # how strace shows the result
     kinds: tuple = ()    # the kind part of each arg spec
-    signed: tuple = ()   # per argument: convert to a signed 32-bit value
-    time: bool = False   # reads the clocks (timekeeping.time_syscall_done)
+    signed: tuple = ()   # the positions of the arguments converted to signed 32-bit values
     own_return: bool = False   # the handler set the whole context (no gateway return)
+    arg_regs: slice = field(default_factory=lambda: slice(1, 1))  # in CpuContext.syscall_regs()
 
 
 SYSCALLS: dict[int, Syscall] = {}
@@ -50,8 +48,7 @@ def arg_kind(spec: str) -> str:
     return spec.split(":", 1)[1] if ":" in spec else "int"
 
 
-def syscall(nr: int, name: str, *args: str, ret: str = "int", time: bool = False,
-            own_return: bool = False):
+def syscall(nr: int, name: str, *args: str, ret: str = "int", own_return: bool = False):
     """Register a handler for parisc syscall ``nr`` (name as in the kernel's syscall.tbl)."""
     def deco(fn):
         if nr in SYSCALLS:
@@ -61,6 +58,7 @@ def syscall(nr: int, name: str, *args: str, ret: str = "int", time: bool = False
             raise RuntimeError(f"syscall {nr} is {table_name!r} in syscall.tbl, not {name!r}")
         kinds = tuple(arg_kind(a) for a in args)
         SYSCALLS[nr] = Syscall(nr, name, fn, tuple(args), ret, kinds,
-                               tuple(k in SIGNED_KINDS for k in kinds), time, own_return)
+                               tuple(i for i, k in enumerate(kinds) if k in SIGNED_KINDS),
+                               own_return, slice(1, 1 + len(args)))
         return fn
     return deco

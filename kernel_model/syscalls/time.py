@@ -33,21 +33,24 @@ def resolve_clock(k, clockid: int) -> int:
 
 def clock_ns(k, clockid: int) -> int:
     """A guest clock's value (host or virtual time: :mod:`kernel_model.timekeeping`)."""
-    return k.time.clock_ns(clockid, resolve_clock(k, clockid))
+    host_clock = HOST_CLOCK.get(clockid)           # (the common case, before the CPU clocks)
+    if host_clock is None:
+        host_clock = resolve_clock(k, clockid)
+    return k.time.clock_ns(clockid, host_clock)
 
 
 def _gettime(k, clockid, tp, t64):
-    ns = clock_ns(k, clockid)
-    write_timespec(k, tp, ns // NSEC, ns % NSEC, t64)
+    sec, nsec = divmod(clock_ns(k, clockid), NSEC)
+    write_timespec(k, tp, sec, nsec, t64)
     return 0
 
 
-@syscall(256, "clock_gettime", "clockid:clockid", "tp:timespec_out", time=True)
+@syscall(256, "clock_gettime", "clockid:clockid", "tp:timespec_out")
 def sys_clock_gettime(k, clockid, tp):
     return _gettime(k, clockid, tp, False)
 
 
-@syscall(403, "clock_gettime64", "clockid:clockid", "tp:timespec64_out", time=True)
+@syscall(403, "clock_gettime64", "clockid:clockid", "tp:timespec64_out")
 def sys_clock_gettime64(k, clockid, tp):
     return _gettime(k, clockid, tp, True)
 
@@ -96,7 +99,7 @@ def sys_clock_settime64(k, clockid, tp):
     return _settime(k, clockid, tp, True)
 
 
-@syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr", time=True)
+@syscall(78, "gettimeofday", "tv:timeval_out", "tz:ptr")
 def sys_gettimeofday(k, tv, tz):
     ns = clock_ns(k, abi.CLOCK_REALTIME)
     if tv:
@@ -117,7 +120,7 @@ def sys_settimeofday(k, tv, tz):
     return -abi.EPERM
 
 
-@syscall(13, "time", "tloc:ptr", time=True)
+@syscall(13, "time", "tloc:ptr")
 def sys_time(k, tloc):
     t = clock_ns(k, abi.CLOCK_REALTIME) // NSEC
     if tloc:
