@@ -380,6 +380,18 @@ class CoreGen:
 
             def reanchor():
                 ns = host_clock()
+                t2 = V.of(b, b.call(rdtsc, []))
+
+                def take():
+                    return anchor((t >> 1) + (t2 >> 1), ns)
+                # a pair is only as good as its bracket: preempted between the two reads,
+                # the TSC would be paired with a later time and every estimate until the
+                # next anchor would run ahead of the host clock (a syscall after a vDSO
+                # read would go backwards). A wide bracket is not taken: this read returns
+                # the host clock itself and the next one tries again.
+                return self._if(b, (t2 - t).ult(S.TSC_BRACKET), take, lambda: ns)
+
+            def anchor(t, ns):
                 base_t, base_ns = get(S.ENV_TSC_BASE), get(S.ENV_NS_BASE)
 
                 def first():

@@ -73,4 +73,5 @@ ENV_NS_ANCHOR = 19
 ENV_TSC_RATE = 20    # ns per TSC tick (a double's bits; 0 until measured)
 ENV_NS_LAST = 21     # the last time returned
 TSC_REANCHOR = 1 << 21   # ticks between host clock readings (~1 ms at 2-3 GHz)
+TSC_BRACKET = 1 << 13    # the most ticks around a host clock reading taken as an anchor (~3 us)
 ENV_HELPERS = 24     # addresses of the shared helper functions (core.HELPER_INDEX order)
