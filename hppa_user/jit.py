@@ -812,14 +812,16 @@ class CodeCache:
 # entries down from there, so anything at or below NEVER // 2 carries the mark
 NEVER = -(1 << 40)
 FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
-                          # every power of two (core.reports)
+                          # every power of two from CTL_JIT_HOT (core.reports)
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
-# Under the adaptive threshold no worker starts before the guest has run START_AFTER
-# instructions (~0.1 s of interpreting): a region takes 30-70 ms to compile and install,
-# and a program that has run that little is as likely as not to end before one pays back
-# the fork and the installing.  What was requested meanwhile is compiled then, or at the
-# exit for the code cache (close).
-START_AFTER = 1 << 25
+# Under the adaptive threshold nothing is weighed for compiling before the guest has run
+# START_AFTER instructions (~0.2 s of interpreting): a region takes 30-70 ms to compile and
+# install, and a program that has run that little is as likely as not to end before one
+# pays back the worker and the installing.  Measured cold, paired (make bench programs):
+# 2^26 against 2^25: bc pi-600 1.18-1.24 s against 1.42 s (later requests are better
+# chosen), bzip2 -9 0.92x, the Tcl suite 1.00x, bc pi-300 1.00x of --no-jit; 2^28 was
+# worse again (bc pi-600 1.73 s).
+START_AFTER = 1 << 26
 POLL_INTERVAL = 0.002     # seconds between looks at the worker's pipe (poll)
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
