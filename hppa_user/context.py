@@ -135,7 +135,7 @@ class CpuContext:
         """The common end of a syscall: ``value`` in r28, then the gateway return."""
         r = self._r
         r[RETURN_REG] = value & M32
-        addr = r[LINK_REG]                  # gateway_return(), inlined (every syscall's way out)
+        addr = r[LINK_REG]                  # jump(r31), inlined: every syscall's way out
         r[_IAOQF] = addr & 0xFFFFFFFC
         r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
         r[_PSWN] = 0

@@ -1077,9 +1077,6 @@ class RegionCompiler:
         """Send the hottest batch to the worker (forked the first time)."""
         if self.inflight is not None or not self.queue:
             return
-        if self.threshold == JIT_AUTO and self.m.ctx.insns < START_AFTER:
-            self.active = True                       # poll() starts it later
-            return
         if self.worker is None:
             try:
                 self.worker = jitworker.Worker(self.work)
@@ -1108,7 +1105,7 @@ class RegionCompiler:
         if now < self._poll_at:
             return
         self._poll_at = now + POLL_INTERVAL
-        if self.inflight is None:                    # requests wait for START_AFTER
+        if self.inflight is None:                    # a forked copy's requeued batch
             self.start()
             return
         results = self.worker.results()
@@ -1129,13 +1126,13 @@ class RegionCompiler:
         """The process is ending: the batch being compiled still goes to the code cache
         (the worker finishes it on its own, holding none of the guest's files), and so do
         the LEFT_AT_EXIT hottest queued requests, so the next run of the program finds them
-        on disk -- unless the run was too short for a worker (START_AFTER): a fork at the
-        exit would cost a short program more than its cached regions save the next run."""
+        on disk.  A run too short to weigh requests (START_AFTER) has none and queues no
+        lukewarm targets: a fork at the exit would cost a short program more than its
+        cached regions save the next run."""
         batches = []
-        short = self.threshold == JIT_AUTO and self.m.ctx.insns < START_AFTER
-        if self.threshold == JIT_AUTO and not short:
+        if self.threshold == JIT_AUTO and self.m.ctx.insns >= START_AFTER:
             self.queue_lukewarm()
-        while self.queue and not short and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
+        while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
         self.queue.clear()
         if self.sync or self.code_cache().dir is None:

@@ -117,6 +117,12 @@ class Kernel:
                     if args[i] & 0x80000000:
                         args[i] -= 0x100000000
             pre = self._trace_call(sc, args) if self.strace else None
+        else:
+            sc, args, pre = resumed.sc, resumed.call_args, resumed.pre
+        if resumed is not None and resumed.complete is not None:
+            result = resumed.result
+        else:
+            self.retry = resumed                    # (None unless a wait is over)
             try:
                 # (without arguments: a plain call, cheaper than one with *args)
                 result = sc.handler(self, *args) if args else sc.handler(self)
@@ -124,20 +130,8 @@ class Kernel:
                 result = self._handler_raised(e, sc, args, pre)
                 if result is _NO_RETURN:
                     return
-        else:
-            sc, args, pre = resumed.sc, resumed.call_args, resumed.pre
-            if resumed.complete is not None:
-                result = resumed.result
-            else:
-                self.retry = resumed
-                try:
-                    result = sc.handler(self, *args)
-                except Exception as e:
-                    result = self._handler_raised(e, sc, args, pre)
-                    if result is _NO_RETURN:
-                        return
-                finally:
-                    self.retry = None
+            finally:
+                self.retry = None
         if result is None:
             result = 0
         if self.strace:

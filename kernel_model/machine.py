@@ -224,8 +224,9 @@ class Machine:
                 elif st == S.ST_BUDGET:
                     if sched.runq or sched.polled:
                         sched.preempt()                # the time slice is over
-                    if k.tree is not None and perf_counter() > next_tree_check:
-                        next_tree_check = perf_counter() + 0.2
+                    now = perf_counter()
+                    if k.tree is not None and now > next_tree_check:
+                        next_tree_check = now + 0.2
                         if k.tree.root_gone():
                             raise ProcessKilled(9, ctx.pc,
                                                 reason="the run's first process has ended")

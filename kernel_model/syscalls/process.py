@@ -551,8 +551,7 @@ def do_thread(k, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
         return -abi.EAGAIN
     t = Thread(sched.allocate_tid())
     k.ctx.save_thread(t.ctx)
-    t.ctx.set_return(0)
-    t.ctx.gateway_return()
+    t.ctx.syscall_return(0)
     if stack:
         t.ctx.gr[30] = stack            # copy_thread(): the new thread's stack
     if flags & abi.CLONE_SETTLS:
