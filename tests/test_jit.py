@@ -171,14 +171,14 @@ def test_corrupt_code_cache_is_never_executed(guest, run_qemu, run_emu, tmp_path
         elif i % 3 == 1:
             obj.write_bytes(bytes(data[:len(data) // 3]))
     damaged = set()
-    for i, r in enumerate(refs):
-        text = r.read_text()
+    texts = [r.read_text() for r in refs]          # as written, before any is damaged
+    for i, (r, text) in enumerate(zip(refs, texts)):
         if i % 5 == 0:
             r.write_text(text[:len(text) // 2])
         elif i % 5 == 1:
             r.write_text("not json at all")
         elif i % 5 == 2:                               # another region's code
-            other = json.loads(refs[(i + 1) % len(refs)].read_text())
+            other = json.loads(texts[(i + 1) % len(refs)])
             d = json.loads(text)
             d["fn"], d["object"] = other["fn"], other["object"]
             r.write_text(json.dumps(d))
