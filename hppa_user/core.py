@@ -100,6 +100,7 @@ def reports(count: V, threshold: V, hot: V) -> V:
 
 
 RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
+TSC_RATE_SHIFT = 32       # ENV_TSC_RATE: ns per TSC tick in units of 2^-32 ns
 
 
 def env_slot(b, env, i: int):
@@ -111,17 +112,16 @@ def tsc_estimate(b, env, rdtsc) -> tuple[V, V, V]:
     """The cr16 source's common case (CoreGen.build_host_ns; compiled regions inline it):
     read the TSC and return (t, stale, ns).  ``stale``: the anchor is TSC_REANCHOR ticks
     old or the rate is not measured yet -- only build_host_ns may answer then; else ``ns``
-    is the anchor's CLOCK_MONOTONIC reading extrapolated at the measured rate."""
-    f64 = ir.DoubleType()
-
+    is the anchor's CLOCK_MONOTONIC reading extrapolated at the measured rate: one
+    integer multiply (``since`` < 2^21 ticks, the rate < 2^32 ns per tick in units of
+    2^-32: the product fits 64 bits), not a conversion to and from double."""
     def get(i):
         return V.of(b, b.load(env_slot(b, env, i), typ=I64))
     t = V.of(b, b.call(rdtsc, []))
     since = t - get(S.ENV_TSC_ANCHOR)
-    rate = get(S.ENV_TSC_RATE)                 # ns per tick, a double's bits (0: unknown)
+    rate = get(S.ENV_TSC_RATE)                 # ns per tick * 2^32 (0: unknown)
     stale = since.uge(S.TSC_REANCHOR) | rate.eq(0)
-    d = b.fmul(b.uitofp(since.ir, f64), b.bitcast(rate.ir, f64))
-    return t, stale, get(S.ENV_NS_ANCHOR) + V.of(b, b.fptosi(d, I64))
+    return t, stale, get(S.ENV_NS_ANCHOR) + ((since * rate) >> TSC_RATE_SHIFT)
 
 
 def never_backwards(b, env, ns: V) -> V:
@@ -401,8 +401,12 @@ class CoreGen:
 
                 def measure():                  # over a baseline of 8 readings at least
                     r = b.fdiv(b.sitofp((ns - base_ns).ir, f64), b.uitofp((t - base_t).ir, f64))
-                    return select((t - base_t).ult(8 * S.TSC_REANCHOR), V.const(0, 64),
-                                  V.of(b, b.bitcast(r, I64)))
+                    r = b.fmul(r, ir.Constant(f64, float(1 << TSC_RATE_SHIFT)))
+                    fixed = V.of(b, b.fptoui(r, I64))       # ns per tick, fixed point
+                    # (a TSC slower than 1 MHz would overflow the estimate: no rate, so
+                    # every read is a clock_gettime())
+                    return select((t - base_t).ult(8 * S.TSC_REANCHOR) | fixed.uge(1 << 42),
+                                  V.const(0, 64), fixed)
                 new_rate = self._if(b, base_t.eq(0), first, measure)
                 put(S.ENV_TSC_RATE, new_rate)
                 put(S.ENV_TSC_ANCHOR, t)
