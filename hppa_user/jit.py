@@ -64,8 +64,9 @@ from hppa_user.ssa import V, ity, select
 
 M32 = 0xFFFFFFFF
 I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
-MAX_REGION = 120          # instructions per region
+MAX_REGION = 144          # instructions per region
 MAX_PAGES = 4             # pages one region may span (its entry's and its calls')
+JUMP_GUESSES = 2          # targets tried for an indirect branch (Region: known_jumps)
 
 
 def c32(x: int) -> V:
@@ -98,6 +99,10 @@ class Probe(Ctx):
         self.kind = "simple"          # or "branch" (s.branch), "cond" (s.cond_branch)
         self.target = None            # a constant branch target
         self.nullify = None           # a ,n branch: its constant nullify flag
+        self.nullifies = False        # may nullify its successor (s.nullify_if)
+        self.skips = False            # a ,n conditional branch: not taken, skips a + 4
+        self.writes: set[int] = set()  # GRs written (constant register numbers)
+        self.accesses: list[tuple] = []  # (size, store) of each access, in order
         self.links: dict[int, int] = {}    # GR -> constant value written (a call's link)
         self.reads: set[int] = set()
         self.traps = False
@@ -115,16 +120,21 @@ class Probe(Ctx):
     def set_gr(self, r, v):
         if r.known and v.known is not None:
             self.links[r.known] = v.known
+        if r.known is None:
+            self.writes.add(None)
+        elif r.known:
+            self.writes.add(r.known)
         super().set_gr(r, v)
 
     def load(self, addr, size):
+        self.accesses.append((size, False))
         return V.of(self.b, self.b.load(self.reg_ptr(1), typ=I64)).trunc(32 if size < 8 else 64)
 
     def store(self, addr, size, v):
-        pass
+        self.accesses.append((size, True))
 
     def check_store(self, addr, fault_addr):
-        pass
+        self.accesses.append((0, True))
 
     def poke8(self, addr, v, when):
         pass
@@ -137,7 +147,8 @@ class Probe(Ctx):
             self.traps = True
 
     def nullify_if(self, cond):
-        pass
+        if not (cond is False or (isinstance(cond, V) and cond.known == 0)):
+            self.nullifies = True
 
     def branch(self, target, nullify):
         self.kind = "branch"
@@ -147,6 +158,7 @@ class Probe(Ctx):
     def cond_branch(self, taken, disp, nflag):
         self.kind = "cond"
         self.target = (self.f + 8 + disp).known
+        self.skips = bool(nflag.known) and disp.sknown < 0
 
     def call(self, name, *args):
         return V.of(self.b, self.b.load(self.reg_ptr(3), typ=I64))
@@ -158,11 +170,104 @@ class Probe(Ctx):
         return self.insns_so_far()
 
 
+class _NotBaseDisp(Exception):
+    """An access that is not GR + constant displacement (or not plainly a load or store)."""
+
+
+class AccessProbe(Ctx):
+    """Runs one instruction's semantics with every GR a constant (``values``) and no IR:
+    the addresses its loads and stores would use (see Prober.accesses)."""
+
+    def __init__(self, a: int, values):
+        self.f, self.back = c32(a), c32(a + 4)
+        self.values = values
+        self.accesses: list[tuple] = []       # (address, size, store)
+        self.written: dict[int, int | None] = {}   # GR -> value written (None: not constant)
+        self.other = False            # read state other than GRs (memory, CRs, carry...)
+
+    def _ld(self, index):
+        i = index if isinstance(index, int) else index.known
+        if i is None:
+            raise _NotBaseDisp
+        if i >= 32:
+            self.other = True
+            return V.const(0, 64)
+        return V.const(self.values[i], 64)
+
+    def _st(self, index, v):
+        pass
+
+    def set_gr(self, r, v):
+        if r.known is None:
+            raise _NotBaseDisp
+        if r.known:
+            self.written[r.known] = v.known
+
+    def reg_ptr(self, index):
+        raise _NotBaseDisp
+
+    def _access(self, addr, size, store):
+        if addr.known is None:
+            raise _NotBaseDisp
+        self.accesses.append((addr.known, size, store))
+
+    def load(self, addr, size):
+        self._access(addr, size, False)
+        self.other = True
+        return V.const(0, 64 if size == 8 else 32)
+
+    def store(self, addr, size, v):
+        self._access(addr, size, True)
+
+    def check_store(self, addr, fault_addr):
+        raise _NotBaseDisp
+
+    def poke8(self, addr, v, when):
+        raise _NotBaseDisp
+
+    def readable(self, addr, need):
+        self.other = True
+        return V.const(1, 1)
+
+    def trap_if(self, cond, number, detail=0, addr=None):
+        pass
+
+    def nullify_if(self, cond):
+        pass
+
+    def branch(self, target, nullify):
+        pass
+
+    def cond_branch(self, taken, disp, nflag):
+        pass
+
+    def call(self, name, *args):
+        raise _NotBaseDisp
+
+    def insns_so_far(self):
+        self.other = True
+        return V.const(0, 64)
+
+    def host_clock(self):
+        self.other = True
+        return V.const(0, 64)
+
+
+# GR values AccessProbe runs with: none, one bit each, odd values of no pattern and their
+# complements; a value that moves with exactly one register's in each of the last three
+# (so no mask, shift or second register is involved) is that register plus a constant
+_ODD = [0] + [(r * 0x9E3779B1) & M32 | 1 for r in range(1, 32)]
+_PROBE_VALUES = ([0] * 32, [0] + [1 << r for r in range(1, 32)], _ODD,
+                 [0] + [~v & M32 for v in _ODD[1:]])
+
+
 class Prober:
     """Control-flow facts of records, computed on a scratch function."""
 
     def __init__(self):
         self._kinds: dict[tuple, str] = {}
+        self._facts: dict[tuple, Probe] = {}
+        self._accesses: dict[tuple, tuple] = {}
 
     def probe(self, a: int, rec: tuple) -> Probe:
         fn = irtext.Function(irtext.Module(), ir.FunctionType(ir.VoidType(), []), "probe")
@@ -174,8 +279,71 @@ class Prober:
     def kind(self, rec: tuple) -> str:
         k = self._kinds.get(rec)
         if k is None:
-            k = self._kinds[rec] = self.probe(0x10000, rec).kind
+            p = self._facts[rec] = self.probe(0x10000, rec)
+            k = self._kinds[rec] = p.kind
         return k
+
+    def facts(self, rec: tuple) -> Probe:
+        """The probe of ``rec`` (kind, nullifies, skips, writes, accesses)."""
+        self.kind(rec)
+        return self._facts[rec]
+
+    def nullifies(self, rec: tuple) -> bool:
+        """May the instruction nullify its successor (so that a + 8 follows it)?"""
+        return self.facts(rec).nullifies
+
+    def accesses(self, rec: tuple) -> tuple | None:
+        """Each memory access of ``rec`` as (base GR, displacement, size, store), in the
+        order the region compiler checks them, or None if any is not GR + constant."""
+        return self._base_disp(rec)[0]
+
+    def moves(self, rec: tuple) -> dict:
+        """The GRs ``rec`` sets to another GR plus a constant (ldo, copy): t -> (b, k)."""
+        return self._base_disp(rec)[1]
+
+    def _base_disp(self, rec: tuple) -> tuple:
+        got = self._accesses.get(rec)
+        if got is None:
+            got = None, {}
+            try:
+                runs = []
+                for values in _PROBE_VALUES:
+                    p = AccessProbe(0x10000, values)
+                    call_semantics(p, rec)
+                    runs.append(p)
+                zero = runs[0]
+
+                def base_disp(vs):
+                    """(r, k) if v_i = values_i[r] + k in each run i, else None."""
+                    if None in vs:
+                        return None
+                    k = vs[0]
+                    rb = ((vs[1] - k) & M32).bit_length() - 1
+                    if rb < 1 or any((v - k) & M32 != values[rb]
+                                     for v, values in zip(vs[1:], _PROBE_VALUES[1:])):
+                        return None
+                    return rb, k - (k >> 31 << 32)
+                moves = {}
+                if not any(p.other for p in runs):     # a value of GRs and constants only
+                    for t in zero.written:
+                        bd = base_disp([p.written.get(t) for p in runs])
+                        if bd is not None:
+                            moves[t] = bd
+                accesses = None
+                if len({len(p.accesses) for p in runs}) == 1 and \
+                        [(s, st) for _a, s, st in zero.accesses] == self.facts(rec).accesses:
+                    accesses = []
+                    for k, (_a, size, store) in enumerate(zero.accesses):
+                        bd = base_disp([p.accesses[k][0] for p in runs])
+                        if bd is None:
+                            accesses = None
+                            break
+                        accesses.append((*bd, size, store))
+                got = (None if accesses is None else tuple(accesses)), moves
+            except Exception:       # anything the constant run cannot do: checked one by one
+                pass
+            self._accesses[rec] = got
+        return got
 
     def variant_kind(self, rec: tuple) -> str:
         """The kind of the first record probed of this variant: an estimate (a few
@@ -198,12 +366,12 @@ class Region:
 
     A region starts on its entry's page and follows direct calls into up to MAX_PAGES other
     pages, so a call and its callee run as one piece of native code. The slot each page
-    had in the decode cache is recorded: code entering another page first checks that
-    the page still has that slot (a store into a page's code, mprotect or munmap takes it
-    away; a cache flush clears every region), else it leaves."""
+    had in the decode cache is recorded: on entry the region checks that each page still
+    has that slot (a store into a page's code, mprotect or munmap takes it away; a cache
+    flush clears every region), else it leaves (Emitter.check_pages)."""
 
     def __init__(self, entry: int, read_word, slot_of, executed, prober: Prober,
-                 known_returns=(), entries_of=None):
+                 known_returns=(), entries_of=None, known_jumps=None):
         """``slot_of(page)``: the page's decode-cache slot (-1: none); ``executed(slot, a)``:
         whether the instruction at ``a`` has ever run (the decode cache knows). Paths into
         code that never ran are left to the interpreter, so LLVM spends no time on them.
@@ -211,7 +379,12 @@ class Region:
         through a register here tries those on this region's pages before leaving it.
         ``entries_of(a)``: how often branches to ``a`` were taken in the interpreter
         (None: not known); a target taken less than 1/COLD_EDGE as often as the entry is
-        left out (the region leaves for it), so LLVM spends no time on rare paths."""
+        left out (the region leaves for it), so LLVM spends no time on rare paths.
+        ``known_jumps``: register -> addresses the interpreter reached by jumping through
+        that register (RegionCompiler.note_jump), the hottest first: an indirect branch
+        through it continues here at the first JUMP_GUESSES of them, on pages of their own
+        if need be (a function pointer's callee, a jump table's case, a vDSO function),
+        comparing the run-time target with each before it leaves the region."""
         self.words: dict[int, int] = {}
         self.prober = prober
         self.entry = entry
@@ -222,6 +395,7 @@ class Region:
         self.leaders = {entry}           # branch targets inside the region: budget checks
         self.returns: dict[int, set] = {}  # link register -> return points of calls to it
         self.other_returns: list[int] = []  # return points of other regions' calls
+        self.jumps: dict[int, list] = {}   # indirect branch -> the targets guessed for it
         self._read = read_word
         self._entries_of = entries_of
         self.entry_count = (entries_of(entry) or 0) if entries_of else 0
@@ -235,8 +409,8 @@ class Region:
             if not compiles(rec):
                 continue
             kind = prober.kind(rec)
-            if kind == "simple":
-                work += [a + 8, a + 4]       # a + 8: when it nullifies its successor
+            if kind == "simple":             # a + 8: when it nullifies its successor
+                work += [a + 8, a + 4] if prober.nullifies(rec) else [a + 4]
                 continue
             p = self.flow[a] = prober.probe(a, rec)
             target = p.target
@@ -251,13 +425,24 @@ class Region:
                 self.returns.setdefault(call_link, set()).add(a + 8)
                 self.leaders.add(a + 8)
                 work.insert(0, a + 8)            # where the callee returns to
-            if kind == "branch" and target is None and len(p.reads) == 1 \
-                    and not self.other_returns:
-                self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
-                self.leaders.update(self.other_returns)
-                work[:0] = self.other_returns
+            if kind == "branch" and target is None and len(p.reads) == 1:
+                if not self.other_returns:
+                    self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
+                    self.leaders.update(self.other_returns)
+                    work[:0] = self.other_returns
+                for t in (known_jumps or {}).get(next(iter(p.reads)), ())[:JUMP_GUESSES]:
+                    if not self.in_region(t) and len(self.pages) < MAX_PAGES \
+                            and slot_of(t >> 12) >= 0:
+                        self.pages[t >> 12] = slot_of(t >> 12)
+                    if self.in_region(t) and not self.rare(t):
+                        self.jumps.setdefault(a, []).append(t)
+                        self.leaders.add(t)
+                        work.insert(0, t)
             if kind == "cond":
                 work += [a + 8, a + 4]
+        # a rare target left out above may still be here by another way in: whatever a
+        # branch can reach gets a budget check (and starts a run: Emitter.access_plan)
+        self.leaders.update(p.target for p in self.flow.values() if p.target in self.insns)
 
     def rare(self, a: int) -> bool:
         if self._entries_of is None or a == self.entry:
@@ -307,22 +492,26 @@ class RegionCtx(EnvCtx):
         self.nul = None
         self.jump = None            # (target V, nullify const) of s.branch
         self.cjump = None           # (taken, disp, nflag) of s.cond_branch
+        self.checks = list(self.em.plan.get(a, ()))   # how to check each access (access_plan)
 
     def reg_ptr(self, index):
         index = index if isinstance(index, int) else index.known
         assert index is not None, "a region's register numbers are constants"
         return self.em.reg_ptr(index)
 
+    def next_check(self):
+        return self.checks.pop(0) if self.checks else None
+
     def load(self, addr, size):
-        self.em.check_access(addr, size, False)
+        self.em.check_access(addr, size, False, self.next_check())
         return self.m.load(addr, size)
 
     def store(self, addr, size, v):
-        self.em.check_access(addr, size, True)
+        self.em.check_access(addr, size, True, self.next_check())
         self.m.store(addr, size, v)
 
     def check_store(self, addr, fault_addr):
-        self.em.check_access(addr, 4, True)
+        self.em.check_access(addr, 4, True, self.next_check())
 
     def poke8(self, addr, v, when):
         old = self.m.load(addr, 1)
@@ -400,6 +589,7 @@ class Emitter:
         self.reg_ptrs: dict[int, ir.Value] = {}
         self.count = b.alloca(I64, name="count")
         self.leave_bb = self.fn.append_basic_block("leave")
+        self.plan = self.access_plan()
         self.ctx = RegionCtx(self)
         self.cur_f = region.entry
         self.prologue = b.block                 # register pointers go here (see finish)
@@ -408,6 +598,7 @@ class Emitter:
         b.store(b.load(insns, typ=I64), self.count)
         self.start = self.new_block("start")
         b.position_at_end(self.start)
+        self.check_pages()
         b.branch(self.goto(region.entry))
 
     # -- guest state ----------------------------------------------------------------------
@@ -462,17 +653,99 @@ class Emitter:
         self.b.cbranch(trap.ir, self.fault_exit(), cont)
         self.b.position_at_end(cont)
 
-    def check_access(self, a: V, size: int, store: bool) -> None:
+    def check_access(self, a: V, size: int, store: bool, plan=None) -> None:
         """Continue only if the access is aligned and allowed (and, for a store, the page
-        holds no decoded code); otherwise leave for the interpreter to fault or store."""
-        p = self.ctx.m.perm_of(a)
+        holds no decoded code); otherwise leave for the interpreter to fault or store.
+        ``plan`` (access_plan): COVERED, an earlier check covered this access; (lo, hi),
+        check the pages of a + lo and a + hi, covering the later accesses of its group."""
+        if plan == COVERED:
+            return
         if store:
-            bad = (p & (PERM_W | PERM_CODE)).ne(PERM_W)
+            def bad_page(x):
+                return (self.ctx.m.perm_of(x) & (PERM_W | PERM_CODE)).ne(PERM_W)
         else:
-            bad = (p & PERM_R).eq(0)
+            def bad_page(x):
+                return (self.ctx.m.perm_of(x) & PERM_R).eq(0)
+        if plan is None:
+            bad = bad_page(a)
+        else:
+            lo, hi = plan
+            bad = bad_page(a + lo) | bad_page(a + hi)
         if size > 1:
             bad = bad | (a & (size - 1)).ne(0)
         self.guard(bad)
+
+    def access_plan(self) -> dict[int, list]:
+        """How each access is checked: merged checks for the accesses through one base
+        register in straight-line code.
+
+        A *run* is a stretch of consecutive instructions entered only at its first: each
+        of the others follows the one before it and nothing else (it is no branch
+        target, and no nullification or ``,n`` branch can skip to it past the one
+        before).  In a run, loads (or stores) of one size at GR b + constant, with b not
+        written in between, form a group; the first access of the group checks the pages
+        of the group's lowest and highest byte (at most two: a group spans at most 4 KiB)
+        and the alignment of its own address, which with displacements that are
+        multiples of the size is the alignment of every member; the others need no check
+        of their own, since every path to them went through that one with b unchanged and
+        nothing native code does changes a page's permissions.  Checking a group's pages
+        early only ever leaves sooner, at an instruction the interpreter then runs."""
+        reg, pr = self.region, self.region.prober
+        facts = {a: pr.facts(rec) for a, rec in reg.insns.items() if compiles(rec)}
+        skipped = set()               # branch targets a delay slot may nullify
+        for a, p in reg.flow.items():
+            if p.target is not None:
+                ds = reg.record(a + 4)
+                if compiles(ds) and pr.nullifies(ds):
+                    skipped.add(p.target)
+
+        def may_skip_next(f) -> bool:
+            return f.nullifies if f.kind == "simple" else f.kind != "cond" or f.skips
+
+        def continues(a: int) -> bool:
+            prev, before = facts.get(a - 4), facts.get(a - 8)
+            return a not in reg.leaders and a - 4 not in skipped and prev is not None \
+                and prev.kind in ("simple", "cond") and not may_skip_next(prev) \
+                and not (before is not None and before.kind in ("simple", "cond")
+                         and may_skip_next(before))
+
+        groups: dict[tuple, list] = {}
+        plan: dict[int, list] = {}
+        serial = 0                    # numbers runs and register values
+        value: dict[int, tuple] = {}  # GR -> (number of a value, constant added to it)
+        for a in sorted(facts):
+            if not continues(a):
+                value = {}
+            accesses = pr.accesses(reg.insns[a])
+            if accesses:
+                plan[a] = [None] * len(accesses)
+                for k, (rb, d, size, store) in enumerate(accesses):
+                    if rb not in value:
+                        serial += 1
+                        value[rb] = (serial, 0)
+                    base, off = value[rb]
+                    if (d + off) % size == 0:
+                        groups.setdefault((base, store, size), []).append((a, k, d + off))
+            moves = pr.moves(reg.insns[a])
+            new = {t: (value.setdefault(b, (serial := serial + 1, 0))[0], value[b][1] + k)
+                   for t, (b, k) in moves.items()}
+            for r in facts[a].writes:
+                if r is None:
+                    value = {}
+                else:
+                    value.pop(r, None)
+            value.update(new)
+        for key, members in groups.items():
+            size = key[-1]
+            low = min(d for _a, _k, d in members)
+            high = max(d for _a, _k, d in members) + size - 1
+            if len(members) < 2 or high - low >= 4096:
+                continue
+            (a0, k0, d0), rest = members[0], members[1:]
+            plan[a0][k0] = (low - d0, high - d0)
+            for a, k, _d in rest:
+                plan[a][k] = COVERED
+        return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
 
     def chain_block(self, target) -> ir.Block:
         """Continue at a target outside the region (int or i32 V): tail-call its region
@@ -520,6 +793,24 @@ class Emitter:
         b.position_at_end(self.prologue)
         b.branch(self.start)
 
+    def check_pages(self) -> None:
+        """On entry: is the code of each other page still the code compiled?  Its slot
+        in the decode cache says (a store into a page's code, mprotect or munmap takes
+        the slot away; a cache flush clears every region).  Nothing native code does can
+        take a slot away (a store into a page holding code leaves for the interpreter
+        first), so one look per entry covers every path through the region.  A stale
+        page: forget this region (it is rebuilt when hot) and leave at the entry."""
+        b = self.b
+        for k, page in enumerate(self.other_pages, DATA_PAGES):
+            slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, page)],
+                                       source_etype=I32), typ=I32), I64)
+            ok, stale = self.new_block(f"page_{page:x}"), self.new_block(f"stale_{page:x}")
+            b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), ok, stale)
+            b.position_at_end(stale)
+            b.store(ir.Constant(I64, 0), b.gep(self.native, [self.data_word(0)], source_etype=I64))
+            b.branch(self.exit_block(self.region.entry, self.region.entry + 4, 0, 0))
+            b.position_at_end(ok)
+
     # -- control flow -------------------------------------------------------------------
     def goto(self, a: int, n: int = 0) -> ir.Block:
         """The block continuing at front ``a``, back a + 4, with PSW[N] = n."""
@@ -541,22 +832,6 @@ class Emitter:
         elif a in reg.insns:
             blk = self.code_blocks[a] = self.new_block(f"i_{a:x}")
             self.queue.append(a)
-            if (a >> 12) != reg.page:       # code of a called page: is it still that code?
-                code = blk
-                blk = self.new_block(f"guard_{a:x}")
-                saved = self.b.block
-                b = self.b
-                b.position_at_end(blk)
-                k = DATA_PAGES + self.other_pages.index(a >> 12)
-                slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, a >> 12)],
-                                           source_etype=I32), typ=I32), I64)
-                stale = self.new_block(f"stale_{a:x}")
-                b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), code, stale)
-                b.position_at_end(stale)        # forget this region: it is rebuilt when hot
-                idx = self.data_word(0)
-                b.store(ir.Constant(I64, 0), b.gep(self.native, [idx], source_etype=I64))
-                b.branch(self.exit_block(a, a + 4, 0, 0))
-                b.position_at_end(saved)
         else:
             blk = self.chain_block(a)
         self.blocks[key] = blk
@@ -631,9 +906,12 @@ class Emitter:
             returns = ()
             reads = self.region.flow[a].reads if a in self.region.flow else set()
             if target.known is None and len(reads) == 1:
-                link = next(iter(reads))         # a return: try the known return points
-                returns = [r for r in self.region.returns.get(link, set())
-                           | set(self.region.other_returns) if r in self.region.insns]
+                # a return or a jump through a register: try the return points of the
+                # region's calls (whichever register the link was copied to), of other
+                # regions' calls, and the targets guessed for it
+                returns = [r for r in set().union(*self.region.returns.values())
+                           | set(self.region.other_returns) | set(self.region.jumps.get(a, ()))
+                           if r in self.region.insns]
             self.delay_slot_then(a, target, bool(nflag), returns)
         elif ctx.cjump is not None:
             taken, disp, nflag = ctx.cjump
@@ -845,6 +1123,8 @@ HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
 MAX_PATH = 64
 JIT_AUTO = -1
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
+COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
+NOT_JUMPS = (0, 2, 31)    # registers note_jump ignores: r0, the link registers rp and r31
 
 
 class RegionCompiler:
@@ -870,6 +1150,7 @@ class RegionCompiler:
         self.insns = 0
         self.seconds = 0.0                # CPU time compiling (in the worker)
         self.return_points: set[int] = set()   # after the calls in compiled regions
+        self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (note_jump)
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
         self._steps: dict[int, object] = {}    # instruction word -> path_length's step
@@ -934,6 +1215,7 @@ class RegionCompiler:
         entries = -int(native_table[idx])
         if entries <= 0 or entries >= -(NEVER // 2):
             return                                   # compiled, or left to the interpreter
+        self.note_jump(entry, entries)
         if entry not in self.seen:                   # first report: is it on disk?
             self.seen.add(entry)
             if self.install_cached(entry, idx):
@@ -955,6 +1237,18 @@ class RegionCompiler:
             self.compile_now()
         else:
             self.start()
+
+    def note_jump(self, entry: int, entries: int) -> None:
+        """The core has just branched to ``entry``: the registers holding its address (but
+        for the link registers, which returns use) are guessed to be how it got there, a
+        function pointer or a jump table's entry, and regions with an indirect branch
+        through one of them try ``entry`` (Region: known_jumps).  A wrong guess costs a
+        compare: the region checks the target at run time."""
+        gr = self.m.ctx.gr
+        for r in np.flatnonzero((gr & 0xFFFFFFFC) == entry).tolist():
+            if r not in NOT_JUMPS:
+                targets = self.jumps.setdefault(r, {})
+                targets[entry] = max(entries, targets.get(entry, 0))
 
     def install_cached(self, entry: int, idx: int) -> bool:
         hit = self.code_cache().lookup(self.m.mem, entry)
@@ -1071,6 +1365,8 @@ class RegionCompiler:
         return {"generation": self.generation, "slots": slots, "data": data, "ran": ran,
                 "counts": counts, "entries": {e: self.entries.get(e) for e in batch},
                 "hooks": self.hooks_key(), "returns": sorted(self.return_points),
+                "jumps": {r: sorted(ts, key=ts.get, reverse=True)[:JUMP_GUESSES * 2]
+                          for r, ts in self.jumps.items()},
                 "excluded": sorted(self.excluded)}
 
     def start(self) -> None:
@@ -1237,7 +1533,7 @@ class RegionCompiler:
         if self.prober is None:
             self.prober = Prober()
         region = Region(entry, view.word, view.slot, view.executed, self.prober, view.returns,
-                        view.entries_of(entry, NEVER))
+                        view.entries_of(entry, NEVER), view.jumps)
         for points in region.returns.values():
             view.returns.update(points)              # for the batch's next regions
         if entry not in region.insns or not compiles(region.insns[entry]):

@@ -34,7 +34,8 @@ WORKER_NICE = 5              # see lower_priority
 class CodeView:
     """What building a region reads of the guest, as of the batch's request: each code
     page's decode-cache slot and bytes, which decoded instructions have run, the entry
-    counts on the batch's pages (native-table words), hooks, return points, breakpoints."""
+    counts on the batch's pages (native-table words), hooks, return points, jump targets,
+    breakpoints."""
 
     def __init__(self):
         self.generation = -1
@@ -44,6 +45,7 @@ class CodeView:
         self.entries: dict[int, int] = {}     # batch entry -> its entries when requested
         self.hooks = b""             # hook addresses, int64 (the code cache's namespace)
         self.returns: set[int] = set()
+        self.jumps: dict[int, list[int]] = {}  # register -> targets of jumps through it
         self.excluded: frozenset[int] = frozenset()
 
     def apply(self, delta: dict) -> None:
@@ -59,6 +61,7 @@ class CodeView:
         self.pages = pages
         self.ran, self.counts, self.entries = delta["ran"], delta["counts"], delta["entries"]
         self.hooks, self.returns = delta["hooks"], set(delta["returns"])
+        self.jumps = delta["jumps"]
         self.excluded = frozenset(delta["excluded"])
 
     # -- what Region reads -----------------------------------------------------------------
