@@ -101,6 +101,7 @@ class Probe(Ctx):
         self.nullify = None           # a ,n branch: its constant nullify flag
         self.nullifies = False        # may nullify its successor (s.nullify_if)
         self.skips = False            # a ,n conditional branch: not taken, skips a + 4
+        self.skips_taken = False      # ... taken, skips its delay slot
         self.writes: set[int] = set()  # GRs written (constant register numbers)
         self.accesses: list[tuple] = []  # (size, store) of each access, in order
         self.links: dict[int, int] = {}    # GR -> constant value written (a call's link)
@@ -159,6 +160,7 @@ class Probe(Ctx):
         self.kind = "cond"
         self.target = (self.f + 8 + disp).known
         self.skips = bool(nflag.known) and disp.sknown < 0
+        self.skips_taken = bool(nflag.known) and disp.sknown >= 0
 
     def call(self, name, *args):
         return V.of(self.b, self.b.load(self.reg_ptr(3), typ=I64))
@@ -486,13 +488,14 @@ class RegionCtx(EnvCtx):
         self.env = em.env
         self.m = Mem(em.b, em.mem, em.perm, em.page_slot)
 
-    def begin(self, a: int, back) -> None:
+    def begin(self, a: int, back, copy: bool = False) -> None:
         self.f = c32(a)
         self.back = back if isinstance(back, V) else c32(back)
         self.nul = None
         self.jump = None            # (target V, nullify const) of s.branch
         self.cjump = None           # (taken, disp, nflag) of s.cond_branch
-        self.checks = list(self.em.plan.get(a, ()))   # how to check each access (access_plan)
+        # how to check each access (access_plan); a delay slot's copy checks each itself
+        self.checks = list(self.em.plan.get(a, ())) if not copy else []
 
     def reg_ptr(self, index):
         index = index if isinstance(index, int) else index.known
@@ -677,75 +680,137 @@ class Emitter:
 
     def access_plan(self) -> dict[int, list]:
         """How each access is checked: merged checks for the accesses through one base
-        register in straight-line code.
+        register in code that has one way in.
 
-        A *run* is a stretch of consecutive instructions entered only at its first: each
-        of the others follows the one before it and nothing else (it is no branch
-        target, and no nullification or ``,n`` branch can skip to it past the one
-        before).  In a run, loads (or stores) of one size at GR b + constant, with b not
-        written in between, form a group; the first access of the group checks the pages
-        of the group's lowest and highest byte (at most two: a group spans at most 4 KiB)
-        and the alignment of its own address, which with displacements that are
-        multiples of the size is the alignment of every member; the others need no check
-        of their own, since every path to them went through that one with b unchanged and
-        nothing native code does changes a page's permissions.  Checking a group's pages
-        early only ever leaves sooner, at an instruction the interpreter then runs."""
+        The instructions of the region form trees: an instruction continues the one
+        before it in the tree when that is its only way in (one edge of the region's
+        control flow reaches it: a fall-through, a nullification's skip, a branch through
+        its delay slot; and it is not the entry).  Along a tree, loads (or stores) of one
+        size at one register value plus a constant (a value is followed through ldo and
+        copy, and through a delay slot on its edge) form a group; the group's first
+        access, an ancestor of all the others, checks the pages of the group's lowest
+        and highest byte (at most two: a group spans less than 4 KiB) and the alignment
+        of its own address, which with displacements that are multiples of the size is
+        the alignment of every member; the others need no check of their own, since
+        every path to them went through it with the value unchanged and nothing native
+        code does changes a page's permissions.  Checking a group's pages early only
+        ever leaves sooner, at an instruction the interpreter then runs.  Delay-slot
+        copies check their own accesses."""
         reg, pr = self.region, self.region.prober
         facts = {a: pr.facts(rec) for a, rec in reg.insns.items() if compiles(rec)}
-        skipped = set()               # branch targets a delay slot may nullify
-        for a, p in reg.flow.items():
-            if p.target is not None:
-                ds = reg.record(a + 4)
-                if compiles(ds) and pr.nullifies(ds):
-                    skipped.add(p.target)
+        into: dict[int, list] = {a: [] for a in facts}   # a -> [(from, delay slot or None)]
 
-        def may_skip_next(f) -> bool:
-            return f.nullifies if f.kind == "simple" else f.kind != "cond" or f.skips
+        def edge(p: int, w: int, n: int, ds=None) -> None:
+            """The way in that goto(w, n) makes, from ``p`` (after delay slot ``ds``)."""
+            if n:                                  # w is skipped: on at w + 4
+                if not (reg.in_region(w) and reg.in_region(w + 4)):
+                    return
+                w += 4
+            if w in facts:
+                into[w].append((p, ds))
 
-        def continues(a: int) -> bool:
-            prev, before = facts.get(a - 4), facts.get(a - 8)
-            return a not in reg.leaders and a - 4 not in skipped and prev is not None \
-                and prev.kind in ("simple", "cond") and not may_skip_next(prev) \
-                and not (before is not None and before.kind in ("simple", "cond")
-                         and may_skip_next(before))
+        def through_slot(p: int, targets, skip: bool, dynamic: bool = False) -> None:
+            if skip:
+                for t in targets:
+                    edge(p, t, 0)
+                return
+            rec = reg.record(p + 4)
+            if (p + 4) >> 12 != p >> 12 or not compiles(rec) or pr.kind(rec) != "simple":
+                return                             # the interpreter runs the slot
+            for t in targets:
+                edge(p, t, 0, p + 4)
+                if pr.nullifies(rec) and not dynamic:
+                    edge(p, t, 1, p + 4)
 
-        groups: dict[tuple, list] = {}
+        for a, f in facts.items():
+            if f.kind == "simple":
+                edge(a, a + 4, 0)
+                if f.nullifies:
+                    edge(a, a + 4, 1)
+            elif f.kind == "cond":
+                edge(a, a + 4, 1 if f.skips else 0)
+                through_slot(a, [reg.flow[a].target], f.skips_taken)
+            elif reg.flow[a].target is not None:
+                through_slot(a, [reg.flow[a].target], bool(reg.flow[a].nullify))
+            else:
+                through_slot(a, self.dynamic_targets(a), bool(reg.flow[a].nullify), True)
+        parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w != reg.entry}
+        children: dict[int, list] = {}
+        for w, (p, _ds) in parent.items():
+            children.setdefault(p, []).append(w)
+
         plan: dict[int, list] = {}
-        serial = 0                    # numbers runs and register values
-        value: dict[int, tuple] = {}  # GR -> (number of a value, constant added to it)
-        for a in sorted(facts):
-            if not continues(a):
-                value = {}
+        groups: list[list] = []        # [anchor, its access, its displacement, low, high, members]
+        serial = 0
+
+        def after(rec, value: dict) -> dict:
+            """Register values after ``rec``: (number of a value, constant added)."""
+            nonlocal serial
+            value = dict(value)
+            new = {}
+            for t, (b, k) in pr.moves(rec).items():
+                if b not in value:
+                    serial += 1
+                    value[b] = (serial, 0)
+                new[t] = (value[b][0], value[b][1] + k)
+            for r in pr.facts(rec).writes:
+                if r is None:
+                    value = {}
+                else:
+                    value.pop(r, None)
+            value.update(new)
+            return value
+
+        def visit(a: int, value: dict, open_groups: dict) -> None:
+            nonlocal serial
+            open_groups = dict(open_groups)
             accesses = pr.accesses(reg.insns[a])
             if accesses:
                 plan[a] = [None] * len(accesses)
                 for k, (rb, d, size, store) in enumerate(accesses):
                     if rb not in value:
                         serial += 1
-                        value[rb] = (serial, 0)
+                        value = {**value, rb: (serial, 0)}
                     base, off = value[rb]
-                    if (d + off) % size == 0:
-                        groups.setdefault((base, store, size), []).append((a, k, d + off))
-            moves = pr.moves(reg.insns[a])
-            new = {t: (value.setdefault(b, (serial := serial + 1, 0))[0], value[b][1] + k)
-                   for t, (b, k) in moves.items()}
-            for r in facts[a].writes:
-                if r is None:
-                    value = {}
-                else:
-                    value.pop(r, None)
-            value.update(new)
-        for key, members in groups.items():
-            size = key[-1]
-            low = min(d for _a, _k, d in members)
-            high = max(d for _a, _k, d in members) + size - 1
-            if len(members) < 2 or high - low >= 4096:
-                continue
-            (a0, k0, d0), rest = members[0], members[1:]
-            plan[a0][k0] = (low - d0, high - d0)
-            for a, k, _d in rest:
-                plan[a][k] = COVERED
+                    d += off
+                    if d % size:
+                        continue
+                    key = (base, store, size)
+                    g = open_groups.get(key)
+                    if g is not None and max(g[4], d + size - 1) - min(g[3], d) < 4096:
+                        g[3], g[4] = min(g[3], d), max(g[4], d + size - 1)
+                        g[5] += 1
+                        plan[a][k] = COVERED
+                    else:
+                        g = open_groups[key] = [a, k, d, d, d + size - 1, 1]
+                        groups.append(g)
+            value = after(reg.insns[a], value)
+            for w in children.get(a, ()):
+                ds = parent[w][1]
+                visit(w, value if ds is None else after(reg.record(ds), value), open_groups)
+
+        for a in sorted(facts):
+            if a not in parent:
+                visit(a, {}, {})
+        for a, k, d, low, high, members in groups:
+            if members > 1:
+                plan[a][k] = (low - d, high - d)
         return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
+
+    def dynamic_targets(self, a: int) -> list[int]:
+        """Where the region goes on after the indirect branch at ``a`` (reading one GR):
+        the return points of the region's calls through that register (through either
+        link register for a return: $$dyncall's caller copies r31 to rp), of other
+        regions' calls, and the targets guessed for it; elsewhere it leaves."""
+        reg = self.region
+        reads = reg.flow[a].reads if a in reg.flow else set()
+        if len(reads) != 1:
+            return []
+        link = next(iter(reads))
+        points = reg.returns.get(2, set()) | reg.returns.get(31, set()) if link in (2, 31) \
+            else reg.returns.get(link, set())
+        return sorted(r for r in points | set(reg.other_returns) | set(reg.jumps.get(a, ()))
+                      if r in reg.insns)
 
     def chain_block(self, target) -> ir.Block:
         """Continue at a target outside the region (int or i32 V): tail-call its region
@@ -887,7 +952,7 @@ class Emitter:
         else:
             self.b.cbranch(nullify.ir, cont(1), cont(0))
 
-    def emit(self, a: int, back, rec, cont) -> None:
+    def emit(self, a: int, back, rec, cont, copy: bool = False) -> None:
         """One instruction at ``a`` (IAOQ back ``back``); ``cont(n)`` is what follows."""
         self.cur_f, self.cur_back = a, back
         b = self.b
@@ -898,20 +963,12 @@ class Emitter:
                       source_etype=I64)
             b.store(b.add(b.load(p, typ=I64), ir.Constant(I64, 1)), p)
         ctx = self.ctx
-        ctx.begin(a, back)
+        ctx.begin(a, back, copy)
         call_semantics(ctx, rec)
         if ctx.jump is not None:                 # (never in a delay-slot copy)
             target, nflag = ctx.jump
             self.add_count(1)
-            returns = ()
-            reads = self.region.flow[a].reads if a in self.region.flow else set()
-            if target.known is None and len(reads) == 1:
-                # a return or a jump through a register: try the return points of the
-                # region's calls (whichever register the link was copied to), of other
-                # regions' calls, and the targets guessed for it
-                returns = [r for r in set().union(*self.region.returns.values())
-                           | set(self.region.other_returns) | set(self.region.jumps.get(a, ()))
-                           if r in self.region.insns]
+            returns = self.dynamic_targets(a) if target.known is None else ()
             self.delay_slot_then(a, target, bool(nflag), returns)
         elif ctx.cjump is not None:
             taken, disp, nflag = ctx.cjump
@@ -938,7 +995,7 @@ class Emitter:
             self.b.branch(self.exit_block(ds, target, 0, 1))
             return
         saved = self.cur_f, self.cur_back
-        self.emit(ds, target, rec, cont)
+        self.emit(ds, target, rec, cont, copy=True)
         self.cur_f, self.cur_back = saved
 
     def region_rec(self, a: int):

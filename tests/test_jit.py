@@ -32,6 +32,8 @@ PROGRAMS = [
     ("printf_fmt", (), "ULLONG_MAX=18446744073709551615"),
     ("recursion", ("20000",), "failures 0"),
     ("jit_smc", (), "total"),
+    ("jit_checks", (), "stores at end+0"),       # merged access checks meeting a fault
+    ("jit_jumps", ("20000",), "acc "),           # indirect branches followed by guess
 ]
 
 
@@ -106,6 +108,45 @@ def test_same_instruction_count_as_interpreter(guest, run_emu, tmp_path):
         assert got.returncode == 0, got.stderr
         counts.append(json.loads(stats.read_text())["instructions"])
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("program,args", [("jit_jumps", ["20000"]), ("jit_checks", [])])
+def test_guessed_jumps_and_merged_checks_count_like_the_interpreter(program, args, guest,
+                                                                     run_emu, tmp_path):
+    """Regions that go on at guessed targets of indirect branches (right, then mostly
+    wrong) and check groups of accesses once (meeting faults) run exactly the
+    instructions the interpreter runs, with its output."""
+    binary = guest(program, opt="-O2")
+    results = []
+    for opts in (STRESS, ["--no-jit"]):
+        stats = tmp_path / "stats.json"
+        got = run_emu(binary, args, env=sync_env(), options=[*opts, "--stats-json", str(stats)])
+        assert got.returncode == 0, got.stderr
+        st = json.loads(stats.read_text())
+        results.append((got.stdout, st["instructions"]))
+        if opts == STRESS:
+            assert st["jit"]["regions"] >= 5 and st["jit"]["failures"] == 0, st["jit"]
+    assert results[0] == results[1]
+
+
+def test_region_goes_on_at_a_guessed_target(guest, run_qemu, run_emu, tmp_path):
+    """A region compiled after the targets of its indirect branches were seen (jit_jumps'
+    second loop) translates them: f0, only ever reached through a function pointer, is
+    in what a region entered elsewhere translated (the code cache's reference files list
+    it); the run agrees with qemu-hppa."""
+    from bench.toolchain import cross_tool
+    binary = guest("jit_jumps", opt="-O2")
+    nm = subprocess.run([cross_tool("nm"), str(binary)], capture_output=True, text=True,
+                        check=True).stdout
+    f0 = next(int(f[0], 16) for f in map(str.split, nm.splitlines()) if f[-1] == "f0")
+    ref = run_qemu(binary, ["20000"])
+    cache = tmp_path / "cache"
+    got = run_emu(binary, ["20000"], env={"HPPA_USER_JIT_SYNC": "1", "HPPA_USER_CODE_CACHE": str(cache)},
+                  options=["--jit-threshold", "64"])
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
+    refs = [json.loads(p.read_text()) for p in cache.rglob("*.ref")]
+    assert any(r["entry"] != f0 and f0 in r["span"] for r in refs), \
+        sorted(hex(r["entry"]) for r in refs)
 
 
 def test_bad_threshold_is_one_line(run_emu, repo_root):
