@@ -209,7 +209,7 @@ class AccessProbe(Ctx):
         raise _NotBaseDisp
 
     def _access(self, addr, size, store):
-        if addr.known is None:
+        if addr.known is None or self.other:       # (an address from memory, a CR...)
             raise _NotBaseDisp
         self.accesses.append((addr.known, size, store))
 
@@ -443,7 +443,7 @@ class Region:
             if kind == "cond":
                 work += [a + 8, a + 4]
         # a rare target left out above may still be here by another way in: whatever a
-        # branch can reach gets a budget check (and starts a run: Emitter.access_plan)
+        # branch can reach gets a budget check
         self.leaders.update(p.target for p in self.flow.values() if p.target in self.insns)
 
     def rare(self, a: int) -> bool:
