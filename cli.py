@@ -123,8 +123,7 @@ def run(
              "version-node, enosys, truncated, ehdr-unmapped"),
 ):
     """Run an hppa Linux binary (static or dynamic), like qemu-hppa."""
-    from hppa_user.errors import LoaderError
-    from hppa_user.trace import TraceError, TraceOptions
+    from hppa_user.errors import LoaderError, TraceError
 
     _check_profile(kernel)
     if clock not in ("host", "virtual"):
@@ -149,6 +148,7 @@ def run(
     _announce_compile()
     topts = None
     if trace is not None or trace_from is not None:
+        from hppa_user.trace import TraceOptions     # with the disassembler: only when asked
         topts = TraceOptions(file=trace or "-", start=trace_from)
     from kernel_model import abi
     from kernel_model.machine import JIT_THRESHOLD, Machine

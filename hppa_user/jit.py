@@ -51,7 +51,7 @@ import numpy as np
 from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user import irtext, jitcache, jitworker, native
+from hppa_user import irtext, jitcache, jitworker, objcode
 from hppa_user import state as S
 from hppa_user.core import (
     HELPER_INDEX, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem, env_slot,
@@ -700,7 +700,7 @@ def guest_page(mem, page: int):
 class CodeCache:
     """Compiled regions on disk, keyed by the guest code they were built from.
 
-    A batch of regions is one sealed object file (native.sealed: its SHA-256 is checked
+    A batch of regions is one sealed object file (objcode.sealed: its SHA-256 is checked
     before it is loaded); each region in it gets a small *reference* file named after its
     entry address and a hash of the entry's 4 KiB page, listing the other pages it spans
     with their hashes.  A lookup recomputes the hashes of the current guest pages: only a
@@ -717,7 +717,7 @@ class CodeCache:
                 self.dir = d
             except OSError:
                 pass
-        self.objects: dict[str, native.Loaded | None] = {}
+        self.objects: dict[str, objcode.Loaded | None] = {}
         self._listed: int | None = None            # the directory's mtime when listed
         self._entries: set[str] = set()            # entry addresses with a reference file
 
@@ -758,12 +758,12 @@ class CodeCache:
             return None
         digest = hashlib.sha256(obj).hexdigest()[:24]
         name = f"b-{digest}.o"
-        native.write_atomic(self.dir / name, native.sealed(obj, digest))
+        jitcache.write_atomic(self.dir / name, objcode.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
             ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
             ref.update(object=name, hashes=hashes)
-            native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
+            jitcache.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                 json.dumps(ref).encode())
         return name
 
@@ -794,13 +794,13 @@ class CodeCache:
         except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
             return None
 
-    def load(self, name: str) -> native.Loaded | None:
+    def load(self, name: str) -> objcode.Loaded | None:
         if name not in self.objects:
             loaded = None
             try:
-                obj = native.unseal((self.dir / name).read_bytes(), name[2:-2])
+                obj = objcode.unseal((self.dir / name).read_bytes(), name[2:-2])
                 if obj is not None:
-                    loaded = native.Loaded(obj)
+                    loaded = objcode.Loaded(obj)
             except (OSError, RuntimeError):
                 loaded = None
             self.objects[name] = loaded
@@ -912,10 +912,10 @@ class RegionCompiler:
         if self.cache is None or self._cache_hooks != hooks:
             self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
-                                f"{native.host_id()}|".encode() + hooks
+                                f"{objcode.host_id()}|".encode() + hooks
                                 + repr((PASSES, CODEGEN_OPT, CODEGEN_OPTIONS)).encode()).hexdigest()[:16]
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
-            base = None if where == "off" else (Path(where) if where else native.cache_dir())
+            base = None if where == "off" else (Path(where) if where else jitcache.directory())
             self.cache = CodeCache(base, ns)
         return self.cache
 
@@ -1213,7 +1213,7 @@ class RegionCompiler:
             return
         if result["obj"] is None:
             return
-        loaded = native.Loaded(result["obj"])
+        loaded = objcode.Loaded(result["obj"])
         self._loaded.append(loaded)
         for r in result["regions"]:
             self.return_points.update(r["returns"])
@@ -1269,6 +1269,7 @@ class RegionCompiler:
                         "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
             return None, []
+        import hppa_user.native as native   # LLVM is loaded only by a process that compiles
         if self.tm is None:
             for option in CODEGEN_OPTIONS:
                 native.set_option(option)
