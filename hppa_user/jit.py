@@ -941,7 +941,7 @@ class RegionCompiler:
         if self.threshold == JIT_AUTO:
             if entries * MAX_PATH < HEAT or self.m.ctx.insns < START_AFTER:
                 return      # cannot be hot yet, or too early to tell: it reports again
-            heat = entries * self.path_length(entry)
+            heat = entries * self.path_length(entry, self.guest_word)
             if heat < HEAT:
                 return
         elif entries < self.threshold:
@@ -973,17 +973,20 @@ class RegionCompiler:
         self.cached += 1
         return True
 
-    def path_length(self, entry: int) -> int:
+    def guest_word(self, a: int) -> int:
+        return int.from_bytes(self.m.mem.mem[a:a + 4].tobytes(), "big")
+
+    def path_length(self, entry: int, word) -> int:
         """Instructions one entry of ``entry`` runs, estimated along its likely path:
         conditional branches not taken, direct jumps and calls' returns followed, up to an
-        indirect branch, a loop back or MAX_PATH instructions on the entry's page."""
+        indirect branch, a loop back or MAX_PATH instructions on the entry's page.
+        ``word(a)``: the instruction at ``a`` (the guest's memory, or a worker's view)."""
         n = self.paths.get(entry)
         if n is None:
-            mem = self.m.mem.mem
             a, n, seen = entry, 0, set()
             while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
                 seen.add(a)
-                step = self.step(int.from_bytes(mem[a:a + 4].tobytes(), "big"))
+                step = self.step(word(a))
                 n += 1
                 if step is None:
                     break
@@ -1079,7 +1082,7 @@ class RegionCompiler:
             return
         if self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work)
+                self.worker = jitworker.Worker(self.work, self.pick_lukewarm)
             except OSError:
                 self.sync = True
                 self.compile_now()
@@ -1125,54 +1128,68 @@ class RegionCompiler:
     def close(self) -> None:
         """The process is ending: the batch being compiled still goes to the code cache
         (the worker finishes it on its own, holding none of the guest's files), and so do
-        the LEFT_AT_EXIT hottest queued requests, so the next run of the program finds them
-        on disk.  A run too short to weigh requests (START_AFTER) has none and queues no
-        lukewarm targets: a fork at the exit would cost a short program more than its
-        cached regions save the next run."""
+        the LEFT_AT_EXIT hottest queued requests and lukewarm targets, so the next run of
+        the program finds them on disk.  A run too short to weigh requests (START_AFTER)
+        has none and sends no lukewarm targets: a fork at the exit would cost a short
+        program more than its cached regions save the next run."""
         batches = []
-        if self.threshold == JIT_AUTO and self.m.ctx.insns >= START_AFTER:
-            self.queue_lukewarm()
         while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
         self.queue.clear()
+        lukewarm = {}
+        if self.threshold == JIT_AUTO and self.m.ctx.insns >= START_AFTER:
+            lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)))
         if self.sync or self.code_cache().dir is None:
-            batches = []
-        if batches and self.worker is None:
+            batches, lukewarm = [], {}
+        if (batches or lukewarm) and self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work)
+                self.worker = jitworker.Worker(self.work, self.pick_lukewarm)
             except OSError:
-                batches = []
+                batches, lukewarm = [], {}
             self._sent = {}
         if self.worker is not None:
             msg = None
-            if batches:
-                msg = {"view": self.view([e for b in batches for e in b], self._sent),
-                       "batches": batches, "reply": False}
+            if batches or lukewarm:
+                self.entries.update(lukewarm)
+                msg = {"view": self.view([e for b in batches for e in b] + list(lukewarm),
+                                         self._sent),
+                       "batches": batches, "lukewarm": lukewarm, "reply": False}
             self.worker.finish(msg)
             self.worker = None
         self.inflight = None
         self.active = False
 
-    def queue_lukewarm(self) -> None:
-        """At the exit: queue the branch targets that did a sixteenth of HEAT's work in this
-        run (after the requests, which did all of it), so the code cache has them for the
-        next run of the program, which installs cached regions at the first report."""
+    def lukewarm(self, room: int) -> dict[int, int]:
+        """At the exit: the branch targets entered often enough to have done a sixteenth of
+        HEAT's work in this run if their paths are long (entry -> entries), the most entered
+        first, up to twice ``room``.  The worker weighs them (pick_lukewarm): in this
+        process the weighing would delay the exit."""
+        if room <= 0:
+            return {}
         mem, nat = self.m.mem, self.m.native
         used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT])
         code = np.flatnonzero(mem.page_slot >= 0)
         page_of = np.full(used, -1, dtype=np.int64)
         page_of[mem.page_slot[code]] = code
         words = nat[:used * S.SLOT_WORDS]
-        for idx in np.flatnonzero((words <= -(HEAT // 16 // MAX_PATH)) & (words > NEVER // 2)):
+        found = np.flatnonzero((words <= -(HEAT // 16 // MAX_PATH)) & (words > NEVER // 2))
+        out = {}
+        for idx in found[np.argsort(words[found], kind="stable")]:       # most entries first
             page = int(page_of[idx // S.SLOT_WORDS])
-            if page < 0:
-                continue
             entry = (page << 12) | ((int(idx) % S.SLOT_WORDS) << 2)
-            entries = -int(words[idx])
-            heat = entries * self.path_length(entry)
-            if heat >= HEAT // 16 and entry not in self.excluded:
-                nat[idx] = NEVER
-                self.queue[entry], self.entries[entry] = heat, entries
+            if page >= 0 and entry not in self.excluded:
+                out[entry] = -int(words[idx])
+                if len(out) == 2 * room:
+                    break
+        return out
+
+    def pick_lukewarm(self, lukewarm: dict[int, int], view: jitworker.CodeView) -> list[list[int]]:
+        """In the worker: the lukewarm targets that did a sixteenth of HEAT's work (entries
+        times their path's length), as batches, hottest first, up to LEFT_AT_EXIT."""
+        heat = {e: n * self.path_length(e, view.word) for e, n in lukewarm.items()}
+        chosen = sorted((e for e in heat if heat[e] >= HEAT // 16), key=heat.get,
+                        reverse=True)[:LEFT_AT_EXIT]
+        return [chosen[i:i + MAX_BATCH] for i in range(0, len(chosen), MAX_BATCH)]
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
