@@ -46,7 +46,7 @@ import numpy as np
 from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user import fpu, jitcache, native
+from hppa_user import fpu, jitcache, objcode
 from hppa_user import traps as T
 from hppa_user import state as S
 from hppa_user.decode import Table, emit_decoder
@@ -984,7 +984,7 @@ class Library:
     _inst: "Library | None" = None
 
     def __init__(self, obj: bytes):
-        loaded = native.Loaded(obj)
+        loaded = objcode.Loaded(obj)
         self.loaded = loaded
         # no argument, and the interpreter lock kept: the cheapest foreign call ctypes has
         # (the region compiler runs in another process, no thread waits for the lock)
@@ -1005,7 +1005,7 @@ class Library:
     def object_code(cls) -> bytes:
         """The core's object code: from the cache, or compiled now (once, under a lock, so
         several first runs at the same time compile it once)."""
-        key = hashlib.sha256(f"{jitcache.source_hash()}|{native.host_id()}".encode()).hexdigest()
+        key = hashlib.sha256(f"{jitcache.source_hash()}|{objcode.host_id()}".encode()).hexdigest()
         d = jitcache.directory()
         if d is None:
             cls.compiled_here = True
@@ -1014,17 +1014,18 @@ class Library:
         with open(d / "core.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                obj = native.unseal(path.read_bytes(), key) if path.exists() else None
+                obj = objcode.unseal(path.read_bytes(), key) if path.exists() else None
                 if obj is None:
                     obj = compile_core()
                     cls.compiled_here = True
-                    native.write_atomic(path, native.sealed(obj, key))
+                    jitcache.write_atomic(path, objcode.sealed(obj, key))
                 return obj
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def compile_core() -> bytes:
+    import hppa_user.native as native       # LLVM is loaded only by a process that compiles
     return native.compile_ir(str(build_module()), opt=2, speed_level=2)
 
 
@@ -1062,7 +1063,7 @@ class Core:
         e[S.ENV_NATIVE] = native_table.ctypes.data
         e[S.ENV_HOOKS] = hooks.ctypes.data
         e[S.ENV_NHOOKS] = hooks.shape[0]
-        e[S.ENV_CLOCK] = native.clock_gettime_address()
+        e[S.ENV_CLOCK] = objcode.clock_gettime_address()
         e[S.ENV_TSC_ON] = int(invariant_tsc())
         e[S.ENV_HELPERS:] = self.lib.helpers
         self.address = e.ctypes.data

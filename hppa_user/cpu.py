@@ -40,12 +40,17 @@ class Cpu:
         self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
         self.native = np.zeros(DECODE_SLOTS * S.SLOT_WORDS, dtype=np.int64)
         self.hooks = np.zeros((0, 3), dtype=np.int64)
-        self.table = Table.get()
         self.jit = RegionCompiler(self, jit_threshold)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
         self._bp_users: dict[int, int] = {}                 # address -> how many set it
         self._hit: int | None = None          # the breakpoint of the last ST_FAULT stop
         self._core = None
+
+    @property
+    def table(self) -> Table:
+        """The decoder's table (the breakpoint and watchpoint code decodes with it): built
+        when first wanted, not by every run."""
+        return Table.get()
 
     # -- running ---------------------------------------------------------------------------
     def load_core(self):

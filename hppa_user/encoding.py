@@ -133,10 +133,12 @@ FT = "{fr:w0.5}"
 FT_H = "{frh:w0.5<<1+w6.1}"
 
 TABLE: list[Enc] = []
+_SPELLED: set[tuple[int, int]] = set()       # (match, mask) of every row of TABLE
 
 
 def add(*rows: Enc) -> Enc:
     TABLE.extend(rows)
+    _SPELLED.update((r.match, r.mask) for r in rows)
     return rows[0]
 
 
@@ -556,7 +558,7 @@ def respell(name: str, match: int, mask: int, syntax: str, bases: list[Enc]) -> 
             continue
         m2, k2 = (match & mask) | base.match, mask | base.mask
         assert k2 != base.mask, (name, base)     # the spelling would be the base's own
-        if not any(r.match == m2 and r.mask == k2 for r in TABLE):
+        if (m2, k2) not in _SPELLED:
             rows.append(split(base, name, m2, k2, syntax))
     free = [i for i in range(32) if (care & ~mask) >> i & 1]
     for combo in range(1 << len(free)):

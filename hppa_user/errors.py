@@ -24,3 +24,7 @@ class InterpreterNotFound(LoaderError):
     """The program's PT_INTERP names a file that does not exist (a shell's "not found")."""
 
     status = 127
+
+
+class TraceError(Exception):
+    """A --trace-from that names no address or symbol of the program."""

@@ -51,7 +51,7 @@ import numpy as np
 from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user import irtext, jitcache, jitworker, native
+from hppa_user import irtext, jitcache, jitworker, objcode
 from hppa_user import state as S
 from hppa_user.core import (
     HELPER_INDEX, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem, env_slot,
@@ -368,9 +368,9 @@ class Region:
 
     A region starts on its entry's page and follows direct calls into up to MAX_PAGES other
     pages, so a call and its callee run as one piece of native code. The slot each page
-    had in the decode cache is recorded: on entry the region checks that each page still
-    has that slot (a store into a page's code, mprotect or munmap takes it away; a cache
-    flush clears every region), else it leaves (Emitter.check_pages)."""
+    had in the decode cache is recorded: code entering another page first checks that
+    the page still has that slot (a store into a page's code, mprotect or munmap takes it
+    away; a cache flush clears every region), else it leaves (Emitter.page_guard)."""
 
     def __init__(self, entry: int, read_word, slot_of, executed, prober: Prober,
                  known_returns=(), entries_of=None, known_jumps=None):
@@ -601,7 +601,6 @@ class Emitter:
         b.store(b.load(insns, typ=I64), self.count)
         self.start = self.new_block("start")
         b.position_at_end(self.start)
-        self.check_pages()
         b.branch(self.goto(region.entry))
 
     # -- guest state ----------------------------------------------------------------------
@@ -858,29 +857,14 @@ class Emitter:
         b.position_at_end(self.prologue)
         b.branch(self.start)
 
-    def check_pages(self) -> None:
-        """On entry: is the code of each other page still the code compiled?  Its slot
-        in the decode cache says (a store into a page's code, mprotect or munmap takes
-        the slot away; a cache flush clears every region).  Nothing native code does can
-        take a slot away (a store into a page holding code leaves for the interpreter
-        first), so one look per entry covers every path through the region.  A stale
-        page: forget this region (it is rebuilt when hot) and leave at the entry."""
-        b = self.b
-        for k, page in enumerate(self.other_pages, DATA_PAGES):
-            slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, page)],
-                                       source_etype=I32), typ=I32), I64)
-            ok, stale = self.new_block(f"page_{page:x}"), self.new_block(f"stale_{page:x}")
-            b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), ok, stale)
-            b.position_at_end(stale)
-            b.store(ir.Constant(I64, 0), b.gep(self.native, [self.data_word(0)], source_etype=I64))
-            b.branch(self.exit_block(self.region.entry, self.region.entry + 4, 0, 0))
-            b.position_at_end(ok)
-
     # -- control flow -------------------------------------------------------------------
-    def goto(self, a: int, n: int = 0) -> ir.Block:
-        """The block continuing at front ``a``, back a + 4, with PSW[N] = n."""
+    def goto(self, a: int, n: int = 0, src: int | None = None) -> ir.Block:
+        """The block continuing at front ``a``, back a + 4, with PSW[N] = n, from code on
+        page ``src`` (default: the current instruction's)."""
         a &= M32
-        key = (a, n)
+        src = self.cur_f >> 12 if src is None else src
+        crossing = (a >> 12) != src and (a >> 12) != self.region.page
+        key = (a, n, crossing)
         if key in self.blocks:
             return self.blocks[key]
         reg = self.region
@@ -890,16 +874,43 @@ class Emitter:
                 saved = self.b.block
                 self.b.position_at_end(blk)
                 self.add_count(1)
-                self.b.branch(self.goto(a + 4))
+                self.b.branch(self.goto(a + 4, src=a >> 12))
                 self.b.position_at_end(saved)
             else:
                 blk = self.exit_block(a, a + 4, 1, 1)
         elif a in reg.insns:
-            blk = self.code_blocks[a] = self.new_block(f"i_{a:x}")
-            self.queue.append(a)
+            blk = self.code_blocks.get(a)
+            if blk is None:
+                blk = self.code_blocks[a] = self.new_block(f"i_{a:x}")
+                self.queue.append(a)
+            if crossing:
+                blk = self.page_guard(a, blk)
         else:
             blk = self.chain_block(a)
         self.blocks[key] = blk
+        return blk
+
+    def page_guard(self, a: int, code: ir.Block) -> ir.Block:
+        """Entering the code of another page at ``a``: is it still the code compiled?  The
+        page's slot in the decode cache says (a store into a page's code, mprotect or
+        munmap takes it away; a cache flush clears every region; a cached region installed
+        before a page was decoded has NO_SLOT for it).  If not, forget this region (it is
+        rebuilt or looked up again when hot) and leave.  Code going on within the page
+        needs no second look: nothing native code does takes a slot away (a store into a
+        page holding code leaves for the interpreter first)."""
+        b = self.b
+        blk = self.new_block(f"guard_{a:x}")
+        saved = b.block
+        b.position_at_end(blk)
+        k = DATA_PAGES + self.other_pages.index(a >> 12)
+        slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, a >> 12)],
+                                   source_etype=I32), typ=I32), I64)
+        stale = self.new_block(f"stale_{a:x}")
+        b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), code, stale)
+        b.position_at_end(stale)
+        b.store(ir.Constant(I64, 0), b.gep(self.native, [self.data_word(0)], source_etype=I64))
+        b.branch(self.exit_block(a, a + 4, 0, 0))
+        b.position_at_end(saved)
         return blk
 
     def goto_dynamic(self, t: V, n: int, returns=()) -> ir.Block:
@@ -1035,7 +1046,7 @@ def guest_page(mem, page: int):
 class CodeCache:
     """Compiled regions on disk, keyed by the guest code they were built from.
 
-    A batch of regions is one sealed object file (native.sealed: its SHA-256 is checked
+    A batch of regions is one sealed object file (objcode.sealed: its SHA-256 is checked
     before it is loaded); each region in it gets a small *reference* file named after its
     entry address and a hash of the entry's 4 KiB page, listing the other pages it spans
     with their hashes.  A lookup recomputes the hashes of the current guest pages: only a
@@ -1052,7 +1063,7 @@ class CodeCache:
                 self.dir = d
             except OSError:
                 pass
-        self.objects: dict[str, native.Loaded | None] = {}
+        self.objects: dict[str, objcode.Loaded | None] = {}
         self._listed: int | None = None            # the directory's mtime when listed
         self._entries: set[str] = set()            # entry addresses with a reference file
 
@@ -1093,12 +1104,12 @@ class CodeCache:
             return None
         digest = hashlib.sha256(obj).hexdigest()[:24]
         name = f"b-{digest}.o"
-        native.write_atomic(self.dir / name, native.sealed(obj, digest))
+        jitcache.write_atomic(self.dir / name, objcode.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
             ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
             ref.update(object=name, hashes=hashes)
-            native.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
+            jitcache.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                 json.dumps(ref).encode())
         return name
 
@@ -1129,13 +1140,13 @@ class CodeCache:
         except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
             return None
 
-    def load(self, name: str) -> native.Loaded | None:
+    def load(self, name: str) -> objcode.Loaded | None:
         if name not in self.objects:
             loaded = None
             try:
-                obj = native.unseal((self.dir / name).read_bytes(), name[2:-2])
+                obj = objcode.unseal((self.dir / name).read_bytes(), name[2:-2])
                 if obj is not None:
-                    loaded = native.Loaded(obj)
+                    loaded = objcode.Loaded(obj)
             except (OSError, RuntimeError):
                 loaded = None
             self.objects[name] = loaded
@@ -1157,6 +1168,10 @@ MAX_BATCH = 4             # regions compiled together in one module, the hottest
 # chosen), bzip2 -9 0.92x, the Tcl suite 1.00x, bc pi-300 1.00x of --no-jit; 2^28 was
 # worse again (bc pi-600 1.73 s).
 START_AFTER = 1 << 26
+# A run of CACHE_AFTER instructions or more leaves its lukewarm targets to the code cache
+# at its exit (compiled by a worker after it has gone); a shorter one has nothing worth it.
+# Measured on bzip2 -d (26 M instructions): the next run 0.79x of --no-jit with them.
+CACHE_AFTER = 1 << 24
 POLL_INTERVAL = 0.002     # seconds between looks at the worker's pipe (poll)
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
@@ -1180,6 +1195,7 @@ HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
 MAX_PATH = 64
 JIT_AUTO = -1
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
+NO_SLOT = -2              # a slot no page has (page_slot: a slot, or -1 when not decoded)
 COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
 NOT_JUMPS = (0, 2, 31)    # registers note_jump ignores: r0, the link registers rp and r31
 
@@ -1250,10 +1266,10 @@ class RegionCompiler:
         if self.cache is None or self._cache_hooks != hooks:
             self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
-                                f"{native.host_id()}|".encode() + hooks
+                                f"{objcode.host_id()}|".encode() + hooks
                                 + repr((PASSES, CODEGEN_OPT, CODEGEN_OPTIONS)).encode()).hexdigest()[:16]
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
-            base = None if where == "off" else (Path(where) if where else native.cache_dir())
+            base = None if where == "off" else (Path(where) if where else jitcache.directory())
             self.cache = CodeCache(base, ns)
         return self.cache
 
@@ -1280,7 +1296,7 @@ class RegionCompiler:
         if self.threshold == JIT_AUTO:
             if entries * MAX_PATH < HEAT or self.m.ctx.insns < START_AFTER:
                 return      # cannot be hot yet, or too early to tell: it reports again
-            heat = entries * self.path_length(entry)
+            heat = entries * self.path_length(entry, self.guest_word)
             if heat < HEAT:
                 return
         elif entries < self.threshold:
@@ -1314,9 +1330,17 @@ class RegionCompiler:
         addr, data_addr, ref = hit
         pages = {int(p): int(self.m.mem.page_slot[int(p)]) for p in ref["hashes"]}
         span = frozenset(ref["span"])
-        if any(s < 0 for s in pages.values()) or span & self.excluded or \
-                not self._patch(entry, data_addr, idx, pages):
+        if pages[entry >> 12] < 0 or span & self.excluded:
             return False
+        # Another page this run has not executed yet (no slot: a region built late in an
+        # earlier run reaches code run late) is listed with NO_SLOT, which no page has:
+        # the region's guard leaves, dropping it, when its code first goes there, and the
+        # entry is looked up again at its next report, that page decoded by then.
+        undecoded = [p for p, s in pages.items() if s < 0]
+        if undecoded:
+            pages.update(dict.fromkeys(undecoded, NO_SLOT))
+            self.seen.discard(entry)
+        self._fill(entry, data_addr, idx, pages)
         self.m.native[idx] = addr
         self.translated[entry] = (idx, addr, span)
         self.return_points.update(ref["returns"])
@@ -1324,17 +1348,20 @@ class RegionCompiler:
         self.cached += 1
         return True
 
-    def path_length(self, entry: int) -> int:
+    def guest_word(self, a: int) -> int:
+        return int.from_bytes(self.m.mem.mem[a:a + 4].tobytes(), "big")
+
+    def path_length(self, entry: int, word) -> int:
         """Instructions one entry of ``entry`` runs, estimated along its likely path:
         conditional branches not taken, direct jumps and calls' returns followed, up to an
-        indirect branch, a loop back or MAX_PATH instructions on the entry's page."""
+        indirect branch, a loop back or MAX_PATH instructions on the entry's page.
+        ``word(a)``: the instruction at ``a`` (the guest's memory, or a worker's view)."""
         n = self.paths.get(entry)
         if n is None:
-            mem = self.m.mem.mem
             a, n, seen = entry, 0, set()
             while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
                 seen.add(a)
-                step = self.step(int.from_bytes(mem[a:a + 4].tobytes(), "big"))
+                step = self.step(word(a))
                 n += 1
                 if step is None:
                     break
@@ -1432,7 +1459,7 @@ class RegionCompiler:
             return
         if self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work)
+                self.worker = jitworker.Worker(self.work, self.pick_lukewarm)
             except OSError:
                 self.sync = True
                 self.compile_now()
@@ -1478,54 +1505,68 @@ class RegionCompiler:
     def close(self) -> None:
         """The process is ending: the batch being compiled still goes to the code cache
         (the worker finishes it on its own, holding none of the guest's files), and so do
-        the LEFT_AT_EXIT hottest queued requests, so the next run of the program finds them
-        on disk.  A run too short to weigh requests (START_AFTER) has none and queues no
-        lukewarm targets: a fork at the exit would cost a short program more than its
-        cached regions save the next run."""
+        the LEFT_AT_EXIT hottest queued requests and lukewarm targets, so the next run of
+        the program finds them on disk (a run shorter than CACHE_AFTER sends none).  The
+        worker is forked at the exit if need be: ~2 ms (the process then leaves without
+        the interpreter's teardown, whose writes would copy pages: cli.leave)."""
         batches = []
-        if self.threshold == JIT_AUTO and self.m.ctx.insns >= START_AFTER:
-            self.queue_lukewarm()
         while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
         self.queue.clear()
+        lukewarm = {}
+        if self.threshold == JIT_AUTO and self.m.ctx.insns >= CACHE_AFTER:
+            lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)))
         if self.sync or self.code_cache().dir is None:
-            batches = []
-        if batches and self.worker is None:
+            batches, lukewarm = [], {}
+        if (batches or lukewarm) and self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work)
+                self.worker = jitworker.Worker(self.work, self.pick_lukewarm)
             except OSError:
-                batches = []
+                batches, lukewarm = [], {}
             self._sent = {}
         if self.worker is not None:
             msg = None
-            if batches:
-                msg = {"view": self.view([e for b in batches for e in b], self._sent),
-                       "batches": batches, "reply": False}
+            if batches or lukewarm:
+                self.entries.update(lukewarm)
+                msg = {"view": self.view([e for b in batches for e in b] + list(lukewarm),
+                                         self._sent),
+                       "batches": batches, "lukewarm": lukewarm, "reply": False}
             self.worker.finish(msg)
             self.worker = None
         self.inflight = None
         self.active = False
 
-    def queue_lukewarm(self) -> None:
-        """At the exit: queue the branch targets that did a sixteenth of HEAT's work in this
-        run (after the requests, which did all of it), so the code cache has them for the
-        next run of the program, which installs cached regions at the first report."""
+    def lukewarm(self, room: int) -> dict[int, int]:
+        """At the exit: the branch targets entered often enough to have done a sixteenth of
+        HEAT's work in this run if their paths are long (entry -> entries), the most entered
+        first, up to twice ``room``.  The worker weighs them (pick_lukewarm): in this
+        process the weighing would delay the exit."""
+        if room <= 0:
+            return {}
         mem, nat = self.m.mem, self.m.native
         used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT])
         code = np.flatnonzero(mem.page_slot >= 0)
         page_of = np.full(used, -1, dtype=np.int64)
         page_of[mem.page_slot[code]] = code
         words = nat[:used * S.SLOT_WORDS]
-        for idx in np.flatnonzero((words <= -(HEAT // 16 // MAX_PATH)) & (words > NEVER // 2)):
+        found = np.flatnonzero((words <= -(HEAT // 16 // MAX_PATH)) & (words > NEVER // 2))
+        out = {}
+        for idx in found[np.argsort(words[found], kind="stable")]:       # most entries first
             page = int(page_of[idx // S.SLOT_WORDS])
-            if page < 0:
-                continue
             entry = (page << 12) | ((int(idx) % S.SLOT_WORDS) << 2)
-            entries = -int(words[idx])
-            heat = entries * self.path_length(entry)
-            if heat >= HEAT // 16 and entry not in self.excluded:
-                nat[idx] = NEVER
-                self.queue[entry], self.entries[entry] = heat, entries
+            if page >= 0 and entry not in self.excluded:
+                out[entry] = -int(words[idx])
+                if len(out) == 2 * room:
+                    break
+        return out
+
+    def pick_lukewarm(self, lukewarm: dict[int, int], view: jitworker.CodeView) -> list[list[int]]:
+        """In the worker: the lukewarm targets that did a sixteenth of HEAT's work (entries
+        times their path's length), as batches, hottest first, up to LEFT_AT_EXIT."""
+        heat = {e: n * self.path_length(e, view.word) for e, n in lukewarm.items()}
+        chosen = sorted((e for e in heat if heat[e] >= HEAT // 16), key=heat.get,
+                        reverse=True)[:LEFT_AT_EXIT]
+        return [chosen[i:i + MAX_BATCH] for i in range(0, len(chosen), MAX_BATCH)]
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
@@ -1566,7 +1607,7 @@ class RegionCompiler:
             return
         if result["obj"] is None:
             return
-        loaded = native.Loaded(result["obj"])
+        loaded = objcode.Loaded(result["obj"])
         self._loaded.append(loaded)
         for r in result["regions"]:
             self.return_points.update(r["returns"])
@@ -1622,6 +1663,7 @@ class RegionCompiler:
                         "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
             return None, []
+        import hppa_user.native as native   # LLVM is loaded only by a process that compiles
         if self.tm is None:
             for option in CODEGEN_OPTIONS:
                 native.set_option(option)
@@ -1629,16 +1671,21 @@ class RegionCompiler:
         return native.compile_passes(str(module), self.tm, PASSES), out
 
     def _patch(self, entry: int, data_addr: int, idx: int, pages: dict) -> bool:
-        """Fill a region's data (its native index, the slots of its other pages) if every
-        page still has the slot it had when the region was built."""
+        """Fill a region's data if every page still has the slot it had when the region
+        was built."""
         mem = self.m.mem
         for p, s in pages.items():
             if int(mem.page_slot[int(p)]) != s:
                 return False
+        self._fill(entry, data_addr, idx, pages)
+        return True
+
+    @staticmethod
+    def _fill(entry: int, data_addr: int, idx: int, pages: dict) -> None:
+        """A region's data: its native index, the slots its other pages must have."""
         entry_page = entry >> 12
         words = [idx] + [pages[p] for p in sorted(pages) if p != entry_page]
         (ctypes.c_int64 * len(words)).from_address(data_addr)[:] = words
-        return True
 
     # -- breakpoints (Cpu.set_breakpoint) ----------------------------------------------------
     def exclude(self, a: int) -> None:

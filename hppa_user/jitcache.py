@@ -1,4 +1,5 @@
-"""Where compiled code is kept: the core's object code and the region code cache.
+"""Where compiled code is kept: the core's object code and the region code cache (and,
+beside them, the parsed vDSO images: kernel_model/vdso.py).
 
 Both live in a directory named after a hash of every source the CPU tiers are generated
 from, so a changed source means a fresh directory and nothing stale is ever looked at;
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 # what the core is generated from; compiled regions also depend on the region compiler
 CORE_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py",
-                "semantics.py", "ssa.py", "native.py", "traps.py")
+                "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py")
 REGION_SOURCES = CORE_SOURCES + ("jit.py", "irtext.py")
 _hashes: dict[tuple, str] = {}
 
@@ -50,3 +52,16 @@ def is_warm() -> bool:
     """True when the compiled core of this version is cached (for some host)."""
     d = root() / source_hash()
     return d.is_dir() and any(d.glob("core-*.o"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cache file so a concurrent reader sees either nothing or all of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass

@@ -13,7 +13,9 @@ counts of the batch's pages.
 Messages are pickles framed by an 8-byte length.  Guest -> worker: ``{"view": delta,
 "batches": [[entry, ...], ...], "reply": bool}``; worker -> guest: one result of
 ``RegionCompiler.work`` per batch when ``reply``.  The last message (the guest's exit)
-asks for no reply: the worker fills the code cache and ends when the pipe closes.
+asks for no reply and may carry ``"lukewarm": {entry: entries}``, targets the worker
+weighs itself (``RegionCompiler.pick_lukewarm``); it fills the code cache and ends when
+the pipe closes.
 """
 from __future__ import annotations
 
@@ -155,8 +157,9 @@ def become_worker(keep: tuple[int, ...] = ()) -> None:
     lower_priority()
 
 
-def serve(rfd: int, wfd: int, work) -> None:
-    """The worker's loop: apply each message's view, compile its batches, reply."""
+def serve(rfd: int, wfd: int, work, pick) -> None:
+    """The worker's loop: apply each message's view, compile its batches (and the ones
+    ``pick`` makes of its lukewarm targets), reply."""
     view, frames = CodeView(), Frames()
     while True:
         data = os.read(rfd, PIPE_SIZE)
@@ -164,7 +167,8 @@ def serve(rfd: int, wfd: int, work) -> None:
             return
         for msg in frames.feed(data):
             view.apply(msg["view"])
-            for batch in msg["batches"]:
+            lukewarm = msg.get("lukewarm")
+            for batch in msg["batches"] + (pick(lukewarm, view) if lukewarm else []):
                 result = work(batch, view)
                 if msg["reply"] and wfd >= 0:
                     try:
@@ -174,9 +178,10 @@ def serve(rfd: int, wfd: int, work) -> None:
 
 
 class Worker:
-    """The guest process's end: a forked worker running ``work(batch, view)``."""
+    """The guest process's end: a forked worker running ``work(batch, view)``, and
+    ``pick(lukewarm, view)`` for the batches of the exit's lukewarm targets."""
 
-    def __init__(self, work):
+    def __init__(self, work, pick):
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         try:
@@ -192,7 +197,7 @@ class Worker:
         if pid == 0:
             try:
                 become_worker((to_r, from_w))
-                serve(to_r, from_w, work)
+                serve(to_r, from_w, work, pick)
             finally:
                 os._exit(0)
         os.close(to_r)

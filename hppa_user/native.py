@@ -1,27 +1,19 @@
-"""LLVM plumbing shared by the two tiers: compile a module to object code, load objects.
+"""LLVM, for the processes that compile: IR text to object code for this host.
 
 The core (core.py) is compiled once per version of the CPU sources and its object code
-kept in the cache directory (jitcache.py); later runs load it in milliseconds with no
-Numba-style compiler import.  Compiled regions (jit.py) go through the same two steps
-with cheaper settings.  Objects are loaded into MCJIT engines; each engine lives as long
-as the process (the code in it may run at any time).
+kept in the cache directory (jitcache.py); compiled regions (jit.py) go through the same
+step with cheaper settings, in the compile worker.  Loading object code needs no LLVM
+(objcode.py): a process that only runs code never imports this module.  Objects are
+emitted for the large code model (``jit=True``), the one objcode.py loads.
 """
 from __future__ import annotations
 
-import ctypes
-import hashlib
-import os
 import threading
-from pathlib import Path
 
-import llvmlite
 import llvmlite.binding as llvm
-
-from hppa_user import jitcache
 
 _lock = threading.Lock()
 _ready = False
-_engines: list = []           # every engine ever created: their code stays callable
 
 
 def init() -> None:
@@ -31,13 +23,6 @@ def init() -> None:
             llvm.initialize_native_target()
             llvm.initialize_native_asmprinter()
             _ready = True
-
-
-def host_id() -> str:
-    """What compiled code depends on besides its source: LLVM and the host CPU."""
-    init()
-    return f"{llvmlite.__version__}|{llvm.get_host_cpu_name()}|" \
-           f"{llvm.get_host_cpu_features().flatten()}"
 
 
 _options: set[str] = set()
@@ -83,93 +68,3 @@ def compile_passes(text: str, tm, passes) -> bytes:
         getattr(mpm, f"add_{name}_pass")()
     mpm.run(mod, pb)
     return tm.emit_object(mod)
-
-
-_loading_tm = None             # the target machine engines are made with (one: ~0.4 ms each)
-
-
-class Loaded:
-    """Object code loaded into an engine of its own: symbol -> address."""
-
-    def __init__(self, obj: bytes):
-        global _loading_tm
-        if _loading_tm is None:
-            _loading_tm = target_machine(0)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _loading_tm)
-        self.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-        self.engine.finalize_object()
-        with _lock:
-            _engines.append(self.engine)
-        if os.environ.get("HPPA_USER_PERF_MAP"):
-            _perf_map(self.engine, obj)
-
-    def function(self, name: str) -> int:
-        return self.engine.get_function_address(name)
-
-    def global_address(self, name: str) -> int:
-        return self.engine.get_global_value_address(name)
-
-
-_perf_symbols: list[tuple[int, str]] = []
-
-
-def _perf_map(engine, obj: bytes) -> None:
-    """HPPA_USER_PERF_MAP=1 (a profiling aid): name the loaded functions for ``perf report``
-    in /tmp/perf-<pid>.map, each running up to the next one."""
-    import io
-
-    from elftools.elf.elffile import ELFFile
-    elf = ELFFile(io.BytesIO(obj))
-    symtab = elf.get_section_by_name(".symtab")
-    for sym in symtab.iter_symbols() if symtab else ():
-        if sym["st_info"]["type"] == "STT_FUNC" and sym["st_shndx"] != "SHN_UNDEF":
-            addr = engine.get_function_address(sym.name)
-            if addr:
-                _perf_symbols.append((addr, sym.name))
-    _perf_symbols.sort()
-    lines = [f"{a:x} {min(n - a, 1 << 16) if n else 4096:x} {name}\n"
-             for (a, name), (n, _) in zip(_perf_symbols, _perf_symbols[1:] + [(0, "")])]
-    Path(f"/tmp/perf-{os.getpid()}.map").write_text("".join(lines))
-
-
-def sealed(obj: bytes, key: str) -> bytes:
-    """An on-disk entry: a header line with the key and the payload's SHA-256, then the
-    object.  A truncated or altered file fails unseal() and is never loaded."""
-    digest = hashlib.sha256(obj).hexdigest()
-    return f"hppa-user-object {key} {digest} {len(obj)}\n".encode() + obj
-
-
-def unseal(data: bytes, key: str) -> bytes | None:
-    nl = data.find(b"\n")
-    if nl < 0:
-        return None
-    try:
-        magic, k, digest, size = data[:nl].decode().split(" ")
-    except ValueError:
-        return None
-    obj = data[nl + 1:]
-    if magic != "hppa-user-object" or k != key or int(size) != len(obj) or \
-            hashlib.sha256(obj).hexdigest() != digest:
-        return None
-    return obj
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a cache file so a concurrent reader sees either nothing or all of it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-
-
-def clock_gettime_address() -> int:
-    return ctypes.cast(ctypes.CDLL(None).clock_gettime, ctypes.c_void_p).value
-
-
-def cache_dir() -> Path | None:
-    return jitcache.directory()

@@ -39,12 +39,8 @@ from dataclasses import dataclass
 
 from hppa_user import state as S
 from hppa_user.disasm import disassemble_word
-from hppa_user.errors import LoaderError
+from hppa_user.errors import LoaderError, TraceError
 from hppa_user.loader import symtab_symbols
-
-
-class TraceError(Exception):
-    """A --trace-from that names no address or symbol of the program."""
 
 
 @dataclass

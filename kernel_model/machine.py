@@ -17,7 +17,6 @@ from hppa_user.cpu import Cpu
 from hppa_user.errors import LoaderError
 from hppa_user.jit import JIT_AUTO
 from hppa_user.loader import symtab_symbols
-from hppa_user.trace import Tracer
 from kernel_model import abi, binfmt_elf, exec as execmod, guestroot, hostsig, timekeeping, traps
 from kernel_model.errors import ProcessExit, ProcessKilled
 from kernel_model.kernel import Kernel
@@ -84,6 +83,7 @@ class Machine:
         # True when the stop was the monitor's own (the loop runs the CPU again); close()
         self.monitor = None
         if trace is not None:
+            from hppa_user.trace import Tracer     # with the disassembler: only when asked
             self.monitor = Tracer(cpu, program, trace,
                                   lambda: traps.describe(mem, *ctx.trap, vm=self.kernel.vm),
                                   symbol_bias=self.image.program.bias)

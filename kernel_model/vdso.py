@@ -31,12 +31,15 @@ trampolines are internal symbols in 5.18/6.11, exactly as upstream.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import io
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hppa_user import jitcache
 from kernel_model import vvar as _vvar
 from vdso_image import IMAGE_PROFILES, IMAGES_DIR
 
@@ -226,7 +229,36 @@ def load_image(profile: str) -> VdsoImage | None:
     if profile == "none":
         return None
     path = images_dir() / f"vdso-{profile}.so"
-    return parse_image(path.read_bytes(), profile, str(path))
+    data = path.read_bytes()
+    return _parsed(data, profile, str(path)) or _parse_and_keep(data, profile, str(path))
+
+
+# Parsing an image with pyelftools costs every run ~35 ms (most of it importing it), so the
+# result is kept beside the compiled code, named after the image's bytes and this parser.
+def _parsed_path(data: bytes) -> Path:
+    h = hashlib.sha256(data)
+    h.update(Path(__file__).read_bytes())
+    return jitcache.root() / "vdso" / f"{h.hexdigest()[:32]}.pickle"
+
+
+def _parsed(data: bytes, profile: str, path: str) -> VdsoImage | None:
+    try:
+        img = pickle.loads(_parsed_path(data).read_bytes())
+    except Exception:                  # absent, unreadable or damaged: parse it again
+        return None
+    ok = isinstance(img, VdsoImage) and img.data == data and img.profile == profile
+    return dataclasses.replace(img, path=path) if ok else None
+
+
+def _parse_and_keep(data: bytes, profile: str, path: str) -> VdsoImage:
+    img = parse_image(data, profile, path)
+    keep = _parsed_path(data)
+    try:
+        keep.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return img
+    jitcache.write_atomic(keep, pickle.dumps(img))
+    return img
 
 
 def dump(profile: str, path) -> int:

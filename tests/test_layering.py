@@ -3,10 +3,10 @@
 * hppa_user never imports kernel_model (or the CLI): the kernel runs the CPU, not the
   other way round.
 * No import cycle among the project's modules, and no project import hidden inside a
-  function to dodge one (the one deferred import is the jitted core, whose loading costs
-  the Numba import: it is wanted only when something actually runs).
+  function to dodge one (the deferred imports, listed with their reasons, keep LLVM and
+  the disassembler out of a process that does not need them: start-up time).
 * The kernel model works on a plain CPU context: it imports and handles a syscall without
-  the CPU's compiled parts (no Numba, no LLVM) ever being loaded.
+  the CPU's compiled parts (no LLVM) ever being loaded.
 """
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from conftest import REPO_ROOT
 PACKAGES = ("hppa_user", "kernel_model", "vdso_image", "bench")
 # (module, imported module): imports deliberately deferred into a function, and why
 DEFERRED = {
-    ("hppa_user.cpu", "hppa_user.core"): "loading the jitted core imports Numba",
+    ("hppa_user.core", "hppa_user.native"): "LLVM is imported only by a process that compiles",
+    ("hppa_user.jit", "hppa_user.native"): "LLVM is imported only by a process that compiles",
+    ("kernel_model.machine", "hppa_user.trace"): "the disassembler only under --trace",
 }
 # the CLI imports what each command needs inside the command, so `--help` starts fast
 DEFERRING_MODULES = {"cli"}

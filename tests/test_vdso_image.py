@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import shutil
 import struct
 import subprocess
@@ -265,6 +266,31 @@ def test_load_image_offsets():
         assert img.restart_address(base) == base + img.restart_syscall
         assert img.vvar_address(base) == (base - 4096 if profile == "vvar" else None)
     assert set(vdso.load_image("vvar").entry_points().values()) == set(vdso.EXPECTED_EXPORTS["vvar"])
+
+
+@pytest.mark.parametrize("profile", IMAGE_PROFILES)
+def test_kept_parse_is_the_parse(tmp_path, monkeypatch, profile):
+    """load_image keeps each image's parse on disk: the kept one equals a fresh parse of the
+    image file, and a damaged or foreign entry is ignored (parsed again), never used."""
+    monkeypatch.setenv("HPPA_USER_CACHE_DIR", str(tmp_path))
+    path = vdso.images_dir() / f"vdso-{profile}.so"
+    fresh = vdso.parse_image(path.read_bytes(), profile, str(path))
+
+    def load():
+        vdso.load_image.cache_clear()
+        return vdso.load_image(profile)
+
+    assert load() == fresh                                  # parsed, then kept
+    kept = list((tmp_path / "vdso").glob("*.pickle"))
+    assert len(kept) == 1
+    assert load() == fresh                                  # from the kept entry
+    kept[0].write_bytes(kept[0].read_bytes()[:40])          # truncated
+    assert load() == fresh
+    other = "6.11" if profile != "6.11" else "vvar"
+    kept[0].write_bytes(pickle.dumps(vdso.parse_image((vdso.images_dir() / f"vdso-{other}.so")
+                                                      .read_bytes(), other)))
+    assert load() == fresh                                  # another image's parse
+    vdso.load_image.cache_clear()
 
 
 def test_describe_and_dump(tmp_path):

@@ -1,0 +1,223 @@
+"""Compiled code on this host without LLVM: load an object file, seal a cache entry.
+
+The core and every region batch are x86-64 relocatable objects that LLVM emitted with the
+large code model (native.py compiles them; only a process that compiles imports LLVM).
+Loading one is a linker's smallest job, done here: the allocated sections are laid out in
+two fresh mappings (read-only and code: read+execute; writable: read+write), the
+relocations applied, and the symbols named.  Large-model code addresses everything through
+64-bit absolute or PC-relative words, so two relocation types are all LLVM writes; anything
+else (or an undefined symbol the C library lacks) is refused with :class:`ObjectError`,
+never loaded half-relocated.  Unwinding tables are not loaded: nothing unwinds through
+generated code (it never raises, never faults, never longjmps).
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import struct
+import threading
+from pathlib import Path
+
+import llvmlite
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_mmap = _libc.mmap
+_mmap.restype = ctypes.c_void_p
+_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                  ctypes.c_long]
+_mprotect = _libc.mprotect
+_mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
+PAGE = 4096
+
+# ELF: what an x86-64 relocatable object is made of
+ET_REL, EM_X86_64 = 1, 62
+SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHT_X86_64_UNWIND = 2, 4, 8, 0x70000001
+SHF_WRITE, SHF_ALLOC = 0x1, 0x2
+SHN_UNDEF, SHN_ABS = 0, 0xFFF1
+SECTION = struct.Struct("<IIQQQQIIQQ")    # name type flags addr offset size link info align entsize
+SYMBOL = struct.Struct("<IBBHQQ")         # name info other shndx value size
+RELA = struct.Struct("<QQq")              # offset info addend
+R_X86_64_64, R_X86_64_PC64 = 1, 24        # S + A, S + A - P: 64-bit words
+
+
+class ObjectError(RuntimeError):
+    """An object file this loader cannot (or must not) load."""
+
+
+def host_id() -> str:
+    """What compiled code depends on besides its source: LLVM's version and the host CPU
+    (LLVM compiles for the host's model and features, which /proc/cpuinfo names)."""
+    global _host
+    if _host is None:
+        cpu = ""
+        try:
+            with open("/proc/cpuinfo") as fh:
+                for line in fh:
+                    if line.startswith(("model name", "flags", "cpu family", "model\t")):
+                        cpu += line
+                    elif not line.strip() and cpu:        # the first processor only
+                        break
+        except OSError:
+            pass
+        _host = f"{llvmlite.__version__}|{os.uname().machine}|" \
+                f"{hashlib.sha256(cpu.encode()).hexdigest()[:16]}"
+    return _host
+
+
+_host: str | None = None
+
+
+def _map(size: int) -> int:
+    addr = _mmap(None, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    if addr in (None, ctypes.c_void_p(-1).value):
+        raise ObjectError(f"cannot map {size} bytes: {os.strerror(ctypes.get_errno())}")
+    return addr
+
+
+class Loaded:
+    """Object code loaded into this process for good (its code may run at any time):
+    symbol -> address."""
+
+    def __init__(self, obj: bytes):
+        try:
+            self.symbols = _load(obj)
+        except (struct.error, IndexError, ValueError) as e:
+            raise ObjectError(f"malformed object file: {e}") from None
+        if os.environ.get("HPPA_USER_PERF_MAP"):
+            _perf_map(self.symbols)
+
+    def function(self, name: str) -> int:
+        """The address of ``name`` (0: no such symbol, as LLVM's engines answer)."""
+        return self.symbols.get(name, 0)
+
+    global_address = function
+
+
+def _load(obj: bytes) -> dict[str, int]:
+    if obj[:4] != b"\x7fELF" or obj[4:6] != b"\x02\x01":
+        raise ObjectError("not a little-endian ELF64 object")
+    e_type, e_machine = struct.unpack_from("<HH", obj, 16)
+    shoff, = struct.unpack_from("<Q", obj, 0x28)
+    shnum, = struct.unpack_from("<H", obj, 0x3C)
+    if e_type != ET_REL or e_machine != EM_X86_64:
+        raise ObjectError("not an x86-64 relocatable object")
+    sections = [SECTION.unpack_from(obj, shoff + i * SECTION.size) for i in range(shnum)]
+
+    # lay out the allocated sections: [0] read-only and code, [1] writable
+    place: dict[int, tuple[int, int]] = {}         # section -> (mapping, offset)
+    size = [0, 0]
+    for i, (_n, kind, flags, _a, _o, sz, _l, _i, align, _e) in enumerate(sections):
+        if flags & SHF_ALLOC and kind != SHT_X86_64_UNWIND:
+            m = 1 if flags & SHF_WRITE else 0
+            at = -(-size[m] // max(align, 1)) * max(align, 1)
+            place[i] = (m, at)
+            size[m] = at + sz
+    image = [bytearray(s) for s in size]
+    for i, (m, at) in place.items():
+        _n, kind, _f, _a, offset, sz, *_ = sections[i]
+        if kind != SHT_NOBITS:
+            if offset + sz > len(obj):
+                raise ObjectError("a section runs past the end of the file")
+            image[m][at:at + sz] = obj[offset:offset + sz]
+    spans = [-(-s // PAGE) * PAGE or PAGE for s in size]
+    base = [_map(spans[0]), _map(spans[1])]
+    start = {i: base[m] + at for i, (m, at) in place.items()}
+
+    symtab = next((s for s in sections if s[1] == SHT_SYMTAB), None)
+    if symtab is None:
+        raise ObjectError("no symbol table")
+    strtab = sections[symtab[6]]
+    names = obj[strtab[4]:strtab[4] + strtab[5]]
+
+    def name_at(off: int) -> str:
+        return names[off:names.index(b"\0", off)].decode()
+
+    addresses: list[int] = []
+    exported: dict[str, int] = {}
+    for (name, _info, _other, shndx, value, _size) in SYMBOL.iter_unpack(
+            obj[symtab[4]:symtab[4] + symtab[5]]):
+        if shndx == SHN_UNDEF:
+            sym = name_at(name)
+            if not sym:
+                addresses.append(0)
+                continue
+            try:                                   # a C library function (memset)
+                addr = ctypes.cast(getattr(_libc, sym), ctypes.c_void_p).value
+            except AttributeError:
+                raise ObjectError(f"undefined symbol {sym}") from None
+        elif shndx == SHN_ABS:
+            addr = value
+        elif shndx in start:
+            addr = start[shndx] + value
+        else:
+            addr = None                            # in a section not loaded (unwind tables)
+        addresses.append(addr)
+        if name and addr is not None and shndx != SHN_UNDEF:
+            exported[name_at(name)] = addr
+
+    for (_n, kind, _f, _a, offset, sz, _l, target, _al, _e) in sections:
+        if kind != SHT_RELA or target not in place:
+            continue
+        m, at = place[target]
+        for (where, info, addend) in RELA.iter_unpack(obj[offset:offset + sz]):
+            s = addresses[info >> 32]
+            if s is None:
+                raise ObjectError("a relocation refers to a section that is not loaded")
+            rtype = info & 0xFFFFFFFF
+            if rtype == R_X86_64_64:
+                value = s + addend
+            elif rtype == R_X86_64_PC64:
+                value = s + addend - (start[target] + where)
+            else:
+                raise ObjectError(f"relocation type {rtype} (only large-model code is loaded)")
+            struct.pack_into("<Q", image[m], at + where, value & 0xFFFFFFFFFFFFFFFF)
+
+    for m in (0, 1):
+        ctypes.memmove(base[m], bytes(image[m]), size[m])
+    if _mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
+        raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
+    return exported
+
+
+_perf_lock = threading.Lock()
+_perf_symbols: list[tuple[int, str]] = []
+
+
+def _perf_map(symbols: dict[str, int]) -> None:
+    """HPPA_USER_PERF_MAP=1 (a profiling aid): name the loaded functions for ``perf report``
+    in /tmp/perf-<pid>.map, each running up to the next one."""
+    with _perf_lock:
+        _perf_symbols.extend((a, n) for n, a in symbols.items())
+        _perf_symbols.sort()
+        lines = [f"{a:x} {min(n - a, 1 << 16) if n else 4096:x} {name}\n"
+                 for (a, name), (n, _) in zip(_perf_symbols, _perf_symbols[1:] + [(0, "")])]
+        Path(f"/tmp/perf-{os.getpid()}.map").write_text("".join(lines))
+
+
+def sealed(obj: bytes, key: str) -> bytes:
+    """An on-disk entry: a header line with the key and the payload's SHA-256, then the
+    object.  A truncated or altered file fails unseal() and is never loaded."""
+    digest = hashlib.sha256(obj).hexdigest()
+    return f"hppa-user-object {key} {digest} {len(obj)}\n".encode() + obj
+
+
+def unseal(data: bytes, key: str) -> bytes | None:
+    nl = data.find(b"\n")
+    if nl < 0:
+        return None
+    try:
+        magic, k, digest, size = data[:nl].decode().split(" ")
+    except ValueError:
+        return None
+    obj = data[nl + 1:]
+    if magic != "hppa-user-object" or k != key or int(size) != len(obj) or \
+            hashlib.sha256(obj).hexdigest() != digest:
+        return None
+    return obj
+
+
+def clock_gettime_address() -> int:
+    return ctypes.cast(_libc.clock_gettime, ctypes.c_void_p).value

@@ -1,0 +1,141 @@
+"""objcode.py: LLVM's object files loaded without LLVM, and a run that never loads LLVM.
+
+The loader is checked on code LLVM compiled here (functions, a writable global, a table of
+addresses in read-only data, a call into the C library), with results computed in Python;
+on objects it must refuse (not ELF, truncated, small-code-model relocations); and on the
+property it exists for: running a program with a warm core cache imports neither LLVM nor
+pyelftools.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import subprocess
+import sys
+
+import llvmlite.binding as llvm
+import pytest
+
+from conftest import REPO_ROOT, emulator_command, guest_env
+from hppa_user import native, objcode
+
+IR = r"""
+@counter = global i64 0
+@table = constant [3 x ptr] [ptr @triple, ptr @square, ptr @negate]
+
+define i64 @triple(i64 %x) { %r = mul i64 %x, 3  ret i64 %r }
+define i64 @square(i64 %x) { %r = mul i64 %x, %x  ret i64 %r }
+define i64 @negate(i64 %x) { %r = sub i64 0, %x  ret i64 %r }
+
+; table[i](x) + counter, and counter += 1: absolute addresses in data, PC-relative code
+define i64 @apply(i64 %i, i64 %x) {
+  %p = getelementptr [3 x ptr], ptr @table, i64 0, i64 %i
+  %f = load volatile ptr, ptr %p
+  %v = call i64 %f(i64 %x)
+  %c = load i64, ptr @counter
+  %c1 = add i64 %c, 1
+  store i64 %c1, ptr @counter
+  %r = add i64 %v, %c
+  ret i64 %r
+}
+
+declare ptr @memset(ptr, i32, i64)
+; a C library call: an undefined symbol the loader resolves
+define void @fill(ptr %buf, i64 %n) {
+  call ptr @memset(ptr %buf, i32 90, i64 %n)
+  ret void
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def obj() -> bytes:
+    return native.compile_ir(IR, opt=2, speed_level=0)
+
+
+def test_loaded_code_runs_as_compiled(obj):
+    code = objcode.Loaded(obj)
+    apply = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)(code.function("apply"))
+    ops = (lambda x: 3 * x, lambda x: x * x, lambda x: -x)
+    for n, (i, x) in enumerate([(0, 7), (1, 9), (2, 5), (1, -4), (0, 1 << 40)]):
+        assert apply(i, x) == ops[i](x) + n
+    counter = ctypes.c_int64.from_address(code.global_address("counter"))
+    assert counter.value == 5
+    buf = ctypes.create_string_buffer(300)
+    ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64)(code.function("fill"))(buf, 257)
+    assert buf.raw == b"Z" * 257 + b"\0" * 43
+    assert code.function("no_such_symbol") == 0
+
+
+def test_two_loads_are_independent(obj):
+    """Each load has its own writable data (a region batch's globals are its own)."""
+    a, b = objcode.Loaded(obj), objcode.Loaded(obj)
+    assert a.function("apply") != b.function("apply")
+    ctypes.c_int64.from_address(a.global_address("counter")).value = 41
+    assert ctypes.c_int64.from_address(b.global_address("counter")).value == 0
+
+
+def test_code_is_not_writable(obj):
+    code = objcode.Loaded(obj)
+    fn = code.function("apply")
+    with open("/proc/self/maps") as fh:
+        for line in fh:
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if lo <= fn < hi:
+                assert line.split()[1] == "r-xp", line
+                break
+        else:
+            pytest.fail("the loaded code is in no mapping")
+
+
+def test_refuses_what_it_cannot_load(obj):
+    with pytest.raises(objcode.ObjectError, match="ELF64"):
+        objcode.Loaded(b"not an object file at all")
+    with pytest.raises(objcode.ObjectError):
+        objcode.Loaded(obj[:len(obj) // 2])
+    # the default (small) code model relocates with 32-bit words: refused, never half-loaded
+    native.init()
+    tm = llvm.Target.from_default_triple().create_target_machine(opt=2, codemodel="small")
+    mod = llvm.parse_assembly(IR)
+    mod.triple = tm.triple
+    with pytest.raises(objcode.ObjectError, match="relocation type"):
+        objcode.Loaded(tm.emit_object(mod))
+
+
+def test_sealed_entries_detect_damage(obj):
+    data = objcode.sealed(obj, "k1")
+    assert objcode.unseal(data, "k1") == obj
+    assert objcode.unseal(data, "k2") is None
+    assert objcode.unseal(data[:-1], "k1") is None
+    flipped = bytearray(data)
+    flipped[-10] ^= 1
+    assert objcode.unseal(bytes(flipped), "k1") is None
+
+
+# Runs the emulator and writes which of the named modules its process imported.
+WHAT_LOADED = """
+import atexit, json, sys
+out = sys.argv.pop(1)
+names = ("llvmlite.binding", "elftools", "hppa_user.native", "hppa_user.trace")
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
+                                                               if m.startswith(names)))))
+sys.path.insert(0, {root!r})
+import cli
+sys.argv[0] = "hppa-user"
+cli.main()
+"""
+
+
+def test_running_a_program_loads_no_llvm(guest, tmp_path):
+    """With the core compiled once (the first run), a run of a program needs neither LLVM
+    nor pyelftools nor the disassembler: the start-up every short program pays."""
+    binary = guest("hello")
+    subprocess.run([*emulator_command(), "run", str(binary)], env=guest_env(None), capture_output=True,
+                   check=True, timeout=1800)                    # the core is cached now
+    out = tmp_path / "loaded.json"
+    proc = subprocess.run([sys.executable, "-c", WHAT_LOADED.format(root=str(REPO_ROOT)),
+                           str(out), "run", str(binary)], env=guest_env(None),
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Hello" in proc.stdout
+    assert json.loads(out.read_text()) == []
