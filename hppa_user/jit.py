@@ -4,7 +4,8 @@ The interpreter (core.py) counts how often each branch target is entered and rep
 (ST_JIT) at powers of two; once the instructions it has run pass a threshold (HEAT) it is
 queued here, hottest first, and compiled by a worker process (jitworker.py).  A *region*
 starting there is the code that has already run and is reachable from the entry by straight-line
-flow and direct branches, on the entry's 4 KiB page and on the pages of its direct calls;
+flow, direct branches and the targets guessed for its indirect ones (Region), on the
+entry's 4 KiB page and on the pages of its calls and guessed targets;
 each instruction becomes an LLVM block whose body is the instruction's semantics
 (semantics.py, fpu.py) applied to a :class:`RegionCtx` -- the same functions the
 interpreter's arms are generated from, here with every field a constant, so a condition
@@ -26,9 +27,10 @@ PA-RISC control flow in a region (the same rules as core.py, resolved at compile
     target; the back of the queue is never needed at run time.
   * Nullification: an instruction that nullifies its successor jumps over it (counting
     it as executed, like the interpreter); a ``,n`` branch skips its delay-slot copy.
-  * Budget: at each block that a branch can reach, ``count + L > limit`` (L bounds the
-    instructions to the next such check) exits to the interpreter, so the core's
-    instruction budget (and ``--max-insns``) is kept exactly.
+  * Budget: at each instruction with more than one way in (and the entry),
+    ``count + L > limit`` (L bounds the instructions to the next such check:
+    Emitter.budgets) exits to the interpreter, so the core's instruction budget (and
+    ``--max-insns``) is kept exactly.
 
 Native function ABI (core.REGION_FN): ``i64 region(regs, mem, perm, page_slot, native,
 limit, env)``; it returns with IAOQ/PSW[N] stored in regs: 0 at a control transfer the
@@ -394,7 +396,6 @@ class Region:
         self.pages = {self.page: slot_of(self.page)}     # page -> its slot when compiled
         self.insns: dict[int, tuple] = {}
         self.flow: dict[int, Probe] = {}     # branches: what the probe found
-        self.leaders = {entry}           # branch targets inside the region: budget checks
         self.returns: dict[int, set] = {}  # link register -> return points of calls to it
         self.other_returns: list[int] = []  # return points of other regions' calls
         self.jumps: dict[int, list] = {}   # indirect branch -> the targets guessed for it
@@ -421,16 +422,13 @@ class Region:
                     and len(self.pages) < MAX_PAGES and slot_of(target >> 12) >= 0:
                 self.pages[target >> 12] = slot_of(target >> 12)
             if target is not None and self.in_region(target) and not self.rare(target):
-                self.leaders.add(target)
                 work.insert(0, target)           # after the straight line
             if call_link is not None and self.in_region(a + 8):
                 self.returns.setdefault(call_link, set()).add(a + 8)
-                self.leaders.add(a + 8)
                 work.insert(0, a + 8)            # where the callee returns to
             if kind == "branch" and target is None and len(p.reads) == 1:
                 if not self.other_returns:
                     self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
-                    self.leaders.update(self.other_returns)
                     work[:0] = self.other_returns
                 for t in (known_jumps or {}).get(next(iter(p.reads)), ())[:JUMP_GUESSES]:
                     if not self.in_region(t) and len(self.pages) < MAX_PAGES \
@@ -438,13 +436,9 @@ class Region:
                         self.pages[t >> 12] = slot_of(t >> 12)
                     if self.in_region(t) and not self.rare(t):
                         self.jumps.setdefault(a, []).append(t)
-                        self.leaders.add(t)
                         work.insert(0, t)
             if kind == "cond":
                 work += [a + 8, a + 4]
-        # a rare target left out above may still be here by another way in: whatever a
-        # branch can reach gets a budget check
-        self.leaders.update(p.target for p in self.flow.values() if p.target in self.insns)
 
     def rare(self, a: int) -> bool:
         if self._entries_of is None or a == self.entry:
@@ -459,21 +453,6 @@ class Region:
 
     def in_region(self, a: int) -> bool:
         return (a >> 12) in self.pages
-
-    def kind(self, a: int) -> str:
-        return self.prober.kind(self.insns[a])
-
-    def run_length(self, leader: int) -> int:
-        """Instructions a path from ``leader`` can run before the next budget check."""
-        a, n = leader, 0
-        while a in self.insns and (a == leader or a not in self.leaders):
-            n += 1
-            kind = self.kind(a)
-            if kind == "branch":
-                n += 1                           # its delay slot
-                break
-            a += 4
-        return n + 1
 
 
 # ---- emitting one region -------------------------------------------------------------------------
@@ -592,7 +571,9 @@ class Emitter:
         self.reg_ptrs: dict[int, ir.Value] = {}
         self.count = b.alloca(I64, name="count")
         self.leave_bb = self.fn.append_basic_block("leave")
+        self.tree = self.control_tree()
         self.plan = self.access_plan()
+        self.budget = self.budgets()
         self.ctx = RegionCtx(self)
         self.cur_f = region.entry
         self.prologue = b.block                 # register pointers go here (see finish)
@@ -696,48 +677,7 @@ class Emitter:
         ever leaves sooner, at an instruction the interpreter then runs.  Delay-slot
         copies check their own accesses."""
         reg, pr = self.region, self.region.prober
-        facts = {a: pr.facts(rec) for a, rec in reg.insns.items() if compiles(rec)}
-        into: dict[int, list] = {a: [] for a in facts}   # a -> [(from, delay slot or None)]
-
-        def edge(p: int, w: int, n: int, ds=None) -> None:
-            """The way in that goto(w, n) makes, from ``p`` (after delay slot ``ds``)."""
-            if n:                                  # w is skipped: on at w + 4
-                if not (reg.in_region(w) and reg.in_region(w + 4)):
-                    return
-                w += 4
-            if w in facts:
-                into[w].append((p, ds))
-
-        def through_slot(p: int, targets, skip: bool, dynamic: bool = False) -> None:
-            if skip:
-                for t in targets:
-                    edge(p, t, 0)
-                return
-            rec = reg.record(p + 4)
-            if (p + 4) >> 12 != p >> 12 or not compiles(rec) or pr.kind(rec) != "simple":
-                return                             # the interpreter runs the slot
-            for t in targets:
-                edge(p, t, 0, p + 4)
-                if pr.nullifies(rec) and not dynamic:
-                    edge(p, t, 1, p + 4)
-
-        for a, f in facts.items():
-            if f.kind == "simple":
-                edge(a, a + 4, 0)
-                if f.nullifies:
-                    edge(a, a + 4, 1)
-            elif f.kind == "cond":
-                edge(a, a + 4, 1 if f.skips else 0)
-                through_slot(a, [reg.flow[a].target], f.skips_taken)
-            elif reg.flow[a].target is not None:
-                through_slot(a, [reg.flow[a].target], bool(reg.flow[a].nullify))
-            else:
-                through_slot(a, self.dynamic_targets(a), bool(reg.flow[a].nullify), True)
-        parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w != reg.entry}
-        children: dict[int, list] = {}
-        for w, (p, _ds) in parent.items():
-            children.setdefault(p, []).append(w)
-
+        facts, parent, children = self.tree
         plan: dict[int, list] = {}
         groups: list[list] = []        # [anchor, its access, its displacement, low, high, members]
         serial = 0
@@ -795,6 +735,70 @@ class Emitter:
             if members > 1:
                 plan[a][k] = (low - d, high - d)
         return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
+
+    def control_tree(self) -> tuple[dict, dict, dict]:
+        """(facts, parent, children): the region's compiled instructions (address -> its
+        probe) and the trees of those with one way in.  The ways in are the control flow
+        as the emitter makes it (goto): a fall-through, a nullification's skip, a branch
+        through its delay slot, the targets tried after an indirect branch.  An
+        instruction with exactly one, but for the entry, continues the instruction it
+        comes from: parent[a] = (that instruction, the delay slot run on the way or None,
+        the instructions counted on the way: a delay slot, a skipped one)."""
+        reg, pr = self.region, self.region.prober
+        facts = {a: pr.facts(rec) for a, rec in reg.insns.items() if compiles(rec)}
+        into: dict[int, list] = {a: [] for a in facts}
+
+        def edge(p: int, w: int, n: int, ds=None, counted: int = 0) -> None:
+            """The way in that goto(w, n) makes, from ``p`` (after delay slot ``ds``)."""
+            if n:                                  # w is skipped: on at w + 4
+                if not (reg.in_region(w) and reg.in_region(w + 4)):
+                    return
+                w += 4
+            if w in facts:
+                into[w].append((p, ds, counted + n))
+
+        def through_slot(p: int, targets, skip: bool, dynamic: bool = False) -> None:
+            if skip:                               # the slot nullified: counted
+                for t in targets:
+                    edge(p, t, 0, None, 1)
+                return
+            rec = reg.record(p + 4)
+            if (p + 4) >> 12 != p >> 12 or not compiles(rec) or pr.kind(rec) != "simple":
+                return                             # the interpreter runs the slot
+            for t in targets:
+                edge(p, t, 0, p + 4, 1)
+                if pr.nullifies(rec) and not dynamic:
+                    edge(p, t, 1, p + 4, 1)
+
+        for a, f in facts.items():
+            if f.kind == "simple":
+                edge(a, a + 4, 0)
+                if f.nullifies:
+                    edge(a, a + 4, 1)
+            elif f.kind == "cond":
+                edge(a, a + 4, 1 if f.skips else 0)
+                through_slot(a, [reg.flow[a].target], f.skips_taken)
+            elif reg.flow[a].target is not None:
+                through_slot(a, [reg.flow[a].target], bool(reg.flow[a].nullify))
+            else:
+                through_slot(a, self.dynamic_targets(a), bool(reg.flow[a].nullify), True)
+        parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w != reg.entry}
+        children: dict[int, list] = {}
+        for w, (p, _ds, _n) in parent.items():
+            children.setdefault(p, []).append(w)
+        return facts, parent, children
+
+    def budgets(self) -> dict[int, int]:
+        """Where the instruction budget is checked, and for how many instructions: at the
+        root of each tree (control_tree), for the longest path through it (its
+        instructions, those counted on its edges) plus what leaving it may count (a
+        delay slot and a skipped target) and one.  Every other instruction has one way
+        in, from its tree, so every path between two checks stays in one tree."""
+        _facts, parent, children = self.tree
+
+        def longest(a: int) -> int:
+            return 1 + max((parent[w][2] + longest(w) for w in children.get(a, ())), default=0)
+        return {a: longest(a) + 3 for a in _facts if a not in parent}
 
     def dynamic_targets(self, a: int) -> list[int]:
         """Where the region goes on after the indirect branch at ``a`` (reading one GR):
@@ -941,11 +945,10 @@ class Emitter:
             if not compiles(rec):                   # the interpreter's
                 self.b.branch(self.exit_block(a, a + 4, 0, 1))
                 continue
-            if a in self.region.leaders:             # budget check
+            if a in self.budget:                     # budget check
                 cont = self.new_block("go")
                 b = self.b
-                need = b.add(b.load(self.count, typ=I64),
-                             ir.Constant(I64, self.region.run_length(a)))
+                need = b.add(b.load(self.count, typ=I64), ir.Constant(I64, self.budget[a]))
                 b.cbranch(b.icmp_signed(">", need, self.limit),
                           self.exit_block(a, a + 4, 0, 1), cont)
                 b.position_at_end(cont)
