@@ -1462,7 +1462,7 @@ class RegionCompiler:
             return
         if self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work, self.pick_lukewarm)
+                self.worker = jitworker.Worker(self.work, self.pick_lukewarm, self.exit_lock())
             except OSError:
                 self.sync = True
                 self.compile_now()
@@ -1523,7 +1523,7 @@ class RegionCompiler:
             batches, lukewarm = [], {}
         if (batches or lukewarm) and self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work, self.pick_lukewarm)
+                self.worker = jitworker.Worker(self.work, self.pick_lukewarm, self.exit_lock())
             except OSError:
                 batches, lukewarm = [], {}
             self._sent = {}
@@ -1538,6 +1538,11 @@ class RegionCompiler:
             self.worker = None
         self.inflight = None
         self.active = False
+
+    def exit_lock(self) -> str | None:
+        """The lock file of workers past their guest's exit (jitworker.background)."""
+        d = self.code_cache().dir
+        return None if d is None else str(d / "exit-worker.lock")
 
     def lukewarm(self, room: int) -> dict[int, int]:
         """At the exit: the branch targets entered often enough to have done a sixteenth of

@@ -128,10 +128,19 @@ class Frames:
 
 
 # -- the two ends ----------------------------------------------------------------------------
-def idle_priority() -> None:
+def background(lock: str | None) -> bool:
     """After the guest's exit the worker only fills the code cache for later runs: it runs
     on time no other process wants (SCHED_IDLE), not beside the next program a script or
-    a test suite starts, which a nice +5 worker slowed by up to a third here."""
+    a test suite starts, which a nice +5 worker slowed by up to a third here.  And one
+    such worker per code cache at a time (``lock``, held until it ends): on a busy machine
+    idle workers of many short runs would pile up.  False: another one is at work, leave
+    this work (a later run queues its targets again)."""
+    if lock is not None:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)      # (kept open: held)
+        except OSError:
+            return False
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (OSError, AttributeError):
@@ -139,6 +148,7 @@ def idle_priority() -> None:
             os.nice(19)
         except OSError:
             pass
+    return True
 
 
 def lower_priority() -> None:
@@ -170,17 +180,18 @@ def become_worker(keep: tuple[int, ...] = ()) -> None:
     lower_priority()
 
 
-def serve(rfd: int, wfd: int, work, pick) -> None:
+def serve(rfd: int, wfd: int, work, pick, lock: str | None) -> None:
     """The worker's loop: apply each message's view, compile its batches (and the ones
-    ``pick`` makes of its lukewarm targets), reply."""
+    ``pick`` makes of its lukewarm targets), reply; after the guest's exit, in the
+    background (see background)."""
     view, frames = CodeView(), Frames()
     while True:
         data = os.read(rfd, PIPE_SIZE)
         if not data:
             return
         for msg in frames.feed(data):
-            if not msg["reply"]:                 # the guest's exit: work for later runs
-                idle_priority()
+            if not msg["reply"] and not background(lock):   # the guest's exit
+                return
             view.apply(msg["view"])
             lukewarm = msg.get("lukewarm")
             for batch in msg["batches"] + (pick(lukewarm, view) if lukewarm else []):
@@ -194,9 +205,10 @@ def serve(rfd: int, wfd: int, work, pick) -> None:
 
 class Worker:
     """The guest process's end: a forked worker running ``work(batch, view)``, and
-    ``pick(lukewarm, view)`` for the batches of the exit's lukewarm targets."""
+    ``pick(lukewarm, view)`` for the batches of the exit's lukewarm targets; ``lock``: the
+    file that keeps workers past their guest's exit one at a time (see background)."""
 
-    def __init__(self, work, pick):
+    def __init__(self, work, pick, lock: str | None = None):
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         try:
@@ -212,7 +224,7 @@ class Worker:
         if pid == 0:
             try:
                 become_worker((to_r, from_w))
-                serve(to_r, from_w, work, pick)
+                serve(to_r, from_w, work, pick, lock)
             finally:
                 os._exit(0)
         os.close(to_r)

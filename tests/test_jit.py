@@ -389,3 +389,32 @@ def test_short_run_leaves_its_hot_code_to_the_cache(guest, run_qemu, run_emu, tm
     assert J.CACHE_AFTER <= first["instructions"] < J.START_AFTER
     assert first["jit"]["regions"] == 0, first["jit"]             # nothing while it ran
     assert second["jit"]["from_cache"] >= 1 and second["jit"]["failures"] == 0, second["jit"]
+
+
+def test_one_worker_past_the_exit_at_a_time(guest, run_qemu, run_emu, tmp_path):
+    """Workers still compiling after their guest's exit take the code cache's lock: while
+    another holds it (here the test), a run's exit work is left, not queued behind it --
+    on a busy machine the idle workers of many short runs would pile up -- and once the
+    lock is free the same run fills the cache."""
+    import fcntl
+    binary = guest("crc_loop", opt="-O2")
+    args = ("400000",)                             # ~25 M instructions: exit work to do
+    ref = run_qemu(binary, args)
+    cache = tmp_path / "cache"
+    env = {"HPPA_USER_CODE_CACHE": str(cache)}
+    first = run_emu(binary, args, env=env)                   # makes the cache's directory
+    assert (first.stdout, first.returncode) == (ref.stdout, ref.returncode), first.stderr
+    _settled_refs(cache, 120)
+    (lock,) = cache.rglob("exit-worker.lock")
+    for ref_file in cache.rglob("*.ref"):
+        ref_file.unlink()
+    with open(lock) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        got = run_emu(binary, args, env=env)
+        assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
+        time.sleep(5)
+        assert list(cache.rglob("*.ref")) == []              # its worker left
+    got = run_emu(binary, args, env=env)
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
+    refs, settled = _settled_refs(cache, 120)
+    assert settled and refs >= 1, refs
