@@ -418,9 +418,8 @@ class Region:
             p = self.flow[a] = prober.probe(a, rec)
             target = p.target
             call_link = next((r for r, v in p.links.items() if v == ((a + 8) & M32) | 3), None)
-            if target is not None and not self.in_region(target) and call_link is not None \
-                    and len(self.pages) < MAX_PAGES and slot_of(target >> 12) >= 0:
-                self.pages[target >> 12] = slot_of(target >> 12)
+            if target is not None and call_link is not None:
+                self.take_page(target, slot_of)
             if target is not None and self.in_region(target) and not self.rare(target):
                 work.insert(0, target)           # after the straight line
             if call_link is not None and self.in_region(a + 8):
@@ -431,9 +430,7 @@ class Region:
                     self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
                     work[:0] = self.other_returns
                 for t in (known_jumps or {}).get(next(iter(p.reads)), ())[:JUMP_GUESSES]:
-                    if not self.in_region(t) and len(self.pages) < MAX_PAGES \
-                            and slot_of(t >> 12) >= 0:
-                        self.pages[t >> 12] = slot_of(t >> 12)
+                    self.take_page(t, slot_of)
                     if self.in_region(t) and not self.rare(t):
                         self.jumps.setdefault(a, []).append(t)
                         work.insert(0, t)
@@ -453,6 +450,12 @@ class Region:
 
     def in_region(self, a: int) -> bool:
         return (a >> 12) in self.pages
+
+    def take_page(self, a: int, slot_of) -> None:
+        """Let the region go on to ``a``'s page (a callee's, a guessed target's) if it
+        has room for one more and that page is decoded."""
+        if not self.in_region(a) and len(self.pages) < MAX_PAGES and slot_of(a >> 12) >= 0:
+            self.pages[a >> 12] = slot_of(a >> 12)
 
 
 # ---- emitting one region -------------------------------------------------------------------------

@@ -170,12 +170,55 @@ def parse_elf(data: bytes) -> ElfImage:
                     interp=interp, exec_stack=exec_stack, phdr_vaddr=phdr_vaddr)
 
 
-# what symtab_symbols reads of an ELF file: (section header, symbol) layouts, and where the
-# header keeps e_shoff, e_shnum, by class (1: 32-bit, 2: 64-bit)
+# ELF section headers and symbols, either class (1: 32-bit, 2: 64-bit) and byte order:
+# symtab_symbols reads guest programs with them, objcode.py the host objects LLVM emits
 _SHDR = {1: "IIIIIIIIII", 2: "IIQQQQIIQQ"}
 _SYM = {1: "IIIBBH", 2: "IBBHQQ"}                 # name value size info other shndx (32)
 _SHOFF = {1: (0x20, "I", 0x30), 2: (0x28, "Q", 0x3C)}
 SHT_SYMTAB, STT_FUNC = 2, 2
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    value: int
+    info: int
+    shndx: int
+
+
+def elf_sections(data: bytes) -> tuple[int, str, list[tuple]]:
+    """(class, struct byte order, section headers: (name, type, flags, addr, offset,
+    size, link, info, addralign, entsize)).  ValueError (struct.error, IndexError) on
+    what is not ELF or runs past the data."""
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        raise ValueError("not ELF")
+    cls, order = data[4], ">" if data[5] == 2 else "<"
+    at, kind, num_at = _SHOFF[cls]
+    shoff = struct.unpack_from(order + kind, data, at)[0]
+    shnum = struct.unpack_from(order + "H", data, num_at)[0]
+    shdr = struct.Struct(order + _SHDR[cls])
+    return cls, order, [shdr.unpack_from(data, shoff + k * shdr.size) for k in range(shnum)]
+
+
+def elf_symbols(data: bytes, cls: int, order: str, sections: list[tuple]) -> list[Symbol] | None:
+    """The symbols of the SHT_SYMTAB section in table order (index 0 included), or None
+    when there is none (a stripped file)."""
+    symtab = next((sh for sh in sections if sh[1] == SHT_SYMTAB), None)
+    if symtab is None:
+        return None
+    strtab = sections[symtab[6]]
+    names = data[strtab[4]:strtab[4] + strtab[5]]
+    table = data[symtab[4]:symtab[4] + symtab[5]]
+    sym = struct.Struct(order + _SYM[cls])
+    out = []
+    for fields in sym.iter_unpack(table[:len(table) - len(table) % sym.size]):
+        if cls == 1:
+            name, value, _size, info, _other, shndx = fields
+        else:
+            name, info, _other, shndx, value, _size = fields
+        text = names[name:names.index(b"\0", name)].decode("utf-8", "replace") if name else ""
+        out.append(Symbol(text, value, info, shndx))
+    return out
 
 
 def symtab_symbols(path: str) -> dict[str, int]:
@@ -190,34 +233,15 @@ def symtab_symbols(path: str) -> dict[str, int]:
             data = fh.read()
     except OSError as e:
         raise LoaderError(e.strerror or str(e)) from None
-    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
-        raise LoaderError("malformed ELF file (not ELF)")
-    cls, order = data[4], ">" if data[5] == 2 else "<"
     found: dict[str, tuple[bool, int]] = {}
     try:
-        at, kind, num_at = _SHOFF[cls]
-        shoff = struct.unpack_from(order + kind, data, at)[0]
-        shnum = struct.unpack_from(order + "H", data, num_at)[0]
-        shdr = struct.Struct(order + _SHDR[cls])
-        sections = [shdr.unpack_from(data, shoff + k * shdr.size) for k in range(shnum)]
-        symtab = next((sh for sh in sections if sh[1] == SHT_SYMTAB), None)
-        if symtab is None:
-            return {}
-        strtab = sections[symtab[6]]
-        names = data[strtab[4]:strtab[4] + strtab[5]]
-        table = data[symtab[4]:symtab[4] + symtab[5]]
-        sym = struct.Struct(order + _SYM[cls])
-        for fields in sym.iter_unpack(table[:len(table) - len(table) % sym.size]):
-            if cls == 1:
-                name, value, _size, info, _other, shndx = fields
-            else:
-                name, info, _other, shndx, value, _size = fields
-            if shndx == 0 or name == 0:
+        cls, order, sections = elf_sections(data)
+        for sym in elf_symbols(data, cls, order, sections) or ():
+            if sym.shndx == 0 or not sym.name:
                 continue
-            text = names[name:names.index(b"\0", name)].decode("utf-8", "replace")
-            key = ((info & 0xF) != STT_FUNC, value)
-            if text not in found or key < found[text]:
-                found[text] = key
+            key = ((sym.info & 0xF) != STT_FUNC, sym.value)
+            if sym.name not in found or key < found[sym.name]:
+                found[sym.name] = key
     except (struct.error, IndexError, ValueError) as e:
-        raise LoaderError(f"malformed ELF file ({e.__class__.__name__})") from None
+        raise LoaderError(f"malformed ELF file ({e})") from None
     return {name: value for name, (_, value) in found.items()}

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import llvmlite
 
+from hppa_user.loader import elf_sections, elf_symbols
+
 _libc = ctypes.CDLL(None, use_errno=True)
 _mmap = _libc.mmap
 _mmap.restype = ctypes.c_void_p
@@ -34,11 +36,9 @@ PAGE = 4096
 
 # ELF: what an x86-64 relocatable object is made of
 ET_REL, EM_X86_64 = 1, 62
-SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHT_X86_64_UNWIND = 2, 4, 8, 0x70000001
+SHT_RELA, SHT_NOBITS, SHT_X86_64_UNWIND = 4, 8, 0x70000001
 SHF_WRITE, SHF_ALLOC = 0x1, 0x2
 SHN_UNDEF, SHN_ABS = 0, 0xFFF1
-SECTION = struct.Struct("<IIQQQQIIQQ")    # name type flags addr offset size link info align entsize
-SYMBOL = struct.Struct("<IBBHQQ")         # name info other shndx value size
 RELA = struct.Struct("<QQq")              # offset info addend
 R_X86_64_64, R_X86_64_PC64 = 1, 24        # S + A, S + A - P: 64-bit words
 
@@ -100,11 +100,12 @@ def _load(obj: bytes) -> dict[str, int]:
     if obj[:4] != b"\x7fELF" or obj[4:6] != b"\x02\x01":
         raise ObjectError("not a little-endian ELF64 object")
     e_type, e_machine = struct.unpack_from("<HH", obj, 16)
-    shoff, = struct.unpack_from("<Q", obj, 0x28)
-    shnum, = struct.unpack_from("<H", obj, 0x3C)
     if e_type != ET_REL or e_machine != EM_X86_64:
         raise ObjectError("not an x86-64 relocatable object")
-    sections = [SECTION.unpack_from(obj, shoff + i * SECTION.size) for i in range(shnum)]
+    cls, order, sections = elf_sections(obj)
+    symbols = elf_symbols(obj, cls, order, sections)
+    if symbols is None:
+        raise ObjectError("no symbol table")
 
     # lay out the allocated sections: [0] read-only and code, [1] writable
     place: dict[int, tuple[int, int]] = {}         # section -> (mapping, offset)
@@ -126,37 +127,26 @@ def _load(obj: bytes) -> dict[str, int]:
     base = [_map(spans[0]), _map(spans[1])]
     start = {i: base[m] + at for i, (m, at) in place.items()}
 
-    symtab = next((s for s in sections if s[1] == SHT_SYMTAB), None)
-    if symtab is None:
-        raise ObjectError("no symbol table")
-    strtab = sections[symtab[6]]
-    names = obj[strtab[4]:strtab[4] + strtab[5]]
-
-    def name_at(off: int) -> str:
-        return names[off:names.index(b"\0", off)].decode()
-
-    addresses: list[int] = []
+    addresses: list[int | None] = []
     exported: dict[str, int] = {}
-    for (name, _info, _other, shndx, value, _size) in SYMBOL.iter_unpack(
-            obj[symtab[4]:symtab[4] + symtab[5]]):
-        if shndx == SHN_UNDEF:
-            sym = name_at(name)
-            if not sym:
+    for sym in symbols:
+        if sym.shndx == SHN_UNDEF:
+            if not sym.name:
                 addresses.append(0)
                 continue
             try:                                   # a C library function (memset)
-                addr = ctypes.cast(getattr(_libc, sym), ctypes.c_void_p).value
+                addr = ctypes.cast(getattr(_libc, sym.name), ctypes.c_void_p).value
             except AttributeError:
-                raise ObjectError(f"undefined symbol {sym}") from None
-        elif shndx == SHN_ABS:
-            addr = value
-        elif shndx in start:
-            addr = start[shndx] + value
+                raise ObjectError(f"undefined symbol {sym.name}") from None
+        elif sym.shndx == SHN_ABS:
+            addr = sym.value
+        elif sym.shndx in start:
+            addr = start[sym.shndx] + sym.value
         else:
             addr = None                            # in a section not loaded (unwind tables)
         addresses.append(addr)
-        if name and addr is not None and shndx != SHN_UNDEF:
-            exported[name_at(name)] = addr
+        if sym.name and addr is not None and sym.shndx != SHN_UNDEF:
+            exported[sym.name] = addr
 
     for (_n, kind, _f, _a, offset, sz, _l, target, _al, _e) in sections:
         if kind != SHT_RELA or target not in place:
