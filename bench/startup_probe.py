@@ -43,7 +43,18 @@ import re
 import sys
 import time
 
-import numpy as np
+_blas_threads = os.environ.get("OPENBLAS_NUM_THREADS")
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+try:
+    # numpy scans guest memory here, for array work only: no BLAS thread pool (OpenBLAS
+    # starts one thread per core when it loads, ~40 ms of CPU beside the guests).  The
+    # variable is there only while numpy loads: no guest environment sees it.
+    import numpy as np
+finally:
+    if _blas_threads is None:
+        del os.environ["OPENBLAS_NUM_THREADS"]
+    else:
+        os.environ["OPENBLAS_NUM_THREADS"] = _blas_threads
 from elftools.elf.elffile import ELFFile
 
 from bench import isolated
@@ -115,12 +126,12 @@ def resolved_vdso_symbols(machine) -> list[str]:
         return []
     entries = machine.vdso.entry_points()                  # address -> name
     mem = machine.mem
-    words = mem.mem.view(">u4")
-    readable = (mem.perm & PERM_R) != 0
+    words = np.frombuffer(mem.mem, dtype=">u4")
+    readable = (np.frombuffer(mem.perm, dtype=np.uint8) & PERM_R) != 0
     # every readable page but the vDSO's own: a dynamic glibc keeps its vDSO pointers in
     # ld.so's RELRO data, read-only by the time main runs
     lo_v, hi_v = machine.vdso.text_range
-    perm = mem.perm.copy()
+    perm = np.array(mem.perm, dtype=np.uint8)
     perm[lo_v >> 12:hi_v >> 12] = 0
     pages = np.flatnonzero(perm & PERM_R)
     found: set[str] = set()

@@ -11,9 +11,7 @@ from __future__ import annotations
 from functools import partial
 from operator import itemgetter
 
-import numpy as np
-
-from hppa_user import state as S
+from hppa_user import hostarray, state as S
 
 M32 = 0xFFFFFFFF
 
@@ -40,13 +38,10 @@ _INSNS = S.REGS_CTL + S.CTL_INSNS
 class CpuContext:
     """One register file: GRs, FRs, space and control registers, IAOQ, PSW, counters."""
 
-    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "_r", "syscall_regs")
+    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "syscall_regs")
 
-    def __init__(self, regs: np.ndarray | None = None):
-        self.regs = np.zeros(S.REGS_SIZE, dtype=np.int64) if regs is None else regs
-        # scalar reads and writes go through a memoryview: Python ints, no numpy scalars
-        # (the syscall path touches a dozen registers per call)
-        self._r = memoryview(self.regs)
+    def __init__(self, regs: memoryview | None = None):
+        self.regs = hostarray.zeros(S.REGS_SIZE, "q") if regs is None else regs
         self.gr = self.regs[S.REGS_GR]
         self.fr = self.regs[S.REGS_FR]     # raw IEEE bits; singles are the high/low words
         self.sr = self.regs[S.REGS_SR]
@@ -54,45 +49,45 @@ class CpuContext:
         self.ctl = self.regs[S.REGS_CTL:]
         # what the kernel reads at the gateway: (number, arg0, ..., arg5), unsigned (GRs hold
         # 32-bit values zero-extended), in one call without a Python frame
-        self.syscall_regs = partial(_SYSCALL_REGS, self._r)
+        self.syscall_regs = partial(_SYSCALL_REGS, self.regs)
 
     # -- instruction address queue and PSW -----------------------------------------------
     @property
     def iaoq_f(self) -> int:
         """IAOQ front: the instruction that executes next (privilege bits stripped)."""
-        return self._r[_IAOQF]
+        return self.regs[_IAOQF]
 
     @iaoq_f.setter
     def iaoq_f(self, v: int) -> None:
-        self._r[_IAOQF] = v & 0xFFFFFFFC
+        self.regs[_IAOQF] = v & 0xFFFFFFFC
 
     @property
     def iaoq_b(self) -> int:
         """IAOQ back: the one after it (a branch target after a taken branch)."""
-        return self._r[_IAOQB]
+        return self.regs[_IAOQB]
 
     @iaoq_b.setter
     def iaoq_b(self, v: int) -> None:
-        self._r[_IAOQB] = v & 0xFFFFFFFC
+        self.regs[_IAOQB] = v & 0xFFFFFFFC
 
     @property
     def pc(self) -> int:
-        return self._r[_IAOQF]
+        return self.regs[_IAOQF]
 
     def jump(self, addr: int) -> None:
         """Resume at ``addr`` with a sequential queue and nothing nullified."""
-        r = self._r
+        r = self.regs
         r[_IAOQF] = addr & 0xFFFFFFFC
         r[_IAOQB] = (addr + 4) & 0xFFFFFFFC
         r[_PSWN] = 0
 
     @property
     def psw_n(self) -> int:
-        return self._r[_PSWN]
+        return self.regs[_PSWN]
 
     @psw_n.setter
     def psw_n(self, v: int) -> None:
-        self._r[_PSWN] = 1 if v else 0
+        self.regs[_PSWN] = 1 if v else 0
 
     @property
     def psw(self) -> int:
@@ -125,15 +120,15 @@ class CpuContext:
     @property
     def insns(self) -> int:
         """Instructions executed so far (nullified ones included)."""
-        return self._r[_INSNS]
+        return self.regs[_INSNS]
 
     # -- the syscall ABI -----------------------------------------------------------------
     def set_return(self, value: int) -> None:
-        self._r[RETURN_REG] = value & M32
+        self.regs[RETURN_REG] = value & M32
 
     def syscall_return(self, value: int) -> None:
         """The common end of a syscall: ``value`` in r28, then the gateway return."""
-        r = self._r
+        r = self.regs
         r[RETURN_REG] = value & M32
         addr = r[LINK_REG]                  # jump(r31), inlined: every syscall's way out
         r[_IAOQF] = addr & 0xFFFFFFFC
@@ -142,11 +137,11 @@ class CpuContext:
 
     def gateway_return(self) -> None:
         """Leave the gateway page as ``be,n 0(%sr3,%r31)`` does: to r31, user privilege."""
-        self.jump(self._r[LINK_REG])
+        self.jump(self.regs[LINK_REG])
 
     @property
     def sp(self) -> int:
-        return self._r[SP_REG] & M32
+        return self.regs[SP_REG] & M32
 
     @property
     def unaligned(self) -> int:
@@ -176,7 +171,7 @@ class CpuContext:
 
     # -- whole-context copies (threads, signal frames, the debugger) ---------------------
     def copy(self) -> "CpuContext":
-        return CpuContext(self.regs.copy())
+        return CpuContext(hostarray.copy(self.regs))
 
     def load(self, other: "CpuContext") -> None:
         self.regs[:] = other.regs

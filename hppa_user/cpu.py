@@ -8,9 +8,7 @@ target to compile).
 """
 from __future__ import annotations
 
-import numpy as np
-
-from hppa_user import state as S
+from hppa_user import hostarray, state as S
 from hppa_user.context import CpuContext
 from hppa_user.core import Core
 from hppa_user.decode import Table
@@ -37,9 +35,9 @@ class Cpu:
         ctl[S.CTL_NSLOTS] = DECODE_SLOTS
         ctl[S.CTL_CLOCK_MODE] = 1 if virtual_clock else 0
         ctl[S.CTL_CR16_BIAS] = cr16_bias
-        self.dc = np.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, dtype=np.int32)
-        self.native = np.zeros(DECODE_SLOTS * S.SLOT_WORDS, dtype=np.int64)
-        self.hooks = np.zeros((0, 3), dtype=np.int64)
+        self.dc = hostarray.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, "i")
+        self.native = hostarray.zeros(DECODE_SLOTS * S.SLOT_WORDS, "q")
+        self.hooks = hostarray.zeros(0, "q")       # S.HOOK_FIELDS per counted address
         self.jit = RegionCompiler(self, jit_threshold)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
         self._bp_users: dict[int, int] = {}                 # address -> how many set it
@@ -99,26 +97,36 @@ class Cpu:
     def flush_decode_cache(self) -> None:
         """Forget every decoded page and compiled region (their slots are reused)."""
         mem = self.mem
-        used = mem.page_slot >= 0
-        mem.page_slot[used] = -1
-        mem.perm[used] &= ~np.uint8(PERM_CODE)
+        mem.invalidate_code(0, len(mem.perm))
         # regions may span pages: none survives its slots' reuse (slots are handed out in
         # order, so only those below the next free one can hold any)
         in_use = int(self.ctx.ctl[S.CTL_NEXT_SLOT])
-        self.native[:in_use * S.SLOT_WORDS] = 0
+        hostarray.fill(self.native[:in_use * S.SLOT_WORDS], 0)
         self.ctx.ctl[S.CTL_NEXT_SLOT] = 0
         self.jit.flushed()
+
+    def decoded_records(self) -> bytes:
+        """Which decode-cache records of the slots in use have been decoded (bit i of the
+        result, least significant first in each byte: record i)."""
+        records = int(self.ctx.ctl[S.CTL_NEXT_SLOT]) * S.SLOT_WORDS
+        out = bytearray((records + 7) // 8)
+        if records:
+            self.load_core().lib.decoded_bitmap(hostarray.address(self.dc), records,
+                                                hostarray.address(memoryview(out)))
+        return bytes(out)
 
     # -- counted addresses (vDSO entry points under --stats) -------------------------------
     def count_executions(self, addrs: list[int]) -> None:
         """Count every execution of these instruction addresses (see ``execution_counts``)."""
-        self.hooks = np.zeros((len(addrs), 3), dtype=np.int64)
-        self.hooks[:, S.HOOK_ADDR] = addrs
+        self.hooks = hostarray.zeros(len(addrs) * S.HOOK_FIELDS, "q")
+        for h, a in enumerate(addrs):
+            self.hooks[h * S.HOOK_FIELDS + S.HOOK_ADDR] = a
         self._core = None                     # the core's arguments changed
         self.flush_decode_cache()             # records decoded before now carry no mark
 
     def execution_counts(self) -> dict[int, int]:
-        return {int(a): int(n) for a, n in zip(self.hooks[:, S.HOOK_ADDR], self.hooks[:, S.HOOK_COUNT])}
+        hooks, n = self.hooks, S.HOOK_FIELDS
+        return dict(zip(hooks[S.HOOK_ADDR::n].tolist(), hooks[S.HOOK_COUNT::n].tolist()))
 
     # -- breakpoints in the decode cache ---------------------------------------------------
     def _record(self, slot: int, addr: int) -> int:
@@ -182,8 +190,8 @@ class Cpu:
             mem.page_slot[page] = slot
             mem.perm[page] = p | PERM_CODE
             base = slot * S.SLOT_WORDS * S.DC_FIELDS
-            self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS] = 0
-            self.native[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS] = 0
+            hostarray.fill(self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS], 0)
+            hostarray.fill(self.native[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS], 0)
             self.dc[self._record(slot, addr)] = BREAKPOINT_OP
             self.breakpoints[addr] = (page, slot)
 
@@ -214,5 +222,4 @@ class Cpu:
 
     def word_at(self, addr: int) -> int:
         """The instruction word in memory (breakpoints are never written there)."""
-        b = self.mem.mem[addr:addr + 4]
-        return (int(b[0]) << 24) | (int(b[1]) << 16) | (int(b[2]) << 8) | int(b[3])
+        return int.from_bytes(self.mem.mem[addr:addr + 4], "big")

@@ -9,7 +9,6 @@ specific mask first, each with its extractors' shifts and masks as constants.
 """
 from __future__ import annotations
 
-import numpy as np
 from llvmlite import ir
 
 from hppa_user import encoding as enc
@@ -116,8 +115,7 @@ class Table:
     _inst = None
 
     def __init__(self):
-        self.rows, match, mask, ops, _fields = enc.build_arrays()
-        self.variants = [int(v) for v in ops]
+        self.rows, self.variants = enc.decoding_order()
         self.by_major: list[list[int]] = [[] for _ in range(64)]
         for i, row in enumerate(self.rows):
             self.by_major[row.match >> 26].append(i)
@@ -145,9 +143,9 @@ class Table:
         return (self.variants[i],) + tuple(_sign32(extract(sp, word)) for sp in specs)
 
     def decode(self, word: int):
-        """(row Enc or None, int32[8] record): the disassembler's entry point."""
+        """(row Enc or None, the 8-int record): the disassembler's entry point."""
         i = self.find(word)
-        return (self.rows[i] if i >= 0 else None), np.array(self.record(word), dtype=np.int32)
+        return (self.rows[i] if i >= 0 else None), self.record(word)
 
 
 def _sign32(x: int) -> int:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 # ---------------------------------------------------------------------------------------
 # Micro-ops. The numbers are internal (the core switches on them); 0 means "not decoded".
@@ -618,36 +617,18 @@ for _nm, _opc, _sub in (("fmpyadd", 0x18000000, 0), ("fmpysub", 0x98000000, 1)):
         add(E(_nm, _opc | (1 - _dbl) << 5, 0xfc000020, "FMPYADD", *_regs, K(_sub), K(_dbl),
               syntax=_FM))
 
-# Extractor kind numbers for the jitted decoder.
-KINDS = {name: i for i, name in enumerate(
-    "none u s lse k im21 w12 w17 cf sed sub sar mx ms scale frw frs sr3 frl frm".split())}
 
-
-def _encode_field(spec) -> tuple[int, int, int, int]:
-    kind = spec[0]
-    args = list(spec[1:]) + [0, 0, 0]
-    return KINDS[kind], args[0], args[1], args[2]
-
-
-def build_arrays(table: list[Enc] | None = None):
-    """The table (default: TABLE) as numpy arrays for the decoder: rows grouped by major
-    opcode, most specific masks first within each, table order among equal masks (every
-    mask covers the major opcode, so this is the order "most specific first" overall).
-    The op column holds the row's micro-op *variant* (see VARIANTS)."""
+def decoding_order(table: list[Enc] | None = None) -> tuple[list[Enc], list[int]]:
+    """The table (default: TABLE) in the order the decoder tries it, with each row's
+    micro-op *variant* (see VARIANTS): rows grouped by major opcode, most specific masks
+    first within each, table order among equal masks (every mask covers the major opcode,
+    so this is the order "most specific first" overall)."""
     table = TABLE if table is None else table
     for e in table:
         assert e.mask & 0xFC000000 == 0xFC000000, e
-    rows = sorted(table, key=lambda e: (e.match >> 26, -bin(e.mask).count("1")))
-    n = len(rows)
-    match = np.array([e.match for e in rows], dtype=np.int64)
-    mask = np.array([e.mask for e in rows], dtype=np.int64)
-    ops = np.array([VARIANT[variant_key(e)] for e in rows], dtype=np.int32)
-    fields = np.zeros((n, NFIELDS, 4), dtype=np.int32)
-    for i, e in enumerate(rows):
         assert len(e.fields) <= NFIELDS, e
-        for j, spec in enumerate(e.fields):
-            fields[i, j] = _encode_field(spec)
-    return rows, match, mask, ops, fields
+    rows = sorted(table, key=lambda e: (e.match >> 26, -bin(e.mask).count("1")))
+    return rows, [VARIANT[variant_key(e)] for e in rows]
 
 
 # ---- micro-op variants --------------------------------------------------------------------

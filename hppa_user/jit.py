@@ -49,11 +49,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user import irtext, jitcache, jitworker, objcode
+from hppa_user import hostarray, irtext, jitcache, jitworker, objcode
 from hppa_user import state as S
 from hppa_user.core import (
     HELPER_INDEX, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem, env_slot,
@@ -1264,7 +1263,7 @@ class RegionCompiler:
 
     def hooks_key(self) -> bytes:
         """The hook addresses (compiled into regions as counters: part of the cache key)."""
-        return self.m.hooks[:, S.HOOK_ADDR].tobytes()
+        return self.m.hooks[S.HOOK_ADDR::S.HOOK_FIELDS].tobytes()
 
     def code_cache(self, hooks: bytes | None = None) -> CodeCache:
         """The code cache for these hooks (default: this machine's)."""
@@ -1323,9 +1322,8 @@ class RegionCompiler:
         function pointer or a jump table's entry, and regions with an indirect branch
         through one of them try ``entry`` (Region: known_jumps).  A wrong guess costs a
         compare: the region checks the target at run time."""
-        gr = self.m.ctx.gr
-        for r in np.flatnonzero((gr & 0xFFFFFFFC) == entry).tolist():
-            if r not in NOT_JUMPS:
+        for r, value in enumerate(self.m.ctx.gr.tolist()):
+            if value & 0xFFFFFFFC == entry and r not in NOT_JUMPS:
                 targets = self.jumps.setdefault(r, {})
                 targets[entry] = max(entries, targets.get(entry, 0))
 
@@ -1355,7 +1353,7 @@ class RegionCompiler:
         return True
 
     def guest_word(self, a: int) -> int:
-        return int.from_bytes(self.m.mem.mem[a:a + 4].tobytes(), "big")
+        return int.from_bytes(self.m.mem.mem[a:a + 4], "big")
 
     def path_length(self, entry: int, word) -> int:
         """Instructions one entry of ``entry`` runs, estimated along its likely path:
@@ -1439,14 +1437,12 @@ class RegionCompiler:
         the code pages it has not got at their current slot (``sent``: page -> slot it has,
         updated), which instructions have run, the entry counts of the batch's pages."""
         mem, nat = self.m.mem, self.m.native
-        code = np.flatnonzero(mem.page_slot >= 0)
-        slots = dict(zip(code.tolist(), mem.page_slot[code].tolist()))
+        slots = mem.code_slots()
         data = {p: guest_page(mem, p).tobytes() for p, slot in slots.items()
                 if sent.get(p) != slot}
         sent.clear()
         sent.update(slots)
-        used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT]) * S.SLOT_WORDS
-        ran = np.packbits(self.m.dc.reshape(-1, S.DC_FIELDS)[:used, 0] != 0).tobytes()
+        ran = self.m.decoded_records()
         counts = {}
         for e in batch:
             slot = slots.get(e >> 12)
@@ -1554,19 +1550,17 @@ class RegionCompiler:
         process the weighing would delay the exit."""
         if room <= 0:
             return {}
-        mem, nat = self.m.mem, self.m.native
         used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT])
-        code = np.flatnonzero(mem.page_slot >= 0)
-        page_of = np.full(used, -1, dtype=np.int64)
-        page_of[mem.page_slot[code]] = code
-        words = nat[:used * S.SLOT_WORDS]
-        found = np.flatnonzero((words <= -(HEAT // 16 // MAX_PATH)) & (words > NEVER // 2))
+        page_of = {s: p for p, s in self.m.mem.code_slots().items()}
+        words = self.m.native[:used * S.SLOT_WORDS]
+        found = sorted((words[i], i) for i in hostarray.negative_items(words)
+                       if NEVER // 2 < words[i] <= -(HEAT // 16 // MAX_PATH))
         out = {}
-        for idx in found[np.argsort(words[found], kind="stable")]:       # most entries first
-            page = int(page_of[idx // S.SLOT_WORDS])
-            entry = (page << 12) | ((int(idx) % S.SLOT_WORDS) << 2)
+        for n, idx in found:                               # most entries first
+            page = page_of.get(idx // S.SLOT_WORDS, -1)
+            entry = (page << 12) | ((idx % S.SLOT_WORDS) << 2)
             if page >= 0 and entry not in self.excluded:
-                out[entry] = -int(words[idx])
+                out[entry] = -n
                 if len(out) == 2 * room:
                     break
         return out
@@ -1654,8 +1648,7 @@ class RegionCompiler:
         region what installing it needs (its symbols and the slots its pages had)."""
         module = irtext.Module()
         out = []
-        addrs = np.frombuffer(view.hooks, dtype=np.int64)
-        hooks = {int(a): h for h, a in enumerate(addrs)}
+        hooks = {a: h for h, a in enumerate(memoryview(view.hooks).cast("q").tolist())}
         for entry in batch:
             if any(r["entry"] == entry for r in out):
                 continue

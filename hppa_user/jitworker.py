@@ -42,7 +42,7 @@ class CodeView:
     def __init__(self):
         self.generation = -1
         self.pages: dict[int, tuple[int, bytes]] = {}    # page -> (slot, its 4 KiB)
-        self.ran = b""               # bit (slot << 10 | word): decoded (has run), packbits order
+        self.ran = b""               # bit (slot << 10 | word): decoded (has run), LSB first
         self.counts: dict[int, bytes] = {}    # slot -> its native-table words (int64)
         self.entries: dict[int, int] = {}     # batch entry -> its entries when requested
         self.hooks = b""             # hook addresses, int64 (the code cache's namespace)
@@ -80,8 +80,8 @@ class CodeView:
         return -1 if have is None else have[0]
 
     def executed(self, slot: int, a: int) -> bool:
-        bit = (slot << 10) | ((a >> 2) & (S.SLOT_WORDS - 1))
-        return slot >= 0 and (bit >> 3) < len(self.ran) and bool(self.ran[bit >> 3] & (0x80 >> (bit & 7)))
+        i = (slot << 10) | ((a >> 2) & (S.SLOT_WORDS - 1))
+        return slot >= 0 and (i >> 3) < len(self.ran) and bool(self.ran[i >> 3] >> (i & 7) & 1)
 
     def entries_of(self, entry: int, never: int):
         """How often the interpreter took branches to an address (None: not known); a

@@ -9,9 +9,9 @@ and keeps the decoded-instruction cache coherent with stores.
 from __future__ import annotations
 
 import mmap
+import re
 
-import numpy as np
-
+from hppa_user import hostarray
 from hppa_user.errors import GuestFault
 
 PAGE_SHIFT = 12
@@ -33,17 +33,31 @@ def page_align_up(x: int) -> int:
     return (x + PAGE_MASK) & ~PAGE_MASK
 
 
+_MATCHES: dict[tuple[int, int], bytes] = {}
+
+
+def _match_table(mask: int, want: int) -> bytes:
+    """The bytes.translate table of a page test: 1 where perm & mask == want, else 0."""
+    table = _MATCHES.get((mask, want))
+    if table is None:
+        table = _MATCHES[mask, want] = bytes(int(p & mask == want) for p in range(256))
+    return table
+
+
+_CLEAR_CODE = bytes(p & ~PERM_CODE for p in range(256))
+_RIGHTS = bytes(p & (PERM_MAPPED | PERM_RWX) if p & PERM_MAPPED else 0 for p in range(256))
+_SAME_RIGHTS = re.compile(rb"([^\x00])\1*", re.DOTALL)
+
+
 class GuestMemory:
     def __init__(self) -> None:
         flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20) | getattr(mmap, "MAP_NORESERVE", 0x4000)
         self._host = mmap.mmap(-1, ADDRESS_SPACE, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
-        self.mem = np.frombuffer(self._host, dtype=np.uint8)
-        self.perm = np.zeros(NPAGES, dtype=np.uint8)
-        # the same table read as Python ints (copy_to/from_user of a range within one page,
-        # the kernel's common case, costs no numpy scalar)
-        self._perm_of = memoryview(self.perm)
+        self.mem = memoryview(self._host)
+        self.perm = hostarray.zeros(NPAGES, "B")
         # page -> slot in the decode cache, -1 when the page has no decoded code (owned by the core)
-        self.page_slot = np.full(NPAGES, -1, dtype=np.int32)
+        self.page_slot = hostarray.zeros(NPAGES, "i")
+        hostarray.fill(self.page_slot, -1)
 
     # -- mapping management -------------------------------------------------------------
     def map(self, addr: int, length: int, prot: int, zero: bool = True) -> None:
@@ -52,18 +66,22 @@ class GuestMemory:
         if zero:
             self._zero_pages(first, last)
         self.invalidate_code(first, last)
-        self.perm[first:last] = PERM_MAPPED | (prot & PERM_RWX)
+        self._set_perm(first, last, PERM_MAPPED | (prot & PERM_RWX))
 
     def unmap(self, addr: int, length: int) -> None:
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
         self.invalidate_code(first, last)
-        self.perm[first:last] = 0
+        self._set_perm(first, last, 0)
         self._zero_pages(first, last)
 
     def protect(self, addr: int, length: int, prot: int) -> None:
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
         self.invalidate_code(first, last)
-        self.perm[first:last] = PERM_MAPPED | (prot & PERM_RWX)
+        self._set_perm(first, last, PERM_MAPPED | (prot & PERM_RWX))
+
+    def _set_perm(self, first: int, last: int, perm: int) -> None:
+        if last > first:
+            self.perm[first:last] = bytes((perm,)) * (last - first)
 
     def zero(self, addr: int, length: int) -> None:
         """Make the pages of [addr, addr+length) read as zero (their host memory is freed)."""
@@ -78,14 +96,57 @@ class GuestMemory:
         if length >= 64 * PAGE_SIZE:
             self._host.madvise(mmap.MADV_DONTNEED, start, length)
         else:
-            self.mem[start:start + length] = 0
+            self._host[start:start + length] = bytes(length)
 
     def invalidate_code(self, first: int, last: int) -> None:
         """Forget decoded instructions of pages [first, last) (their slots are reclaimed on flush)."""
-        sl = self.perm[first:last]
-        if (sl & PERM_CODE).any():
-            sl &= ~np.uint8(PERM_CODE)
-            self.page_slot[first:last] = -1
+        if last - first == 1:                          # a store into a code page
+            p = self.perm[first]
+            if p & PERM_CODE:
+                self.perm[first] = p & ~PERM_CODE
+                self.page_slot[first] = -1
+            return
+        for a, b in self.page_runs(first, last, PERM_CODE):
+            self.perm[a:b] = self.mapping_perms(a, b)
+            hostarray.fill(self.page_slot[a:b], -1)
+
+    # -- the page table as a whole ----------------------------------------------------------
+    def matching(self, first: int, last: int, mask: int, want: int | None = None) -> bytes:
+        """One byte per page of [first, last): 1 where perm & mask == want (default: mask)."""
+        return bytes(self.perm[first:last]).translate(_match_table(mask, mask if want is None else want))
+
+    def page_runs(self, first: int, last: int, mask: int, want: int | None = None):
+        """(start, end) of each run of pages of [first, last) matching (see ``matching``)."""
+        return ((first + a, first + b) for a, b in hostarray.runs(self.matching(first, last, mask, want)))
+
+    def mapping_perms(self, first: int, last: int) -> bytes:
+        """The permission bytes of pages [first, last) as their mapping grants them (without
+        PERM_CODE, this CPU's own mark)."""
+        return bytes(self.perm[first:last]).translate(_CLEAR_CODE)
+
+    def code_slots(self) -> dict[int, int]:
+        """The pages holding decoded code, each with its slot in the decode cache."""
+        slot = self.page_slot
+        return {p: slot[p] for a, b in self.page_runs(0, NPAGES, PERM_CODE) for p in range(a, b)}
+
+    def mappings(self) -> list[tuple[int, int, int]]:
+        """(first page, end page, rights) of each run of mapped pages with the same rights
+        (PERM_MAPPED and PERM_R/W/X)."""
+        rights = bytes(self.perm).translate(_RIGHTS)
+        return [(m.start(), m.end(), rights[m.start()]) for m in _SAME_RIGHTS.finditer(rights)]
+
+    def all_pages(self, first: int, last: int, mask: int) -> bool:
+        """Every page of [first, last) has every bit of ``mask``."""
+        return b"\0" not in self.matching(first, last, mask)
+
+    def any_page(self, first: int, last: int, mask: int) -> bool:
+        """Some page of [first, last) has some bit of ``mask``."""
+        return b"\0" in self.matching(first, last, mask, 0)
+
+    def first_without(self, first: int, last: int, mask: int) -> int:
+        """The first page of [first, last) lacking a bit of ``mask``, or -1."""
+        i = self.matching(first, last, mask).find(b"\0")
+        return -1 if i < 0 else first + i
 
     # -- permission queries -------------------------------------------------------------
     def is_mapped(self, addr: int, length: int = 1) -> bool:
@@ -94,7 +155,7 @@ class GuestMemory:
         if addr < 0 or addr + length > ADDRESS_SPACE:
             return False
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
-        return bool((self.perm[first:last] & PERM_MAPPED).all())
+        return self.all_pages(first, last, PERM_MAPPED)
 
     def check(self, addr: int, length: int, need: int = PERM_R) -> None:
         """Raise GuestFault unless every page of the range grants ``need``."""
@@ -104,22 +165,19 @@ class GuestMemory:
             raise GuestFault(addr & 0xFFFFFFFF, False)
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
         if last - first == 1:                          # the common case: one page
-            p = int(self.perm[first])
+            p = self.perm[first]
             if p & need != need:
                 raise GuestFault(addr, bool(p & PERM_MAPPED))
             return
-        sl = self.perm[first:last]
-        bad = np.nonzero((sl & need) != need)[0]
-        if len(bad):
-            page = first + int(bad[0])
-            fault_addr = max(addr, page << PAGE_SHIFT)
-            raise GuestFault(fault_addr, bool(sl[bad[0]] & PERM_MAPPED))
+        page = self.first_without(first, last, need)
+        if page >= 0:
+            raise GuestFault(max(addr, page << PAGE_SHIFT), bool(self.perm[page] & PERM_MAPPED))
 
     # -- copy_from_user / copy_to_user ---------------------------------------------------
     def read(self, addr: int, length: int) -> bytes:
         if not (0 < length and 0 <= addr < ADDRESS_SPACE
                 and (addr & PAGE_MASK) + length <= PAGE_SIZE
-                and self._perm_of[addr >> PAGE_SHIFT] & PERM_R):
+                and self.perm[addr >> PAGE_SHIFT] & PERM_R):
             self.check(addr, length, PERM_R)            # (raises unless length <= 0)
         return self._host[addr:addr + length]
 
@@ -128,7 +186,7 @@ class GuestMemory:
         if data.__class__ is bytes and 0 < length and 0 <= addr < ADDRESS_SPACE \
                 and (addr & PAGE_MASK) + length <= PAGE_SIZE:
             page = addr >> PAGE_SHIFT
-            p = self._perm_of[page]
+            p = self.perm[page]
             if p & PERM_W:                              # within one writable page
                 self._host[addr:addr + length] = data
                 if p & PERM_CODE:
@@ -199,15 +257,12 @@ class GuestMemory:
         window = max(4 * npages, 1 << 14)
         while True:
             start = max(lo, top - window)
-            mapped = (self.perm[start:top] & PERM_MAPPED) != 0
-            edges = np.concatenate(([-1], np.flatnonzero(mapped), [len(mapped)]))
-            gaps = edges[1:] - edges[:-1] - 1
+            free = self.matching(start, top, PERM_MAPPED, 0)
             # (the lowest hole may go on below the window: then it is larger than it looks,
             # and every other hole in the window is higher anyway)
-            fits = np.flatnonzero(gaps >= npages)
-            if len(fits):
-                end = int(edges[fits[-1] + 1])
-                return (start + end - npages) << PAGE_SHIFT
+            at = free.rfind(b"\1" * npages)
+            if at >= 0:
+                return (start + at) << PAGE_SHIFT
             if start == lo:
                 return -1
             window *= 4

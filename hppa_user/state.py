@@ -33,11 +33,13 @@ CTL_JIT_HOT = 24     # entries from which a branch target is reported at every p
 CTL_SIZE = 25
 REGS_SIZE = REGS_CTL + CTL_SIZE
 
-# hooks array (int64[H, 3]): instruction addresses whose execution is counted (vDSO entry
-# points under --stats); the decoder marks their records, so an empty array costs nothing
+# hooks array (int64, HOOK_FIELDS per hook): instruction addresses whose execution is
+# counted (vDSO entry points under --stats); the decoder marks their records, so an empty
+# array costs nothing
 HOOK_ADDR = 0
 HOOK_OP = 1          # the real micro-op of the hooked record
 HOOK_COUNT = 2
+HOOK_FIELDS = 3
 
 # run() status codes
 ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers and signals)

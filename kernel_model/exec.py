@@ -25,6 +25,7 @@ import os
 import stat as statmod
 from dataclasses import dataclass
 
+from hppa_user import hostarray
 from hppa_user.errors import GuestFault, InterpreterNotFound, LoaderError
 from kernel_model import abi, binfmt_elf, guestroot, process
 from kernel_model.errors import SyscallError
@@ -37,8 +38,8 @@ STK_LIM = 8 << 20                    # _STK_LIM
 
 def start_thread(ctx, image: binfmt_elf.ExecImage) -> None:
     """The registers of a fresh program after execve: start_thread(), nothing of the old one."""
-    ctx.fr[:] = 0
-    ctx.cr[:] = 0
+    hostarray.fill(ctx.fr, 0)
+    hostarray.fill(ctx.cr, 0)
     ctx.psw = 0
     process.initial_registers(ctx, image.entry, image.sp, image.argc, image.argv_addr)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import struct
 
+from hppa_user import hostarray
 from hppa_user.memory import PAGE_SIZE, PERM_R, PERM_X, page_align_up
 from kernel_model import abi, vdso as vdso_images, vdso_fault
 from kernel_model.abi import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN,
@@ -89,16 +90,16 @@ def setup_stack(mem, argv: list[bytes], envp: list[bytes], execfn: bytes, *, phd
 def initial_registers(ctx, entry: int, sp: int, argc: int, argv_addr: int) -> None:
     """start_thread(): what the kernel leaves in the CPU context at the first instruction."""
     gr, sr = ctx.gr, ctx.sr
-    gr[:] = 0
+    hostarray.fill(gr, 0)
     gr[25] = argc
     gr[24] = argv_addr
     gr[23] = 0
     gr[30] = sp
     gr[31] = entry | 3
-    sr[:] = 0
+    hostarray.fill(sr, 0)
     sr[2] = 0                 # LINUX_GATEWAY_SPACE
     sr[3] = 0xFFFF
-    sr[4:8] = SPACE_ID
+    hostarray.fill(sr[4:8], SPACE_ID)
     ctx.jump(entry)
 
 

@@ -35,10 +35,10 @@ import socket
 import struct
 import tempfile
 import time
+from array import array
 from contextlib import contextmanager
 
-import numpy as np
-
+from hppa_user import hostarray
 from kernel_model import abi, wakeup
 from kernel_model.errors import ProcessKilled, SyscallError
 from kernel_model.signals import SigInfo, host_group
@@ -103,7 +103,8 @@ class ProcessTree:
         self._fd = os.memfd_create("hppa-user-procs", os.MFD_CLOEXEC)
         os.ftruncate(self._fd, size)
         self._map = mmap.mmap(self._fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        self.table = np.frombuffer(self._map, dtype=np.int32).reshape(MAX_SLOTS, NCOLS)
+        self._flat = memoryview(self._map).cast("i")
+        self.table = self._flat.cast("B").cast("i", (MAX_SLOTS, NCOLS))     # table[row, col]
         self.root = k.pid
         self._name = f"hppa-user-{k.pid}-{secrets.token_hex(6)}-"
         # the root holds the only write end: its end (however it dies) is EOF for all
@@ -134,25 +135,30 @@ class ProcessTree:
         finally:
             fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
+    def _rows(self) -> list[tuple[int, list[int]]]:
+        """(row, its columns) of each row in use, from one read of the table."""
+        flat = self._flat.tolist()
+        return [(r, flat[r * NCOLS:(r + 1) * NCOLS]) for r in range(MAX_SLOTS)
+                if flat[r * NCOLS + STATE] != FREE]
+
     def _alloc_row(self) -> int:
-        free = np.flatnonzero(self.table[:, STATE] == FREE)
-        if len(free) == 0:
-            raise SyscallError(abi.EAGAIN)
-        return int(free[0])
+        try:
+            return self._flat[STATE::NCOLS].tolist().index(FREE)
+        except ValueError:
+            raise SyscallError(abi.EAGAIN) from None
 
     def _fill(self, row, pid, ppid, pgid, sid, state=ALIVE, flags=0):
-        self.table[row] = (pid, ppid, pgid, sid, state, 0, flags, abi.SIGCHLD, 0)
+        self._flat[row * NCOLS:(row + 1) * NCOLS] = array("i", (pid, ppid, pgid, sid, state, 0,
+                                                                 flags, abi.SIGCHLD, 0))
 
     def find(self, pid: int) -> int:
         """The row of guest process ``pid`` (alive or a zombie), or -1."""
         if pid <= 0:
             return -1
-        t = self.table
-        rows = np.flatnonzero((t[:, PID] == pid) & (t[:, STATE] != FREE))
-        return int(rows[0]) if len(rows) else -1
+        return next((r for r, cols in self._rows() if cols[PID] == pid), -1)
 
     def live_count(self) -> int:
-        return int(np.count_nonzero(self.table[:, STATE] != FREE))
+        return MAX_SLOTS - self._flat[STATE::NCOLS].tolist().count(FREE)
 
     def field(self, pid: int, col: int) -> int | None:
         row = self.find(pid)
@@ -163,22 +169,21 @@ class ProcessTree:
 
     def members(self, pgid: int | None = None) -> list[int]:
         """Pids of the run's processes (alive or zombies), of process group ``pgid``."""
-        t = self.table
-        sel = (t[:, STATE] != FREE) & (t[:, PID] > 0)     # not rows reserved for a fork
-        if pgid is not None:
-            sel &= t[:, PGID] == pgid
-        return [int(p) for p in t[sel, PID]]
+        return [cols[PID] for _, cols in self._rows()
+                if cols[PID] > 0 and (pgid is None or cols[PGID] == pgid)]   # (> 0: not reserved for a fork)
 
     def pgid_exists_in_session(self, pgid: int, sid: int) -> bool:
-        t = self.table
-        return bool(((t[:, STATE] == ALIVE) & (t[:, PGID] == pgid) & (t[:, SID] == sid)).any())
+        return any(cols[STATE] == ALIVE and cols[PGID] == pgid and cols[SID] == sid
+                   for _, cols in self._rows())
 
     def member_parents(self, pgid: int):
         """(process group, session) of the parent of each live member of group ``pgid`` (a
         parent outside the run is the host's; init is in no session of ours)."""
         t = self.table
-        for row in np.flatnonzero((t[:, STATE] == ALIVE) & (t[:, PGID] == pgid)):
-            ppid = int(t[row, PPID])
+        for _, cols in self._rows():
+            if cols[STATE] != ALIVE or cols[PGID] != pgid:
+                continue
+            ppid = cols[PPID]
             prow = self.find(ppid)
             if prow >= 0:
                 if t[prow, STATE] == ALIVE:
@@ -192,8 +197,7 @@ class ProcessTree:
         self.table[self.row, STOP_SIGNAL] = sig
 
     def is_group_leader_anywhere(self, pid: int) -> bool:
-        t = self.table
-        return bool(((t[:, STATE] != FREE) & (t[:, PGID] == pid)).any())
+        return any(cols[PGID] == pid for _, cols in self._rows())
 
     # -- fork ------------------------------------------------------------------------------
     def reserve(self):
@@ -204,8 +208,8 @@ class ProcessTree:
             if self.live_count() >= self.limit:
                 raise SyscallError(abi.EAGAIN)
             row = self._alloc_row()
-            me = self.table[self.row]
-            self._fill(row, 0, int(me[PID]), int(me[PGID]), int(me[SID]))
+            t, me = self.table, self.row
+            self._fill(row, 0, t[me, PID], t[me, PGID], t[me, SID])
         try:
             return row, self.open_mailbox(row)
         except OSError:
@@ -263,8 +267,9 @@ class ProcessTree:
         t = self.table
         with self.lock():
             me = os.getpid()
-            orphans = (t[:, STATE] != FREE) & (t[:, PPID] == me)
-            t[orphans, PPID] = INIT_PID
+            for row, cols in self._rows():
+                if cols[PPID] == me:
+                    t[row, PPID] = INIT_PID
             t[self.row, STATUS] = status
             t[self.row, STATE] = DEAD
         if stats is not None:
@@ -289,9 +294,9 @@ class ProcessTree:
     def reap_orphans(self) -> None:
         """The root reaps the run's orphans (as init would)."""
         t = self.table
-        for row in np.flatnonzero((t[:, STATE] != FREE) & (t[:, PPID] == INIT_PID)):
-            pid = int(t[row, PID])
-            if pid <= 0:
+        for row, cols in self._rows():
+            pid = cols[PID]
+            if cols[PPID] != INIT_PID or pid <= 0:
                 continue
             try:
                 got, _ = os.waitpid(pid, os.WNOHANG)
@@ -330,7 +335,7 @@ class ProcessTree:
                     pass
             if pending:
                 time.sleep(0.002)
-        self.table[:, STATE] = FREE
+        hostarray.fill(self._flat[STATE::NCOLS], FREE)
         try:
             os.lseek(self._stats.fileno(), 0, os.SEEK_SET)
             lines = self._stats.read().decode(errors="replace").splitlines()

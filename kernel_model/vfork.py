@@ -13,32 +13,25 @@ from __future__ import annotations
 import os
 import struct
 
-import numpy as np
+from hppa_user import hostarray
+from hppa_user.memory import NPAGES, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED, PERM_W
 
-from hppa_user.memory import PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED, PERM_W
-
-_PRESENT = np.uint64(1 << 63)
-_EXCLUSIVE = np.uint64(1 << 56)
+# a pagemap entry's top byte (bit 63: present, bit 56: PM_MMAP_EXCLUSIVE) -> 1 if both
+_PRIVATE_COPY = bytes(int(b & 0x81 == 0x81) for b in range(256))
 _HEAD = struct.Struct(">I")
 
 
 def written_pages(mem) -> list[int]:
     """Guest page numbers this process holds a private copy of (written since the fork)."""
-    pages = np.flatnonzero((mem.perm & (PERM_W | PERM_MAPPED)) == (PERM_W | PERM_MAPPED))
-    if len(pages) == 0:
-        return []
-    host_first = mem.mem.ctypes.data >> PAGE_SHIFT
+    host_first = hostarray.address(mem.mem) >> PAGE_SHIFT
     out = []
     fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        # runs of consecutive pages, one read each
-        breaks = np.flatnonzero(np.diff(pages) != 1) + 1
-        for run in np.split(pages, breaks):
-            first, n = int(run[0]), len(run)
-            raw = os.pread(fd, 8 * n, 8 * (host_first + first))
-            entries = np.frombuffer(raw, dtype=np.uint64)
-            mine = (entries & _PRESENT).astype(bool) & (entries & _EXCLUSIVE).astype(bool)
-            out.extend(int(first + i) for i in np.flatnonzero(mine))
+        # runs of consecutive writable pages, one read each
+        for first, end in mem.page_runs(0, NPAGES, PERM_W | PERM_MAPPED):
+            raw = os.pread(fd, 8 * (end - first), 8 * (host_first + first))
+            mine = raw[7::8].translate(_PRIVATE_COPY)      # (entries are little-endian)
+            out.extend(p for a, b in hostarray.runs(mine) for p in range(first + a, first + b))
     finally:
         os.close(fd)
     return out

@@ -17,9 +17,8 @@ from __future__ import annotations
 import bisect
 import os
 
-import numpy as np
 
-from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PERM_MAPPED, PERM_R, PERM_W, PERM_X
+from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PERM_R, PERM_W, PERM_X
 from kernel_model import abi
 
 
@@ -142,17 +141,10 @@ class VmMap:
 
     # -- /proc/self/maps -----------------------------------------------------------------
     def render_maps(self, k) -> bytes:
-        mem = k.mem
-        perm = mem.perm
-        mapped = np.flatnonzero(perm & PERM_MAPPED)
-        lines = []
-        if len(mapped) == 0:
-            return b""
         # runs of consecutive mapped pages with identical rights
-        vals = perm[mapped] & (PERM_MAPPED | PERM_R | PERM_W | PERM_X)
-        breaks = np.flatnonzero((np.diff(mapped) != 1) | (np.diff(vals) != 0)) + 1
-        starts = np.concatenate(([0], breaks))
-        ends = np.concatenate((breaks, [len(mapped)]))
+        runs = k.mem.mappings()
+        if not runs:
+            return b""
         # VMA boundaries split runs further
         cuts = set()
         for v in self.vmas:
@@ -162,13 +154,12 @@ class VmMap:
             if hp:
                 cuts.add(hp)
         sp = k.ctx.sp
+        lines = []
         segments = []
-        for a, b in zip(starts, ends):
-            lo = int(mapped[a]) << PAGE_SHIFT
-            hi = (int(mapped[b - 1]) + 1) << PAGE_SHIFT
+        for first, end, p in runs:
+            lo, hi = first << PAGE_SHIFT, end << PAGE_SHIFT
             pts = sorted(c for c in cuts if lo < c < hi)
             edges = [lo] + pts + [hi]
-            p = int(vals[a])
             for s, e in zip(edges, edges[1:]):
                 segments.append((s, e, p))
         # merge neighbours that describe the same thing
@@ -232,7 +223,7 @@ def write_back(k, v: Vma, start: int, end: int) -> None:
     if foff >= size:
         return
     end = min(end, start + (size - foff))
-    data = k.mem.mem[start:end].tobytes()
+    data = bytes(k.mem.mem[start:end])
     try:
         os.pwrite(v.host_fd, data, foff)
     except OSError:

@@ -18,6 +18,7 @@ Runtime: < 1 s.
 import pytest
 
 from cpu_harness import CODE, Cpu
+from hppa_user import hostarray
 
 M32 = 0xFFFFFFFF
 V_FLAG = 1 << 63          # fr0 high word = status; flag V is its bit 31 (from the LSB)
@@ -29,7 +30,7 @@ def cpu():
 
 
 def run_fp(cpu, src, **fr):
-    cpu.fr[:] = 0
+    hostarray.fill(cpu.fr, 0)
     for name, bits in fr.items():
         cpu.fr[int(name[2:])] = bits - (1 << 64) if bits >> 63 else bits   # int64 bit pattern
     cpu.run(src)

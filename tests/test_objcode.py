@@ -116,7 +116,7 @@ def test_sealed_entries_detect_damage(obj):
 WHAT_LOADED = """
 import atexit, json, sys
 out = sys.argv.pop(1)
-names = ("llvmlite.binding", "elftools", "hppa_user.native", "hppa_user.trace")
+names = ("llvmlite.binding", "elftools", "numpy", "hppa_user.native", "hppa_user.trace")
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
                                                                if m.startswith(names)))))
 sys.path.insert(0, {root!r})
@@ -128,7 +128,7 @@ cli.main()
 
 def test_running_a_program_loads_no_llvm(guest, tmp_path):
     """With the core compiled once (the first run), a run of a program needs neither LLVM
-    nor pyelftools nor the disassembler: the start-up every short program pays."""
+    nor pyelftools nor numpy nor the disassembler: the start-up every short program pays."""
     binary = guest("hello")
     subprocess.run([*emulator_command(), "run", str(binary)], env=guest_env(None), capture_output=True,
                    check=True, timeout=1800)                    # the core is cached now

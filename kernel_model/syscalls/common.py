@@ -7,7 +7,6 @@ import select
 import struct
 import time
 
-import numpy as np
 
 from hppa_user.memory import PERM_MAPPED, PERM_W
 from kernel_model import abi, procfs
@@ -175,13 +174,12 @@ def writable_extent(k, addr: int, n: int) -> int:
         if n <= 0:
             raise SyscallError(abi.EFAULT)
     first, last = addr >> 12, (addr + n - 1) >> 12
-    sl = k.mem.perm[first:last + 1]
-    bad = np.flatnonzero((sl & (PERM_W | PERM_MAPPED)) != (PERM_W | PERM_MAPPED))
-    if len(bad) == 0:
+    bad = k.mem.first_without(first, last + 1, PERM_W | PERM_MAPPED)
+    if bad < 0:
         return n
-    if bad[0] == 0:
+    if bad == first:
         raise SyscallError(abi.EFAULT)
-    return ((first + int(bad[0])) << 12) - addr
+    return (bad << 12) - addr
 
 
 def rw_count(count: int) -> int:

@@ -29,7 +29,7 @@ def _align_up(x: int) -> int:
 
 def range_free(k, start: int, length: int) -> bool:
     first, last = start >> PAGE_SHIFT, (start + length) >> PAGE_SHIFT
-    return not (k.mem.perm[first:last] & PERM_MAPPED).any()
+    return not k.mem.any_page(first, last, PERM_MAPPED)
 
 
 def _top(k) -> int:
@@ -216,7 +216,7 @@ def sys_mprotect(k, addr, length, prot):
     if addr + length > abi.TASK_SIZE:
         return -abi.ENOMEM
     first, last = addr >> PAGE_SHIFT, (addr + length) >> PAGE_SHIFT
-    if not (k.mem.perm[first:last] & PERM_MAPPED).all():
+    if not k.mem.all_pages(first, last, PERM_MAPPED):
         return -abi.ENOMEM
     # a shared mapping of a file opened read-only cannot become writable
     if prot & abi.PROT_WRITE:
@@ -272,7 +272,7 @@ def sys_mremap(k, old, old_size, new_size, flags, new_addr):
     if old + old_size > abi.TASK_SIZE:
         return -abi.EFAULT
     first, last = old >> PAGE_SHIFT, (old + old_size) >> PAGE_SHIFT
-    if not (k.mem.perm[first:last] & PERM_MAPPED).all():
+    if not k.mem.all_pages(first, last, PERM_MAPPED):
         return -abi.EFAULT
     v = k.vm.find(old)
     if flags & abi.MREMAP_FIXED:
@@ -287,7 +287,7 @@ def sys_mremap(k, old, old_size, new_size, flags, new_addr):
         return old
     # grow in place?
     if old + new_size <= abi.TASK_SIZE and range_free(k, old + old_size, new_size - old_size):
-        perm = int(k.mem.perm[(old + old_size - 1) >> PAGE_SHIFT]) & 7
+        perm = k.mem.perm[(old + old_size - 1) >> PAGE_SHIFT] & 7
         k.mem.map(old + old_size, new_size - old_size, perm)
         if v is not None:
             k.vm.add(old + old_size, old + new_size, v.prot, shared=v.shared, name=v.name,
@@ -302,11 +302,11 @@ def sys_mremap(k, old, old_size, new_size, flags, new_addr):
 
 def _move(k, old, old_size, new_size, dest, v):
     keep = min(old_size, new_size)
-    data = k.mem.mem[old:old + keep].copy()
-    perms = k.mem.perm[old >> PAGE_SHIFT:(old + keep) >> PAGE_SHIFT].copy()
+    data = bytes(k.mem.mem[old:old + keep])
+    perms = k.mem.mapping_perms(old >> PAGE_SHIFT, (old + keep) >> PAGE_SHIFT)
     unmap_range(k, dest, dest + new_size)
-    k.mem.map(dest, new_size, int(perms[-1]) & 7 if len(perms) else 3)
-    k.mem.poke(dest, data.tobytes())
+    k.mem.map(dest, new_size, perms[-1] & 7 if perms else 3)
+    k.mem.poke(dest, data)
     k.mem.perm[dest >> PAGE_SHIFT:(dest + keep) >> PAGE_SHIFT] = perms
     if v is not None:
         k.vm.add(dest, dest + new_size, v.prot, shared=v.shared, name=v.name, path=v.path,
@@ -328,7 +328,7 @@ def sys_msync(k, addr, length, flags):
     if addr + length > abi.TASK_SIZE:
         return -abi.ENOMEM
     first, last = addr >> PAGE_SHIFT, (addr + length) >> PAGE_SHIFT
-    if length and not (k.mem.perm[first:last] & PERM_MAPPED).all():
+    if length and not k.mem.all_pages(first, last, PERM_MAPPED):
         return -abi.ENOMEM
     k.vm.sync_range(k, addr, addr + length)
     return 0
@@ -348,7 +348,7 @@ def sys_madvise(k, addr, length, advice):
     if addr + length > abi.TASK_SIZE:
         return -abi.EINVAL if addr >= abi.TASK_SIZE else -abi.ENOMEM
     first, last = addr >> PAGE_SHIFT, (addr + length) >> PAGE_SHIFT
-    if not (k.mem.perm[first:last] & PERM_MAPPED).all():
+    if not k.mem.all_pages(first, last, PERM_MAPPED):
         return -abi.ENOMEM
     if advice in (abi.MADV_DONTNEED, abi.MADV_FREE, abi.MADV_REMOVE):
         # private memory reads back as zero (anonymous) or as the file (file-backed); shared
@@ -372,7 +372,7 @@ def sys_mincore(k, addr, length, vec):
     if addr + (n << PAGE_SHIFT) > abi.TASK_SIZE:
         return -abi.ENOMEM
     first = addr >> PAGE_SHIFT
-    if not (k.mem.perm[first:first + n] & PERM_MAPPED).all():
+    if not k.mem.all_pages(first, first + n, PERM_MAPPED):
         return -abi.ENOMEM
     k.mem.write(vec, b"\x01" * n)
     return 0
@@ -383,7 +383,7 @@ def _mlock_range(k, addr, length):
     end = _align_up(addr + length)
     if end > abi.TASK_SIZE:
         return -abi.ENOMEM
-    if end > start and not (k.mem.perm[start >> PAGE_SHIFT:end >> PAGE_SHIFT] & PERM_MAPPED).all():
+    if end > start and not k.mem.all_pages(start >> PAGE_SHIFT, end >> PAGE_SHIFT, PERM_MAPPED):
         return -abi.ENOMEM
     return 0
 

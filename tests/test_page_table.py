@@ -1,0 +1,118 @@
+"""Guest memory's page-table queries and the host arrays the core shares with Python,
+checked against plain loops over the same tables (they scan at C speed with
+bytes.translate, regular expressions and big integers, where a slip shifts a page)."""
+import random
+
+import pytest
+
+from hppa_user import hostarray, state as S
+from hppa_user.cpu import Cpu
+from hppa_user.memory import NPAGES, PAGE_SHIFT, PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X, GuestMemory
+
+RIGHTS = PERM_MAPPED | PERM_R | PERM_W | PERM_X
+
+
+@pytest.fixture(scope="module")
+def mem():
+    """Random permissions in a few windows of the table (clusters, so runs exist)."""
+    m = GuestMemory()
+    rnd = random.Random(7)
+    for base in (0, 0x400, 0x7F000, NPAGES - 0x200):
+        for p in range(base, base + 0x200):
+            m.perm[p] = rnd.choice((0, 0, PERM_MAPPED | PERM_R, PERM_MAPPED | PERM_R | PERM_W,
+                                    PERM_MAPPED | PERM_R | PERM_X, PERM_MAPPED | PERM_R | PERM_X | PERM_CODE,
+                                    PERM_MAPPED | PERM_R | PERM_W | PERM_CODE))
+    return m
+
+
+def windows():
+    return [(0, 0x200), (0x3F0, 0x610), (0x7F000, 0x7F001), (0x7F100, 0x7F100), (NPAGES - 0x200, NPAGES),
+            (0, NPAGES)]
+
+
+def test_range_queries_agree_with_a_loop(mem):
+    perm = mem.perm.tolist()
+    for first, last in windows():
+        pages = perm[first:last]
+        for mask in (PERM_MAPPED, PERM_W | PERM_MAPPED, PERM_CODE, PERM_X):
+            assert mem.all_pages(first, last, mask) == all(p & mask == mask for p in pages)
+            assert mem.any_page(first, last, mask) == any(p & mask for p in pages)
+            lacking = [first + i for i, p in enumerate(pages) if p & mask != mask]
+            assert mem.first_without(first, last, mask) == (lacking[0] if lacking else -1)
+            having = [first + i for i, p in enumerate(pages) if p & mask == mask]
+            assert [p for a, b in mem.page_runs(first, last, mask) for p in range(a, b)] == having
+        assert mem.mapping_perms(first, last) == bytes(p & ~PERM_CODE for p in pages)
+
+
+def test_mappings_are_the_runs_of_equal_rights(mem):
+    perm = mem.perm.tolist()
+    want, run = [], None
+    for page, p in enumerate(perm):
+        rights = p & RIGHTS if p & PERM_MAPPED else 0
+        if run and rights == run[2] and page == run[1]:
+            run[1] = page + 1
+            continue
+        if run:
+            want.append(tuple(run))
+        run = [page, page + 1, rights] if rights else None
+    if run:
+        want.append(tuple(run))
+    assert mem.mappings() == want
+
+
+def test_find_free_is_the_highest_hole(mem):
+    perm = mem.perm.tolist()
+    for npages in (1, 2, 3, 5, 40, 0x300):
+        for below in (0x200, 0x610, 0x7F200, NPAGES):
+            top = below
+            want = -1
+            for start in range(top - npages, 0x10 - 1, -1):
+                if not any(p & PERM_MAPPED for p in perm[start:start + npages]):
+                    want = start << PAGE_SHIFT
+                    break
+            assert mem.find_free(npages << PAGE_SHIFT, below << PAGE_SHIFT) == want, (npages, below)
+
+
+def test_invalidating_code_clears_the_mark_and_the_slot():
+    m = GuestMemory()
+    for p in (10, 11, 12, 20):
+        m.perm[p] = PERM_MAPPED | PERM_R | PERM_X | PERM_CODE
+        m.page_slot[p] = p
+    assert m.code_slots() == {10: 10, 11: 11, 12: 12, 20: 20}
+    m.invalidate_code(11, 21)
+    assert m.code_slots() == {10: 10}
+    assert [m.page_slot[p] for p in (10, 11, 12, 20)] == [10, -1, -1, -1]
+    assert [m.perm[p] for p in (11, 12, 20)] == [PERM_MAPPED | PERM_R | PERM_X] * 3
+    m.invalidate_code(10, 11)                      # one page: the store path
+    assert m.code_slots() == {} and m.page_slot[10] == -1
+
+
+def test_host_arrays():
+    a = hostarray.zeros(1000, "q")
+    assert len(a) == 1000 and a.tolist() == [0] * 1000
+    rnd = random.Random(3)
+    values = [rnd.choice((0, 5, -1, -(1 << 40), 1 << 62, -7)) for _ in range(1000)]
+    for i, v in enumerate(values):
+        a[i] = v
+    assert hostarray.negative_items(a) == [i for i, v in enumerate(values) if v < 0]
+    hostarray.fill(a[10:400:7], 3)
+    assert a.tolist() == [3 if 10 <= i < 400 and (i - 10) % 7 == 0 else v for i, v in enumerate(values)]
+    b = hostarray.copy(a)
+    b[0] = 99
+    assert a[0] != 99 and b.tolist()[1:] == a.tolist()[1:]
+    assert hostarray.address(a[1:]) == hostarray.address(a) + 8
+    assert list(hostarray.runs(b"\0\1\1\0\0\7")) == [(1, 3), (5, 6)]
+
+
+def test_decoded_records_are_the_records_with_an_op():
+    cpu = Cpu()
+    cpu.ctx.ctl[S.CTL_NEXT_SLOT] = 3
+    rnd = random.Random(5)
+    records = 3 * S.SLOT_WORDS
+    decoded = sorted(rnd.sample(range(records), 500)) + [records - 1]
+    for i in decoded:
+        cpu.dc[i * S.DC_FIELDS] = rnd.choice((1, 17, 255, 256, 65536, -3, S.DC_SENTINEL))
+    cpu.dc[records * S.DC_FIELDS] = 9                # the next slot is not in use
+    bits = cpu.decoded_records()
+    assert len(bits) == records // 8
+    assert [i for i in range(8 * len(bits)) if bits[i >> 3] >> (i & 7) & 1] == sorted(set(decoded))
