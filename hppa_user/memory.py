@@ -45,7 +45,7 @@ def _match_table(mask: int, want: int) -> bytes:
 
 
 _CLEAR_CODE = bytes(p & ~PERM_CODE for p in range(256))
-_RIGHTS = bytes(p & (PERM_MAPPED | PERM_RWX) if p & PERM_MAPPED else 0 for p in range(256))
+_RIGHTS = bytes(p & (PERM_MAPPED | PERM_RWX) for p in range(256))
 _SAME_RIGHTS = re.compile(rb"([^\x00])\1*", re.DOTALL)
 
 
@@ -132,8 +132,12 @@ class GuestMemory:
     def mappings(self) -> list[tuple[int, int, int]]:
         """(first page, end page, rights) of each run of mapped pages with the same rights
         (PERM_MAPPED and PERM_R/W/X)."""
-        rights = bytes(self.perm).translate(_RIGHTS)
-        return [(m.start(), m.end(), rights[m.start()]) for m in _SAME_RIGHTS.finditer(rights)]
+        out = []
+        for first, last in self.page_runs(0, NPAGES, PERM_MAPPED):
+            rights = bytes(self.perm[first:last]).translate(_RIGHTS)
+            out += [(first + m.start(), first + m.end(), rights[m.start()])
+                    for m in _SAME_RIGHTS.finditer(rights)]
+        return out
 
     def all_pages(self, first: int, last: int, mask: int) -> bool:
         """Every page of [first, last) has every bit of ``mask``."""

@@ -101,7 +101,8 @@ def test_host_arrays():
     b[0] = 99
     assert a[0] != 99 and b.tolist()[1:] == a.tolist()[1:]
     assert hostarray.address(a[1:]) == hostarray.address(a) + 8
-    assert list(hostarray.runs(b"\0\1\1\0\0\7")) == [(1, 3), (5, 6)]
+    assert list(hostarray.runs(b"\0\1\1\0\0\1")) == [(1, 3), (5, 6)]
+    assert list(hostarray.runs(b"\1\0\1\1")) == [(0, 1), (2, 4)] and list(hostarray.runs(b"\0\0")) == []
 
 
 def test_decoded_records_are_the_records_with_an_op():
