@@ -11,7 +11,6 @@ from __future__ import annotations
 from hppa_user import hostarray, state as S
 from hppa_user.context import CpuContext
 from hppa_user.core import Core
-from hppa_user.decode import Table
 from hppa_user.jit import RegionCompiler
 from hppa_user.memory import PERM_CODE, PERM_X, GuestMemory
 from hppa_user.traps import ILLEGAL_INSN
@@ -43,12 +42,6 @@ class Cpu:
         self._bp_users: dict[int, int] = {}                 # address -> how many set it
         self._hit: int | None = None          # the breakpoint of the last ST_FAULT stop
         self._core = None
-
-    @property
-    def table(self) -> Table:
-        """The decoder's table (the breakpoint and watchpoint code decodes with it): built
-        when first wanted, not by every run."""
-        return Table.get()
 
     # -- running ---------------------------------------------------------------------------
     def load_core(self):

@@ -3,7 +3,7 @@
 The simple operations (fcpy, fabs, fneg, fnegabs, ftest; FP loads and stores are in
 semantics.py) are inline semantics like any other.  Arithmetic, conversions, compares and
 fmpyadd go through *helper functions*: one LLVM function per operation and format, built
-here once into the core module (core.py) and called by the interpreter arm and by compiled
+here once into the core module (coregen.py) and called by the interpreter arm and by compiled
 regions alike (their addresses are in the core's environment block) -- the one definition
 of what an FP instruction does.  A helper returns 0, or for an enabled exception the flag
 bits of the exceptions that trap (the ASSIST_EXCEPTION interruption's detail); it has then

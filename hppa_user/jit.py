@@ -1,43 +1,19 @@
-"""Region compiler: hot guest code translated to native code through LLVM (llvmlite).
+"""Region compiler at run time: which hot guest code is compiled, by whom, and how it is installed.
 
 The interpreter (core.py) counts how often each branch target is entered and reports it
 (ST_JIT) at powers of two; once the instructions it has run pass a threshold (HEAT) it is
-queued here, hottest first, and compiled by a worker process (jitworker.py).  A *region*
-starting there is the code that has already run and is reachable from the entry by straight-line
-flow, direct branches and the targets guessed for its indirect ones (Region), on the
-entry's 4 KiB page and on the pages of its calls and guessed targets;
-each instruction becomes an LLVM block whose body is the instruction's semantics
-(semantics.py, fpu.py) applied to a :class:`RegionCtx` -- the same functions the
-interpreter's arms are generated from, here with every field a constant, so a condition
-is one compare and an ``ldw`` a load, a permission test and a byte swap.  What kind of
-control transfer an instruction is (and where a direct branch goes) is learnt by running
-its semantics on a :class:`Probe`, so nothing here knows individual instructions.
+queued here, hottest first, and compiled by a worker process (jitworker.py).  What a
+region is and how it becomes native code is regiongen.py's: this module decides what to
+compile, feeds the worker, keeps compiled regions in an on-disk code cache (CodeCache)
+and installs them in the native table.  It imports neither LLVM nor the IR generators:
+a run that compiles nothing (or only installs regions from the code cache) never loads
+them.  The worker (or compile_now) imports regiongen to build regions, and the guest's
+process imports it to weigh a branch target (path_length) once it has run START_AFTER
+instructions.
 
-Native code never raises a guest fault or does anything unusual itself: whenever an
-instruction would trap (bad or unaligned address, a store to a page holding decoded code,
-``,tsv`` overflow, a privileged register, an enabled FP exception, an op kept for the
-interpreter) it stores the guest state as it was *before* that instruction and returns 1,
-and the interpreter executes it.  So native code only ever has to agree with the
-interpreter on the instructions' ordinary effects, which the guest tests check by running
-whole programs against qemu-hppa with a threshold of 2 (tests/test_jit.py).
-
-PA-RISC control flow in a region (the same rules as core.py, resolved at compile time):
-  * IAOQ: a block for address ``a`` runs with front = a, back = a + 4. A branch's delay
-    slot is emitted a second time after it, as a copy whose successor is the branch
-    target; the back of the queue is never needed at run time.
-  * Nullification: an instruction that nullifies its successor jumps over it (counting
-    it as executed, like the interpreter); a ``,n`` branch skips its delay-slot copy.
-  * Budget: at each instruction with more than one way in (and the entry),
-    ``count + L > limit`` (L bounds the instructions to the next such check:
-    Emitter.budgets) exits to the interpreter, so the core's instruction budget (and
-    ``--max-insns``) is kept exactly.
-
-Native function ABI (core.REGION_FN): ``i64 region(regs, mem, perm, page_slot, native,
-limit, env)``; it returns with IAOQ/PSW[N] stored in regs: 0 at a control transfer the
-interpreter may dispatch again, 1 when the interpreter must run the instruction at IAOQ
-front itself.  A region's code holds no address of this process: the helpers, the hook
-counters and the decode-cache slots of its pages (patched into its data at install) are
-found at run time, so compiled regions can be cached on disk (see CodeCache).
+A region's code holds no address of this process: the helpers, the hook counters and the
+decode-cache slots of its pages (patched into its data at install: _fill) are found at
+run time, so compiled regions can be cached on disk and installed by any later run.
 """
 from __future__ import annotations
 
@@ -49,996 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-from llvmlite import ir
-
-from hppa_user import encoding as enc
-from hppa_user import hostarray, irtext, jitcache, jitworker, objcode
+from hppa_user import hostarray, jitcache, jitworker, objcode
 from hppa_user import state as S
-from hppa_user.core import (
-    HELPER_INDEX, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem, env_slot,
-    helper_type, never_backwards, tsc_estimate,
-)
-from hppa_user.decode import Table
-from hppa_user.memory import PERM_CODE, PERM_R, PERM_W
-from hppa_user.semantics import INTERPRETER_ONLY, SEMANTICS, Ctx
-from hppa_user.ssa import V, ity, select
 
 M32 = 0xFFFFFFFF
-I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
-MAX_REGION = 144          # instructions per region
-MAX_PAGES = 4             # pages one region may span (its entry's and its calls')
-JUMP_GUESSES = 2          # targets tried for an indirect branch (Region: known_jumps)
-
-
-def c32(x: int) -> V:
-    return V.const(x, 32)
-
-
-def c64(x: int) -> V:
-    return V.const(x, 64)
-
-
-def call_semantics(ctx, rec) -> None:
-    """Run the semantics of decoded record ``rec`` (variant, fields) on ``ctx``."""
-    opname, _consts = enc.VARIANTS[rec[0] - 1]
-    fn = SEMANTICS[opname]
-    code = fn.__code__
-    nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1
-    fn(ctx, *[c32(x) for x in rec[1:1 + nargs]])
-
-
-# ---- what an instruction does to control flow ----------------------------------------------
-
-class Probe(Ctx):
-    """Runs one instruction's semantics to learn its control flow; the IR it builds into a
-    scratch function is thrown away.  Register values are unknown; fields and IAOQ are
-    the instruction's."""
-
-    def __init__(self, b: ir.IRBuilder, a: int):
-        self.b = b
-        self.f, self.back = c32(a), c32(a + 4)
-        self.kind = "simple"          # or "branch" (s.branch), "cond" (s.cond_branch)
-        self.target = None            # a constant branch target
-        self.nullify = None           # a ,n branch: its constant nullify flag
-        self.nullifies = False        # may nullify its successor (s.nullify_if)
-        self.skips = False            # a ,n conditional branch: not taken, skips a + 4
-        self.skips_taken = False      # ... taken, skips its delay slot
-        self.writes: set[int] = set()  # GRs written (constant register numbers)
-        self.accesses: list[tuple] = []  # (size, store) of each access, in order
-        self.links: dict[int, int] = {}    # GR -> constant value written (a call's link)
-        self.reads: set[int] = set()
-        self.traps = False
-        self._regs = b.alloca(ir.ArrayType(I64, S.REGS_SIZE))
-
-    def reg_ptr(self, index):
-        index = c64(index) if isinstance(index, int) else index
-        return self.b.gep(self._regs, [index.zext(64).ir], source_etype=I64)
-
-    def gr(self, r):
-        if r.known:
-            self.reads.add(r.known)
-        return super().gr(r)
-
-    def set_gr(self, r, v):
-        if r.known and v.known is not None:
-            self.links[r.known] = v.known
-        if r.known is None:
-            self.writes.add(None)
-        elif r.known:
-            self.writes.add(r.known)
-        super().set_gr(r, v)
-
-    def load(self, addr, size):
-        self.accesses.append((size, False))
-        return V.of(self.b, self.b.load(self.reg_ptr(1), typ=I64)).trunc(32 if size < 8 else 64)
-
-    def store(self, addr, size, v):
-        self.accesses.append((size, True))
-
-    def check_store(self, addr, fault_addr):
-        self.accesses.append((0, True))
-
-    def poke8(self, addr, v, when):
-        pass
-
-    def readable(self, addr, need):
-        return V.of(self.b, self.b.trunc(self.b.load(self.reg_ptr(2), typ=I64), I1))
-
-    def trap_if(self, cond, number, detail=0, addr=None):
-        if not (cond is False or (isinstance(cond, V) and cond.known == 0)):
-            self.traps = True
-
-    def nullify_if(self, cond):
-        if not (cond is False or (isinstance(cond, V) and cond.known == 0)):
-            self.nullifies = True
-
-    def branch(self, target, nullify):
-        self.kind = "branch"
-        self.target = target.known
-        self.nullify = nullify.known
-
-    def cond_branch(self, taken, disp, nflag):
-        self.kind = "cond"
-        self.target = (self.f + 8 + disp).known
-        self.skips = bool(nflag.known) and disp.sknown < 0
-        self.skips_taken = bool(nflag.known) and disp.sknown >= 0
-
-    def call(self, name, *args):
-        return V.of(self.b, self.b.load(self.reg_ptr(3), typ=I64))
-
-    def insns_so_far(self):
-        return V.of(self.b, self.b.load(self.reg_ptr(4), typ=I64))
-
-    def host_clock(self):
-        return self.insns_so_far()
-
-
-class _NotBaseDisp(Exception):
-    """An access that is not GR + constant displacement (or not plainly a load or store)."""
-
-
-class AccessProbe(Ctx):
-    """Runs one instruction's semantics with every GR a constant (``values``) and no IR:
-    the addresses its loads and stores would use (see Prober.accesses)."""
-
-    def __init__(self, a: int, values):
-        self.f, self.back = c32(a), c32(a + 4)
-        self.values = values
-        self.accesses: list[tuple] = []       # (address, size, store)
-        self.written: dict[int, int | None] = {}   # GR -> value written (None: not constant)
-        self.other = False            # read state other than GRs (memory, CRs, carry...)
-
-    def _ld(self, index):
-        i = index if isinstance(index, int) else index.known
-        if i is None:
-            raise _NotBaseDisp
-        if i >= 32:
-            self.other = True
-            return V.const(0, 64)
-        return V.const(self.values[i], 64)
-
-    def _st(self, index, v):
-        pass
-
-    def set_gr(self, r, v):
-        if r.known is None:
-            raise _NotBaseDisp
-        if r.known:
-            self.written[r.known] = v.known
-
-    def reg_ptr(self, index):
-        raise _NotBaseDisp
-
-    def _access(self, addr, size, store):
-        if addr.known is None or self.other:       # (an address from memory, a CR...)
-            raise _NotBaseDisp
-        self.accesses.append((addr.known, size, store))
-
-    def load(self, addr, size):
-        self._access(addr, size, False)
-        self.other = True
-        return V.const(0, 64 if size == 8 else 32)
-
-    def store(self, addr, size, v):
-        self._access(addr, size, True)
-
-    def check_store(self, addr, fault_addr):
-        raise _NotBaseDisp
-
-    def poke8(self, addr, v, when):
-        raise _NotBaseDisp
-
-    def readable(self, addr, need):
-        self.other = True
-        return V.const(1, 1)
-
-    def trap_if(self, cond, number, detail=0, addr=None):
-        pass
-
-    def nullify_if(self, cond):
-        pass
-
-    def branch(self, target, nullify):
-        pass
-
-    def cond_branch(self, taken, disp, nflag):
-        pass
-
-    def call(self, name, *args):
-        raise _NotBaseDisp
-
-    def insns_so_far(self):
-        self.other = True
-        return V.const(0, 64)
-
-    def host_clock(self):
-        self.other = True
-        return V.const(0, 64)
-
-
-# GR values AccessProbe runs with: none, one bit each, odd values of no pattern and their
-# complements; a value that moves with exactly one register's in each of the last three
-# (so no mask, shift or second register is involved) is that register plus a constant
-_ODD = [0] + [(r * 0x9E3779B1) & M32 | 1 for r in range(1, 32)]
-_PROBE_VALUES = ([0] * 32, [0] + [1 << r for r in range(1, 32)], _ODD,
-                 [0] + [~v & M32 for v in _ODD[1:]])
-
-
-class Prober:
-    """Control-flow facts of records, computed on a scratch function."""
-
-    def __init__(self):
-        self._kinds: dict[tuple, str] = {}
-        self._facts: dict[tuple, Probe] = {}
-        self._accesses: dict[tuple, tuple] = {}
-
-    def probe(self, a: int, rec: tuple) -> Probe:
-        fn = irtext.Function(irtext.Module(), ir.FunctionType(ir.VoidType(), []), "probe")
-        b = irtext.IRBuilder(fn.append_basic_block())
-        p = Probe(b, a)
-        call_semantics(p, rec)
-        return p
-
-    def kind(self, rec: tuple) -> str:
-        k = self._kinds.get(rec)
-        if k is None:
-            p = self._facts[rec] = self.probe(0x10000, rec)
-            k = self._kinds[rec] = p.kind
-        return k
-
-    def facts(self, rec: tuple) -> Probe:
-        """The probe of ``rec`` (kind, nullifies, skips, writes, accesses)."""
-        self.kind(rec)
-        return self._facts[rec]
-
-    def nullifies(self, rec: tuple) -> bool:
-        """May the instruction nullify its successor (so that a + 8 follows it)?"""
-        return self.facts(rec).nullifies
-
-    def accesses(self, rec: tuple) -> tuple | None:
-        """Each memory access of ``rec`` as (base GR, displacement, size, store), in the
-        order the region compiler checks them, or None if any is not GR + constant."""
-        return self._base_disp(rec)[0]
-
-    def moves(self, rec: tuple) -> dict:
-        """The GRs ``rec`` sets to another GR plus a constant (ldo, copy): t -> (b, k)."""
-        return self._base_disp(rec)[1]
-
-    def _base_disp(self, rec: tuple) -> tuple:
-        got = self._accesses.get(rec)
-        if got is None:
-            got = None, {}
-            try:
-                runs = []
-                for values in _PROBE_VALUES:
-                    p = AccessProbe(0x10000, values)
-                    call_semantics(p, rec)
-                    runs.append(p)
-                zero = runs[0]
-
-                def base_disp(vs):
-                    """(r, k) if v_i = values_i[r] + k in each run i, else None."""
-                    if None in vs:
-                        return None
-                    k = vs[0]
-                    rb = ((vs[1] - k) & M32).bit_length() - 1
-                    if rb < 1 or any((v - k) & M32 != values[rb]
-                                     for v, values in zip(vs[1:], _PROBE_VALUES[1:])):
-                        return None
-                    return rb, k - (k >> 31 << 32)
-                moves = {}
-                if not any(p.other for p in runs):     # a value of GRs and constants only
-                    for t in zero.written:
-                        bd = base_disp([p.written.get(t) for p in runs])
-                        if bd is not None:
-                            moves[t] = bd
-                accesses = None
-                if len({len(p.accesses) for p in runs}) == 1 and \
-                        [(s, st) for _a, s, st in zero.accesses] == self.facts(rec).accesses:
-                    accesses = []
-                    for k, (_a, size, store) in enumerate(zero.accesses):
-                        bd = base_disp([p.accesses[k][0] for p in runs])
-                        if bd is None:
-                            accesses = None
-                            break
-                        accesses.append((*bd, size, store))
-                got = (None if accesses is None else tuple(accesses)), moves
-            except Exception:       # anything the constant run cannot do: checked one by one
-                pass
-            self._accesses[rec] = got
-        return got
-
-    def variant_kind(self, rec: tuple) -> str:
-        """The kind of the first record probed of this variant: an estimate (a few
-        variants' kind depends on their fields), for heuristics only."""
-        k = self._kinds.get(rec[0])
-        if k is None:
-            k = self._kinds[rec[0]] = self.kind(rec)
-        return k
-
-
-def compiles(rec: tuple) -> bool:
-    """Has the region compiler a translation for this record (else the interpreter runs it)."""
-    return enc.VARIANTS[rec[0] - 1][0] not in INTERPRETER_ONLY
-
-
-# ---- which code a region covers ----------------------------------------------------------------
-
-class Region:
-    """The instructions of one region: address -> decoded record (variant, 7 fields).
-
-    A region starts on its entry's page and follows direct calls into up to MAX_PAGES other
-    pages, so a call and its callee run as one piece of native code. The slot each page
-    had in the decode cache is recorded: code entering another page first checks that
-    the page still has that slot (a store into a page's code, mprotect or munmap takes it
-    away; a cache flush clears every region), else it leaves (Emitter.page_guard)."""
-
-    def __init__(self, entry: int, read_word, slot_of, executed, prober: Prober,
-                 known_returns=(), entries_of=None, known_jumps=None):
-        """``slot_of(page)``: the page's decode-cache slot (-1: none); ``executed(slot, a)``:
-        whether the instruction at ``a`` has ever run (the decode cache knows). Paths into
-        code that never ran are left to the interpreter, so LLVM spends no time on them.
-        ``known_returns``: return points of the calls in regions compiled so far; a return
-        through a register here tries those on this region's pages before leaving it.
-        ``entries_of(a)``: how often branches to ``a`` were taken in the interpreter
-        (None: not known); a target taken less than 1/COLD_EDGE as often as the entry is
-        left out (the region leaves for it), so LLVM spends no time on rare paths.
-        ``known_jumps``: register -> addresses the interpreter reached by jumping through
-        that register (RegionCompiler.note_jump), the hottest first: an indirect branch
-        through it continues here at the first JUMP_GUESSES of them, on pages of their own
-        if need be (a function pointer's callee, a jump table's case, a vDSO function),
-        comparing the run-time target with each before it leaves the region."""
-        self.words: dict[int, int] = {}
-        self.prober = prober
-        self.entry = entry
-        self.page = entry >> 12
-        self.pages = {self.page: slot_of(self.page)}     # page -> its slot when compiled
-        self.insns: dict[int, tuple] = {}
-        self.flow: dict[int, Probe] = {}     # branches: what the probe found
-        self.returns: dict[int, set] = {}  # link register -> return points of calls to it
-        self.other_returns: list[int] = []  # return points of other regions' calls
-        self.jumps: dict[int, list] = {}   # indirect branch -> the targets guessed for it
-        self._read = read_word
-        self._entries_of = entries_of
-        self.entry_count = (entries_of(entry) or 0) if entries_of else 0
-        work = [entry]
-        while work and len(self.insns) < MAX_REGION:
-            a = work.pop()
-            if a in self.insns or not self.in_region(a) or not executed(self.pages[a >> 12], a):
-                continue
-            rec = self.record(a)
-            self.insns[a] = rec
-            if not compiles(rec):
-                continue
-            kind = prober.kind(rec)
-            if kind == "simple":             # a + 8: when it nullifies its successor
-                work += [a + 8, a + 4] if prober.nullifies(rec) else [a + 4]
-                continue
-            p = self.flow[a] = prober.probe(a, rec)
-            target = p.target
-            call_link = next((r for r, v in p.links.items() if v == ((a + 8) & M32) | 3), None)
-            if target is not None and call_link is not None:
-                self.take_page(target, slot_of)
-            if target is not None and self.in_region(target) and not self.rare(target):
-                work.insert(0, target)           # after the straight line
-            if call_link is not None and self.in_region(a + 8):
-                self.returns.setdefault(call_link, set()).add(a + 8)
-                work.insert(0, a + 8)            # where the callee returns to
-            if kind == "branch" and target is None and len(p.reads) == 1:
-                if not self.other_returns:
-                    self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
-                    work[:0] = self.other_returns
-                for t in (known_jumps or {}).get(next(iter(p.reads)), ())[:JUMP_GUESSES]:
-                    self.take_page(t, slot_of)
-                    if self.in_region(t) and not self.rare(t):
-                        self.jumps.setdefault(a, []).append(t)
-                        work.insert(0, t)
-            if kind == "cond":
-                work += [a + 8, a + 4]
-
-    def rare(self, a: int) -> bool:
-        if self._entries_of is None or a == self.entry:
-            return False
-        n = self._entries_of(a)
-        return n is not None and COLD_EDGE > 0 and n * COLD_EDGE < self.entry_count
-
-    def record(self, a: int) -> tuple:
-        if a not in self.words:
-            self.words[a] = self._read(a)
-        return Table.get().record(self.words[a])
-
-    def in_region(self, a: int) -> bool:
-        return (a >> 12) in self.pages
-
-    def take_page(self, a: int, slot_of) -> None:
-        """Let the region go on to ``a``'s page (a callee's, a guessed target's) if it
-        has room for one more and that page is decoded."""
-        if not self.in_region(a) and len(self.pages) < MAX_PAGES and slot_of(a >> 12) >= 0:
-            self.pages[a >> 12] = slot_of(a >> 12)
-
-
-# ---- emitting one region -------------------------------------------------------------------------
-
-class RegionCtx(EnvCtx):
-    """The compiler's context: every field and the IAOQ are constants; a trap leaves the
-    region with the state before the instruction."""
-
-    def __init__(self, em: "Emitter"):
-        self.em = em
-        self.b = em.b
-        self.env = em.env
-        self.m = Mem(em.b, em.mem, em.perm, em.page_slot)
-
-    def begin(self, a: int, back, copy: bool = False) -> None:
-        self.f = c32(a)
-        self.back = back if isinstance(back, V) else c32(back)
-        self.nul = None
-        self.jump = None            # (target V, nullify const) of s.branch
-        self.cjump = None           # (taken, disp, nflag) of s.cond_branch
-        # how to check each access (access_plan); a delay slot's copy checks each itself
-        self.checks = list(self.em.plan.get(a, ())) if not copy else []
-
-    def reg_ptr(self, index):
-        index = index if isinstance(index, int) else index.known
-        assert index is not None, "a region's register numbers are constants"
-        return self.em.reg_ptr(index)
-
-    def next_check(self):
-        return self.checks.pop(0) if self.checks else None
-
-    def load(self, addr, size):
-        self.em.check_access(addr, size, False, self.next_check())
-        return self.m.load(addr, size)
-
-    def store(self, addr, size, v):
-        self.em.check_access(addr, size, True, self.next_check())
-        self.m.store(addr, size, v)
-
-    def check_store(self, addr, fault_addr):
-        self.em.check_access(addr, 4, True, self.next_check())
-
-    def poke8(self, addr, v, when):
-        old = self.m.load(addr, 1)
-        self.m.store(addr, 1, select(when, v.trunc(32), old))
-
-    def readable(self, addr, need):
-        return self.m.has(addr, need)
-
-    def trap_if(self, cond, number, detail=0, addr=None):
-        if isinstance(cond, (bool, int)):
-            cond = V.const(int(cond), 1)
-        if cond.known == 0:
-            return
-        self.em.guard(cond)
-
-    def nullify_if(self, cond):
-        self.nul = cond
-
-    def branch(self, target, nullify):
-        self.jump = (target, nullify.known)
-
-    def cond_branch(self, taken, disp, nflag):
-        self.cjump = (taken, disp.sknown, nflag.known)
-
-    def call(self, name, *args):
-        b = self.b
-        slot = b.gep(self.env, [ir.Constant(I64, S.ENV_HELPERS + HELPER_INDEX[name])],
-                     source_etype=I64)
-        fp = b.inttoptr(b.load(slot, typ=I64), fnty=helper_type(name))
-        return V.of(b, b.call(fp, [self.env] + [a.ir for a in args]))
-
-    def insns_so_far(self):
-        return V.of(self.b, self.b.load(self.em.count, typ=I64)) + 1
-
-    def host_clock(self):
-        """The TSC's common case inline (a call saves and restores the region's live
-        registers around ~10 ns of rdtsc); the helper for the rest."""
-        b, env = self.b, self.env
-
-        def helper():
-            return self.call("host_ns")
-
-        def tsc():                        # (no TSC read where ENV_TSC_ON says there is none)
-            _t, stale, ns = tsc_estimate(b, env, self.em.module.declare(RDTSC, RDTSC_FN))
-            return self.if_else(stale, helper, lambda: never_backwards(b, env, ns))
-        tsc_on = V.of(b, b.load(env_slot(b, env, S.ENV_TSC_ON), typ=I64)).ne(0)
-        return self.if_else(tsc_on, tsc, helper)
-
-
-class Emitter:
-    """Builds one region's function in a (batch) module: one block per instruction."""
-
-    def __init__(self, module, region: Region, hooks: dict[int, int], name: str):
-        self.region = region
-        self.hooks = hooks                     # address -> index in the hooks array
-        self.module = module
-        self.name = name
-        self.fn = irtext.Function(module, REGION_FN, name, cconv=REGION_CC, ptr_attrs=" noalias")
-        self.regs, self.mem, self.perm, self.page_slot, self.native, self.limit, self.env = \
-            self.fn.args
-        # per-install data: [the entry's native-table index, then the slot of each other page]
-        self.other_pages = sorted(p for p in region.pages if p != region.page)
-        self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
-                                  f"{name}_data")
-        self.b = irtext.IRBuilder(self.fn.append_basic_block("entry"))
-        self.exits: list[tuple] = []           # (block, return code) into the epilogue
-        self.blocks: dict = {}                 # (address, PSW[N]) -> where that state goes
-        self.code_blocks: dict = {}            # address -> the block of its instruction
-        self.queue: list[int] = []
-        self.cur_f, self.cur_back = 0, 0       # IAOQ of the instruction being emitted
-        # Guest registers stay in ``regs`` (every exit and every jump into another region
-        # then finds them there, with nothing to write back); LLVM forwards the loads and
-        # stores within a path. Only the instruction count is an SSA value (an alloca).
-        b = self.b
-        self.reg_ptrs: dict[int, ir.Value] = {}
-        self.count = b.alloca(I64, name="count")
-        self.leave_bb = self.fn.append_basic_block("leave")
-        self.tree = self.control_tree()
-        self.plan = self.access_plan()
-        self.budget = self.budgets()
-        self.ctx = RegionCtx(self)
-        self.cur_f = region.entry
-        self.prologue = b.block                 # register pointers go here (see finish)
-        insns = self.reg_ptrs[S.REGS_CTL + S.CTL_INSNS] = b.gep(
-            self.regs, [ir.Constant(I64, S.REGS_CTL + S.CTL_INSNS)], source_etype=I64)
-        b.store(b.load(insns, typ=I64), self.count)
-        self.start = self.new_block("start")
-        b.position_at_end(self.start)
-        b.branch(self.goto(region.entry))
-
-    # -- guest state ----------------------------------------------------------------------
-    def reg_ptr(self, i: int):
-        """&regs[i], computed once in the prologue."""
-        p = self.reg_ptrs.get(i)
-        if p is None:
-            b = self.b
-            saved = b.block
-            b.position_at_end(self.prologue)
-            p = self.reg_ptrs[i] = b.gep(self.regs, [ir.Constant(I64, i)], source_etype=I64)
-            b.position_at_end(saved)
-        return p
-
-    def add_count(self, k: int) -> None:
-        b = self.b
-        b.store(b.add(b.load(self.count, typ=I64), ir.Constant(I64, k)), self.count)
-
-    def new_block(self, name: str) -> ir.Block:
-        return self.fn.append_basic_block(name)
-
-    def data_word(self, i: int):
-        b = self.b
-        return b.load(b.gep(self.data, [ir.Constant(I64, 0), ir.Constant(I64, i)],
-                            source_etype=self.data.value_type), typ=I64)
-
-    # -- leaving the region -------------------------------------------------------------
-    def exit_block(self, f, back, n: int, ret: int) -> ir.Block:
-        """A block leaving the region with IAOQ (f, back) (ints or i32 V's), PSW[N] n and
-        return code ret.  Each exit stores its own IAOQ and PSW[N] (if they were phis of one
-        epilogue, every guard on the hot path would first set up their values); all meet
-        in one epilogue that stores the count and returns."""
-        b = self.b
-        blk = self.new_block("exit")
-        self.exits.append((blk, ir.Constant(I64, ret)))
-        saved = b.block
-        b.position_at_end(blk)
-        b.store(b.zext(_c32(f), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
-        b.store(b.zext(_c32(back), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQB))
-        b.store(ir.Constant(I64, n), self.reg_ptr(S.REGS_CTL + S.CTL_PSWN))
-        b.branch(self.leave_bb)
-        b.position_at_end(saved)
-        return blk
-
-    def fault_exit(self) -> ir.Block:
-        """Leave with the state before the current instruction: the interpreter runs it."""
-        return self.exit_block(self.cur_f, self.cur_back, 0, 1)
-
-    def guard(self, trap: V) -> None:
-        """Leave for the interpreter (which raises the trap) when ``trap`` holds."""
-        cont = self.new_block("no_trap")
-        self.b.cbranch(trap.ir, self.fault_exit(), cont)
-        self.b.position_at_end(cont)
-
-    def check_access(self, a: V, size: int, store: bool, plan=None) -> None:
-        """Continue only if the access is aligned and allowed (and, for a store, the page
-        holds no decoded code); otherwise leave for the interpreter to fault or store.
-        ``plan`` (access_plan): COVERED, an earlier check covered this access; (lo, hi),
-        check the pages of a + lo and a + hi, covering the later accesses of its group."""
-        if plan == COVERED:
-            return
-        if store:
-            def bad_page(x):
-                return (self.ctx.m.perm_of(x) & (PERM_W | PERM_CODE)).ne(PERM_W)
-        else:
-            def bad_page(x):
-                return (self.ctx.m.perm_of(x) & PERM_R).eq(0)
-        if plan is None:
-            bad = bad_page(a)
-        else:
-            lo, hi = plan
-            bad = bad_page(a + lo) | bad_page(a + hi)
-        if size > 1:
-            bad = bad | (a & (size - 1)).ne(0)
-        self.guard(bad)
-
-    def access_plan(self) -> dict[int, list]:
-        """How each access is checked: merged checks for the accesses through one base
-        register in code that has one way in.
-
-        The instructions of the region form trees: an instruction continues the one
-        before it in the tree when that is its only way in (one edge of the region's
-        control flow reaches it: a fall-through, a nullification's skip, a branch through
-        its delay slot; and it is not the entry).  Along a tree, loads (or stores) of one
-        size at one register value plus a constant (a value is followed through ldo and
-        copy, and through a delay slot on its edge) form a group; the group's first
-        access, an ancestor of all the others, checks the pages of the group's lowest
-        and highest byte (at most two: a group spans less than 4 KiB) and the alignment
-        of its own address, which with displacements that are multiples of the size is
-        the alignment of every member; the others need no check of their own, since
-        every path to them went through it with the value unchanged and nothing native
-        code does changes a page's permissions.  Checking a group's pages early only
-        ever leaves sooner, at an instruction the interpreter then runs.  Delay-slot
-        copies check their own accesses."""
-        reg, pr = self.region, self.region.prober
-        facts, parent, children = self.tree
-        plan: dict[int, list] = {}
-        groups: list[list] = []        # [anchor, its access, its displacement, low, high, members]
-        serial = 0
-
-        def after(rec, value: dict) -> dict:
-            """Register values after ``rec``: (number of a value, constant added)."""
-            nonlocal serial
-            value = dict(value)
-            new = {}
-            for t, (b, k) in pr.moves(rec).items():
-                if b not in value:
-                    serial += 1
-                    value[b] = (serial, 0)
-                new[t] = (value[b][0], value[b][1] + k)
-            for r in pr.facts(rec).writes:
-                if r is None:
-                    value = {}
-                else:
-                    value.pop(r, None)
-            value.update(new)
-            return value
-
-        def visit(a: int, value: dict, open_groups: dict) -> None:
-            nonlocal serial
-            open_groups = dict(open_groups)
-            accesses = pr.accesses(reg.insns[a])
-            if accesses:
-                plan[a] = [None] * len(accesses)
-                for k, (rb, d, size, store) in enumerate(accesses):
-                    if rb not in value:
-                        serial += 1
-                        value = {**value, rb: (serial, 0)}
-                    base, off = value[rb]
-                    d += off
-                    if d % size:
-                        continue
-                    key = (base, store, size)
-                    g = open_groups.get(key)
-                    if g is not None and max(g[4], d + size - 1) - min(g[3], d) < 4096:
-                        g[3], g[4] = min(g[3], d), max(g[4], d + size - 1)
-                        g[5] += 1
-                        plan[a][k] = COVERED
-                    else:
-                        g = open_groups[key] = [a, k, d, d, d + size - 1, 1]
-                        groups.append(g)
-            value = after(reg.insns[a], value)
-            for w in children.get(a, ()):
-                ds = parent[w][1]
-                visit(w, value if ds is None else after(reg.record(ds), value), open_groups)
-
-        for a in sorted(facts):
-            if a not in parent:
-                visit(a, {}, {})
-        for a, k, d, low, high, members in groups:
-            if members > 1:
-                plan[a][k] = (low - d, high - d)
-        return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
-
-    def control_tree(self) -> tuple[dict, dict, dict]:
-        """(facts, parent, children): the region's compiled instructions (address -> its
-        probe) and the trees of those with one way in.  The ways in are the control flow
-        as the emitter makes it (goto): a fall-through, a nullification's skip, a branch
-        through its delay slot, the targets tried after an indirect branch.  An
-        instruction with exactly one, but for the entry, continues the instruction it
-        comes from: parent[a] = (that instruction, the delay slot run on the way or None,
-        the instructions counted on the way: a delay slot, a skipped one)."""
-        reg, pr = self.region, self.region.prober
-        facts = {a: pr.facts(rec) for a, rec in reg.insns.items() if compiles(rec)}
-        into: dict[int, list] = {a: [] for a in facts}
-
-        def edge(p: int, w: int, n: int, ds=None, counted: int = 0) -> None:
-            """The way in that goto(w, n) makes, from ``p`` (after delay slot ``ds``)."""
-            if n:                                  # w is skipped: on at w + 4
-                if not (reg.in_region(w) and reg.in_region(w + 4)):
-                    return
-                w += 4
-            if w in facts:
-                into[w].append((p, ds, counted + n))
-
-        def through_slot(p: int, targets, skip: bool, dynamic: bool = False) -> None:
-            if skip:                               # the slot nullified: counted
-                for t in targets:
-                    edge(p, t, 0, None, 1)
-                return
-            rec = reg.record(p + 4)
-            if (p + 4) >> 12 != p >> 12 or not compiles(rec) or pr.kind(rec) != "simple":
-                return                             # the interpreter runs the slot
-            for t in targets:
-                edge(p, t, 0, p + 4, 1)
-                if pr.nullifies(rec) and not dynamic:
-                    edge(p, t, 1, p + 4, 1)
-
-        for a, f in facts.items():
-            if f.kind == "simple":
-                edge(a, a + 4, 0)
-                if f.nullifies:
-                    edge(a, a + 4, 1)
-            elif f.kind == "cond":
-                edge(a, a + 4, 1 if f.skips else 0)
-                through_slot(a, [reg.flow[a].target], f.skips_taken)
-            elif reg.flow[a].target is not None:
-                through_slot(a, [reg.flow[a].target], bool(reg.flow[a].nullify))
-            else:
-                through_slot(a, self.dynamic_targets(a), bool(reg.flow[a].nullify), True)
-        parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w != reg.entry}
-        children: dict[int, list] = {}
-        for w, (p, _ds, _n) in parent.items():
-            children.setdefault(p, []).append(w)
-        return facts, parent, children
-
-    def budgets(self) -> dict[int, int]:
-        """Where the instruction budget is checked, and for how many instructions: at the
-        root of each tree (control_tree), for the longest path through it (its
-        instructions, those counted on its edges) plus what leaving it may count (a
-        delay slot and a skipped target) and one.  Every other instruction has one way
-        in, from its tree, so every path between two checks stays in one tree."""
-        _facts, parent, children = self.tree
-
-        def longest(a: int) -> int:
-            return 1 + max((parent[w][2] + longest(w) for w in children.get(a, ())), default=0)
-        return {a: longest(a) + 3 for a in _facts if a not in parent}
-
-    def dynamic_targets(self, a: int) -> list[int]:
-        """Where the region goes on after the indirect branch at ``a`` (reading one GR):
-        the return points of the region's calls through that register (through either
-        link register for a return: $$dyncall's caller copies r31 to rp), of other
-        regions' calls, and the targets guessed for it; elsewhere it leaves."""
-        reg = self.region
-        reads = reg.flow[a].reads if a in reg.flow else set()
-        if len(reads) != 1:
-            return []
-        link = next(iter(reads))
-        points = reg.returns.get(2, set()) | reg.returns.get(31, set()) if link in (2, 31) \
-            else reg.returns.get(link, set())
-        return sorted(r for r in points | set(reg.other_returns) | set(reg.jumps.get(a, ()))
-                      if r in reg.insns)
-
-    def chain_block(self, target) -> ir.Block:
-        """Continue at a target outside the region (int or i32 V): tail-call its region
-        when it has one, else hand it to the interpreter (return 0)."""
-        b = self.b
-        blk = self.new_block("chain")
-        saved = b.block
-        b.position_at_end(blk)
-        t = target if isinstance(target, V) else c32(target)
-        t64 = t.zext(64)
-        slot = V.of(b, b.load(b.gep(self.page_slot, [(t64 >> 12).ir], source_etype=I32),
-                              typ=I32))
-        miss = self.exit_block(t, t + 4, 0, 0)
-        look = self.new_block("lookup")
-        b.cbranch(slot.sge(0).ir, look, miss)
-        b.position_at_end(look)
-        idx = (slot.sext(64) << 10) | ((t64 >> 2) & 1023)
-        fp = V.of(b, b.load(b.gep(self.native, [idx.ir], source_etype=I64), typ=I64))
-        call = self.new_block("tailcall")
-        b.cbranch(fp.sgt(0).ir, call, miss)
-        b.position_at_end(call)
-        self.write_back()
-        fptr = b.inttoptr(fp.ir, fnty=REGION_FN)
-        b.ret(b.call(fptr, list(self.fn.args), tail="musttail", cconv=REGION_CC))
-        b.position_at_end(saved)
-        return blk
-
-    def write_back(self) -> None:
-        """Store the instruction count (all else already lives in ``regs``)."""
-        self.b.store(self.b.load(self.count, typ=I64), self.reg_ptr(S.REGS_CTL + S.CTL_INSNS))
-
-    def finish(self) -> None:
-        """Close the prologue; build the epilogue every return to the interpreter goes
-        through."""
-        b = self.b
-        b.position_at_end(self.leave_bb)
-        if not self.exits:
-            b.unreachable()
-        else:
-            ret = b.phi(I64, name="ret")
-            for blk, code in self.exits:
-                ret.add_incoming(code, blk)
-            self.write_back()
-            b.ret(ret)
-        b.position_at_end(self.prologue)
-        b.branch(self.start)
-
-    # -- control flow -------------------------------------------------------------------
-    def goto(self, a: int, n: int = 0, src: int | None = None) -> ir.Block:
-        """The block continuing at front ``a``, back a + 4, with PSW[N] = n, from code on
-        page ``src`` (default: the current instruction's)."""
-        a &= M32
-        src = self.cur_f >> 12 if src is None else src
-        crossing = (a >> 12) != src and (a >> 12) != self.region.page
-        key = (a, n, crossing)
-        if key in self.blocks:
-            return self.blocks[key]
-        reg = self.region
-        if n:                       # a is nullified: count it and go on at a + 4
-            if reg.in_region(a) and reg.in_region(a + 4):
-                blk = self.new_block(f"skip_{a:x}")
-                saved = self.b.block
-                self.b.position_at_end(blk)
-                self.add_count(1)
-                self.b.branch(self.goto(a + 4, src=a >> 12))
-                self.b.position_at_end(saved)
-            else:
-                blk = self.exit_block(a, a + 4, 1, 1)
-        elif a in reg.insns:
-            blk = self.code_blocks.get(a)
-            if blk is None:
-                blk = self.code_blocks[a] = self.new_block(f"i_{a:x}")
-                self.queue.append(a)
-            if crossing:
-                blk = self.page_guard(a, blk)
-        else:
-            blk = self.chain_block(a)
-        self.blocks[key] = blk
-        return blk
-
-    def page_guard(self, a: int, code: ir.Block) -> ir.Block:
-        """Entering the code of another page at ``a``: is it still the code compiled?  The
-        page's slot in the decode cache says (a store into a page's code, mprotect or
-        munmap takes it away; a cache flush clears every region; a cached region installed
-        before a page was decoded has NO_SLOT for it).  If not, forget this region (it is
-        rebuilt or looked up again when hot) and leave.  Code going on within the page
-        needs no second look: nothing native code does takes a slot away (a store into a
-        page holding code leaves for the interpreter first)."""
-        b = self.b
-        blk = self.new_block(f"guard_{a:x}")
-        saved = b.block
-        b.position_at_end(blk)
-        k = DATA_PAGES + self.other_pages.index(a >> 12)
-        slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, a >> 12)],
-                                   source_etype=I32), typ=I32), I64)
-        stale = self.new_block(f"stale_{a:x}")
-        b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), code, stale)
-        b.position_at_end(stale)
-        b.store(ir.Constant(I64, 0), b.gep(self.native, [self.data_word(0)], source_etype=I64))
-        b.branch(self.exit_block(a, a + 4, 0, 0))
-        b.position_at_end(saved)
-        return blk
-
-    def goto_dynamic(self, t: V, n: int, returns=()) -> ir.Block:
-        """Continue at a run-time target ``t`` (i32) after a delay slot. ``returns``: the
-        region's return points for this link register, tried first (a call's return)."""
-        if n:
-            return self.exit_block(t, t + 4, 1, 1)
-        if not returns:
-            return self.chain_block(t)
-        b = self.b
-        saved = b.block
-        first = self.new_block("return")
-        b.position_at_end(first)
-        for r in sorted(returns):
-            other = self.new_block("return")
-            b.cbranch(t.eq(r).ir, self.goto(r), other)
-            b.position_at_end(other)
-        b.branch(self.chain_block(t))
-        b.position_at_end(saved)
-        return first
-
-    # -- instructions -------------------------------------------------------------------
-    def run(self) -> None:
-        while self.queue:
-            a = self.queue.pop()
-            self.b.position_at_end(self.code_blocks[a])
-            rec = self.region.insns[a]
-            if not compiles(rec):                   # the interpreter's
-                self.b.branch(self.exit_block(a, a + 4, 0, 1))
-                continue
-            if a in self.budget:                     # budget check
-                cont = self.new_block("go")
-                b = self.b
-                need = b.add(b.load(self.count, typ=I64), ir.Constant(I64, self.budget[a]))
-                b.cbranch(b.icmp_signed(">", need, self.limit),
-                          self.exit_block(a, a + 4, 0, 1), cont)
-                b.position_at_end(cont)
-
-            self.emit(a, a + 4, rec, lambda n, a=a: self.goto(a + 4, n))
-        self.finish()
-
-    def finish_simple(self, nullify: V | None, cont) -> None:
-        """Count the instruction and go on, over the next one if ``nullify`` holds."""
-        self.add_count(1)
-        if nullify is None or nullify.known == 0:
-            self.b.branch(cont(0))
-        elif nullify.known:
-            self.b.branch(cont(1))
-        else:
-            self.b.cbranch(nullify.ir, cont(1), cont(0))
-
-    def emit(self, a: int, back, rec, cont, copy: bool = False) -> None:
-        """One instruction at ``a`` (IAOQ back ``back``); ``cont(n)`` is what follows."""
-        self.cur_f, self.cur_back = a, back
-        b = self.b
-        if a in self.hooks:                      # --stats: count this vDSO entry
-            hooks = b.inttoptr(b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_HOOKS)],
-                                            source_etype=I64), typ=I64), PTR)
-            p = b.gep(hooks, [ir.Constant(I64, 3 * self.hooks[a] + S.HOOK_COUNT)],
-                      source_etype=I64)
-            b.store(b.add(b.load(p, typ=I64), ir.Constant(I64, 1)), p)
-        ctx = self.ctx
-        ctx.begin(a, back, copy)
-        call_semantics(ctx, rec)
-        if ctx.jump is not None:                 # (never in a delay-slot copy)
-            target, nflag = ctx.jump
-            self.add_count(1)
-            returns = self.dynamic_targets(a) if target.known is None else ()
-            self.delay_slot_then(a, target, bool(nflag), returns)
-        elif ctx.cjump is not None:
-            taken, disp, nflag = ctx.cjump
-            self.cond_branch(a, taken, disp, nflag)
-        else:
-            self.finish_simple(ctx.nul, cont)
-
-    def delay_slot_then(self, a: int, target: V, skip: bool, returns=()) -> None:
-        """After the branch at ``a``: its delay slot (unless ``skip``), then ``target``."""
-        ds = a + 4
-        if target.known is not None:
-            t = target.known
-            cont = lambda n: self.goto(t, n)                        # noqa: E731
-        else:
-            cont = lambda n: self.goto_dynamic(target, n, returns)  # noqa: E731
-        if skip:
-            self.add_count(1)
-            self.b.branch(cont(0))
-            return
-        rec = self.region_rec(ds)
-        if (ds >> 12) != (a >> 12) or not compiles(rec) or self.region.prober.kind(rec) != "simple":
-            # a branch (or an op the interpreter must run) in the slot: leave with IAOQ
-            # (slot, target) and let the interpreter run it
-            self.b.branch(self.exit_block(ds, target, 0, 1))
-            return
-        saved = self.cur_f, self.cur_back
-        self.emit(ds, target, rec, cont, copy=True)
-        self.cur_f, self.cur_back = saved
-
-    def region_rec(self, a: int):
-        rec = self.region.insns.get(a)
-        return rec if rec is not None else self.region.record(a)
-
-    def cond_branch(self, a: int, taken: V, disp: int, nflag: int) -> None:
-        """Taken: delay slot then a + 8 + disp; not taken: on at a + 4. ``,n`` nullifies
-        the slot of a taken forward or a not-taken backward branch."""
-        b = self.b
-        self.add_count(1)
-        not_taken = self.goto(a + 4, 1 if (nflag and disp < 0) else 0)
-        if taken.known is not None:
-            if not taken.known:
-                b.branch(not_taken)
-                return
-        else:
-            t_bb = self.new_block("taken")
-            b.cbranch(taken.ir, t_bb, not_taken)
-            b.position_at_end(t_bb)
-        self.delay_slot_then(a, c32((a + 8 + disp) & M32), bool(nflag and disp >= 0))
-
-
-def _c32(x):
-    if isinstance(x, V):
-        return x.ir
-    return ir.Constant(I32, x & M32)
 
 
 # ---- compiling, caching and installing regions ---------------------------------------------------
@@ -1158,12 +148,8 @@ class CodeCache:
         return self.objects[name]
 
 
-
-# native-table mark: left to the interpreter (or being compiled); the core goes on counting
-# entries down from there, so anything at or below NEVER // 2 carries the mark
-NEVER = -(1 << 40)
 FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
-                          # every power of two from CTL_JIT_HOT (core.reports)
+                          # every power of two from CTL_JIT_HOT (coregen.reports)
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
 # Under the adaptive threshold nothing is weighed for compiling before the guest has run
 # START_AFTER instructions (~0.2 s of interpreting): a region takes 30-70 ms to compile and
@@ -1179,18 +165,6 @@ START_AFTER = 1 << 26
 CACHE_AFTER = 1 << 24
 POLL_INTERVAL = 0.002     # seconds between looks at the worker's pipe (poll)
 LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at exit
-COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
-# LLVM settings of a region batch. Measured on real programs: a quickly compiled tier
-# (few passes) costs half as much LLVM time per region but runs barely faster than the
-# interpreter; these settings cost ~60 ms of CPU per region of ~100 instructions and run
-# ~3x faster than the quick ones.  LLVM's full instruction selector, not FastISel: 13 %
-# more compile time (bc, 40 regions: 1.10 -> 1.24 s) for code that runs 1.3-1.9x faster
-# (bc pi-600 warm 980-1480 -> 1905 MIPS, vvar clock_gettime 61 -> 51 ns): FastISel turns
-# each access check into setcc/or chains instead of two predicted branches.
-PASSES = ("sroa", "instruction_combine", "simplify_cfg", "new_gvn", "instruction_combine",
-          "dead_store_elimination", "simplify_cfg")
-CODEGEN_OPT = 2
-CODEGEN_OPTIONS = ()                # LLVM options set in the compiling process (native.set_option)
 # Adaptive threshold (the default, JIT_AUTO): a branch target is compiled once the guest
 # instructions it has run (its entries times the length of its likely path, at most
 # MAX_PATH) reach HEAT, so code run a few thousand times is left to the interpreter and
@@ -1199,10 +173,9 @@ CODEGEN_OPTIONS = ()                # LLVM options set in the compiling process 
 HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
 MAX_PATH = 64
 JIT_AUTO = -1
-DATA_PAGES = 1            # where a region's data lists its other pages' slots
 NO_SLOT = -2              # a slot no page has (page_slot: a slot, or -1 when not decoded)
-COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
 NOT_JUMPS = (0, 2, 31)    # registers note_jump ignores: r0, the link registers rp and r31
+JUMP_GUESSES = 2          # targets a region tries for an indirect branch (regiongen.Region)
 
 
 class RegionCompiler:
@@ -1231,7 +204,6 @@ class RegionCompiler:
         self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (note_jump)
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
-        self._steps: dict[int, object] = {}    # instruction word -> path_length's step
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.worker = None                # jitworker.Worker, forked at the first batch
@@ -1241,9 +213,7 @@ class RegionCompiler:
         self.active = False               # work in flight or waiting: poll() after core returns
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
-        self.prober = None
-        self.tm = None                    # the LLVM target machine
-        self._serial = 0
+        self._gen = None                  # regiongen.RegionGen (generator())
         self.cache = None
         self._cache_hooks = b""
         self._loaded: list = []
@@ -1271,11 +241,10 @@ class RegionCompiler:
         if self.cache is None or self._cache_hooks != hooks:
             self._cache_hooks = hooks
             ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
-                                f"{objcode.host_id()}|".encode() + hooks
-                                + repr((PASSES, CODEGEN_OPT, CODEGEN_OPTIONS)).encode()).hexdigest()[:16]
+                                f"{objcode.host_id()}|".encode() + hooks).hexdigest()[:16]
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
             base = None if where == "off" else (Path(where) if where else jitcache.directory())
-            self.cache = CodeCache(base, ns)
+            self.cache = CodeCache(base, ns)      # (LLVM's settings: in regiongen's text)
         return self.cache
 
     # -- requests -------------------------------------------------------------------------
@@ -1291,7 +260,7 @@ class RegionCompiler:
             return
         native_table = self.m.native
         entries = -int(native_table[idx])
-        if entries <= 0 or entries >= -(NEVER // 2):
+        if entries <= 0 or entries >= -(S.NATIVE_NEVER // 2):
             return                                   # compiled, or left to the interpreter
         self.note_jump(entry, entries)
         if entry not in self.seen:                   # first report: is it on disk?
@@ -1308,7 +277,7 @@ class RegionCompiler:
             return
         else:
             heat = entries
-        native_table[idx] = NEVER                    # compiling: do not ask again
+        native_table[idx] = S.NATIVE_NEVER                  # compiling: do not ask again
         self.queue[entry] = heat
         self.entries[entry] = entries
         if self.sync:
@@ -1362,10 +331,11 @@ class RegionCompiler:
         ``word(a)``: the instruction at ``a`` (the guest's memory, or a worker's view)."""
         n = self.paths.get(entry)
         if n is None:
+            steps = self.generator().step
             a, n, seen = entry, 0, set()
             while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
                 seen.add(a)
-                step = self.step(word(a))
+                step = steps(word(a))
                 n += 1
                 if step is None:
                     break
@@ -1383,35 +353,15 @@ class RegionCompiler:
             self.paths[entry] = n
         return n
 
-    def step(self, word: int):
-        """What path_length needs of an instruction word (the same for every address it
-        is at, so worked out once per word): None (the interpreter runs it), "on" (the
-        next instruction follows), or (a call, its target relative to the instruction,
-        the constant target or None) for a branch."""
-        step = self._steps.get(word, False)
-        if step is False:
-            rec = Table.get().record(word)
-            if self.prober is None:
-                self.prober = Prober()
-            if not compiles(rec):
-                step = None
-            elif self.prober.variant_kind(rec) != "branch":
-                step = "on"
-            else:
-                probes = [self.prober.probe(base, rec) for base in (0x10000, 0x20000)]
-                if any(p.kind != "branch" for p in probes):
-                    step = "on"
-                else:
-                    first, second = probes
-                    call = any(v == 0x10008 | 3 for v in first.links.values())
-                    if first.target is None:
-                        step = (call, False, None)
-                    elif second.target - first.target == 0x10000:   # IA-relative
-                        step = (call, True, (first.target - 0x10000) & M32)
-                    else:
-                        step = (call, False, first.target)
-            self._steps[word] = step
-        return step
+    def generator(self):
+        """The regiongen.RegionGen that builds and compiles regions and knows what an
+        instruction word does to control flow (path_length), made when first wanted: the
+        IR generators are imported by a process that builds regions or weighs a target,
+        not by every run."""
+        if self._gen is None:
+            from hppa_user.regiongen import RegionGen
+            self._gen = RegionGen()
+        return self._gen
 
     def flushed(self) -> None:
         """The decode cache was flushed: results of earlier snapshots are void (and the
@@ -1451,7 +401,7 @@ class RegionCompiler:
         return {"generation": self.generation, "slots": slots, "data": data, "ran": ran,
                 "counts": counts, "entries": {e: self.entries.get(e) for e in batch},
                 "hooks": self.hooks_key(), "returns": sorted(self.return_points),
-                "jumps": {r: sorted(ts, key=ts.get, reverse=True)[:JUMP_GUESSES * 2]
+                "jumps": {r: sorted(ts, key=ts.get, reverse=True)[:JUMP_GUESSES]
                           for r, ts in self.jumps.items()},
                 "excluded": sorted(self.excluded)}
 
@@ -1554,7 +504,7 @@ class RegionCompiler:
         page_of = {s: p for p, s in self.m.mem.code_slots().items()}
         words = self.m.native[:used * S.SLOT_WORDS]
         found = sorted((words[i], i) for i in hostarray.negative_items(words)
-                       if NEVER // 2 < words[i] <= -(HEAT // 16 // MAX_PATH))
+                       if S.NATIVE_NEVER // 2 < words[i] <= -(HEAT // 16 // MAX_PATH))
         out = {}
         for n, idx in found:                               # most entries first
             page = page_of.get(idx // S.SLOT_WORDS, -1)
@@ -1592,7 +542,7 @@ class RegionCompiler:
         """Compile a batch (in the worker): the object code and how to install each region."""
         t0 = time.process_time()
         try:
-            obj, regions = self.compile(batch, view)
+            obj, regions = self.generator().compile(batch, view, CodeCache.key)
             if obj is not None:
                 self.code_cache(view.hooks).store(obj, regions, view.page_bytes)
             return {"obj": obj, "regions": regions, "seconds": time.process_time() - t0,
@@ -1618,7 +568,7 @@ class RegionCompiler:
             self.return_points.update(r["returns"])
             idx = self.slot_index(r["entry"])
             current = int(self.m.native[idx]) if idx >= 0 else 0
-            if idx < 0 or current > NEVER // 2:         # not awaited (any more)
+            if idx < 0 or current > S.NATIVE_NEVER // 2:         # not awaited (any more)
                 continue
             span = frozenset(r["span"])
             if not span & self.excluded and \
@@ -1631,49 +581,7 @@ class RegionCompiler:
             else:                                    # its code changed: count again
                 self.m.native[idx] = 0
 
-    # -- compiling --------------------------------------------------------------------------
-    def build_region(self, entry: int, view: jitworker.CodeView) -> Region | None:
-        if self.prober is None:
-            self.prober = Prober()
-        region = Region(entry, view.word, view.slot, view.executed, self.prober, view.returns,
-                        view.entries_of(entry, NEVER), view.jumps)
-        for points in region.returns.values():
-            view.returns.update(points)              # for the batch's next regions
-        if entry not in region.insns or not compiles(region.insns[entry]):
-            return None
-        return region
-
-    def compile(self, batch: list[int], view: jitworker.CodeView) -> tuple[bytes | None, list[dict]]:
-        """The regions at the entries of ``batch`` as one module's object code, and per
-        region what installing it needs (its symbols and the slots its pages had)."""
-        module = irtext.Module()
-        out = []
-        hooks = {a: h for h, a in enumerate(memoryview(view.hooks).cast("q").tolist())}
-        for entry in batch:
-            if any(r["entry"] == entry for r in out):
-                continue
-            region = self.build_region(entry, view)
-            if region is None:
-                continue
-            self._serial += 1
-            name = f"region_{entry:08x}_{self._serial}"
-            Emitter(module, region, hooks, name).run()
-            irtext.Global(module, None, f"{name}_key",
-                          CodeCache.key(view.page_bytes, entry, region.pages) + b"\0")
-            out.append({"entry": entry, "fn": name,
-                        "pages": dict(region.pages), "insns": len(region.insns),
-                        "returns": sorted(p for ps in region.returns.values() for p in ps),
-                        # what it translated: its instructions and their delay slots
-                        "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
-        if not out:
-            return None, []
-        import hppa_user.native as native   # LLVM is loaded only by a process that compiles
-        if self.tm is None:
-            for option in CODEGEN_OPTIONS:
-                native.set_option(option)
-            self.tm = native.target_machine(CODEGEN_OPT)
-        return native.compile_passes(str(module), self.tm, PASSES), out
-
+    # -- installing -------------------------------------------------------------------------
     def _patch(self, entry: int, data_addr: int, idx: int, pages: dict) -> bool:
         """Fill a region's data if every page still has the slot it had when the region
         was built."""
@@ -1710,5 +618,5 @@ class RegionCompiler:
         slot = int(self.m.mem.page_slot[a >> 12])
         if slot >= 0:
             idx = (slot << 10) | ((a >> 2) & 1023)
-            if self.m.native[idx] <= NEVER // 2:
+            if self.m.native[idx] <= S.NATIVE_NEVER // 2:
                 self.m.native[idx] = 0

@@ -13,10 +13,11 @@ import os
 import threading
 from pathlib import Path
 
-# what the core is generated from; compiled regions also depend on the region compiler
-CORE_SOURCES = ("core.py", "decode.py", "encoding.py", "state.py", "memory.py", "fpu.py",
-                "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py")
-REGION_SOURCES = CORE_SOURCES + ("jit.py", "irtext.py")
+# what the core is generated from (and the run time that loads it); compiled regions also
+# depend on the region generator and the run time that installs them
+CORE_SOURCES = ("core.py", "coregen.py", "decode.py", "encoding.py", "state.py", "memory.py",
+                "fpu.py", "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py")
+REGION_SOURCES = CORE_SOURCES + ("jit.py", "regiongen.py", "irtext.py")
 _hashes: dict[tuple, str] = {}
 
 

@@ -83,9 +83,9 @@ class CodeView:
         i = (slot << 10) | ((a >> 2) & (S.SLOT_WORDS - 1))
         return slot >= 0 and (i >> 3) < len(self.ran) and bool(self.ran[i >> 3] >> (i & 7) & 1)
 
-    def entries_of(self, entry: int, never: int):
+    def entries_of(self, entry: int):
         """How often the interpreter took branches to an address (None: not known); a
-        native-table word from ``never // 2`` down marks code left to the interpreter."""
+        native-table word from NATIVE_NEVER // 2 down marks code left to the interpreter."""
         def entries(a: int) -> int | None:
             if a == entry:
                 return self.entries.get(entry)
@@ -94,7 +94,7 @@ class CodeView:
                 return None
             i = ((a >> 2) & (S.SLOT_WORDS - 1)) * 8
             v = int.from_bytes(words[i:i + 8], "little", signed=True)
-            return -v if never // 2 < v <= 0 else None
+            return -v if S.NATIVE_NEVER // 2 < v <= 0 else None
         return entries
 
     def page_bytes(self, page: int) -> bytes:

@@ -1,7 +1,7 @@
 """LLVM, for the processes that compile: IR text to object code for this host.
 
-The core (core.py) is compiled once per version of the CPU sources and its object code
-kept in the cache directory (jitcache.py); compiled regions (jit.py) go through the same
+The core (coregen.py) is compiled once per version of the CPU sources and its object code
+kept in the cache directory (jitcache.py); compiled regions (regiongen.py) go through the same
 step with cheaper settings, in the compile worker.  Loading object code needs no LLVM
 (objcode.py): a process that only runs code never imports this module.  Objects are
 emitted for the large code model (``jit=True``), the one objcode.py loads.

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.util
 import os
 import struct
 import threading
 from pathlib import Path
-
-import llvmlite
 
 from hppa_user.loader import elf_sections, elf_symbols
 
@@ -47,8 +46,23 @@ class ObjectError(RuntimeError):
     """An object file this loader cannot (or must not) load."""
 
 
+def llvm_id() -> str:
+    """Which LLVM compiles here: llvmlite's version file and the size of its LLVM library,
+    read without importing llvmlite (a run that compiles nothing never loads it)."""
+    spec = importlib.util.find_spec("llvmlite")
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    home = Path(spec.submodule_search_locations[0])
+    try:
+        version = (home / "_version.py").read_bytes()
+        size = (home / "binding" / "libllvmlite.so").stat().st_size
+    except OSError:
+        return "none"
+    return f"{hashlib.sha256(version).hexdigest()[:16]}:{size}"
+
+
 def host_id() -> str:
-    """What compiled code depends on besides its source: LLVM's version and the host CPU
+    """What compiled code depends on besides its source: LLVM (llvm_id) and the host CPU
     (LLVM compiles for the host's model and features, which /proc/cpuinfo names)."""
     global _host
     if _host is None:
@@ -62,7 +76,7 @@ def host_id() -> str:
                         break
         except OSError:
             pass
-        _host = f"{llvmlite.__version__}|{os.uname().machine}|" \
+        _host = f"{llvm_id()}|{os.uname().machine}|" \
                 f"{hashlib.sha256(cpu.encode()).hexdigest()[:16]}"
     return _host
 

@@ -1,10 +1,10 @@
 """What each micro-op does: written once, run by both tiers.
 
 Every micro-op of ``encoding.OPS`` has one function here (FP ones in fpu.py), registered
-with ``@sem("OP")``.  The interpreter generator (core.py) calls it with the decoded fields
+with ``@sem("OP")``.  The interpreter generator (coregen.py) calls it with the decoded fields
 as run-time values -- except the fields the encoding table fixes per row (``K``), which are
 constants in both tiers, so an interpreter arm is specialised per row shape -- and the
-region compiler (jit.py) calls it with every field a constant.  Both hand in a context
+region generator (regiongen.py) calls it with every field a constant.  Both hand in a context
 :class:`Ctx` that says how to reach the guest state; the semantics only compute with
 :mod:`ssa` values, so the same lines become a generic interpreter arm or a few IR
 instructions specialised for one instruction word.

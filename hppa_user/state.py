@@ -1,4 +1,4 @@
-"""Layout of the CPU state shared by the native core (core.py), compiled regions and Python.
+"""Layout of the CPU state shared by the native core (coregen.py), compiled regions and Python.
 
 All registers live in one int64 array ``regs``: ``gr`` [32], ``fr`` [32] (raw IEEE bits;
 single halves are the high (left) and low (right) words), ``sr`` [8], ``cr`` [32] and
@@ -53,7 +53,10 @@ DC_FIELDS = 8        # op (a micro-op variant, encoding.VARIANTS) + 7 operand fi
 # a record op the decoder never produces: executes as an illegal instruction (breakpoints)
 DC_SENTINEL = 0x7FFFFFFF
 # native table (int64[slots * SLOT_WORDS], indexed like the decode cache): > 0 the address
-# of the compiled region entered there (jit.py), <= 0 minus the number of entries so far
+# of the compiled region entered there (jit.py), <= 0 minus the number of entries so far;
+# NATIVE_NEVER marks an entry left to the interpreter (or being compiled): the core goes on
+# counting entries down from there, so anything at or below NATIVE_NEVER // 2 carries it
+NATIVE_NEVER = -(1 << 40)
 
 # environment block (int64 array): where native code finds everything
 ENV_REGS = 0         # address of regs
@@ -67,13 +70,13 @@ ENV_NHOOKS = 9
 ENV_BUDGET = 10      # instructions to run in this core entry
 ENV_CLOCK = 11       # host clock_gettime()
 ENV_LIMIT = 12       # the instruction count at which this core entry stops
-ENV_TSC_ON = 13      # 1: cr16 extrapolated from an invariant TSC (core.build_host_ns)
+ENV_TSC_ON = 13      # 1: cr16 extrapolated from an invariant TSC (coregen.build_host_ns)
 ENV_TSC_BASE = 16    # TSC and CLOCK_MONOTONIC at the first reading (the rate's baseline)
 ENV_NS_BASE = 17
 ENV_TSC_ANCHOR = 18  # ... and at the latest reading
 ENV_NS_ANCHOR = 19
-ENV_TSC_RATE = 20    # ns per TSC tick in units of 2^-32 ns (core.TSC_RATE_SHIFT; 0 until measured)
+ENV_TSC_RATE = 20    # ns per TSC tick in 2^-32 units (coregen.TSC_RATE_SHIFT; 0 until measured)
 ENV_NS_LAST = 21     # the last time returned
 TSC_REANCHOR = 1 << 21   # ticks between host clock readings (~1 ms at 2-3 GHz)
 TSC_BRACKET = 1 << 13    # the most ticks around a host clock reading taken as an anchor (~3 us)
-ENV_HELPERS = 24     # addresses of the shared helper functions (core.HELPER_INDEX order)
+ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_INDEX order)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from hppa_user import encoding as enc
 from hppa_user import state as S
+from hppa_user.decode import Table
 from hppa_user.memory import PAGE_SHIFT, PERM_R, PERM_W
 from hppa_user.traps import DATA_PROTECTION
 
@@ -127,7 +128,7 @@ class WatchedPages:
         """(reads, writes, size) of the memory instruction at ``pc``, or None."""
         if not self.cpu.mem.is_mapped(pc, 4):
             return None
-        rec = self.cpu.table.decode(self.cpu.word_at(pc))[1]
+        rec = Table.get().decode(self.cpu.word_at(pc))[1]
         op = enc.op_of(int(rec[0]))
         rw = _ACCESS.get(op)
         if rw is None:

@@ -21,7 +21,12 @@ PACKAGES = ("hppa_user", "kernel_model", "vdso_image", "bench")
 # (module, imported module): imports deliberately deferred into a function, and why
 DEFERRED = {
     ("hppa_user.core", "hppa_user.native"): "LLVM is imported only by a process that compiles",
-    ("hppa_user.jit", "hppa_user.native"): "LLVM is imported only by a process that compiles",
+    ("hppa_user.core", "hppa_user.coregen"): "the core's IR generator, only by a process that "
+                                            "compiles the core (its cache was cold)",
+    ("hppa_user.jit", "hppa_user.regiongen"): "the regions' IR generator, only by a process that "
+                                              "builds regions or weighs a branch target",
+    ("hppa_user.regiongen", "hppa_user.native"): "LLVM is imported only by a process that "
+                                                 "compiles",
     ("kernel_model.machine", "hppa_user.trace"): "the disassembler only under --trace",
 }
 # the CLI imports what each command needs inside the command, so `--help` starts fast

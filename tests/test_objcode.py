@@ -3,8 +3,8 @@
 The loader is checked on code LLVM compiled here (functions, a writable global, a table of
 addresses in read-only data, a call into the C library), with results computed in Python;
 on objects it must refuse (not ELF, truncated, small-code-model relocations); and on the
-property it exists for: running a program with a warm core cache imports neither LLVM nor
-pyelftools.
+property it exists for: running a program with a warm core cache imports neither llvmlite
+nor the IR generators nor pyelftools.
 """
 from __future__ import annotations
 
@@ -116,7 +116,9 @@ def test_sealed_entries_detect_damage(obj):
 WHAT_LOADED = """
 import atexit, json, sys
 out = sys.argv.pop(1)
-names = ("llvmlite.binding", "elftools", "numpy", "hppa_user.native", "hppa_user.trace")
+names = ("llvmlite", "elftools", "numpy", "hppa_user.native", "hppa_user.trace",
+         "hppa_user.encoding", "hppa_user.decode", "hppa_user.semantics", "hppa_user.fpu",
+         "hppa_user.ssa", "hppa_user.irtext", "hppa_user.coregen", "hppa_user.regiongen")
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
                                                                if m.startswith(names)))))
 sys.path.insert(0, {root!r})
@@ -128,7 +130,9 @@ cli.main()
 
 def test_running_a_program_loads_no_llvm(guest, tmp_path):
     """With the core compiled once (the first run), a run of a program needs neither LLVM
-    nor pyelftools nor numpy nor the disassembler: the start-up every short program pays."""
+    (not even llvmlite's IR builder) nor the IR generators (the encoding table, the
+    semantics, the core's and the regions' generators) nor pyelftools nor numpy nor the
+    disassembler: the start-up every short program pays."""
     binary = guest("hello")
     subprocess.run([*emulator_command(), "run", str(binary)], env=guest_env(None), capture_output=True,
                    check=True, timeout=1800)                    # the core is cached now

@@ -1,0 +1,1012 @@
+"""The interpreter's generator: a native fetch/decode/execute loop built from the semantics.
+
+``build_module()`` writes the whole first tier as LLVM IR: the run loop with the gateway
+page and the light-weight syscalls, the decode cache, the call into compiled regions, the
+native decoder (decode.py) and one *arm* per micro-op variant, each the op's semantics
+(semantics.py, fpu.py) applied to an interpreter context (:class:`ICtx`) in which the
+record's decoded fields are run-time values and the row's fixed fields constants.  The
+shared helpers (FP operations, unaligned accesses, the host clock) are functions of the
+same module; compiled regions call them through the environment block, where the run time
+(core.py) copies them from the module's table ``hppa_helpers``.  core.py has the module
+compiled (native.py) once per source version and host and keeps the object code on disk:
+only that process imports this generator.
+
+PA-RISC rules applied in the loop:
+  * IAOQ: two offsets, front (executing) and back (next). After each instruction
+    front <- back and back <- back + 4, or back <- target for a taken branch. The
+    instruction after a branch (the delay slot) therefore always runs unless nullified.
+  * Nullification: PSW[N] set by an instruction makes the *next* instruction (at front)
+    a no-op; it is still fetched (and counted), never decoded.
+  * Page zero: fetching there enters the gateway page (0x100 syscall, 0xb0 LWS, 0xe0 set
+    thread pointer); no instruction in it is ever decoded.
+  * Interruptions: a trapping instruction leaves IAOQ at itself and is counted; the core
+    returns ST_FAULT with the interruption number (traps.py), its detail word and the
+    address (the data address of an access, else the instruction's); the kernel model
+    decides what signal that is.
+  * Unaligned data accesses are emulated as arch/parisc/kernel/unaligned.c does (the same
+    result and base modification), or stop with UNALIGNED when the process asked for
+    SIGBUS with PR_SET_UNALIGN (ctl[CTL_UNALIGN]); a page the emulation may not touch
+    stops with UNALIGNED / EMULATION_FAULT at the unaligned address (Linux: SIGSEGV,
+    SEGV_MAPERR).  ldcw is not emulated (SIGBUS), as in Linux.
+
+Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
+sequential, PSW[N] clear), the loop either calls the native code registered for that
+address in the native table or counts the entry there; at the threshold and then at the
+powers of two from CTL_JIT_HOT on it returns ST_JIT so Python may compile it (reports()). A
+region returns 0 at a control transfer (the new front may start another region), 1 when
+this loop must execute the front instruction itself.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from hppa_user import encoding as enc
+from hppa_user import fpu
+from hppa_user import traps as T
+from hppa_user import state as S
+from hppa_user.decode import Table, emit_decoder
+from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
+from hppa_user.semantics import SEMANTICS, Ctx
+from hppa_user.ssa import V, if_else, ity, select
+
+I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
+PTR = ir.PointerType()
+M32 = 0xFFFFFFFF
+PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
+
+# compiled regions: i64 region(regs, mem, perm, page_slot, native, limit, env) -> 0 or 1.
+# GHC's convention keeps no callee-saved registers: a jump from region to region saves
+# and restores nothing.
+REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
+REGION_CC = "ghccc"
+# interpreter arms (see build_interpreter): regs, env, dc, page_slot,
+# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record
+ARM_FN = ir.FunctionType(I64, [PTR] * 4 + [I32, I32, I64, PTR])
+ARM_CC = "ghccc"
+
+# helper functions shared with compiled regions, in their ENV_HELPERS order
+HELPER_NAMES = list(fpu.HELPER_NAMES) + ["host_ns"]
+HELPER_INDEX = {name: i for i, name in enumerate(HELPER_NAMES)}
+HELPER_ARGS = {name: n for name, (_body, n) in fpu.HELPERS.items()}
+HELPER_ARGS["host_ns"] = 0
+
+
+def helper_type(name: str) -> ir.FunctionType:
+    """Every helper: i64 (ptr env, i32 x n)."""
+    return ir.FunctionType(I64, [PTR] + [I32] * HELPER_ARGS[name])
+
+
+def c32(x: int) -> V:
+    return V.const(x, 32)
+
+
+def c64(x: int) -> V:
+    return V.const(x, 64)
+
+
+def reports(count: V, threshold: V, hot: V) -> V:
+    """Whether a branch target whose native-table entry has counted down to ``count``
+    (minus its entries) is reported (ST_JIT): once at ``threshold`` entries (its first
+    report: is it in the code cache?), then at every power of two from ``hot`` on (could
+    it be worth compiling yet?), so code that stays interpreted costs the region
+    compiler a few looks however long it runs."""
+    e = c64(0) - count
+    return (e & (e - 1)).eq(0) & (e.eq(threshold) | e.sge(hot))
+
+
+RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
+TSC_RATE_SHIFT = 32       # ENV_TSC_RATE: ns per TSC tick in units of 2^-32 ns
+
+
+def env_slot(b, env, i: int):
+    """&env[i] (an i64 word of the environment block)."""
+    return b.gep(env, [ir.Constant(I64, i)], source_etype=I64)
+
+
+def tsc_estimate(b, env, rdtsc) -> tuple[V, V, V]:
+    """The cr16 source's common case (CoreGen.build_host_ns; compiled regions inline it):
+    read the TSC and return (t, stale, ns).  ``stale``: the anchor is TSC_REANCHOR ticks
+    old or the rate is not measured yet -- only build_host_ns may answer then; else ``ns``
+    is the anchor's CLOCK_MONOTONIC reading extrapolated at the measured rate: one
+    integer multiply (``since`` < 2^21 ticks, the rate < 2^32 ns per tick in units of
+    2^-32: the product fits 64 bits), not a conversion to and from double."""
+    def get(i):
+        return V.of(b, b.load(env_slot(b, env, i), typ=I64))
+    t = V.of(b, b.call(rdtsc, []))
+    since = t - get(S.ENV_TSC_ANCHOR)
+    rate = get(S.ENV_TSC_RATE)                 # ns per tick * 2^32 (0: unknown)
+    stale = since.uge(S.TSC_REANCHOR) | rate.eq(0)
+    return t, stale, get(S.ENV_NS_ANCHOR) + ((since * rate) >> TSC_RATE_SHIFT)
+
+
+def never_backwards(b, env, ns: V) -> V:
+    """max(ns, the last value returned), remembered: the clock never runs backwards."""
+    p = env_slot(b, env, S.ENV_NS_LAST)
+    last = V.of(b, b.load(p, typ=I64))
+    ns = select(ns.slt(last), last, ns)
+    b.store(ns.ir, p)
+    return ns
+
+
+class Mem:
+    """Raw guest-memory access in native code: big-endian loads and stores, the page
+    permission table, the decode-cache invalidation a store into code needs."""
+
+    def __init__(self, b: ir.IRBuilder, mem, perm, page_slot):
+        self.b, self.mem, self.perm, self.page_slot = b, mem, perm, page_slot
+
+    def perm_of(self, addr: V) -> V:
+        b = self.b
+        return V.of(b, b.load(b.gep(self.perm, [(addr >> 12).zext(64).ir], source_etype=I8), typ=I8))
+
+    def has(self, addr: V, need: int) -> V:
+        return (self.perm_of(addr) & need).eq(need)
+
+    def fault_number(self, p: V, protection: int, miss: int) -> V:
+        """The interruption for an access the page's permissions ``p`` refuse: no rights
+        (``protection``) on a mapped page, no translation (``miss``) otherwise."""
+        return select((p & PERM_MAPPED).ne(0), c64(protection), c64(miss))
+
+    def load(self, addr: V, size: int) -> V:
+        """Big-endian: i32 for 1, 2, 4 bytes, i64 for 8 (no checks)."""
+        b = self.b
+        ty = ity(8 * size)
+        v = b.load(b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), typ=ty, align=1)
+        if size > 1:
+            v = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [v])
+        v = V.of(b, v)
+        return v if size == 8 else v.zext(32)
+
+    def store(self, addr: V, size: int, v: V) -> None:
+        b = self.b
+        ty = ity(8 * size)
+        x = v.trunc(8 * size).ir if size < v.w else v.ir
+        if size > 1:
+            x = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [x])
+        b.store(x, b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), align=1)
+
+    def invalidate(self, addr: V) -> None:
+        """A store into a page holding decoded code drops that code (its slot and any
+        region built from it: the page is decoded afresh on the next fetch)."""
+        b = self.b
+        page = (addr >> 12).zext(64).ir
+        pp = b.gep(self.perm, [page], source_etype=I8)
+        p = b.load(pp, typ=I8)
+        with b.if_then(b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)),
+                                       ir.Constant(I8, 0)), likely=False):
+            b.store(b.and_(p, ir.Constant(I8, ~PERM_CODE & 0xFF)), pp)
+            b.store(ir.Constant(I32, -1), b.gep(self.page_slot, [page], source_etype=I32))
+
+
+class EnvCtx(Ctx):
+    """A context inside a helper function (or the LWS code): the register file is found
+    through the environment block, memory through :class:`Mem`."""
+
+    def __init__(self, b: ir.IRBuilder, env, regs=None, m: Mem | None = None):
+        self.b, self.env = b, env
+        self.regs = regs if regs is not None else self.env_ptr(S.ENV_REGS)
+        self.m = m or Mem(b, self.env_ptr(S.ENV_MEM), self.env_ptr(S.ENV_PERM),
+                          self.env_ptr(S.ENV_PAGE_SLOT))
+
+    def env_ptr(self, slot: int):
+        b = self.b
+        return b.inttoptr(b.load(b.gep(self.env, [ir.Constant(I64, slot)], source_etype=I64),
+                                 typ=I64), PTR)
+
+    def reg_ptr(self, index):
+        index = c64(index) if isinstance(index, int) else index
+        return self.b.gep(self.regs, [index.zext(64).ir], source_etype=I64)
+
+
+class ICtx(EnvCtx):
+    """The interpreter's context for one arm: fields and IAOQ are run-time values."""
+
+    def __init__(self, gen: "ArmGen", f: V, back: V, count: V):
+        self.gen, self.b = gen, gen.b
+        self.regs, self.m, self.env = gen.regs, gen.m, gen.env
+        self.f, self.back, self.count = f, back, count
+        self.n_next = V.const(0, 1)
+        self.nb = None
+        self.zero_r0 = False
+        self.stores = False           # may drop decoded code (a store, an unaligned access)
+
+    def wrote_gr(self, r: V) -> None:
+        if r.known is None:
+            self.zero_r0 = True                   # regs[0] is re-zeroed after the arm
+
+    def trap_if(self, cond, number, detail=0, addr: V | None = None) -> None:
+        if isinstance(cond, (bool, int)):
+            cond = V.const(int(cond), 1)
+        if cond.known == 0:
+            return
+        self.gen.fault_if(cond, number, detail, self.f if addr is None else addr, self.count)
+
+    def nullify_if(self, cond) -> None:
+        self.n_next = cond
+
+    def branch(self, target: V, nullify) -> None:
+        self.nb = target
+        self.n_next = nullify.ne(0)
+
+    def cond_branch(self, taken: V, disp: V, nflag) -> None:
+        self.nb = select(taken, self.f + 8 + disp, self.back + 4)
+        self.n_next = nflag.ne(0) & ~(taken ^ disp.sge(0))
+
+    def call(self, name: str, *args) -> V:
+        b = self.b
+        return V.of(b, b.call(self.gen.gen.helpers[name], [self.env] + [a.ir for a in args]))
+
+    def insns_so_far(self) -> V:
+        return self.count
+
+    def host_clock(self) -> V:
+        return self.call("host_ns")
+
+    # -- memory: checks, faults, unaligned accesses ---------------------------------------
+    def _unaligned(self, addr: V, size: int, value: V | None):
+        """Emulate an unaligned access as Linux's handler does (or stop: SIGBUS)."""
+        gen = self.gen
+        sigbus = (self.ctl(S.CTL_UNALIGN) & PR_UNALIGN_SIGBUS).ne(0)
+        self.trap_if(sigbus, T.UNALIGNED, 0, addr)
+        b = self.b
+        if value is None:
+            code = V.of(b, b.call(gen.gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
+            self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
+            v = V.of(b, b.load(gen.scratch, typ=I64))
+            return v if size == 8 else v.trunc(32)
+        code = V.of(b, b.call(gen.gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
+        self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
+        return None
+
+    def load(self, addr: V, size: int) -> V:
+        def aligned():
+            p = self.m.perm_of(addr)
+            self.trap_if((p & PERM_R).eq(0),
+                         self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
+            return self.m.load(addr, size)
+        if size == 1:
+            return aligned()
+        return self.if_else((addr & (size - 1)).ne(0),
+                            lambda: self._unaligned(addr, size, None), aligned)
+
+    def store(self, addr: V, size: int, v: V) -> None:
+        self.stores = True
+
+        def aligned():
+            self.check_store(addr, addr)
+            self.m.store(addr, size, v)
+        if size == 1:
+            aligned()
+            return
+        self.if_else((addr & (size - 1)).ne(0), lambda: self._unaligned(addr, size, v), aligned)
+
+    def check_store(self, addr: V, fault_addr: V) -> None:
+        self.stores = True
+        p = self.m.perm_of(addr)
+        self.trap_if((p & PERM_W).eq(0), self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS),
+                     0, fault_addr)
+        self.m.invalidate(addr)
+
+    def poke8(self, addr: V, v: V, when) -> None:
+        old = self.m.load(addr, 1)
+        self.m.store(addr, 1, select(when, v.trunc(32), old))
+
+    def readable(self, addr: V, need: int) -> V:
+        return self.m.has(addr, need)
+
+
+class HelperCtx(EnvCtx):
+    """The context of a helper function body (FP operations): registers only."""
+
+    def call(self, name, *args):
+        raise AssertionError("helpers do not call helpers")
+
+
+class CoreGen:
+    """Builds the core module."""
+
+    def __init__(self, table: Table):
+        self.module = ir.Module(name="hppa_core")
+        self.module.triple = ""
+        self.table = table
+        self.env_global = ir.GlobalVariable(self.module, PTR, name="hppa_env")
+        self.env_global.initializer = ir.Constant(PTR, None)
+        self.decode_fn = emit_decoder(self.module, table)
+        self.helpers = {name: self.build_helper(name) for name in HELPER_NAMES}
+        self.ua_load = {n: self.build_unaligned(n, False) for n in (2, 4, 8)}
+        self.ua_store = {n: self.build_unaligned(n, True) for n in (2, 4, 8)}
+        self.build_helper_table()
+        self.lws_fn = self.build_lws()
+        self.build_decoded_bitmap()
+        self.build_interpreter()
+
+    def build_decoded_bitmap(self) -> None:
+        """hppa_decoded_bitmap(dc, records, out): sets bit i of ``out`` (least significant
+        first in each byte; ``out`` starts zeroed) where decode-cache record i has been
+        decoded.  The region compiler's worker is told this at every batch: one pass at
+        native speed over up to 4 M records."""
+        fn, b = self.new_function("hppa_decoded_bitmap", ir.FunctionType(ir.VoidType(), [PTR, I64, PTR]))
+        dc, n, out = fn.args
+        head, body, mark, done = (fn.append_basic_block(x) for x in ("head", "body", "mark", "done"))
+        start = b.block
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(ir.Constant(I64, 0), start)
+        b.cbranch(b.icmp_signed("<", i, n), body, done)
+        b.position_at_end(body)
+        op = b.load(b.gep(dc, [b.mul(i, ir.Constant(I64, S.DC_FIELDS))], source_etype=I32), typ=I32)
+        nxt = b.add(i, ir.Constant(I64, 1))
+        i.add_incoming(nxt, body)
+        i.add_incoming(nxt, mark)
+        b.cbranch(b.icmp_unsigned("!=", op, ir.Constant(I32, 0)), mark, head)
+        b.position_at_end(mark)
+        byte = b.gep(out, [b.lshr(i, ir.Constant(I64, 3))], source_etype=I8)
+        bit = b.trunc(b.shl(ir.Constant(I64, 1), b.and_(i, ir.Constant(I64, 7))), I8)
+        b.store(b.or_(b.load(byte, typ=I8), bit), byte)
+        b.branch(head)
+        b.position_at_end(done)
+        b.ret_void()
+
+    def build_helper_table(self) -> None:
+        """hppa_helpers: the helpers' addresses in HELPER_NAMES order, then a null.  The
+        run time (core.Core) copies them into the environment block (ENV_HELPERS), where
+        compiled regions find them, without importing this generator for their names."""
+        fns = [self.helpers[name] for name in HELPER_NAMES] + [ir.Constant(PTR, None)]
+        table_ty = ir.ArrayType(PTR, len(fns))
+        table = ir.GlobalVariable(self.module, table_ty, name="hppa_helpers")
+        table.initializer = ir.Constant(table_ty, fns)
+        table.global_constant = True
+
+    # -- helpers ------------------------------------------------------------------------
+    def new_function(self, name: str, fnty: ir.FunctionType) -> tuple[ir.Function, ir.IRBuilder]:
+        fn = ir.Function(self.module, fnty, name=name)
+        return fn, ir.IRBuilder(fn.append_basic_block("entry"))
+
+    def build_helper(self, name: str) -> ir.Function:
+        fn, b = self.new_function(f"hppa_{name}", helper_type(name))
+        fn.attributes.add("noinline")
+        if name == "host_ns":
+            self.build_host_ns(fn, b)
+            return fn
+        set.add(fn.attributes, "strictfp")
+        body, nargs = fpu.HELPERS[name]
+        s = HelperCtx(b, fn.args[0])
+        fp = fpu.HostFP(self.module, b)
+        code = body(s, fp, *[V(b, a, None, 32) for a in fn.args[1:]])
+        b.ret(code.zext(64).ir)
+        return fn
+
+    def build_host_ns(self, fn: ir.Function, b: ir.IRBuilder) -> None:
+        """The cr16 source: host CLOCK_MONOTONIC nanoseconds.
+
+        Reading the host clock costs ~25 ns; with an invariant TSC (constant_tsc and
+        nonstop_tsc: ENV_TSC_ON) the time is extrapolated from the TSC instead -- anchored
+        to a clock_gettime() reading at most TSC_REANCHOR ticks (~1 ms) old, at a rate
+        measured against CLOCK_MONOTONIC over the whole run (so NTP's slewing is followed)
+        -- and never runs backwards (ENV_NS_LAST).  Before the rate is known, and without
+        an invariant TSC, every read is a clock_gettime().  Compiled regions inline the
+        common case (tsc_estimate, never_backwards) and call this for the rest."""
+        env = fn.args[0]
+
+        def get(i):
+            return V.of(b, b.load(env_slot(b, env, i), typ=I64))
+
+        def put(i, v: V):
+            b.store(v.ir, env_slot(b, env, i))
+
+        def host_clock() -> V:
+            clock_ty = ir.FunctionType(I32, [I32, PTR])       # clock_gettime(id, timespec *)
+            clock = b.inttoptr(get(S.ENV_CLOCK).ir, clock_ty.as_pointer())
+            b.call(clock, [ir.Constant(I32, 1), ts])
+            sec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 0)]), typ=I64)
+            nsec = b.load(b.gep(ts, [ir.Constant(I64, 0), ir.Constant(I32, 1)]), typ=I64)
+            return V.of(b, b.add(b.mul(sec, ir.Constant(I64, 1_000_000_000)), nsec))
+
+        ts = b.alloca(ir.ArrayType(I64, 2))
+        rdtsc = ir.Function(self.module, RDTSC_FN, name=RDTSC)
+        f64 = ir.DoubleType()
+
+        def plain():
+            return host_clock()
+
+        def from_tsc():
+            t, stale, estimate = tsc_estimate(b, env, rdtsc)
+
+            def reanchor():
+                ns = host_clock()
+                t2 = V.of(b, b.call(rdtsc, []))
+
+                def take():
+                    return anchor((t >> 1) + (t2 >> 1), ns)
+                # a pair is only as good as its bracket: preempted between the two reads,
+                # the TSC would be paired with a later time and every estimate until the
+                # next anchor would run ahead of the host clock (a syscall after a vDSO
+                # read would go backwards). A wide bracket is not taken: this read returns
+                # the host clock itself and the next one tries again.
+                return self._if(b, (t2 - t).ult(S.TSC_BRACKET), take, lambda: ns)
+
+            def anchor(t, ns):
+                base_t, base_ns = get(S.ENV_TSC_BASE), get(S.ENV_NS_BASE)
+
+                def first():
+                    put(S.ENV_TSC_BASE, t)
+                    put(S.ENV_NS_BASE, ns)
+                    return V.const(0, 64)
+
+                def measure():                  # over a baseline of 8 readings at least
+                    r = b.fdiv(b.sitofp((ns - base_ns).ir, f64), b.uitofp((t - base_t).ir, f64))
+                    r = b.fmul(r, ir.Constant(f64, float(1 << TSC_RATE_SHIFT)))
+                    fixed = V.of(b, b.fptoui(r, I64))       # ns per tick, fixed point
+                    # (a TSC slower than 1 MHz would overflow the estimate: no rate, so
+                    # every read is a clock_gettime())
+                    return select((t - base_t).ult(8 * S.TSC_REANCHOR) | fixed.uge(1 << 42),
+                                  V.const(0, 64), fixed)
+                new_rate = self._if(b, base_t.eq(0), first, measure)
+                put(S.ENV_TSC_RATE, new_rate)
+                put(S.ENV_TSC_ANCHOR, t)
+                put(S.ENV_NS_ANCHOR, ns)
+                return ns
+            return never_backwards(b, env, self._if(b, stale, reanchor, lambda: estimate))
+        b.ret(self._if(b, get(S.ENV_TSC_ON).eq(0), plain, from_tsc).ir)
+
+    @staticmethod
+    def _if(b, cond, then, otherwise):
+        return if_else(b, cond, then, otherwise)
+
+    def build_unaligned(self, size: int, store: bool) -> ir.Function:
+        """Linux's emulation of an unaligned user access of ``size`` bytes: it reads (and
+        for stores of more than two bytes writes back) the aligned words that hold the
+        bytes, so every one of them must be accessible; on failure nothing is written
+        and the caller stops with UNALIGNED / EMULATION_FAULT.  Returns 0
+        or 1 (fault); a load leaves its value in *out."""
+        args = [PTR, I32, I64] if store else [PTR, I32, PTR]
+        fn, b = self.new_function(f"hppa_unaligned_{'store' if store else 'load'}{size}",
+                                  ir.FunctionType(I64, args))
+        s = EnvCtx(b, fn.args[0])
+        addr = V(b, fn.args[1], None, 32)
+        first = addr & ~3
+        last = (addr + (size - 1)) & ~3
+        need = PERM_R | (PERM_W if store and size > 2 else 0) if size > 2 else \
+            (PERM_W if store else PERM_R)
+        ok = s.m.has(first, need) & s.m.has(last, need)
+        fail, go = fn.append_basic_block("fail"), fn.append_basic_block("go")
+        b.cbranch(ok.ir, go, fail)
+        b.position_at_end(fail)
+        b.ret(ir.Constant(I64, 1))
+        b.position_at_end(go)
+        if store:
+            v = V(b, fn.args[2], None, 64)
+            s.m.invalidate(first)
+            s.m.invalidate(last)
+            for i in range(size):
+                s.m.store(addr + i, 1, (v >> (8 * (size - 1 - i))).trunc(32))
+        else:
+            v = c64(0)
+            for i in range(size):
+                v = (v << 8) | s.m.load(addr + i, 1).zext(64)
+            b.store(v.ir, fn.args[2])
+        b.ret(ir.Constant(I64, 0))
+        return fn
+
+    def build_lws(self) -> ir.Function:
+        """Light-weight syscalls (gateway 0xb0): the kernel's atomic ops, results in r28
+        (old value / error flag) and r21 (0 or -errno): 0 CAS32, 2 CAS2 of 1-8 bytes,
+        3 exchange, 4 store; 1 and > 4 are ENOSYS."""
+        fn, b = self.new_function("hppa_lws", ir.FunctionType(ir.VoidType(), [PTR]))
+        s = EnvCtx(b, fn.args[0])
+        m = s.m
+        gr = lambda r: s.gr(c32(r))                                   # noqa: E731
+        set_gr = lambda r, v: s.set_gr(c32(r), v)                      # noqa: E731
+        op, addr = gr(20), gr(26)
+        # the gateway page is kernel code: its error numbers are the kernel's (ctl)
+        errno = {"EFAULT": s.ctl(S.CTL_LWS_EFAULT).trunc(32),
+                 "ENOSYS": s.ctl(S.CTL_LWS_ENOSYS).trunc(32)}
+
+        def result(r28, r21):
+            """r28 (None: left alone) and r21 = 0 or -errno."""
+            if r28 is not None:
+                set_gr(28, r28)
+            set_gr(21, c32(0) if r21 == 0 else c32(0) - errno[r21])
+
+        def sized(code: V, fn_):
+            """fn_(size) for size = 1 << code (code 0-3), only on its own path."""
+            return s.if_else(code.eq(0), lambda: fn_(1), lambda: s.if_else(
+                code.eq(1), lambda: fn_(2), lambda: s.if_else(
+                    code.eq(2), lambda: fn_(4), lambda: fn_(8))))
+
+        def cas32():
+            bad = (addr & 3).ne(0) | ~m.has(addr, PERM_R | PERM_W)
+
+            def do():
+                prev = m.load(addr, 4)
+
+                def swap():
+                    m.invalidate(addr)
+                    m.store(addr, 4, gr(24))
+                s.if_else(prev.eq(gr(25)), swap, lambda: None)
+                result(prev, 0)
+            s.if_else(bad, lambda: result(c32(1), "EFAULT"), do)
+
+        def general():
+            is2, is3 = op.eq(2), op.eq(3)
+            code = select(is2, gr(23), gr(25))
+            newp = gr(24)
+            oldp = select(is2, gr(25), select(is3, gr(23), c32(0)))
+
+            def valid():
+                size = c32(1) << code
+                al = lambda a: (a & (size - 1)).eq(0)               # noqa: E731
+                ok = al(addr) & m.has(addr, PERM_R | PERM_W) & al(newp) & m.has(newp, PERM_R)
+                old_ok = al(oldp) & select(is3, m.has(oldp, PERM_R | PERM_W), m.has(oldp, PERM_R))
+                ok = ok & (op.eq(4) | old_ok)
+
+                def do():
+                    def cmp_fail():
+                        result(c32(1), 0)
+
+                    def store_new():
+                        def st(n):
+                            m.invalidate(addr)
+                            m.store(addr, n, m.load(newp, n))
+                        sized(code, st)
+                        result(c32(0), 0)
+
+                    def xchg():
+                        def st(n):
+                            cur = m.load(addr, n)
+                            new = m.load(newp, n)
+                            m.invalidate(oldp)
+                            m.store(oldp, n, cur)
+                            m.invalidate(addr)
+                            m.store(addr, n, new)
+                        sized(code, st)
+                        result(c32(0), 0)
+
+                    def cas2():
+                        same = sized(code, lambda n: m.load(addr, n).zext(64).eq(
+                            m.load(oldp, n).zext(64)).zext(32))
+                        s.if_else(same.ne(0), store_new, cmp_fail)
+                    s.if_else(is2, cas2, lambda: s.if_else(is3, xchg, store_new))
+                s.if_else(ok, do, lambda: result(c32(1), "EFAULT"))
+            s.if_else(code.ugt(3), lambda: result(None, "ENOSYS"), valid)
+
+        s.if_else(op.eq(0), cas32, lambda: s.if_else(
+            op.eq(1) | op.ugt(4), lambda: result(None, "ENOSYS"), general))
+        b.ret_void()
+        return fn
+
+    # -- the interpreter -----------------------------------------------------------------
+    # It is tail-call threaded: every micro-op variant is an *arm*, a function of its own
+    # (GHC's convention: every argument in a register, nothing callee-saved) that executes
+    # one instruction and ends by dispatching the next itself -- fetching its record and
+    # jumping (a musttail call) to that record's arm -- so every arm has its own indirect
+    # jump, which the branch predictor learns separately.  What that fast path does not
+    # cover (the budget, the gateway page, a page not decoded yet, a nullified instruction,
+    # a branch target where a compiled region may start, a record not decoded yet) goes to
+    # hppa_slow, the loop head, which handles it and dispatches in turn.  hppa_run (the C
+    # entry point) calls hppa_slow; the first arm or loop head that stops returns the
+    # status through that one call.
+    def build_interpreter(self) -> None:
+        nv = len(enc.VARIANTS)
+        self.arm_fns = [ir.Function(self.module, ARM_FN, name=f"hppa_arm_{i}")
+                        for i in range(1, nv + 1)]
+        self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
+        for fn in self.arm_fns + [self.slow_fn]:
+            fn.calling_convention = ARM_CC
+        table_ty = ir.ArrayType(PTR, nv)
+        self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
+        self.arm_table.initializer = ir.Constant(table_ty, self.arm_fns)
+        self.arm_table.global_constant = True
+        for i, (opname, consts) in enumerate(enc.VARIANTS):
+            ArmGen(self, self.arm_fns[i]).arm(opname, consts)
+        ArmGen(self, self.slow_fn).slow()
+        self.build_run()
+
+    def build_run(self) -> None:
+        """``i64 hppa_run()``: execute ENV_BUDGET instructions at most, return ST_*."""
+        fn, b = self.new_function("hppa_run", ir.FunctionType(I64, []))
+        env = b.load(self.env_global, typ=PTR)
+        g = EnvCtx(b, env)
+        ptrs = [g.env_ptr(slot) for slot in (S.ENV_REGS, S.ENV_DC, S.ENV_PAGE_SLOT)]
+        count = g.ctl(S.CTL_INSNS)
+        budget = V.of(b, b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64),
+                                typ=I64))
+        b.store((count + budget).ir, b.gep(env, [ir.Constant(I64, S.ENV_LIMIT)], source_etype=I64))
+        fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
+        back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
+        regs, dc, page_slot = ptrs
+        st = b.call(self.slow_fn, [regs, env, dc, page_slot, fs.ir, back.ir,
+                                   count.ir, ir.Constant(PTR, None)], cconv=ARM_CC)
+        b.ret(st)
+
+
+class ArmGen:
+    """Builds one function of the interpreter (an arm, or the loop head)."""
+
+    def __init__(self, gen: CoreGen, fn: ir.Function):
+        self.gen, self.fn = gen, fn
+        self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.regs, self.env, self.dc, self.page_slot, fs, back, count, self.rec = fn.args
+        self.fs, self.back_in, self.count_in = (V(b, fs, None, 32), V(b, back, None, 32),
+                                                V(b, count, None, 64))
+        # guest memory and permissions are found through the environment (arms that touch
+        # memory load their addresses; the others keep every register for themselves)
+        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, self.page_slot))
+        self.mem_p = self.ctx0.env_ptr(S.ENV_MEM)
+        self.perm = self.ctx0.env_ptr(S.ENV_PERM)
+        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, self.page_slot)
+        self.scratch = b.alloca(I64, name="scratch")
+        self.limit = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
+                                          source_etype=I64), typ=I64))
+        self._fault = None
+
+    def args(self, fs: V, back: V, count: V, rec) -> list:
+        return [self.regs, self.env, self.dc, self.page_slot, fs.ir, back.ir, count.ir, rec]
+
+    def tail(self, fn, fs: V, back: V, count: V, rec=None) -> None:
+        """Continue in ``fn`` (an arm, the loop head, or a loaded function pointer)."""
+        b = self.b
+        if not isinstance(fn, ir.Function):                  # (llvmlite wants a typed callee)
+            fn = b.inttoptr(b.ptrtoint(fn, I64), ARM_FN.as_pointer())
+        r = b.call(fn, self.args(fs, back, count, rec or ir.Constant(PTR, None)),
+                   cconv=ARM_CC, tail="musttail")
+        b.ret(r)
+
+    def exit(self, status, f: V, back: V, n: V, count: V, trap=0, detail=0, addr=None) -> None:
+        """Store the state and return ``status`` from the core."""
+        c = self.ctx0
+        c.set_ctl(S.CTL_IAOQF, f.zext(64))
+        c.set_ctl(S.CTL_IAOQB, back.zext(64))
+        c.set_ctl(S.CTL_PSWN, n.zext(64))
+        c.set_ctl(S.CTL_INSNS, count)
+        c.set_ctl(S.CTL_TRAP, trap if isinstance(trap, V) else c64(trap))
+        c.set_ctl(S.CTL_TRAP_DETAIL, detail.zext(64) if isinstance(detail, V) else c64(detail))
+        c.set_ctl(S.CTL_TRAP_ADDR, (addr if addr is not None else c32(0)).zext(64))
+        c._st(0, c64(0))
+        self.b.ret(ir.Constant(I64, status))
+
+    def fault_if(self, cond: V, number, detail, addr: V, count: V) -> None:
+        """Stop with an interruption when cond holds (an arm: state as before it)."""
+        b = self.b
+        if self._fault is None:
+            saved = b.block
+            blk = self.fn.append_basic_block("interruption")
+            b.position_at_end(blk)
+            phis = [b.phi(t) for t in (I64, I64, I32)]
+            self.exit(S.ST_FAULT, self.f, self.back, V.const(0, 1), self.count1,
+                      *(V(b, p, None, p.type.width) for p in phis))
+            self._fault = (blk, phis)
+            b.position_at_end(saved)
+        blk, phis = self._fault
+        number = c64(number) if isinstance(number, int) else number.zext(64)
+        detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
+        for phi, v in zip(phis, (number, detail, addr)):
+            phi.add_incoming(v.ir, b.block)
+        cont = self.fn.append_basic_block("ok")
+        b.cbranch(cond.ir, blk, cont)
+        b.position_at_end(cont)
+
+    # -- an arm --------------------------------------------------------------------------
+    def arm(self, opname: str, consts) -> None:
+        b = self.b
+        self.f, self.back, self.count1 = self.fs, self.back_in, self.count_in + 1
+        fields = []
+        for j, c in enumerate(consts):
+            if c is not None:
+                fields.append(c32(c))
+            else:
+                p = b.gep(self.rec, [ir.Constant(I64, 1 + j)], source_etype=I32)
+                fields.append(V.of(b, b.load(p, typ=I32)))
+        ctx = ICtx(self, self.f, self.back, self.count1)
+        sem_fn = SEMANTICS[opname]
+        code = sem_fn.__code__
+        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
+        sem_fn(ctx, *fields[:nargs])
+        if ctx.zero_r0:
+            ctx._st(0, c64(0))
+        nb = ctx.nb if ctx.nb is not None else self.back + 4
+        self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
+                      not ctx.stores)
+
+    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, same_page_next=False) -> None:
+        """Go on with the instruction at ``f``: its arm directly when nothing special is
+        due, else the loop head.  ``same_page_next``: this instruction cannot have dropped
+        decoded code (no store), so when ``f`` follows it on its page, its record follows
+        this one's."""
+        b, fn = self.b, self.fn
+        slow, go, have = (fn.append_basic_block(n) for n in ("to_slow", "fetch", "have"))
+        branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
+        b.cbranch((count.sge(self.limit) | n).ir, slow, go0)
+        b.position_at_end(go0)
+        b.cbranch(jumped.ir, branch_target, go)
+        b.position_at_end(go)
+        lookup = fn.append_basic_block("lookup")
+        if same_page_next:                     # jumped is clear here: f = this one's + 4
+            seq = fn.append_basic_block("sequential")
+            b.cbranch((f & 0xFFF).eq(0).ir, lookup, seq)
+            b.position_at_end(seq)
+            rec_seq = b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32)
+            seq_end = b.block
+            rec_join = fn.append_basic_block("record")
+            b.branch(rec_join)
+        else:
+            b.branch(lookup)
+        b.position_at_end(lookup)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        rec_go = fn.append_basic_block("record_lookup")
+        b.cbranch(slot.slt(0).ir, slow, rec_go)
+        b.position_at_end(rec_go)
+        idx = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64)) << 3
+        rec = b.gep(self.dc, [idx.ir], source_etype=I32)
+        if same_page_next:
+            b.branch(rec_join)
+            b.position_at_end(rec_join)
+            phi = b.phi(PTR)
+            phi.add_incoming(rec_seq, seq_end)
+            phi.add_incoming(rec, rec_go)
+            rec = phi
+        op = V.of(b, b.load(rec, typ=I32))
+        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have)
+        b.position_at_end(have)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+                              source_etype=self.gen.arm_table.value_type), typ=PTR)
+        self.tail(target, f, back, count, rec)                # nothing special: fs = f
+        # A branch target: a compiled region may start here (the loop head calls it), or
+        # the entry is counted -- here, unless it is the one that makes it hot.
+        b.position_at_end(branch_target)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
+        b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look)
+        b.position_at_end(look)
+        native = self.ctx0.env_ptr(S.ENV_NATIVE)
+        word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
+        jptr = b.gep(native, [word.ir], source_etype=I64)
+        code = V.of(b, b.load(jptr, typ=I64))
+        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        hot = code.sgt(0) | (threshold.sgt(0) &
+                             reports(code - 1, threshold, self.ctx0.ctl(S.CTL_JIT_HOT)))
+        count_bb = fn.append_basic_block("count")
+        b.cbranch(hot.ir, slow, count_bb)
+        b.position_at_end(count_bb)
+        with b.if_then(threshold.sgt(0).ir):
+            b.store((code - 1).ir, jptr)
+        b.branch(counted)
+        b.position_at_end(counted)
+        rec = b.gep(self.dc, [(word << 3).ir], source_etype=I32)
+        op = V.of(b, b.load(rec, typ=I32))
+        have2 = fn.append_basic_block("have_target")
+        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have2)
+        b.position_at_end(have2)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+                              source_etype=self.gen.arm_table.value_type), typ=PTR)
+        self.tail(target, f, back, count, rec)
+        b.position_at_end(slow)
+        self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    # -- the loop head ---------------------------------------------------------------------
+    def slow(self) -> None:
+        gen, b, fn = self.gen, self.b, self.fn
+        ctx0, m = self.ctx0, self.m
+        blk = fn.append_basic_block
+        entry = b.block
+        threshold = ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        nhooks = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_NHOOKS)],
+                                      source_etype=I64), typ=I64))
+        hooks = EnvCtx.env_ptr(ctx0, S.ENV_HOOKS)
+        native = EnvCtx.env_ptr(ctx0, S.ENV_NATIVE)
+        nslots = ctx0.ctl(S.CTL_NSLOTS)
+        fs, back = self.fs, self.back_in
+        # jumped: 1 the front was reached by a branch (a region may start there: run it, or
+        # count the entry); 2 on entry to the core, where a region may be resumed but a
+        # budget return's stopping point is no branch target worth counting
+        jumped0 = select(back.bit(0), V.const(2, 8), ((fs >> 1) & 1).trunc(8))
+        init = (fs & ~3, back & ~3, fs.bit(0), self.count_in, jumped0)
+        entry = b.block
+        loop = blk("loop")
+        b.branch(loop)
+        b.position_at_end(loop)
+        phis = [b.phi(t) for t in (I32, I32, I1, I64, I8)]
+        for phi, v in zip(phis, init):
+            phi.add_incoming(v.ir, entry)
+        F, B, N, C, J = (V(b, p, None, p.type.width) for p in phis)
+
+        def again(f, bk, n, count, jumped):
+            for phi, v in zip(phis, (f, bk, n, count, jumped)):
+                phi.add_incoming((v if isinstance(v, V) else V.const(v, phi.type.width)).ir,
+                                 b.block)
+            b.branch(loop)
+
+        def leave(status, count, trap=0, detail=0, addr=None):
+            self.exit(status, F, B, N, count, trap, detail, addr)
+
+        go = blk("go")
+        budget_bb = blk("budget")
+        b.cbranch(C.sge(self.limit).ir, budget_bb, go)
+        b.position_at_end(budget_bb)
+        leave(S.ST_BUDGET, C)
+
+        # ---- fetch: the decode cache holds one slot of 1024 records per code page ----
+        b.position_at_end(go)
+        page = (F >> 12).zext(64)
+        slot0 = V.of(b, b.load(b.gep(self.page_slot, [page.ir], source_etype=I32), typ=I32))
+        newslot, have = blk("newslot"), blk("have")
+        b.cbranch(slot0.slt(0).ir, newslot, have)
+        fetch_end = b.block
+
+        # page zero never gets a slot: the gateway page (entered by branching there)
+        b.position_at_end(newslot)
+        gateway, not_gateway = blk("gateway"), blk("not_gateway")
+        b.cbranch((F.ult(4096) & ~N).ir, gateway, not_gateway)
+        b.position_at_end(gateway)
+        g_cont = blk("gw_ret")
+        sys_bb, tp_bb, lws_bb, bad_bb = blk("syscall"), blk("set_tp"), blk("lws"), blk("gw_bad")
+        sw = b.switch(F.ir, bad_bb)
+        sw.add_case(ir.Constant(I32, 0x100), sys_bb)
+        sw.add_case(ir.Constant(I32, 0xE0), tp_bb)
+        sw.add_case(ir.Constant(I32, 0xB0), lws_bb)
+        b.position_at_end(sys_bb)                      # syscall: Python runs the kernel
+        leave(S.ST_SYSCALL, C)
+        b.position_at_end(tp_bb)                       # set thread pointer: cr27 <- r26
+        ctx0._st(S.REGS_CR.start + 27, ctx0.gr(c32(26)))
+        b.branch(g_cont)
+        b.position_at_end(lws_bb)
+        r20 = ctx0.gr(c32(20))
+        lws_slot = select(r20.ugt(5), c32(5), r20).zext(64) + (S.REGS_CTL + S.CTL_LWS)
+        ctx0._st(lws_slot, ctx0._ld(lws_slot) + 1)
+        b.call(gen.lws_fn, [self.env])
+        b.branch(g_cont)
+        b.position_at_end(bad_bb)                      # 0x00: a NULL call; the rest break 0,0
+        leave(S.ST_FAULT, C, select(F.eq(0), c64(T.ITLB_MISS), c64(T.ILLEGAL_INSN)), 0, F)
+        b.position_at_end(g_cont)
+        ret = ctx0.gr(c32(31)) & ~3                    # return to r31 with user privilege
+        again(ret, ret + 4, V.const(0, 1), C + 1, 1)
+
+        b.position_at_end(not_gateway)
+        p = m.perm_of(F)
+        nox, cap_ok = blk("noexec"), blk("alloc")
+        b.cbranch((p & PERM_X).eq(0).ir, nox, cap_ok)
+        b.position_at_end(nox)
+        leave(S.ST_FAULT, C, m.fault_number(p, T.INSN_PROTECTION, T.ITLB_MISS), 0, F)
+        b.position_at_end(cap_ok)
+        nxt = ctx0.ctl(S.CTL_NEXT_SLOT)
+        full_bb, take = blk("cache_full"), blk("take_slot")
+        b.cbranch(nxt.sge(nslots).ir, full_bb, take)
+        b.position_at_end(full_bb)
+        leave(S.ST_CACHE_FULL, C)
+        b.position_at_end(take)
+        ctx0.set_ctl(S.CTL_NEXT_SLOT, nxt + 1)
+        nxt32 = nxt.trunc(32)
+        b.store(nxt32.ir, b.gep(self.page_slot, [page.ir], source_etype=I32))
+        b.store((p | PERM_CODE).ir, b.gep(self.perm, [page.ir], source_etype=I8))
+        memset = self.gen.module.declare_intrinsic("llvm.memset", [PTR, I64])
+        recs = S.SLOT_WORDS * S.DC_FIELDS
+        b.call(memset, [b.gep(self.dc, [(nxt * recs).ir], source_etype=I32), ir.Constant(I8, 0),
+                        ir.Constant(I64, recs * 4), ir.Constant(I1, 0)])
+        b.call(memset, [b.gep(native, [(nxt << 10).ir], source_etype=I64),
+                        ir.Constant(I8, 0), ir.Constant(I64, S.SLOT_WORDS * 8),
+                        ir.Constant(I1, 0)])
+        take_end = b.block
+        b.branch(have)
+
+        b.position_at_end(have)
+        slot_phi = b.phi(I32, name="slot")
+        slot_phi.add_incoming(slot0.ir, fetch_end)
+        slot_phi.add_incoming(nxt32.ir, take_end)
+        slot = V(b, slot_phi, None, 32).zext(64)
+
+        # ---- compiled regions start at branch targets: run one, or count entries ----
+        regions, native_bb, callregion, count_entry, exec_bb = (
+            blk(n) for n in ("regions", "native", "callregion", "count_entry", "exec"))
+        b.cbranch((J.ne(0) & ~N & B.eq(F + 4)).ir, regions, exec_bb)
+        b.position_at_end(regions)
+        b.branch(native_bb)
+        b.position_at_end(native_bb)
+        jdx = (slot << 10) | ((F >> 2) & 1023).zext(64)
+        jptr = b.gep(native, [jdx.ir], source_etype=I64)
+        code_v = V.of(b, b.load(jptr, typ=I64))
+        b.cbranch(code_v.sgt(0).ir, callregion, count_entry)
+        b.position_at_end(callregion)
+        ctx0.set_ctl(S.CTL_INSNS, C)
+        region_fn = b.inttoptr(code_v.ir, REGION_FN.as_pointer())
+        r = V.of(b, b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot,
+                                       native, self.limit.ir, self.env], cconv=REGION_CC))
+        nf = ctx0.ctl(S.CTL_IAOQF).trunc(32)
+        nbk = ctx0.ctl(S.CTL_IAOQB).trunc(32)
+        nn = ctx0.ctl(S.CTL_PSWN).ne(0)
+        nc = ctx0.ctl(S.CTL_INSNS)
+        again(nf, nbk, nn, nc, r.eq(0).zext(8))
+        b.position_at_end(count_entry)
+        counting = threshold.sgt(0) & J.eq(1)
+        dec, jit_bb = blk("count"), blk("hot")
+        b.cbranch(counting.ir, dec, exec_bb)
+        b.position_at_end(dec)
+        code2 = code_v - 1
+        b.store(code2.ir, jptr)
+        b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT)).ir, jit_bb, exec_bb)
+        b.position_at_end(jit_bb)
+        ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
+        leave(S.ST_JIT, C)
+
+        # ---- execute: a nullified instruction only consumes its slot ----
+        b.position_at_end(exec_bb)
+        nullified, record = blk("nullified"), blk("record")
+        b.cbranch(N.ir, nullified, record)
+        b.position_at_end(nullified)
+        again(B, B + 4, V.const(0, 1), C + 1, B.ne(F + 4).zext(8))
+
+        b.position_at_end(record)
+        idx = ((slot << 10) | ((F >> 2) & 1023).zext(64)) << 3
+        rec_ptr = b.gep(self.dc, [idx.ir], source_etype=I32)
+        op0 = V.of(b, b.load(rec_ptr, typ=I32))
+        slowrec, dispatch = blk("slowrec"), blk("dispatch")
+        b.cbranch(op0.sle(0).ir, slowrec, dispatch)
+        record_end = b.block
+        # not decoded yet (0), or a counted (hooked) entry (< 0)
+        b.position_at_end(slowrec)
+        dec_bb, hook_bb = blk("decode"), blk("hooked")
+        b.cbranch(op0.eq(0).ir, dec_bb, hook_bb)
+        b.position_at_end(dec_bb)
+        word = m.load(F, 4)
+        b.call(gen.decode_fn, [word.ir, rec_ptr])
+        self._mark_hooks(F, rec_ptr, hooks, nhooks)
+        op1 = V.of(b, b.load(rec_ptr, typ=I32))
+        dec_end = b.block
+        after = blk("decoded")
+        b.cbranch(op1.slt(0).ir, hook_bb, after)
+        b.position_at_end(hook_bb)
+        hop = b.phi(I32)
+        hop.add_incoming(op0.ir, slowrec)
+        hop.add_incoming(op1.ir, dec_end)
+        h = (c32(-1) - V(b, hop, None, 32)).zext(64)
+        cnt_p = b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_COUNT).ir], source_etype=I64)
+        b.store(b.add(b.load(cnt_p, typ=I64), ir.Constant(I64, 1)), cnt_p)
+        real = V.of(b, b.load(b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_OP).ir], source_etype=I64),
+                              typ=I64)).trunc(32)
+        hook_end = b.block
+        b.branch(dispatch)
+        b.position_at_end(after)
+        b.branch(dispatch)
+
+        b.position_at_end(dispatch)
+        op = b.phi(I32, name="op")
+        op.add_incoming(op0.ir, record_end)
+        op.add_incoming(real.ir, hook_end)
+        op.add_incoming(op1.ir, after)
+        OP = V(b, op, None, 32)
+        known, unknown = blk("known"), blk("unknown")
+        b.cbranch((OP - 1).ult(len(enc.VARIANTS)).ir, known, unknown)
+        b.position_at_end(known)
+        target = b.load(b.gep(gen.arm_table, [ir.Constant(I64, 0), (OP - 1).zext(64).ir],
+                              source_etype=gen.arm_table.value_type), typ=PTR)
+        self.tail(target, F, B, C, rec_ptr)
+        b.position_at_end(unknown)                     # e.g. a breakpoint record
+        self.tail(gen.arm_fns[0], F, B, C, rec_ptr)    # variant 1: ILLEGAL
+
+    def _mark_hooks(self, f: V, rec_ptr, hooks, nhooks: V) -> None:
+        """A freshly decoded record at a hooked address becomes -1 - h (counted entry)."""
+        b, fn = self.b, self.fn
+        head, body, done = (fn.append_basic_block(n) for n in ("hk", "hk_body", "hk_done"))
+        start = b.block
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(ir.Constant(I64, 0), start)
+        b.cbranch(b.icmp_signed("<", i, nhooks.ir), body, done)
+        b.position_at_end(body)
+        base = b.mul(i, ir.Constant(I64, S.HOOK_FIELDS))
+        a = b.load(b.gep(hooks, [base], source_etype=I64), typ=I64)
+        with b.if_then(b.icmp_unsigned("==", a, b.zext(f.ir, I64))):
+            real = b.load(rec_ptr, typ=I32)
+            b.store(b.sext(real, I64), b.gep(hooks, [b.add(base, ir.Constant(I64, S.HOOK_OP))],
+                                              source_etype=I64))
+            b.store(b.trunc(b.sub(ir.Constant(I64, -1), i), I32), rec_ptr)
+        i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+
+def build_module(table: Table | None = None) -> ir.Module:
+    return CoreGen(table or Table.get()).module
