@@ -459,32 +459,38 @@ class RegionCompiler:
         (the worker finishes it on its own, holding none of the guest's files), and so do
         the LEFT_AT_EXIT hottest queued requests and lukewarm targets, so the next run of
         the program finds them on disk (a run shorter than CACHE_AFTER sends none).  The
-        worker is forked at the exit if need be: ~2 ms (the process then leaves without
-        the interpreter's teardown, whose writes would copy pages: cli.leave)."""
+        worker is forked at the exit if need be (jitworker.detach: ~1 ms; the process then
+        leaves without the interpreter's teardown, whose writes would copy pages:
+        cli.leave)."""
         batches = []
         while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
         self.queue.clear()
-        lukewarm = {}
-        if self.threshold == JIT_AUTO and self.m.ctx.insns >= CACHE_AFTER:
-            lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)))
+        leave_lukewarm = self.threshold == JIT_AUTO and self.m.ctx.insns >= CACHE_AFTER
         if self.sync or self.code_cache().dir is None:
-            batches, lukewarm = [], {}
-        if (batches or lukewarm) and self.worker is None:
-            try:
-                self.worker = jitworker.Worker(self.work, self.pick_lukewarm, self.exit_lock())
-            except OSError:
-                batches, lukewarm = [], {}
-            self._sent = {}
+            batches, leave_lukewarm = [], False
+
+        def message() -> dict | None:
+            """The worker's last message: what it has not got of the code, the batches, the
+            lukewarm targets (in a worker forked here, made there)."""
+            lukewarm = {}
+            if leave_lukewarm:
+                lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)))
+            if not (batches or lukewarm):
+                return None
+            self.entries.update(lukewarm)
+            return {"view": self.view([e for b in batches for e in b] + list(lukewarm), self._sent),
+                    "batches": batches, "lukewarm": lukewarm, "reply": False}
+
         if self.worker is not None:
-            msg = None
-            if batches or lukewarm:
-                self.entries.update(lukewarm)
-                msg = {"view": self.view([e for b in batches for e in b] + list(lukewarm),
-                                         self._sent),
-                       "batches": batches, "lukewarm": lukewarm, "reply": False}
-            self.worker.finish(msg)
+            self.worker.finish(message())
             self.worker = None
+        elif batches or leave_lukewarm:
+            self._sent = {}
+            try:
+                jitworker.detach(message, self.work, self.pick_lukewarm, self.exit_lock())
+            except OSError:
+                pass
         self.inflight = None
         self.active = False
 
