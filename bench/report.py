@@ -24,7 +24,6 @@ anything?").
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, replace

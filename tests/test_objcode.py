@@ -143,3 +143,44 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert b"Hello" in proc.stdout
     assert json.loads(out.read_text()) == []
+
+
+# Runs the emulator and writes whether the cyclic garbage collector was on: after cli's
+# imports, when the guest starts (run) or when another command starts (vdso info).
+GC_STATES = """
+import atexit, gc, json, sys
+out = sys.argv.pop(1)
+sys.path.insert(0, {root!r})
+import cli
+from kernel_model.machine import Machine
+seen = {{"after_import": gc.isenabled()}}
+real_run = Machine.run
+def run(self, *a, **k):
+    seen["guest_start"] = [gc.isenabled(), gc.get_freeze_count() > 1000]
+    return real_run(self, *a, **k)
+Machine.run = run
+def end():
+    seen["end"] = gc.isenabled()
+    open(out, "w").write(json.dumps(seen))
+atexit.register(end)
+sys.argv[0] = "hppa-user"
+cli.main()
+"""
+
+
+def test_start_up_runs_without_the_garbage_collector(guest, tmp_path):
+    """Start-up makes ~30 000 lasting objects without collecting over them; the guest
+    runs with the collector on and those objects frozen, and other commands collect
+    from their start."""
+    binary = guest("hello")
+    out = tmp_path / "gc.json"
+    script = GC_STATES.format(root=str(REPO_ROOT))
+    proc = subprocess.run([sys.executable, "-c", script, str(out), "run", str(binary)],
+                          env=guest_env(None), capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text()) == {"after_import": False, "guest_start": [True, True],
+                                           "end": True}
+    proc = subprocess.run([sys.executable, "-c", script, str(out), "vdso", "info"],
+                          env=guest_env(None), capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text()) == {"after_import": False, "end": True}
