@@ -113,11 +113,10 @@ class Core:
         for i, helper in enumerate(self.lib.helpers):
             e[S.ENV_HELPERS + i] = helper
         self.address = hostarray.address(e)
-        self._env = e
         self._slot = (ctypes.c_int64).from_address(self.lib.env_slot)
 
     def run(self, budget: int) -> int:
-        self._env[S.ENV_BUDGET] = budget
+        self.env[S.ENV_BUDGET] = budget
         lib = self.lib
         if lib.current_env != self.address:
             self.bind()

@@ -49,7 +49,7 @@ class Cpu:
         if self._core is None:
             self._core = core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks)
             self._env, self._lib, self._address, self._call = \
-                core._env, core.lib, core.address, core.lib.run
+                core.env, core.lib, core.address, core.lib.run
         return self._core
 
     def run(self, budget: int, replant: bool = True) -> int:

@@ -176,6 +176,7 @@ _SHDR = {1: "IIIIIIIIII", 2: "IIQQQQIIQQ"}
 _SYM = {1: "IIIBBH", 2: "IBBHQQ"}                 # name value size info other shndx (32)
 _SHOFF = {1: (0x20, "I", 0x30), 2: (0x28, "Q", 0x3C)}
 SHT_SYMTAB, STT_FUNC = 2, 2
+SHN_UNDEF = 0
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def symtab_symbols(path: str) -> dict[str, int]:
     try:
         cls, order, sections = elf_sections(data)
         for sym in elf_symbols(data, cls, order, sections) or ():
-            if sym.shndx == 0 or not sym.name:
+            if sym.shndx == SHN_UNDEF or not sym.name:
                 continue
             key = ((sym.info & 0xF) != STT_FUNC, sym.value)
             if sym.name not in found or key < found[sym.name]:

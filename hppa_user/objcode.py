@@ -20,7 +20,7 @@ import struct
 import threading
 from pathlib import Path
 
-from hppa_user.loader import elf_sections, elf_symbols
+from hppa_user.loader import SHN_UNDEF, elf_sections, elf_symbols
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _mmap = _libc.mmap
@@ -37,7 +37,7 @@ PAGE = 4096
 ET_REL, EM_X86_64 = 1, 62
 SHT_RELA, SHT_NOBITS, SHT_X86_64_UNWIND = 4, 8, 0x70000001
 SHF_WRITE, SHF_ALLOC = 0x1, 0x2
-SHN_UNDEF, SHN_ABS = 0, 0xFFF1
+SHN_ABS = 0xFFF1
 RELA = struct.Struct("<QQq")              # offset info addend
 R_X86_64_64, R_X86_64_PC64 = 1, 24        # S + A, S + A - P: 64-bit words
 

@@ -7,7 +7,6 @@ import select
 import struct
 import time
 
-
 from hppa_user.memory import PERM_MAPPED, PERM_W
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
