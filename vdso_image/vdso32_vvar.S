@@ -45,6 +45,17 @@
 	ldo	R%__vvar_page - $PIC_pcrel$0 + 12(%r1), \reg
 	.endm
 
+/* The record at %r24 and %cr16: %r28:%r29 = base seconds, %r23 = base nanoseconds,
+ * \delta = (cr16_now - cr16_base) mod 2^32. Clobbers %r1. */
+	.macro	READ_RECORD delta
+	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_HI(%r24), %r28
+	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_LO(%r24), %r29
+	ldw	VVAR_CLOCKS + VVAR_CLK_NSEC(%r24), %r23
+	ldw	VVAR_CLOCKS + VVAR_CLK_CR16(%r24), %r1
+	mfctl	%cr16, \delta
+	sub	\delta, %r1, \delta
+	.endm
+
 /* Read clock \cid (a register holding 0..15; left intact) from the page at %r20.
  * Out: %r28:%r29 = seconds (high:low word), %r23 = nanoseconds (0..999999999); goes on at
  * the instruction after the macro, which also runs as the delay slot of its last branch.
@@ -69,12 +80,7 @@
 	ldw	VVAR_HRES_MASK(%r20), %r22
 	vshd	%r0, %r22, %r22		/* hres_mask >> cid */
 	bb,>=,n	%r22, 31, .Lslow_\tag	/* not an hres clock */
-	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_HI(%r24), %r28
-	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_LO(%r24), %r29
-	ldw	VVAR_CLOCKS + VVAR_CLK_NSEC(%r24), %r23
-	ldw	VVAR_CLOCKS + VVAR_CLK_CR16(%r24), %r1
-	mfctl	%cr16, %r31
-	sub	%r31, %r1, %r31		/* delta = (cr16_now - cr16_base) mod 2^32 */
+	READ_RECORD %r31
 	ldw	VVAR_SEQ(%r20), %r1
 	depi	0, 31, 1, %r21		/* s1 & ~1 */
 	comb,<>,n %r1, %r21, .Lslow_\tag	/* the writer at work or was here */
@@ -115,12 +121,7 @@
 	vshd	%r0, %r1, %r1		/* coarse_mask >> cid */
 	or	%r22, %r1, %r1
 	bb,>=,n	%r1, 31, .Lvr_fail	/* not served */
-	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_HI(%r24), %r28
-	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_LO(%r24), %r29
-	ldw	VVAR_CLOCKS + VVAR_CLK_NSEC(%r24), %r23
-	ldw	VVAR_CLOCKS + VVAR_CLK_CR16(%r24), %r1
-	mfctl	%cr16, %r24
-	sub	%r24, %r1, %r24		/* delta = (cr16_now - cr16_base) mod 2^32 */
+	READ_RECORD %r24
 	extru	%r22, 31, 1, %r22	/* 1: hres, 0: coarse */
 	sub	%r0, %r22, %r22		/* all ones: hres, 0: coarse */
 	and	%r24, %r22, %r24	/* coarse clocks do not advance */
