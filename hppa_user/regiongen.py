@@ -64,6 +64,10 @@ from hppa_user.ssa import V, select
 MAX_REGION = 144          # instructions per region
 MAX_PAGES = 4             # pages one region may span (its entry's and its calls')
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
+# GRs whose value at a region's entry is checked there for all the region's accesses through
+# it (access_plan): the stack and global-data pointers, valid wherever code runs, rather
+# than pointers a program may test before it uses them.
+START_CHECKED = (27, 30)
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
 COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
 # LLVM settings of a region batch (this file's text keys the code cache, so a change to
@@ -398,6 +402,7 @@ class Region:
         self.insns: dict[int, tuple] = {}
         self.flow: dict[int, Probe] = {}     # branches: what the probe found
         self.returns: dict[int, set] = {}  # link register -> return points of calls to it
+        self.calls: dict[int, int] = {}    # call (direct branch and link) -> its target
         self.other_returns: list[int] = []  # return points of other regions' calls
         self.jumps: dict[int, list] = {}   # indirect branch -> the targets guessed for it
         self._read = read_word
@@ -421,6 +426,7 @@ class Region:
             call_link = next((r for r, v in p.links.items() if v == ((a + 8) & M32) | 3), None)
             if target is not None and call_link is not None:
                 self.take_page(target, slot_of)
+                self.calls[a] = target
             if target is not None and self.in_region(target) and not self.rare(target):
                 work.insert(0, target)           # after the straight line
             if call_link is not None and self.in_region(a + 8):
@@ -575,7 +581,14 @@ class Emitter:
         self.reg_ptrs: dict[int, ir.Value] = {}
         self.count = b.alloca(I64, name="count")
         self.leave_bb = self.fn.append_basic_block("leave")
+        self.callers = self.callee_returns()
         self.tree = self.control_tree()
+        self.idom = self.dominators()
+        self.values = self.values_in()
+        self.dominated: dict[int, list] = {}
+        for a, d in sorted(self.idom.items()):
+            if a != d:
+                self.dominated.setdefault(d, []).append(a)
         self.plan = self.access_plan()
         self.budget = self.budgets()
         self.ctx = RegionCtx(self)
@@ -586,6 +599,10 @@ class Emitter:
         b.store(b.load(insns, typ=I64), self.count)
         self.start = self.new_block("start")
         b.position_at_end(self.start)
+        self.cur_back = region.entry + 4
+        for r, store, size, d, span in self.start_checks:
+            a = V.of(b, b.load(self.reg_ptr(r), typ=I64)).trunc(32) + d
+            self.check_access(a, size, store, (0, span))
         b.branch(self.goto(region.entry))
 
     # -- guest state ----------------------------------------------------------------------
@@ -664,90 +681,219 @@ class Emitter:
 
     def access_plan(self) -> dict[int, list]:
         """How each access is checked: merged checks for the accesses through one base
-        register in code that has one way in.
+        register value.
 
-        The instructions of the region form trees: an instruction continues the one
-        before it in the tree when that is its only way in (one edge of the region's
-        control flow reaches it: a fall-through, a nullification's skip, a branch through
-        its delay slot; and it is not the entry).  Along a tree, loads (or stores) of one
-        size at one register value plus a constant (a value is followed through ldo and
-        copy, and through a delay slot on its edge) form a group; the group's first
-        access, an ancestor of all the others, checks the pages of the group's lowest
-        and highest byte (at most two: a group spans less than 4 KiB) and the alignment
-        of its own address, which with displacements that are multiples of the size is
-        the alignment of every member; the others need no check of their own, since
-        every path to them went through it with the value unchanged and nothing native
-        code does changes a page's permissions.  Checking a group's pages early only
-        ever leaves sooner, at an instruction the interpreter then runs.  Delay-slot
-        copies check their own accesses."""
+        Each instruction's register values are named (values_in): the value a register
+        had at the region's entry, the value an instruction (or a delay slot's copy on
+        one edge) set, or a join's, plus a constant (a value is followed through ldo and
+        copy, and through loops that give it back unchanged, as a call does its stack
+        pointer).  Accesses of one size, loads or stores, at one value plus a constant
+        form a group when the first one checked dominates the others (every path to them
+        runs through it, and the value it used has not been set again since); it checks
+        the pages of the group's lowest and highest byte (at most two: a group spans less
+        than 4 KiB) and the alignment of its own address, which with displacements that
+        are multiples of the size is the alignment of every member; the others need no
+        check of their own, since nothing native code does changes a page's permissions.
+        Accesses through the entry's stack or global-data pointer (START_CHECKED) are
+        grouped the same way but checked once, before the entry (start_checks), so a loop
+        through the region checks its frames and globals once, not on every round.
+        Checking a group's pages early only ever leaves sooner, at an instruction the
+        interpreter then runs.  Delay-slot copies check their own accesses."""
         reg, pr = self.region, self.region.prober
-        facts, parent, children = self.tree
+        values = self.values
         plan: dict[int, list] = {}
         groups: list[list] = []        # [anchor, its access, its displacement, low, high, members]
-        serial = 0
+        at_start: dict[tuple, list] = {}   # (GR, store, size) -> its groups checked at the start
 
-        def after(rec, value: dict) -> dict:
-            """Register values after ``rec``: (number of a value, constant added)."""
-            nonlocal serial
-            value = dict(value)
-            new = {}
-            for t, (b, k) in pr.moves(rec).items():
-                if b not in value:
-                    serial += 1
-                    value[b] = (serial, 0)
-                new[t] = (value[b][0], value[b][1] + k)
-            for r in pr.facts(rec).writes:
-                if r is None:
-                    value = {}
-                else:
-                    value.pop(r, None)
-            value.update(new)
-            return value
+        def fits(g: list, d: int, size: int) -> bool:
+            if max(g[4], d + size - 1) - min(g[3], d) >= 4096:
+                return False
+            g[3], g[4] = min(g[3], d), max(g[4], d + size - 1)
+            g[5] += 1
+            return True
 
-        def visit(a: int, value: dict, open_groups: dict) -> None:
-            nonlocal serial
-            open_groups = dict(open_groups)
+        def visit(a: int, open_groups: dict) -> None:
+            open_groups = {key: list(gs) for key, gs in open_groups.items()}
             accesses = pr.accesses(reg.insns[a])
+            value = values.get(a, {})
             if accesses:
                 plan[a] = [None] * len(accesses)
                 for k, (rb, d, size, store) in enumerate(accesses):
-                    if rb not in value:
-                        serial += 1
-                        value = {**value, rb: (serial, 0)}
-                    base, off = value[rb]
+                    base, off = value.get(rb, (("alone", a, rb), 0))   # (code not reached)
                     d += off
                     if d % size:
                         continue
-                    key = (base, store, size)
-                    g = open_groups.get(key)
-                    if g is not None and max(g[4], d + size - 1) - min(g[3], d) < 4096:
-                        g[3], g[4] = min(g[3], d), max(g[4], d + size - 1)
-                        g[5] += 1
+                    if base[0] == "in" and base[1] in START_CHECKED:
+                        gs = at_start.setdefault((base[1], store, size), [])
+                        if not any(fits(g, d, size) for g in gs):
+                            gs.append([None, k, d, d, d + size - 1, 1])
+                        plan[a][k] = COVERED
+                        continue
+                    gs = open_groups.setdefault((base, store, size), [])
+                    if any(fits(g, d, size) for g in gs):
                         plan[a][k] = COVERED
                     else:
-                        g = open_groups[key] = [a, k, d, d, d + size - 1, 1]
+                        g = [a, k, d, d, d + size - 1, 1]
+                        gs.append(g)
                         groups.append(g)
-            value = after(reg.insns[a], value)
-            for w in children.get(a, ()):
-                ds = parent[w][1]
-                visit(w, value if ds is None else after(reg.record(ds), value), open_groups)
+            for w in self.dominated.get(a, ()):
+                visit(w, open_groups)
 
-        for a in sorted(facts):
-            if a not in parent:
-                visit(a, {}, {})
+        for a in sorted(self.tree[0]):
+            if a not in self.idom or a == reg.entry:     # the entry, and code it never reaches
+                visit(a, {})
         for a, k, d, low, high, members in groups:
             if members > 1:
                 plan[a][k] = (low - d, high - d)
+        self.start_checks = [(r, store, size, low, high - low)
+                             for (r, store, size), gs in sorted(at_start.items())
+                             for _a, _k, _d, low, high, _m in gs]
         return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
 
-    def control_tree(self) -> tuple[dict, dict, dict]:
-        """(facts, parent, children): the region's compiled instructions (address -> its
-        probe) and the trees of those with one way in.  The ways in are the control flow
-        as the emitter makes it (goto): a fall-through, a nullification's skip, a branch
-        through its delay slot, the targets tried after an indirect branch.  An
-        instruction with exactly one, but for the entry, continues the instruction it
-        comes from: parent[a] = (that instruction, the delay slot run on the way or None,
-        the instructions counted on the way: a delay slot, a skipped one)."""
+    def dominators(self) -> dict[int, int]:
+        """The immediate dominator of each instruction the entry reaches (the ways in of
+        control_tree); the entry's is itself (Cooper, Harvey and Kennedy's iteration over
+        the reverse postorder)."""
+        facts, _parent, _children, into = self.tree
+        entry = self.region.entry
+        succ: dict[int, list] = {}
+        for w in sorted(into):
+            for p, _ds, _n in into[w]:
+                succ.setdefault(p, []).append(w)
+        order, seen, stack = [], {entry}, [(entry, iter(succ.get(entry, ())))]
+        while stack:                           # depth-first, postorder
+            a, it = stack[-1]
+            w = next(it, None)
+            if w is None:
+                order.append(a)
+                stack.pop()
+            elif w not in seen:
+                seen.add(w)
+                stack.append((w, iter(succ.get(w, ()))))
+        order.reverse()
+        self.rpo = order
+        index = {a: i for i, a in enumerate(order)}
+        idom = {entry: entry}
+        changed = True
+        while changed:
+            changed = False
+            for w in order[1:]:
+                new = None
+                for p, _ds, _n in into[w]:
+                    if p not in idom:
+                        continue
+                    if new is None:
+                        new = p
+                        continue
+                    x, y = p, new
+                    while x != y:
+                        while index[x] > index[y]:
+                            x = idom[x]
+                        while index[y] > index[x]:
+                            y = idom[y]
+                    new = x
+                if idom.get(w) != new:
+                    idom[w] = new
+                    changed = True
+        return idom
+
+    def after(self, rec: tuple, name: tuple, value: dict) -> dict:
+        """GR values (values_in) after instruction ``rec``, its writes named ``name``."""
+        pr = self.region.prober
+        out = dict(value)
+        writes = pr.facts(rec).writes
+        for r in (out if None in writes else writes):
+            if r in out:
+                out[r] = ((*name, r), 0)
+        for t, (b, k) in pr.moves(rec).items():
+            if t in out:
+                out[t] = (value[b][0], value[b][1] + k)
+        return out
+
+    def values_in(self) -> dict[int, dict]:
+        """The value of each GR an access may use (its base, or a GR a move makes it
+        from) when each instruction the entry reaches starts, as (name, constant added):
+        ("in", r) the entry's, ("def", a, r) what instruction ``a`` wrote, ("copy", p, w,
+        r) what the delay slot's copy on the edge p -> w wrote, ("phi", w, r) a join's
+        whose ways in disagree.  Moves (ldo, copy) keep the name and add their constant.
+        A join takes the value its ways in agree on, not counting those not known yet or
+        bringing the join's own (a loop that gives a value back unchanged); a join seen
+        many times keeps the name of its own it once had, so that joins feeding each other
+        settle.  The values that settle agree with every way in, so each name holds one
+        value from where it is set to every instruction that sees it."""
+        _facts, _parent, _children, into = self.tree
+        reg, pr = self.region, self.region.prober
+        entry = reg.entry
+        tracked = {rb for a in self.rpo for rb, *_rest in (pr.accesses(reg.insns[a]) or ())}
+        recs = [reg.insns[a] for a in self.rpo] + [reg.record(a + 4) for a in reg.flow]
+        grew = True
+        while grew:                                   # ... and what they are moved from
+            grew = False
+            for rec in recs:
+                for t, (b, _k) in pr.moves(rec).items():
+                    if t in tracked and b not in tracked:
+                        tracked.add(b)
+                        grew = True
+        tracked = sorted(tracked)
+        succ: dict[int, list] = {}
+        for w in self.rpo:
+            for p, _ds, _n in into[w]:
+                succ.setdefault(p, []).append(w)
+        start = {r: (("in", r), 0) for r in tracked}
+        values: dict[int, dict] = {}
+        out: dict[int, dict] = {}                     # values after each instruction
+        phis: set = set()             # (join, r) that keep their own name from now on
+        seen: dict[int, int] = {}
+        work, queued = list(reversed(self.rpo)), set(self.rpo)
+        while work:
+            w = work.pop()
+            queued.discard(w)
+            seen[w] = seen.get(w, 0) + 1
+            if seen[w] > 64:
+                return {}              # (not settled: every access checks itself)
+            incoming = [start] if w == entry else []
+            for p, ds, _n in into[w]:
+                if p in out:
+                    incoming.append(out[p] if ds is None else
+                                    self.after(reg.record(ds), ("copy", p, w), out[p]))
+            if len(incoming) == 1:                     # one way in: its values
+                new = incoming[0]
+            else:
+                new = self.join(w, incoming, tracked, phis, seen[w] > 8)
+            if new != values.get(w):
+                values[w] = new
+                out[w] = self.after(reg.insns[w], ("def", w), new)
+                for x in succ.get(w, ()):
+                    if x not in queued:
+                        queued.add(x)
+                        work.append(x)
+        return values
+
+    @staticmethod
+    def join(w: int, incoming: list, tracked, phis: set, settle: bool) -> dict:
+        """The values at join ``w`` (values_in)."""
+        new = {}
+        for r in tracked:
+            phi = (("phi", w, r), 0)
+            vs = {inc[r] for inc in incoming} - {phi}
+            if len(vs) == 1 and (w, r) not in phis:
+                new[r] = vs.pop()
+            else:
+                new[r] = phi
+                if settle:                 # loops of joins feeding each other settle
+                    phis.add((w, r))
+        return new
+
+    def control_tree(self) -> tuple[dict, dict, dict, dict]:
+        """(facts, parent, children, into): the region's compiled instructions (address ->
+        its probe), the trees of those with one way in, and every instruction's ways in
+        (into[a]: (from, delay slot run on the way or None, instructions counted)).  The
+        ways in are the control flow as the emitter makes it (goto): a fall-through, a
+        nullification's skip, a branch through its delay slot, the targets tried after an
+        indirect branch.  An instruction with exactly one, but for the entry, continues
+        the instruction it comes from: parent[a] = (that instruction, the delay slot run
+        on the way or None, the instructions counted on the way: a delay slot, a skipped
+        one)."""
         reg, pr = self.region, self.region.prober
         facts = {a: pr.facts(rec) for a, rec in reg.insns.items() if compiles(rec)}
         into: dict[int, list] = {a: [] for a in facts}
@@ -790,7 +936,7 @@ class Emitter:
         children: dict[int, list] = {}
         for w, (p, _ds, _n) in parent.items():
             children.setdefault(p, []).append(w)
-        return facts, parent, children
+        return facts, parent, children, into
 
     def budgets(self) -> dict[int, int]:
         """Where the instruction budget is checked, and for how many instructions: at the
@@ -798,7 +944,7 @@ class Emitter:
         instructions, those counted on its edges) plus what leaving it may count (a
         delay slot and a skipped target) and one.  Every other instruction has one way
         in, from its tree, so every path between two checks stays in one tree."""
-        _facts, parent, children = self.tree
+        _facts, parent, children, _into = self.tree
 
         def longest(a: int) -> int:
             return 1 + max((parent[w][2] + longest(w) for w in children.get(a, ())), default=0)
@@ -814,10 +960,44 @@ class Emitter:
         if len(reads) != 1:
             return []
         link = next(iter(reads))
-        points = reg.returns.get(2, set()) | reg.returns.get(31, set()) if link in (2, 31) \
-            else reg.returns.get(link, set())
-        return sorted(r for r in points | set(reg.other_returns) | set(reg.jumps.get(a, ()))
-                      if r in reg.insns)
+        if link in (2, 31) and a in self.callers:      # a return from a callee of the region
+            points = set(self.callers[a])
+        elif link in (2, 31):
+            points = reg.returns.get(2, set()) | reg.returns.get(31, set()) | set(reg.other_returns)
+        else:
+            points = reg.returns.get(link, set())
+        return sorted(r for r in points | set(reg.jumps.get(a, ())) if r in reg.insns)
+
+    def callee_returns(self) -> dict[int, set]:
+        """Indirect branch -> the return points of the region's calls into the functions
+        it belongs to: the code a call target reaches by falling through, branching (a
+        call's own return point standing in for the callee) and the jumps guessed for
+        its indirect branches (a tail call through $$dyncall).  A return there goes back
+        to those calls (the emitted code still compares), so the values of each return
+        point come from its own call's callee only."""
+        reg, pr = self.region, self.region.prober
+        callers: dict[int, set] = {}
+        for entry in sorted({t for c, t in reg.calls.items() if t != c + 8}):   # (not bl .+8)
+            points = {c + 8 for c, t in reg.calls.items() if t == entry}
+            seen, work = set(), [entry]
+            while work:
+                x = work.pop()
+                if x in seen or x not in reg.insns or not compiles(reg.insns[x]):
+                    continue
+                seen.add(x)
+                f = reg.flow.get(x)
+                if f is None:
+                    work += [x + 4, x + 8] if pr.nullifies(reg.insns[x]) else [x + 4]
+                elif x in reg.calls:
+                    work.append(x + 8)
+                elif f.kind == "cond":
+                    work += [x + 4, x + 8, f.target]
+                elif f.target is not None:
+                    work.append(f.target)
+                else:
+                    callers.setdefault(x, set()).update(points)
+                    work += reg.jumps.get(x, ())
+        return callers
 
     def chain_block(self, target) -> ir.Block:
         """Continue at a target outside the region (int or i32 V): tail-call its region

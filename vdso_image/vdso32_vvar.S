@@ -22,7 +22,8 @@
  *    PCREL21L/PCREL14R fixups itself; nothing is left for a dynamic loader.
  *  - Leaf functions, no stack frame: only caller-saved registers are used (%r1, %r20-%r26,
  *    %r28, %r29, %r31, SAR); %r2 holds the return address throughout, which is all the
- *    (assembler-generated) CFI says.
+ *    (assembler-generated) CFI says. The time functions' rare cases share one local
+ *    routine, vvar_read, reached with `bl` linking %r31 (%r2 untouched).
  *  - Results are written with word stores; a bad non-NULL pointer faults (SIGSEGV/SIGBUS)
  *    in the vDSO, as on other architectures, instead of returning -EFAULT.
  *  - PA-RISC 1.1 only (.level 1.1): no mfia, no 64-bit registers.
@@ -44,57 +45,108 @@
 	ldo	R%__vvar_page - $PIC_pcrel$0 + 12(%r1), \reg
 	.endm
 
+/* The record at %r24 and %cr16: %r28:%r29 = base seconds, %r23 = base nanoseconds,
+ * \delta = (cr16_now - cr16_base) mod 2^32. Clobbers %r1. */
+	.macro	READ_RECORD delta
+	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_HI(%r24), %r28
+	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_LO(%r24), %r29
+	ldw	VVAR_CLOCKS + VVAR_CLK_NSEC(%r24), %r23
+	ldw	VVAR_CLOCKS + VVAR_CLK_CR16(%r24), %r1
+	mfctl	%cr16, \delta
+	sub	\delta, %r1, \delta
+	.endm
+
 /* Read clock \cid (a register holding 0..15; left intact) from the page at %r20.
- * Out: %r28:%r29 = seconds (high:low word), %r23 = nanoseconds (0..999999999).
- * Goes to \fallback if the page serves the clock as neither hres nor coarse.
+ * Out: %r28:%r29 = seconds (high:low word), %r23 = nanoseconds (0..999999999); goes on at
+ * the instruction after the macro, which also runs as the delay slot of its last branch.
+ * Goes to \fallback (the syscall) if the page serves the clock as neither hres nor coarse.
  * Clobbers %r1, %r21, %r22, %r24, %r31, SAR.
  *
- * Seqlock reader: s1 = seq, retry while odd; read masks, record and %cr16; retry unless
- * seq == s1. hres clocks: ns = base_ns + ((cr16_now - cr16_base) mod 2^32); coarse clocks:
- * ns = base_ns. The nanoseconds are then carried into the seconds (the sum can exceed
- * 2^32, so the carry out of the 32-bit add is kept in %r24). */
-	.macro	READ_CLOCK cid, fallback
+ * The common case is inline and has no loop: an hres clock, the writer not met, no carry
+ * of the nanoseconds into the seconds. The rest (a coarse clock, the writer met, a sum of
+ * 1e9 ns or more) goes to READ_CLOCK_SLOW (placed out of line with the same \tag), which
+ * reads the clock again with vvar_read (below).
+ *
+ * Seqlock reader: s1 = seq; read the record and %cr16; s2 = seq; the read stands if
+ * s2 == s1 and s1 is even (an odd s1, cleared of its low bit, never equals s2: the writer
+ * only ever increments); vvar_read waits while the sequence is odd and retries.
+ * hres clocks: ns = base_ns + ((cr16_now - cr16_base) mod 2^32); coarse clocks: ns = base_ns;
+ * the nanoseconds are carried into the seconds. */
+	.macro	READ_CLOCK cid, fallback, tag
 	mtsar	\cid
 	zdep	\cid, 31 - VVAR_CLOCK_SHIFT, 32 - VVAR_CLOCK_SHIFT, %r24
 	add	%r24, %r20, %r24	/* %r24 = page + cid * VVAR_CLOCK_SIZE */
-.Lretry\@:
 	ldw	VVAR_SEQ(%r20), %r21
-	bb,<	%r21, 31, .Lretry\@	/* odd: an update is in progress */
+	ldw	VVAR_HRES_MASK(%r20), %r22
+	vshd	%r0, %r22, %r22		/* hres_mask >> cid */
+	bb,>=,n	%r22, 31, .Lslow_\tag	/* not an hres clock */
+	READ_RECORD %r31
+	ldw	VVAR_SEQ(%r20), %r1
+	depi	0, 31, 1, %r21		/* s1 & ~1 */
+	comb,<>,n %r1, %r21, .Lslow_\tag	/* the writer at work or was here */
+	add,nuv	%r23, %r31, %r23	/* nsec += delta (the delay slot); a carry out of */
+	b,n	.Lslow_\tag		/* 32 bits: the general reader */
+	ldil	L%NSEC_PER_SEC, %r1
+	ldo	R%NSEC_PER_SEC(%r1), %r1
+	comb,<<=,n %r1, %r23, .Lslow_\tag	/* nsec >= 1e9 */
+.Ldone_\tag:
+	.endm
+
+/* READ_CLOCK's rare cases, out of line: vvar_read answers, or the syscall. */
+	.macro	READ_CLOCK_SLOW cid, fallback, tag
+.Lslow_\tag:
+	bl	.Lvvar_read, %r31
+	nop
+	comb,=	%r22, %r0, .Ldone_\tag
+	nop
+	b,n	\fallback
+	.endm
+
+/* vvar_read (local, shared by READ_CLOCK_SLOW): clock SAR (0..15) of the page at %r20,
+ * coarse or hres, any carry, the seqlock read to the end (waiting while the sequence is
+ * odd, again if it moved). Returns to %r31 with %r22 = 0 and the time in %r28:%r29 and
+ * %r23 (as READ_CLOCK), or %r22 = 1: the syscall must answer (a clock the page does not
+ * serve). Clobbers %r1, %r21, %r24. */
+	.cfi_startproc
+.Lvvar_read:
+	mfctl	%cr11, %r24		/* SAR = cid */
+	zdep	%r24, 31 - VVAR_CLOCK_SHIFT, 32 - VVAR_CLOCK_SHIFT, %r24
+	add	%r24, %r20, %r24	/* %r24 = page + cid * VVAR_CLOCK_SIZE */
+	ldw	VVAR_SEQ(%r20), %r21
+	bb,<	%r21, 31, .Lvvar_read	/* odd: an update is in progress */
 	nop
 	ldw	VVAR_HRES_MASK(%r20), %r22
 	ldw	VVAR_COARSE_MASK(%r20), %r1
 	vshd	%r0, %r22, %r22		/* hres_mask >> cid */
 	vshd	%r0, %r1, %r1		/* coarse_mask >> cid */
 	or	%r22, %r1, %r1
-	bb,>=,n	%r1, 31, \fallback	/* not served */
-	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_HI(%r24), %r28
-	ldw	VVAR_CLOCKS + VVAR_CLK_SEC_LO(%r24), %r29
-	ldw	VVAR_CLOCKS + VVAR_CLK_NSEC(%r24), %r23
-	ldw	VVAR_CLOCKS + VVAR_CLK_CR16(%r24), %r1
-	mfctl	%cr16, %r31
-	sub	%r31, %r1, %r31		/* delta = (cr16_now - cr16_base) mod 2^32 */
+	bb,>=,n	%r1, 31, .Lvr_fail	/* not served */
+	READ_RECORD %r24
 	extru	%r22, 31, 1, %r22	/* 1: hres, 0: coarse */
 	sub	%r0, %r22, %r22		/* all ones: hres, 0: coarse */
-	and	%r31, %r22, %r31	/* coarse clocks do not advance */
+	and	%r24, %r22, %r24	/* coarse clocks do not advance */
 	ldw	VVAR_SEQ(%r20), %r1
-	comb,<>	%r1, %r21, .Lretry\@	/* the writer was here: read again */
+	comb,<>	%r1, %r21, .Lvvar_read	/* the writer was here: read again */
 	nop
-	add	%r23, %r31, %r23	/* nsec += delta ... */
+	add	%r23, %r24, %r23	/* nsec += delta ... */
 	addc	%r0, %r0, %r24		/* ... with its carry in %r24 */
 	ldil	L%NSEC_PER_SEC, %r1
 	ldo	R%NSEC_PER_SEC(%r1), %r1
-.Lnorm\@:				/* while (%r24:%r23 >= 1e9) { -= 1e9; sec++ } */
-	comb,<>,n %r24, %r0, .Lsub\@
-	comb,>>,n %r1, %r23, .Ldone\@
-.Lsub\@:
+.Lvr_norm:				/* while (%r24:%r23 >= 1e9) { -= 1e9; sec++ } */
+	comb,<>,n %r24, %r0, .Lvr_sub
+	comb,<<=,n %r1, %r23, .Lvr_sub
+	bv	%r0(%r31)		/* done (the delay slot of a branch not taken) */
+	copy	%r0, %r22
+.Lvr_sub:
 	sub	%r23, %r1, %r23
 	subb	%r24, %r0, %r24
 	addi	1, %r29, %r29
+	b	.Lvr_norm
 	addc	%r28, %r0, %r28
-	b	.Lnorm\@
-	nop
-.Ldone\@:
-	.endm
+.Lvr_fail:
+	bv	%r0(%r31)
+	ldi	1, %r22
+	.cfi_endproc
 
 /* %r22 = %r23 / 1000 for any 32-bit %r23, with shifts and adds only (PA-RISC has no
  * integer multiply or divide instruction): repeatedly take q += r >> 10, r -= 1000 * (r >> 10)
@@ -125,13 +177,14 @@ VDSO_FUNC(__vdso_clock_gettime64)
 	comib,=,n 0, %r25, .Lcgt64_sys			/* NULL: let the kernel say -EFAULT */
 	comib,<<,n VVAR_NCLOCKS - 1, %r26, .Lcgt64_sys	/* id >= 16 unsigned (incl. negative) */
 	VVAR_ADDR %r20
-	READ_CLOCK %r26, .Lcgt64_sys
+	READ_CLOCK %r26, .Lcgt64_sys, cgt64
 	stw	%r28, 0(%r25)		/* tv_sec (64-bit, big-endian) */
 	stw	%r29, 4(%r25)
 	stw	%r0, 8(%r25)		/* tv_nsec (64-bit) */
 	stw	%r23, 12(%r25)
 	bv	%r0(%rp)
 	copy	%r0, %r28
+	READ_CLOCK_SLOW %r26, .Lcgt64_sys, cgt64
 .Lcgt64_sys:
 	GATEWAY_SYSCALL(NR_clock_gettime64)
 	RETURN
@@ -144,11 +197,12 @@ VDSO_FUNC(__vdso_clock_gettime)
 	comib,=,n 0, %r25, .Lcgt_sys
 	comib,<<,n VVAR_NCLOCKS - 1, %r26, .Lcgt_sys
 	VVAR_ADDR %r20
-	READ_CLOCK %r26, .Lcgt_sys
+	READ_CLOCK %r26, .Lcgt_sys, cgt
 	stw	%r29, 0(%r25)		/* tv_sec, truncated to 32 bits as the kernel does */
 	stw	%r23, 4(%r25)		/* tv_nsec */
 	bv	%r0(%rp)
 	copy	%r0, %r28
+	READ_CLOCK_SLOW %r26, .Lcgt_sys, cgt
 .Lcgt_sys:
 	GATEWAY_SYSCALL(NR_clock_gettime)
 	RETURN
@@ -175,13 +229,14 @@ VDSO_FUNC(__vdso_gettimeofday)
 	stw	%r24, 4(%r25)
 .Lgtod_tv:
 	comib,=,n 0, %r26, .Lgtod_ok
-	READ_CLOCK %r0, .Lgtod_sys	/* CLOCK_REALTIME */
+	READ_CLOCK %r0, .Lgtod_sys, gtod	/* CLOCK_REALTIME */
 	DIV1000				/* %r22 = usec */
 	stw	%r29, 0(%r26)		/* tv_sec */
 	stw	%r22, 4(%r26)		/* tv_usec */
 .Lgtod_ok:
 	bv	%r0(%rp)
 	copy	%r0, %r28
+	READ_CLOCK_SLOW %r0, .Lgtod_sys, gtod
 .Lgtod_sys:
 	GATEWAY_SYSCALL(NR_gettimeofday)
 	RETURN
@@ -192,11 +247,12 @@ VDSO_END(__vdso_gettimeofday)
 VDSO_FUNC(__vdso_time)
 	.cfi_startproc
 	VVAR_ADDR %r20
-	READ_CLOCK %r0, .Ltime_sys	/* CLOCK_REALTIME, truncated to seconds */
+	READ_CLOCK %r0, .Ltime_sys, time	/* CLOCK_REALTIME, truncated to seconds */
 	comiclr,= 0, %r26, %r0
 	stw	%r29, 0(%r26)
 	bv	%r0(%rp)
 	copy	%r29, %r28
+	READ_CLOCK_SLOW %r0, .Ltime_sys, time
 .Ltime_sys:
 	GATEWAY_SYSCALL(NR_time)
 	RETURN

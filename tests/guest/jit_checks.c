@@ -44,6 +44,23 @@ __attribute__((noinline)) static void stores(int *q, int v)
                  : : "r"(q), "r"(v) : "memory");
 }
 
+/* rounds n, n - 1, ..., 1 of: the word at sp - 4 = the round, and in round far the word at
+ * sp + 4 too, with sp (r30) moved to top for the loop: a region at the loop's head is
+ * entered with that sp, so its sp-relative accesses are checked once, before its entry,
+ * for all its rounds -- and before the far round when that store faults */
+__attribute__((noinline)) static void sp_stores(char *top, int n, int far)
+{
+    asm volatile("copy %%sp,%%r22\n\t"
+                 "copy %1,%%sp\n"
+                 "1:\tstw %0,-4(%%sp)\n\t"
+                 "comb,<>,n %0,%2,2f\n\t"
+                 "stw %0,4(%%sp)\n"
+                 "2:\taddib,> -1,%0,1b\n\t"
+                 "nop\n\t"
+                 "copy %%r22,%%sp\n\t"
+                 : "+r"(n) : "r"(top), "r"(far) : "r22", "memory");
+}
+
 int main(void)
 {
     long page = sysconf(_SC_PAGESIZE);
@@ -61,8 +78,11 @@ int main(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;     /* (sp_stores moves sp) */
     sigaction(SIGSEGV, &sa, 0);
+    static char altstack[65536];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+    sigaltstack(&ss, 0);
 
     int out[3];
     long sum = 0;
@@ -90,6 +110,23 @@ int main(void)
             printf("stores at end%+d: %d %d %d %d, fault at end%+ld\n", k, w[0], w[1], w[2], w[3],
                    fault_addr ? (long)(fault_addr - (wr + page)) : 9999L);
         }
+    }
+    /* a stack whose next page is inaccessible: the loop hot with sp well inside, then sp
+     * at the page's end, where only the far stores fault */
+    char *stk = mmap(0, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stk == MAP_FAILED)
+        return 1;
+    mprotect(stk + page, page, PROT_NONE);
+    for (int i = 0; i < 400; i++)
+        sp_stores(stk + page - 64, 20, i & 7);
+    int *below = (int *)(stk + page - 8);
+    for (int far = 0; far <= 3; far += 3) {     /* none; round 3 of 5 */
+        *below = -1;
+        fault_addr = 0;
+        if (sigsetjmp(env, 1) == 0)
+            sp_stores(stk + page - 4, 5, far);
+        printf("sp stores at end-4, far round %d: %d, fault at end%+ld\n", far, *below,
+               fault_addr ? (long)(fault_addr - (stk + page)) : 9999L);
     }
     return 0;
 }
