@@ -754,25 +754,28 @@ class ArmGen:
                               source_etype=self.gen.arm_table.value_type), typ=PTR)
         self.tail(target, f, back, count, rec)                # nothing special: fs = f
         # A branch target: a compiled region may start here (the loop head calls it), or
-        # the entry is counted -- here, unless it is the one that makes it hot.
+        # the entry is counted -- here, unless its count reaches a power of two (the loop
+        # head then counts it and decides whether to report it: reports() holds only at
+        # powers of two).  With regions off (no threshold) the native table is not read.
         b.position_at_end(branch_target)
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
         look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
         b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look)
         b.position_at_end(look)
-        native = self.ctx0.env_ptr(S.ENV_NATIVE)
         word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
+        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        count_bb = fn.append_basic_block("count")
+        b.cbranch(threshold.sgt(0).ir, count_bb, counted)
+        b.position_at_end(count_bb)
+        native = self.ctx0.env_ptr(S.ENV_NATIVE)
         jptr = b.gep(native, [word.ir], source_etype=I64)
         code = V.of(b, b.load(jptr, typ=I64))
-        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
-        hot = code.sgt(0) | (threshold.sgt(0) &
-                             reports(code - 1, threshold, self.ctx0.ctl(S.CTL_JIT_HOT)))
-        count_bb = fn.append_basic_block("count")
-        b.cbranch(hot.ir, slow, count_bb)
-        b.position_at_end(count_bb)
-        with b.if_then(threshold.sgt(0).ir):
-            b.store((code - 1).ir, jptr)
+        entries = c64(1) - code                  # with this one
+        store_bb = fn.append_basic_block("store_count")
+        b.cbranch((code.sgt(0) | (entries & (entries - 1)).eq(0)).ir, slow, store_bb)
+        b.position_at_end(store_bb)
+        b.store((code - 1).ir, jptr)
         b.branch(counted)
         b.position_at_end(counted)
         rec = b.gep(self.dc, [(word << 3).ir], source_etype=I32)
