@@ -620,7 +620,7 @@ for _nm, _opc, _sub in (("fmpyadd", 0x18000000, 0), ("fmpysub", 0x98000000, 1)):
 
 def decoding_order(table: list[Enc] | None = None) -> tuple[list[Enc], list[int]]:
     """The table (default: TABLE) in the order the decoder tries it, with each row's
-    micro-op *variant* (see VARIANTS): rows grouped by major opcode, most specific masks
+    micro-op *variant* (see VARIANTS; a BY_CONDITION row's for cf = 0): rows grouped by major opcode, most specific masks
     first within each, table order among equal masks (every mask covers the major opcode,
     so this is the order "most specific first" overall)."""
     table = TABLE if table is None else table
@@ -638,19 +638,37 @@ def decoding_order(table: list[Enc] | None = None) -> tuple[list[Enc], list[int]
 # carry or overflow logic they do not use -- while the other fields are read from the
 # record.  0 is "not decoded"; variant 1 is ILLEGAL with no fields, the record of a word
 # no row matches.
+#
+# The compare-and-branch and compare-and-clear ops also get one variant per value of their
+# condition field (``cf``, 16 consecutive variants from the one for cf = 0, which the
+# decoder adds the field to): their arms evaluate one condition, not all eight and a pick.
 FIXED_KINDS = {"k": lambda spec: spec[1], "sar": lambda spec: -1}
+BY_CONDITION = ("CMPB", "CMPIB", "ADDB", "ADDIB", "COMCLR", "COMICLR")
+CONDITIONS = 16           # cf = (c << 1) | f
 
 
-def variant_key(e: Enc) -> tuple[str, tuple]:
-    """(op, the fixed field values: an int per fixed field, None per decoded one)."""
+def condition_field(e: Enc) -> int | None:
+    """The index of the field whose value is added to the row's variant (BY_CONDITION)."""
+    if e.op not in BY_CONDITION:
+        return None
+    return next(i for i, sp in enumerate(e.fields) if sp[0] == "cf")
+
+
+def variant_key(e: Enc, cf: int = 0) -> tuple[str, tuple]:
+    """(op, the fixed field values: an int per fixed field, None per decoded one); ``cf``:
+    the condition of a BY_CONDITION row's variant."""
     specs = list(e.fields) + [("k", 0)] * (NFIELDS - len(e.fields))
-    return e.op, tuple(FIXED_KINDS[sp[0]](sp) if sp[0] in FIXED_KINDS else None for sp in specs)
+    fixed = [FIXED_KINDS[sp[0]](sp) if sp[0] in FIXED_KINDS else None for sp in specs]
+    if (i := condition_field(e)) is not None:
+        fixed[i] = cf
+    return e.op, tuple(fixed)
 
 
 VARIANTS: list[tuple[str, tuple]] = [("ILLEGAL", (0,) * NFIELDS)]
 for _e in TABLE:
     if variant_key(_e) not in VARIANTS:
-        VARIANTS.append(variant_key(_e))
+        VARIANTS.extend(variant_key(_e, cf) for cf in
+                        range(CONDITIONS if condition_field(_e) is not None else 1))
 VARIANT = {key: i + 1 for i, key in enumerate(VARIANTS)}
 
 
