@@ -59,9 +59,11 @@ PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
 # and restores nothing.
 REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
 REGION_CC = "ghccc"
-# interpreter arms (see build_interpreter): regs, env, dc, page_slot,
-# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record
-ARM_FN = ir.FunctionType(I64, [PTR] * 4 + [I32, I32, I64, PTR])
+# interpreter arms (see build_interpreter): regs, env,
+# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record.
+# The decode cache and the page-slot table are found through env where needed: an arm
+# keeps the registers they would pin for its own work (fewer spills).
+ARM_FN = ir.FunctionType(I64, [PTR] * 2 + [I32, I32, I64, PTR])
 ARM_CC = "ghccc"
 
 # helper functions shared with compiled regions, in their ENV_HELPERS order
@@ -133,7 +135,12 @@ class Mem:
     permission table, the decode-cache invalidation a store into code needs."""
 
     def __init__(self, b: ir.IRBuilder, mem, perm, page_slot):
-        self.b, self.mem, self.perm, self.page_slot = b, mem, perm, page_slot
+        # (page_slot may be a function that loads the pointer where it is needed)
+        self.b, self.mem, self.perm, self._page_slot = b, mem, perm, page_slot
+
+    @property
+    def page_slot(self):
+        return self._page_slot() if callable(self._page_slot) else self._page_slot
 
     def perm_of(self, addr: V) -> V:
         b = self.b
@@ -608,15 +615,14 @@ class CoreGen:
         fn, b = self.new_function("hppa_run", ir.FunctionType(I64, []))
         env = b.load(self.env_global, typ=PTR)
         g = EnvCtx(b, env)
-        ptrs = [g.env_ptr(slot) for slot in (S.ENV_REGS, S.ENV_DC, S.ENV_PAGE_SLOT)]
+        regs = g.env_ptr(S.ENV_REGS)
         count = g.ctl(S.CTL_INSNS)
         budget = V.of(b, b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64),
                                 typ=I64))
         b.store((count + budget).ir, b.gep(env, [ir.Constant(I64, S.ENV_LIMIT)], source_etype=I64))
         fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
         back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
-        regs, dc, page_slot = ptrs
-        st = b.call(self.slow_fn, [regs, env, dc, page_slot, fs.ir, back.ir,
+        st = b.call(self.slow_fn, [regs, env, fs.ir, back.ir,
                                    count.ir, ir.Constant(PTR, None)], cconv=ARM_CC)
         b.ret(st)
 
@@ -627,22 +633,32 @@ class ArmGen:
     def __init__(self, gen: CoreGen, fn: ir.Function):
         self.gen, self.fn = gen, fn
         self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
-        self.regs, self.env, self.dc, self.page_slot, fs, back, count, self.rec = fn.args
+        self.regs, self.env, fs, back, count, self.rec = fn.args
         self.fs, self.back_in, self.count_in = (V(b, fs, None, 32), V(b, back, None, 32),
                                                 V(b, count, None, 64))
         # guest memory and permissions are found through the environment (arms that touch
         # memory load their addresses; the others keep every register for themselves)
-        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, self.page_slot))
+        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, lambda: self.page_slot))
         self.mem_p = self.ctx0.env_ptr(S.ENV_MEM)
         self.perm = self.ctx0.env_ptr(S.ENV_PERM)
-        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, self.page_slot)
+        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, lambda: self.page_slot)
         self.scratch = b.alloca(I64, name="scratch")
         self.limit = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
                                           source_etype=I64), typ=I64))
         self._fault = None
 
     def args(self, fs: V, back: V, count: V, rec) -> list:
-        return [self.regs, self.env, self.dc, self.page_slot, fs.ir, back.ir, count.ir, rec]
+        return [self.regs, self.env, fs.ir, back.ir, count.ir, rec]
+
+    @property
+    def page_slot(self):
+        """The page-slot table's address, loaded here (from the environment)."""
+        return self.ctx0.env_ptr(S.ENV_PAGE_SLOT)
+
+    @property
+    def dc(self):
+        """The decode cache's address, loaded here."""
+        return self.ctx0.env_ptr(S.ENV_DC)
 
     def tail(self, fn, fs: V, back: V, count: V, rec=None) -> None:
         """Continue in ``fn`` (an arm, the loop head, or a loaded function pointer)."""
