@@ -116,7 +116,7 @@ class Table:
 
     def __init__(self):
         self.rows, self.variants = enc.decoding_order()
-        self.condition = [enc.condition_field(row) for row in self.rows]
+        self.split = [enc.split_field(row) for row in self.rows]
         self.by_major: list[list[int]] = [[] for _ in range(64)]
         for i, row in enumerate(self.rows):
             self.by_major[row.match >> 26].append(i)
@@ -142,8 +142,8 @@ class Table:
             return (ILLEGAL_VARIANT,) + (0,) * enc.NFIELDS
         specs = list(self.rows[i].fields) + [("k", 0)] * (enc.NFIELDS - len(self.rows[i].fields))
         fields = tuple(_sign32(extract(sp, word)) for sp in specs)
-        cf = self.condition[i]
-        return (self.variants[i] + (0 if cf is None else fields[cf]),) + fields
+        k = self.split[i]
+        return (self.variants[i] + (0 if k is None else fields[k]),) + fields
 
     def decode(self, word: int):
         """(row Enc or None, the 8-int record): the disassembler's entry point."""
@@ -168,9 +168,9 @@ def emit_decoder(module: ir.Module, table: Table) -> ir.Function:
     illegal = fn.append_basic_block("illegal")
     sw = b.switch(major, illegal)
 
-    def store_record(variant: int, specs, condition: int | None = None) -> None:
+    def store_record(variant: int, specs, split: int | None = None) -> None:
         fields = [_as_v(extract(sp, w)) for sp in specs]
-        v = V.const(variant, 32) if condition is None else fields[condition] + variant
+        v = V.const(variant, 32) if split is None else fields[split] + variant
         vals = [v] + fields
         for j, x in enumerate(vals[1:] + vals[:1]):          # the variant last
             k = (j + 1) % len(vals)
@@ -194,7 +194,7 @@ def emit_decoder(module: ir.Module, table: Table) -> ir.Function:
             b.position_at_end(hit)
             store_record(table.variants[i],
                          list(row.fields) + [("k", 0)] * (enc.NFIELDS - len(row.fields)),
-                         table.condition[i])
+                         table.split[i])
             b.position_at_end(miss)
         b.branch(illegal)
     return fn
