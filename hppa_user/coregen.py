@@ -269,7 +269,7 @@ class ICtx(EnvCtx):
         def aligned():
             p = self.m.perm_of(addr)
             self.trap_if((p & PERM_R).eq(0),
-                         self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
+                         lambda: self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
             return self.m.load(addr, size)
         if size == 1:
             return aligned()
@@ -290,8 +290,8 @@ class ICtx(EnvCtx):
     def check_store(self, addr: V, fault_addr: V) -> None:
         self.stores = True
         p = self.m.perm_of(addr)
-        self.trap_if((p & PERM_W).eq(0), self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS),
-                     0, fault_addr)
+        self.trap_if((p & PERM_W).eq(0),
+                     lambda: self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, fault_addr)
         self.m.invalidate(addr)
 
     def poke8(self, addr: V, v: V, when) -> None:
@@ -695,12 +695,21 @@ class ArmGen:
             self._fault = (blk, phis)
             b.position_at_end(saved)
         blk, phis = self._fault
+        cont = self.fn.append_basic_block("ok")
+        lazy = callable(number)
+        if lazy:                        # computed on the way out only (off the hot path)
+            site = self.fn.append_basic_block("trap")
+            b.cbranch(cond.ir, site, cont)
+            b.position_at_end(site)
+            number = number()
         number = c64(number) if isinstance(number, int) else number.zext(64)
         detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
         for phi, v in zip(phis, (number, detail, addr)):
             phi.add_incoming(v.ir, b.block)
-        cont = self.fn.append_basic_block("ok")
-        b.cbranch(cond.ir, blk, cont)
+        if lazy:
+            b.branch(blk)
+        else:
+            b.cbranch(cond.ir, blk, cont)
         b.position_at_end(cont)
 
     # -- an arm --------------------------------------------------------------------------
