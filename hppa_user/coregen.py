@@ -599,7 +599,8 @@ class CoreGen:
         self.arm_fns = [ir.Function(self.module, ARM_FN, name=f"hppa_arm_{i}")
                         for i in range(1, nv + 1)]
         self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
-        for fn in self.arm_fns + [self.slow_fn]:
+        self.nullified_fn = ir.Function(self.module, ARM_FN, name="hppa_nullified")
+        for fn in self.arm_fns + [self.slow_fn, self.nullified_fn]:
             fn.calling_convention = ARM_CC
         table_ty = ir.ArrayType(PTR, nv)
         self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
@@ -608,6 +609,7 @@ class CoreGen:
         for i, (opname, consts) in enumerate(enc.VARIANTS):
             ArmGen(self, self.arm_fns[i]).arm(opname, consts)
         ArmGen(self, self.slow_fn).slow()
+        ArmGen(self, self.nullified_fn).nullified()
         self.build_run()
 
     def build_run(self) -> None:
@@ -742,7 +744,15 @@ class ArmGen:
         b, fn = self.b, self.fn
         slow, go, have = (fn.append_basic_block(n) for n in ("to_slow", "fetch", "have"))
         branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
-        b.cbranch((count.sge(self.limit) | n).ir, slow, go0)
+        if n.known == 0:
+            b.cbranch(count.sge(self.limit).ir, slow, go0)
+        else:
+            budget_ok, skip = fn.append_basic_block("budget_ok"), fn.append_basic_block("skip")
+            b.cbranch(count.sge(self.limit).ir, slow, budget_ok)
+            b.position_at_end(budget_ok)
+            b.cbranch(n.ir, skip, go0)
+            b.position_at_end(skip)
+            self.tail(self.gen.nullified_fn, f, back, count)
         b.position_at_end(go0)
         b.cbranch(jumped.ir, branch_target, go)
         b.position_at_end(go)
@@ -813,6 +823,24 @@ class ArmGen:
         self.tail(target, f, back, count, rec)
         b.position_at_end(slow)
         self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    # -- a nullified instruction -----------------------------------------------------------
+    def nullified(self) -> None:
+        """PSW[N] set: the instruction at the front only consumes its slot (counted, never
+        decoded) and the queue moves on, when its page has a decode-cache slot (it has
+        been fetched from: executable); else the loop head does it.  Arms come here with
+        the budget checked."""
+        b, fn = self.b, self.fn
+        f, back, count = self.fs, self.back_in, self.count_in
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        skip, slow = fn.append_basic_block("skip"), fn.append_basic_block("to_slow")
+        b.cbranch(slot.slt(0).ir, slow, skip)
+        b.position_at_end(slow)
+        self.tail(self.gen.slow_fn, f | 1, back, count)
+        b.position_at_end(skip)
+        self.f = f
+        self.dispatch(back, back + 4, V.const(0, 1), back.ne(f + 4), count + 1)
 
     # -- the loop head ---------------------------------------------------------------------
     def slow(self) -> None:
