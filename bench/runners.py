@@ -92,7 +92,7 @@ def emulator_command() -> tuple[str, ...]:
     found = shutil.which("hppa-user")
     if found:
         return (found,)
-    return (sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); import cli; cli.app()")
+    return (sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); import cli; cli.main()")
 
 
 def hppa_user(jit: bool = True, cache: str | None = None) -> Runner:

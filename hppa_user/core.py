@@ -12,7 +12,6 @@ import ctypes
 import fcntl
 import hashlib
 import os
-import platform
 
 from hppa_user import hostarray, jitcache, objcode
 from hppa_user import state as S
@@ -78,7 +77,7 @@ def compile_core() -> bytes:
 def invariant_tsc() -> bool:
     """Does the host's TSC tick at a constant rate through every power state (so that it
     can stand in for CLOCK_MONOTONIC between two readings of it)?  HPPA_USER_TSC=0 says no."""
-    if os.environ.get("HPPA_USER_TSC") == "0" or platform.machine() not in ("x86_64", "AMD64"):
+    if os.environ.get("HPPA_USER_TSC") == "0" or os.uname().machine not in ("x86_64", "AMD64"):
         return False
     try:
         with open("/proc/cpuinfo") as fh:

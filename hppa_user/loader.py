@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hppa_user.errors import LoaderError
 from hppa_user.memory import PAGE_MASK
@@ -29,8 +29,7 @@ _EHDR = struct.Struct(">16sHHIIIIIHHHHHH")
 _PHDR = struct.Struct(">IIIIIIII")
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """One PT_LOAD program header (addresses before any load bias)."""
     vaddr: int
     memsz: int
@@ -39,8 +38,7 @@ class Segment:
     flags: int
 
 
-@dataclass(frozen=True)
-class ElfImage:
+class ElfImage(NamedTuple):
     """What exec needs from an ELF file's headers."""
     e_type: int                       # ET_EXEC or ET_DYN
     entry: int
@@ -179,8 +177,7 @@ SHT_SYMTAB, STT_FUNC = 2, 2
 SHN_UNDEF = 0
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     name: str
     value: int
     info: int

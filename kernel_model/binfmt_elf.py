@@ -28,7 +28,7 @@ space is gone.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hppa_user.errors import InterpreterNotFound, LoaderError
 from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage, check_ident,
@@ -41,8 +41,7 @@ from kernel_model.syscalls.mm import get_unmapped_area, map_pages, range_free, u
 ELF_ET_DYN_BASE = abi.DEFAULT_MAP_BASE32 + 0x01000000     # TASK_UNMAPPED_BASE + 16 MiB
 
 
-@dataclass
-class LoadedElf:
+class LoadedElf(NamedTuple):
     """One ELF file as exec placed it."""
     path: str                  # host path it was read from
     image: ElfImage
@@ -62,8 +61,7 @@ class LoadedElf:
         return self.image.phdr_vaddr + self.bias if self.image.phdr_vaddr else 0
 
 
-@dataclass
-class ExecImage:
+class ExecImage(NamedTuple):
     """The new process image: what start_thread() needs and what tools want to know."""
     program: LoadedElf
     interp: LoadedElf | None
@@ -132,8 +130,7 @@ def load_segments(k, image: ElfImage, fd: int, bias: int) -> None:
             map_pages(k, file_end, mem_end - file_end, prot)
 
 
-@dataclass
-class _OpenElf:
+class _OpenElf(NamedTuple):
     """A file exec has opened and validated but not mapped yet."""
     path: str
     fd: int

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hppa_user import hostarray
 from hppa_user.errors import GuestFault, InterpreterNotFound, LoaderError
@@ -113,8 +113,7 @@ def parse_shebang(head: bytes) -> tuple[bytes, bytes | None]:
     return interp, (arg or None)
 
 
-@dataclass
-class Binprm:
+class Binprm(NamedTuple):
     """What exec found: the host file to load, the arguments and the names it goes by."""
     host_path: str
     argv: list

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import os
-import platform
 import stat as statmod
 
 from kernel_model import abi
@@ -179,7 +178,7 @@ class FdTable:
 # Directory listing in host order (host getdents64), with 32-bit-safe guest cookies
 # ---------------------------------------------------------------------------------------
 _GETDENTS64_NR = {"x86_64": 217, "amd64": 217, "aarch64": 61, "arm64": 61, "riscv64": 61,
-                  "ppc64le": 202, "s390x": 220}.get(platform.machine().lower())
+                  "ppc64le": 202, "s390x": 220}.get(os.uname().machine.lower())
 _libc = None
 
 

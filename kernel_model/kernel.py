@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
 
 from hppa_user.errors import GuestFault
 from kernel_model import abi, procfs, strace as st, traps, vfork
@@ -188,6 +187,7 @@ class Kernel:
         # a kernel-model bug: the guest sees EINVAL, never a traceback
         self.internal_errors += 1
         if self.debug:
+            import traceback
             traceback.print_exc()
         return -abi.EINVAL
 

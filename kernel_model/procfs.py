@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import struct
-import tempfile
 
 from kernel_model import abi
 from kernel_model.errors import SyscallError
@@ -120,6 +118,8 @@ def task_snapshot(k) -> bytes:
     """``/proc/self/task`` as a directory of the process's threads, each with its ``comm``,
     ``stat`` and ``status``: a snapshot in a private temporary directory, made afresh at
     each lookup (removed with the process, see cleanup())."""
+    import shutil                      # with tempfile, ~3 ms of every start: only when asked
+    import tempfile
     if k.proc_snapshot is None or k.proc_snapshot[0] != k.pid:
         k.proc_snapshot = (k.pid, tempfile.mkdtemp(prefix=f"hppa-user-task-{k.pid}-"))
     base = os.path.join(k.proc_snapshot[1], "task")
@@ -142,6 +142,7 @@ def task_snapshot(k) -> bytes:
 def cleanup(k) -> None:
     own = k.proc_snapshot
     if own is not None and own[0] == k.pid:         # a forked child's copy is not its own
+        import shutil
         shutil.rmtree(own[1], ignore_errors=True)
         k.proc_snapshot = None
 

@@ -28,12 +28,10 @@ import json
 import mmap
 import os
 import resource
-import secrets
 import select
 import signal
 import socket
 import struct
-import tempfile
 import time
 from array import array
 from contextlib import contextmanager
@@ -106,13 +104,12 @@ class ProcessTree:
         self._flat = memoryview(self._map).cast("i")
         self.table = self._flat.cast("B").cast("i", (MAX_SLOTS, NCOLS))     # table[row, col]
         self.root = k.pid
-        self._name = f"hppa-user-{k.pid}-{secrets.token_hex(6)}-"
+        self._name = f"hppa-user-{k.pid}-{os.urandom(6).hex()}-"
         # the root holds the only write end: its end (however it dies) is EOF for all
         self._root_alive_r, self._root_alive_w = os.pipe2(os.O_CLOEXEC)
         # statistics of ended processes, one JSON line each, summed by the root
-        self._stats = tempfile.TemporaryFile(mode="w+b", buffering=0)
-        fcntl.fcntl(self._stats.fileno(), fcntl.F_SETFL,
-                    fcntl.fcntl(self._stats.fileno(), fcntl.F_GETFL) | os.O_APPEND)
+        self._stats = os.memfd_create("hppa-user-stats", os.MFD_CLOEXEC)
+        fcntl.fcntl(self._stats, fcntl.F_SETFL, fcntl.fcntl(self._stats, fcntl.F_GETFL) | os.O_APPEND)
         self.children: dict[int, int] = {}       # guest child pid -> table row
         info = k.info
         with self.lock():
@@ -274,7 +271,7 @@ class ProcessTree:
             t[self.row, STATE] = DEAD
         if stats is not None:
             try:
-                os.write(self._stats.fileno(), (json.dumps(stats) + "\n").encode())
+                os.write(self._stats, (json.dumps(stats) + "\n").encode())
             except OSError:
                 pass
 
@@ -337,8 +334,9 @@ class ProcessTree:
                 time.sleep(0.002)
         hostarray.fill(self._flat[STATE::NCOLS], FREE)
         try:
-            os.lseek(self._stats.fileno(), 0, os.SEEK_SET)
-            lines = self._stats.read().decode(errors="replace").splitlines()
+            with open(self._stats, "rb", closefd=False) as fh:
+                fh.seek(0)
+                lines = fh.read().decode(errors="replace").splitlines()
         except OSError:
             lines = []
         out = []

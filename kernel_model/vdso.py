@@ -31,13 +31,12 @@ trampolines are internal symbols in 5.18/6.11, exactly as upstream.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import io
 import pickle
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from hppa_user import jitcache
 from kernel_model import vvar as _vvar
@@ -69,8 +68,7 @@ def images_dir() -> Path:
     return IMAGES_DIR
 
 
-@dataclass(frozen=True)
-class VdsoSymbol:
+class VdsoSymbol(NamedTuple):
     name: str
     version: str | None     # version node (None: unversioned)
     offset: int             # st_value = offset from the image base (linked at 0)
@@ -82,8 +80,7 @@ class VdsoSymbol:
         return f"{self.name}@{self.version}" if self.version else self.name
 
 
-@dataclass(frozen=True)
-class VdsoImage:
+class VdsoImage(NamedTuple):
     profile: str
     data: bytes
     path: str
@@ -97,8 +94,8 @@ class VdsoImage:
     restart_syscall: int                    # __kernel_restart_syscall
     sigframe_context_regs32: int            # the signed word 8 bytes before sigtramp
     uses_vvar: bool
-    program_headers: tuple = field(default=(), repr=False)
-    dynamic: tuple = field(default=(), repr=False)
+    program_headers: tuple = ()
+    dynamic: tuple = ()
 
     @property
     def size(self) -> int:
@@ -247,7 +244,7 @@ def _parsed(data: bytes, profile: str, path: str) -> VdsoImage | None:
     except Exception:                  # absent, unreadable or damaged: parse it again
         return None
     ok = isinstance(img, VdsoImage) and img.data == data and img.profile == profile
-    return dataclasses.replace(img, path=path) if ok else None
+    return img._replace(path=path) if ok else None
 
 
 def _parse_and_keep(data: bytes, profile: str, path: str) -> VdsoImage:

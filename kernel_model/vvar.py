@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kernel_model.abi import (CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
                               CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
@@ -78,8 +78,7 @@ FLAG_TZ_VALID = 1 << 0
 FLAG_CPU_VALID = 1 << 1
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     name: str       # C macro suffix: VVAR_<name>
     offset: int
     ctype: str      # u32 / s32 / record

@@ -30,11 +30,11 @@ DEFERRED = {
     ("kernel_model.machine", "hppa_user.trace"): "the disassembler only under --trace",
 }
 # the CLI imports what each command needs inside the command, so `--help` starts fast
-DEFERRING_MODULES = {"cli"}
+DEFERRING_MODULES = {"cli", "cli_app", "cli_run"}
 
 
 def _modules() -> dict[str, Path]:
-    mods = {"cli": REPO_ROOT / "cli.py"}
+    mods = {m: REPO_ROOT / f"{m}.py" for m in ("cli", "cli_app", "cli_run")}
     for pkg in PACKAGES:
         for path in (REPO_ROOT / pkg).rglob("*.py"):
             rel = path.relative_to(REPO_ROOT).with_suffix("")

@@ -118,7 +118,8 @@ import atexit, json, sys
 out = sys.argv.pop(1)
 names = ("llvmlite", "elftools", "numpy", "hppa_user.native", "hppa_user.trace",
          "hppa_user.encoding", "hppa_user.decode", "hppa_user.semantics", "hppa_user.fpu",
-         "hppa_user.ssa", "hppa_user.irtext", "hppa_user.coregen", "hppa_user.regiongen")
+         "hppa_user.ssa", "hppa_user.irtext", "hppa_user.coregen", "hppa_user.regiongen",
+         "typer", "click", "cli_app", "dataclasses", "inspect", "tempfile", "shutil", "platform")
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
                                                                if m.startswith(names)))))
 sys.path.insert(0, {root!r})
@@ -132,7 +133,9 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
     """With the core compiled once (the first run), a run of a program needs neither LLVM
     (not even llvmlite's IR builder) nor the IR generators (the encoding table, the
     semantics, the core's and the regions' generators) nor pyelftools nor numpy nor the
-    disassembler: the start-up every short program pays."""
+    disassembler, nor typer (cli_run reads run's command line) nor the standard modules
+    only a few paths need (dataclasses with inspect, tempfile, shutil, platform): the
+    start-up every short program pays."""
     binary = guest("hello")
     subprocess.run([*emulator_command(), "run", str(binary)], env=guest_env(None), capture_output=True,
                    check=True, timeout=1800)                    # the core is cached now

@@ -19,14 +19,12 @@ through the gateway.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from kernel_model import abi
 
 
-@dataclass(frozen=True)
-class Syscall:
+class Syscall(NamedTuple):
     nr: int
     name: str
     handler: Callable
@@ -35,7 +33,7 @@ class Syscall:
     kinds: tuple = ()    # the kind part of each arg spec
     signed: tuple = ()   # the positions of the arguments converted to signed 32-bit values
     own_return: bool = False   # the handler set the whole context (no gateway return)
-    arg_regs: slice = field(default_factory=lambda: slice(1, 1))  # in CpuContext.syscall_regs()
+    arg_regs: slice = slice(1, 1)  # in CpuContext.syscall_regs()
 
 
 SYSCALLS: dict[int, Syscall] = {}
