@@ -71,7 +71,7 @@ def compile_core() -> bytes:
     # LLVM and the generators are loaded only by a process that compiles
     import hppa_user.coregen as coregen
     import hppa_user.native as native
-    return native.compile_ir(str(coregen.build_module()), opt=2, speed_level=2)
+    return native.compile_ir(str(coregen.build_module()), opt=3, speed_level=3)
 
 
 def invariant_tsc() -> bool:

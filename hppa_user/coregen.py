@@ -59,9 +59,11 @@ PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
 # and restores nothing.
 REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
 REGION_CC = "ghccc"
-# interpreter arms (see build_interpreter): regs, env, dc, page_slot,
-# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record
-ARM_FN = ir.FunctionType(I64, [PTR] * 4 + [I32, I32, I64, PTR])
+# interpreter arms (see build_interpreter): regs, env,
+# IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record.
+# The decode cache and the page-slot table are found through env where needed: an arm
+# keeps the registers they would pin for its own work (fewer spills).
+ARM_FN = ir.FunctionType(I64, [PTR] * 2 + [I32, I32, I64, PTR])
 ARM_CC = "ghccc"
 
 # helper functions shared with compiled regions, in their ENV_HELPERS order
@@ -133,7 +135,12 @@ class Mem:
     permission table, the decode-cache invalidation a store into code needs."""
 
     def __init__(self, b: ir.IRBuilder, mem, perm, page_slot):
-        self.b, self.mem, self.perm, self.page_slot = b, mem, perm, page_slot
+        # (page_slot may be a function that loads the pointer where it is needed)
+        self.b, self.mem, self.perm, self._page_slot = b, mem, perm, page_slot
+
+    @property
+    def page_slot(self):
+        return self._page_slot() if callable(self._page_slot) else self._page_slot
 
     def perm_of(self, addr: V) -> V:
         b = self.b
@@ -262,7 +269,7 @@ class ICtx(EnvCtx):
         def aligned():
             p = self.m.perm_of(addr)
             self.trap_if((p & PERM_R).eq(0),
-                         self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
+                         lambda: self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, addr)
             return self.m.load(addr, size)
         if size == 1:
             return aligned()
@@ -283,8 +290,8 @@ class ICtx(EnvCtx):
     def check_store(self, addr: V, fault_addr: V) -> None:
         self.stores = True
         p = self.m.perm_of(addr)
-        self.trap_if((p & PERM_W).eq(0), self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS),
-                     0, fault_addr)
+        self.trap_if((p & PERM_W).eq(0),
+                     lambda: self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, fault_addr)
         self.m.invalidate(addr)
 
     def poke8(self, addr: V, v: V, when) -> None:
@@ -592,7 +599,8 @@ class CoreGen:
         self.arm_fns = [ir.Function(self.module, ARM_FN, name=f"hppa_arm_{i}")
                         for i in range(1, nv + 1)]
         self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
-        for fn in self.arm_fns + [self.slow_fn]:
+        self.nullified_fn = ir.Function(self.module, ARM_FN, name="hppa_nullified")
+        for fn in self.arm_fns + [self.slow_fn, self.nullified_fn]:
             fn.calling_convention = ARM_CC
         table_ty = ir.ArrayType(PTR, nv)
         self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
@@ -601,6 +609,7 @@ class CoreGen:
         for i, (opname, consts) in enumerate(enc.VARIANTS):
             ArmGen(self, self.arm_fns[i]).arm(opname, consts)
         ArmGen(self, self.slow_fn).slow()
+        ArmGen(self, self.nullified_fn).nullified()
         self.build_run()
 
     def build_run(self) -> None:
@@ -608,15 +617,14 @@ class CoreGen:
         fn, b = self.new_function("hppa_run", ir.FunctionType(I64, []))
         env = b.load(self.env_global, typ=PTR)
         g = EnvCtx(b, env)
-        ptrs = [g.env_ptr(slot) for slot in (S.ENV_REGS, S.ENV_DC, S.ENV_PAGE_SLOT)]
+        regs = g.env_ptr(S.ENV_REGS)
         count = g.ctl(S.CTL_INSNS)
         budget = V.of(b, b.load(b.gep(env, [ir.Constant(I64, S.ENV_BUDGET)], source_etype=I64),
                                 typ=I64))
         b.store((count + budget).ir, b.gep(env, [ir.Constant(I64, S.ENV_LIMIT)], source_etype=I64))
         fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
         back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
-        regs, dc, page_slot = ptrs
-        st = b.call(self.slow_fn, [regs, env, dc, page_slot, fs.ir, back.ir,
+        st = b.call(self.slow_fn, [regs, env, fs.ir, back.ir,
                                    count.ir, ir.Constant(PTR, None)], cconv=ARM_CC)
         b.ret(st)
 
@@ -627,22 +635,32 @@ class ArmGen:
     def __init__(self, gen: CoreGen, fn: ir.Function):
         self.gen, self.fn = gen, fn
         self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
-        self.regs, self.env, self.dc, self.page_slot, fs, back, count, self.rec = fn.args
+        self.regs, self.env, fs, back, count, self.rec = fn.args
         self.fs, self.back_in, self.count_in = (V(b, fs, None, 32), V(b, back, None, 32),
                                                 V(b, count, None, 64))
         # guest memory and permissions are found through the environment (arms that touch
         # memory load their addresses; the others keep every register for themselves)
-        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, self.page_slot))
+        self.ctx0 = EnvCtx(b, self.env, self.regs, Mem(b, None, None, lambda: self.page_slot))
         self.mem_p = self.ctx0.env_ptr(S.ENV_MEM)
         self.perm = self.ctx0.env_ptr(S.ENV_PERM)
-        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, self.page_slot)
+        self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, lambda: self.page_slot)
         self.scratch = b.alloca(I64, name="scratch")
         self.limit = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
                                           source_etype=I64), typ=I64))
         self._fault = None
 
     def args(self, fs: V, back: V, count: V, rec) -> list:
-        return [self.regs, self.env, self.dc, self.page_slot, fs.ir, back.ir, count.ir, rec]
+        return [self.regs, self.env, fs.ir, back.ir, count.ir, rec]
+
+    @property
+    def page_slot(self):
+        """The page-slot table's address, loaded here (from the environment)."""
+        return self.ctx0.env_ptr(S.ENV_PAGE_SLOT)
+
+    @property
+    def dc(self):
+        """The decode cache's address, loaded here."""
+        return self.ctx0.env_ptr(S.ENV_DC)
 
     def tail(self, fn, fs: V, back: V, count: V, rec=None) -> None:
         """Continue in ``fn`` (an arm, the loop head, or a loaded function pointer)."""
@@ -679,12 +697,21 @@ class ArmGen:
             self._fault = (blk, phis)
             b.position_at_end(saved)
         blk, phis = self._fault
+        cont = self.fn.append_basic_block("ok")
+        lazy = callable(number)
+        if lazy:                        # computed on the way out only (off the hot path)
+            site = self.fn.append_basic_block("trap")
+            b.cbranch(cond.ir, site, cont)
+            b.position_at_end(site)
+            number = number()
         number = c64(number) if isinstance(number, int) else number.zext(64)
         detail = c64(detail) if isinstance(detail, int) else detail.zext(64)
         for phi, v in zip(phis, (number, detail, addr)):
             phi.add_incoming(v.ir, b.block)
-        cont = self.fn.append_basic_block("ok")
-        b.cbranch(cond.ir, blk, cont)
+        if lazy:
+            b.branch(blk)
+        else:
+            b.cbranch(cond.ir, blk, cont)
         b.position_at_end(cont)
 
     # -- an arm --------------------------------------------------------------------------
@@ -717,7 +744,15 @@ class ArmGen:
         b, fn = self.b, self.fn
         slow, go, have = (fn.append_basic_block(n) for n in ("to_slow", "fetch", "have"))
         branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
-        b.cbranch((count.sge(self.limit) | n).ir, slow, go0)
+        if n.known == 0:
+            b.cbranch(count.sge(self.limit).ir, slow, go0)
+        else:
+            budget_ok, skip = fn.append_basic_block("budget_ok"), fn.append_basic_block("skip")
+            b.cbranch(count.sge(self.limit).ir, slow, budget_ok)
+            b.position_at_end(budget_ok)
+            b.cbranch(n.ir, skip, go0)
+            b.position_at_end(skip)
+            self.tail(self.gen.nullified_fn, f, back, count)
         b.position_at_end(go0)
         b.cbranch(jumped.ir, branch_target, go)
         b.position_at_end(go)
@@ -754,25 +789,28 @@ class ArmGen:
                               source_etype=self.gen.arm_table.value_type), typ=PTR)
         self.tail(target, f, back, count, rec)                # nothing special: fs = f
         # A branch target: a compiled region may start here (the loop head calls it), or
-        # the entry is counted -- here, unless it is the one that makes it hot.
+        # the entry is counted -- here, unless its count reaches a power of two (the loop
+        # head then counts it and decides whether to report it: reports() holds only at
+        # powers of two).  With regions off (no threshold) the native table is not read.
         b.position_at_end(branch_target)
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
         look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
         b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look)
         b.position_at_end(look)
-        native = self.ctx0.env_ptr(S.ENV_NATIVE)
         word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
+        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
+        count_bb = fn.append_basic_block("count")
+        b.cbranch(threshold.sgt(0).ir, count_bb, counted)
+        b.position_at_end(count_bb)
+        native = self.ctx0.env_ptr(S.ENV_NATIVE)
         jptr = b.gep(native, [word.ir], source_etype=I64)
         code = V.of(b, b.load(jptr, typ=I64))
-        threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
-        hot = code.sgt(0) | (threshold.sgt(0) &
-                             reports(code - 1, threshold, self.ctx0.ctl(S.CTL_JIT_HOT)))
-        count_bb = fn.append_basic_block("count")
-        b.cbranch(hot.ir, slow, count_bb)
-        b.position_at_end(count_bb)
-        with b.if_then(threshold.sgt(0).ir):
-            b.store((code - 1).ir, jptr)
+        entries = c64(1) - code                  # with this one
+        store_bb = fn.append_basic_block("store_count")
+        b.cbranch((code.sgt(0) | (entries & (entries - 1)).eq(0)).ir, slow, store_bb)
+        b.position_at_end(store_bb)
+        b.store((code - 1).ir, jptr)
         b.branch(counted)
         b.position_at_end(counted)
         rec = b.gep(self.dc, [(word << 3).ir], source_etype=I32)
@@ -785,6 +823,24 @@ class ArmGen:
         self.tail(target, f, back, count, rec)
         b.position_at_end(slow)
         self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    # -- a nullified instruction -----------------------------------------------------------
+    def nullified(self) -> None:
+        """PSW[N] set: the instruction at the front only consumes its slot (counted, never
+        decoded) and the queue moves on, when its page has a decode-cache slot (it has
+        been fetched from: executable); else the loop head does it.  Arms come here with
+        the budget checked."""
+        b, fn = self.b, self.fn
+        f, back, count = self.fs, self.back_in, self.count_in
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        skip, slow = fn.append_basic_block("skip"), fn.append_basic_block("to_slow")
+        b.cbranch(slot.slt(0).ir, slow, skip)
+        b.position_at_end(slow)
+        self.tail(self.gen.slow_fn, f | 1, back, count)
+        b.position_at_end(skip)
+        self.f = f
+        self.dispatch(back, back + 4, V.const(0, 1), back.ne(f + 4), count + 1)
 
     # -- the loop head ---------------------------------------------------------------------
     def slow(self) -> None:

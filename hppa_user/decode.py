@@ -116,6 +116,7 @@ class Table:
 
     def __init__(self):
         self.rows, self.variants = enc.decoding_order()
+        self.split = [enc.split_field(row) for row in self.rows]
         self.by_major: list[list[int]] = [[] for _ in range(64)]
         for i, row in enumerate(self.rows):
             self.by_major[row.match >> 26].append(i)
@@ -140,7 +141,9 @@ class Table:
         if i < 0:
             return (ILLEGAL_VARIANT,) + (0,) * enc.NFIELDS
         specs = list(self.rows[i].fields) + [("k", 0)] * (enc.NFIELDS - len(self.rows[i].fields))
-        return (self.variants[i],) + tuple(_sign32(extract(sp, word)) for sp in specs)
+        fields = tuple(_sign32(extract(sp, word)) for sp in specs)
+        k = self.split[i]
+        return (self.variants[i] + (0 if k is None else fields[k]),) + fields
 
     def decode(self, word: int):
         """(row Enc or None, the 8-int record): the disassembler's entry point."""
@@ -165,12 +168,14 @@ def emit_decoder(module: ir.Module, table: Table) -> ir.Function:
     illegal = fn.append_basic_block("illegal")
     sw = b.switch(major, illegal)
 
-    def store_record(variant: int, specs) -> None:
-        vals = [V.const(variant, 32)] + [_as_v(extract(sp, w)) for sp in specs]
-        for j, v in enumerate(vals[1:] + vals[:1]):          # the variant last
+    def store_record(variant: int, specs, split: int | None = None) -> None:
+        fields = [_as_v(extract(sp, w)) for sp in specs]
+        v = V.const(variant, 32) if split is None else fields[split] + variant
+        vals = [v] + fields
+        for j, x in enumerate(vals[1:] + vals[:1]):          # the variant last
             k = (j + 1) % len(vals)
-            b.store(v.ir, b.gep(out, [ir.Constant(i32, k)], source_etype=i32))
-        b.ret(ir.Constant(i32, variant))
+            b.store(x.ir, b.gep(out, [ir.Constant(i32, k)], source_etype=i32))
+        b.ret(v.ir)
 
     b.position_at_end(illegal)
     store_record(ILLEGAL_VARIANT, [("k", 0)] * enc.NFIELDS)
@@ -188,7 +193,8 @@ def emit_decoder(module: ir.Module, table: Table) -> ir.Function:
             b.cbranch(ok, hit, miss)
             b.position_at_end(hit)
             store_record(table.variants[i],
-                         list(row.fields) + [("k", 0)] * (enc.NFIELDS - len(row.fields)))
+                         list(row.fields) + [("k", 0)] * (enc.NFIELDS - len(row.fields)),
+                         table.split[i])
             b.position_at_end(miss)
         b.branch(illegal)
     return fn

@@ -620,9 +620,10 @@ for _nm, _opc, _sub in (("fmpyadd", 0x18000000, 0), ("fmpysub", 0x98000000, 1)):
 
 def decoding_order(table: list[Enc] | None = None) -> tuple[list[Enc], list[int]]:
     """The table (default: TABLE) in the order the decoder tries it, with each row's
-    micro-op *variant* (see VARIANTS): rows grouped by major opcode, most specific masks
-    first within each, table order among equal masks (every mask covers the major opcode,
-    so this is the order "most specific first" overall)."""
+    micro-op *variant* (see VARIANTS; a BY_FIELD row's for value 0): rows grouped by
+    major opcode, most specific masks first within each, table order among equal masks
+    (every mask covers the major opcode, so this is the order "most specific first"
+    overall)."""
     table = TABLE if table is None else table
     for e in table:
         assert e.mask & 0xFC000000 == 0xFC000000, e
@@ -638,20 +639,46 @@ def decoding_order(table: list[Enc] | None = None) -> tuple[list[Enc], list[int]
 # carry or overflow logic they do not use -- while the other fields are read from the
 # record.  0 is "not decoded"; variant 1 is ILLEGAL with no fields, the record of a word
 # no row matches.
+#
+# Some ops also get one variant per value of one decoded field (BY_FIELD), consecutive
+# from the one for value 0, which the decoder adds the field to: the compare-and-branch
+# and compare-and-clear ops by condition (their arms evaluate one condition, not all eight
+# and a pick), the general loads and stores by base modification (an arm without one
+# neither computes nor writes back the base register).
 FIXED_KINDS = {"k": lambda spec: spec[1], "sar": lambda spec: -1}
+BY_FIELD = ("CMPB", "CMPIB", "ADDB", "ADDIB", "COMCLR", "COMICLR",
+            "LOAD", "STORE", "FLOAD", "FSTORE")
+FIELD_VALUES = {"cf": 16, "mx": 3, "ms": 3}    # cf = (c << 1) | f; modification mode 0-2
 
 
-def variant_key(e: Enc) -> tuple[str, tuple]:
-    """(op, the fixed field values: an int per fixed field, None per decoded one)."""
+def split_field(e: Enc) -> int | None:
+    """The index of the field whose value is added to the row's variant (BY_FIELD)."""
+    if e.op not in BY_FIELD:
+        return None
+    return next((i for i, sp in enumerate(e.fields) if sp[0] in FIELD_VALUES), None)
+
+
+def variant_key(e: Enc, value: int = 0) -> tuple[str, tuple]:
+    """(op, the fixed field values: an int per fixed field, None per decoded one); ``value``:
+    that of a BY_FIELD row's split field."""
     specs = list(e.fields) + [("k", 0)] * (NFIELDS - len(e.fields))
-    return e.op, tuple(FIXED_KINDS[sp[0]](sp) if sp[0] in FIXED_KINDS else None for sp in specs)
+    fixed = [FIXED_KINDS[sp[0]](sp) if sp[0] in FIXED_KINDS else None for sp in specs]
+    if (i := split_field(e)) is not None:
+        fixed[i] = value
+    return e.op, tuple(fixed)
 
 
 VARIANTS: list[tuple[str, tuple]] = [("ILLEGAL", (0,) * NFIELDS)]
 for _e in TABLE:
     if variant_key(_e) not in VARIANTS:
-        VARIANTS.append(variant_key(_e))
+        _i = split_field(_e)
+        VARIANTS.extend(variant_key(_e, v) for v in
+                        range(1 if _i is None else FIELD_VALUES[_e.fields[_i][0]]))
 VARIANT = {key: i + 1 for i, key in enumerate(VARIANTS)}
+for _e in TABLE:                 # a split row's variants are consecutive (the decoder adds)
+    if (_i := split_field(_e)) is not None:
+        assert all(VARIANT[variant_key(_e, v)] == VARIANT[variant_key(_e)] + v
+                   for v in range(FIELD_VALUES[_e.fields[_i][0]])), _e
 
 
 def op_of(variant: int) -> str:

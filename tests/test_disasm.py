@@ -10,10 +10,14 @@
   decode to that row or to one the decoder tries before it, and disassemble; every row
   is reachable; and the disassembler-only rows (``spelling=True``) change no decoded
   record, i.e. the core cannot tell they exist.
+* The core's own decoder (generated from the same table) writes the record the table's
+  Python reading gives, and a row split by a field's value (encoding.BY_FIELD) names the
+  variant whose constant is that value.
 """
 
 from __future__ import annotations
 
+import ctypes
 import random
 import re
 import subprocess
@@ -22,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, emulator_command, toolchain
-from hppa_user import disasm, encoding as enc
+from hppa_user import core, disasm, encoding as enc
 from hppa_user.decode import Table
 from hppa_user.errors import LoaderError
 
@@ -207,6 +211,33 @@ def test_spelling_rows_do_not_change_decoding(monkeypatch):
         words += [w ^ (1 << rnd.randrange(32)) for w in _words_for(row, 10, rnd)]
     for w in words:
         assert full.decode(w)[1] == core.decode(w)[1], hex(w)
+
+
+def test_native_decoder_writes_the_tables_records():
+    """hppa_decode (the core's decoder, LLVM IR generated from the table) and Table.record
+    agree on random words of every row and on random words; where the variant includes
+    a field's value (the condition of cmpb, the modification of ldw), the variant's
+    constant for that field is the decoded field."""
+    decode = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_uint32, ctypes.c_void_p)(
+        core.Library.get().loaded.function("hppa_decode"))
+    tab = Table.get()
+    rnd = random.Random(7)
+    words = [rnd.getrandbits(32) for _ in range(20000)]
+    for row in enc.TABLE:
+        words += _words_for(row, 60, rnd)
+    record = (ctypes.c_int32 * 8)()
+    split = 0
+    for w in words:
+        variant = decode(w, record)
+        expect = tab.record(w)
+        assert (variant, *record) == (expect[0], *expect), hex(w)
+        opname, consts = enc.VARIANTS[variant - 1]
+        for j, c in enumerate(consts):
+            if c is not None:
+                assert record[1 + j] == c, (hex(w), opname, consts)
+        row, _ = tab.decode(w)
+        split += row is not None and enc.split_field(row) is not None
+    assert split > 1000
 
 
 def test_disassemble_word_of_every_32bit_pattern_class():
