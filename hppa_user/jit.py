@@ -7,10 +7,9 @@ region is and how it becomes native code is regiongen.py's: this module decides 
 compile, feeds the worker, keeps compiled regions in an on-disk code cache (CodeCache)
 and installs them in the native table.  It imports neither LLVM nor the IR generators:
 a run that compiles nothing (or only installs regions from the code cache) never loads
-them.  The worker (or compile_now) imports regiongen to build regions and to weigh the
-targets it is sent (path_length): the guest's process queues a target on its entries alone
-(as if its path were MAX_PATH long), and the worker sends back the ones that turn out too
-cool, with their path lengths, to count on (take).
+them.  The worker (or compile_now) imports regiongen to build regions, and the guest's
+process imports it to weigh a branch target (path_length) once it has run START_AFTER
+instructions.
 
 A region's code holds no address of this process: the helpers, the hook counters and the
 decode-cache slots of its pages (patched into its data at install: _fill) are found at
@@ -271,8 +270,7 @@ class RegionCompiler:
         if self.threshold == JIT_AUTO:
             if entries * MAX_PATH < HEAT or self.m.ctx.insns < START_AFTER:
                 return      # cannot be hot yet, or too early to tell: it reports again
-            length = self.paths.get(entry)           # (known when the worker sent it back)
-            heat = entries * (MAX_PATH if length is None else length)
+            heat = entries * self.path_length(entry, self.guest_word)
             if heat < HEAT:
                 return
         elif entries < self.threshold:
@@ -323,10 +321,8 @@ class RegionCompiler:
         self.cached += 1
         return True
 
-    def unweighed(self, batch: list[int]) -> list[int]:
-        """The targets of ``batch`` queued on their entries alone (request), for the worker
-        to weigh."""
-        return [e for e in batch if self.threshold == JIT_AUTO and e not in self.paths]
+    def guest_word(self, a: int) -> int:
+        return int.from_bytes(self.m.mem.mem[a:a + 4], "big")
 
     def path_length(self, entry: int, word) -> int:
         """Instructions one entry of ``entry`` runs, estimated along its likely path:
@@ -386,11 +382,10 @@ class RegionCompiler:
             self.inflight = None
         self.active = bool(self.queue)               # poll() starts one
 
-    def view(self, batch: list[int], sent: dict[int, int], weigh: list[int]) -> dict:
+    def view(self, batch: list[int], sent: dict[int, int]) -> dict:
         """What the worker needs to build ``batch``'s regions (a jitworker.CodeView delta):
         the code pages it has not got at their current slot (``sent``: page -> slot it has,
-        updated), which instructions have run, the entry counts of the batch's pages, the
-        targets it weighs before building them (``weigh``)."""
+        updated), which instructions have run, the entry counts of the batch's pages."""
         mem, nat = self.m.mem, self.m.native
         slots = mem.code_slots()
         data = {p: guest_page(mem, p).tobytes() for p, slot in slots.items()
@@ -405,7 +400,6 @@ class RegionCompiler:
                 counts[slot] = nat[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS].tobytes()
         return {"generation": self.generation, "slots": slots, "data": data, "ran": ran,
                 "counts": counts, "entries": {e: self.entries.get(e) for e in batch},
-                "weigh": weigh,
                 "hooks": self.hooks_key(), "returns": sorted(self.return_points),
                 "jumps": {r: sorted(ts, key=ts.get, reverse=True)[:JUMP_GUESSES]
                           for r, ts in self.jumps.items()},
@@ -424,8 +418,7 @@ class RegionCompiler:
                 return
             self._sent = {}
         batch = self.next_batch()
-        if not self.worker.send({"view": self.view(batch, self._sent, self.unweighed(batch)),
-                                 "batches": [batch],
+        if not self.worker.send({"view": self.view(batch, self._sent), "batches": [batch],
                                  "reply": True}):
             self.worker.drop()                       # it has gone: compile here from now on
             self.worker = None
@@ -486,8 +479,7 @@ class RegionCompiler:
             if not (batches or lukewarm):
                 return None
             self.entries.update(lukewarm)
-            queued = [e for b in batches for e in b]
-            return {"view": self.view(queued + list(lukewarm), self._sent, self.unweighed(queued)),
+            return {"view": self.view([e for b in batches for e in b] + list(lukewarm), self._sent),
                     "batches": batches, "lukewarm": lukewarm, "reply": False}
 
         if self.worker is not None:
@@ -542,7 +534,7 @@ class RegionCompiler:
         while self.queue:
             batch = self.next_batch()
             view = jitworker.CodeView()
-            view.apply(self.view(batch, {}, self.unweighed(batch)))
+            view.apply(self.view(batch, {}))
             self.take(self.work(batch, view))
 
     def next_batch(self) -> list[int]:
@@ -555,33 +547,19 @@ class RegionCompiler:
     def work(self, batch: list[int], view: jitworker.CodeView) -> dict:
         """Compile a batch (in the worker): the object code and how to install each region."""
         t0 = time.process_time()
-        cool = {}                                    # entry -> its path length: not hot
         try:
-            for e in view.weigh:
-                length = self.path_length(e, view.word)
-                if (view.entries.get(e) or 0) * length < HEAT:
-                    cool[e] = length
-            batch = [e for e in batch if e not in cool]
-            obj, regions = (self.generator().compile(batch, view, CodeCache.key) if batch
-                            else (None, []))
+            obj, regions = self.generator().compile(batch, view, CodeCache.key)
             if obj is not None:
                 self.code_cache(view.hooks).store(obj, regions, view.page_bytes)
             return {"obj": obj, "regions": regions, "seconds": time.process_time() - t0,
-                    "error": None, "entries": batch, "cool": cool}
+                    "error": None, "entries": batch}
         except Exception as exc:                     # a compiler bug must not kill the guest
             return {"obj": None, "regions": [], "seconds": time.process_time() - t0,
-                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "entries": batch,
-                    "cool": cool}
+                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "entries": batch}
 
     def take(self, result: dict) -> None:
-        """Load a compiled batch and install its regions (in the parent); the targets the
-        worker found too cool count on, and report again with their path length known."""
+        """Load a compiled batch and install its regions (in the parent)."""
         self.seconds += result["seconds"]
-        for e, length in result["cool"].items():
-            self.paths[e] = length
-            idx = self.slot_index(e)
-            if idx >= 0 and int(self.m.native[idx]) == S.NATIVE_NEVER:
-                self.m.native[idx] = -(self.entries.get(e) or 0)
         if result["error"]:
             self.failures += len(result["entries"])
             if self.failures == len(result["entries"]):

@@ -45,7 +45,6 @@ class CodeView:
         self.ran = b""               # bit (slot << 10 | word): decoded (has run), LSB first
         self.counts: dict[int, bytes] = {}    # slot -> its native-table words (int64)
         self.entries: dict[int, int] = {}     # batch entry -> its entries when requested
-        self.weigh: list[int] = []            # batch entries to weigh before building
         self.hooks = b""             # hook addresses, int64 (the code cache's namespace)
         self.returns: set[int] = set()
         self.jumps: dict[int, list[int]] = {}  # register -> targets of jumps through it
@@ -63,7 +62,6 @@ class CodeView:
                 pages[page] = have
         self.pages = pages
         self.ran, self.counts, self.entries = delta["ran"], delta["counts"], delta["entries"]
-        self.weigh = delta["weigh"]
         self.hooks, self.returns = delta["hooks"], set(delta["returns"])
         self.jumps = delta["jumps"]
         self.excluded = frozenset(delta["excluded"])

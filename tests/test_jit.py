@@ -367,41 +367,6 @@ def test_adaptive_threshold_fills_the_code_cache(guest, run_qemu, run_emu, tmp_p
     assert jit["from_cache"] >= 1 and jit["failures"] == 0, jit
 
 
-# Runs the emulator and writes which generator modules the guest's own process imported.
-GENERATORS_LOADED = """
-import atexit, json, os, sys
-me, out = os.getpid(), sys.argv.pop(1)
-names = ("hppa_user.regiongen", "hppa_user.encoding", "hppa_user.decode", "llvmlite")
-atexit.register(lambda: os.getpid() == me and open(out, "w").write(
-    json.dumps(sorted(m for m in sys.modules if m.startswith(names)))))
-sys.path.insert(0, {root!r})
-import cli
-sys.argv[0] = "hppa-user"
-cli.main()
-"""
-
-
-def test_the_worker_weighs_the_targets(guest, run_qemu, repo_root, tmp_path):
-    """Past jit.START_AFTER the guest's process queues hot targets on their entries alone
-    and the worker weighs them (path_length) before building them: the guest's process
-    never imports the region generator, the decoder or LLVM, and regions are compiled
-    while it runs, agreeing with qemu-hppa."""
-    from conftest import guest_env
-    binary = guest("crc_loop", opt="-O2")
-    args = ("3000000",)                            # ~190 M instructions
-    ref = run_qemu(binary, args)
-    loaded, stats = tmp_path / "loaded.json", tmp_path / "stats.json"
-    got = subprocess.run(
-        [sys.executable, "-c", GENERATORS_LOADED.format(root=str(repo_root)), str(loaded), "run",
-         "--stats-json", str(stats), str(binary), *args],
-        env=guest_env({"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")}),
-        capture_output=True, timeout=600)
-    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
-    assert json.loads(loaded.read_text()) == []
-    jit = json.loads(stats.read_text())["jit"]
-    assert jit["regions"] >= 1 and jit["failures"] == 0, jit
-
-
 def test_short_run_leaves_its_hot_code_to_the_cache(guest, run_qemu, run_emu, tmp_path):
     """A run too short to compile anything while it runs (under jit.START_AFTER) but
     longer than jit.CACHE_AFTER hands its hottest targets to a worker at its exit; the
