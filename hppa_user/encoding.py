@@ -40,8 +40,7 @@ tests/test_disasm.py checks that dropping them changes no decoded record.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from typing import NamedTuple
 
 # ---------------------------------------------------------------------------------------
 # Micro-ops. The numbers are internal (the core switches on them); 0 means "not decoded".
@@ -65,8 +64,7 @@ F_TSV = 4       # ,tsv / o forms: trap on signed overflow
 F_TC = 8        # ,tc forms: trap on condition
 
 
-@dataclass(frozen=True)
-class Enc:
+class Enc(NamedTuple):
     name: str          # mnemonic as objdump prints it, with the completers the row fixes
     match: int
     mask: int
