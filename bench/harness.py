@@ -11,10 +11,13 @@ difference is an error, and the exit status of the harness says so.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -47,6 +50,27 @@ class Row:
 
 def _digest(run: rn.Run) -> tuple[int, str]:
     return run.status, hashlib.sha256(run.stdout).hexdigest()
+
+
+def settle(cache: Path, timeout: float) -> bool:
+    """Wait until no worker is still filling ``cache`` after its run's exit (each holds its
+    code cache's exit-worker.lock while it compiles): *warm* is what a previous run left in
+    the cache, not a race with its worker.  False if one still works after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.25)                       # (the exit's worker takes its lock first)
+        held = False
+        for lock in cache.rglob("exit-worker.lock"):
+            fd = os.open(lock, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                held = True
+            finally:
+                os.close(fd)
+        if not held:
+            return True
+    return False
 
 
 def bench_workload(w: Workload, runners: list[rn.Runner], rounds: int = 3, timeout: float = 900.0,
@@ -84,6 +108,7 @@ def bench_workload(w: Workload, runners: list[rn.Runner], rounds: int = 3, timeo
                     j = fresh_job()
                     rn.run(r, j.binary, j.args, cwd=j.cwd, timeout=timeout,
                            env_extra={rn.CODE_CACHE_ENV: str(cache_dirs[r.name])})
+                    settle(cache_dirs[r.name], timeout)
         reference = None
         per_round: list[dict] = []
         all_stats: dict[str, list] = {r.name: [] for r in runners}

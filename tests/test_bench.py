@@ -173,3 +173,18 @@ def test_runtime_packages_never_import_bench():
            for dep, _ in deps if dep == "bench" or dep.startswith("bench.")]
     assert bad == []
     assert any(dep.startswith("bench") for dep, _ in graph["cli_app"])
+
+
+def test_warm_cache_waits_for_the_exit_worker(tmp_path):
+    """The harness's warm cache is what a run left once its exit worker has finished: while
+    a worker holds a code cache's exit-worker.lock the cache is not settled."""
+    import fcntl
+    lock = tmp_path / "ns" / "exit-worker.lock"
+    lock.parent.mkdir()
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        assert not harness.settle(tmp_path, 1.0)
+    finally:
+        os.close(fd)
+    assert harness.settle(tmp_path, 1.0)
