@@ -79,9 +79,10 @@ def parse_run(argv: list[str]) -> dict | None:
             break
         if a == "-" or not a.startswith("-"):
             break
-        flag, eq, value = a.partition("=")
-        if flag not in flags and not a.startswith("--") and a[:2] in flags:
-            flag, eq, value = a[:2], "=", a[2:]                  # -g1234, -LDIR
+        if a.startswith("--"):
+            flag, eq, value = a.partition("=")                   # --opt=VALUE
+        else:
+            flag, eq, value = a[:2], "=" * (len(a) > 2), a[2:]  # -g1234, -LDIR (-E=X: "=X")
         if flag not in flags:
             return None
         name, kind, bare = flags[flag]

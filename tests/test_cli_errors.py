@@ -39,7 +39,7 @@ TAKEN_WHOLE = [
     ["--kernel=6.11", "--strace", "--stats", PROG, "x"],
     ["--kernel", "vvar", "--kernel", "none", PROG],      # the last one counts
     ["-L", "/tmp", PROG], ["-L/tmp", PROG], ["--sysroot=/tmp", PROG], ["--sysroot", "/", PROG],
-    ["-E", "A=1", "-E", "B=2", "-U", "C", "-UD", PROG],
+    ["-E", "A=1", "-E", "B=2", "-U", "C", "-UD", PROG], ["-EA=1", "-E=B=2", PROG],
     ["--no-jit", "--jit", PROG], ["--jit", "--no-jit", PROG],
     ["--jit-threshold", "5", "--max-insns=100", PROG],
     ["--trace", PROG], ["--trace=/tmp/t", PROG], ["--trace=", PROG],
