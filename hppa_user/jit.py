@@ -382,12 +382,13 @@ class RegionCompiler:
             self.inflight = None
         self.active = bool(self.queue)               # poll() starts one
 
-    def view(self, batch: list[int], sent: dict[int, int]) -> dict:
+    def view(self, batch: list[int], sent: dict[int, int], slots: dict | None = None) -> dict:
         """What the worker needs to build ``batch``'s regions (a jitworker.CodeView delta):
         the code pages it has not got at their current slot (``sent``: page -> slot it has,
-        updated), which instructions have run, the entry counts of the batch's pages."""
+        updated), which instructions have run, the entry counts of the batch's pages.
+        ``slots``: mem.code_slots(), when the caller has it."""
         mem, nat = self.m.mem, self.m.native
-        slots = mem.code_slots()
+        slots = mem.code_slots() if slots is None else slots
         data = {p: guest_page(mem, p).tobytes() for p, slot in slots.items()
                 if sent.get(p) != slot}
         sent.clear()
@@ -473,13 +474,15 @@ class RegionCompiler:
         def message() -> dict | None:
             """The worker's last message: what it has not got of the code, the batches, the
             lukewarm targets (in a worker forked here, made there)."""
+            slots = self.m.mem.code_slots()          # (one scan of the page table)
             lukewarm = {}
             if leave_lukewarm:
-                lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)))
+                lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)), slots)
             if not (batches or lukewarm):
                 return None
             self.entries.update(lukewarm)
-            return {"view": self.view([e for b in batches for e in b] + list(lukewarm), self._sent),
+            return {"view": self.view([e for b in batches for e in b] + list(lukewarm), self._sent,
+                                      slots),
                     "batches": batches, "lukewarm": lukewarm, "reply": False}
 
         if self.worker is not None:
@@ -499,15 +502,15 @@ class RegionCompiler:
         d = self.code_cache().dir
         return None if d is None else str(d / "exit-worker.lock")
 
-    def lukewarm(self, room: int) -> dict[int, int]:
+    def lukewarm(self, room: int, slots: dict[int, int]) -> dict[int, int]:
         """At the exit: the branch targets entered often enough to have done a sixteenth of
         HEAT's work in this run if their paths are long (entry -> entries), the most entered
-        first, up to twice ``room``.  The worker weighs them (pick_lukewarm): in this
-        process the weighing would delay the exit."""
+        first, up to twice ``room`` (``slots``: mem.code_slots()).  The worker weighs them
+        (pick_lukewarm): in this process the weighing would delay the exit."""
         if room <= 0:
             return {}
         used = int(self.m.ctx.ctl[S.CTL_NEXT_SLOT])
-        page_of = {s: p for p, s in self.m.mem.code_slots().items()}
+        page_of = {s: p for p, s in slots.items()}
         words = self.m.native[:used * S.SLOT_WORDS]
         found = sorted((words[i], i) for i in hostarray.negative_items(words)
                        if S.NATIVE_NEVER // 2 < words[i] <= -(HEAT // 16 // MAX_PATH))

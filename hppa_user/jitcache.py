@@ -18,19 +18,22 @@ from pathlib import Path
 CORE_SOURCES = ("core.py", "coregen.py", "decode.py", "encoding.py", "state.py", "memory.py",
                 "fpu.py", "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py")
 REGION_SOURCES = CORE_SOURCES + ("jit.py", "regiongen.py", "irtext.py")
-_hashes: dict[tuple, str] = {}
+_file_digests: dict[str, bytes] = {}
 
 
 def source_hash(sources: tuple = CORE_SOURCES) -> str:
-    if sources not in _hashes:
-        here = Path(__file__).parent
-        h = hashlib.sha256()
-        for name in sources:
-            p = here / name
-            if p.exists():
-                h.update(name.encode() + b"\0" + p.read_bytes())
-        _hashes[sources] = h.hexdigest()[:16]
-    return _hashes[sources]
+    """A name for these sources' contents (each file read once per process: the region
+    sources include the core's)."""
+    h = hashlib.sha256()
+    for name in sources:
+        if name not in _file_digests:
+            try:
+                data = (Path(__file__).parent / name).read_bytes()
+                _file_digests[name] = hashlib.sha256(data).digest()
+            except OSError:
+                _file_digests[name] = b""
+        h.update(name.encode() + b"\0" + _file_digests[name])
+    return h.hexdigest()[:16]
 
 
 def root() -> Path:

@@ -750,16 +750,23 @@ class Emitter:
                              for _a, _k, _d, low, high, _m in gs]
         return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
 
+    def successors(self, targets) -> dict[int, list]:
+        """Instruction -> the ones its ways out reach (control_tree's ways in, turned
+        around), each list in the order of ``targets``."""
+        into = self.tree[3]
+        succ: dict[int, list] = {}
+        for w in targets:
+            for p, _ds, _n in into[w]:
+                succ.setdefault(p, []).append(w)
+        return succ
+
     def dominators(self) -> dict[int, int]:
         """The immediate dominator of each instruction the entry reaches (the ways in of
         control_tree); the entry's is itself (Cooper, Harvey and Kennedy's iteration over
         the reverse postorder)."""
         facts, _parent, _children, into = self.tree
         entry = self.region.entry
-        succ: dict[int, list] = {}
-        for w in sorted(into):
-            for p, _ds, _n in into[w]:
-                succ.setdefault(p, []).append(w)
+        succ = self.successors(sorted(into))
         order, seen, stack = [], {entry}, [(entry, iter(succ.get(entry, ())))]
         while stack:                           # depth-first, postorder
             a, it = stack[-1]
@@ -835,10 +842,7 @@ class Emitter:
                         tracked.add(b)
                         grew = True
         tracked = sorted(tracked)
-        succ: dict[int, list] = {}
-        for w in self.rpo:
-            for p, _ds, _n in into[w]:
-                succ.setdefault(p, []).append(w)
+        succ = self.successors(self.rpo)
         start = {r: (("in", r), 0) for r in tracked}
         values: dict[int, dict] = {}
         out: dict[int, dict] = {}                     # values after each instruction

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import os
 
-
 from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PERM_R, PERM_W, PERM_X
 from kernel_model import abi
 
