@@ -71,9 +71,9 @@ START_CHECKED = (27, 30)
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
 # A register value the region sets and sets again later is stored only in the ways out it
 # may reach first, if they are at most this many (Emitter.write_back_state).  Measured
-# (vvar clock_gettime, bc pi-600's 313 regions' LLVM time and object size against storing
-# every value where it is set): 4: 28.1 -> 24.5 ns, +4 % time, +3 % code; 8: 24.4 ns,
-# +8 %, +8 %; 16: 23.0 ns, +12 %, +17 %; every value: 23 ns, +80 %, +100 %.
+# (vvar clock_gettime, bc pi-600's 313 regions' LLVM time and object code, against storing
+# every value where it is set): 4: 28.1 -> 24.4 ns, +4 % time, +2 % code; 6: 23.8 ns,
+# +6 %, +5 %; 16: ~23 ns, +12 %, +17 %; every value: 23 ns, +80 %, x2.
 DEFER_EXITS = 4
 COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
 # LLVM settings of a region batch (this file's text keys the code cache, so a change to
@@ -593,7 +593,7 @@ class Emitter:
         self.state: dict[int, ir.Value] = {}     # regs index -> its placeholder (state_ptr)
         self.state_bit: dict[int, int] = {}      # regs index -> its bit in a register mask
         self.writes: dict = {}                   # block -> the registers it sets (a mask)
-        self.leaving: list = []                  # blocks leaving the region (write_back_state)
+        self.leaving: dict = {}                  # block leaving the region -> cold (write_back_state)
         self.leave_bb = self.fn.append_basic_block("leave")
         self.callers = self.callee_returns()
         self.tree = self.control_tree()
@@ -663,7 +663,7 @@ class Emitter:
                             source_etype=self.data.value_type), typ=I64)
 
     # -- leaving the region -------------------------------------------------------------
-    def exit_block(self, f, back, n: int, ret: int) -> ir.Block:
+    def exit_block(self, f, back, n: int, ret: int, cold: bool = False) -> ir.Block:
         """A block leaving the region with IAOQ (f, back) (ints or i32 V's), PSW[N] n and
         return code ret.  Each exit stores its own IAOQ and PSW[N] (if they were phis of one
         epilogue, every guard on the hot path would first set up their values); all meet
@@ -671,7 +671,7 @@ class Emitter:
         b = self.b
         blk = self.new_block("exit")
         self.exits.append((blk, ir.Constant(I64, ret)))
-        self.leaving.append(blk)
+        self.leaving[blk] = cold
         saved = b.block
         b.position_at_end(blk)
         b.store(b.zext(_c32(f), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
@@ -683,7 +683,7 @@ class Emitter:
 
     def fault_exit(self) -> ir.Block:
         """Leave with the state before the current instruction: the interpreter runs it."""
-        return self.exit_block(self.cur_f, self.cur_back, 0, 1)
+        return self.exit_block(self.cur_f, self.cur_back, 0, 1, cold=True)
 
     def guard(self, trap: V) -> None:
         """Leave for the interpreter (which raises the trap) when ``trap`` holds."""
@@ -1049,6 +1049,8 @@ class Emitter:
         slot = V.of(b, b.load(b.gep(self.page_slot, [(t64 >> 12).ir], source_etype=I32),
                               typ=I32))
         miss = self.exit_block(t, t + 4, 0, 0)
+        del self.leaving[miss]                  # (its two ways out store what they need here)
+        self.leaving[blk] = False
         look = self.new_block("lookup")
         b.cbranch(slot.sge(0).ir, look, miss)
         b.position_at_end(look)
@@ -1057,7 +1059,6 @@ class Emitter:
         call = self.new_block("tailcall")
         b.cbranch(fp.sgt(0).ir, call, miss)
         b.position_at_end(call)
-        self.leaving.append(call)
         self.write_back()
         fptr = b.inttoptr(fp.ir, fnty=REGION_FN)
         b.ret(b.call(fptr, list(self.fn.args), tail="musttail", cconv=REGION_CC))
@@ -1073,10 +1074,15 @@ class Emitter:
 
         A value set in a block is stored into ``regs`` there, as the interpreter would,
         unless it is set again on some way on (it may be dead: a carry vector, a scratch
-        register, a loop's value the next round sets again) and it may reach at most
-        DEFER_EXITS ways out of the region before that: then it is *deferred*, kept in an
-        alloca (an SSA value once LLVM's SROA is done) and stored only in those ways out,
-        each storing the registers whose deferred values may reach it.  So every way out
+        register, a loop's value the next round sets again), it may reach at most
+        DEFER_EXITS ways out of the region before that, and none of them is a warm one
+        -- a tail call or a return to the interpreter other than a fault's, the budget's
+        or a stale page's, and not after a loop of the region (left once per loop): the
+        region's usual way on, where the value would be stored all the same, only later
+        and after LLVM kept it in a register or a spill slot that long (bc: 2 % slower).
+        Then it is *deferred*, kept in an alloca (an SSA value once LLVM's SROA is done)
+        and stored only in those ways out, each storing the registers whose deferred
+        values may reach it.  So every way out
         (a fault's included) finds in ``regs`` what storing every value where it is set
         would have left there, while a loop round stores only what the next round will
         not set again.  Registers with no deferred value stay in ``regs``
@@ -1126,7 +1132,12 @@ class Emitter:
                 set_again |= reach[k] & kill[k]
         leaving = {blk: reach[number[blk]] for blk in self.leaving}
         many = _more_than([m & set_again for m in leaving.values()], DEFER_EXITS)
-        deferred = set_again & ~many
+        after_loop = _after_cycles(number[self.start], succ)
+        warm = 0
+        for blk, cold in self.leaving.items():
+            if not cold and number[blk] not in after_loop:
+                warm |= leaving[blk]
+        deferred = set_again & ~many & ~warm
         kept = 0                           # registers with a deferred value: an alloca each
         deferred_of: dict = {}             # register bit -> its deferred values
         for bit, vs in of_reg.items():
@@ -1237,7 +1248,7 @@ class Emitter:
         b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), code, stale)
         b.position_at_end(stale)
         b.store(ir.Constant(I64, 0), b.gep(self.native, [self.data_word(0)], source_etype=I64))
-        b.branch(self.exit_block(a, a + 4, 0, 0))
+        b.branch(self.exit_block(a, a + 4, 0, 0, cold=True))
         b.position_at_end(saved)
         return blk
 
@@ -1274,7 +1285,7 @@ class Emitter:
                 b = self.b
                 need = b.add(b.load(self.count, typ=I64), ir.Constant(I64, self.budget[a]))
                 b.cbranch(b.icmp_signed(">", need, self.limit),
-                          self.exit_block(a, a + 4, 0, 1), cont)
+                          self.exit_block(a, a + 4, 0, 1, cold=True), cont)
                 b.position_at_end(cont)
 
             self.emit(a, a + 4, rec, lambda n, a=a: self.goto(a + 4, n))
@@ -1375,6 +1386,32 @@ def _more_than(masks, limit: int) -> int:
                 plane &= planes[j] if limit >> j & 1 else ~planes[j]
             more |= plane
     return more
+
+
+def _after_cycles(root: int, succ: list) -> set:
+    """The nodes reachable from a cycle of the graph (from ``root``): those reachable from
+    the target of a back edge of a depth-first search, since every cycle has one."""
+    state = {root: 1}                      # 1: on the search's stack, 2: done
+    stack = [(root, iter(succ[root]))]
+    targets = []
+    while stack:
+        v, it = stack[-1]
+        w = next(it, None)
+        if w is None:
+            state[v] = 2
+            stack.pop()
+        elif w not in state:
+            state[w] = 1
+            stack.append((w, iter(succ[w])))
+        elif state[w] == 1:
+            targets.append(w)
+    seen = set(targets)
+    while targets:
+        for w in succ[targets.pop()]:
+            if w not in seen:
+                seen.add(w)
+                targets.append(w)
+    return seen
 
 
 def _bits(mask: int):
