@@ -95,16 +95,17 @@ class Core:
     and returns the status (state.ST_*).  Calling it is one foreign call with no
     arguments: the budget and the arrays are in the environment block."""
 
-    def __init__(self, regs, mem, dc, native_table, hooks):
+    def __init__(self, regs, mem, dc, native_table, hooks, slot_page):
         self.lib = Library.get()
         self.env = e = hostarray.zeros(S.ENV_HELPERS + len(self.lib.helpers), "q")
-        self._keep = (regs, mem, dc, native_table, hooks)
+        self._keep = (regs, mem, dc, native_table, hooks, slot_page)
         e[S.ENV_REGS] = hostarray.address(regs)
         e[S.ENV_MEM] = hostarray.address(mem.mem)
         e[S.ENV_PERM] = hostarray.address(mem.perm)
         e[S.ENV_PAGE_SLOT] = hostarray.address(mem.page_slot)
         e[S.ENV_DC] = hostarray.address(dc)
         e[S.ENV_NATIVE] = hostarray.address(native_table)
+        e[S.ENV_SLOT_PAGE] = hostarray.address(slot_page)
         e[S.ENV_HOOKS] = hostarray.address(hooks)
         e[S.ENV_NHOOKS] = len(hooks) // S.HOOK_FIELDS
         e[S.ENV_CLOCK] = objcode.clock_gettime_address()

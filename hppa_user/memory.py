@@ -124,11 +124,6 @@ class GuestMemory:
         PERM_CODE, this CPU's own mark)."""
         return bytes(self.perm[first:last]).translate(_CLEAR_CODE)
 
-    def code_slots(self) -> dict[int, int]:
-        """The pages holding decoded code, each with its slot in the decode cache."""
-        slot = self.page_slot
-        return {p: slot[p] for a, b in self.page_runs(0, NPAGES, PERM_CODE) for p in range(a, b)}
-
     def mappings(self) -> list[tuple[int, int, int]]:
         """(first page, end page, rights) of each run of mapped pages with the same rights
         (PERM_MAPPED and PERM_R/W/X)."""

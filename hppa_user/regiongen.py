@@ -1303,9 +1303,14 @@ class RegionGen:
                         "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
             return None, []
-        import hppa_user.native as native   # LLVM is loaded only by a process that compiles
+        return self.prepare().compile_passes(str(module), self.tm, PASSES), out
+
+    def prepare(self):
+        """LLVM and its target machine, loaded when first wanted (by a process that
+        compiles); returns the native module."""
+        import hppa_user.native as native
         if self.tm is None:
             for option in CODEGEN_OPTIONS:
                 native.set_option(option)
             self.tm = native.target_machine(CODEGEN_OPT)
-        return native.compile_passes(str(module), self.tm, PASSES), out
+        return native

@@ -148,6 +148,24 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
     assert json.loads(out.read_text()) == []
 
 
+def test_compiling_while_running_loads_no_compiler_in_the_guests_process(guest, tmp_path):
+    """Under the default (adaptive) threshold a long run compiles regions while it runs, and
+    the guest's process still loads no LLVM and no generator: the worker loads them, and
+    it weighs the branch targets too (their path lengths: the control-flow facts of
+    instruction words come from the region generator)."""
+    binary = guest("crc_loop", opt="-O2")
+    args = ["3000000"]                              # ~190 M instructions
+    env = guest_env({"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")})
+    out, stats = tmp_path / "loaded.json", tmp_path / "stats.json"
+    proc = subprocess.run([sys.executable, "-c", WHAT_LOADED.format(root=str(REPO_ROOT)), str(out),
+                           "run", "--stats-json", str(stats), str(binary), *args],
+                          env=env, capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    jit = json.loads(stats.read_text())["jit"]
+    assert jit["regions"] >= 1 and jit["from_cache"] == 0 and jit["failures"] == 0, jit
+    assert json.loads(out.read_text()) == []
+
+
 # Runs the emulator and writes whether the cyclic garbage collector was on: after cli's
 # imports, when the guest starts (run) or when another command starts (vdso info).
 GC_STATES = """
