@@ -5,11 +5,10 @@ The interpreter (core.py) counts how often each branch target is entered and rep
 queued here, hottest first, and compiled by a worker process (jitworker.py).  What a
 region is and how it becomes native code is regiongen.py's: this module decides what to
 compile, feeds the worker, keeps compiled regions in an on-disk code cache (CodeCache)
-and installs them in the native table.  It imports neither LLVM nor the IR generators:
-a run that compiles nothing (or only installs regions from the code cache) never loads
-them.  The worker (or compile_now) imports regiongen to build regions, and the guest's
-process imports it to weigh a branch target (path_length) once it has run START_AFTER
-instructions.
+and installs them in the native table.  It imports neither LLVM nor the IR generators,
+and the guest's process never loads them: the worker imports regiongen to build regions
+and to weigh branch targets (path_length).  Only compile_now (HPPA_USER_JIT_SYNC=1, or
+no fork possible) does both in the guest's process.
 
 A region's code holds no address of this process: the helpers, the hook counters and the
 decode-cache slots of its pages (patched into its data at install: _fill) are found at
