@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import hashlib
 import os
 
 from hppa_user import hostarray, jitcache, objcode
@@ -48,16 +47,16 @@ class Library:
     def object_code(cls) -> bytes:
         """The core's object code: from the cache, or compiled now (once, under a lock, so
         several first runs at the same time compile it once)."""
-        key = hashlib.sha256(f"{jitcache.source_hash()}|{objcode.host_id()}".encode()).hexdigest()
+        key = jitcache.digest(f"{jitcache.source_hash()}|{objcode.host_id()}".encode(), 64)
         d = jitcache.directory()
         if d is None:
             cls.compiled_here = True
             return compile_core()
-        path = d / f"core-{key[:16]}.o"
-        with open(d / "core.lock", "a+") as lock:
+        path = os.path.join(d, f"core-{key[:16]}.o")
+        with open(os.path.join(d, "core.lock"), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                obj = objcode.unseal(path.read_bytes(), key) if path.exists() else None
+                obj = objcode.unseal(jitcache.read_bytes(path), key) if os.path.exists(path) else None
                 if obj is None:
                     obj = compile_core()
                     cls.compiled_here = True

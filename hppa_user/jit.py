@@ -17,12 +17,10 @@ run time, so compiled regions can be cached on disk and installed by any later r
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
 from hppa_user import hostarray, jitcache, jitworker, objcode
 from hppa_user import state as S
@@ -48,12 +46,12 @@ class CodeCache:
     compiled it.  Entries live under the cache directory of this CPU-source version,
     in a subdirectory per host (LLVM, CPU) and hook set; a corrupt file is ignored."""
 
-    def __init__(self, directory: Path | None, namespace: str):
+    def __init__(self, directory: str | None, namespace: str):
         self.dir = None
         if directory is not None:
-            d = directory / "regions" / namespace
+            d = os.path.join(directory, "regions", namespace)
             try:
-                d.mkdir(parents=True, exist_ok=True)
+                os.makedirs(d, exist_ok=True)
                 self.dir = d
             except OSError:
                 pass
@@ -79,10 +77,10 @@ class CodeCache:
     @staticmethod
     def page_hash(data) -> str:
         """The hash of a page's 4 KiB (bytes, or a view of guest memory)."""
-        return hashlib.sha1(data).hexdigest()[:20]
+        return jitcache.digest(data, 20)
 
-    def ref_path(self, entry: int, page_hash: str) -> Path:
-        return self.dir / f"{entry:08x}-{page_hash}.ref"
+    def ref_path(self, entry: int, page_hash: str) -> str:
+        return os.path.join(self.dir, f"{entry:08x}-{page_hash}.ref")
 
     @classmethod
     def key(cls, page_bytes, entry: int, pages) -> bytes:
@@ -96,9 +94,9 @@ class CodeCache:
         """Save a compiled batch; ``regions``: their install descriptions."""
         if self.dir is None:
             return None
-        digest = hashlib.sha256(obj).hexdigest()[:24]
+        digest = jitcache.digest(obj, 24)
         name = f"b-{digest}.o"
-        jitcache.write_atomic(self.dir / name, objcode.sealed(obj, digest))
+        jitcache.write_atomic(os.path.join(self.dir, name), objcode.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
             ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
@@ -113,7 +111,7 @@ class CodeCache:
         if self.dir is None or not self._has_refs(entry):
             return None
         try:
-            text = self.ref_path(entry, self.page_hash(guest_page(mem, entry >> 12))).read_text()
+            text = jitcache.read_bytes(self.ref_path(entry, self.page_hash(guest_page(mem, entry >> 12))))
         except OSError:
             return None
         try:
@@ -138,7 +136,7 @@ class CodeCache:
         if name not in self.objects:
             loaded = None
             try:
-                obj = objcode.unseal((self.dir / name).read_bytes(), name[2:-2])
+                obj = objcode.unseal(jitcache.read_bytes(os.path.join(self.dir, name)), name[2:-2])
                 if obj is not None:
                     loaded = objcode.Loaded(obj)
             except (OSError, RuntimeError):
@@ -162,7 +160,7 @@ START_AFTER = 1 << 26
 # weighed: loading the compiler (LLVM ~25 ms, the region generator ~15 ms) and weighing
 # the first targets are done by the time START_AFTER is reached, on the other processor.
 # A run that ends between the two pays a fork it would pay at its exit anyway (CACHE_AFTER).
-PREPARE_AFTER = 1 << 24
+PREPARE_AFTER = 1 << 25
 # A run of CACHE_AFTER instructions or more leaves its lukewarm targets to the code cache
 # at its exit (compiled by a worker after it has gone); a shorter one has nothing worth it.
 # Measured on bzip2 -d (26 M instructions): the next run 0.79x of --no-jit with them.
@@ -246,10 +244,10 @@ class RegionCompiler:
         hooks = self.hooks_key() if hooks is None else hooks
         if self.cache is None or self._cache_hooks != hooks:
             self._cache_hooks = hooks
-            ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
-                                f"{objcode.host_id()}|".encode() + hooks).hexdigest()[:16]
+            ns = jitcache.digest(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
+                                 f"{objcode.host_id()}|".encode() + hooks, 16)
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
-            base = None if where == "off" else (Path(where) if where else jitcache.directory())
+            base = None if where == "off" else (where or jitcache.directory())
             self.cache = CodeCache(base, ns)      # (LLVM's settings: in regiongen's text)
         return self.cache
 
@@ -577,7 +575,7 @@ class RegionCompiler:
     def exit_lock(self) -> str | None:
         """The lock file of workers past their guest's exit (jitworker.background)."""
         d = self.code_cache().dir
-        return None if d is None else str(d / "exit-worker.lock")
+        return None if d is None else os.path.join(d, "exit-worker.lock")
 
     def lukewarm(self, room: int, slots: dict[int, int]) -> dict[int, int]:
         """At the exit: the branch targets entered often enough to have done a sixteenth of
