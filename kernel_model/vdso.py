@@ -35,9 +35,9 @@ import functools
 import io
 import os
 import pickle
-from typing import NamedTuple
 
 from hppa_user import jitcache
+from hppa_user.records import record
 from kernel_model import vvar as _vvar
 from vdso_image import IMAGE_PROFILES, IMAGES_DIR
 
@@ -67,7 +67,8 @@ def images_dir() -> str:
     return IMAGES_DIR
 
 
-class VdsoSymbol(NamedTuple):
+@record
+class VdsoSymbol:
     name: str
     version: str | None     # version node (None: unversioned)
     offset: int             # st_value = offset from the image base (linked at 0)
@@ -79,7 +80,8 @@ class VdsoSymbol(NamedTuple):
         return f"{self.name}@{self.version}" if self.version else self.name
 
 
-class VdsoImage(NamedTuple):
+@record
+class VdsoImage:
     profile: str
     data: bytes
     path: str

@@ -119,7 +119,8 @@ out = sys.argv.pop(1)
 names = ("llvmlite", "elftools", "numpy", "hppa_user.native", "hppa_user.trace",
          "hppa_user.encoding", "hppa_user.decode", "hppa_user.semantics", "hppa_user.fpu",
          "hppa_user.ssa", "hppa_user.irtext", "hppa_user.coregen", "hppa_user.regiongen",
-         "typer", "click", "cli_app", "dataclasses", "inspect", "tempfile", "shutil", "platform")
+         "typer", "click", "cli_app", "dataclasses", "inspect", "tempfile", "shutil", "platform",
+         "typing", "socket", "pathlib", "hashlib", "importlib.util", "urllib")
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
                                                                if m.startswith(names)))))
 sys.path.insert(0, {root!r})
@@ -134,7 +135,9 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
     (not even llvmlite's IR builder) nor the IR generators (the encoding table, the
     semantics, the core's and the regions' generators) nor pyelftools nor numpy nor the
     disassembler, nor typer (cli_run reads run's command line) nor the standard modules
-    only a few paths need (dataclasses with inspect, tempfile, shutil, platform): the
+    only a few paths need (dataclasses with inspect, tempfile, shutil, platform) or that
+    cost more than the little a run wants of them (typing, socket, pathlib, hashlib,
+    importlib.util; the editable install's import finder would bring the last three): the
     start-up every short program pays."""
     binary = guest("hello")
     subprocess.run([*emulator_command(), "run", str(binary)], env=guest_env(None), capture_output=True,
