@@ -144,3 +144,21 @@ def test_code_slots_are_the_pages_holding_decoded_code():
     assert cpu.code_slots() == scanned(cpu) and cpu.code_slots()[page] != before
     cpu.flush_decode_cache()
     assert cpu.code_slots() == {} == scanned(cpu)
+
+
+def test_all_ones_maps_a_kept_file_privately(tmp_path):
+    """hostarray.all_ones: every item -1, from a kept file of 0xFF bytes mapped privately
+    (a write changes this array only, never the file or the next array), or filled when
+    there is no file to be had (no directory, or one it cannot write in); a damaged file
+    is written again."""
+    for keep in (str(tmp_path / "keep"), None, "/proc/no-such-dir"):
+        a = hostarray.all_ones(5000, "i", keep)
+        assert len(a) == 5000 and a.tolist() == [-1] * 5000
+        a[7] = 3
+        b = hostarray.all_ones(5000, "i", keep)
+        assert b.tolist() == [-1] * 5000 and a[7] == 3
+    (kept,) = (tmp_path / "keep").iterdir()
+    assert kept.read_bytes() == b"\xff" * 20000
+    kept.write_bytes(b"\xff" * 100)                     # damaged: written again
+    assert hostarray.all_ones(5000, "i", str(tmp_path / "keep")).tolist() == [-1] * 5000
+    assert kept.read_bytes() == b"\xff" * 20000
