@@ -208,6 +208,8 @@ class RegionCompiler:
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
         self.to_weigh: dict[int, None] = {}   # targets the worker is to weigh (poll sends them)
         self.weighing: set[int] = set()   # ... sent, their lengths not back yet
+        self.asked = self.answered = 0    # weighing messages sent, and answered (in order)
+        self.awaited = 0                  # answers due before the next batch (start)
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.worker = None                # jitworker.Worker, forked at the first batch
@@ -288,16 +290,16 @@ class RegionCompiler:
         else:
             heat = entries
         self.enqueue(entry, idx, heat, entries)
-
-    def enqueue(self, entry: int, idx: int, heat: int, entries: int) -> None:
-        """Compile ``entry`` (native-table index ``idx``), ranked by ``heat``."""
-        self.m.native[idx] = S.NATIVE_NEVER                 # compiling: do not ask again
-        self.queue[entry] = heat
-        self.entries[entry] = entries
         if self.sync:
             self.compile_now()
         else:
             self.start()
+
+    def enqueue(self, entry: int, idx: int, heat: int, entries: int) -> None:
+        """Queue ``entry`` (native-table index ``idx``) for compiling, ranked by ``heat``."""
+        self.m.native[idx] = S.NATIVE_NEVER                 # compiling: do not ask again
+        self.queue[entry] = heat
+        self.entries[entry] = entries
 
     def ask_length(self, entry: int) -> None:
         """Have the worker work out how long ``entry``'s path is (path_length): the guest's
@@ -309,8 +311,9 @@ class RegionCompiler:
             self.active = True
 
     def weighed(self, paths: dict[int, int]) -> None:
-        """The worker's lengths: each target is compiled if its entries so far times its
-        length reach HEAT (as request decides), else it reports again."""
+        """The worker's lengths: each target is queued if its entries so far times its
+        length reach HEAT (as request decides), else it reports again.  (poll starts a
+        batch once it has read every answer that has come.)"""
         for entry, length in paths.items():
             self.paths[entry] = length
             self.weighing.discard(entry)
@@ -328,6 +331,7 @@ class RegionCompiler:
         pages = {e >> 12: guest_page(self.m.mem, e >> 12).tobytes() for e in entries}
         if self.worker.send({"weigh": entries, "pages": pages, "reply": True}):
             self.weighing.update(entries)
+            self.asked += 1
 
     def weigh(self, entries: list[int], pages: dict[int, bytes]) -> dict[int, int]:
         """In the worker: the lengths of ``entries`` (see send_weighing)."""
@@ -438,6 +442,7 @@ class RegionCompiler:
             self.inflight = None
         self.to_weigh.update(dict.fromkeys(self.weighing))
         self.weighing.clear()
+        self.asked = self.answered = self.awaited = 0
         self.active = bool(self.queue or self.to_weigh)   # poll() starts a worker
 
     def view(self, batch: list[int], sent: dict[int, int], slots: dict | None = None) -> dict:
@@ -477,10 +482,11 @@ class RegionCompiler:
         return True
 
     def start(self) -> None:
-        """Send the hottest batch to the worker (forked if need be).  Not while targets are
-        being weighed: the worker answers them as soon as it is done with a batch (they
-        wait behind it), and a batch chosen before them would leave out the hottest."""
-        if self.inflight is not None or not self.queue or self.weighing:
+        """Send the hottest batch to the worker (forked if need be).  Not before the answers
+        to the targets asked while the last batch was compiled: they waited behind it, the
+        worker sends them right after it, and a batch chosen without them would leave out
+        the hottest (targets asked later do not hold a batch back)."""
+        if self.inflight is not None or not self.queue or self.answered < self.awaited:
             return
         if not self.spawn():
             self.compile_now()
@@ -521,10 +527,12 @@ class RegionCompiler:
             return
         for result in results:
             if "paths" in result:
+                self.answered += 1
                 self.weighed(result["paths"])
             elif self.inflight is not None:
                 generation, _batch = self.inflight
                 self.inflight = None
+                self.awaited = self.asked
                 if generation == self.generation:
                     self.take(result)
         self.start()

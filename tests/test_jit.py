@@ -422,10 +422,10 @@ def test_one_worker_past_the_exit_at_a_time(guest, run_qemu, run_emu, tmp_path):
 
 def test_weighing_rules_of_the_guests_process():
     """The guest's process has branch targets weighed by the worker (their path lengths):
-    a target is compiled when its entries *at the answer* times its length reach HEAT, and
-    otherwise reports again; no batch starts while an answer is awaited (it would be
-    chosen without the targets being weighed); and a fork or a dead worker, which lose the
-    questions in flight, ask them again."""
+    a target is queued when its entries *at the answer* times its length reach HEAT, and
+    otherwise reports again; no batch starts before the answers to the questions asked
+    while the last batch was compiled (it would be chosen without them); and a fork or a
+    dead worker, which lose the questions in flight, ask them again."""
     from hppa_user import jit as J
     from hppa_user import state as S
     from cpu_harness import CODE, Cpu as Harness
@@ -445,10 +445,13 @@ def test_weighing_rules_of_the_guests_process():
     assert list(rc.to_weigh) == [a, b] and rc.active
     rc.weighing.update(rc.to_weigh)                 # (as send_weighing leaves them)
     rc.to_weigh.clear()
+    rc.asked = 1
+    rc.awaited = rc.asked                           # (as poll leaves it at a batch's result)
     rc.queue[0x999000] = 1                          # something queued already: not started
-    rc.start()                                      # while the answers are awaited
+    rc.start()                                      # while the answer is awaited
     assert rc.inflight is None and rc.worker is None
     rc.inflight = (rc.generation, [])               # a batch in flight: nothing else starts
+    rc.answered += 1                                # (as poll counts the answer)
     rc.weighed({a: 16, b: 16})
     assert rc.paths == {a: 16, b: 16} and not rc.weighing
     assert a not in rc.queue and cpu.native[ia] == -(J.HEAT // 16 - 1)   # reports again
