@@ -46,10 +46,11 @@ def typed(x) -> str:
 
 
 class Block:
-    __slots__ = ("name", "lines", "function", "terminated")
+    """``succ``: the blocks its terminator may go to (None until it has one)."""
+    __slots__ = ("name", "lines", "function", "succ")
 
     def __init__(self, function: "Function", name: str):
-        self.function, self.name, self.lines, self.terminated = function, name, [], False
+        self.function, self.name, self.lines, self.succ = function, name, [], None
 
 
 class Function:
@@ -226,19 +227,19 @@ class IRBuilder:
     # -- control flow ----------------------------------------------------------------------
     def branch(self, target: Block):
         self._line(f"br label %{target.name}")
-        self.block.terminated = True
+        self.block.succ = (target,)
 
     def cbranch(self, cond, t: Block, f: Block):
         self._line(f"br i1 {ref(cond)}, label %{t.name}, label %{f.name}")
-        self.block.terminated = True
+        self.block.succ = (t, f)
 
     def ret(self, v):
         self._line(f"ret {typed(v)}")
-        self.block.terminated = True
+        self.block.succ = ()
 
     def unreachable(self):
         self._line("unreachable")
-        self.block.terminated = True
+        self.block.succ = ()
 
     def phi(self, ty, name=""):
         return Phi(self, ty)

@@ -35,6 +35,7 @@ PROGRAMS = [
     ("jit_smc", (), "total"),
     ("jit_checks", (), "stores at end+0"),       # merged access checks meeting a fault
     ("jit_jumps", ("20000",), "acc "),           # indirect branches followed by guess
+    ("jit_exit_regs", (), "words left"),         # deferred register writes meeting a fault
 ]
 
 
