@@ -55,7 +55,8 @@ def _digest(run: rn.Run) -> tuple[int, str]:
 def settle(cache: Path, timeout: float) -> bool:
     """Wait until no worker is still filling ``cache`` after its run's exit (each holds its
     code cache's exit-worker.lock while it compiles): *warm* is what a previous run left in
-    the cache, not a race with its worker.  False if one still works after ``timeout``."""
+    the cache, not a race with its worker, and no run is timed while an earlier one's
+    worker takes processor time.  False if one still works after ``timeout``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.25)                       # (the exit's worker takes its lock first)
@@ -126,6 +127,10 @@ def bench_workload(w: Workload, runners: list[rn.Runner], rounds: int = 3, timeo
                     d = cache_dirs[r.name] if r.cache == "warm" else tmp / f"cold-{next(serial)}"
                     extra = {rn.CODE_CACHE_ENV: str(d)}
                 res = rn.run(r, j.binary, j.args, cwd=j.cwd, timeout=timeout, env_extra=extra)
+                if extra:
+                    # (untimed) the run's exit worker still compiles for its cache, in idle
+                    # time: not while the next run is timed, whichever emulator that is
+                    settle(Path(extra[rn.CODE_CACHE_ENV]), timeout)
                 if res.error:
                     row.error = res.error
                     continue

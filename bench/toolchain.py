@@ -141,12 +141,13 @@ def sysroot_dir(glibc: str = DEFAULT_GLIBC) -> Path | None:
 
     ``$HPPA_USER_SYSROOT_2_41`` overrides the location of the 2.41 tree.
     """
-    return guestroot.sysroot_dir(_check_glibc(glibc))
+    root = guestroot.sysroot_dir(_check_glibc(glibc))
+    return None if root is None else Path(root)
 
 
 def runtime_root(glibc: str = DEFAULT_GLIBC) -> Path:
     """The hppa run-time tree of ``glibc``, a dynamic program's root (kernel_model.guestroot)."""
-    return guestroot.runtime_root(_check_glibc(glibc))
+    return Path(guestroot.runtime_root(_check_glibc(glibc)))
 
 
 def _libc_a(glibc: str) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import hashlib
 import os
 
 from hppa_user import hostarray, jitcache, objcode
@@ -48,16 +47,16 @@ class Library:
     def object_code(cls) -> bytes:
         """The core's object code: from the cache, or compiled now (once, under a lock, so
         several first runs at the same time compile it once)."""
-        key = hashlib.sha256(f"{jitcache.source_hash()}|{objcode.host_id()}".encode()).hexdigest()
+        key = jitcache.digest(f"{jitcache.source_hash()}|{objcode.host_id()}".encode(), 64)
         d = jitcache.directory()
         if d is None:
             cls.compiled_here = True
             return compile_core()
-        path = d / f"core-{key[:16]}.o"
-        with open(d / "core.lock", "a+") as lock:
+        path = os.path.join(d, f"core-{key[:16]}.o")
+        with open(os.path.join(d, "core.lock"), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                obj = objcode.unseal(path.read_bytes(), key) if path.exists() else None
+                obj = objcode.unseal(jitcache.read_bytes(path), key) if os.path.exists(path) else None
                 if obj is None:
                     obj = compile_core()
                     cls.compiled_here = True
@@ -95,16 +94,17 @@ class Core:
     and returns the status (state.ST_*).  Calling it is one foreign call with no
     arguments: the budget and the arrays are in the environment block."""
 
-    def __init__(self, regs, mem, dc, native_table, hooks):
+    def __init__(self, regs, mem, dc, native_table, hooks, slot_page):
         self.lib = Library.get()
         self.env = e = hostarray.zeros(S.ENV_HELPERS + len(self.lib.helpers), "q")
-        self._keep = (regs, mem, dc, native_table, hooks)
+        self._keep = (regs, mem, dc, native_table, hooks, slot_page)
         e[S.ENV_REGS] = hostarray.address(regs)
         e[S.ENV_MEM] = hostarray.address(mem.mem)
         e[S.ENV_PERM] = hostarray.address(mem.perm)
         e[S.ENV_PAGE_SLOT] = hostarray.address(mem.page_slot)
         e[S.ENV_DC] = hostarray.address(dc)
         e[S.ENV_NATIVE] = hostarray.address(native_table)
+        e[S.ENV_SLOT_PAGE] = hostarray.address(slot_page)
         e[S.ENV_HOOKS] = hostarray.address(hooks)
         e[S.ENV_NHOOKS] = len(hooks) // S.HOOK_FIELDS
         e[S.ENV_CLOCK] = objcode.clock_gettime_address()

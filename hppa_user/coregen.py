@@ -936,6 +936,8 @@ class ArmGen:
         ctx0.set_ctl(S.CTL_NEXT_SLOT, nxt + 1)
         nxt32 = nxt.trunc(32)
         b.store(nxt32.ir, b.gep(self.page_slot, [page.ir], source_etype=I32))
+        b.store(page.trunc(32).ir, b.gep(self.ctx0.env_ptr(S.ENV_SLOT_PAGE), [nxt.ir],
+                                         source_etype=I32))
         b.store((p | PERM_CODE).ir, b.gep(self.perm, [page.ir], source_etype=I8))
         memset = self.gen.module.declare_intrinsic("llvm.memset", [PTR, I64])
         recs = S.SLOT_WORDS * S.DC_FIELDS

@@ -36,6 +36,7 @@ class Cpu:
         ctl[S.CTL_CR16_BIAS] = cr16_bias
         self.dc = hostarray.zeros(DECODE_SLOTS * S.SLOT_WORDS * S.DC_FIELDS, "i")
         self.native = hostarray.zeros(DECODE_SLOTS * S.SLOT_WORDS, "q")
+        self.slot_page = hostarray.zeros(DECODE_SLOTS, "i")    # written where a slot is given
         self.hooks = hostarray.zeros(0, "q")       # S.HOOK_FIELDS per counted address
         self.jit = RegionCompiler(self, jit_threshold)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
@@ -47,7 +48,8 @@ class Cpu:
     def load_core(self):
         """Load the native core (compiled once per version of its sources, then cached)."""
         if self._core is None:
-            self._core = core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks)
+            self._core = core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks,
+                                     self.slot_page)
             self._env, self._lib, self._address, self._call = \
                 core.env, core.lib, core.address, core.lib.run
         return self._core
@@ -97,6 +99,15 @@ class Cpu:
         hostarray.fill(self.native[:in_use * S.SLOT_WORDS], 0)
         self.ctx.ctl[S.CTL_NEXT_SLOT] = 0
         self.jit.flushed()
+
+    def code_slots(self) -> dict[int, int]:
+        """The pages holding decoded code, each with its slot in the decode cache: the slots
+        handed out since the last flush whose page still has them (a store into a page's
+        code takes its slot away; decoded again, it gets a new one).  A look at the slots in
+        use, not a scan of the million-page table."""
+        page_slot = self.mem.page_slot
+        used = self.slot_page[:int(self.ctx.ctl[S.CTL_NEXT_SLOT])].tolist()
+        return {p: s for s, p in enumerate(used) if page_slot[p] == s}
 
     def decoded_records(self) -> bytes:
         """Which decode-cache records of the slots in use have been decoded (bit i of the
@@ -181,6 +192,7 @@ class Cpu:
             slot = int(ctl[S.CTL_NEXT_SLOT])          # allocate a slot as the core does
             ctl[S.CTL_NEXT_SLOT] = slot + 1
             mem.page_slot[page] = slot
+            self.slot_page[slot] = page
             mem.perm[page] = p | PERM_CODE
             base = slot * S.SLOT_WORDS * S.DC_FIELDS
             hostarray.fill(self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS], 0)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+import os
 import re
 from array import array
+
+from hppa_user import jitcache
 
 _PRIVATE = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
 
@@ -21,6 +24,30 @@ def zeros(n: int, fmt: str) -> memoryview:
     size = max(1, n) * array(fmt).itemsize
     view = memoryview(mmap.mmap(-1, size, flags=_PRIVATE)).cast(fmt)
     return view[:n]
+
+
+def all_ones(n: int, fmt: str, keep: str | None) -> memoryview:
+    """``n`` items with every bit set (-1 in a signed format).  Filling costs every page a
+    fault and a write (~2 ms for the 4 MiB page-slot table, at every start), so the items
+    are a private mapping of a file of 0xFF bytes kept in the directory ``keep``: a page
+    costs something only once it is read, and is copied only once written.  Without the
+    file (``keep`` None or not writable): filled."""
+    size = max(1, n) * array(fmt).itemsize
+    if keep is not None:
+        path = os.path.join(keep, f"ones-{size}")
+        try:
+            if not os.path.exists(path) or os.path.getsize(path) != size:   # (damaged)
+                os.makedirs(keep, exist_ok=True)
+                jitcache.write_atomic(path, b"\xff" * size)
+            with open(path, "rb") as fh:
+                mapped = mmap.mmap(fh.fileno(), size, flags=mmap.MAP_PRIVATE,
+                                   prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            return memoryview(mapped).cast(fmt)[:n]
+        except (OSError, ValueError):           # (ValueError: a file shorter than size)
+            pass
+    view = zeros(n, fmt)
+    fill(view, -1)
+    return view
 
 
 def address(view: memoryview) -> int:

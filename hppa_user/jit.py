@@ -5,11 +5,10 @@ The interpreter (core.py) counts how often each branch target is entered and rep
 queued here, hottest first, and compiled by a worker process (jitworker.py).  What a
 region is and how it becomes native code is regiongen.py's: this module decides what to
 compile, feeds the worker, keeps compiled regions in an on-disk code cache (CodeCache)
-and installs them in the native table.  It imports neither LLVM nor the IR generators:
-a run that compiles nothing (or only installs regions from the code cache) never loads
-them.  The worker (or compile_now) imports regiongen to build regions, and the guest's
-process imports it to weigh a branch target (path_length) once it has run START_AFTER
-instructions.
+and installs them in the native table.  It imports neither LLVM nor the IR generators,
+and the guest's process never loads them: the worker imports regiongen to build regions
+and to weigh branch targets (path_length).  Only compile_now (HPPA_USER_JIT_SYNC=1, or
+no fork possible) does both in the guest's process.
 
 A region's code holds no address of this process: the helpers, the hook counters and the
 decode-cache slots of its pages (patched into its data at install: _fill) are found at
@@ -18,12 +17,10 @@ run time, so compiled regions can be cached on disk and installed by any later r
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
 from hppa_user import hostarray, jitcache, jitworker, objcode
 from hppa_user import state as S
@@ -49,12 +46,12 @@ class CodeCache:
     compiled it.  Entries live under the cache directory of this CPU-source version,
     in a subdirectory per host (LLVM, CPU) and hook set; a corrupt file is ignored."""
 
-    def __init__(self, directory: Path | None, namespace: str):
+    def __init__(self, directory: str | None, namespace: str):
         self.dir = None
         if directory is not None:
-            d = directory / "regions" / namespace
+            d = os.path.join(directory, "regions", namespace)
             try:
-                d.mkdir(parents=True, exist_ok=True)
+                os.makedirs(d, exist_ok=True)
                 self.dir = d
             except OSError:
                 pass
@@ -80,10 +77,10 @@ class CodeCache:
     @staticmethod
     def page_hash(data) -> str:
         """The hash of a page's 4 KiB (bytes, or a view of guest memory)."""
-        return hashlib.sha1(data).hexdigest()[:20]
+        return jitcache.digest(data, 20)
 
-    def ref_path(self, entry: int, page_hash: str) -> Path:
-        return self.dir / f"{entry:08x}-{page_hash}.ref"
+    def ref_path(self, entry: int, page_hash: str) -> str:
+        return os.path.join(self.dir, f"{entry:08x}-{page_hash}.ref")
 
     @classmethod
     def key(cls, page_bytes, entry: int, pages) -> bytes:
@@ -97,9 +94,9 @@ class CodeCache:
         """Save a compiled batch; ``regions``: their install descriptions."""
         if self.dir is None:
             return None
-        digest = hashlib.sha256(obj).hexdigest()[:24]
+        digest = jitcache.digest(obj, 24)
         name = f"b-{digest}.o"
-        jitcache.write_atomic(self.dir / name, objcode.sealed(obj, digest))
+        jitcache.write_atomic(os.path.join(self.dir, name), objcode.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
             ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
@@ -114,7 +111,7 @@ class CodeCache:
         if self.dir is None or not self._has_refs(entry):
             return None
         try:
-            text = self.ref_path(entry, self.page_hash(guest_page(mem, entry >> 12))).read_text()
+            text = jitcache.read_bytes(self.ref_path(entry, self.page_hash(guest_page(mem, entry >> 12))))
         except OSError:
             return None
         try:
@@ -139,7 +136,7 @@ class CodeCache:
         if name not in self.objects:
             loaded = None
             try:
-                obj = objcode.unseal((self.dir / name).read_bytes(), name[2:-2])
+                obj = objcode.unseal(jitcache.read_bytes(os.path.join(self.dir, name)), name[2:-2])
                 if obj is not None:
                     loaded = objcode.Loaded(obj)
             except (OSError, RuntimeError):
@@ -159,6 +156,11 @@ MAX_BATCH = 4             # regions compiled together in one module, the hottest
 # chosen), bzip2 -9 0.92x, the Tcl suite 1.00x, bc pi-300 1.00x of --no-jit; 2^28 was
 # worse again (bc pi-600 1.73 s).
 START_AFTER = 1 << 26
+# The worker is forked once the guest has run PREPARE_AFTER instructions, before anything is
+# weighed: loading the compiler (LLVM ~25 ms, the region generator ~15 ms) and weighing
+# the first targets are done by the time START_AFTER is reached, on the other processor.
+# A run that ends between the two pays a fork it would pay at its exit anyway (CACHE_AFTER).
+PREPARE_AFTER = 1 << 25
 # A run of CACHE_AFTER instructions or more leaves its lukewarm targets to the code cache
 # at its exit (compiled by a worker after it has gone); a shorter one has nothing worth it.
 # Measured on bzip2 -d (26 M instructions): the next run 0.79x of --no-jit with them.
@@ -204,6 +206,10 @@ class RegionCompiler:
         self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (note_jump)
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
+        self.to_weigh: dict[int, None] = {}   # targets the worker is to weigh (poll sends them)
+        self.weighing: set[int] = set()   # ... sent, their lengths not back yet
+        self.asked = self.answered = 0    # weighing messages sent, and answered (in order)
+        self.awaited = 0                  # answers due before the next batch (start)
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
         self.worker = None                # jitworker.Worker, forked at the first batch
@@ -240,10 +246,10 @@ class RegionCompiler:
         hooks = self.hooks_key() if hooks is None else hooks
         if self.cache is None or self._cache_hooks != hooks:
             self._cache_hooks = hooks
-            ns = hashlib.sha256(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
-                                f"{objcode.host_id()}|".encode() + hooks).hexdigest()[:16]
+            ns = jitcache.digest(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
+                                 f"{objcode.host_id()}|".encode() + hooks, 16)
             where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
-            base = None if where == "off" else (Path(where) if where else jitcache.directory())
+            base = None if where == "off" else (where or jitcache.directory())
             self.cache = CodeCache(base, ns)      # (LLVM's settings: in regiongen's text)
         return self.cache
 
@@ -268,8 +274,14 @@ class RegionCompiler:
             if self.install_cached(entry, idx):
                 return
         if self.threshold == JIT_AUTO:
-            if entries * MAX_PATH < HEAT or self.m.ctx.insns < START_AFTER:
+            insns = self.m.ctx.insns
+            if insns >= PREPARE_AFTER and self.worker is None and not self.sync:
+                self.spawn()
+            if entries * MAX_PATH < HEAT or insns < START_AFTER:
                 return      # cannot be hot yet, or too early to tell: it reports again
+            if entry not in self.paths and not self.sync:
+                self.ask_length(entry)
+                return
             heat = entries * self.path_length(entry, self.guest_word)
             if heat < HEAT:
                 return
@@ -277,13 +289,56 @@ class RegionCompiler:
             return
         else:
             heat = entries
-        native_table[idx] = S.NATIVE_NEVER                  # compiling: do not ask again
-        self.queue[entry] = heat
-        self.entries[entry] = entries
+        self.enqueue(entry, idx, heat, entries)
         if self.sync:
             self.compile_now()
         else:
             self.start()
+
+    def enqueue(self, entry: int, idx: int, heat: int, entries: int) -> None:
+        """Queue ``entry`` (native-table index ``idx``) for compiling, ranked by ``heat``."""
+        self.m.native[idx] = S.NATIVE_NEVER                 # compiling: do not ask again
+        self.queue[entry] = heat
+        self.entries[entry] = entries
+
+    def ask_length(self, entry: int) -> None:
+        """Have the worker work out how long ``entry``'s path is (path_length): the guest's
+        process would import the region generator for it (~15 ms) and take ~10 us a
+        word, 20-30 ms of a run that has just started compiling.  The target is considered
+        again when its length is back (weighed)."""
+        if entry not in self.weighing:
+            self.to_weigh[entry] = None
+            self.active = True
+
+    def weighed(self, paths: dict[int, int]) -> None:
+        """The worker's lengths: each target is queued if its entries so far times its
+        length reach HEAT (as request decides), else it reports again.  (poll starts a
+        batch once it has read every answer that has come.)"""
+        for entry, length in paths.items():
+            self.paths[entry] = length
+            self.weighing.discard(entry)
+            idx = self.slot_index(entry)
+            if idx < 0:
+                continue
+            entries = -int(self.m.native[idx])
+            if 0 < entries < -(S.NATIVE_NEVER // 2) and entries * length >= HEAT:
+                self.enqueue(entry, idx, entries * length, entries)
+
+    def send_weighing(self) -> None:
+        """Send the targets to weigh, with their pages (a length stays on its entry's page)."""
+        entries = list(self.to_weigh)
+        self.to_weigh.clear()
+        pages = {e >> 12: guest_page(self.m.mem, e >> 12).tobytes() for e in entries}
+        if self.worker.send({"weigh": entries, "pages": pages, "reply": True}):
+            self.weighing.update(entries)
+            self.asked += 1
+
+    def weigh(self, entries: list[int], pages: dict[int, bytes]) -> dict[int, int]:
+        """In the worker: the lengths of ``entries`` (see send_weighing)."""
+        def word(a: int) -> int:
+            page = pages.get(a >> 12)
+            return 0 if page is None else int.from_bytes(page[a & 0xFFF:(a & 0xFFF) + 4], "big")
+        return {e: self.path_length(e, word) for e in entries}
 
     def note_jump(self, entry: int, entries: int) -> None:
         """The core has just branched to ``entry``: the registers holding its address (but
@@ -373,22 +428,30 @@ class RegionCompiler:
     # -- the worker (jitworker.py) -------------------------------------------------------------
     def forked(self) -> None:
         """In a forked copy of the process (a guest fork): the worker is the parent's, and
-        so are its pipes; the batch in flight is queued again here, for a worker of its own."""
+        so are its pipes; the batch in flight is queued again here, for a worker of its own,
+        and the targets being weighed are to be weighed again."""
         if self.worker is not None:
             self.worker.drop()
             self.worker = None
+        self.lost()
+
+    def lost(self) -> None:
+        """No answer will come from the worker any more: ask again what it was asked."""
         if self.inflight is not None:
             self.queue.update((e, 1 << 62) for e in self.inflight[1])
             self.inflight = None
-        self.active = bool(self.queue)               # poll() starts one
+        self.to_weigh.update(dict.fromkeys(self.weighing))
+        self.weighing.clear()
+        self.asked = self.answered = self.awaited = 0
+        self.active = bool(self.queue or self.to_weigh)   # poll() starts a worker
 
     def view(self, batch: list[int], sent: dict[int, int], slots: dict | None = None) -> dict:
         """What the worker needs to build ``batch``'s regions (a jitworker.CodeView delta):
         the code pages it has not got at their current slot (``sent``: page -> slot it has,
         updated), which instructions have run, the entry counts of the batch's pages.
-        ``slots``: mem.code_slots(), when the caller has it."""
+        ``slots``: the machine's code_slots(), when the caller has it."""
         mem, nat = self.m.mem, self.m.native
-        slots = mem.code_slots() if slots is None else slots
+        slots = self.m.code_slots() if slots is None else slots
         data = {p: guest_page(mem, p).tobytes() for p, slot in slots.items()
                 if sent.get(p) != slot}
         sent.clear()
@@ -406,18 +469,28 @@ class RegionCompiler:
                           for r, ts in self.jumps.items()},
                 "excluded": sorted(self.excluded)}
 
-    def start(self) -> None:
-        """Send the hottest batch to the worker (forked the first time)."""
-        if self.inflight is not None or not self.queue:
-            return
+    def spawn(self) -> bool:
+        """Fork the worker if there is none (it loads the compiler at once); False: no fork
+        possible, compile in this process from now on."""
         if self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.work, self.pick_lukewarm, self.exit_lock())
+                self.worker = jitworker.Worker(self, self.exit_lock())
             except OSError:
                 self.sync = True
-                self.compile_now()
-                return
+                return False
             self._sent = {}
+        return True
+
+    def start(self) -> None:
+        """Send the hottest batch to the worker (forked if need be).  Not before the answers
+        to the targets asked while the last batch was compiled: they waited behind it, the
+        worker sends them right after it, and a batch chosen without them would leave out
+        the hottest (targets asked later do not hold a batch back)."""
+        if self.inflight is not None or not self.queue or self.answered < self.awaited:
+            return
+        if not self.spawn():
+            self.compile_now()
+            return
         batch = self.next_batch()
         if not self.worker.send({"view": self.view(batch, self._sent), "batches": [batch],
                                  "reply": True}):
@@ -438,22 +511,32 @@ class RegionCompiler:
         if now < self._poll_at:
             return
         self._poll_at = now + POLL_INTERVAL
-        if self.inflight is None:                    # a forked copy's requeued batch
+        if self.worker is None:                      # a forked copy's: ask a worker of its own
+            if self.to_weigh and not self.spawn():
+                for entry in list(self.to_weigh):
+                    self.weighed({entry: self.path_length(entry, self.guest_word)})
+                self.to_weigh.clear()
             self.start()
-            return
-        results = self.worker.results()
+        if self.worker is not None and self.to_weigh:
+            self.send_weighing()
+        results = [] if self.worker is None else self.worker.results()
         if results is None:                          # the worker died: nothing to install
             self.worker.drop()
             self.worker = None
-            results = [None]
-        if not results:
+            self.lost()
             return
-        generation, _batch = self.inflight
-        self.inflight = None
-        self.active = False
-        if results[0] is not None and generation == self.generation:
-            self.take(results[0])
+        for result in results:
+            if "paths" in result:
+                self.answered += 1
+                self.weighed(result["paths"])
+            elif self.inflight is not None:
+                generation, _batch = self.inflight
+                self.inflight = None
+                self.awaited = self.asked
+                if generation == self.generation:
+                    self.take(result)
         self.start()
+        self.active = bool(self.inflight or self.queue or self.to_weigh or self.weighing)
 
     def close(self) -> None:
         """The process is ending: the batch being compiled still goes to the code cache
@@ -474,7 +557,7 @@ class RegionCompiler:
         def message() -> dict | None:
             """The worker's last message: what it has not got of the code, the batches, the
             lukewarm targets (in a worker forked here, made there)."""
-            slots = self.m.mem.code_slots()          # (one scan of the page table)
+            slots = self.m.code_slots()
             lukewarm = {}
             if leave_lukewarm:
                 lukewarm = self.lukewarm(LEFT_AT_EXIT - sum(map(len, batches)), slots)
@@ -491,7 +574,7 @@ class RegionCompiler:
         elif batches or leave_lukewarm:
             self._sent = {}
             try:
-                jitworker.detach(message, self.work, self.pick_lukewarm, self.exit_lock())
+                jitworker.detach(message, self, self.exit_lock())
             except OSError:
                 pass
         self.inflight = None
@@ -500,12 +583,12 @@ class RegionCompiler:
     def exit_lock(self) -> str | None:
         """The lock file of workers past their guest's exit (jitworker.background)."""
         d = self.code_cache().dir
-        return None if d is None else str(d / "exit-worker.lock")
+        return None if d is None else os.path.join(d, "exit-worker.lock")
 
     def lukewarm(self, room: int, slots: dict[int, int]) -> dict[int, int]:
         """At the exit: the branch targets entered often enough to have done a sixteenth of
         HEAT's work in this run if their paths are long (entry -> entries), the most entered
-        first, up to twice ``room`` (``slots``: mem.code_slots()).  The worker weighs them
+        first, up to twice ``room`` (``slots``: the machine's code_slots()).  The worker weighs them
         (pick_lukewarm): in this process the weighing would delay the exit."""
         if room <= 0:
             return {}
@@ -531,6 +614,10 @@ class RegionCompiler:
         chosen = sorted((e for e in heat if heat[e] >= HEAT // 16), key=heat.get,
                         reverse=True)[:LEFT_AT_EXIT]
         return [chosen[i:i + MAX_BATCH] for i in range(0, len(chosen), MAX_BATCH)]
+
+    def prepare(self) -> None:
+        """In the worker, as it starts: load the compiler."""
+        self.generator().prepare()
 
     def compile_now(self) -> None:
         """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""

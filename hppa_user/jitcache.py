@@ -8,10 +8,13 @@ root is ``$HPPA_USER_CACHE_DIR``, else ``$XDG_CACHE_HOME/hppa-user`` (``~/.cache
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-from pathlib import Path
+
+try:
+    from _blake2 import blake2b    # hashlib's own BLAKE2: importing hashlib loads OpenSSL's
+except ImportError:                # library (~2.5 ms of every run's start-up)
+    from hashlib import blake2b
 
 # what the core is generated from (and the run time that loads it); compiled regions also
 # depend on the region generator and the run time that installs them
@@ -21,32 +24,44 @@ REGION_SOURCES = CORE_SOURCES + ("jit.py", "regiongen.py", "irtext.py")
 _file_digests: dict[str, bytes] = {}
 
 
+def digest(data: bytes, chars: int = 32) -> str:
+    """A name for ``data`` (hex, ``chars`` long): what the caches key their entries by."""
+    return blake2b(data, digest_size=(chars + 1) // 2).hexdigest()[:chars]
+
+
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
 def source_hash(sources: tuple = CORE_SOURCES) -> str:
     """A name for these sources' contents (each file read once per process: the region
     sources include the core's)."""
-    h = hashlib.sha256()
+    h = blake2b(digest_size=8)
     for name in sources:
         if name not in _file_digests:
             try:
-                data = (Path(__file__).parent / name).read_bytes()
-                _file_digests[name] = hashlib.sha256(data).digest()
+                data = read_bytes(os.path.join(os.path.dirname(__file__), name))
+                _file_digests[name] = blake2b(data).digest()
             except OSError:
                 _file_digests[name] = b""
         h.update(name.encode() + b"\0" + _file_digests[name])
-    return h.hexdigest()[:16]
+    return h.hexdigest()
 
 
-def root() -> Path:
+def root() -> str:
+    """(Paths here are strings: pathlib costs ~3 ms of every run's start-up.)"""
     if os.environ.get("HPPA_USER_CACHE_DIR"):
-        return Path(os.environ["HPPA_USER_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hppa-user"
+        return os.environ["HPPA_USER_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hppa-user")
 
 
-def directory() -> Path | None:
+def directory() -> str | None:
     """This version's cache directory (created), or None when it cannot be."""
-    d = root() / source_hash()
+    d = os.path.join(root(), source_hash())
     try:
-        d.mkdir(parents=True, exist_ok=True)
+        os.makedirs(d, exist_ok=True)
     except OSError:
         return None
     return d
@@ -54,18 +69,23 @@ def directory() -> Path | None:
 
 def is_warm() -> bool:
     """True when the compiled core of this version is cached (for some host)."""
-    d = root() / source_hash()
-    return d.is_dir() and any(d.glob("core-*.o"))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a cache file so a concurrent reader sees either nothing or all of it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        tmp.write_bytes(data)
+        names = os.listdir(os.path.join(root(), source_hash()))
+    except OSError:
+        return False
+    return any(n.startswith("core-") and n.endswith(".o") for n in names)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write a cache file so a concurrent reader sees either nothing or all of it."""
+    head, name = os.path.split(path)
+    tmp = os.path.join(head, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError:
         try:
-            tmp.unlink()
+            os.unlink(tmp)
         except OSError:
             pass

@@ -10,12 +10,19 @@ the worker has not got at their decode-cache slot (a slot is never reused before
 flush, so a page at a slot never changes), which instructions have run, and the entry
 counts of the batch's pages.
 
+The worker loads the compiler as soon as it is forked (``compiler.prepare``), while the
+guest goes on; it is forked before the first batch (jit.PREPARE_AFTER), so that batch
+waits for no import.
+
 Messages are pickles framed by an 8-byte length.  Guest -> worker: ``{"view": delta,
 "batches": [[entry, ...], ...], "reply": bool}``; worker -> guest: one result of
-``RegionCompiler.work`` per batch when ``reply``.  The last message (the guest's exit)
-asks for no reply and may carry ``"lukewarm": {entry: entries}``, targets the worker
-weighs itself (``RegionCompiler.pick_lukewarm``); it fills the code cache and ends when
-the pipe closes.
+``compiler.work`` per batch when ``reply``.  Or ``{"weigh": [entry, ...], "pages": {page:
+its 4 KiB}, "reply": True}``, targets to weigh (``compiler.weigh``: the worker has the
+control-flow facts of instruction words, which the guest's process does not load), and
+the reply ``{"paths": {entry: instructions}}``.  The last message (the guest's exit) asks
+for no reply and may carry ``"lukewarm": {entry: entries}``, targets the worker weighs
+itself (``compiler.pick_lukewarm``); it fills the code cache and ends when the pipe
+closes.
 """
 from __future__ import annotations
 
@@ -180,10 +187,14 @@ def become_worker(keep: tuple[int, ...] = ()) -> None:
     lower_priority()
 
 
-def serve(rfd: int, wfd: int, work, pick, lock: str | None) -> None:
-    """The worker's loop: apply each message's view, compile its batches (and the ones
-    ``pick`` makes of its lukewarm targets), reply; after the guest's exit, in the
-    background (see background)."""
+def serve(rfd: int, wfd: int, compiler, lock: str | None) -> None:
+    """The worker's loop: the compiler loaded, then each message's view applied, its
+    batches (and the ones made of its lukewarm targets) compiled or its targets weighed,
+    the results sent back; after the guest's exit, in the background (see background)."""
+    try:
+        compiler.prepare()
+    except Exception:            # (a compiler that cannot load says so in each batch's result)
+        pass
     view, frames = CodeView(), Frames()
     while True:
         data = os.read(rfd, PIPE_SIZE)
@@ -192,7 +203,7 @@ def serve(rfd: int, wfd: int, work, pick, lock: str | None) -> None:
         for msg in frames.feed(data):
             if not msg["reply"] and not background(lock):   # the guest's exit
                 return
-            for result in compiled(msg, view, work, pick):
+            for result in compiled(msg, view, compiler):
                 if msg["reply"] and wfd >= 0:
                     try:
                         send(wfd, result)
@@ -200,16 +211,20 @@ def serve(rfd: int, wfd: int, work, pick, lock: str | None) -> None:
                         wfd = -1
 
 
-def compiled(msg: dict, view: CodeView, work, pick):
-    """The results of a message: its view applied, its batches and the batches ``pick``
-    makes of its lukewarm targets compiled, one by one."""
+def compiled(msg: dict, view: CodeView, compiler):
+    """The results of a message, one by one: the lengths of the targets it asks to weigh,
+    or its view applied and its batches and the batches made of its lukewarm targets
+    compiled."""
+    if "weigh" in msg:
+        yield {"paths": compiler.weigh(msg["weigh"], msg["pages"])}
+        return
     view.apply(msg["view"])
     lukewarm = msg.get("lukewarm")
-    for batch in msg["batches"] + (pick(lukewarm, view) if lukewarm else []):
-        yield work(batch, view)
+    for batch in msg["batches"] + (compiler.pick_lukewarm(lukewarm, view) if lukewarm else []):
+        yield compiler.work(batch, view)
 
 
-def detach(message, work, pick, lock: str | None) -> None:
+def detach(message, compiler, lock: str | None) -> None:
     """At the guest's exit, with no worker yet: fork one that makes its only message
     itself, ``message()`` (None: nothing to do), from its copy of the guest's process.
     The guest's process only forks (~1 ms): building and sending the message cost it
@@ -219,18 +234,18 @@ def detach(message, work, pick, lock: str | None) -> None:
             become_worker()
             msg = message() if background(lock) else None
             if msg is not None:
-                for _ in compiled(msg, CodeView(), work, pick):
+                for _ in compiled(msg, CodeView(), compiler):
                     pass
         finally:
             os._exit(0)
 
 
 class Worker:
-    """The guest process's end: a forked worker running ``work(batch, view)``, and
-    ``pick(lukewarm, view)`` for the batches of the exit's lukewarm targets; ``lock``: the
+    """The guest process's end of a forked worker running ``compiler`` (a
+    jit.RegionCompiler's worker side: prepare, work, weigh, pick_lukewarm); ``lock``: the
     file that keeps workers past their guest's exit one at a time (see background)."""
 
-    def __init__(self, work, pick, lock: str | None = None):
+    def __init__(self, compiler, lock: str | None = None):
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         try:
@@ -246,7 +261,7 @@ class Worker:
         if pid == 0:
             try:
                 become_worker((to_r, from_w))
-                serve(to_r, from_w, work, pick, lock)
+                serve(to_r, from_w, compiler, lock)
             finally:
                 os._exit(0)
         os.close(to_r)

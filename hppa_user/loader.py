@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import NamedTuple
 
 from hppa_user.errors import LoaderError
 from hppa_user.memory import PAGE_MASK
+from hppa_user.records import record
 
 EM_PARISC = 15
 ET_EXEC, ET_DYN = 2, 3
@@ -29,7 +29,8 @@ _EHDR = struct.Struct(">16sHHIIIIIHHHHHH")
 _PHDR = struct.Struct(">IIIIIIII")
 
 
-class Segment(NamedTuple):
+@record
+class Segment:
     """One PT_LOAD program header (addresses before any load bias)."""
     vaddr: int
     memsz: int
@@ -38,7 +39,8 @@ class Segment(NamedTuple):
     flags: int
 
 
-class ElfImage(NamedTuple):
+@record
+class ElfImage:
     """What exec needs from an ELF file's headers."""
     e_type: int                       # ET_EXEC or ET_DYN
     entry: int
@@ -177,7 +179,8 @@ SHT_SYMTAB, STT_FUNC = 2, 2
 SHN_UNDEF = 0
 
 
-class Symbol(NamedTuple):
+@record
+class Symbol:
     name: str
     value: int
     info: int

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mmap
 import re
 
-from hppa_user import hostarray
+from hppa_user import hostarray, jitcache
 from hppa_user.errors import GuestFault
 
 PAGE_SHIFT = 12
@@ -56,8 +56,7 @@ class GuestMemory:
         self.mem = memoryview(self._host)
         self.perm = hostarray.zeros(NPAGES, "B")
         # page -> slot in the decode cache, -1 when the page has no decoded code (owned by the core)
-        self.page_slot = hostarray.zeros(NPAGES, "i")
-        hostarray.fill(self.page_slot, -1)
+        self.page_slot = hostarray.all_ones(NPAGES, "i", jitcache.root())
 
     # -- mapping management -------------------------------------------------------------
     def map(self, addr: int, length: int, prot: int, zero: bool = True) -> None:
@@ -123,11 +122,6 @@ class GuestMemory:
         """The permission bytes of pages [first, last) as their mapping grants them (without
         PERM_CODE, this CPU's own mark)."""
         return bytes(self.perm[first:last]).translate(_CLEAR_CODE)
-
-    def code_slots(self) -> dict[int, int]:
-        """The pages holding decoded code, each with its slot in the decode cache."""
-        slot = self.page_slot
-        return {p: slot[p] for a, b in self.page_runs(0, NPAGES, PERM_CODE) for p in range(a, b)}
 
     def mappings(self) -> list[tuple[int, int, int]]:
         """(first page, end page, rights) of each run of mapped pages with the same rights

@@ -3,7 +3,7 @@
 A *region* starting at a branch target (jit.py decides which, and when) is the code that
 has already run and is reachable from the entry by straight-line flow, direct branches
 and the targets guessed for its indirect ones (Region), on the entry's 4 KiB page and on
-the pages of its calls and guessed targets; each instruction becomes an LLVM block whose
+the pages of its calls, branches, guessed targets and straight-line flow; each instruction becomes an LLVM block whose
 body is the instruction's semantics (semantics.py, fpu.py) applied to a
 :class:`RegionCtx` -- the same functions the interpreter's arms are generated from
 (coregen.py), here with every field a constant, so a condition is one compare and an
@@ -62,7 +62,7 @@ from hppa_user.semantics import INTERPRETER_ONLY, SEMANTICS, Ctx
 from hppa_user.ssa import V, select
 
 MAX_REGION = 144          # instructions per region
-MAX_PAGES = 4             # pages one region may span (its entry's and its calls')
+MAX_PAGES = 4             # pages one region may span (its entry's and the ones it goes on to)
 COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (0: no pruning)
 # GRs whose value at a region's entry is checked there for all the region's accesses through
 # it (access_plan): the stack and global-data pointers, valid wherever code runs, rather
@@ -379,8 +379,9 @@ def compiles(rec: tuple) -> bool:
 class Region:
     """The instructions of one region: address -> decoded record (variant, 7 fields).
 
-    A region starts on its entry's page and follows direct calls into up to MAX_PAGES other
-    pages, so a call and its callee run as one piece of native code. The slot each page
+    A region starts on its entry's page and follows direct calls, branches and straight-line
+    flow into up to MAX_PAGES other pages, so a call and its callee, or a loop across a
+    page boundary, run as one piece of native code. The slot each page
     had in the decode cache is recorded: code entering another page first checks that
     the page still has that slot (a store into a page's code, mprotect or munmap takes it
     away; a cache flush clears every region), else it leaves (Emitter.page_guard)."""
@@ -425,13 +426,15 @@ class Region:
                 continue
             kind = prober.kind(rec)
             if kind == "simple":             # a + 8: when it nullifies its successor
-                work += [a + 8, a + 4] if prober.nullifies(rec) else [a + 4]
+                work += self.straight_on(a, [a + 8, a + 4] if prober.nullifies(rec) else [a + 4],
+                                         slot_of)
                 continue
             p = self.flow[a] = prober.probe(a, rec)
             target = p.target
             call_link = next((r for r, v in p.links.items() if v == ((a + 8) & M32) | 3), None)
+            if target is not None and (call_link is not None or not self.rare(target)):
+                self.take_page(target, slot_of)      # a callee's page, or a branch's
             if target is not None and call_link is not None:
-                self.take_page(target, slot_of)
                 self.calls[a] = target
             if target is not None and self.in_region(target) and not self.rare(target):
                 work.insert(0, target)           # after the straight line
@@ -448,7 +451,7 @@ class Region:
                         self.jumps.setdefault(a, []).append(t)
                         work.insert(0, t)
             if kind == "cond":
-                work += [a + 8, a + 4]
+                work += self.straight_on(a, [a + 8, a + 4], slot_of)
 
     def rare(self, a: int) -> bool:
         if self._entries_of is None or a == self.entry:
@@ -463,6 +466,15 @@ class Region:
 
     def in_region(self, a: int) -> bool:
         return (a >> 12) in self.pages
+
+    def straight_on(self, a: int, nexts: list[int], slot_of) -> list[int]:
+        """``nexts``, the instructions after ``a`` in straight-line flow; when they are on
+        the next page, the region takes it: a loop that crosses a page boundary is then
+        one region, not two (the second of which a run may not have compiled yet)."""
+        for n in nexts:
+            if (n >> 12) != (a >> 12):
+                self.take_page(n, slot_of)
+        return nexts
 
     def take_page(self, a: int, slot_of) -> None:
         """Let the region go on to ``a``'s page (a callee's, a guessed target's) if it
@@ -1505,9 +1517,14 @@ class RegionGen:
                         "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
             return None, []
-        import hppa_user.native as native   # LLVM is loaded only by a process that compiles
+        return self.prepare().compile_passes(str(module), self.tm, PASSES), out
+
+    def prepare(self):
+        """LLVM and its target machine, loaded when first wanted (by a process that
+        compiles); returns the native module."""
+        import hppa_user.native as native
         if self.tm is None:
             for option in CODEGEN_OPTIONS:
                 native.set_option(option)
             self.tm = native.target_machine(CODEGEN_OPT)
-        return native.compile_passes(str(module), self.tm, PASSES), out
+        return native

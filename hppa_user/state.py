@@ -65,6 +65,7 @@ ENV_PERM = 2         # page permissions (uint8 per page)
 ENV_PAGE_SLOT = 3    # page -> decode-cache slot (int32)
 ENV_DC = 4           # decode cache (int32 records)
 ENV_NATIVE = 5       # native table (int64)
+ENV_SLOT_PAGE = 6    # decode-cache slot -> the page it was given to (int32; see Cpu.code_slots)
 ENV_HOOKS = 8        # hooks array
 ENV_NHOOKS = 9
 ENV_BUDGET = 10      # instructions to run in this core entry

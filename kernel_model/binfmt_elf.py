@@ -28,12 +28,12 @@ space is gone.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
 from hppa_user.errors import InterpreterNotFound, LoaderError
 from hppa_user.loader import (MIN_ADDR, PF_R, PF_W, PF_X, TASK_SIZE, ElfImage, check_ident,
                               open_program, parse_elf, program_error)
 from hppa_user.memory import PAGE_MASK, page_align_up
+from hppa_user.records import record
 from kernel_model import abi, guestroot, process
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.mm import get_unmapped_area, map_pages, range_free, unmap_range
@@ -41,7 +41,8 @@ from kernel_model.syscalls.mm import get_unmapped_area, map_pages, range_free, u
 ELF_ET_DYN_BASE = abi.DEFAULT_MAP_BASE32 + 0x01000000     # TASK_UNMAPPED_BASE + 16 MiB
 
 
-class LoadedElf(NamedTuple):
+@record
+class LoadedElf:
     """One ELF file as exec placed it."""
     path: str                  # host path it was read from
     image: ElfImage
@@ -61,7 +62,8 @@ class LoadedElf(NamedTuple):
         return self.image.phdr_vaddr + self.bias if self.image.phdr_vaddr else 0
 
 
-class ExecImage(NamedTuple):
+@record
+class ExecImage:
     """The new process image: what start_thread() needs and what tools want to know."""
     program: LoadedElf
     interp: LoadedElf | None
@@ -130,7 +132,8 @@ def load_segments(k, image: ElfImage, fd: int, bias: int) -> None:
             map_pages(k, file_end, mem_end - file_end, prot)
 
 
-class _OpenElf(NamedTuple):
+@record
+class _OpenElf:
     """A file exec has opened and validated but not mapped yet."""
     path: str
     fd: int

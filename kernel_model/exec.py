@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import os
 import stat as statmod
-from typing import NamedTuple
 
 from hppa_user import hostarray
 from hppa_user.errors import GuestFault, InterpreterNotFound, LoaderError
+from hppa_user.records import record
 from kernel_model import abi, binfmt_elf, guestroot, process
 from kernel_model.errors import SyscallError
 from kernel_model.syscalls.common import host_dirfd
@@ -113,7 +113,8 @@ def parse_shebang(head: bytes) -> tuple[bytes, bytes | None]:
     return interp, (arg or None)
 
 
-class Binprm(NamedTuple):
+@record
+class Binprm:
     """What exec found: the host file to load, the arguments and the names it goes by."""
     host_path: str
     argv: list

@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from pathlib import Path
 
 from hppa_user.errors import LoaderError
 from hppa_user.loader import parse_elf
@@ -71,39 +70,41 @@ GLIBC_VERSIONS = ("2.36", "2.41")
 TRIPLET = "hppa-linux-gnu"
 
 
-def sysroot_dir(glibc: str) -> Path | None:
+def sysroot_dir(glibc: str) -> str | None:
     """Where ``make toolchain`` extracts the Debian 13 cross packages of ``glibc`` (None for
     2.36, the system's own Debian 12 packages): ``sysroot/glibc-V/`` in the source tree, or
-    ``$HPPA_USER_SYSROOT_2_41``."""
+    ``$HPPA_USER_SYSROOT_2_41``.  (Paths here are strings: pathlib costs every run ~3 ms.)"""
     if glibc == GLIBC_VERSIONS[0]:
         return None
     env = os.environ.get("HPPA_USER_SYSROOT_" + glibc.replace(".", "_"))
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "sysroot" / f"glibc-{glibc}"
+    tree = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    return env or os.path.join(tree, "sysroot", f"glibc-{glibc}")
 
 
-def runtime_root(glibc: str) -> Path:
+def runtime_root(glibc: str) -> str:
     """The hppa run-time tree of ``glibc`` (``lib/ld.so.1``, ``lib/libc.so.6``, ...): what a
     dynamic program built for it runs with, as qemu-user's ``-L`` directory."""
     root = sysroot_dir(glibc)
-    return Path("/usr") / TRIPLET if root is None else root / "usr" / TRIPLET
+    return os.path.join("/usr" if root is None else os.path.join(root, "usr"), TRIPLET)
 
 
-def _runtimes() -> list[tuple[str, Path]]:
+def _runtimes() -> list[tuple[str, str]]:
     """(glibc version, runtime tree) for every installed Debian cross runtime, oldest first."""
     out = []
     for glibc in GLIBC_VERSIONS:
         root = runtime_root(glibc)
-        if (root / "lib" / "ld.so.1").is_file():
+        if os.path.isfile(os.path.join(root, "lib", "ld.so.1")):
             out.append((glibc, root))
     return out
 
 
-def _start_file_notes(root: Path) -> set[bytes]:
+def _start_file_notes(root: str) -> set[bytes]:
     """The packaging notes of a runtime's program start files (crt1.o, Scrt1.o)."""
     notes = set()
     for name in ("crt1.o", "Scrt1.o"):
         try:
-            notes.update(_PACKAGE_NOTE.findall((root / "lib" / name).read_bytes()))
+            with open(os.path.join(root, "lib", name), "rb") as fh:
+                notes.update(_PACKAGE_NOTE.findall(fh.read()))
         except OSError:
             pass
     return notes

@@ -32,13 +32,12 @@ trampolines are internal symbols in 5.18/6.11, exactly as upstream.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
+import os
 import pickle
-from pathlib import Path
-from typing import NamedTuple
 
 from hppa_user import jitcache
+from hppa_user.records import record
 from kernel_model import vvar as _vvar
 from vdso_image import IMAGE_PROFILES, IMAGES_DIR
 
@@ -64,11 +63,12 @@ EXPECTED_EXPORTS: dict[str, dict[str, str]] = {
 }
 
 
-def images_dir() -> Path:
+def images_dir() -> str:
     return IMAGES_DIR
 
 
-class VdsoSymbol(NamedTuple):
+@record
+class VdsoSymbol:
     name: str
     version: str | None     # version node (None: unversioned)
     offset: int             # st_value = offset from the image base (linked at 0)
@@ -80,7 +80,8 @@ class VdsoSymbol(NamedTuple):
         return f"{self.name}@{self.version}" if self.version else self.name
 
 
-class VdsoImage(NamedTuple):
+@record
+class VdsoImage:
     profile: str
     data: bytes
     path: str
@@ -130,6 +131,7 @@ class VdsoImage(NamedTuple):
 
     @property
     def sha256(self) -> str:
+        import hashlib                      # (for `vdso info`: a run needs none of it)
         return hashlib.sha256(self.data).hexdigest()
 
 
@@ -225,22 +227,21 @@ def load_image(profile: str) -> VdsoImage | None:
     _check_profile(profile)
     if profile == "none":
         return None
-    path = images_dir() / f"vdso-{profile}.so"
-    data = path.read_bytes()
-    return _parsed(data, profile, str(path)) or _parse_and_keep(data, profile, str(path))
+    path = os.path.join(images_dir(), f"vdso-{profile}.so")
+    data = jitcache.read_bytes(path)
+    return _parsed(data, profile, path) or _parse_and_keep(data, profile, path)
 
 
 # Parsing an image with pyelftools costs every run ~35 ms (most of it importing it), so the
 # result is kept beside the compiled code, named after the image's bytes and this parser.
-def _parsed_path(data: bytes) -> Path:
-    h = hashlib.sha256(data)
-    h.update(Path(__file__).read_bytes())
-    return jitcache.root() / "vdso" / f"{h.hexdigest()[:32]}.pickle"
+def _parsed_path(data: bytes) -> str:
+    name = jitcache.digest(data + jitcache.read_bytes(__file__))
+    return os.path.join(jitcache.root(), "vdso", f"{name}.pickle")
 
 
 def _parsed(data: bytes, profile: str, path: str) -> VdsoImage | None:
     try:
-        img = pickle.loads(_parsed_path(data).read_bytes())
+        img = pickle.loads(jitcache.read_bytes(_parsed_path(data)))
     except Exception:                  # absent, unreadable or damaged: parse it again
         return None
     ok = isinstance(img, VdsoImage) and img.data == data and img.profile == profile
@@ -251,7 +252,7 @@ def _parse_and_keep(data: bytes, profile: str, path: str) -> VdsoImage:
     img = parse_image(data, profile, path)
     keep = _parsed_path(data)
     try:
-        keep.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(keep), exist_ok=True)
     except OSError:
         return img
     jitcache.write_atomic(keep, pickle.dumps(img))
@@ -264,7 +265,8 @@ def dump(profile: str, path) -> int:
     if img is None:
         raise ValueError("kernel profile 'none' has no vDSO image")
     data = img.data
-    Path(path).write_bytes(data)
+    with open(path, "wb") as fh:
+        fh.write(data)
     return len(data)
 
 

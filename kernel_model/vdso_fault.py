@@ -14,8 +14,9 @@ Applied by :func:`kernel_model.process.map_vdso` (``image_bytes``) and the stack
 from __future__ import annotations
 
 import struct
-from typing import Callable, NamedTuple
+from collections.abc import Callable
 
+from hppa_user.records import record
 from kernel_model import abi
 from kernel_model.vdso import VdsoImage
 
@@ -39,7 +40,8 @@ BV_R0_RP = 0xE840C000
 LDI_MINUS_ENOSYS_R28 = (0x0D << 26) | (28 << 16) | (((-abi.ENOSYS) & 0x1FFF) << 1) | 1
 
 
-class VdsoFault(NamedTuple):
+@record
+class VdsoFault:
     name: str
     doc: str
     image: Callable[[VdsoImage], bytes] | None = None     # the bytes mapped instead

@@ -52,8 +52,8 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import NamedTuple
 
+from hppa_user.records import record
 from kernel_model.abi import (CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
                               CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
                               CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID)
@@ -78,7 +78,8 @@ FLAG_TZ_VALID = 1 << 0
 FLAG_CPU_VALID = 1 << 1
 
 
-class Field(NamedTuple):
+@record
+class Field:
     name: str       # C macro suffix: VVAR_<name>
     offset: int
     ctype: str      # u32 / s32 / record

@@ -419,3 +419,45 @@ def test_one_worker_past_the_exit_at_a_time(guest, run_qemu, run_emu, tmp_path):
     assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
     refs, settled = _settled_refs(cache, 120)
     assert settled and refs >= 1, refs
+
+
+def test_weighing_rules_of_the_guests_process():
+    """The guest's process has branch targets weighed by the worker (their path lengths):
+    a target is queued when its entries *at the answer* times its length reach HEAT, and
+    otherwise reports again; no batch starts before the answers to the questions asked
+    while the last batch was compiled (it would be chosen without them); and a fork or a
+    dead worker, which lose the questions in flight, ask them again."""
+    from hppa_user import jit as J
+    from hppa_user import state as S
+    from cpu_harness import CODE, Cpu as Harness
+
+    h = Harness()
+    cpu = h.cpu
+    cpu.jit_threshold = J.JIT_AUTO
+    rc = cpu.jit
+    h.run("nop\n nop", budget=1)                  # the code page has a slot now
+    a, b = CODE, CODE + 4
+    ia, ib = rc.slot_index(a), rc.slot_index(b)
+    assert ia >= 0 and ib >= 0
+    cpu.native[ia] = -(J.HEAT // 16 - 1)             # just too few entries for a length of 16
+    cpu.native[ib] = -(J.HEAT // 16)
+    rc.ask_length(a)
+    rc.ask_length(b)
+    assert list(rc.to_weigh) == [a, b] and rc.active
+    rc.weighing.update(rc.to_weigh)                 # (as send_weighing leaves them)
+    rc.to_weigh.clear()
+    rc.asked = 1
+    rc.awaited = rc.asked                           # (as poll leaves it at a batch's result)
+    rc.queue[0x999000] = 1                          # something queued already: not started
+    rc.start()                                      # while the answer is awaited
+    assert rc.inflight is None and rc.worker is None
+    rc.inflight = (rc.generation, [])               # a batch in flight: nothing else starts
+    rc.answered += 1                                # (as poll counts the answer)
+    rc.weighed({a: 16, b: 16})
+    assert rc.paths == {a: 16, b: 16} and not rc.weighing
+    assert a not in rc.queue and cpu.native[ia] == -(J.HEAT // 16 - 1)   # reports again
+    assert rc.queue[b] == J.HEAT and cpu.native[ib] == S.NATIVE_NEVER    # compiled
+    rc.weighing.add(a)
+    rc.forked()                                     # a guest fork's child
+    assert rc.to_weigh == {a: None} and not rc.weighing and rc.inflight is None
+    assert rc.active and set(rc.queue) >= {b, 0x999000}

@@ -119,7 +119,8 @@ out = sys.argv.pop(1)
 names = ("llvmlite", "elftools", "numpy", "hppa_user.native", "hppa_user.trace",
          "hppa_user.encoding", "hppa_user.decode", "hppa_user.semantics", "hppa_user.fpu",
          "hppa_user.ssa", "hppa_user.irtext", "hppa_user.coregen", "hppa_user.regiongen",
-         "typer", "click", "cli_app", "dataclasses", "inspect", "tempfile", "shutil", "platform")
+         "typer", "click", "cli_app", "dataclasses", "inspect", "tempfile", "shutil", "platform",
+         "typing", "socket", "pathlib", "hashlib", "importlib.util", "urllib")
 atexit.register(lambda: open(out, "w").write(json.dumps(sorted(m for m in sys.modules
                                                                if m.startswith(names)))))
 sys.path.insert(0, {root!r})
@@ -134,7 +135,9 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
     (not even llvmlite's IR builder) nor the IR generators (the encoding table, the
     semantics, the core's and the regions' generators) nor pyelftools nor numpy nor the
     disassembler, nor typer (cli_run reads run's command line) nor the standard modules
-    only a few paths need (dataclasses with inspect, tempfile, shutil, platform): the
+    only a few paths need (dataclasses with inspect, tempfile, shutil, platform) or that
+    cost more than the little a run wants of them (typing, socket, pathlib, hashlib,
+    importlib.util; the editable install's import finder would bring the last three): the
     start-up every short program pays."""
     binary = guest("hello")
     subprocess.run([*emulator_command(), "run", str(binary)], env=guest_env(None), capture_output=True,
@@ -145,6 +148,24 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert b"Hello" in proc.stdout
+    assert json.loads(out.read_text()) == []
+
+
+def test_compiling_while_running_loads_no_compiler_in_the_guests_process(guest, tmp_path):
+    """Under the default (adaptive) threshold a long run compiles regions while it runs, and
+    the guest's process still loads no LLVM and no generator: the worker loads them, and
+    it weighs the branch targets too (their path lengths: the control-flow facts of
+    instruction words come from the region generator)."""
+    binary = guest("crc_loop", opt="-O2")
+    args = ["3000000"]                              # ~190 M instructions
+    env = guest_env({"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")})
+    out, stats = tmp_path / "loaded.json", tmp_path / "stats.json"
+    proc = subprocess.run([sys.executable, "-c", WHAT_LOADED.format(root=str(REPO_ROOT)), str(out),
+                           "run", "--stats-json", str(stats), str(binary), *args],
+                          env=env, capture_output=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    jit = json.loads(stats.read_text())["jit"]
+    assert jit["regions"] >= 1 and jit["from_cache"] == 0 and jit["failures"] == 0, jit
     assert json.loads(out.read_text()) == []
 
 

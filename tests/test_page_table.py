@@ -78,13 +78,12 @@ def test_invalidating_code_clears_the_mark_and_the_slot():
     for p in (10, 11, 12, 20):
         m.perm[p] = PERM_MAPPED | PERM_R | PERM_X | PERM_CODE
         m.page_slot[p] = p
-    assert m.code_slots() == {10: 10, 11: 11, 12: 12, 20: 20}
     m.invalidate_code(11, 21)
-    assert m.code_slots() == {10: 10}
+    assert [p for p in range(30) if m.perm[p] & PERM_CODE] == [10]
     assert [m.page_slot[p] for p in (10, 11, 12, 20)] == [10, -1, -1, -1]
     assert [m.perm[p] for p in (11, 12, 20)] == [PERM_MAPPED | PERM_R | PERM_X] * 3
     m.invalidate_code(10, 11)                      # one page: the store path
-    assert m.code_slots() == {} and m.page_slot[10] == -1
+    assert not m.perm[10] & PERM_CODE and m.page_slot[10] == -1
 
 
 def test_host_arrays():
@@ -117,3 +116,49 @@ def test_decoded_records_are_the_records_with_an_op():
     bits = cpu.decoded_records()
     assert len(bits) == records // 8
     assert [i for i in range(8 * len(bits)) if bits[i >> 3] >> (i & 7) & 1] == sorted(set(decoded))
+
+
+def test_code_slots_are_the_pages_holding_decoded_code():
+    """Cpu.code_slots (the slots handed out since the last flush, kept by the core and by
+    breakpoint planting as each is given) is the plain scan of the page table: every page
+    marked PERM_CODE with its slot -- after the core decodes pages, after a breakpoint is
+    planted on a page never run, after a store takes a page's slot away and the page is
+    decoded again, and after a flush."""
+    from cpu_harness import CODE, Cpu as Harness
+
+    def scanned(cpu):
+        return {p: cpu.mem.page_slot[p] for p in range(NPAGES) if cpu.mem.perm[p] & PERM_CODE}
+
+    h = Harness()
+    cpu, page = h.cpu, CODE >> PAGE_SHIFT
+    h.mem.map(CODE + 0x1000, 0x2000, PERM_R | PERM_X)
+    h.run("b,n .+0x1000\n nop")                  # two pages decoded by the core
+    assert cpu.code_slots() == scanned(cpu) and set(cpu.code_slots()) == {page, page + 1}
+    cpu.set_breakpoint(CODE + 0x2000)            # planted on a page not run: a slot given here
+    assert cpu.code_slots() == scanned(cpu) and page + 2 in cpu.code_slots()
+    before = cpu.code_slots()[page]
+    cpu.mem.invalidate_code(page, page + 1)      # a store into its code
+    assert cpu.code_slots() == scanned(cpu) and page not in cpu.code_slots()
+    h.ctx.jump(CODE)
+    cpu.run(1)                                   # decoded again: a new slot
+    assert cpu.code_slots() == scanned(cpu) and cpu.code_slots()[page] != before
+    cpu.flush_decode_cache()
+    assert cpu.code_slots() == {} == scanned(cpu)
+
+
+def test_all_ones_maps_a_kept_file_privately(tmp_path):
+    """hostarray.all_ones: every item -1, from a kept file of 0xFF bytes mapped privately
+    (a write changes this array only, never the file or the next array), or filled when
+    there is no file to be had (no directory, or one it cannot write in); a damaged file
+    is written again."""
+    for keep in (str(tmp_path / "keep"), None, "/proc/no-such-dir"):
+        a = hostarray.all_ones(5000, "i", keep)
+        assert len(a) == 5000 and a.tolist() == [-1] * 5000
+        a[7] = 3
+        b = hostarray.all_ones(5000, "i", keep)
+        assert b.tolist() == [-1] * 5000 and a[7] == 3
+    (kept,) = (tmp_path / "keep").iterdir()
+    assert kept.read_bytes() == b"\xff" * 20000
+    kept.write_bytes(b"\xff" * 100)                     # damaged: written again
+    assert hostarray.all_ones(5000, "i", str(tmp_path / "keep")).tolist() == [-1] * 5000
+    assert kept.read_bytes() == b"\xff" * 20000

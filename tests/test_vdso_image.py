@@ -273,7 +273,7 @@ def test_kept_parse_is_the_parse(tmp_path, monkeypatch, profile):
     """load_image keeps each image's parse on disk: the kept one equals a fresh parse of the
     image file, and a damaged or foreign entry is ignored (parsed again), never used."""
     monkeypatch.setenv("HPPA_USER_CACHE_DIR", str(tmp_path))
-    path = vdso.images_dir() / f"vdso-{profile}.so"
+    path = Path(vdso.images_dir()) / f"vdso-{profile}.so"
     fresh = vdso.parse_image(path.read_bytes(), profile, str(path))
 
     def load():
@@ -287,7 +287,7 @@ def test_kept_parse_is_the_parse(tmp_path, monkeypatch, profile):
     kept[0].write_bytes(kept[0].read_bytes()[:40])          # truncated
     assert load() == fresh
     other = "6.11" if profile != "6.11" else "vvar"
-    kept[0].write_bytes(pickle.dumps(vdso.parse_image((vdso.images_dir() / f"vdso-{other}.so")
+    kept[0].write_bytes(pickle.dumps(vdso.parse_image((Path(vdso.images_dir()) / f"vdso-{other}.so")
                                                       .read_bytes(), other)))
     assert load() == fresh                                  # another image's parse
     vdso.load_image.cache_clear()

@@ -3,7 +3,7 @@ sessions (virtual; shared by the run's guest processes through proctree), priori
 hostname."""
 from __future__ import annotations
 
-import socket
+import os
 import struct
 
 from kernel_model import abi
@@ -321,7 +321,7 @@ def sys_nice(k, inc):
 
 # -- uname ------------------------------------------------------------------------------------
 def utsname_fields(k):
-    node = getattr(k, "hostname", None) or socket.gethostname()
+    node = getattr(k, "hostname", None) or os.uname().nodename
     dom = getattr(k, "domainname", None) or "(none)"
     return ["Linux", node, UNAME_RELEASE, UNAME_VERSION, UNAME_MACHINE, dom]
 

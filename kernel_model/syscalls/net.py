@@ -2,7 +2,8 @@
 send/recv on such sockets. Other address families stay unimplemented (ENOSYS)."""
 from __future__ import annotations
 
-import socket
+import _socket        # the socket module's C half (all this needs): the Python half costs
+                      # every run's start-up ~1.5 ms, and every run loads this family
 
 from kernel_model import abi
 from kernel_model.errors import SyscallError
@@ -11,9 +12,9 @@ from kernel_model.syscalls.common import rw_count, wait_fd, writable_extent
 from kernel_model.syscalls.fs import host_write
 from kernel_model.syscalls.registry import syscall
 
-_TYPES = {abi.SOCK_STREAM: socket.SOCK_STREAM, abi.SOCK_DGRAM: socket.SOCK_DGRAM,
-          abi.SOCK_SEQPACKET: socket.SOCK_SEQPACKET}
-_HOWS = {0: socket.SHUT_RD, 1: socket.SHUT_WR, 2: socket.SHUT_RDWR}
+_TYPES = {abi.SOCK_STREAM: _socket.SOCK_STREAM, abi.SOCK_DGRAM: _socket.SOCK_DGRAM,
+          abi.SOCK_SEQPACKET: _socket.SOCK_SEQPACKET}
+_HOWS = {0: _socket.SHUT_RD, 1: _socket.SHUT_WR, 2: _socket.SHUT_RDWR}
 _MSG_PASSED = abi.MSG_PEEK | abi.MSG_DONTWAIT | abi.MSG_WAITALL | abi.MSG_TRUNC | abi.MSG_EOR \
     | abi.MSG_NOSIGNAL | abi.MSG_OOB      # the generic values: the host's are the same
 
@@ -31,7 +32,7 @@ def sys_socketpair(k, domain, type_, protocol, sv):
     if protocol not in (0, 1):
         return -abi.EPROTONOSUPPORT
     k.mem.check(sv, 8, 2)
-    a, b = socket.socketpair(socket.AF_UNIX, htype | socket.SOCK_CLOEXEC)
+    a, b = _socket.socketpair(_socket.AF_UNIX, htype | _socket.SOCK_CLOEXEC)
     nonblock = bool(flags & abi.SOCK_NONBLOCK)
     fds = []
     for s in (a, b):
@@ -62,7 +63,7 @@ def sys_shutdown(k, fd, how):
     of = _sock(k, fd)
     if how not in _HOWS:
         return -abi.EINVAL
-    s = socket.socket(fileno=of.host_fd)
+    s = _socket.socket(fileno=of.host_fd)
     try:
         s.shutdown(_HOWS[how])
     finally:
@@ -81,15 +82,15 @@ def _send(k, fd, buf, length, flags, addr):
         wait_fd(k, of, write=True)
     if not flags & ~(abi.MSG_NOSIGNAL | abi.MSG_DONTWAIT):
         if flags & abi.MSG_NOSIGNAL:
-            s = socket.socket(fileno=of.host_fd)
+            s = _socket.socket(fileno=of.host_fd)
             try:
-                return s.send(data, socket.MSG_NOSIGNAL | (flags & abi.MSG_DONTWAIT))
+                return s.send(data, _socket.MSG_NOSIGNAL | (flags & abi.MSG_DONTWAIT))
             except BrokenPipeError:
                 return -abi.EPIPE
             finally:
                 s.detach()
         return host_write(k, of, data)
-    s = socket.socket(fileno=of.host_fd)
+    s = _socket.socket(fileno=of.host_fd)
     try:
         return s.send(data, flags)
     except BrokenPipeError:
@@ -106,7 +107,7 @@ def _recv(k, fd, buf, length, flags, addr, addrlen):
     n = writable_extent(k, buf, rw_count(length))
     if not flags & abi.MSG_DONTWAIT:
         wait_fd(k, of)
-    s = socket.socket(fileno=of.host_fd)
+    s = _socket.socket(fileno=of.host_fd)
     try:
         data = s.recv(n, flags)
     finally:

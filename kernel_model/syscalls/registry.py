@@ -19,12 +19,14 @@ through the gateway.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
 
+from hppa_user.records import record
 from kernel_model import abi
 
 
-class Syscall(NamedTuple):
+@record
+class Syscall:
     nr: int
     name: str
     handler: Callable

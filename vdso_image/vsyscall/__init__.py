@@ -12,9 +12,9 @@ of the statistics, ``{FN: {"vdso": n, "syscall": n}}``.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-SOURCE_DIR = Path(__file__).resolve().parent
+SOURCE_DIR = os.path.dirname(os.path.realpath(__file__))     # (a string: see vdso_image)
 #: the dispatched functions (vsyscall_FN in C; __vdso_FN in the vDSO)
 FUNCTIONS = ("clock_gettime", "clock_gettime64", "gettimeofday", "time", "clock_getres", "getcpu")
 PATHS = ("vdso", "syscall")
@@ -24,13 +24,13 @@ FORCE_ENV = ("VSYSCALL", "syscall")
 SYMBOL_PREFIX = "__vsyscall_"
 
 
-def include_dir() -> Path:
+def include_dir() -> str:
     return SOURCE_DIR
 
 
-def library(glibc: str) -> Path:
+def library(glibc: str) -> str:
     """The prebuilt archive for a C library version ("2.36" or "2.41")."""
-    return SOURCE_DIR / "lib" / f"glibc-{glibc}" / "libvsyscall.a"
+    return os.path.join(SOURCE_DIR, "lib", f"glibc-{glibc}", "libvsyscall.a")
 
 
 def cc_flags(glibc: str, link: bool = True) -> list[str]:
