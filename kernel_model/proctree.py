@@ -21,10 +21,12 @@ host's are never changed, and kill() reaches guest processes of this run only.
 """
 from __future__ import annotations
 
+# the socket module's C half: a mailbox needs only bind, sendto and recv, and the Python
+# half (selectors, its enum classes) costs every run's start-up ~1.5 ms
+import _socket
 import ctypes
-import _socket            # the socket module's C half: a mailbox needs only bind, sendto
-import errno              # and recv, and the Python half (selectors, its enum classes)
-import fcntl              # costs every run's start-up ~1.5 ms
+import errno
+import fcntl
 import json
 import mmap
 import os
