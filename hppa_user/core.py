@@ -56,7 +56,9 @@ class Library:
         with open(os.path.join(d, "core.lock"), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                obj = objcode.unseal(jitcache.read_bytes(path), key) if os.path.exists(path) else None
+                obj = None
+                if os.path.exists(path):
+                    obj = objcode.unseal(jitcache.read_bytes(path), key)
                 if obj is None:
                     obj = compile_core()
                     cls.compiled_here = True

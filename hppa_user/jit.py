@@ -111,7 +111,8 @@ class CodeCache:
         if self.dir is None or not self._has_refs(entry):
             return None
         try:
-            text = jitcache.read_bytes(self.ref_path(entry, self.page_hash(guest_page(mem, entry >> 12))))
+            page_hash = self.page_hash(guest_page(mem, entry >> 12))
+            text = jitcache.read_bytes(self.ref_path(entry, page_hash))
         except OSError:
             return None
         try:

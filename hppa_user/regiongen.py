@@ -3,8 +3,9 @@
 A *region* starting at a branch target (jit.py decides which, and when) is the code that
 has already run and is reachable from the entry by straight-line flow, direct branches
 and the targets guessed for its indirect ones (Region), on the entry's 4 KiB page and on
-the pages of its calls, branches, guessed targets and straight-line flow; each instruction becomes an LLVM block whose
-body is the instruction's semantics (semantics.py, fpu.py) applied to a
+the pages its calls, branches, guessed targets and straight-line flow go on to; each
+instruction becomes an LLVM block whose body is the instruction's semantics
+(semantics.py, fpu.py) applied to a
 :class:`RegionCtx` -- the same functions the interpreter's arms are generated from
 (coregen.py), here with every field a constant, so a condition is one compare and an
 ``ldw`` a load, a permission test and a byte swap.  What kind of control transfer an
