@@ -259,16 +259,20 @@ class RegionCompiler:
         slot = int(self.m.mem.page_slot[entry >> 12])
         return -1 if slot < 0 else (slot << 10) | ((entry >> 2) & 1023)
 
+    def counted(self, entry: int) -> tuple[int, int]:
+        """(native-table index, entries so far) of a branch target the interpreter is
+        counting (the table holds minus their number); entries 0 when it is not: not
+        decoded, compiled, or left to the interpreter."""
+        idx = self.slot_index(entry)
+        entries = -int(self.m.native[idx]) if idx >= 0 else 0
+        return idx, entries if 0 < entries < -(S.NATIVE_NEVER // 2) else 0
+
     def request(self, entry: int) -> None:
         """The core reports ``entry``: its entries reached the first report or another
-        power of two (the native table holds minus their number)."""
-        idx = self.slot_index(entry)
-        if idx < 0:
+        power of two."""
+        idx, entries = self.counted(entry)
+        if not entries:
             return
-        native_table = self.m.native
-        entries = -int(native_table[idx])
-        if entries <= 0 or entries >= -(S.NATIVE_NEVER // 2):
-            return                                   # compiled, or left to the interpreter
         self.note_jump(entry, entries)
         if entry not in self.seen:                   # first report: is it on disk?
             self.seen.add(entry)
@@ -318,11 +322,8 @@ class RegionCompiler:
         for entry, length in paths.items():
             self.paths[entry] = length
             self.weighing.discard(entry)
-            idx = self.slot_index(entry)
-            if idx < 0:
-                continue
-            entries = -int(self.m.native[idx])
-            if 0 < entries < -(S.NATIVE_NEVER // 2) and entries * length >= HEAT:
+            idx, entries = self.counted(entry)
+            if entries and entries * length >= HEAT:
                 self.enqueue(entry, idx, entries * length, entries)
 
     def send_weighing(self) -> None:
@@ -336,10 +337,8 @@ class RegionCompiler:
 
     def weigh(self, entries: list[int], pages: dict[int, bytes]) -> dict[int, int]:
         """In the worker: the lengths of ``entries`` (see send_weighing)."""
-        def word(a: int) -> int:
-            page = pages.get(a >> 12)
-            return 0 if page is None else int.from_bytes(page[a & 0xFFF:(a & 0xFFF) + 4], "big")
-        return {e: self.path_length(e, word) for e in entries}
+        return {e: self.path_length(e, lambda a: jitworker.page_word(pages.get(a >> 12), a))
+                for e in entries}
 
     def note_jump(self, entry: int, entries: int) -> None:
         """The core has just branched to ``entry``: the registers holding its address (but
@@ -513,9 +512,8 @@ class RegionCompiler:
             return
         self._poll_at = now + POLL_INTERVAL
         if self.worker is None:                      # a forked copy's: ask a worker of its own
-            if self.to_weigh and not self.spawn():
-                for entry in list(self.to_weigh):
-                    self.weighed({entry: self.path_length(entry, self.guest_word)})
+            if self.to_weigh and not self.spawn():       # weighed here, as compile_now would
+                self.weighed({e: self.path_length(e, self.guest_word) for e in self.to_weigh})
                 self.to_weigh.clear()
             self.start()
         if self.worker is not None and self.to_weigh:

@@ -77,10 +77,7 @@ class CodeView:
     def word(self, a: int) -> int:
         """The instruction word at ``a``; 0 (break 0,0) at a breakpoint or off the code."""
         have = self.pages.get(a >> 12)
-        if have is None or a in self.excluded:
-            return 0
-        off = a & 0xFFF
-        return int.from_bytes(have[1][off:off + 4], "big")
+        return 0 if have is None or a in self.excluded else page_word(have[1], a)
 
     def slot(self, page: int) -> int:
         have = self.pages.get(page)
@@ -106,6 +103,14 @@ class CodeView:
 
     def page_bytes(self, page: int) -> bytes:
         return self.pages[page][1]
+
+
+def page_word(page: bytes | None, a: int) -> int:
+    """The instruction word at ``a`` of its 4 KiB ``page`` (None, off the code: 0)."""
+    if page is None:
+        return 0
+    off = a & 0xFFF
+    return int.from_bytes(page[off:off + 4], "big")
 
 
 # -- framing ---------------------------------------------------------------------------------
