@@ -40,7 +40,7 @@ toolchain:
 # Debian 12 has python3 without ensurepip: install python3-venv first (as root, or through
 # sudo). The editable install is setuptools' compat mode, a path in a .pth file: its default
 # mode installs an import finder that every start imports with pathlib, ~10 ms of a run.
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile bin/hppa-user
 	@if ! test -x $(VPY) && ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
 		echo '--- installing python3-venv (python3 -m venv needs it)'; \
 		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
-import re
 from array import array
 
 from hppa_user import jitcache
@@ -85,12 +84,16 @@ def runs(flags: bytes):
         yield start, end
 
 
-_SIGN_SET = re.compile(rb"[\x80-\xff]")
+_SIGN_BIT = bytes(b >> 7 for b in range(256))     # a byte -> its top bit (bytes.translate)
 
 
 def negative_items(view: memoryview) -> list[int]:
     """Indices of the negative items of a signed integer array (found at C speed by the
     sign bit in each item's last, little-endian byte)."""
     width = view.itemsize
-    signs = view.tobytes()[width - 1::width]
-    return [m.start() for m in _SIGN_SET.finditer(signs)]
+    signs = view.tobytes()[width - 1::width].translate(_SIGN_BIT)
+    out, at = [], signs.find(1)
+    while at >= 0:
+        out.append(at)
+        at = signs.find(1, at + 1)
+    return out

@@ -9,7 +9,7 @@ root is ``$HPPA_USER_CACHE_DIR``, else ``$XDG_CACHE_HOME/hppa-user`` (``~/.cache
 from __future__ import annotations
 
 import os
-import threading
+from _thread import get_ident    # (the threading module: ~0.7 ms of every start)
 
 try:
     from _blake2 import blake2b    # hashlib's own BLAKE2: importing hashlib loads OpenSSL's
@@ -79,7 +79,7 @@ def is_warm() -> bool:
 def write_atomic(path: str, data: bytes) -> None:
     """Write a cache file so a concurrent reader sees either nothing or all of it."""
     head, name = os.path.split(path)
-    tmp = os.path.join(head, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = os.path.join(head, f".{name}.{os.getpid()}.{get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)

@@ -9,7 +9,6 @@ and keeps the decoded-instruction cache coherent with stores.
 from __future__ import annotations
 
 import mmap
-import re
 
 from hppa_user import hostarray, jitcache
 from hppa_user.errors import GuestFault
@@ -46,7 +45,6 @@ def _match_table(mask: int, want: int) -> bytes:
 
 _CLEAR_CODE = bytes(p & ~PERM_CODE for p in range(256))
 _RIGHTS = bytes(p & (PERM_MAPPED | PERM_RWX) for p in range(256))
-_SAME_RIGHTS = re.compile(rb"([^\x00])\1*", re.DOTALL)
 
 
 class GuestMemory:
@@ -129,8 +127,11 @@ class GuestMemory:
         out = []
         for first, last in self.page_runs(0, NPAGES, PERM_MAPPED):
             rights = bytes(self.perm[first:last]).translate(_RIGHTS)
-            out += [(first + m.start(), first + m.end(), rights[m.start()])
-                    for m in _SAME_RIGHTS.finditer(rights)]
+            at = 0
+            while at < len(rights):                  # each run of the same rights byte
+                end = len(rights) - len(rights[at:].lstrip(rights[at:at + 1]))
+                out.append((first + at, first + end, rights[at]))
+                at = end
         return out
 
     def all_pages(self, first: int, last: int, mask: int) -> bool:

@@ -31,10 +31,9 @@ trampolines are internal symbols in 5.18/6.11, exactly as upstream.
 """
 from __future__ import annotations
 
-import functools
 import io
+import marshal
 import os
-import pickle
 
 from hppa_user import jitcache
 from hppa_user.records import record
@@ -221,30 +220,55 @@ def parse_image(data: bytes, profile: str = "?", path: str = "") -> VdsoImage:
     )
 
 
-@functools.lru_cache(maxsize=None)
+_loaded: dict[str, VdsoImage | None] = {}        # load_image's, per profile
+
+
 def load_image(profile: str) -> VdsoImage | None:
-    """The committed image of a kernel profile (``None`` for profile ``none``)."""
-    _check_profile(profile)
-    if profile == "none":
-        return None
+    """The committed image of a kernel profile (``None`` for profile ``none``), read once
+    per process."""
+    if profile not in _loaded:
+        _check_profile(profile)
+        _loaded[profile] = None if profile == "none" else _read_image(profile)
+    return _loaded[profile]
+
+
+def forget_loaded() -> None:
+    """Make load_image read the images again (tests of the kept parses)."""
+    _loaded.clear()
+
+
+def _read_image(profile: str) -> VdsoImage:
     path = os.path.join(images_dir(), f"vdso-{profile}.so")
     data = jitcache.read_bytes(path)
     return _parsed(data, profile, path) or _parse_and_keep(data, profile, path)
 
 
 # Parsing an image with pyelftools costs every run ~35 ms (most of it importing it), so the
-# result is kept beside the compiled code, named after the image's bytes and this parser.
+# result is kept beside the compiled code, named after the image's bytes and this parser:
+# marshal data of the record's fields (pickle's imports would cost every start ~1.5 ms),
+# after a digest of them, so a damaged file is parsed again, never unmarshalled.
 def _parsed_path(data: bytes) -> str:
     name = jitcache.digest(data + jitcache.read_bytes(__file__))
-    return os.path.join(jitcache.root(), "vdso", f"{name}.pickle")
+    return os.path.join(jitcache.root(), "vdso", f"{name}.parsed")
+
+
+def kept_form(img: VdsoImage) -> bytes:
+    """What _parse_and_keep writes of ``img``."""
+    fields = marshal.dumps(tuple(img._replace(
+        exports={name: tuple(sym) for name, sym in img.exports.items()})))
+    return jitcache.digest(fields).encode() + b"\n" + fields
 
 
 def _parsed(data: bytes, profile: str, path: str) -> VdsoImage | None:
     try:
-        img = pickle.loads(jitcache.read_bytes(_parsed_path(data)))
+        seal, _, fields = jitcache.read_bytes(_parsed_path(data)).partition(b"\n")
+        if seal != jitcache.digest(fields).encode():
+            return None
+        img = VdsoImage(*marshal.loads(fields))
+        img = img._replace(exports={name: VdsoSymbol(*sym) for name, sym in img.exports.items()})
     except Exception:                  # absent, unreadable or damaged: parse it again
         return None
-    ok = isinstance(img, VdsoImage) and img.data == data and img.profile == profile
+    ok = img.data == data and img.profile == profile
     return img._replace(path=path) if ok else None
 
 
@@ -255,7 +279,7 @@ def _parse_and_keep(data: bytes, profile: str, path: str) -> VdsoImage:
         os.makedirs(os.path.dirname(keep), exist_ok=True)
     except OSError:
         return img
-    jitcache.write_atomic(keep, pickle.dumps(img))
+    jitcache.write_atomic(keep, kept_form(img))
     return img
 
 

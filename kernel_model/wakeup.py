@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import select
-import signal
+import _signal as signal    # (not signal: it imports enum, ~3 ms of every start)
 import time
 
 _fds: tuple[int, int] | None = None

@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from hppa_user.jit import CodeCache
+
 STRESS = ["--jit-threshold", "2"]
 
 # (program, args, expected substring of the oracle's stdout): the corpus programs that
@@ -146,7 +148,7 @@ def test_region_goes_on_at_a_guessed_target(guest, run_qemu, run_emu, tmp_path):
     got = run_emu(binary, ["20000"], env={"HPPA_USER_JIT_SYNC": "1", "HPPA_USER_CODE_CACHE": str(cache)},
                   options=["--jit-threshold", "64"])
     assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
-    refs = [json.loads(p.read_text()) for p in cache.rglob("*.ref")]
+    refs = [CodeCache.ref_of(p.read_bytes()) for p in cache.rglob("*.ref")]
     assert any(r["entry"] != f0 and f0 in r["span"] for r in refs), \
         sorted(hex(r["entry"]) for r in refs)
 
@@ -219,17 +221,17 @@ def test_corrupt_code_cache_is_never_executed(guest, run_qemu, run_emu, tmp_path
         if i % 5 == 0:
             r.write_text(text[:len(text) // 2])
         elif i % 5 == 1:
-            r.write_text("not json at all")
+            r.write_text("not a reference at all")
         elif i % 5 == 2:                               # another region's code
-            other = json.loads(texts[(i + 1) % len(refs)])
-            d = json.loads(text)
+            other = CodeCache.ref_of(texts[(i + 1) % len(refs)].encode())
+            d = CodeCache.ref_of(text.encode())
             d["fn"], d["object"] = other["fn"], other["object"]
-            r.write_text(json.dumps(d))
+            r.write_bytes(CodeCache.ref_text(d))
         elif i % 5 == 3:                               # other page contents
-            d = json.loads(text)
+            d = CodeCache.ref_of(text.encode())
             page = next(iter(d["hashes"]))
             d["hashes"][page] = "0" * len(d["hashes"][page])
-            r.write_text(json.dumps(d))
+            r.write_bytes(CodeCache.ref_text(d))
         else:
             continue
         damaged.add(r)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
 import shutil
 import struct
 import subprocess
@@ -277,20 +276,23 @@ def test_kept_parse_is_the_parse(tmp_path, monkeypatch, profile):
     fresh = vdso.parse_image(path.read_bytes(), profile, str(path))
 
     def load():
-        vdso.load_image.cache_clear()
+        vdso.forget_loaded()
         return vdso.load_image(profile)
 
     assert load() == fresh                                  # parsed, then kept
-    kept = list((tmp_path / "vdso").glob("*.pickle"))
+    kept = list((tmp_path / "vdso").glob("*.parsed"))
     assert len(kept) == 1
     assert load() == fresh                                  # from the kept entry
     kept[0].write_bytes(kept[0].read_bytes()[:40])          # truncated
     assert load() == fresh
     other = "6.11" if profile != "6.11" else "vvar"
-    kept[0].write_bytes(pickle.dumps(vdso.parse_image((Path(vdso.images_dir()) / f"vdso-{other}.so")
-                                                      .read_bytes(), other)))
+    kept[0].write_bytes(vdso.kept_form(vdso.parse_image((Path(vdso.images_dir()) / f"vdso-{other}.so")
+                                                        .read_bytes(), other)))
     assert load() == fresh                                  # another image's parse
-    vdso.load_image.cache_clear()
+    good = vdso.kept_form(fresh)
+    kept[0].write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # a bit flipped
+    assert load() == fresh
+    vdso.forget_loaded()
 
 
 def test_describe_and_dump(tmp_path):

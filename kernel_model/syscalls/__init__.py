@@ -3,8 +3,6 @@
 fs (descriptors and I/O), fsstat (metadata, directories), fspath (name-space operations),
 poll (waiting on descriptors), net (socketpair), mm (memory), time, signal, process, identity.
 """
-import importlib
-
 FAMILIES = ("fs", "fsstat", "fspath", "poll", "net", "mm", "time", "signal", "process",
             "identity")
 _loaded = False
@@ -15,5 +13,5 @@ def load_families() -> None:
     if _loaded:
         return
     for fam in FAMILIES:
-        importlib.import_module(f"kernel_model.syscalls.{fam}")
+        __import__(f"kernel_model.syscalls.{fam}")     # (importlib: ~0.5 ms of every start)
     _loaded = True
