@@ -89,8 +89,7 @@ class CodeCache:
         return (f"{entry:08x};" + ";".join(f"{p:05x}={cls.page_hash(page_bytes(p))}"
                                            for p in sorted(pages))).encode()
 
-    # A reference file is lines of a name and its values (json would import re, and with it
-    # enum: ~4 ms of every start):
+    # A reference file is lines of a name and its values (not json: the start-up rule, cli.py):
     #   entry 73728 / fn region_00012000_3 / object b-<digest>.o / returns 73760 ... /
     #   span 73728 73732 ... / hashes 18=<page hash> 19=<page hash>
     @staticmethod

@@ -9,7 +9,7 @@ root is ``$HPPA_USER_CACHE_DIR``, else ``$XDG_CACHE_HOME/hppa-user`` (``~/.cache
 from __future__ import annotations
 
 import os
-from _thread import get_ident    # (the threading module: ~0.7 ms of every start)
+from _thread import get_ident    # (start-up rule: cli.py)
 
 try:
     from _blake2 import blake2b    # hashlib's own BLAKE2: importing hashlib loads OpenSSL's

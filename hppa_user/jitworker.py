@@ -14,8 +14,8 @@ The worker loads the compiler as soon as it is forked (``compiler.prepare``), wh
 guest goes on; it is forked before the first batch (jit.PREPARE_AFTER), so that batch
 waits for no import.
 
-Messages are marshal data (plain dicts, lists, bytes and numbers: marshal is built in, pickle
-would cost every start ~1.5 ms of imports) framed by an 8-byte length.  Guest -> worker: ``{"view": delta,
+Messages are marshal data (plain dicts, lists, bytes and numbers; not pickle: the start-up
+rule, cli.py) framed by an 8-byte length.  Guest -> worker: ``{"view": delta,
 "batches": [[entry, ...], ...], "reply": bool}``; worker -> guest: one result of
 ``compiler.work`` per batch when ``reply``.  Or ``{"weigh": [entry, ...], "pages": {page:
 its 4 KiB}, "reply": True}``, targets to weigh (``compiler.weigh``: the worker has the
@@ -27,7 +27,7 @@ closes.
 """
 from __future__ import annotations
 
-import _signal as signal           # (the signal module imports enum: ~3 ms of every start)
+import _signal as signal    # (start-up rule: cli.py)
 import fcntl
 import marshal
 import os

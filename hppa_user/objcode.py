@@ -16,7 +16,7 @@ import ctypes
 import os
 import struct
 import sys
-from _thread import allocate_lock    # (the threading module: ~0.7 ms of every start)
+from _thread import allocate_lock    # (start-up rule: cli.py)
 
 from hppa_user.jitcache import digest, read_bytes
 from hppa_user.loader import SHN_UNDEF, elf_sections, elf_symbols
@@ -48,7 +48,7 @@ class ObjectError(RuntimeError):
 def llvm_id() -> str:
     """Which LLVM compiles here: llvmlite's version file and the size of its LLVM library,
     read without importing llvmlite (a run that compiles nothing never loads it)."""
-    for entry in sys.path:                   # (importlib.machinery's finder: ~1 ms of imports)
+    for entry in sys.path:                   # (start-up rule: cli.py)
         home = os.path.join(entry or ".", "llvmlite")
         if os.path.isfile(os.path.join(home, "__init__.py")):
             break

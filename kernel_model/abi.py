@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import errno as _host_errno
 import os as _os
-import _signal as _host_signal      # (the signal module imports enum: ~3 ms of every start)
+import _signal as _host_signal    # (start-up rule: cli.py)
 import struct as _struct
 
 from hppa_user import context as _context

@@ -28,8 +28,8 @@ _PACKAGE_NOTE = rb'\{"type":"[^"]*","os":"[^"]*","name":"[^"]*","version":"[^"]*
 
 
 def _package_notes(data: bytes) -> set[bytes]:
-    """The packaging notes in ``data``.  re is imported here, for dynamic programs only: a
-    static program's run needs none of it (~3 ms of its start)."""
+    """The packaging notes in ``data`` (re imported here, for dynamic programs only: the
+    start-up rule, cli.py)."""
     import re
     return set(re.findall(_PACKAGE_NOTE, data))
 

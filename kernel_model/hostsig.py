@@ -10,7 +10,7 @@ previous host handlers.
 """
 from __future__ import annotations
 
-import _signal as signal           # (the signal module imports enum: ~3 ms of every start)
+import _signal as signal    # (start-up rule: cli.py)
 
 from kernel_model import abi, wakeup
 from kernel_model.errors import ProcessKilled

@@ -32,7 +32,7 @@ import mmap
 import os
 import resource
 import select
-import _signal as signal    # (not signal: it imports enum, ~3 ms of every start)
+import _signal as signal    # (start-up rule: cli.py)
 import struct
 import time
 from array import array
@@ -64,7 +64,7 @@ _MSG_FIELD = ">iQ"
 _PEEK = os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG | os.WNOWAIT
 _SUBREAPER = 36                      # PR_SET_CHILD_SUBREAPER
 # a process's statistics for the root (--stats), marshal data after its length, appended to
-# one shared file (json would import re, and with it enum: ~4 ms of every start)
+# one shared file (not json: the start-up rule, cli.py)
 STATS_FRAME = struct.Struct("<I")
 
 
@@ -96,8 +96,8 @@ def guest_signal(hsig: int) -> int:
 
 
 class _Locked:
-    """``with tree.lock():`` the table's lock held for the block (a class, not
-    contextlib's decorator: its import is ~0.5 ms of every start)."""
+    """``with tree.lock():`` the table's lock held for the block (not contextlib: the
+    start-up rule, cli.py)."""
     __slots__ = ("fd",)
 
     def __init__(self, fd: int):

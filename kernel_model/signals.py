@@ -28,7 +28,7 @@ Delivery follows ``arch/parisc/kernel/signal.c`` of a native 32-bit kernel:
 from __future__ import annotations
 
 import os
-import _signal as signal    # (not signal: it imports enum, ~3 ms of every start)
+import _signal as signal    # (start-up rule: cli.py)
 import struct
 import time
 

@@ -245,8 +245,8 @@ def _read_image(profile: str) -> VdsoImage:
 
 # Parsing an image with pyelftools costs every run ~35 ms (most of it importing it), so the
 # result is kept beside the compiled code, named after the image's bytes and this parser:
-# marshal data of the record's fields (pickle's imports would cost every start ~1.5 ms),
-# after a digest of them, so a damaged file is parsed again, never unmarshalled.
+# marshal data of the record's fields (not pickle: the start-up rule, cli.py), after a
+# digest of them, so a damaged file is parsed again, never unmarshalled.
 def _parsed_path(data: bytes) -> str:
     name = jitcache.digest(data + jitcache.read_bytes(__file__))
     return os.path.join(jitcache.root(), "vdso", f"{name}.parsed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import select
-import _signal as signal    # (not signal: it imports enum, ~3 ms of every start)
+import _signal as signal    # (start-up rule: cli.py)
 import time
 
 _fds: tuple[int, int] | None = None

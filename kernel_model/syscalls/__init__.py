@@ -13,5 +13,5 @@ def load_families() -> None:
     if _loaded:
         return
     for fam in FAMILIES:
-        __import__(f"kernel_model.syscalls.{fam}")     # (importlib: ~0.5 ms of every start)
+        __import__(f"kernel_model.syscalls.{fam}")     # (start-up rule: cli.py)
     _loaded = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
-import _signal as signal    # (not signal: it imports enum, ~3 ms of every start)
+import _signal as signal    # (start-up rule: cli.py)
 import struct
 import sys
 import time
