@@ -36,12 +36,12 @@ compile time):
     ``--max-insns``) is kept exactly.
 
 Native function ABI (coregen.REGION_FN): ``i64 region(regs, mem, perm, page_slot, native,
-limit, env)``; it returns with IAOQ/PSW[N] stored in regs: 0 at a control transfer the
-interpreter may dispatch again, 1 when the interpreter must run the instruction at IAOQ
-front itself.  A region's code holds no address of any process: the helpers, the hook
-counters and the decode-cache slots of its pages (its data, filled at install:
-RegionCompiler._fill) are found at run time, so compiled regions can be cached on disk
-(jit.CodeCache).
+limit, env)``; it stores the instruction count in regs and returns the IAOQ, PSW[N] and
+whether the interpreter must run the instruction at the IAOQ front itself or may dispatch
+it again (after a control transfer) as one word (state.RET_*).  A region's code holds no
+address of any process: the helpers, the hook counters and the decode-cache slots of its
+pages (its data, filled at install: RegionCompiler._fill) are found at run time, so
+compiled regions can be cached on disk (jit.CodeCache).
 """
 from __future__ import annotations
 
@@ -53,12 +53,12 @@ from hppa_user import encoding as enc
 from hppa_user import irtext
 from hppa_user import state as S
 from hppa_user.coregen import (
-    HELPER_INDEX, I1, I32, I64, M32, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem,
+    HELPER_INDEX, I1, I8, I32, I64, M32, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem,
     c32, c64, env_slot, helper_type, never_backwards, tsc_estimate,
 )
 from hppa_user.decode import Table
 from hppa_user.jitworker import CodeView
-from hppa_user.memory import PERM_CODE, PERM_R, PERM_W
+from hppa_user.memory import PAGE_SHIFT, PERM_CODE, PERM_R, PERM_W
 from hppa_user.semantics import INTERPRETER_ONLY, SEMANTICS, Ctx
 from hppa_user.ssa import V, select
 
@@ -510,9 +510,19 @@ class RegionCtx(EnvCtx):
         assert index is not None, "a region's register numbers are constants"
         return self.em.state_ptr(index)
 
+    def gr(self, r):
+        if r.known == 0:
+            return c32(0)
+        return V.of(self.b, self.b.load(self.reg_ptr(r), typ=I32))
+
     def _st(self, index, v):
-        super()._st(index, v)
-        self.em.wrote(index if isinstance(index, int) else index.known)
+        i = index if isinstance(index, int) else index.known
+        if i < 32:                  # a GR: its slot's low word (state_type)
+            assert v.w == 32
+            self.b.store(v.ir, self.reg_ptr(i))
+        else:
+            super()._st(index, v)
+        self.em.wrote(i)
 
     def next_check(self):
         return self.checks.pop(0) if self.checks else None
@@ -592,7 +602,6 @@ class Emitter:
         self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
                                   f"{name}_data")
         self.b = irtext.IRBuilder(self.fn.append_basic_block("entry"))
-        self.exits: list[tuple] = []           # (block, return code) into the epilogue
         self.blocks: dict = {}                 # (address, PSW[N]) -> where that state goes
         self.code_blocks: dict = {}            # address -> the block of its instruction
         self.queue: list[int] = []
@@ -607,7 +616,6 @@ class Emitter:
         self.state_bit: dict[int, int] = {}      # regs index -> its bit in a register mask
         self.writes: dict = {}                   # block -> the registers it sets (a mask)
         self.leaving: dict = {}                  # block leaving the region -> cold (write_back_state)
-        self.leave_bb = self.fn.append_basic_block("leave")
         self.callers = self.callee_returns()
         self.tree = self.control_tree()
         self.idom = self.dominators()
@@ -628,7 +636,7 @@ class Emitter:
         b.position_at_end(self.start)
         self.cur_back = region.entry + 4
         for r, store, size, d, span in self.start_checks:
-            a = V.of(b, b.load(self.state_ptr(r), typ=I64)).trunc(32) + d
+            a = V.of(b, b.load(self.state_ptr(r), typ=I32)) + d
             self.check_access(a, size, store, (0, span))
         b.branch(self.goto(region.entry))
 
@@ -678,19 +686,24 @@ class Emitter:
     # -- leaving the region -------------------------------------------------------------
     def exit_block(self, f, back, n: int, ret: int, cold: bool = False) -> ir.Block:
         """A block leaving the region with IAOQ (f, back) (ints or i32 V's), PSW[N] n and
-        return code ret.  Each exit stores its own IAOQ and PSW[N] (if they were phis of one
-        epilogue, every guard on the hot path would first set up their values); all meet
-        in one epilogue that stores the count and returns."""
+        ret 1 if the interpreter must run the instruction at f itself: it stores the count
+        and returns them as one word (state.RET_*; IAOQ values are word addresses).  Not
+        stored into ``regs`` where the core reads them again, nor phis of one epilogue:
+        LLVM would fold the exit blocks away, so that every guard on the hot path first
+        set up their values, and its time per region grows with the stores."""
         b = self.b
         blk = self.new_block("exit")
-        self.exits.append((blk, ir.Constant(I64, ret)))
         self.leaving[blk] = cold
         saved = b.block
         b.position_at_end(blk)
-        b.store(b.zext(_c32(f), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQF))
-        b.store(b.zext(_c32(back), I64), self.reg_ptr(S.REGS_CTL + S.CTL_IAOQB))
-        b.store(ir.Constant(I64, n), self.reg_ptr(S.REGS_CTL + S.CTL_PSWN))
-        b.branch(self.leave_bb)
+        tag = (S.RET_NULLIFY if n else 0) | (S.RET_INTERPRET if ret else 0)
+        if isinstance(f, V) or isinstance(back, V):
+            word = (_v32(f).zext(64) | (_v32(back).zext(64) << 32) | tag).ir
+        else:
+            assert f & 3 == 0, "IAOQ values are word addresses"
+            word = ir.Constant(I64, (back & M32) << 32 | (f & M32) | tag)
+        self.write_back()
+        b.ret(word)
         b.position_at_end(saved)
         return blk
 
@@ -713,18 +726,31 @@ class Emitter:
             return
         if store:
             def bad_page(x):
-                return (self.ctx.m.perm_of(x) & (PERM_W | PERM_CODE)).ne(PERM_W)
+                return (self.rights(x, size) & (PERM_W | PERM_CODE)).ne(PERM_W)
         else:
             def bad_page(x):
-                return (self.ctx.m.perm_of(x) & PERM_R).eq(0)
+                return (self.rights(x, size) & PERM_R).eq(0)
         if plan is None:
             bad = bad_page(a)
-        else:
+        else:                               # (the last access of the group: aligned too)
             lo, hi = plan
-            bad = bad_page(a + lo) | bad_page(a + hi)
-        if size > 1:
-            bad = bad | (a & (size - 1)).ne(0)
+            bad = bad_page(a + lo) | bad_page(a + hi - (size - 1))
         self.guard(bad)
+
+    def rights(self, a: V, size: int) -> V:
+        """The permission byte (i8) of the page of a ``size``-byte access at ``a``, or 0
+        (no rights) if ``a`` is not aligned: one lookup for both tests.  The index is
+        ``a`` rotated right by PAGE_SHIFT with only its page number and its low bits an
+        aligned access has clear kept, so a misaligned address indexes the zeros beyond
+        the table (memory.PERM_TABLE_SIZE)."""
+        b = self.b
+        if size == 1:
+            index = a >> PAGE_SHIFT
+        else:
+            x = (a & ((M32 << PAGE_SHIFT & M32) | (size - 1))).ir
+            rotr = self.module.declare("llvm.fshr.i32", ir.FunctionType(I32, [I32, I32, I32]))
+            index = V.of(b, b.call(rotr, [x, x, ir.Constant(I32, PAGE_SHIFT)]))
+        return V.of(b, b.load(b.gep(self.perm, [index.zext(64).ir], source_etype=I8), typ=I8))
 
     def access_plan(self) -> dict[int, list]:
         """How each access is checked: merged checks for the accesses through one base
@@ -1162,8 +1188,8 @@ class Emitter:
         for i, bit in self.state_bit.items():
             name = self.state[i].ref
             if kept & bit:
-                b._line(f"{name} = alloca i64")
-                b.store(b.load(self.reg_ptr(i), typ=I64), self.state[i])
+                b._line(f"{name} = alloca {state_type(i)}")
+                b.store(b.load(self.reg_ptr(i), typ=state_type(i)), self.state[i])
             else:
                 b._line(f"{name} = getelementptr i64, ptr {self.regs.ref}, i64 {i}")
         targets = {i: self.reg_ptr(i).ref for i, bit in self.state_bit.items() if kept & bit}
@@ -1174,9 +1200,9 @@ class Emitter:
             lines = []
             for i, bit in self.state_bit.items():
                 if mask & bit:
-                    v = new_name()
-                    lines += (f"  {v} = load i64, ptr {self.state[i].ref}",
-                              f"  store i64 {v}, ptr {targets[i]}")
+                    v, t = new_name(), state_type(i)
+                    lines += (f"  {v} = load {t}, ptr {self.state[i].ref}",
+                              f"  store {t} {v}, ptr {targets[i]}")
             return lines
         eager: dict = {}
         for v, (blk, bit) in enumerate(values):
@@ -1193,19 +1219,9 @@ class Emitter:
                 blk.lines[:0] = stores(mask)
 
     def finish(self) -> None:
-        """Close the prologue; build the epilogue every return to the interpreter goes
-        through."""
+        """Place the register values (write_back_state) and close the prologue."""
         b = self.b
         self.write_back_state()
-        b.position_at_end(self.leave_bb)
-        if not self.exits:
-            b.unreachable()
-        else:
-            ret = b.phi(I64, name="ret")
-            for blk, code in self.exits:
-                ret.add_incoming(code, blk)
-            self.write_back()
-            b.ret(ret)
         b.position_at_end(self.prologue)
         b.branch(self.start)
 
@@ -1436,10 +1452,15 @@ def _bits(mask: int):
 
 
 
-def _c32(x):
-    if isinstance(x, V):
-        return x.ir
-    return ir.Constant(I32, x & M32)
+def state_type(i: int) -> ir.IntType:
+    """How a region reads and writes regs[i]: a GR as the low word of its slot, whose high
+    word is always zero (every GR value is 32 bits; the host is little-endian), so no
+    extension on a write nor truncation on a read; the rest as the whole slot."""
+    return I32 if i < 32 else I64
+
+
+def _v32(x) -> V:
+    return x if isinstance(x, V) else c32(x & M32)
 
 
 # ---- building and compiling a batch --------------------------------------------------------------
