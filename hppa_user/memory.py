@@ -26,6 +26,11 @@ PERM_X = 4
 PERM_CODE = 8      # page holds decoded instructions: a store must invalidate them
 PERM_MAPPED = 16   # page belongs to a mapping (distinguishes SEGV_ACCERR from SEGV_MAPERR)
 PERM_RWX = PERM_R | PERM_W | PERM_X
+# The permission table is followed by zeros (no rights) for seven times its size: a compiled
+# region checks an access's page and alignment with one lookup, indexing the table with the
+# page number and the address's low bits an aligned access has clear (up to three, for 8
+# bytes) above it (regiongen.Emitter.rights).
+PERM_TABLE_SIZE = NPAGES << 3
 
 
 def page_align_up(x: int) -> int:
@@ -52,7 +57,7 @@ class GuestMemory:
         flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20) | getattr(mmap, "MAP_NORESERVE", 0x4000)
         self._host = mmap.mmap(-1, ADDRESS_SPACE, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
         self.mem = memoryview(self._host)
-        self.perm = hostarray.zeros(NPAGES, "B")
+        self.perm = hostarray.zeros(PERM_TABLE_SIZE, "B")[:NPAGES]
         # page -> slot in the decode cache, -1 when the page has no decoded code (owned by the core)
         self.page_slot = hostarray.all_ones(NPAGES, "i", jitcache.root())
 

@@ -2,8 +2,10 @@
 
 All registers live in one int64 array ``regs``: ``gr`` [32], ``fr`` [32] (raw IEEE bits;
 single halves are the high (left) and low (right) words), ``sr`` [8], ``cr`` [32] and
-``ctl`` below; Python works on numpy views of it, native code on its address.  The native
-code finds every array through the *environment block* ``env`` (int64, ENV_* below).
+``ctl`` below; Python works on numpy views of it, native code on its address.  A GR's
+slot holds its 32-bit value zero-extended: compiled regions read and write only its low
+word (the host is little-endian: regiongen.state_type).  The native code finds every
+array through the *environment block* ``env`` (int64, ENV_* below).
 """
 REGS_GR = slice(0, 32)
 REGS_FR = slice(32, 64)
@@ -47,6 +49,13 @@ ST_SYSCALL = 1       # IAOQ front reached gateway offset 0x100
 ST_FAULT = 2         # an interruption: CTL_TRAP* say which (traps.py)
 ST_CACHE_FULL = 3    # no free decode-cache slot: flush and re-enter
 ST_JIT = 4           # a branch target became hot: compile CTL_JIT_ENTRY (jit.py) and re-enter
+
+# A compiled region returns one word (regiongen.Emitter.exit_block, read by the core's
+# call): the IAOQ front in bits 0-31 -- a word address, so its low two bits carry these
+# two flags -- and the IAOQ back in bits 32-63.
+RET_NULLIFY = 1      # PSW[N]: the front is nullified
+RET_INTERPRET = 2    # the interpreter must run the instruction at the front itself (else it
+                     # may dispatch the front again: a control transfer)
 
 SLOT_WORDS = 1024    # decoded records per 4 KiB page
 DC_FIELDS = 8        # op (a micro-op variant, encoding.VARIANTS) + 7 operand fields per record
