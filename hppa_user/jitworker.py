@@ -14,8 +14,7 @@ The worker loads the compiler as soon as it is forked (``compiler.prepare``), wh
 guest goes on; it is forked before the first batch (jit.PREPARE_AFTER), so that batch
 waits for no import.
 
-Messages are marshal data (plain dicts, lists, bytes and numbers; not pickle: the start-up
-rule, cli.py) framed by an 8-byte length.  Guest -> worker: ``{"view": delta,
+Messages are records of frames.py.  Guest -> worker: ``{"view": delta,
 "batches": [[entry, ...], ...], "reply": bool}``; worker -> guest: one result of
 ``compiler.work`` per batch when ``reply``.  Or ``{"weigh": [entry, ...], "pages": {page:
 its 4 KiB}, "reply": True}``, targets to weigh (``compiler.weigh``: the worker has the
@@ -29,13 +28,11 @@ from __future__ import annotations
 
 import _signal as signal    # (start-up rule: cli.py)
 import fcntl
-import marshal
 import os
-import struct
 
 from hppa_user import state as S
+from hppa_user.frames import Frames, frame
 
-FRAME = struct.Struct("<Q")
 PIPE_SIZE = 1 << 20          # a first batch's message carries its code pages: one write
 F_SETPIPE_SZ = 1031
 WORKER_NICE = 5              # see lower_priority
@@ -116,28 +113,9 @@ def page_word(page: bytes | None, a: int) -> int:
 
 # -- framing ---------------------------------------------------------------------------------
 def send(fd: int, obj) -> None:
-    data = marshal.dumps(obj)
-    view = memoryview(FRAME.pack(len(data)) + data)
+    view = memoryview(frame(obj))
     while view:
         view = view[os.write(fd, view):]
-
-
-class Frames:
-    """Complete messages out of the bytes read so far."""
-
-    def __init__(self):
-        self.buf = bytearray()
-
-    def feed(self, data: bytes) -> list:
-        self.buf += data
-        out = []
-        while len(self.buf) >= FRAME.size:
-            (n,) = FRAME.unpack_from(self.buf)
-            if len(self.buf) < FRAME.size + n:
-                break
-            out.append(marshal.loads(self.buf[FRAME.size:FRAME.size + n]))
-            del self.buf[:FRAME.size + n]
-        return out
 
 
 # -- the two ends ----------------------------------------------------------------------------
@@ -300,12 +278,11 @@ class Worker:
         the exit: what does not fit the pipe is dropped), then the pipes close and the
         worker ends after its work.  Nobody waits for it (init reaps it)."""
         if msg is not None:
-            data = marshal.dumps(msg)
-            frame = FRAME.pack(len(data)) + data
+            record = frame(msg)
             try:
                 os.set_blocking(self.to, False)
-                if len(frame) <= PIPE_SIZE:
-                    os.write(self.to, frame)     # all of it, or a torn frame it ignores
+                if len(record) <= PIPE_SIZE:
+                    os.write(self.to, record)    # all of it, or a torn frame it ignores
             except OSError:
                 pass
         self.drop()

@@ -526,11 +526,11 @@ class RegionCtx(EnvCtx):
     def gr(self, r):
         if r.known == 0:
             return c32(0)
-        return V.of(self.b, self.b.load(self.reg_ptr(r), typ=I32))
+        return V.of(self.b, self.b.load(self.reg_ptr(r), typ=state_type(r.known)))
 
     def _st(self, index, v):
         i = index if isinstance(index, int) else index.known
-        if i < 32:                  # a GR: its slot's low word (state_type)
+        if state_type(i) is I32:    # a GR: its slot's low word
             assert v.w == 32
             self.b.store(v.ir, self.reg_ptr(i))
         else:
@@ -705,7 +705,7 @@ class Emitter:
         b.position_at_end(self.start)
         self.cur_back = region.entry + 4
         for r, store, size, d, span in self.start_checks:
-            a = V.of(b, b.load(self.state_ptr(r), typ=I32)) + d
+            a = V.of(b, b.load(self.state_ptr(r), typ=state_type(r))) + d
             self.check_access(a, size, store, (0, span))
         b.branch(self.goto(region.entry))
 
@@ -1608,7 +1608,6 @@ def _bits(mask: int):
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
-
 
 
 def state_type(i: int) -> ir.IntType:

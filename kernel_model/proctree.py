@@ -27,7 +27,6 @@ import _socket
 import ctypes
 import errno
 import fcntl
-import marshal
 import mmap
 import os
 import resource
@@ -38,6 +37,7 @@ import time
 from array import array
 
 from hppa_user import hostarray
+from hppa_user.frames import Frames, frame
 from kernel_model import abi, wakeup
 from kernel_model.errors import ProcessKilled, SyscallError
 from kernel_model.signals import SigInfo, host_group
@@ -63,9 +63,6 @@ _MSG_FIELD = ">iQ"
 
 _PEEK = os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG | os.WNOWAIT
 _SUBREAPER = 36                      # PR_SET_CHILD_SUBREAPER
-# a process's statistics for the root (--stats), marshal data after its length, appended to
-# one shared file (not json: the start-up rule, cli.py)
-STATS_FRAME = struct.Struct("<I")
 
 
 def process_limit() -> int:
@@ -285,8 +282,7 @@ class ProcessTree:
             t[self.row, STATE] = DEAD
         if stats is not None:
             try:
-                data = marshal.dumps(stats)
-                os.write(self._stats, STATS_FRAME.pack(len(data)) + data)
+                os.write(self._stats, frame(stats))      # (one write: O_APPEND keeps it whole)
             except OSError:
                 pass
 
@@ -354,15 +350,10 @@ class ProcessTree:
                 data = fh.read()
         except OSError:
             data = b""
-        out, at = [], 0
-        while at + STATS_FRAME.size <= len(data):
-            (n,) = STATS_FRAME.unpack_from(data, at)
-            try:
-                out.append(marshal.loads(data[at + STATS_FRAME.size:at + STATS_FRAME.size + n]))
-            except (ValueError, EOFError, TypeError):
-                pass
-            at += STATS_FRAME.size + n
-        return out
+        try:
+            return Frames().feed(data)
+        except (ValueError, EOFError, TypeError):     # (damaged: no statistics)
+            return []
 
     # -- signals between processes ----------------------------------------------------------
     def _address(self, row: int) -> bytes:
