@@ -1671,20 +1671,25 @@ class RegionGen:
             return None
         return region
 
-    def compile(self, batch: list[int], view: CodeView, key) -> tuple[bytes | None, list[dict]]:
-        """The regions at the entries of ``batch`` as one module's object code, and per
-        region what installing it needs (its symbols and the slots its pages had).
+    def compile(self, batch: list[int], view: CodeView, key) -> tuple[bytes | None, list[dict], list[int]]:
+        """The regions at the entries of ``batch`` as one module's object code, per region
+        what installing it needs (its symbols and the slots its pages had), and the
+        entries left out because an earlier region of the batch holds their code.
         ``key(page_bytes, entry, pages)``: what a region was built from (jit.CodeCache.key),
         compiled into its object as ``<fn>_key`` for a code-cache lookup to check."""
         module = irtext.Module()
         out = []
         hooks = {a: h for h, a in enumerate(memoryview(view.hooks).cast("q").tolist())}
+        built: set[int] = set()                  # instructions of the batch's regions so far
+        covered = []
         for entry in batch:
-            if any(r["entry"] == entry for r in out):
+            if entry in built:                   # its code is native already (jit.count_again)
+                covered.append(entry)
                 continue
             region = self.build_region(entry, view)
             if region is None:
                 continue
+            built.update(region.insns)
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
             Emitter(module, region, hooks, name).run()
@@ -1696,8 +1701,8 @@ class RegionGen:
                         # what it translated: its instructions and their delay slots
                         "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
         if not out:
-            return None, []
-        return self.prepare().compile_passes(str(module), self.tm, PASSES), out
+            return None, [], covered
+        return self.prepare().compile_passes(str(module), self.tm, PASSES), out, covered
 
     def prepare(self):
         """LLVM and its target machine, loaded when first wanted (by a process that

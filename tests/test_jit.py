@@ -430,7 +430,6 @@ def test_weighing_rules_of_the_guests_process():
     while the last batch was compiled (it would be chosen without them); and a fork or a
     dead worker, which lose the questions in flight, ask them again."""
     from hppa_user import jit as J
-    from hppa_user import state as S
     from cpu_harness import CODE, Cpu as Harness
 
     h = Harness()
@@ -458,8 +457,68 @@ def test_weighing_rules_of_the_guests_process():
     rc.weighed({a: 16, b: 16})
     assert rc.paths == {a: 16, b: 16} and not rc.weighing
     assert a not in rc.queue and cpu.native[ia] == -(J.HEAT // 16 - 1)   # reports again
-    assert rc.queue[b] == J.HEAT and cpu.native[ib] == S.NATIVE_NEVER    # compiled
+    assert rc.queue[b] == J.HEAT and cpu.native[ib] == -(J.HEAT // 16)   # queued, counted
     rc.weighing.add(a)
     rc.forked()                                     # a guest fork's child
     assert rc.to_weigh == {a: None} and not rc.weighing and rc.inflight is None
     assert rc.active and set(rc.queue) >= {b, 0x999000}
+
+
+def test_queue_rules_of_the_guests_process():
+    """The queue of targets to compile: a queued target is still counted, and its next report
+    ranks it again (its heat then); a batch takes the hottest, which the core stops
+    counting (NATIVE_NEVER), the first batch only one; an installed region takes the queued
+    targets inside its code off the queue (still counted); a target the worker left out
+    because another region of its batch holds its code is counted again from zero."""
+    from hppa_user import jit as J
+    from hppa_user import state as S
+    from cpu_harness import CODE, Cpu as Harness
+
+    h = Harness()
+    cpu = h.cpu
+    cpu.jit_threshold = J.JIT_AUTO
+    rc = cpu.jit
+    h.run("nop\n nop", budget=1)
+    a, b, c, d = CODE, CODE + 8, CODE + 16, CODE + 24
+    idx = {e: rc.slot_index(e) for e in (a, b, c, d)}
+    for e, heat in ((a, 3), (b, 2), (c, 1)):
+        cpu.native[idx[e]] = -100
+        rc.enqueue(e, idx[e], heat, 100)
+    assert all(cpu.native[idx[e]] == -100 for e in (a, b, c))         # still counted
+    rc.enqueue(c, idx[c], 5, 200)                                       # c reports again
+    assert rc.queue[c] == 5 and rc.entries[c] == 200
+    first = rc.next_batch(J.FIRST_BATCH)
+    assert first == [c] and cpu.native[idx[c]] == S.NATIVE_NEVER and J.FIRST_BATCH == 1
+    assert rc.next_batch() == [a, b] and not rc.queue
+    assert cpu.native[idx[a]] == cpu.native[idx[b]] == S.NATIVE_NEVER
+    cpu.native[idx[d]] = -7
+    rc.enqueue(d, idx[d], 1, 7)
+    rc.enqueue(0x999000, -1, 1, 7)
+    rc.drop_covered(frozenset({d, d + 4}))
+    assert list(rc.queue) == [0x999000] and cpu.native[idx[d]] == -7    # off the queue, counted
+    cpu.native[idx[b]] = S.NATIVE_NEVER - 3                             # (counted on from there)
+    rc.count_again([b])
+    assert cpu.native[idx[b]] == 0 and cpu.native[idx[a]] == S.NATIVE_NEVER
+
+
+def test_batch_leaves_out_a_target_inside_an_earlier_region(monkeypatch):
+    """A batch whose second target lies inside the first target's region (a loop's head and
+    a branch target in its body, queued together) compiles one region: the second is left
+    out and reported back (RegionGen.compile, jit.count_again), its code compiled once."""
+    from hppa_user import jitworker
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")          # (work() stores in the cache)
+    h = Harness()
+    rc = h.cpu.jit
+    h.run("ldi 100, %r3\nloop: addi -1, %r3, %r3\n ldi 2, %r5\ninner: addi 1, %r4, %r4\n"
+          " cmpib,<> 0, %r3, loop\n nop", budget=10_000)
+    assert h.r(4) == 100
+    head, inner = CODE + 4, CODE + 12
+    view = jitworker.CodeView()
+    view.apply(rc.view([head, inner], {}))
+    result = rc.work([head, inner], view)
+    assert result["error"] is None and result["covered"] == [inner]
+    assert [r["entry"] for r in result["regions"]] == [head] and inner in result["regions"][0]["span"]
+    alone = rc.work([inner], view)                  # on its own it is a region
+    assert alone["covered"] == [] and [r["entry"] for r in alone["regions"]] == [inner]
