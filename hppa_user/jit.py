@@ -496,7 +496,8 @@ class RegionCompiler:
                 "hooks": self.hooks_key(), "returns": sorted(self.return_points),
                 "jumps": {r: sorted(ts, key=ts.get, reverse=True)[:JUMP_GUESSES]
                           for r, ts in self.jumps.items()},
-                "excluded": sorted(self.excluded)}
+                "excluded": sorted(self.excluded),
+                "installed": [e for e, (idx, fn, _) in self.translated.items() if nat[idx] == fn]}
 
     def spawn(self) -> bool:
         """Fork the worker if there is none (it loads the compiler at once); False: no fork
@@ -709,20 +710,22 @@ class RegionCompiler:
                 self.translated[r["entry"]] = (idx, fn, span)
                 self.regions += 1
                 self.insns += r["insns"]
-                self.drop_covered(span)
+                self.drop_covered(set(r["code"]))
             else:                                    # its code changed: count again
                 self.m.native[idx] = 0
 
-    def drop_covered(self, span: frozenset) -> None:
-        """Take the queued targets inside a region just installed off the queue: they were
-        hot in the interpreter while that region's code was, and its native code now runs
-        them without entering them.  Their entries are still counted: one entered from
-        elsewhere reports again and is queued again.  The regions of a run held each
-        instruction 3 times on average (bzip2 -9; bc pi-600 2 times): a loop's head and
-        the branch targets in its body are queued at once.  Measured cold with the batch
-        rule of RegionGen.compile (5 paired rounds): bzip2 -9 1.08 -> 0.98 s, bc pi-600
-        0.76 -> 0.71 s, bc pi-300 0.33 -> 0.32 s; the Tcl suite 5.94 -> 5.64 s (3)."""
-        for e in [e for e in self.queue if e in span]:
+    def drop_covered(self, code: set[int]) -> None:
+        """Take the queued targets among the instructions of a region just installed
+        (``code``) off the queue: they were hot in the interpreter while that region's
+        code was, and its native code now runs them without entering them.  Their entries
+        are still counted: one entered from elsewhere reports again and is queued again.
+        The regions of a run held each instruction 3 times on average (bzip2 -9; bc
+        pi-600 2 times): a loop's head and the branch targets in its body are queued at
+        once.  Measured cold with the batch rule of RegionGen.compile (5 paired rounds):
+        bzip2 -9 1.08 -> 0.98 s, bc pi-600 0.76 -> 0.71 s, bc pi-300 0.33 -> 0.32 s; the
+        Tcl suite 5.94 -> 5.64 s (3).  Regions also stop at the entries of regions
+        installed (Region: stops)."""
+        for e in [e for e in self.queue if e in code]:
             del self.queue[e]
 
     def count_again(self, entries: list[int]) -> None:

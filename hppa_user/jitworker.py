@@ -54,6 +54,7 @@ class CodeView:
         self.returns: set[int] = set()
         self.jumps: dict[int, list[int]] = {}  # register -> targets of jumps through it
         self.excluded: frozenset[int] = frozenset()
+        self.installed: set[int] = set()    # entries of the regions installed (Region: stops)
 
     def apply(self, delta: dict) -> None:
         if delta["generation"] != self.generation:      # a flush: every slot is new
@@ -70,6 +71,7 @@ class CodeView:
         self.hooks, self.returns = delta["hooks"], set(delta["returns"])
         self.jumps = delta["jumps"]
         self.excluded = frozenset(delta["excluded"])
+        self.installed = set(delta["installed"])
 
     # -- what Region reads -----------------------------------------------------------------
     def word(self, a: int) -> int:

@@ -494,7 +494,7 @@ def test_queue_rules_of_the_guests_process():
     cpu.native[idx[d]] = -7
     rc.enqueue(d, idx[d], 1, 7)
     rc.enqueue(0x999000, -1, 1, 7)
-    rc.drop_covered(frozenset({d, d + 4}))
+    rc.drop_covered({d})
     assert list(rc.queue) == [0x999000] and cpu.native[idx[d]] == -7    # off the queue, counted
     cpu.native[idx[b]] = S.NATIVE_NEVER - 3                             # (counted on from there)
     rc.count_again([b])
@@ -519,6 +519,40 @@ def test_batch_leaves_out_a_target_inside_an_earlier_region(monkeypatch):
     view.apply(rc.view([head, inner], {}))
     result = rc.work([head, inner], view)
     assert result["error"] is None and result["covered"] == [inner]
-    assert [r["entry"] for r in result["regions"]] == [head] and inner in result["regions"][0]["span"]
+    assert [r["entry"] for r in result["regions"]] == [head] and inner in result["regions"][0]["code"]
     alone = rc.work([inner], view)                  # on its own it is a region
     assert alone["covered"] == [] and [r["entry"] for r in alone["regions"]] == [inner]
+
+
+def test_region_stops_at_a_compiled_entry(monkeypatch):
+    """A region whose flow reaches the entry of a region compiled already (a loop's head,
+    once the loop is compiled) goes there through the native table instead of compiling
+    that code again; a call to such an entry still brings the callee in (its return stays
+    in the region)."""
+    from hppa_user import jitworker
+    from hppa_user.regiongen import Region, RegionGen
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")          # (work() stores in the cache)
+    h = Harness()
+    rc = h.cpu.jit
+    h.run("bl fn, %r2\n nop\n ldi 100, %r3\nloop: addi -1, %r3, %r3\n addi 1, %r4, %r4\n"
+          " cmpib,<> 0, %r3, loop\n nop\n b done\n nop\n"
+          "fn: bv %r0(%r2)\n addi 1, %r6, %r6\ndone: nop", budget=10_000)
+    assert h.r(4) == 100 and h.r(6) == 1
+    head, fn = CODE + 12, CODE + 36
+    view = jitworker.CodeView()
+    view.apply(rc.view([CODE], {}))
+    gen = RegionGen()
+
+    def region(stops):
+        return Region(CODE, view.word, view.slot, view.executed, gen.prober, view.returns,
+                      view.entries_of(CODE), view.jumps, stops)
+    whole, stopped = region(()), region({head, fn})
+    assert {head, CODE + 16, fn, CODE + 8} <= set(whole.insns)
+    assert head not in stopped.insns and CODE + 16 not in stopped.insns  # the loop: not again
+    assert fn in stopped.insns and CODE + 8 in stopped.insns            # a callee: brought in
+    view.installed = {head}
+    result = rc.work([CODE], view)                    # compiled, the loop left to its region
+    assert result["error"] is None and result["regions"][0]["insns"] == len(stopped.insns)
+    assert head not in result["regions"][0]["code"]
