@@ -413,13 +413,17 @@ class Region:
         indirect branch through it continues here at each of them, on pages of their own
         if need be (a function pointer's callee, a jump table's case, a vDSO function),
         comparing the run-time target with each before it leaves the region.
-        ``stops``: entries of regions compiled already; a direct branch or straight-line
-        flow to one goes there (Emitter.chain_block) instead of compiling its code again
-        (a call to one, or a guessed target of an indirect branch, still brings its code
-        in: a callee's return, and a function pointer's through $$dyncall, stay here).
-        Measured (5 paired rounds): cold bc pi-600 0.71 -> 0.65 s, bzip2 -9 0.97 -> 0.95 s,
-        the Tcl suite 5.65 -> 5.52 s (3); warm bzip2 -9 0.33 -> 0.28 s, bc pi-600 0.26 ->
-        0.24 s: a region chained to is often the hot loop it would have copied."""
+        ``stops``: entries of regions compiled already; a forward branch or straight-line
+        flow to one goes there (Emitter.chain_block) instead of compiling its code again,
+        as code before a loop goes into the loop's region.  Code brought in (a callee, a
+        guessed target of an indirect branch, a return point of other regions' calls)
+        and a branch back still bring their code in, stops or not: a callee's return, and
+        a function pointer's through $$dyncall, stay in the region, and a loop entered
+        here once an iteration is not chained to every time round (a stop inside the
+        callee of vvar clock_gettime's loop made it 25 -> 34 ns).
+        Measured (5 paired rounds): cold bc pi-600 0.72 -> 0.68 s, bzip2 -9 0.97 -> 0.96 s,
+        the Tcl suite 5.67 -> 5.60 s (3); warm bzip2 -9 0.34 -> 0.28 s, bc pi-600 0.25 ->
+        0.24 s."""
         self.words: dict[int, int] = {}
         self.prober = prober
         self.entry = entry
@@ -434,13 +438,15 @@ class Region:
         self._read = read_word
         self._entries_of = entries_of
         self.entry_count = (entries_of(entry) or 0) if entries_of else 0
-        work = [entry]
-        brought_in = set()                   # callees and guessed targets (see stops)
+        # (address, brought in): a callee's code, a guessed target's or a return point of
+        # other regions' calls, where stops do not apply, and where the flow goes on from it
+        work = [(entry, False)]
+        backwards = set()                    # targets of branches back (loops: see stops)
         while work and len(self.insns) < MAX_REGION:
-            a = work.pop()
+            a, inner = work.pop()
             if a in self.insns or not self.in_region(a) or not executed(self.pages[a >> 12], a):
                 continue
-            if a in stops and a != entry and a not in brought_in:
+            if a in stops and a != entry and not inner and a not in backwards:
                 continue
             rec = self.record(a)
             self.insns[a] = rec
@@ -448,8 +454,8 @@ class Region:
                 continue
             kind = prober.kind(rec)
             if kind == "simple":             # a + 8: when it nullifies its successor
-                work += self.straight_on(a, [a + 8, a + 4] if prober.nullifies(rec) else [a + 4],
-                                         slot_of)
+                work += [(n, inner) for n in self.straight_on(
+                    a, [a + 8, a + 4] if prober.nullifies(rec) else [a + 4], slot_of)]
                 continue
             p = self.flow[a] = prober.probe(a, rec)
             target = p.target
@@ -458,24 +464,24 @@ class Region:
                 self.take_page(target, slot_of)      # a callee's page, or a branch's
             if target is not None and call_link is not None:
                 self.calls[a] = target
-                brought_in.add(target)
+            if target is not None and target <= a:
+                backwards.add(target)
             if target is not None and self.in_region(target) and not self.rare(target):
-                work.insert(0, target)           # after the straight line
+                work.insert(0, (target, inner or call_link is not None))   # after the straight line
             if call_link is not None and self.in_region(a + 8):
                 self.returns.setdefault(call_link, set()).add(a + 8)
-                work.insert(0, a + 8)            # where the callee returns to
+                work.insert(0, (a + 8, inner))   # where the callee returns to
             if kind == "branch" and target is None and len(p.reads) == 1:
                 if not self.other_returns:
                     self.other_returns = sorted(r for r in known_returns if self.in_region(r))[:4]
-                    work[:0] = self.other_returns
+                    work[:0] = [(r, True) for r in self.other_returns]
                 for t in (known_jumps or {}).get(next(iter(p.reads)), ()):
                     self.take_page(t, slot_of)
                     if self.in_region(t) and not self.rare(t):
                         self.jumps.setdefault(a, []).append(t)
-                        brought_in.add(t)
-                        work.insert(0, t)
+                        work.insert(0, (t, True))
             if kind == "cond":
-                work += self.straight_on(a, [a + 8, a + 4], slot_of)
+                work += [(n, inner) for n in self.straight_on(a, [a + 8, a + 4], slot_of)]
 
     def rare(self, a: int) -> bool:
         if self._entries_of is None or a == self.entry:
