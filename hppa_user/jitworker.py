@@ -42,7 +42,7 @@ class CodeView:
     """What building a region reads of the guest, as of the batch's request: each code
     page's decode-cache slot and bytes, which decoded instructions have run, the entry
     counts on the batch's pages (native-table words), hooks, return points, jump targets,
-    breakpoints."""
+    breakpoints, the entries of the regions installed."""
 
     def __init__(self):
         self.generation = -1

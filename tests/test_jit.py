@@ -527,8 +527,10 @@ def test_batch_leaves_out_a_target_inside_an_earlier_region(monkeypatch):
 def test_region_stops_at_a_compiled_entry(monkeypatch):
     """A region whose flow reaches the entry of a region compiled already (a loop's head,
     once the loop is compiled) goes there through the native table instead of compiling
-    that code again; a call to such an entry still brings the callee in (its return stays
-    in the region)."""
+    that code again.  Code brought in is kept whole: a callee, even where its flow reaches
+    such an entry (a stop there made vvar clock_gettime's timing loop chain on every
+    call), and a loop's head reached by the branch back from a region entered inside the
+    loop."""
     from hppa_user import jitworker
     from hppa_user.regiongen import Region, RegionGen
     from cpu_harness import CODE, Cpu as Harness
@@ -538,21 +540,22 @@ def test_region_stops_at_a_compiled_entry(monkeypatch):
     rc = h.cpu.jit
     h.run("bl fn, %r2\n nop\n ldi 100, %r3\nloop: addi -1, %r3, %r3\n addi 1, %r4, %r4\n"
           " cmpib,<> 0, %r3, loop\n nop\n b done\n nop\n"
-          "fn: bv %r0(%r2)\n addi 1, %r6, %r6\ndone: nop", budget=10_000)
+          "fn: addi 1, %r6, %r6\nfnret: bv %r0(%r2)\n nop\ndone: nop", budget=10_000)
     assert h.r(4) == 100 and h.r(6) == 1
-    head, fn = CODE + 12, CODE + 36
+    head, body, fn, fnret = CODE + 12, CODE + 16, CODE + 36, CODE + 40
     view = jitworker.CodeView()
     view.apply(rc.view([CODE], {}))
     gen = RegionGen()
 
-    def region(stops):
-        return Region(CODE, view.word, view.slot, view.executed, gen.prober, view.returns,
-                      view.entries_of(CODE), view.jumps, stops)
-    whole, stopped = region(()), region({head, fn})
-    assert {head, CODE + 16, fn, CODE + 8} <= set(whole.insns)
-    assert head not in stopped.insns and CODE + 16 not in stopped.insns  # the loop: not again
-    assert fn in stopped.insns and CODE + 8 in stopped.insns            # a callee: brought in
+    def region(entry, stops):
+        return Region(entry, view.word, view.slot, view.executed, gen.prober, view.returns,
+                      view.entries_of(entry), view.jumps, stops)
+    whole, stopped = region(CODE, ()), region(CODE, {head, fn, fnret})
+    assert {head, body, fn, fnret, CODE + 8} <= set(whole.insns)
+    assert head not in stopped.insns and body not in stopped.insns      # the loop: not again
+    assert {fn, fnret, CODE + 8} <= set(stopped.insns)                   # the callee: whole
+    assert head in region(body, {head}).insns                           # a branch back
     view.installed = {head}
     result = rc.work([CODE], view)                    # compiled, the loop left to its region
-    assert result["error"] is None and result["regions"][0]["insns"] == len(stopped.insns)
+    assert result["error"] is None and result["regions"][0]["insns"] == len(region(CODE, {head}).insns)
     assert head not in result["regions"][0]["code"]
