@@ -29,6 +29,13 @@ M32 = 0xFFFFFFFF
 
 # ---- compiling, caching and installing regions ---------------------------------------------------
 
+def span_of(code) -> frozenset:
+    """What a region with the instructions at ``code`` translated: they and the words
+    after them (a delay slot, a nullified successor), which a breakpoint or a store into
+    its code must not be in."""
+    return frozenset(code) | {a + 4 for a in code}
+
+
 def guest_page(mem, page: int):
     """A page of guest memory (a view: hashing it copies nothing)."""
     return mem.mem[page << 12:(page + 1) << 12]
@@ -118,8 +125,8 @@ class CodeCache:
         jitcache.write_atomic(os.path.join(self.dir, name), objcode.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
-            ref = {k: r[k] for k in ("entry", "fn", "returns", "span")}
-            ref.update(object=name, hashes=hashes)
+            ref = {k: r[k] for k in ("entry", "fn", "returns")}
+            ref.update(span=sorted(span_of(r["code"])), object=name, hashes=hashes)
             jitcache.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
                                   self.ref_text(ref))
         return name
@@ -702,14 +709,14 @@ class RegionCompiler:
             current = int(self.m.native[idx]) if idx >= 0 else 0
             if idx < 0 or current > S.NATIVE_NEVER // 2:         # not awaited (any more)
                 continue
-            span = frozenset(r["span"])
+            span = span_of(r["code"])
             if not span & self.excluded and \
                     self._patch(r["entry"], loaded.global_address(f"{r['fn']}_data"), idx,
                                 r["pages"]):
                 self.m.native[idx] = fn = loaded.function(r["fn"])
                 self.translated[r["entry"]] = (idx, fn, span)
                 self.regions += 1
-                self.insns += r["insns"]
+                self.insns += len(r["code"])
                 self.drop_covered(set(r["code"]))
             else:                                    # its code changed: count again
                 self.m.native[idx] = 0

@@ -205,7 +205,8 @@ def _perf_map(symbols: dict[str, int]) -> None:
 
 def sealed(obj: bytes, key: str) -> bytes:
     """An on-disk entry: a header line with the key and the payload's BLAKE2b digest, then
-    the object.  A truncated or altered file fails unseal() and is never loaded."""
+    the payload (object code, or a kept vDSO parse: kernel_model/vdso.py).  A truncated or
+    altered file fails unseal() and is never loaded."""
     return f"hppa-user-object {key} {digest(obj, 64)} {len(obj)}\n".encode() + obj
 
 

@@ -1680,9 +1680,9 @@ class RegionGen:
             self._steps[word] = step
         return step
 
-    def build_region(self, entry: int, view: CodeView, stops=()) -> Region | None:
+    def build_region(self, entry: int, view: CodeView) -> Region | None:
         region = Region(entry, view.word, view.slot, view.executed, self.prober, view.returns,
-                        view.entries_of(entry), view.jumps, stops)
+                        view.entries_of(entry), view.jumps, view.installed)
         for points in region.returns.values():
             view.returns.update(points)              # for the batch's next regions
         if entry not in region.insns or not compiles(region.insns[entry]):
@@ -1704,7 +1704,7 @@ class RegionGen:
             if entry in built:                   # its code is native already (jit.count_again)
                 covered.append(entry)
                 continue
-            region = self.build_region(entry, view, view.installed)
+            region = self.build_region(entry, view)
             if region is None:
                 continue
             built.update(region.insns)
@@ -1715,11 +1715,9 @@ class RegionGen:
             irtext.Global(module, None, f"{name}_key",
                           key(view.page_bytes, entry, region.pages) + b"\0")
             out.append({"entry": entry, "fn": name,
-                        "pages": dict(region.pages), "insns": len(region.insns),
+                        "pages": dict(region.pages),
                         "returns": sorted(p for ps in region.returns.values() for p in ps),
-                        "code": sorted(region.insns),
-                        # what it translated: its instructions and their delay slots
-                        "span": sorted(set(region.insns) | {a + 4 for a in region.insns})})
+                        "code": sorted(region.insns)})      # (what it translated: jit.span_of)
         if not out:
             return None, [], covered
         return self.prepare().compile_passes(str(module), self.tm, PASSES), out, covered

@@ -35,7 +35,7 @@ import io
 import marshal
 import os
 
-from hppa_user import jitcache
+from hppa_user import jitcache, objcode
 from hppa_user.records import record
 from kernel_model import vvar as _vvar
 from vdso_image import IMAGE_PROFILES, IMAGES_DIR
@@ -245,24 +245,26 @@ def _read_image(profile: str) -> VdsoImage:
 
 # Parsing an image with pyelftools costs every run ~35 ms (most of it importing it), so the
 # result is kept beside the compiled code, named after the image's bytes and this parser:
-# marshal data of the record's fields (not pickle: the start-up rule, cli.py), after a
-# digest of them, so a damaged file is parsed again, never unmarshalled.
+# marshal data of the record's fields (not pickle: the start-up rule, cli.py), sealed as the
+# code caches' entries are (objcode.sealed), so a damaged file is parsed again, never
+# unmarshalled.
 def _parsed_path(data: bytes) -> str:
     name = jitcache.digest(data + jitcache.read_bytes(__file__))
     return os.path.join(jitcache.root(), "vdso", f"{name}.parsed")
 
 
 def kept_form(img: VdsoImage) -> bytes:
-    """What _parse_and_keep writes of ``img``."""
+    """What _parse_and_keep writes of ``img``: a sealed entry (objcode.sealed) keyed by its
+    profile."""
     fields = marshal.dumps(tuple(img._replace(
         exports={name: tuple(sym) for name, sym in img.exports.items()})))
-    return jitcache.digest(fields).encode() + b"\n" + fields
+    return objcode.sealed(fields, f"vdso-{img.profile}")
 
 
 def _parsed(data: bytes, profile: str, path: str) -> VdsoImage | None:
     try:
-        seal, _, fields = jitcache.read_bytes(_parsed_path(data)).partition(b"\n")
-        if seal != jitcache.digest(fields).encode():
+        fields = objcode.unseal(jitcache.read_bytes(_parsed_path(data)), f"vdso-{profile}")
+        if fields is None:
             return None
         img = VdsoImage(*marshal.loads(fields))
         img = img._replace(exports={name: VdsoSymbol(*sym) for name, sym in img.exports.items()})

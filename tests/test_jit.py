@@ -557,5 +557,5 @@ def test_region_stops_at_a_compiled_entry(monkeypatch):
     assert head in region(body, {head}).insns                           # a branch back
     view.installed = {head}
     result = rc.work([CODE], view)                    # compiled, the loop left to its region
-    assert result["error"] is None and result["regions"][0]["insns"] == len(region(CODE, {head}).insns)
+    assert result["error"] is None and len(result["regions"][0]["code"]) == len(region(CODE, {head}).insns)
     assert head not in result["regions"][0]["code"]
