@@ -68,7 +68,7 @@ def parse_start(spec: str) -> int | str:
 def symbol_address(program: str, name: str) -> int:
     """The value of symbol ``name`` in the ELF ``.symtab`` of ``program`` (functions first)."""
     try:
-        value = symtab_symbols(program).get(name)
+        value = symtab_symbols(program, (name,)).get(name)
     except LoaderError as e:
         raise TraceError(f"cannot read symbols of {program}: {e}") from None
     if value is None:

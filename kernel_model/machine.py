@@ -117,7 +117,8 @@ class Machine:
         try:
             bias = self.image.program.bias           # a PIE's symbols move with it
             self.vsyscall_paths = vsyscall.path_hooks(
-                {name: value + bias for name, value in symtab_symbols(self.program).items()})
+                {name: value + bias for name, value in
+                 symtab_symbols(self.program, vsyscall.PATH_SYMBOLS).items()})
         except LoaderError:             # an unreadable .symtab: nothing of it is counted
             self.vsyscall_paths = {}
         if self.vdso_names or self.vsyscall_paths:

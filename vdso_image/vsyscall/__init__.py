@@ -45,6 +45,7 @@ def path_symbol(function: str, path: str) -> str:
 
 
 _BY_SYMBOL = {path_symbol(f, p): (f, p) for f in FUNCTIONS for p in PATHS}
+PATH_SYMBOLS = tuple(_BY_SYMBOL)          # the names path_hooks looks for
 
 
 def path_hooks(symbols: dict[str, int]) -> dict[int, tuple[str, str]]:
