@@ -117,6 +117,7 @@ class Table:
     def __init__(self):
         self.rows, self.variants = enc.decoding_order()
         self.split = [enc.split_field(row) for row in self.rows]
+        self._records: dict[int, tuple] = {}
         self.by_major: list[list[int]] = [[] for _ in range(64)]
         for i, row in enumerate(self.rows):
             self.by_major[row.match >> 26].append(i)
@@ -136,7 +137,14 @@ class Table:
         return -1
 
     def record(self, word: int) -> tuple[int, ...]:
-        """(variant, 7 fields) for ``word``: what the native decoder writes."""
+        """(variant, 7 fields) for ``word``: what the native decoder writes (each word
+        decoded once: the region compiler asks again for every region holding it)."""
+        rec = self._records.get(word)
+        if rec is None:
+            rec = self._records[word] = self._decode_record(word)
+        return rec
+
+    def _decode_record(self, word: int) -> tuple[int, ...]:
         i = self.find(word)
         if i < 0:
             return (ILLEGAL_VARIANT,) + (0,) * enc.NFIELDS

@@ -288,6 +288,9 @@ _PROBE_VALUES = ([0] * 32, [0] + [1 << r for r in range(1, 32)], _ODD,
                  [0] + [~v & M32 for v in _ODD[1:]])
 
 
+MAX_PROBES = 1 << 16
+
+
 class Prober:
     """Control-flow facts of records, computed on a scratch function."""
 
@@ -295,12 +298,19 @@ class Prober:
         self._kinds: dict[tuple, str] = {}
         self._facts: dict[tuple, Probe] = {}
         self._accesses: dict[tuple, tuple] = {}
+        self._probes: dict[tuple, Probe] = {}     # (address, rec) -> its probe (probe)
 
     def probe(self, a: int, rec: tuple) -> Probe:
-        fn = irtext.Function(irtext.Module(), ir.FunctionType(ir.VoidType(), []), "probe")
-        b = irtext.IRBuilder(fn.append_basic_block())
-        p = Probe(b, a)
-        call_semantics(p, rec)
+        """The facts of ``rec`` at ``a`` (once per address and record: the regions of a
+        run overlap, and each probes its branches); its scratch IR is let go."""
+        p = self._probes.get((a, rec))
+        if p is None:
+            fn = irtext.Function(irtext.Module(), ir.FunctionType(ir.VoidType(), []), "probe")
+            p = Probe(irtext.IRBuilder(fn.append_basic_block()), a)
+            call_semantics(p, rec)
+            p.b = p._regs = None
+            if len(self._probes) < MAX_PROBES:
+                self._probes[(a, rec)] = p
         return p
 
     def kind(self, rec: tuple) -> str:
@@ -942,7 +952,10 @@ class Emitter:
             return True
 
         def visit(a: int, open_groups: dict) -> None:
-            open_groups = {key: list(gs) for key, gs in open_groups.items()}
+            # open_groups: (value, store, size) -> its groups open here, a tuple; the dict
+            # is the dominator's, copied only when a group opens (a copy per instruction
+            # was a tenth of the worker's time)
+            copied = False
             accesses = pr.accesses(reg.insns[a])
             value = values.get(a, {})
             if accesses:
@@ -958,12 +971,14 @@ class Emitter:
                             gs.append([None, k, d, d, d + size - 1, 1])
                         plan[a][k] = COVERED
                         continue
-                    gs = open_groups.setdefault((base, store, size), [])
+                    gs = open_groups.get((base, store, size), ())
                     if any(fits(g, d, size) for g in gs):
                         plan[a][k] = COVERED
                     else:
                         g = [a, k, d, d, d + size - 1, 1]
-                        gs.append(g)
+                        if not copied:
+                            open_groups, copied = dict(open_groups), True
+                        open_groups[(base, store, size)] = gs + (g,)
                         groups.append(g)
             for w in self.dominated.get(a, ()):
                 visit(w, open_groups)

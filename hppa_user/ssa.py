@@ -30,6 +30,10 @@ def _signed(c: int, w: int) -> int:
     return c - (1 << w) if c >> (w - 1) & 1 else c
 
 
+_CONSTS: dict = {}          # (constant, width) -> its V (V.const)
+MAX_CONSTS = 1 << 16
+
+
 class V:
     """An integer of ``w`` bits: a constant ``c`` or the IR value ``v`` built by ``b``."""
     __slots__ = ("b", "v", "c", "w")
@@ -41,7 +45,15 @@ class V:
     # -- construction --------------------------------------------------------------------
     @staticmethod
     def const(c: int, w: int = 32) -> "V":
-        return V(None, None, c, w)
+        """(A V is never changed: the constants made often are made once; building a
+        region makes ~3000.)"""
+        key = (c, w)
+        v = _CONSTS.get(key)
+        if v is None:
+            v = V(None, None, c, w)
+            if len(_CONSTS) < MAX_CONSTS:
+                _CONSTS[key] = v
+        return v
 
     @staticmethod
     def of(b: ir.IRBuilder, v) -> "V":
@@ -55,9 +67,7 @@ class V:
         if isinstance(x, V):
             assert x.w == self.w, f"width mismatch {self.w} vs {x.w}"
             return x
-        if isinstance(x, bool):
-            x = int(x)
-        return V(None, None, int(x), self.w)
+        return V.const(int(x), self.w)
 
     # -- inspection ------------------------------------------------------------------------
     @property
