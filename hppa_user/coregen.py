@@ -100,6 +100,15 @@ RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
 TSC_RATE_SHIFT = 32       # ENV_TSC_RATE: ns per TSC tick in units of 2^-32 ns
 
 
+RARE = 1 << 12            # branch weight of the usual way against 1 of a rare one (unlikely)
+
+
+def unlikely(branch) -> None:
+    """Mark a conditional branch as rarely taken (block placement keeps its target out
+    of the straight line)."""
+    branch.set_weights([1, RARE])
+
+
 def env_slot(b, env, i: int):
     """&env[i] (an i64 word of the environment block)."""
     return b.gep(env, [ir.Constant(I64, i)], source_etype=I64)
@@ -701,7 +710,7 @@ class ArmGen:
         lazy = callable(number)
         if lazy:                        # computed on the way out only (off the hot path)
             site = self.fn.append_basic_block("trap")
-            b.cbranch(cond.ir, site, cont)
+            unlikely(b.cbranch(cond.ir, site, cont))
             b.position_at_end(site)
             number = number()
         number = c64(number) if isinstance(number, int) else number.zext(64)
@@ -711,7 +720,7 @@ class ArmGen:
         if lazy:
             b.branch(blk)
         else:
-            b.cbranch(cond.ir, blk, cont)
+            unlikely(b.cbranch(cond.ir, blk, cont))
         b.position_at_end(cont)
 
     # -- an arm --------------------------------------------------------------------------
@@ -740,15 +749,19 @@ class ArmGen:
         """Go on with the instruction at ``f``: its arm directly when nothing special is
         due, else the loop head.  ``same_page_next``: this instruction cannot have dropped
         decoded code (no store), so when ``f`` follows it on its page, its record follows
-        this one's."""
+        this one's.  Each way to an arm ends in a dispatch of its own (to_arm), and the
+        rare ways (the budget spent, a page boundary, a page not decoded) are marked so:
+        the common one, the next record on the page, then runs straight through to the
+        arm's jump with no other taken branch."""
         b, fn = self.b, self.fn
-        slow, go, have = (fn.append_basic_block(n) for n in ("to_slow", "fetch", "have"))
+        slow = fn.append_basic_block("to_slow")
         branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
+        go = fn.append_basic_block("fetch")
         if n.known == 0:
-            b.cbranch(count.sge(self.limit).ir, slow, go0)
+            unlikely(b.cbranch(count.sge(self.limit).ir, slow, go0))
         else:
             budget_ok, skip = fn.append_basic_block("budget_ok"), fn.append_basic_block("skip")
-            b.cbranch(count.sge(self.limit).ir, slow, budget_ok)
+            unlikely(b.cbranch(count.sge(self.limit).ir, slow, budget_ok))
             b.position_at_end(budget_ok)
             b.cbranch(n.ir, skip, go0)
             b.position_at_end(skip)
@@ -759,35 +772,20 @@ class ArmGen:
         lookup = fn.append_basic_block("lookup")
         if same_page_next:                     # jumped is clear here: f = this one's + 4
             seq = fn.append_basic_block("sequential")
-            b.cbranch((f & 0xFFF).eq(0).ir, lookup, seq)
+            unlikely(b.cbranch((f & 0xFFF).eq(0).ir, lookup, seq))
             b.position_at_end(seq)
-            rec_seq = b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32)
-            seq_end = b.block
-            rec_join = fn.append_basic_block("record")
-            b.branch(rec_join)
+            self.to_arm(b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32),
+                        f, back, count, slow)
         else:
             b.branch(lookup)
         b.position_at_end(lookup)
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
         rec_go = fn.append_basic_block("record_lookup")
-        b.cbranch(slot.slt(0).ir, slow, rec_go)
+        unlikely(b.cbranch(slot.slt(0).ir, slow, rec_go))
         b.position_at_end(rec_go)
         idx = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64)) << 3
-        rec = b.gep(self.dc, [idx.ir], source_etype=I32)
-        if same_page_next:
-            b.branch(rec_join)
-            b.position_at_end(rec_join)
-            phi = b.phi(PTR)
-            phi.add_incoming(rec_seq, seq_end)
-            phi.add_incoming(rec, rec_go)
-            rec = phi
-        op = V.of(b, b.load(rec, typ=I32))
-        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have)
-        b.position_at_end(have)
-        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
-                              source_etype=self.gen.arm_table.value_type), typ=PTR)
-        self.tail(target, f, back, count, rec)                # nothing special: fs = f
+        self.to_arm(b.gep(self.dc, [idx.ir], source_etype=I32), f, back, count, slow)
         # A branch target: a compiled region may start here (the loop head calls it), or
         # the entry is counted -- here, unless its count reaches a power of two (the loop
         # head then counts it and decides whether to report it: reports() holds only at
@@ -796,7 +794,7 @@ class ArmGen:
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
         look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
-        b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look)
+        unlikely(b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look))
         b.position_at_end(look)
         word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
         threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
@@ -813,16 +811,21 @@ class ArmGen:
         b.store((code - 1).ir, jptr)
         b.branch(counted)
         b.position_at_end(counted)
-        rec = b.gep(self.dc, [(word << 3).ir], source_etype=I32)
+        self.to_arm(b.gep(self.dc, [(word << 3).ir], source_etype=I32), f, back, count, slow)
+        b.position_at_end(slow)
+        self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    def to_arm(self, rec, f: V, back: V, count: V, slow) -> None:
+        """Tail-call the arm of the decoded record at ``rec`` (the loop head ``slow``
+        decodes one not decoded yet)."""
+        b = self.b
         op = V.of(b, b.load(rec, typ=I32))
-        have2 = fn.append_basic_block("have_target")
-        b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have2)
-        b.position_at_end(have2)
+        have = self.fn.append_basic_block("have")
+        unlikely(b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have))
+        b.position_at_end(have)
         target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
                               source_etype=self.gen.arm_table.value_type), typ=PTR)
         self.tail(target, f, back, count, rec)
-        b.position_at_end(slow)
-        self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
 
     # -- a nullified instruction -----------------------------------------------------------
     def nullified(self) -> None:
