@@ -242,7 +242,8 @@ class RegionCompiler:
         self.insns = 0
         self.seconds = 0.0                # CPU time compiling (in the worker)
         self.return_points: set[int] = set()   # after the calls in compiled regions
-        self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (note_jump)
+        self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (known_jumps)
+        self._jump_notes: list[tuple] = []          # (entry, entries, registers) (note_jump)
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
         self.to_weigh: dict[int, None] = {}   # targets the worker is to weigh (poll sends them)
@@ -388,11 +389,21 @@ class RegionCompiler:
         for the link registers, which returns use) are guessed to be how it got there, a
         function pointer or a jump table's entry, and regions with an indirect branch
         through one of them try ``entry`` (Region: known_jumps).  A wrong guess costs a
-        compare: the region checks the target at run time."""
-        for r, value in enumerate(self.m.ctx.gr.tolist()):
-            if value & 0xFFFFFFFC == entry and r not in NOT_JUMPS:
-                targets = self.jumps.setdefault(r, {})
-                targets[entry] = max(entries, targets.get(entry, 0))
+        compare: the region checks the target at run time.  The registers are kept as
+        they are and looked at when a view wants the guesses (known_jumps): most reports
+        of a short program never get there, nor the time its exit takes."""
+        self._jump_notes.append((entry, entries, self.m.ctx.gr.tobytes()))
+
+    def known_jumps(self) -> dict[int, dict[int, int]]:
+        """register -> {target: entries}: the jumps noted so far (note_jump)."""
+        fmt = self.m.ctx.gr.format
+        for entry, entries, regs in self._jump_notes:
+            for r, value in enumerate(memoryview(regs).cast(fmt).tolist()):
+                if value & 0xFFFFFFFC == entry and r not in NOT_JUMPS:
+                    targets = self.jumps.setdefault(r, {})
+                    targets[entry] = max(entries, targets.get(entry, 0))
+        self._jump_notes.clear()
+        return self.jumps
 
     def install_cached(self, entry: int, idx: int) -> bool:
         hit = self.code_cache().lookup(self.m.mem, entry)
@@ -509,7 +520,7 @@ class RegionCompiler:
                 "counts": counts, "entries": {e: self.entries.get(e) for e in batch},
                 "hooks": self.hooks_key(), "returns": sorted(self.return_points),
                 "jumps": {r: sorted(ts, key=ts.get, reverse=True)[:JUMP_GUESSES]
-                          for r, ts in self.jumps.items()},
+                          for r, ts in self.known_jumps().items()},
                 "excluded": sorted(self.excluded),
                 "installed": [e for e, (idx, fn, _) in self.translated.items() if nat[idx] == fn]}
 
