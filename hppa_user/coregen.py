@@ -181,17 +181,19 @@ class Mem:
             x = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [x])
         b.store(x, b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), align=1)
 
-    def invalidate(self, addr: V) -> None:
+    def invalidate(self, addr: V) -> V:
         """A store into a page holding decoded code drops that code (its slot and any
-        region built from it: the page is decoded afresh on the next fetch)."""
+        region built from it: the page is decoded afresh on the next fetch).  Returns
+        whether it did (i1)."""
         b = self.b
         page = (addr >> 12).zext(64).ir
         pp = b.gep(self.perm, [page], source_etype=I8)
         p = b.load(pp, typ=I8)
-        with b.if_then(b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)),
-                                       ir.Constant(I8, 0)), likely=False):
+        code = b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)), ir.Constant(I8, 0))
+        with b.if_then(code, likely=False):
             b.store(b.and_(p, ir.Constant(I8, ~PERM_CODE & 0xFF)), pp)
             b.store(ir.Constant(I32, -1), b.gep(self.page_slot, [page], source_etype=I32))
+        return V(b, code, None, 1)
 
 
 class EnvCtx(Ctx):
@@ -224,7 +226,7 @@ class ICtx(EnvCtx):
         self.n_next = V.const(0, 1)
         self.nb = None
         self.zero_r0 = False
-        self.stores = False           # may drop decoded code (a store, an unaligned access)
+        self.dropped = V.const(0, 1)  # i1: this instruction dropped decoded code (a store)
 
     def wrote_gr(self, r: V) -> None:
         if r.known is None:
@@ -286,22 +288,27 @@ class ICtx(EnvCtx):
                             lambda: self._unaligned(addr, size, None), aligned)
 
     def store(self, addr: V, size: int, v: V) -> None:
-        self.stores = True
-
         def aligned():
-            self.check_store(addr, addr)
+            dropped = self.check_store(addr, addr)
             self.m.store(addr, size, v)
+            return dropped
+
+        def unaligned():
+            self._unaligned(addr, size, v)
+            return V.const(1, 1)              # (the helper may have dropped code)
         if size == 1:
             aligned()
             return
-        self.if_else((addr & (size - 1)).ne(0), lambda: self._unaligned(addr, size, v), aligned)
+        before = self.dropped
+        self.dropped = before | self.if_else((addr & (size - 1)).ne(0), unaligned, aligned)
 
-    def check_store(self, addr: V, fault_addr: V) -> None:
-        self.stores = True
+    def check_store(self, addr: V, fault_addr: V) -> V:
         p = self.m.perm_of(addr)
         self.trap_if((p & PERM_W).eq(0),
                      lambda: self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, fault_addr)
-        self.m.invalidate(addr)
+        dropped = self.m.invalidate(addr)
+        self.dropped = self.dropped | dropped
+        return dropped
 
     def poke8(self, addr: V, v: V, when) -> None:
         old = self.m.load(addr, 1)
@@ -743,16 +750,16 @@ class ArmGen:
             ctx._st(0, c64(0))
         nb = ctx.nb if ctx.nb is not None else self.back + 4
         self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
-                      not ctx.stores)
+                      ctx.dropped)
 
-    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, same_page_next=False) -> None:
+    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, dropped: V | None = None) -> None:
         """Go on with the instruction at ``f``: its arm directly when nothing special is
-        due, else the loop head.  ``same_page_next``: this instruction cannot have dropped
-        decoded code (no store), so when ``f`` follows it on its page, its record follows
-        this one's.  Each way to an arm ends in a dispatch of its own (to_arm), and the
-        rare ways (the budget spent, a page boundary, a page not decoded) are marked so:
-        the common one, the next record on the page, then runs straight through to the
-        arm's jump with no other taken branch."""
+        due, else the loop head.  ``dropped`` (an arm's): whether this instruction dropped
+        decoded code; when it did not and ``f`` follows it on its page, its record follows
+        this one's (None: not known).  Each way to an arm ends in a dispatch of its own
+        (to_arm), and the rare ways (the budget spent, a page boundary, a page not
+        decoded) are marked so: the common one, the next record on the page, then runs
+        straight through to the arm's jump with no other taken branch."""
         b, fn = self.b, self.fn
         slow = fn.append_basic_block("to_slow")
         branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
@@ -770,9 +777,9 @@ class ArmGen:
         b.cbranch(jumped.ir, branch_target, go)
         b.position_at_end(go)
         lookup = fn.append_basic_block("lookup")
-        if same_page_next:                     # jumped is clear here: f = this one's + 4
+        if dropped is not None and dropped.known != 1:   # jumped is clear: f = this one's + 4
             seq = fn.append_basic_block("sequential")
-            unlikely(b.cbranch((f & 0xFFF).eq(0).ir, lookup, seq))
+            unlikely(b.cbranch(((f & 0xFFF).eq(0) | dropped).ir, lookup, seq))
             b.position_at_end(seq)
             self.to_arm(b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32),
                         f, back, count, slow)

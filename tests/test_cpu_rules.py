@@ -236,6 +236,27 @@ def test_self_modifying_store_invalidates_decoded_code(cpu):
         cpu.mem.protect(CODE, 0x1000, 5)
 
 
+@pytest.mark.parametrize("store,r3", [
+    ("stw %r3,4(%r10)", 0x34040004),             # the next word: ldi 2,%r4
+    ("sth %r3,6(%r10)", 0x0004),                 # its lower half: ldi 1 (0x34040002) -> ldi 2
+    ("stby,e %r3,4(%r10)", 0),                   # stores no byte: ldi 1 stays
+    ("stby,b %r3,7(%r10)", 0x34040004),          # its last byte: ldi 1 -> ldi 2
+])
+def test_store_into_the_next_instruction(cpu, store, r3):
+    """An arm that stores goes on at the next record of its page unless the store
+    dropped decoded code: the instruction right after a store into it, decoded on an
+    earlier pass, runs as stored."""
+    cpu.mem.protect(CODE, 0x1000, 7)
+    try:
+        cpu.run("\tb next\n\tnop\n"
+                f"again:\t{store}\n"                 # CODE + 8, into CODE + 12 ...
+                "next:\tldi 1,%r4\n"                  # ... run (decoded) before the store
+                "\taddib,<> -1,%r5,again\n\tnop", r3=r3, r10=CODE + 8, r4=0, r5=2)
+        assert cpu.r(4) == (1 if store.startswith("stby,e") else 2) and cpu.r(5) == 0
+    finally:
+        cpu.mem.protect(CODE, 0x1000, 5)
+
+
 @pytest.mark.parametrize("insn,base_off,word,new_base_off", [
     # without ,m the bytes go to GR[b] + d (k = its byte offset): ,b stores bytes k..3
     ("stby,b %r3,1(%r10)", 0, 0xAA223344, 0),
