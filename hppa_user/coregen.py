@@ -798,12 +798,36 @@ class ArmGen:
         # head then counts it and decides whether to report it: reports() holds only at
         # powers of two).  With regions off (no threshold) the native table is not read.
         b.position_at_end(branch_target)
+        look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
+        far = fn.append_basic_block("other_page")
+        words = []                               # (the target's record index, from where)
+        if dropped is not None and dropped.known != 1:
+            # a target on this instruction's page (a loop): its record is this one's plus
+            # the distance, not looked up through the page's slot (one load less on the
+            # way to the arm's jump)
+            near = fn.append_basic_block("same_page")
+            b.cbranch((((f ^ self.f) >> 12).eq(0) & ~dropped).ir, near, far)
+            b.position_at_end(near)
+            here = V.of(b, b.ptrtoint(self.rec, I64)) - V.of(b, b.ptrtoint(self.dc, I64))
+            word = (here >> 5) + ((f - self.f).sext(64).ashr(2))
+            words.append((word, b.block))
+            unlikely(b.cbranch(back.ne(f + 4).ir, slow, look))
+        else:
+            b.branch(far)
+        b.position_at_end(far)
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
-        look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
+        words.append(((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64), None))
         unlikely(b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look))
+        words[-1] = (words[-1][0], b.block)
         b.position_at_end(look)
-        word = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64))
+        if len(words) == 1:
+            word = words[0][0]
+        else:
+            phi = b.phi(I64, name="word")
+            for w, blk in words:
+                phi.add_incoming(w.ir, blk)
+            word = V(b, phi, None, 64)
         threshold = self.ctx0.ctl(S.CTL_JIT_THRESHOLD)
         count_bb = fn.append_basic_block("count")
         b.cbranch(threshold.sgt(0).ir, count_bb, counted)

@@ -257,6 +257,23 @@ def test_store_into_the_next_instruction(cpu, store, r3):
         cpu.mem.protect(CODE, 0x1000, 5)
 
 
+def test_store_in_a_delay_slot_into_the_branch_target(cpu):
+    """A taken branch to its own page goes on at the target's record found from the
+    delay slot's, unless the delay slot dropped decoded code: a target decoded on an
+    earlier pass, overwritten by the delay slot, runs as stored."""
+    cpu.mem.protect(CODE, 0x1000, 7)
+    try:
+        cpu.run("\tb tgt\n\tnop\n"
+                "tgt:\tldi 1,%r4\n"                   # CODE + 8, run (decoded) first
+                "\taddib,= -1,%r5,done\n\tnop\n"
+                "\tb tgt\n"
+                "\tstw %r3,0(%r9)\n"                 # the delay slot, into tgt
+                "done:\tnop", r3=0x34040004, r9=CODE + 8, r4=0, r5=2)
+        assert cpu.r(4) == 2 and cpu.r(5) == 0         # ldi 2,%r4
+    finally:
+        cpu.mem.protect(CODE, 0x1000, 5)
+
+
 @pytest.mark.parametrize("insn,base_off,word,new_base_off", [
     # without ,m the bytes go to GR[b] + d (k = its byte offset): ,b stores bytes k..3
     ("stby,b %r3,1(%r10)", 0, 0xAA223344, 0),
