@@ -817,9 +817,9 @@ class ArmGen:
         b.position_at_end(far)
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
-        words.append(((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64), None))
+        far_word = (slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64)
         unlikely(b.cbranch((slot.slt(0) | back.ne(f + 4)).ir, slow, look))
-        words[-1] = (words[-1][0], b.block)
+        words.append((far_word, b.block))
         b.position_at_end(look)
         if len(words) == 1:
             word = words[0][0]
