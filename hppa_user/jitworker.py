@@ -15,7 +15,8 @@ guest goes on; it is forked before the first batch (jit.PREPARE_AFTER), so that 
 waits for no import.
 
 Messages are records of frames.py.  Guest -> worker: ``{"view": delta,
-"batches": [[entry, ...], ...], "reply": bool}``; worker -> guest: one result of
+"batches": [[entry, ...], ...], "reply": bool}`` (and ``"size"``, the most instructions
+of a region of these batches, for the first: jit.FIRST_REGION); worker -> guest: one result of
 ``compiler.work`` per batch when ``reply``.  Or ``{"weigh": [entry, ...], "pages": {page:
 its 4 KiB}, "reply": True}``, targets to weigh (``compiler.weigh``: the worker has the
 control-flow facts of instruction words, which the guest's process does not load), and
@@ -205,8 +206,10 @@ def compiled(msg: dict, view: CodeView, compiler):
         yield {"paths": compiler.weigh(msg["weigh"], msg["pages"])}
         return
     view.apply(msg["view"])
+    for batch in msg["batches"]:
+        yield compiler.work(batch, view, msg.get("size"))
     lukewarm = msg.get("lukewarm")
-    for batch in msg["batches"] + (compiler.pick_lukewarm(lukewarm, view) if lukewarm else []):
+    for batch in compiler.pick_lukewarm(lukewarm, view) if lukewarm else []:
         yield compiler.work(batch, view)
 
 

@@ -409,8 +409,10 @@ class Region:
     away; a cache flush clears every region), else it leaves (Emitter.page_guard)."""
 
     def __init__(self, entry: int, read_word, slot_of, executed, prober: Prober,
-                 known_returns=(), entries_of=None, known_jumps=None, stops=()):
-        """``slot_of(page)``: the page's decode-cache slot (-1: none); ``executed(slot, a)``:
+                 known_returns=(), entries_of=None, known_jumps=None, stops=(),
+                 size: int = MAX_REGION):
+        """``size``: the most instructions it holds.
+        ``slot_of(page)``: the page's decode-cache slot (-1: none); ``executed(slot, a)``:
         whether the instruction at ``a`` has ever run (the decode cache knows). Paths into
         code that never ran are left to the interpreter, so LLVM spends no time on them.
         ``known_returns``: return points of the calls in regions compiled so far; a return
@@ -452,7 +454,7 @@ class Region:
         # other regions' calls, where stops do not apply, and where the flow goes on from it
         work = [(entry, False)]
         backwards = set()                    # targets of branches back (loops: see stops)
-        while work and len(self.insns) < MAX_REGION:
+        while work and len(self.insns) < size:
             a, inner = work.pop()
             if a in self.insns or not self.in_region(a) or not executed(self.pages[a >> 12], a):
                 continue
@@ -1695,21 +1697,23 @@ class RegionGen:
             self._steps[word] = step
         return step
 
-    def build_region(self, entry: int, view: CodeView) -> Region | None:
+    def build_region(self, entry: int, view: CodeView, size: int = MAX_REGION) -> Region | None:
         region = Region(entry, view.word, view.slot, view.executed, self.prober, view.returns,
-                        view.entries_of(entry), view.jumps, view.installed)
+                        view.entries_of(entry), view.jumps, view.installed, size)
         for points in region.returns.values():
             view.returns.update(points)              # for the batch's next regions
         if entry not in region.insns or not compiles(region.insns[entry]):
             return None
         return region
 
-    def compile(self, batch: list[int], view: CodeView, key) -> tuple[bytes | None, list[dict], list[int]]:
+    def compile(self, batch: list[int], view: CodeView, key,
+                size: int | None = None) -> tuple[bytes | None, list[dict], list[int]]:
         """The regions at the entries of ``batch`` as one module's object code, per region
         what installing it needs (its symbols and the slots its pages had), and the
         entries left out because an earlier region of the batch holds their code.
         ``key(page_bytes, entry, pages)``: what a region was built from (jit.CodeCache.key),
-        compiled into its object as ``<fn>_key`` for a code-cache lookup to check."""
+        compiled into its object as ``<fn>_key`` for a code-cache lookup to check.
+        ``size``: the most instructions a region holds (None: MAX_REGION)."""
         module = irtext.Module()
         out = []
         hooks = {a: h for h, a in enumerate(memoryview(view.hooks).cast("q").tolist())}
@@ -1719,7 +1723,7 @@ class RegionGen:
             if entry in built:                   # its code is native already (jit.count_again)
                 covered.append(entry)
                 continue
-            region = self.build_region(entry, view)
+            region = self.build_region(entry, view, size or MAX_REGION)
             if region is None:
                 continue
             built.update(region.insns)

@@ -521,6 +521,37 @@ def test_queue_rules_of_the_guests_process():
     assert cpu.native[idx[b]] == 0 and cpu.native[idx[a]] == S.NATIVE_NEVER
 
 
+def test_first_region_is_small(monkeypatch):
+    """The guest's first batch asks for a region of at most FIRST_REGION instructions (it
+    compiles in about half the time of a full one, and lands that much sooner), the others
+    for full ones; a batch's regions hold at most the instructions it asks for."""
+    from types import SimpleNamespace
+    from hppa_user import jit as J
+    from hppa_user import jitworker
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")          # (work() stores in the cache)
+    h = Harness()
+    rc = h.cpu.jit
+    h.run("ldi 10, %r3\nloop:" + " addi 1, %r4, %r4\n" * 20 + " addib,<> -1, %r3, loop\n nop",
+          budget=10_000)
+    assert h.r(4) == 200
+    head = CODE + 4
+    view = jitworker.CodeView()
+    view.apply(rc.view([head], {}))
+    assert len(rc.work([head], view)["regions"][0]["code"]) > 22      # the loop, its delay slot, its way out
+    assert len(rc.work([head], view, 8)["regions"][0]["code"]) == 8
+    sent = []
+    monkeypatch.setattr(rc, "spawn", lambda: True)
+    rc.worker = SimpleNamespace(send=lambda msg: sent.append(msg) or True)
+    for entry in (head, head + 8):
+        rc.enqueue(entry, rc.slot_index(entry), J.HEAT, J.HEAT)
+        rc.inflight = None
+        rc.start()
+    assert [m["batches"] for m in sent] == [[[head]], [[head + 8]]]
+    assert sent[0]["size"] == J.FIRST_REGION < 144 and "size" not in sent[1]
+
+
 def test_batch_leaves_out_a_target_inside_an_earlier_region(monkeypatch):
     """A batch whose second target lies inside the first target's region (a loop's head and
     a branch target in its body, queued together) compiles one region: the second is left
