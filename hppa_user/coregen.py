@@ -289,26 +289,23 @@ class ICtx(EnvCtx):
 
     def store(self, addr: V, size: int, v: V) -> None:
         def aligned():
-            dropped = self.check_store(addr, addr)
+            self.check_store(addr, addr)
             self.m.store(addr, size, v)
-            return dropped
+            return self.dropped
 
         def unaligned():
             self._unaligned(addr, size, v)
             return V.const(1, 1)              # (the helper may have dropped code)
         if size == 1:
             aligned()
-            return
-        before = self.dropped
-        self.dropped = before | self.if_else((addr & (size - 1)).ne(0), unaligned, aligned)
+        else:
+            self.dropped = self.if_else((addr & (size - 1)).ne(0), unaligned, aligned)
 
-    def check_store(self, addr: V, fault_addr: V) -> V:
+    def check_store(self, addr: V, fault_addr: V) -> None:
         p = self.m.perm_of(addr)
         self.trap_if((p & PERM_W).eq(0),
                      lambda: self.m.fault_number(p, T.DATA_PROTECTION, T.DTLB_MISS), 0, fault_addr)
-        dropped = self.m.invalidate(addr)
-        self.dropped = self.dropped | dropped
-        return dropped
+        self.dropped = self.dropped | self.m.invalidate(addr)
 
     def poke8(self, addr: V, v: V, when) -> None:
         old = self.m.load(addr, 1)
@@ -777,7 +774,10 @@ class ArmGen:
         b.cbranch(jumped.ir, branch_target, go)
         b.position_at_end(go)
         lookup = fn.append_basic_block("lookup")
-        if dropped is not None and dropped.known != 1:   # jumped is clear: f = this one's + 4
+        # this instruction's record locates the next one's on its page (not a nullified
+        # one's: it has none; not after a store that certainly dropped this page's code)
+        from_record = dropped is not None and dropped.known != 1
+        if from_record:                        # jumped is clear here: f = this one's + 4
             seq = fn.append_basic_block("sequential")
             unlikely(b.cbranch(((f & 0xFFF).eq(0) | dropped).ir, lookup, seq))
             b.position_at_end(seq)
@@ -801,7 +801,7 @@ class ArmGen:
         look, counted = fn.append_basic_block("native"), fn.append_basic_block("counted")
         far = fn.append_basic_block("other_page")
         words = []                               # (the target's record index, from where)
-        if dropped is not None and dropped.known != 1:
+        if from_record:
             # a target on this instruction's page (a loop): its record is this one's plus
             # the distance, not looked up through the page's slot (one load less on the
             # way to the arm's jump)

@@ -288,42 +288,33 @@ _PROBE_VALUES = ([0] * 32, [0] + [1 << r for r in range(1, 32)], _ODD,
                  [0] + [~v & M32 for v in _ODD[1:]])
 
 
-MAX_PROBES = 1 << 16
-
-
 class Prober:
     """Control-flow facts of records, computed on a scratch function."""
 
     def __init__(self):
-        self._kinds: dict[tuple, str] = {}
-        self._facts: dict[tuple, Probe] = {}
+        self._kinds: dict[int, str] = {}          # variant -> its first record's kind
         self._accesses: dict[tuple, tuple] = {}
         self._probes: dict[tuple, Probe] = {}     # (address, rec) -> its probe (probe)
 
     def probe(self, a: int, rec: tuple) -> Probe:
-        """The facts of ``rec`` at ``a`` (once per address and record: the regions of a
-        run overlap, and each probes its branches); its scratch IR is let go."""
+        """The facts of ``rec`` at ``a``, worked out once per address and record (the
+        regions of a run overlap, and each probes its branches); its scratch IR is let
+        go.  (As many as the guest has instructions compiled: no bound needed.)"""
         p = self._probes.get((a, rec))
         if p is None:
             fn = irtext.Function(irtext.Module(), ir.FunctionType(ir.VoidType(), []), "probe")
             p = Probe(irtext.IRBuilder(fn.append_basic_block()), a)
             call_semantics(p, rec)
             p.b = p._regs = None
-            if len(self._probes) < MAX_PROBES:
-                self._probes[(a, rec)] = p
+            self._probes[(a, rec)] = p
         return p
 
     def kind(self, rec: tuple) -> str:
-        k = self._kinds.get(rec)
-        if k is None:
-            p = self._facts[rec] = self.probe(0x10000, rec)
-            k = self._kinds[rec] = p.kind
-        return k
+        return self.facts(rec).kind
 
     def facts(self, rec: tuple) -> Probe:
         """The probe of ``rec`` (kind, nullifies, skips, writes, accesses)."""
-        self.kind(rec)
-        return self._facts[rec]
+        return self.probe(0x10000, rec)
 
     def nullifies(self, rec: tuple) -> bool:
         """May the instruction nullify its successor (so that a + 8 follows it)?"""
