@@ -9,7 +9,7 @@ array access and handing the context to the core costs nothing.
 from __future__ import annotations
 
 from _functools import partial    # (start-up rule: cli.py)
-from operator import itemgetter
+from _operator import itemgetter    # (start-up rule: cli.py)
 
 from hppa_user import hostarray, state as S
 

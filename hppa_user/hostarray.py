@@ -2,7 +2,9 @@
 anonymous host memory.
 
 Python reads and writes them as Python ints, native code through their addresses.  They
-are not numpy arrays: importing numpy was a third of a run's start-up.  The memory is a
+are not numpy arrays: importing numpy was a third of a run's start-up.  Nor the array
+module's: importing it imports collections (~1.5 ms of every start-up), to register array
+as a MutableSequence.  The memory is a
 private anonymous mapping, like calloc's for large sizes: untouched pages cost nothing, and
 a forked process has its own copy.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
-from array import array
+import struct
 
 from hppa_user import jitcache
 
@@ -20,7 +22,7 @@ _PRIVATE = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
 
 def zeros(n: int, fmt: str) -> memoryview:
     """``n`` zeroed items of struct format ``fmt`` ('b', 'i', 'q', ...)."""
-    size = max(1, n) * array(fmt).itemsize
+    size = max(1, n) * struct.calcsize(fmt)
     view = memoryview(mmap.mmap(-1, size, flags=_PRIVATE)).cast(fmt)
     return view[:n]
 
@@ -31,7 +33,7 @@ def all_ones(n: int, fmt: str, keep: str | None) -> memoryview:
     are a private mapping of a file of 0xFF bytes kept in the directory ``keep``: a page
     costs something only once it is read, and is copied only once written.  Without the
     file (``keep`` None or not writable): filled."""
-    size = max(1, n) * array(fmt).itemsize
+    size = max(1, n) * struct.calcsize(fmt)
     if keep is not None:
         path = os.path.join(keep, f"ones-{size}")
         try:
@@ -60,7 +62,14 @@ def fill(view: memoryview, value: int) -> None:
     if value in (0, -1) and view.contiguous and view.nbytes:
         ctypes.memset(address(view), value & 0xFF, view.nbytes)   # (4 MiB of page slots)
     else:
-        view[:] = array(view.format, (value,)) * len(view)
+        view[:] = items(view.format, (value,) * len(view))
+
+
+def items(fmt: str, values) -> memoryview:
+    """A (non-shared) array of ``values`` in struct format ``fmt``: what a slice of an
+    array of that format can be assigned."""
+    values = tuple(values)
+    return memoryview(struct.pack(f"{len(values)}{fmt}", *values)).cast(fmt)
 
 
 def copy(view: memoryview) -> memoryview:

@@ -8,7 +8,7 @@ that process's waiters: each process is a host process of its own).
 """
 from __future__ import annotations
 
-from collections import deque
+from _collections import deque    # (start-up rule: cli.py)
 
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
 FUTEX_WAITERS = 0x80000000

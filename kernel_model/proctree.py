@@ -34,7 +34,6 @@ import select
 import _signal as signal    # (start-up rule: cli.py)
 import struct
 import time
-from array import array
 
 from hppa_user import hostarray
 from hppa_user.frames import Frames, frame
@@ -156,8 +155,8 @@ class ProcessTree:
             raise SyscallError(abi.EAGAIN) from None
 
     def _fill(self, row, pid, ppid, pgid, sid, state=ALIVE, flags=0):
-        self._flat[row * NCOLS:(row + 1) * NCOLS] = array("i", (pid, ppid, pgid, sid, state, 0,
-                                                                 flags, abi.SIGCHLD, 0))
+        self._flat[row * NCOLS:(row + 1) * NCOLS] = hostarray.items(
+            "i", (pid, ppid, pgid, sid, state, 0, flags, abi.SIGCHLD, 0))
 
     def find(self, pid: int) -> int:
         """The row of guest process ``pid`` (alive or a zombie), or -1."""

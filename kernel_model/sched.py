@@ -22,7 +22,7 @@ at once (wakeup.wait), and only until the first one holds.
 from __future__ import annotations
 
 import time
-from collections import deque
+from _collections import deque    # (start-up rule: cli.py)
 
 from hppa_user.context import CpuContext
 from kernel_model import abi, wakeup

@@ -14,7 +14,7 @@ Applied by :func:`kernel_model.process.map_vdso` (``image_bytes``) and the stack
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from _collections_abc import Callable   # (start-up rule: cli.py)
 
 from hppa_user.records import record
 from kernel_model import abi

@@ -120,7 +120,8 @@ COMPILERS = ("llvmlite", "elftools", "numpy", "hppa_user.native", "hppa_user.tra
 # standard modules a static program's run does without
 NOT_AT_START = ("dataclasses", "inspect", "tempfile", "shutil", "platform", "typing", "socket",
                 "pathlib", "hashlib", "importlib", "urllib", "re", "enum", "json", "pickle",
-                "signal", "threading", "contextlib", "functools", "warnings")
+                "signal", "threading", "contextlib", "functools", "warnings", "collections",
+                "array", "operator")
 
 
 # Runs the emulator and writes which of the named modules (or their submodules) its process

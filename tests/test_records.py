@@ -55,3 +55,29 @@ def test_fields_with_defaults_come_last():
         class Bad:
             a: int = 1
             b: int
+
+
+def test_calls_bind_as_namedtuples_do():
+    """Keywords, defaults and wrong calls: the same values, or a TypeError, as the
+    typing.NamedTuple of the same fields (records.py binds them without a compiled
+    constructor)."""
+    calls = [((1,), {}), ((1, 2), {}), ((1, 2, "q"), {}), ((), {"x": 5}),
+             ((1,), {"label": "z"}), ((), {"label": "z", "x": 2, "y": 3})]
+    for args, kwargs in calls:
+        assert tuple(Point(*args, **kwargs)) == tuple(Reference(*args, **kwargs))
+    bad = [((), {}), ((1, 2, 3, 4), {}), ((1,), {"x": 2}), ((1,), {"z": 0}), ((), {"y": 1})]
+    for args, kwargs in bad:
+        with pytest.raises(TypeError):
+            Reference(*args, **kwargs)
+        with pytest.raises(TypeError):
+            Point(*args, **kwargs)
+    assert Point._make([1, 2, "r"]) == Reference._make([1, 2, "r"])
+    with pytest.raises(TypeError):
+        Point._make([1, 2])
+    with pytest.raises(ValueError):
+        Point(1)._replace(z=3)
+    assert Point.__match_args__ == Reference.__match_args__
+    match Point(7, 8):
+        case Point(a, b, c):
+            assert (a, b, c) == (7, 8, "p")
+    assert Point.x.__doc__ == Reference.x.__doc__

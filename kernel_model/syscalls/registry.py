@@ -19,7 +19,7 @@ through the gateway.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from _collections_abc import Callable   # (start-up rule: cli.py)
 
 from hppa_user.records import record
 from kernel_model import abi
