@@ -112,6 +112,32 @@ def test_sealed_entries_detect_damage(obj):
     assert objcode.unseal(bytes(flipped), "k1") is None
 
 
+def test_source_digests_follow_the_files_not_their_stamps(tmp_path, monkeypatch):
+    """jitcache.file_digest: a stamped digest stands only while the file's size, mtime_ns
+    and inode are the stamped ones; a changed file, or a stamp that lies about the
+    digest of a changed file, gives the digest of what the file now holds."""
+    from hashlib import blake2b
+    from hppa_user import jitcache
+    monkeypatch.setenv("HPPA_USER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(jitcache, "_stamps", None)
+    src = tmp_path / "src.py"
+    src.write_bytes(b"first")
+    assert jitcache.file_digest(str(src)) == (blake2b(b"first").digest(), True)
+    jitcache._save_stamps()
+    monkeypatch.setattr(jitcache, "_stamps", None)        # another process: reads the stamps
+    assert jitcache.file_digest(str(src)) == (blake2b(b"first").digest(), False)
+    src.write_bytes(b"second, longer")
+    assert jitcache.file_digest(str(src)) == (blake2b(b"second, longer").digest(), True)
+    stamps = tmp_path / "cache" / jitcache.STAMPS
+    stamps.write_text(stamps.read_text().replace(blake2b(b"first").hexdigest(), "ab" * 64))
+    monkeypatch.setattr(jitcache, "_stamps", None)
+    assert jitcache.file_digest(str(src)) == (blake2b(b"second, longer").digest(), True)
+    stamps.write_text("damaged")
+    monkeypatch.setattr(jitcache, "_stamps", None)
+    assert jitcache.file_digest(str(src))[0] == blake2b(b"second, longer").digest()
+    assert jitcache.file_digest(str(tmp_path / "missing.py")) == (b"", False)
+
+
 # LLVM, the generators and what only other commands use
 COMPILERS = ("llvmlite", "elftools", "numpy", "hppa_user.native", "hppa_user.trace",
              "hppa_user.encoding", "hppa_user.decode", "hppa_user.semantics", "hppa_user.fpu",
