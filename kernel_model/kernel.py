@@ -28,7 +28,7 @@ import sys
 import time
 
 from hppa_user.errors import GuestFault
-from kernel_model import abi, procfs, strace as st, traps, vfork
+from kernel_model import abi, procfs, traps, vfork
 from kernel_model.creds import ProcessInfo
 from kernel_model.errors import ProcessExit, ProcessKilled, SyscallError, ThreadExit
 from kernel_model.fdtable import FdTable
@@ -57,6 +57,9 @@ class Kernel:
         self.mem = mem
         ctx.set_gateway_errnos(abi.EFAULT, abi.ENOSYS)
         self.strace = strace
+        if strace:                  # how calls are written: only asked for (start-up rule: cli.py)
+            from kernel_model import strace as st
+            self.strace_text = st
         self.strace_file = strace_file or sys.stderr
         self._calls = [0] * (max(SYSCALLS) + 1)     # by number (those with a handler)
         self._unknown_calls: dict[str, int] = {}    # by name (syscall_counts)
@@ -135,7 +138,7 @@ class Kernel:
             result = 0
         if self.strace:
             try:
-                line = st.format_line(self, sc, args, result, pre)
+                line = self.strace_text.format_line(self, sc, args, result, pre)
             except Exception:
                 line = f"{pre} = {result}"
             self._trace_line(line)
@@ -174,7 +177,7 @@ class Kernel:
             return -e.errno
         if isinstance(e, (ProcessExit, ThreadExit, ProcessKilled)):
             if self.strace:
-                self._trace_line(st.align(pre, "?"))
+                self._trace_line(self.strace_text.align(pre, "?"))
                 if not isinstance(e, ProcessKilled):
                     self._trace_line(f"+++ exited with {e.status} +++")
             if isinstance(e, ThreadExit):
@@ -210,12 +213,12 @@ class Kernel:
         self._unknown_calls[name] = self._unknown_calls.get(name, 0) + 1
         result = -abi.ENOSYS
         if self.strace:
-            self._trace_line(st.format_unknown(self, nr, name, args, result))
+            self._trace_line(self.strace_text.format_unknown(self, nr, name, args, result))
         self.syscall_exit(result)
 
     def _trace_call(self, sc, args) -> str:
         try:
-            return st.format_call(self, sc, args)
+            return self.strace_text.format_call(self, sc, args)
         except Exception:  # strace must never break the guest
             return f"{sc.name}(...)"
 
