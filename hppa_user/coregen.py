@@ -613,16 +613,23 @@ class CoreGen:
                         for i in range(1, nv + 1)]
         self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
         self.nullified_fn = ir.Function(self.module, ARM_FN, name="hppa_nullified")
-        for fn in self.arm_fns + [self.slow_fn, self.nullified_fn]:
+        self.refetch_fn = ir.Function(self.module, ARM_FN, name="hppa_refetch")
+        for fn in self.arm_fns + [self.slow_fn, self.nullified_fn, self.refetch_fn]:
             fn.calling_convention = ARM_CC
-        table_ty = ir.ArrayType(PTR, nv)
+        # The arms by op & (ARM_TABLE - 1): an arm's dispatch indexes it with no test.  Ops
+        # that are no micro-op land on the re-fetch arm: 0 (not decoded), a hooked record's
+        # -1 - hook (state.MAX_HOOKS of them) and a breakpoint's DC_SENTINEL.
+        assert S.ARM_TABLE - 1 - nv >= S.MAX_HOOKS and S.DC_SENTINEL & (S.ARM_TABLE - 1) > nv
+        table_ty = ir.ArrayType(PTR, S.ARM_TABLE)
         self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
-        self.arm_table.initializer = ir.Constant(table_ty, self.arm_fns)
+        self.arm_table.initializer = ir.Constant(
+            table_ty, [self.refetch_fn] + self.arm_fns + [self.refetch_fn] * (S.ARM_TABLE - 1 - nv))
         self.arm_table.global_constant = True
         for i, (opname, consts) in enumerate(enc.VARIANTS):
             ArmGen(self, self.arm_fns[i]).arm(opname, consts)
         ArmGen(self, self.slow_fn).slow()
         ArmGen(self, self.nullified_fn).nullified()
+        ArmGen(self, self.refetch_fn).refetch()
         self.build_run()
 
     def build_run(self) -> None:
@@ -782,7 +789,7 @@ class ArmGen:
             unlikely(b.cbranch(((f & 0xFFF).eq(0) | dropped).ir, lookup, seq))
             b.position_at_end(seq)
             self.to_arm(b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32),
-                        f, back, count, slow)
+                        f, back, count)
         else:
             b.branch(lookup)
         b.position_at_end(lookup)
@@ -792,7 +799,7 @@ class ArmGen:
         unlikely(b.cbranch(slot.slt(0).ir, slow, rec_go))
         b.position_at_end(rec_go)
         idx = ((slot.zext(64) << 10) | ((f >> 2) & 1023).zext(64)) << 3
-        self.to_arm(b.gep(self.dc, [idx.ir], source_etype=I32), f, back, count, slow)
+        self.to_arm(b.gep(self.dc, [idx.ir], source_etype=I32), f, back, count)
         # A branch target: a compiled region may start here (the loop head calls it), or
         # the entry is counted -- here, unless its count reaches a power of two (the loop
         # head then counts it and decides whether to report it: reports() holds only at
@@ -842,21 +849,24 @@ class ArmGen:
         b.store((code - 1).ir, jptr)
         b.branch(counted)
         b.position_at_end(counted)
-        self.to_arm(b.gep(self.dc, [(word << 3).ir], source_etype=I32), f, back, count, slow)
+        self.to_arm(b.gep(self.dc, [(word << 3).ir], source_etype=I32), f, back, count)
         b.position_at_end(slow)
         self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
 
-    def to_arm(self, rec, f: V, back: V, count: V, slow) -> None:
-        """Tail-call the arm of the decoded record at ``rec`` (the loop head ``slow``
-        decodes one not decoded yet)."""
+    def to_arm(self, rec, f: V, back: V, count: V) -> None:
+        """Tail-call the arm of the record at ``rec``: the table's entry for its op, with
+        no test (a record not decoded yet, hooked or holding a breakpoint goes to the
+        re-fetch arm, and on to the loop head: build_interpreter)."""
         b = self.b
-        op = V.of(b, b.load(rec, typ=I32))
-        have = self.fn.append_basic_block("have")
-        unlikely(b.cbranch((op - 1).uge(len(enc.VARIANTS)).ir, slow, have))
-        b.position_at_end(have)
-        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), (op - 1).zext(64).ir],
+        op = V.of(b, b.load(rec, typ=I32)) & (S.ARM_TABLE - 1)
+        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), op.zext(64).ir],
                               source_etype=self.gen.arm_table.value_type), typ=PTR)
         self.tail(target, f, back, count, rec)
+
+    def refetch(self) -> None:
+        """The arm of every op that is no micro-op: the loop head fetches the instruction
+        (decodes it, counts a hooked one, stops at a breakpoint)."""
+        self.tail(self.gen.slow_fn, self.fs, self.back_in, self.count_in)
 
     # -- a nullified instruction -----------------------------------------------------------
     def nullified(self) -> None:
@@ -1071,7 +1081,7 @@ class ArmGen:
         known, unknown = blk("known"), blk("unknown")
         b.cbranch((OP - 1).ult(len(enc.VARIANTS)).ir, known, unknown)
         b.position_at_end(known)
-        target = b.load(b.gep(gen.arm_table, [ir.Constant(I64, 0), (OP - 1).zext(64).ir],
+        target = b.load(b.gep(gen.arm_table, [ir.Constant(I64, 0), OP.zext(64).ir],
                               source_etype=gen.arm_table.value_type), typ=PTR)
         self.tail(target, F, B, C, rec_ptr)
         b.position_at_end(unknown)                     # e.g. a breakpoint record

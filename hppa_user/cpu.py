@@ -122,6 +122,8 @@ class Cpu:
     # -- counted addresses (vDSO entry points under --stats) -------------------------------
     def count_executions(self, addrs: list[int]) -> None:
         """Count every execution of these instruction addresses (see ``execution_counts``)."""
+        if len(addrs) > S.MAX_HOOKS:
+            raise ValueError(f"at most {S.MAX_HOOKS} addresses are counted")
         self.hooks = hostarray.zeros(len(addrs) * S.HOOK_FIELDS, "q")
         for h, a in enumerate(addrs):
             self.hooks[h * S.HOOK_FIELDS + S.HOOK_ADDR] = a

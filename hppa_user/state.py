@@ -42,6 +42,9 @@ HOOK_ADDR = 0
 HOOK_OP = 1          # the real micro-op of the hooked record
 HOOK_COUNT = 2
 HOOK_FIELDS = 3
+MAX_HOOKS = 512      # a hooked record's op is -1 - its hook (coregen: ARM_TABLE)
+# the interpreter's table of arms, indexed by a record's op & (ARM_TABLE - 1) (coregen.to_arm)
+ARM_TABLE = 1024
 
 # run() status codes
 ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers and signals)

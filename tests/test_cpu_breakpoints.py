@@ -29,3 +29,22 @@ def test_shared_breakpoint_stays_until_every_user_cleared_it():
     h.ctx.jump(CODE)
     st = cpu.run(100)
     assert cpu.breakpoint_hit(st) is None and h.r(6) == 4
+
+
+def test_counted_addresses_run_and_count_up_to_the_last_hook():
+    """Hooked records (an op of -1 - hook) reach the loop head through the arm table's
+    re-fetch entries, whichever hook they are: the last of MAX_HOOKS included.  Each is
+    counted once per execution and still runs; one more hook than that is refused."""
+    import pytest
+    h = Cpu()
+    cpu = h.cpu
+    loop = "ldi 3,%r4\n1: addi -1,%r4,%r4\n cmpib,<> 0,%r4,1b\n addi 1,%r5,%r5"
+    far = [0x7000_0000 + 4 * i for i in range(S.MAX_HOOKS - 2)]      # never run
+    cpu.count_executions(far + [CODE + 4, CODE + 12])    # hooks MAX_HOOKS - 2 and - 1
+    h.run(loop, r5=0)
+    counts = cpu.execution_counts()
+    assert h.r(4) == 0 and h.r(5) == 3                   # the hooked addi ran 3 times
+    assert counts[CODE + 4] == 3 and counts[CODE + 12] == 3
+    assert not any(counts[a] for a in far)
+    with pytest.raises(ValueError):
+        cpu.count_executions(far + [CODE, CODE + 4, CODE + 8])
