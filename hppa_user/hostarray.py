@@ -2,11 +2,10 @@
 anonymous host memory.
 
 Python reads and writes them as Python ints, native code through their addresses.  They
-are not numpy arrays: importing numpy was a third of a run's start-up.  Nor the array
-module's: importing it imports collections (~1.5 ms of every start-up), to register array
-as a MutableSequence.  The memory is a
-private anonymous mapping, like calloc's for large sizes: untouched pages cost nothing, and
-a forked process has its own copy.
+are not numpy arrays: importing numpy was a third of a run's start-up; nor the array
+module's, whose import imports collections (~1.5 ms of every start-up) to register array
+as a MutableSequence.  The memory is a private anonymous mapping, like calloc's for large
+sizes: untouched pages cost nothing, and a forked process has its own copy.
 """
 from __future__ import annotations
 
@@ -62,7 +61,7 @@ def fill(view: memoryview, value: int) -> None:
     if value in (0, -1) and view.contiguous and view.nbytes:
         ctypes.memset(address(view), value & 0xFF, view.nbytes)   # (4 MiB of page slots)
     else:
-        view[:] = items(view.format, (value,) * len(view))
+        view[:] = memoryview(struct.pack(view.format, value) * len(view)).cast(view.format)
 
 
 def items(fmt: str, values) -> memoryview:
