@@ -28,6 +28,7 @@ DEFERRED = {
     ("hppa_user.regiongen", "hppa_user.native"): "LLVM is imported only by a process that "
                                                  "compiles",
     ("kernel_model.machine", "hppa_user.trace"): "the disassembler only under --trace",
+    ("kernel_model.kernel", "kernel_model.strace"): "strace's formatting only under --strace",
 }
 # the CLI imports what each command needs inside the command, so `--help` starts fast
 DEFERRING_MODULES = {"cli", "cli_app", "cli_run"}
