@@ -58,8 +58,8 @@ class Kernel:
         ctx.set_gateway_errnos(abi.EFAULT, abi.ENOSYS)
         self.strace = strace
         if strace:                  # how calls are written: only asked for (start-up rule: cli.py)
-            from kernel_model import strace as st
-            self.strace_text = st
+            import kernel_model.strace as strace_text
+            self.strace_text = strace_text
         self.strace_file = strace_file or sys.stderr
         self._calls = [0] * (max(SYSCALLS) + 1)     # by number (those with a handler)
         self._unknown_calls: dict[str, int] = {}    # by name (syscall_counts)
