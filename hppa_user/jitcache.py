@@ -45,7 +45,7 @@ def source_hash(sources: tuple = CORE_SOURCES) -> str:
             fresh |= new
         h.update(name.encode() + b"\0" + _file_digests[name])
     if fresh:
-        _save_stamps()
+        _save_stamps(os.path.dirname(__file__))
     return h.hexdigest()
 
 
@@ -75,8 +75,11 @@ def _load_stamps() -> dict[str, tuple[str, str]]:
     return _stamps
 
 
-def _save_stamps() -> None:
-    text = "\n".join(f"{p} {st} {d}" for p, (st, d) in sorted(_load_stamps().items()))
+def _save_stamps(directory: str) -> None:
+    """Write the stamps of the files in ``directory`` (only: the stamps of another checkout
+    are dropped, so that a machine's many checkouts do not grow the file)."""
+    text = "\n".join(f"{p} {st} {d}" for p, (st, d) in sorted(_load_stamps().items())
+                     if os.path.dirname(p) == directory)
     try:
         os.makedirs(root(), exist_ok=True)
     except OSError:

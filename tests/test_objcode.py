@@ -123,7 +123,7 @@ def test_source_digests_follow_the_files_not_their_stamps(tmp_path, monkeypatch)
     src = tmp_path / "src.py"
     src.write_bytes(b"first")
     assert jitcache.file_digest(str(src)) == (blake2b(b"first").digest(), True)
-    jitcache._save_stamps()
+    jitcache._save_stamps(str(tmp_path))
     monkeypatch.setattr(jitcache, "_stamps", None)        # another process: reads the stamps
     assert jitcache.file_digest(str(src)) == (blake2b(b"first").digest(), False)
     src.write_bytes(b"second, longer")
@@ -136,6 +136,12 @@ def test_source_digests_follow_the_files_not_their_stamps(tmp_path, monkeypatch)
     monkeypatch.setattr(jitcache, "_stamps", None)
     assert jitcache.file_digest(str(src))[0] == blake2b(b"second, longer").digest()
     assert jitcache.file_digest(str(tmp_path / "missing.py")) == (b"", False)
+    other = tmp_path / "other"                      # another checkout's stamps are dropped
+    other.mkdir()
+    (other / "src.py").write_bytes(b"other")
+    jitcache.file_digest(str(other / "src.py"))
+    jitcache._save_stamps(str(other))
+    assert str(src) not in stamps.read_text() and str(other / "src.py") in stamps.read_text()
 
 
 # LLVM, the generators and what only other commands use
