@@ -93,10 +93,14 @@ def file_digest(path: str) -> tuple[bytes, bool]:
     stamps = _load_stamps()
     try:
         status = _status(path)
-        if stamps.get(path, ("", ""))[0] == status:
-            return bytes.fromhex(stamps[path][1]), False
+        stamped_status, stamped = stamps.get(path, ("", ""))
+        if stamped_status == status and len(stamped) == 2 * blake2b().digest_size:
+            try:
+                return bytes.fromhex(stamped), False
+            except ValueError:                     # a damaged stamp: hashed again
+                pass
         data = read_bytes(path)
-    except (OSError, ValueError):
+    except OSError:
         return b"", False
     digest_ = blake2b(data).digest()
     stamps[path] = (status, digest_.hex())

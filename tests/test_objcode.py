@@ -114,8 +114,9 @@ def test_sealed_entries_detect_damage(obj):
 
 def test_source_digests_follow_the_files_not_their_stamps(tmp_path, monkeypatch):
     """jitcache.file_digest: a stamped digest stands only while the file's size, mtime_ns
-    and inode are the stamped ones; a changed file, or a stamp that lies about the
-    digest of a changed file, gives the digest of what the file now holds."""
+    and inode are the stamped ones; a changed file, a stamp that lies about the digest of
+    a changed file, or a damaged digest in a stamp gives the digest of what the file now
+    holds."""
     from hashlib import blake2b
     from hppa_user import jitcache
     monkeypatch.setenv("HPPA_USER_CACHE_DIR", str(tmp_path / "cache"))
@@ -132,6 +133,12 @@ def test_source_digests_follow_the_files_not_their_stamps(tmp_path, monkeypatch)
     stamps.write_text(stamps.read_text().replace(blake2b(b"first").hexdigest(), "ab" * 64))
     monkeypatch.setattr(jitcache, "_stamps", None)
     assert jitcache.file_digest(str(src)) == (blake2b(b"second, longer").digest(), True)
+    jitcache._save_stamps(str(tmp_path))
+    for damage in ("zz" * 64, "ab" * 8):            # the current status, a damaged digest
+        line = next(ln for ln in stamps.read_text().split("\n") if ln.startswith(str(src)))
+        stamps.write_text(line.rsplit(" ", 1)[0] + " " + damage)
+        monkeypatch.setattr(jitcache, "_stamps", None)
+        assert jitcache.file_digest(str(src)) == (blake2b(b"second, longer").digest(), True)
     stamps.write_text("damaged")
     monkeypatch.setattr(jitcache, "_stamps", None)
     assert jitcache.file_digest(str(src))[0] == blake2b(b"second, longer").digest()
