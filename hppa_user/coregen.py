@@ -857,11 +857,15 @@ class ArmGen:
         """Tail-call the arm of the record at ``rec``: the table's entry for its op, with
         no test (a record not decoded yet, hooked or holding a breakpoint goes to the
         re-fetch arm, and on to the loop head: build_interpreter)."""
-        b = self.b
-        op = V.of(b, b.load(rec, typ=I32)) & (S.ARM_TABLE - 1)
-        target = b.load(b.gep(self.gen.arm_table, [ir.Constant(I64, 0), op.zext(64).ir],
-                              source_etype=self.gen.arm_table.value_type), typ=PTR)
-        self.tail(target, f, back, count, rec)
+        self.tail(self.arm_of(V.of(self.b, self.b.load(rec, typ=I32))), f, back, count, rec)
+
+    def arm_of(self, op: V):
+        """The arm of micro-op ``op`` (i32): the table's entry for ``op & (ARM_TABLE - 1)``,
+        the re-fetch arm for an op that is no micro-op (build_interpreter)."""
+        b, table = self.b, self.gen.arm_table
+        index = (op & (S.ARM_TABLE - 1)).zext(64)
+        return b.load(b.gep(table, [ir.Constant(I64, 0), index.ir],
+                            source_etype=table.value_type), typ=PTR)
 
     def refetch(self) -> None:
         """The arm of every op that is no micro-op: the loop head fetches the instruction
@@ -1081,9 +1085,7 @@ class ArmGen:
         known, unknown = blk("known"), blk("unknown")
         b.cbranch((OP - 1).ult(len(enc.VARIANTS)).ir, known, unknown)
         b.position_at_end(known)
-        target = b.load(b.gep(gen.arm_table, [ir.Constant(I64, 0), OP.zext(64).ir],
-                              source_etype=gen.arm_table.value_type), typ=PTR)
-        self.tail(target, F, B, C, rec_ptr)
+        self.tail(self.arm_of(OP), F, B, C, rec_ptr)
         b.position_at_end(unknown)                     # e.g. a breakpoint record
         self.tail(gen.arm_fns[0], F, B, C, rec_ptr)    # variant 1: ILLEGAL
 

@@ -57,7 +57,8 @@ class Kernel:
         self.mem = mem
         ctx.set_gateway_errnos(abi.EFAULT, abi.ENOSYS)
         self.strace = strace
-        if strace:                  # how calls are written: only asked for (start-up rule: cli.py)
+        self.strace_text = None     # how calls are written: only asked for (start-up rule: cli.py)
+        if strace:
             import kernel_model.strace as strace_text
             self.strace_text = strace_text
         self.strace_file = strace_file or sys.stderr
