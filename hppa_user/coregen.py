@@ -32,7 +32,8 @@ PA-RISC rules applied in the loop:
 Compiled regions (jit.py): when the front was reached by a taken branch (and the queue is
 sequential, PSW[N] clear), the loop either calls the native code registered for that
 address in the native table or counts the entry there; at the threshold and then at the
-powers of two from CTL_JIT_HOT on it returns ST_JIT so Python may compile it (reports()). A
+powers of two from CTL_JIT_HOT on (once CTL_JIT_FROM instructions have run) it returns
+ST_JIT so Python may compile it (reports()). A
 region returns 0 at a control transfer (the new front may start another region), 1 when
 this loop must execute the front instruction itself.
 """
@@ -86,14 +87,15 @@ def c64(x: int) -> V:
     return V.const(x, 64)
 
 
-def reports(count: V, threshold: V, hot: V) -> V:
+def reports(count: V, threshold: V, hot: V, insns: V, hot_from: V) -> V:
     """Whether a branch target whose native-table entry has counted down to ``count``
     (minus its entries) is reported (ST_JIT): once at ``threshold`` entries (its first
     report: is it in the code cache?), then at every power of two from ``hot`` on (could
-    it be worth compiling yet?), so code that stays interpreted costs the region
-    compiler a few looks however long it runs."""
+    it be worth compiling yet?) once ``insns`` have reached ``hot_from``, so code that
+    stays interpreted costs the region compiler a few looks however long it runs, and a
+    short run that compiles nothing only its first reports."""
     e = c64(0) - count
-    return (e & (e - 1)).eq(0) & (e.eq(threshold) | e.sge(hot))
+    return (e & (e - 1)).eq(0) & (e.eq(threshold) | (e.sge(hot) & insns.sge(hot_from)))
 
 
 RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
@@ -1031,7 +1033,8 @@ class ArmGen:
         b.position_at_end(dec)
         code2 = code_v - 1
         b.store(code2.ir, jptr)
-        b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT)).ir, jit_bb, exec_bb)
+        b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT), C,
+                          ctx0.ctl(S.CTL_JIT_FROM)).ir, jit_bb, exec_bb)
         b.position_at_end(jit_bb)
         ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
         leave(S.ST_JIT, C)

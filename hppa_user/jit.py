@@ -281,6 +281,10 @@ class RegionCompiler:
         hot = HEAT // MAX_PATH if threshold == JIT_AUTO else self.threshold
         self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = first
         self.m.ctx.ctl[S.CTL_JIT_HOT] = max(first, hot)
+        # under the adaptive threshold, nothing is done with a hot target before the worker
+        # is forked (request): its reports would only cost a run that ends before then its
+        # core exits (68 of a 26 M-instruction bzip2 -d's 170 reports)
+        self.m.ctx.ctl[S.CTL_JIT_FROM] = PREPARE_AFTER if threshold == JIT_AUTO else 0
 
 
     def hooks_key(self) -> bytes:

@@ -32,7 +32,8 @@ CTL_LWS = 16         # CTL_LWS + op: light-weight syscalls by op (0-4; 5 counts 
 CTL_LWS_EFAULT = 22  # the errno values the gateway page's LWS code returns (set by the
 CTL_LWS_ENOSYS = 23  # kernel: the gateway page is kernel code)
 CTL_JIT_HOT = 24     # entries from which a branch target is reported at every power of two
-CTL_SIZE = 25
+CTL_JIT_FROM = 25    # ... once this many instructions have run (its first report comes anyway)
+CTL_SIZE = 26
 REGS_SIZE = REGS_CTL + CTL_SIZE
 
 # hooks array (int64, HOOK_FIELDS per hook): instruction addresses whose execution is

@@ -443,6 +443,33 @@ def test_one_worker_past_the_exit_at_a_time(guest, run_qemu, run_emu, tmp_path):
     assert settled and refs >= 1, refs
 
 
+def test_hot_reports_wait_for_the_worker(monkeypatch):
+    """Under the adaptive threshold the core reports a branch target once at FIRST_REPORT
+    entries (a code-cache lookup), and at its powers of two from CTL_JIT_HOT only once
+    CTL_JIT_FROM (PREPARE_AFTER) instructions have run: before then nothing would be done
+    with them, and a run that ends sooner pays no core exit for them."""
+    from hppa_user import jit as J
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
+    h = Harness()
+    cpu = h.cpu
+    cpu.jit_threshold = J.JIT_AUTO
+    assert h.ctl[S.CTL_JIT_FROM] == J.PREPARE_AFTER and h.ctl[S.CTL_JIT_HOT] == 1 << 14
+    seen = []
+    request = cpu.jit.request
+    monkeypatch.setattr(cpu.jit, "request",
+                        lambda e: seen.append((e, cpu.jit.counted(e)[1])) or request(e))
+    loop = "ldil L%0x10000, %r3\nloop: addib,<> -1, %r3, loop\n nop"   # 65536 rounds
+    for hot_from, reports in ((J.PREPARE_AFTER, [64]), (0, [64, 1 << 14, 1 << 15])):
+        seen.clear()
+        st = h.run(loop, budget=1 << 20)
+        h.ctl[S.CTL_JIT_FROM] = hot_from                  # (set_threshold's, until now)
+        while st == S.ST_JIT:
+            st = cpu.run(1 << 20)
+        assert h.r(3) == 0 and [n for e, n in seen if e == CODE + 4] == reports, seen
+
+
 def test_weighing_rules_of_the_guests_process():
     """The guest's process has branch targets weighed by the worker (their path lengths):
     a target is queued when its entries *at the answer* times its length reach HEAT, and
