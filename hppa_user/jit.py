@@ -36,6 +36,42 @@ def span_of(code) -> frozenset:
     return frozenset(code) | {a + 4 for a in code}
 
 
+class Span:
+    """A cached region's span (span_of) as its reference file lists it, read when first
+    looked at: only breakpoints look (RegionCompiler.exclude), so an install without them
+    reads none of its ~300 addresses (~15 us).  A list that does not read as addresses
+    (a damaged file whose code still matched its key) stands for every address: any
+    breakpoint then drops the region."""
+    __slots__ = ("_text", "_set")
+    EVERY = None
+    _UNREAD = frozenset({-1})
+
+    def __init__(self, text: str):
+        self._text, self._set = text, self._UNREAD
+
+    def addresses(self) -> frozenset | None:
+        """The addresses, or EVERY."""
+        if self._set is self._UNREAD:
+            try:
+                self._set = frozenset(int(a) for a in self._text.split())
+            except ValueError:
+                self._set = self.EVERY
+        return self._set
+
+    def __contains__(self, a: int) -> bool:
+        got = self.addresses()
+        return got is self.EVERY or a in got
+
+    def __iter__(self):
+        return iter(sorted(self.addresses() or ()))
+
+    def isdisjoint(self, other) -> bool:
+        if not other:
+            return True
+        got = self.addresses()
+        return got is not self.EVERY and got.isdisjoint(other)
+
+
 def guest_page(mem, page: int):
     """A page of guest memory (a view: hashing it copies nothing)."""
     return mem.mem[page << 12:(page + 1) << 12]
@@ -65,6 +101,7 @@ class CodeCache:
         self._listed: int | None = None            # the directory's mtime when listed
         self._looked = -1.0                        # when it was last looked at (monotonic)
         self._entries: set[str] = set()            # entry addresses with a reference file
+        self._cool: set[str] = set()               # names of the cool markers (mark_cool)
 
     def _has_refs(self, entry: int) -> bool:
         """Is there any reference file for ``entry``?  The directory is listed again only
@@ -80,11 +117,36 @@ class CodeCache:
             try:
                 mtime = os.stat(self.dir).st_mtime_ns
                 if mtime != self._listed:
-                    self._entries = {n[:8] for n in os.listdir(self.dir) if n.endswith(".ref")}
+                    names = os.listdir(self.dir)
+                    self._entries = {n[:8] for n in names if n.endswith(".ref")}
+                    self._cool = {n for n in names if n.endswith(".cool")}
                     self._listed = mtime
             except OSError:
-                self._entries, self._listed = set(), None
+                self._entries, self._cool, self._listed = set(), set(), None
         return f"{entry:08x}" in self._entries
+
+    # A cool marker, <entry>-<page hash>.cool, holds the length of a branch target's likely
+    # path (RegionCompiler.path_length: it depends on the entry's page only) that an exit's
+    # worker weighed and left uncompiled, too cool for the code cache.  The next run of the
+    # same code then needs no worker at its exit to find that out again (~1 ms of a short
+    # program's exit, every run).
+    def mark_cool(self, entry: int, page, length: int) -> None:
+        if self.dir is not None:
+            name = f"{entry:08x}-{self.page_hash(page)}.cool"
+            jitcache.write_atomic(os.path.join(self.dir, name), str(length).encode())
+
+    def cool_length(self, mem, entry: int) -> int | None:
+        """The length a cool marker gives ``entry`` with the code now on its page, or None."""
+        if self.dir is None:
+            return None
+        self._has_refs(entry)                      # (the directory listed, if need be)
+        name = f"{entry:08x}-{self.page_hash(guest_page(mem, entry >> 12))}.cool"
+        if name not in self._cool:
+            return None
+        try:
+            return int(jitcache.read_bytes(os.path.join(self.dir, name)))
+        except (OSError, ValueError):
+            return None
 
     @staticmethod
     def page_hash(data) -> str:
@@ -95,12 +157,15 @@ class CodeCache:
         return os.path.join(self.dir, f"{entry:08x}-{page_hash}.ref")
 
     @classmethod
-    def key(cls, page_bytes, entry: int, pages) -> bytes:
+    def key(cls, page_bytes, entry: int, pages, hashed: dict | None = None) -> bytes:
         """What a region's code was built from: its entry and the hashes of its pages
-        (``page_bytes(page)``).  Compiled into the region's object (``<fn>_key``), so a
-        lookup can check that the code it would install is the code for these bytes."""
-        return (f"{entry:08x};" + ";".join(f"{p:05x}={cls.page_hash(page_bytes(p))}"
-                                           for p in sorted(pages))).encode()
+        (``page_bytes(page)``; ``hashed``: page -> hash, those worked out already).
+        Compiled into the region's object (``<fn>_key``), so a lookup can check that the
+        code it would install is the code for these bytes."""
+        hashed = hashed or {}
+        return (f"{entry:08x};" + ";".join(
+            f"{p:05x}={hashed.get(p) or cls.page_hash(page_bytes(p))}"
+            for p in sorted(pages))).encode()
 
     # A reference file is lines of a name and its values (not json: the start-up rule, cli.py):
     #   entry 73728 / fn region_00012000_3 / object b-<digest>.o / returns 73760 ... /
@@ -119,7 +184,7 @@ class CodeCache:
         fields = dict((line.split(" ", 1) + [""])[:2] for line in text.decode().split("\n"))
         return {"entry": int(fields["entry"]), "fn": fields["fn"], "object": fields["object"],
                 "returns": [int(a) for a in fields["returns"].split()],
-                "span": [int(a) for a in fields["span"].split()],
+                "span": Span(fields["span"]),
                 "hashes": dict(h.split("=", 1) for h in fields["hashes"].split())}
 
     def store(self, obj: bytes, regions: list[dict], page_bytes) -> str | None:
@@ -156,7 +221,7 @@ class CodeCache:
             if loaded is None:
                 return None
             fn = ref["fn"]
-            key = self.key(lambda p: guest_page(mem, p), entry, pages)
+            key = self.key(lambda p: guest_page(mem, p), entry, pages, {entry >> 12: page_hash})
             addrs = [loaded.function(fn), loaded.global_address(f"{fn}_data"),
                      loaded.global_address(f"{fn}_key")]
             if not all(addrs) or ctypes.string_at(addrs[2], len(key) + 1) != key + b"\0":
@@ -420,8 +485,8 @@ class RegionCompiler:
             return False
         addr, data_addr, ref = hit
         pages = {int(p): int(self.m.mem.page_slot[int(p)]) for p in ref["hashes"]}
-        span = frozenset(ref["span"])
-        if pages[entry >> 12] < 0 or span & self.excluded:
+        span = ref["span"]
+        if pages[entry >> 12] < 0 or not span.isdisjoint(self.excluded):
             return False
         # Another page this run has not executed yet (no slot: a region built late in an
         # earlier run reaches code run late) is listed with NO_SLOT, which no page has:
@@ -620,6 +685,8 @@ class RegionCompiler:
         leave_lukewarm = self.threshold == JIT_AUTO and self.m.ctx.insns >= CACHE_AFTER
         if self.sync or self.code_cache().dir is None:
             batches, leave_lukewarm = [], False
+        if leave_lukewarm and not batches and self.worker is None and self.all_cool():
+            leave_lukewarm = False                   # no worker to fork for nothing
 
         def message() -> dict | None:
             """The worker's last message: what it has not got of the code, the batches, the
@@ -674,12 +741,31 @@ class RegionCompiler:
                     break
         return out
 
+    def all_cool(self) -> bool:
+        """At the exit, with no worker: does every lukewarm target (lukewarm: a target
+        reported once, 64 entries, before it could have so many) have a cool marker that
+        keeps it under a sixteenth of HEAT with this run's entries?  Then no worker is
+        forked to weigh them again (a warm run of a short program: every time)."""
+        cache = self.code_cache()
+        for e in self.seen:
+            _idx, n = self.counted(e)
+            if n >= HEAT // 16 // MAX_PATH:
+                length = cache.cool_length(self.m.mem, e)
+                if length is None or n * length >= HEAT // 16:
+                    return False
+        return True
+
     def pick_lukewarm(self, lukewarm: dict[int, int], view: jitworker.CodeView) -> list[list[int]]:
         """In the worker: the lukewarm targets that did a sixteenth of HEAT's work (entries
-        times their path's length), as batches, hottest first, up to LEFT_AT_EXIT."""
+        times their path's length), as batches, hottest first, up to LEFT_AT_EXIT; the
+        others get a cool marker (CodeCache.mark_cool)."""
         heat = {e: n * self.path_length(e, view.word) for e, n in lukewarm.items()}
         chosen = sorted((e for e in heat if heat[e] >= HEAT // 16), key=heat.get,
                         reverse=True)[:LEFT_AT_EXIT]
+        cache = self.code_cache(view.hooks)
+        for e in heat:
+            if heat[e] < HEAT // 16 and (e >> 12) in view.pages:
+                cache.mark_cool(e, view.page_bytes(e >> 12), self.paths[e])
         return [chosen[i:i + MAX_BATCH] for i in range(0, len(chosen), MAX_BATCH)]
 
     def prepare(self) -> None:
@@ -741,7 +827,7 @@ class RegionCompiler:
             if idx < 0 or current > S.NATIVE_NEVER // 2:         # not awaited (any more)
                 continue
             span = span_of(r["code"])
-            if not span & self.excluded and \
+            if span.isdisjoint(self.excluded) and \
                     self._patch(r["entry"], loaded.global_address(f"{r['fn']}_data"), idx,
                                 r["pages"]):
                 self.m.native[idx] = fn = loaded.function(r["fn"])

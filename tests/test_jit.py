@@ -470,6 +470,66 @@ def test_hot_reports_wait_for_the_worker(monkeypatch):
         assert h.r(3) == 0 and [n for e, n in seen if e == CODE + 4] == reports, seen
 
 
+def test_cached_span_is_read_when_looked_at():
+    """A cached region's span (the addresses a breakpoint may not be in) is read from its
+    reference file only when a breakpoint looks; one that does not read as addresses
+    stands for every address, so that any breakpoint drops the region."""
+    from hppa_user.jit import Span
+    span = CodeCache.ref_of(CodeCache.ref_text({
+        "entry": 64, "fn": "f", "object": "b-x.o", "returns": [], "span": [64, 68, 72],
+        "hashes": {"0": "ab"}}))["span"]
+    assert 68 in span and 76 not in span and list(span) == [64, 68, 72]
+    assert span.isdisjoint(set()) and span.isdisjoint({76}) and not span.isdisjoint({72})
+    damaged = Span("64 6x8")
+    assert 1234 in damaged and list(damaged) == []
+    assert damaged.isdisjoint(set()) and not damaged.isdisjoint({1234})
+
+
+def test_exit_forks_no_worker_for_targets_known_to_be_cool(monkeypatch, tmp_path):
+    """The exit's worker weighs the lukewarm targets and gives the ones it leaves
+    uncompiled a cool marker (their path's length, for the code now on their page); a
+    later exit whose lukewarm targets all have one that keeps them cool with its own
+    entries forks no worker to weigh them again, but does for a hotter one, or once the
+    code on the page has changed."""
+    from hppa_user import jit as J
+    from hppa_user import jitworker
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", str(tmp_path))
+    forks = []
+    monkeypatch.setattr(jitworker, "detach", lambda message, *_a: forks.append(message()))
+    h = Harness()
+    cpu = h.cpu
+    cpu.jit_threshold = J.JIT_AUTO
+    rc = cpu.jit
+    h.run("nop\n bv,n %r0(%r2)", budget=1)             # a path of 3: it and the delay slot
+    a = CODE
+    ia = rc.slot_index(a)
+    lukewarm = J.HEAT // 16 // J.MAX_PATH                 # entries: as few as lukewarm() takes
+    cpu.native[ia] = -lukewarm
+    rc.seen.add(a)
+    h.ctl[S.CTL_INSNS] = J.CACHE_AFTER                    # a run long enough to leave them
+    assert not rc.all_cool()                              # never weighed
+
+    view = jitworker.CodeView()
+    view.apply(rc.view([a], {}))
+    assert rc.pick_lukewarm({a: lukewarm}, view) == []    # 3 instructions: too cool
+    time.sleep(2 * J.LOOK_INTERVAL)                       # (the directory is looked at again)
+    assert rc.code_cache().cool_length(cpu.mem, a) == rc.paths[a] == 3
+    assert rc.all_cool()
+    rc.close()
+    assert forks == []                                    # nothing to fork a worker for
+
+    cpu.native[ia] = -(J.HEAT // 16 // 3 + 1)             # this run's entries make it warm
+    assert not rc.all_cool()
+    rc.close()
+    assert len(forks) == 1 and a in forks[0]["lukewarm"]
+
+    cpu.native[ia] = -lukewarm
+    cpu.mem.poke(CODE + 4, bytes(4))                      # other code on the page
+    assert rc.code_cache().cool_length(cpu.mem, a) is None
+
+
 def test_weighing_rules_of_the_guests_process():
     """The guest's process has branch targets weighed by the worker (their path lengths):
     a target is queued when its entries *at the answer* times its length reach HEAT, and
