@@ -271,8 +271,9 @@ def _print_stats(st: dict) -> None:
     say(f"syscalls: {top(st['syscalls'])}")
     say(f"vdso calls: {top(st['vdso_calls'])}; lws: {top(st['lws_calls'])}")
     j = st["jit"]
-    say(f"jit: {j['regions']} regions ({j['instructions']} instructions) "
-        f"compiled in {j['compile_seconds']:.3f} s")
+    say(f"jit: {j['regions']} regions installed, {j['from_cache']} of them from the code cache; "
+        f"{j['regions'] - j['from_cache']} compiled ({j['instructions']} instructions) in "
+        f"{j['compile_seconds']:.3f} s")
     if "children" in st:
         c = st["children"]
         say(f"other processes: {c['processes']}, {c['instructions']} "
