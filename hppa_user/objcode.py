@@ -8,7 +8,9 @@ relocations applied, and the symbols named.  Large-model code addresses everythi
 64-bit absolute or PC-relative words, so two relocation types are all LLVM writes; anything
 else (or an undefined symbol the C library lacks) is refused with :class:`ObjectError`,
 never loaded half-relocated.  Unwinding tables are not loaded: nothing unwinds through
-generated code (it never raises, never faults, never longjmps).
+generated code (it never raises, never faults, never longjmps).  An object loaded at fixed
+addresses also gives an *image*, the relocated result, which a later process maps at the
+same addresses without relocating again (the core: core.Library.load).
 """
 from __future__ import annotations
 
@@ -28,8 +30,11 @@ _mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, 
                   ctypes.c_long]
 _mprotect = _libc.mprotect
 _mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_munmap = _libc.munmap
+_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
+MAP_FIXED_NOREPLACE = 0x100000     # Linux 4.17: exactly there, or fail (a range in use)
 PAGE = 4096
 
 # ELF: what an x86-64 relocatable object is made of
@@ -39,6 +44,7 @@ SHF_WRITE, SHF_ALLOC = 0x1, 0x2
 SHN_ABS = 0xFFF1
 RELA = struct.Struct("<QQq")              # offset info addend
 R_X86_64_64, R_X86_64_PC64 = 1, 24        # S + A, S + A - P: 64-bit words
+M64 = (1 << 64) - 1
 
 
 class ObjectError(RuntimeError):
@@ -85,24 +91,68 @@ def host_id() -> str:
 _host: str | None = None
 
 
-def _map(size: int) -> int:
-    addr = _mmap(None, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+def _map(size: int, at: int | None = None) -> int | None:
+    """A fresh read+write mapping of ``size`` bytes; ``at``: exactly there, or None when
+    that range is in use (or the kernel, older than MAP_FIXED_NOREPLACE, put it elsewhere)."""
+    flags = MAP_PRIVATE | MAP_ANONYMOUS | (0 if at is None else MAP_FIXED_NOREPLACE)
+    addr = _mmap(at, size, PROT_READ | PROT_WRITE, flags, -1, 0)
     if addr in (None, ctypes.c_void_p(-1).value):
+        if at is not None:
+            return None
         raise ObjectError(f"cannot map {size} bytes: {os.strerror(ctypes.get_errno())}")
+    if at is not None and addr != at:
+        _munmap(addr, size)
+        return None
     return addr
+
+
+def _map_both(spans: list[int], at) -> list[int] | None:
+    """The two mappings of a load: at ``at`` (both, or None), or (``at`` None) anywhere."""
+    if at is None:
+        return [_map(spans[0]), _map(spans[1])]
+    first = _map(spans[0], at[0])
+    second = None if first is None else _map(spans[1], at[1])
+    if second is None:
+        if first is not None:
+            _munmap(first, spans[0])
+        return None
+    return [first, second]
 
 
 class Loaded:
     """Object code loaded into this process for good (its code may run at any time):
-    symbol -> address."""
+    symbol -> address.
 
-    def __init__(self, obj: bytes):
+    ``at``: the addresses to place its two mappings at if they are free here; ``image``
+    is then what a later process may map at the same ones instead (from_image): the
+    sections relocated, with the C library's addresses, which move from process to
+    process, patched at each load.  The core's 2700 relocations cost ~1.5 ms of every
+    run's start-up (core.Library); its image ~0.3 ms."""
+
+    def __init__(self, obj: bytes, at: tuple[int, int] | None = None):
         try:
-            self.symbols = _load(obj)
+            self.symbols, self.image = _load(obj, at)
         except (struct.error, IndexError, ValueError) as e:
             raise ObjectError(f"malformed object file: {e}") from None
+        self.mapped_from_image = False
         if os.environ.get("HPPA_USER_PERF_MAP"):
             _perf_map(self.symbols)
+
+    @classmethod
+    def from_image(cls, image: bytes) -> "Loaded | None":
+        """The object whose ``image`` a load at fixed addresses made, mapped at the same
+        ones; None when they are in use here, or the image is malformed."""
+        try:
+            symbols = _map_image(image)
+        except (struct.error, IndexError, ValueError, ObjectError):
+            return None
+        if symbols is None:
+            return None
+        self = cls.__new__(cls)
+        self.symbols, self.image, self.mapped_from_image = symbols, image, True
+        if os.environ.get("HPPA_USER_PERF_MAP"):
+            _perf_map(self.symbols)
+        return self
 
     def function(self, name: str) -> int:
         """The address of ``name`` (0: no such symbol, as LLVM's engines answer)."""
@@ -111,7 +161,55 @@ class Loaded:
     global_address = function
 
 
-def _load(obj: bytes) -> dict[str, int]:
+def _c_function(name: str) -> int:
+    """The address of a C library function an object calls (memset)."""
+    try:
+        return ctypes.cast(getattr(_libc, name), ctypes.c_void_p).value
+    except AttributeError:
+        raise ObjectError(f"undefined symbol {name}") from None
+
+
+def _finish(base: list[int], spans: list[int], image: list) -> None:
+    """Copy the two relocated parts in and make the first read+execute."""
+    for m in (0, 1):
+        ctypes.memmove(base[m], bytes(image[m]), len(image[m]))
+    if _mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
+        raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
+
+
+# An image (Loaded.image) is four lines and the two parts' bytes: "base0 base1 size0 size1",
+# the C library words to patch ("part:offset:name:addend" each), the symbols ("name=address"
+# each), and the parts' sizes again as a check.
+def _image(base, size, libc_words, exported, image) -> bytes | None:
+    if any(not n.isprintable() or " " in n or "=" in n for n in exported):
+        return None                              # (names the image could not spell)
+    return b"\n".join([
+        f"{base[0]} {base[1]} {size[0]} {size[1]}".encode(),
+        " ".join(f"{m}:{off}:{name}:{addend}" for m, off, name, addend in libc_words).encode(),
+        " ".join(f"{n}={a}" for n, a in exported.items()).encode(),
+        f"{size[0]} {size[1]}".encode(), bytes(image[0]) + bytes(image[1])])
+
+
+def _map_image(data: bytes) -> dict[str, int] | None:
+    """Map an image (ValueError if malformed): its symbols, or None if its place is taken."""
+    head, libc_line, symbol_line, check, body = data.split(b"\n", 4)
+    base0, base1, size0, size1 = map(int, head.split())
+    if check.split() != head.split()[2:] or len(body) != size0 + size1:
+        raise ValueError("image sizes")
+    symbols = dict((n, int(a)) for n, a in (s.split("=") for s in symbol_line.decode().split()))
+    image = [bytearray(body[:size0]), bytearray(body[size0:])]
+    for word in libc_line.decode().split():
+        m, off, name, addend = word.split(":")
+        struct.pack_into("<Q", image[int(m)], int(off), (_c_function(name) + int(addend)) & M64)
+    spans = [-(-s // PAGE) * PAGE or PAGE for s in (size0, size1)]
+    base = _map_both(spans, (base0, base1))
+    if base is None:
+        return None
+    _finish(base, spans, image)
+    return symbols
+
+
+def _load(obj: bytes, at: tuple[int, int] | None) -> tuple[dict[str, int], bytes | None]:
     if obj[:4] != b"\x7fELF" or obj[4:6] != b"\x02\x01":
         raise ObjectError("not a little-endian ELF64 object")
     e_type, e_machine = struct.unpack_from("<HH", obj, 16)
@@ -128,19 +226,22 @@ def _load(obj: bytes) -> dict[str, int]:
     for i, (_n, kind, flags, _a, _o, sz, _l, _i, align, _e) in enumerate(sections):
         if flags & SHF_ALLOC and kind != SHT_X86_64_UNWIND:
             m = 1 if flags & SHF_WRITE else 0
-            at = -(-size[m] // max(align, 1)) * max(align, 1)
-            place[i] = (m, at)
-            size[m] = at + sz
+            off = -(-size[m] // max(align, 1)) * max(align, 1)
+            place[i] = (m, off)
+            size[m] = off + sz
     image = [bytearray(s) for s in size]
-    for i, (m, at) in place.items():
+    for i, (m, off) in place.items():
         _n, kind, _f, _a, offset, sz, *_ = sections[i]
         if kind != SHT_NOBITS:
             if offset + sz > len(obj):
                 raise ObjectError("a section runs past the end of the file")
-            image[m][at:at + sz] = obj[offset:offset + sz]
+            image[m][off:off + sz] = obj[offset:offset + sz]
     spans = [-(-s // PAGE) * PAGE or PAGE for s in size]
-    base = [_map(spans[0]), _map(spans[1])]
-    start = {i: base[m] + at for i, (m, at) in place.items()}
+    base = _map_both(spans, at)
+    fixed = base is not None and at is not None
+    if base is None:
+        base = _map_both(spans, None)
+    start = {i: base[m] + off for i, (m, off) in place.items()}
 
     addresses: list[int | None] = []
     exported: dict[str, int] = {}
@@ -149,10 +250,7 @@ def _load(obj: bytes) -> dict[str, int]:
             if not sym.name:
                 addresses.append(0)
                 continue
-            try:                                   # a C library function (memset)
-                addr = ctypes.cast(getattr(_libc, sym.name), ctypes.c_void_p).value
-            except AttributeError:
-                raise ObjectError(f"undefined symbol {sym.name}") from None
+            addr = _c_function(sym.name)           # a C library function (memset)
         elif sym.shndx == SHN_ABS:
             addr = sym.value
         elif sym.shndx in start:
@@ -163,10 +261,11 @@ def _load(obj: bytes) -> dict[str, int]:
         if sym.name and addr is not None and sym.shndx != SHN_UNDEF:
             exported[sym.name] = addr
 
+    libc_words = []                                # (part, offset, name, addend)
     for (_n, kind, _f, _a, offset, sz, _l, target, _al, _e) in sections:
         if kind != SHT_RELA or target not in place:
             continue
-        m, at = place[target]
+        m, off = place[target]
         for (where, info, addend) in RELA.iter_unpack(obj[offset:offset + sz]):
             s = addresses[info >> 32]
             if s is None:
@@ -174,17 +273,18 @@ def _load(obj: bytes) -> dict[str, int]:
             rtype = info & 0xFFFFFFFF
             if rtype == R_X86_64_64:
                 value = s + addend
+                if symbols[info >> 32].shndx == SHN_UNDEF:
+                    libc_words.append((m, off + where, symbols[info >> 32].name, addend))
             elif rtype == R_X86_64_PC64:
+                if symbols[info >> 32].shndx == SHN_UNDEF:
+                    raise ObjectError("a PC-relative word refers to the C library")
                 value = s + addend - (start[target] + where)
             else:
                 raise ObjectError(f"relocation type {rtype} (only large-model code is loaded)")
-            struct.pack_into("<Q", image[m], at + where, value & 0xFFFFFFFFFFFFFFFF)
+            struct.pack_into("<Q", image[m], off + where, value & M64)
 
-    for m in (0, 1):
-        ctypes.memmove(base[m], bytes(image[m]), size[m])
-    if _mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
-        raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
-    return exported
+    _finish(base, spans, image)
+    return exported, (_image(base, size, libc_words, exported, image) if fixed else None)
 
 
 _perf_lock = allocate_lock()

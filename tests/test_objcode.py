@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import subprocess
 import sys
 
@@ -100,6 +101,76 @@ def test_refuses_what_it_cannot_load(obj):
     mod.triple = tm.triple
     with pytest.raises(objcode.ObjectError, match="relocation type"):
         objcode.Loaded(tm.emit_object(mod))
+
+
+AT = (0x3B00_0000_0000, 0x3B00_4000_0000)       # (not the core's: core.CORE_AT)
+
+MAPS_IMAGE = r"""
+import ctypes, sys
+sys.path.insert(0, {root!r})
+from hppa_user import objcode
+code = objcode.Loaded.from_image(open({path!r}, "rb").read())
+apply = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)(code.function("apply"))
+buf = ctypes.create_string_buffer(8)
+ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64)(code.function("fill"))(buf, 3)
+print(code.mapped_from_image, code.function("apply"), apply(1, 9), apply(2, 5), buf.raw)
+"""
+
+
+def test_image_of_a_load_at_fixed_addresses(obj, tmp_path):
+    """An object loaded at fixed addresses gives an image another process maps at the
+    same ones, its code and data as loaded, the C library's address its own; where the
+    addresses are in use (a second load, the image in the same process) the object goes
+    elsewhere, with no image, and the image is not mapped."""
+    first = objcode.Loaded(obj, at=AT)
+    assert AT[0] <= first.function("apply") < AT[1] and first.image is not None
+    again = objcode.Loaded(obj, at=AT)                  # the range is taken: anywhere
+    assert not AT[0] <= again.function("apply") < AT[1] + (1 << 30) and again.image is None
+    apply = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)(again.function("apply"))
+    assert apply(0, 7) == 21
+    assert objcode.Loaded.from_image(first.image) is None
+    assert objcode.Loaded.from_image(first.image[:-1]) is None       # malformed: never mapped
+    assert objcode.Loaded.from_image(b"1 2 3\n") is None
+    path = tmp_path / "image"
+    path.write_bytes(first.image)
+    proc = subprocess.run([sys.executable, "-c", MAPS_IMAGE.format(root=str(REPO_ROOT), path=str(path))],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", str(first.function("apply")), "81", "-4", "b'ZZZ\\x00\\x00\\x00\\x00\\x00'"]
+
+
+LOADS_CORE = r"""
+import sys
+sys.path.insert(0, {root!r})
+from hppa_user import core
+lib = core.Library.get()
+print(lib.loaded.mapped_from_image, lib.loaded.function("hppa_run") >> 30 == core.CORE_AT[0] >> 30)
+"""
+
+
+def test_core_image_is_kept_and_mapped(tmp_path):
+    """The core loaded from its object code at CORE_AT leaves its image in the cache; the
+    next process maps that; a damaged image is not mapped but made again."""
+    import shutil
+    from hppa_user import jitcache
+    here = jitcache.directory()                         # (the core is compiled by now)
+    root = tmp_path / "cache"
+    shutil.copytree(here, root / os.path.basename(here), ignore=shutil.ignore_patterns("*.img", "regions"))
+    env = dict(os.environ, HPPA_USER_CACHE_DIR=str(root))
+
+    def load() -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", LOADS_CORE.format(root=str(REPO_ROOT))],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+    assert load() == ["False", "True"]                  # from the object code, at CORE_AT
+    (image,) = root.rglob("core-*.img")
+    assert load() == ["True", "True"]
+    data = bytearray(image.read_bytes())
+    data[-100] ^= 1
+    image.write_bytes(bytes(data))
+    assert load() == ["False", "True"]                  # not mapped: loaded, kept again
+    assert load() == ["True", "True"]
 
 
 def test_sealed_entries_detect_damage(obj):
