@@ -470,6 +470,39 @@ def test_hot_reports_wait_for_the_worker(monkeypatch):
         assert h.r(3) == 0 and [n for e, n in seen if e == CODE + 4] == reports, seen
 
 
+def test_worker_is_forked_for_hot_code_the_interpreter_runs(monkeypatch):
+    """From PREPARE_AFTER instructions on, a report forks the worker when the reporting
+    target is hot, or a target reported so far is hot and still counted (interpreted):
+    a warm run whose hot code all came from the code cache forks none."""
+    from hppa_user import jit as J
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
+    h = Harness()
+    cpu = h.cpu
+    cpu.jit_threshold = J.JIT_AUTO
+    rc = cpu.jit
+    h.run("nop\n nop\n nop\n nop", budget=1)
+    a, b, c, d = CODE, CODE + 4, CODE + 8, CODE + 12
+    spawned = []
+    monkeypatch.setattr(rc, "spawn", lambda: spawned.append(rc.m.ctx.insns) or True)
+    h.ctl[S.CTL_INSNS] = J.PREPARE_AFTER
+    rc.seen.add(a)
+    cpu.native[rc.slot_index(a)] = 0x12345                  # installed from the code cache
+    cpu.native[rc.slot_index(b)] = -J.FIRST_REPORT
+    rc.request(b)                                           # nothing hot is interpreted
+    cpu.native[rc.slot_index(a)] = -(J.HEAT // J.MAX_PATH)   # a hot target is
+    cpu.native[rc.slot_index(c)] = -J.FIRST_REPORT
+    rc.request(c)                                           # (looked at 2^24 insns later)
+    assert spawned == []
+    h.ctl[S.CTL_INSNS] = J.PREPARE_AFTER + (1 << 24)
+    cpu.native[rc.slot_index(d)] = -J.FIRST_REPORT
+    rc.request(d)
+    assert spawned == [J.PREPARE_AFTER + (1 << 24)]
+    rc.request(a)                                           # its own hot report
+    assert len(spawned) == 2
+
+
 def test_cached_span_is_read_when_looked_at():
     """A cached region's span (the addresses a breakpoint may not be in) is read from its
     reference file only when a breakpoint looks; one that does not read as addresses
