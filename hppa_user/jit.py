@@ -350,9 +350,8 @@ class RegionCompiler:
         hot = HEAT // MAX_PATH if threshold == JIT_AUTO else self.threshold
         self.m.ctx.ctl[S.CTL_JIT_THRESHOLD] = first
         self.m.ctx.ctl[S.CTL_JIT_HOT] = max(first, hot)
-        # under the adaptive threshold, nothing is done with a hot target before the worker
-        # is forked (request): its reports would only cost a run that ends before then its
-        # core exits (68 of a 26 M-instruction bzip2 -d's 170 reports)
+        # under the adaptive threshold a hot report before PREPARE_AFTER would do nothing but
+        # cost a core exit (request): 68 of a 26 M-instruction bzip2 -d's 170 reports
         self.m.ctx.ctl[S.CTL_JIT_FROM] = PREPARE_AFTER if threshold == JIT_AUTO else 0
 
 
@@ -757,10 +756,10 @@ class RegionCompiler:
         return out
 
     def all_cool(self) -> bool:
-        """At the exit, with no worker: does every lukewarm target (lukewarm: a target
-        reported once, 64 entries, before it could have so many) have a cool marker that
-        keeps it under a sixteenth of HEAT with this run's entries?  Then no worker is
-        forked to weigh them again (a warm run of a short program: every time)."""
+        """At the exit, with no worker: does every target lukewarm() would pick have a
+        cool marker that keeps it under a sixteenth of HEAT with this run's entries?  Then
+        no worker is forked to weigh them again (a warm run of a short program: every
+        time).  Each such target has been reported (at 64 entries), so it is in ``seen``."""
         cache = self.code_cache()
         for e in self.seen:
             _idx, n = self.counted(e)
