@@ -420,12 +420,13 @@ class RegionCompiler:
 
     def hot_code_interpreted(self) -> bool:
         """Is a target reported so far entered HEAT // MAX_PATH times and still counted --
-        interpreted, not installed from the code cache?  Looked at once every 2^24
-        instructions at most (a look is ~0.2 ms); a hot target's own report says so anyway."""
+        interpreted, not installed from the code cache?  Looked at again only once the
+        instructions run have doubled (a look is ~0.5 us a target reported: ~0.2 ms in a
+        short program, more in a long one); a hot target's own report says so anyway."""
         insns = self.m.ctx.insns
         if insns < self._look_again:
             return False
-        self._look_again = insns + (1 << 24)
+        self._look_again = 2 * insns
         return any(self.counted(e)[1] >= HEAT // MAX_PATH for e in self.seen)
 
     def enqueue(self, entry: int, idx: int, heat: int, entries: int) -> None:

@@ -493,12 +493,14 @@ def test_worker_is_forked_for_hot_code_the_interpreter_runs(monkeypatch):
     rc.request(b)                                           # nothing hot is interpreted
     cpu.native[rc.slot_index(a)] = -(J.HEAT // J.MAX_PATH)   # a hot target is
     cpu.native[rc.slot_index(c)] = -J.FIRST_REPORT
-    rc.request(c)                                           # (looked at 2^24 insns later)
+    rc.request(c)                                           # (looked at again at 2x the insns)
+    h.ctl[S.CTL_INSNS] = 2 * J.PREPARE_AFTER - 1
+    rc.request(c)
     assert spawned == []
-    h.ctl[S.CTL_INSNS] = J.PREPARE_AFTER + (1 << 24)
+    h.ctl[S.CTL_INSNS] = 2 * J.PREPARE_AFTER
     cpu.native[rc.slot_index(d)] = -J.FIRST_REPORT
     rc.request(d)
-    assert spawned == [J.PREPARE_AFTER + (1 << 24)]
+    assert spawned == [2 * J.PREPARE_AFTER]
     rc.request(a)                                           # its own hot report
     assert len(spawned) == 2
 
