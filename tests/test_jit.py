@@ -443,6 +443,17 @@ def test_one_worker_past_the_exit_at_a_time(guest, run_qemu, run_emu, tmp_path):
     assert settled and refs >= 1, refs
 
 
+def _adaptive_harness(src: str):
+    """(harness, cpu, region compiler) under the adaptive threshold, having run the first
+    instruction of ``src`` (so its code page has a decode-cache slot)."""
+    from hppa_user import jit as J
+    from cpu_harness import Cpu as Harness
+    h = Harness()
+    h.cpu.jit_threshold = J.JIT_AUTO
+    h.run(src, budget=1)
+    return h, h.cpu, h.cpu.jit
+
+
 def test_hot_reports_wait_for_the_worker(monkeypatch):
     """Under the adaptive threshold the core reports a branch target once at FIRST_REPORT
     entries (a code-cache lookup), and at its powers of two from CTL_JIT_HOT only once
@@ -475,14 +486,10 @@ def test_worker_is_forked_for_hot_code_the_interpreter_runs(monkeypatch):
     target is hot, or a target reported so far is hot and still counted (interpreted):
     a warm run whose hot code all came from the code cache forks none."""
     from hppa_user import jit as J
-    from cpu_harness import CODE, Cpu as Harness
+    from cpu_harness import CODE
 
     monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
-    h = Harness()
-    cpu = h.cpu
-    cpu.jit_threshold = J.JIT_AUTO
-    rc = cpu.jit
-    h.run("nop\n nop\n nop\n nop", budget=1)
+    h, cpu, rc = _adaptive_harness("nop\n nop\n nop\n nop")
     a, b, c, d = CODE, CODE + 4, CODE + 8, CODE + 12
     spawned = []
     monkeypatch.setattr(rc, "spawn", lambda: spawned.append(rc.m.ctx.insns) or True)
@@ -528,16 +535,12 @@ def test_exit_forks_no_worker_for_targets_known_to_be_cool(monkeypatch, tmp_path
     code on the page has changed."""
     from hppa_user import jit as J
     from hppa_user import jitworker
-    from cpu_harness import CODE, Cpu as Harness
+    from cpu_harness import CODE
 
     monkeypatch.setenv("HPPA_USER_CODE_CACHE", str(tmp_path))
     forks = []
     monkeypatch.setattr(jitworker, "detach", lambda message, *_a: forks.append(message()))
-    h = Harness()
-    cpu = h.cpu
-    cpu.jit_threshold = J.JIT_AUTO
-    rc = cpu.jit
-    h.run("nop\n bv,n %r0(%r2)", budget=1)             # a path of 3: it and the delay slot
+    h, cpu, rc = _adaptive_harness("nop\n bv,n %r0(%r2)")   # a path of 3: it and the delay slot
     a = CODE
     ia = rc.slot_index(a)
     lukewarm = J.HEAT // 16 // J.MAX_PATH                 # entries: as few as lukewarm() takes
@@ -572,13 +575,9 @@ def test_weighing_rules_of_the_guests_process():
     while the last batch was compiled (it would be chosen without them); and a fork or a
     dead worker, which lose the questions in flight, ask them again."""
     from hppa_user import jit as J
-    from cpu_harness import CODE, Cpu as Harness
+    from cpu_harness import CODE
 
-    h = Harness()
-    cpu = h.cpu
-    cpu.jit_threshold = J.JIT_AUTO
-    rc = cpu.jit
-    h.run("nop\n nop", budget=1)                  # the code page has a slot now
+    h, cpu, rc = _adaptive_harness("nop\n nop")
     a, b = CODE, CODE + 4
     ia, ib = rc.slot_index(a), rc.slot_index(b)
     assert ia >= 0 and ib >= 0
@@ -614,13 +613,9 @@ def test_queue_rules_of_the_guests_process():
     because another region of its batch holds its code is counted again from zero."""
     from hppa_user import jit as J
     from hppa_user import state as S
-    from cpu_harness import CODE, Cpu as Harness
+    from cpu_harness import CODE
 
-    h = Harness()
-    cpu = h.cpu
-    cpu.jit_threshold = J.JIT_AUTO
-    rc = cpu.jit
-    h.run("nop\n nop", budget=1)
+    h, cpu, rc = _adaptive_harness("nop\n nop")
     a, b, c, d = CODE, CODE + 8, CODE + 16, CODE + 24
     idx = {e: rc.slot_index(e) for e in (a, b, c, d)}
     for e, heat in ((a, 3), (b, 2), (c, 1)):
