@@ -75,17 +75,17 @@ class Library:
             loaded = None if image is None else objcode.Loaded.from_image(image)
             if loaded is not None:
                 return loaded
-        loaded = objcode.Loaded(cls.object_code(), at=CORE_AT)
+        loaded = objcode.Loaded(cls.object_code(key, d), at=CORE_AT)
         if image_path is not None and loaded.image is not None:
             jitcache.write_atomic(image_path, objcode.sealed(loaded.image, key))
+        loaded.image = None                     # (kept on disk: not for the process's life)
         return loaded
 
     @classmethod
-    def object_code(cls) -> bytes:
-        """The core's object code: from the cache, or compiled now (once, under a lock, so
-        several first runs at the same time compile it once)."""
-        key = cls.key()
-        d = jitcache.directory()
+    def object_code(cls, key: str, d: str | None) -> bytes:
+        """The core's object code (``key``: Library.key(); ``d``: the cache directory, or
+        None): from the cache, or compiled now (once, under a lock, so several first runs
+        at the same time compile it once)."""
         if d is None:
             cls.compiled_here = True
             return compile_core()

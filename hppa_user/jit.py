@@ -111,6 +111,11 @@ class CodeCache:
         since, or in the same clock tick as the last listing, is missed until the next
         look: that region is compiled again, never run stale.  (This run's own regions
         are installed as the worker sends them: jit.RegionCompiler.take.)"""
+        self._look()
+        return f"{entry:08x}" in self._entries
+
+    def _look(self) -> None:
+        """List the directory again if it changed, looking at most every LOOK_INTERVAL."""
         now = time.monotonic()
         if now - self._looked >= LOOK_INTERVAL:
             self._looked = now
@@ -123,7 +128,6 @@ class CodeCache:
                     self._listed = mtime
             except OSError:
                 self._entries, self._cool, self._listed = set(), set(), None
-        return f"{entry:08x}" in self._entries
 
     # A cool marker, <entry>-<page hash>.cool, holds the length of a branch target's likely
     # path (RegionCompiler.path_length: it depends on the entry's page only) that an exit's
@@ -139,7 +143,7 @@ class CodeCache:
         """The length a cool marker gives ``entry`` with the code now on its page, or None."""
         if self.dir is None:
             return None
-        self._has_refs(entry)                      # (the directory listed, if need be)
+        self._look()
         name = f"{entry:08x}-{self.page_hash(guest_page(mem, entry >> 12))}.cool"
         if name not in self._cool:
             return None

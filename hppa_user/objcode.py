@@ -124,7 +124,8 @@ class Loaded:
     symbol -> address.
 
     ``at``: the addresses to place its two mappings at if they are free here; ``image``
-    is then what a later process may map at the same ones instead (from_image): the
+    (None otherwise, and for one mapped from_image) is then what a later process may map
+    at the same ones instead (from_image): the
     sections relocated, with the C library's addresses, which move from process to
     process, patched at each load.  The core's 2700 relocations cost ~1.5 ms of every
     run's start-up (core.Library); its image ~0.3 ms."""
@@ -149,7 +150,7 @@ class Loaded:
         if symbols is None:
             return None
         self = cls.__new__(cls)
-        self.symbols, self.image, self.mapped_from_image = symbols, image, True
+        self.symbols, self.image, self.mapped_from_image = symbols, None, True
         if os.environ.get("HPPA_USER_PERF_MAP"):
             _perf_map(self.symbols)
         return self
@@ -177,9 +178,9 @@ def _finish(base: list[int], spans: list[int], image: list) -> None:
         raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
 
 
-# An image (Loaded.image) is four lines and the two parts' bytes: "base0 base1 size0 size1",
-# the C library words to patch ("part:offset:name:addend" each), the symbols ("name=address"
-# each), and the parts' sizes again as a check.
+# An image (Loaded.image) is three lines and the two parts' bytes: "base0 base1 size0 size1",
+# the C library words to patch ("part:offset:name:addend" each) and the symbols
+# ("name=address" each).
 def _image(base, size, libc_words, exported, image) -> bytes | None:
     if any(not n.isprintable() or " " in n or "=" in n for n in exported):
         return None                              # (names the image could not spell)
@@ -187,14 +188,14 @@ def _image(base, size, libc_words, exported, image) -> bytes | None:
         f"{base[0]} {base[1]} {size[0]} {size[1]}".encode(),
         " ".join(f"{m}:{off}:{name}:{addend}" for m, off, name, addend in libc_words).encode(),
         " ".join(f"{n}={a}" for n, a in exported.items()).encode(),
-        f"{size[0]} {size[1]}".encode(), bytes(image[0]) + bytes(image[1])])
+        bytes(image[0]) + bytes(image[1])])
 
 
 def _map_image(data: bytes) -> dict[str, int] | None:
     """Map an image (ValueError if malformed): its symbols, or None if its place is taken."""
-    head, libc_line, symbol_line, check, body = data.split(b"\n", 4)
+    head, libc_line, symbol_line, body = data.split(b"\n", 3)
     base0, base1, size0, size1 = map(int, head.split())
-    if check.split() != head.split()[2:] or len(body) != size0 + size1:
+    if len(body) != size0 + size1:
         raise ValueError("image sizes")
     symbols = dict((n, int(a)) for n, a in (s.split("=") for s in symbol_line.decode().split()))
     image = [bytearray(body[:size0]), bytearray(body[size0:])]
