@@ -271,9 +271,9 @@ def _print_stats(st: dict) -> None:
     say(f"syscalls: {top(st['syscalls'])}")
     say(f"vdso calls: {top(st['vdso_calls'])}; lws: {top(st['lws_calls'])}")
     j = st["jit"]
-    say(f"jit: {j['regions']} regions installed, {j['from_cache']} of them from the code cache; "
-        f"{j['regions'] - j['from_cache']} compiled ({j['instructions']} instructions) in "
-        f"{j['compile_seconds']:.3f} s")
+    say(f"jit: {j['regions']} regions installed, {j['from_cache']} of them from the code cache, "
+        f"entered at {j['other_entries']} other targets too; {j['regions'] - j['from_cache']} "
+        f"compiled ({j['instructions']} instructions) in {j['compile_seconds']:.3f} s")
     if "children" in st:
         c = st["children"]
         say(f"other processes: {c['processes']}, {c['instructions']} "

@@ -55,10 +55,11 @@ PTR = ir.PointerType()
 M32 = 0xFFFFFFFF
 PR_UNALIGN_SIGBUS = 2     # the prctl(PR_SET_UNALIGN) flag that asks for SIGBUS
 
-# compiled regions: i64 region(regs, mem, perm, page_slot, native, limit, env) -> 0 or 1.
+# compiled regions: i64 region(regs, mem, perm, page_slot, native, limit, env, front) -> 0
+# or 1; ``front`` is the IAOQ front it is entered at (a region may have several entries).
 # GHC's convention keeps no callee-saved registers: a jump from region to region saves
 # and restores nothing.
-REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR])
+REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR, I32])
 REGION_CC = "ghccc"
 # interpreter arms (see build_interpreter): regs, env,
 # IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record.
@@ -1020,7 +1021,8 @@ class ArmGen:
         ctx0.set_ctl(S.CTL_INSNS, C)
         region_fn = b.inttoptr(code_v.ir, REGION_FN.as_pointer())
         out = V.of(b, b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot,
-                                         native, self.limit.ir, self.env], cconv=REGION_CC))
+                                         native, self.limit.ir, self.env, F.ir],
+                             cconv=REGION_CC))
         nf = out.trunc(32) & ~(S.RET_NULLIFY | S.RET_INTERPRET)     # (state.RET_*)
         nbk = (out >> 32).trunc(32)
         nn = (out & S.RET_NULLIFY).ne(0)

@@ -233,6 +233,14 @@ class IRBuilder:
         self._line(f"br i1 {ref(cond)}, label %{t.name}, label %{f.name}")
         self.block.succ = (t, f)
 
+    def switch(self, value, default: Block, cases):
+        """``cases``: (constant, block) pairs; none: a branch to ``default``."""
+        if not cases:
+            return self.branch(default)
+        arms = " ".join(f"{typed(c)}, label %{blk.name}" for c, blk in cases)
+        self._line(f"switch {typed(value)}, label %{default.name} [ {arms} ]")
+        self.block.succ = (default, *(blk for _c, blk in cases))
+
     def ret(self, v):
         self._line(f"ret {typed(v)}")
         self.block.succ = ()

@@ -161,23 +161,27 @@ class CodeCache:
         return os.path.join(self.dir, f"{entry:08x}-{page_hash}.ref")
 
     @classmethod
-    def key(cls, page_bytes, entry: int, pages, hashed: dict | None = None) -> bytes:
-        """What a region's code was built from: its entry and the hashes of its pages
-        (``page_bytes(page)``; ``hashed``: page -> hash, those worked out already).
-        Compiled into the region's object (``<fn>_key``), so a lookup can check that the
-        code it would install is the code for these bytes."""
+    def key(cls, page_bytes, entry: int, pages, hashed: dict | None = None,
+            entries=()) -> bytes:
+        """What a region's code was built from: its entry, its other entries and the hashes
+        of its pages (``page_bytes(page)``; ``hashed``: page -> hash, those worked out
+        already).  Compiled into the region's object (``<fn>_key``), so a lookup can check
+        that the code it would install is the code for these bytes, entered where it
+        may be."""
         hashed = hashed or {}
-        return (f"{entry:08x};" + ";".join(
+        return (f"{entry:08x};" + "".join(f"+{e:08x};" for e in entries) + ";".join(
             f"{p:05x}={hashed.get(p) or cls.page_hash(page_bytes(p))}"
             for p in sorted(pages))).encode()
 
     # A reference file is lines of a name and its values (not json: the start-up rule, cli.py):
-    #   entry 73728 / fn region_00012000_3 / object b-<digest>.o / returns 73760 ... /
-    #   span 73728 73732 ... / hashes 18=<page hash> 19=<page hash>
+    #   entry 73728 / entries 73800 ... / fn region_00012000_3 / object b-<digest>.o /
+    #   returns 73760 ... / span 73728 73732 ... / hashes 18=<page hash> 19=<page hash>
+    # A region with other entries has a reference file for each, all the same.
     @staticmethod
     def ref_text(ref: dict) -> bytes:
         return "\n".join([
-            f"entry {ref['entry']}", f"fn {ref['fn']}", f"object {ref['object']}",
+            f"entry {ref['entry']}", "entries " + " ".join(map(str, ref["entries"])),
+            f"fn {ref['fn']}", f"object {ref['object']}",
             "returns " + " ".join(map(str, ref["returns"])),
             "span " + " ".join(map(str, ref["span"])),
             "hashes " + " ".join(f"{p}={h}" for p, h in ref["hashes"].items())]).encode()
@@ -186,7 +190,9 @@ class CodeCache:
     def ref_of(text: bytes) -> dict:
         """A reference file's description (ValueError or KeyError if it is damaged)."""
         fields = dict((line.split(" ", 1) + [""])[:2] for line in text.decode().split("\n"))
-        return {"entry": int(fields["entry"]), "fn": fields["fn"], "object": fields["object"],
+        return {"entry": int(fields["entry"]),
+                "entries": [int(a) for a in fields["entries"].split()],
+                "fn": fields["fn"], "object": fields["object"],
                 "returns": [int(a) for a in fields["returns"].split()],
                 "span": Span(fields["span"]),
                 "hashes": dict(h.split("=", 1) for h in fields["hashes"].split())}
@@ -200,15 +206,16 @@ class CodeCache:
         jitcache.write_atomic(os.path.join(self.dir, name), objcode.sealed(obj, digest))
         for r in regions:
             hashes = {str(p): self.page_hash(page_bytes(p)) for p in r["pages"]}
-            ref = {k: r[k] for k in ("entry", "fn", "returns")}
+            ref = {k: r[k] for k in ("entry", "entries", "fn", "returns")}
             ref.update(span=sorted(span_of(r["code"])), object=name, hashes=hashes)
-            jitcache.write_atomic(self.ref_path(r["entry"], hashes[str(r["entry"] >> 12)]),
-                                  self.ref_text(ref))
+            text = self.ref_text(ref)
+            for e in (r["entry"], *r["entries"]):      # (all on the entry's page)
+                jitcache.write_atomic(self.ref_path(e, hashes[str(e >> 12)]), text)
         return name
 
     def lookup(self, mem, entry: int) -> tuple[int, int, dict] | None:
         """(function address, data address, description) of a cached region for the code
-        now at ``entry``, or None."""
+        now at ``entry`` (its entry or one of its other entries), or None."""
         if self.dir is None or not self._has_refs(entry):
             return None
         try:
@@ -219,13 +226,15 @@ class CodeCache:
         try:
             ref = self.ref_of(text)
             pages = [int(p) for p in ref["hashes"]]
-            if ref["entry"] != entry or (entry >> 12) not in pages:
+            if (entry != ref["entry"] and entry not in ref["entries"]) or \
+                    (ref["entry"] >> 12) != (entry >> 12) or (entry >> 12) not in pages:
                 return None
             loaded = self.load(ref["object"])
             if loaded is None:
                 return None
             fn = ref["fn"]
-            key = self.key(lambda p: guest_page(mem, p), entry, pages, {entry >> 12: page_hash})
+            key = self.key(lambda p: guest_page(mem, p), ref["entry"], pages,
+                           {entry >> 12: page_hash}, ref["entries"])
             addrs = [loaded.function(fn), loaded.global_address(f"{fn}_data"),
                      loaded.global_address(f"{fn}_key")]
             if not all(addrs) or ctypes.string_at(addrs[2], len(key) + 1) != key + b"\0":
@@ -315,6 +324,7 @@ class RegionCompiler:
         self.set_threshold(threshold)
         self.regions = 0                  # installed
         self.cached = 0                   # of them, from the code cache
+        self.other_entries = 0            # their other entries installed
         self.failures = 0                 # regions the compiler gave up on (a bug)
         self.insns = 0
         self.seconds = 0.0                # CPU time compiling (in the worker)
@@ -515,9 +525,12 @@ class RegionCompiler:
         if undecoded:
             pages.update(dict.fromkeys(undecoded, NO_SLOT))
             self.seen.discard(entry)
-        self._fill(entry, data_addr, idx, pages)
+        first = ref["entry"]                  # (its other entries are on its page)
+        self._fill(first, data_addr, self.slot_index(first), pages)
         self.m.native[idx] = addr
         self.translated[entry] = (idx, addr, span)
+        self.install_other_entries([e for e in (first, *ref["entries"]) if e != entry],
+                                   addr, span)
         self.return_points.update(ref["returns"])
         self.regions += 1
         self.cached += 1
@@ -851,11 +864,23 @@ class RegionCompiler:
                                 r["pages"]):
                 self.m.native[idx] = fn = loaded.function(r["fn"])
                 self.translated[r["entry"]] = (idx, fn, span)
+                self.install_other_entries(r["entries"], fn, span)
                 self.regions += 1
                 self.insns += len(r["code"])
                 self.drop_covered(set(r["code"]))
             else:                                    # its code changed: count again
                 self.m.native[idx] = 0
+
+    def install_other_entries(self, entries, fn: int, span) -> None:
+        """Enter a region just installed at its other entries too, where the interpreter
+        is still counting (not where another region starts, or is being compiled)."""
+        for e in entries:
+            idx = self.slot_index(e)
+            if idx >= 0 and S.NATIVE_NEVER // 2 < self.m.native[idx] <= 0:
+                self.m.native[idx] = fn
+                self.translated[e] = (idx, fn, span)
+                self.queue.pop(e, None)
+                self.other_entries += 1
 
     def drop_covered(self, code: set[int]) -> None:
         """Take the queued targets among the instructions of a region just installed

@@ -3,9 +3,11 @@
 A *region* starting at a branch target (jit.py decides which, and when) is the code that
 has already run and is reachable from the entry by straight-line flow, direct branches
 and the targets guessed for its indirect ones (Region), on the entry's 4 KiB page and on
-the pages its calls, branches, guessed targets and straight-line flow go on to; each
-instruction becomes an LLVM block whose body is the instruction's semantics
-(semantics.py, fpu.py) applied to a
+the pages its calls, branches, guessed targets and straight-line flow go on to.  It is
+also entered at up to OTHER_ENTRIES other branch targets on the entry's page that the
+interpreter enters often (other_entries), so that code is not compiled again as regions
+of their own.  Each instruction becomes an LLVM block whose body is the instruction's
+semantics (semantics.py, fpu.py) applied to a
 :class:`RegionCtx` -- the same functions the interpreter's arms are generated from
 (coregen.py), here with every field a constant, so a condition is one compare and an
 ``ldw`` a load, a permission test and a byte swap.  What kind of control transfer an
@@ -36,9 +38,10 @@ compile time):
     ``--max-insns``) is kept exactly.
 
 Native function ABI (coregen.REGION_FN): ``i64 region(regs, mem, perm, page_slot, native,
-limit, env)``; it stores the instruction count in regs and returns the IAOQ, PSW[N] and
-whether the interpreter must run the instruction at the IAOQ front itself or may dispatch
-it again (after a control transfer) as one word (state.RET_*).  A region's code holds no
+limit, env, front)``, ``front`` the entry it is entered at; it stores the instruction
+count in regs and returns the IAOQ, PSW[N] and whether the interpreter must run the
+instruction at the IAOQ front itself or may dispatch it again (after a control transfer)
+as one word (state.RET_*).  A region's code holds no
 address of any process: the helpers, the hook counters and the decode-cache slots of its
 pages (its data, filled at install: RegionCompiler._fill) are found at run time, so
 compiled regions can be cached on disk (jit.CodeCache).
@@ -69,6 +72,7 @@ COLD_EDGE = int(os.environ.get("HPPA_USER_JIT_COLD_EDGE", "32"))  # see Region (
 # it (access_plan): the stack and global-data pointers, valid wherever code runs, rather
 # than pointers a program may test before it uses them.
 START_CHECKED = (27, 30)
+ROOT = -1                 # Emitter: the root the region's entries hang from (dominators)
 DATA_PAGES = 1            # where a region's data lists its other pages' slots
 # A register value the region sets and sets again later is stored only in the ways out it
 # may reach first, if they are at most this many (Emitter.write_back_state).  Measured
@@ -430,6 +434,7 @@ class Region:
         self.words: dict[int, int] = {}
         self.prober = prober
         self.entry = entry
+        self.entries: list[int] = []         # its other entries (RegionGen.other_entries)
         self.page = entry >> 12
         self.pages = {self.page: slot_of(self.page)}     # page -> its slot when compiled
         self.insns: dict[int, tuple] = {}
@@ -683,8 +688,8 @@ class Emitter:
         self.module = module
         self.name = name
         self.fn = irtext.Function(module, REGION_FN, name, cconv=REGION_CC, ptr_attrs=" noalias")
-        self.regs, self.mem, self.perm, self.page_slot, self.native, self.limit, self.env = \
-            self.fn.args
+        self.regs, self.mem, self.perm, self.page_slot, self.native, self.limit, self.env, \
+            self.front = self.fn.args
         # per-install data: [the entry's native-table index, then the slot of each other page]
         self.other_pages = sorted(p for p in region.pages if p != region.page)
         self.data = irtext.Global(module, ir.ArrayType(I64, DATA_PAGES + len(self.other_pages)),
@@ -724,11 +729,30 @@ class Emitter:
         b.store(b.load(insns, typ=I64), self.count)
         self.start = self.new_block("start")
         b.position_at_end(self.start)
-        self.cur_back = region.entry + 4
+        if not region.entries:
+            b.branch(self.entry_block(region.entry))
+        else:                   # entered elsewhere (never installed so): the interpreter's
+            front = V.of(b, self.front)
+            b.switch(self.front, self.exit_block(front, front + 4, 0, 1, cold=True),
+                     [(ir.Constant(I32, e), self.entry_block(e))
+                      for e in (region.entry, *region.entries)])
+
+    def entry_block(self, e: int) -> ir.Block:
+        """Where the region starts when entered at ``e``: the accesses through the entry's
+        stack and global-data pointers are checked (access_plan: start_checks), then its
+        code.  The same checks at every entry: a value named ("in", r) at an instruction
+        is r's value at whichever entry the region was entered by (values_in)."""
+        b = self.b
+        saved = b.block
+        blk = self.new_block("enter")
+        b.position_at_end(blk)
+        self.cur_f, self.cur_back = e, e + 4
         for r, store, size, d, span in self.start_checks:
             a = V.of(b, b.load(self.state_ptr(r), typ=state_type(r))) + d
             self.check_access(a, size, store, (0, span))
-        b.branch(self.goto(region.entry))
+        b.branch(self.goto(e))
+        b.position_at_end(saved)
+        return blk
 
     # -- guest state ----------------------------------------------------------------------
     def reg_ptr(self, i: int):
@@ -977,7 +1001,7 @@ class Emitter:
                 visit(w, open_groups)
 
         for a in sorted(self.tree[0]):
-            if a not in self.idom or a == reg.entry:     # the entry, and code it never reaches
+            if self.idom.get(a, ROOT) == ROOT:     # the entries, and code they never reach
                 visit(a, {})
         for a, k, d, low, high, members in groups:
             if members > 1:
@@ -998,13 +1022,14 @@ class Emitter:
         return succ
 
     def dominators(self) -> dict[int, int]:
-        """The immediate dominator of each instruction the entry reaches (the ways in of
-        control_tree); the entry's is itself (Cooper, Harvey and Kennedy's iteration over
-        the reverse postorder)."""
+        """The immediate dominator of each instruction the entries reach (the ways in of
+        control_tree), the entries hanging from ROOT (Cooper, Harvey and Kennedy's
+        iteration over the reverse postorder)."""
         facts, _parent, _children, into = self.tree
-        entry = self.region.entry
+        entries = [self.region.entry, *self.region.entries]
         succ = self.successors(sorted(into))
-        order, seen, stack = [], {entry}, [(entry, iter(succ.get(entry, ())))]
+        succ[ROOT] = entries
+        order, seen, stack = [], {ROOT}, [(ROOT, iter(entries))]
         while stack:                           # depth-first, postorder
             a, it = stack[-1]
             w = next(it, None)
@@ -1015,15 +1040,16 @@ class Emitter:
                 seen.add(w)
                 stack.append((w, iter(succ.get(w, ()))))
         order.reverse()
-        self.rpo = order
+        self.rpo = order[1:]
         index = {a: i for i, a in enumerate(order)}
-        idom = {entry: entry}
+        idom = {ROOT: ROOT}
+        root_way = [(ROOT, None, 0)]
         changed = True
         while changed:
             changed = False
             for w in order[1:]:
                 new = None
-                for p, _ds, _n in into[w]:
+                for p, _ds, _n in (root_way + into[w] if w in entries else into[w]):
                     if p not in idom:
                         continue
                     if new is None:
@@ -1067,7 +1093,7 @@ class Emitter:
         value from where it is set to every instruction that sees it."""
         _facts, _parent, _children, into = self.tree
         reg, pr = self.region, self.region.prober
-        entry = reg.entry
+        entries = {reg.entry, *reg.entries}
         tracked = {rb for a in self.rpo for rb, *_rest in (pr.accesses(reg.insns[a]) or ())}
         recs = [reg.insns[a] for a in self.rpo] + [reg.record(a + 4) for a in reg.flow]
         grew = True
@@ -1092,7 +1118,7 @@ class Emitter:
             seen[w] = seen.get(w, 0) + 1
             if seen[w] > 64:
                 return {}              # (not settled: every access checks itself)
-            incoming = [start] if w == entry else []
+            incoming = [start] if w in entries else []
             for p, ds, _n in into[w]:
                 if p in out:
                     incoming.append(out[p] if ds is None else
@@ -1173,7 +1199,8 @@ class Emitter:
                 through_slot(a, [reg.flow[a].target], bool(reg.flow[a].nullify))
             else:
                 through_slot(a, self.dynamic_targets(a), bool(reg.flow[a].nullify), True)
-        parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w != reg.entry}
+        entries = {reg.entry, *reg.entries}
+        parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w not in entries}
         children: dict[int, list] = {}
         for w, (p, _ds, _n) in parent.items():
             children.setdefault(p, []).append(w)
@@ -1188,13 +1215,14 @@ class Emitter:
         target) and one.  Cut at the checks, the ways through the region form no cycle.
         (A check at every join cost LLVM 1-4 % more time per region.)"""
         into = self.tree[3]
-        entry = self.region.entry
+        entries = [self.region.entry, *self.region.entries]
         succ: dict[int, list] = {a: [] for a in into}       # a -> (way on, counted on it)
         for w, ways in into.items():
             for p, _ds, n in ways:
                 succ[p].append((w, n))
-        heads = {entry, *_back_edge_targets(entry, {a: [w for w, _n in ways]
-                                                    for a, ways in succ.items()})}
+        graph = {a: [w for w, _n in ways] for a, ways in succ.items()}
+        graph[ROOT] = entries
+        heads = {*entries, *_back_edge_targets(ROOT, graph)}
         longest: dict[int, int] = {}
 
         def way(a: int) -> int:
@@ -1277,7 +1305,7 @@ class Emitter:
         b.position_at_end(call)
         self.write_back()
         fptr = b.inttoptr(fp.ir, fnty=REGION_FN)
-        b.ret(b.call(fptr, list(self.fn.args), tail="musttail", cconv=REGION_CC))
+        b.ret(b.call(fptr, self.fn.args[:-1] + [t.ir], tail="musttail", cconv=REGION_CC))
         b.position_at_end(saved)
         return blk
 
@@ -1647,6 +1675,29 @@ def _v32(x) -> V:
     return x if isinstance(x, V) else c32(x & M32)
 
 
+# A region is entered at up to OTHER_ENTRIES other targets (other_entries).  Without them,
+# a fifth of the code compiled in a cold run was compiled again, as regions at targets
+# inside regions installed (entered from code left to the interpreter); bzip2 -9 compiled
+# 1372 instructions, 1100 with them.  Measured cold (7-9 paired rounds): bzip2 -9 0.93-0.95x,
+# bc pi-300 0.93x, bc pi-600 1.01x, the Tcl suite 0.97x (3); warm runs as fast.  8 or 16
+# entries no better (bc pi-600 1.05x with 16); at 16 or 256 entries instead of 64, the same.
+OTHER_ENTRIES = 4
+OTHER_ENTRY_AT = int(os.environ.get("HPPA_USER_JIT_OTHER_ENTRY_AT", "64"))
+
+
+def other_entries(region: Region, entries_of) -> list[int]:
+    """The instructions of ``region`` on its entry's page that the interpreter entered by a
+    branch OTHER_ENTRY_AT times or more, the OTHER_ENTRIES most entered: the region is
+    entered there too."""
+    counted = []
+    for a, rec in region.insns.items():
+        if a != region.entry and a >> 12 == region.page and compiles(rec):
+            n = entries_of(a)
+            if n is not None and n >= OTHER_ENTRY_AT:
+                counted.append((n, a))
+    return sorted(a for _n, a in sorted(counted, reverse=True)[:OTHER_ENTRIES])
+
+
 # ---- building and compiling a batch --------------------------------------------------------------
 
 class RegionGen:
@@ -1695,6 +1746,8 @@ class RegionGen:
             view.returns.update(points)              # for the batch's next regions
         if entry not in region.insns or not compiles(region.insns[entry]):
             return None
+        counted = view.entries_of(entry)           # (the batch's targets: as asked)
+        region.entries = other_entries(region, lambda a: view.entries.get(a) or counted(a))
         return region
 
     def compile(self, batch: list[int], view: CodeView, key,
@@ -1718,13 +1771,14 @@ class RegionGen:
             if region is None:
                 continue
             built.update(region.insns)
-            view.installed.add(entry)            # (the batch's next regions go to it)
+            view.installed.update((entry, *region.entries))  # (the batch's next regions go to it)
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
             Emitter(module, region, hooks, name).run()
             irtext.Global(module, None, f"{name}_key",
-                          key(view.page_bytes, entry, region.pages) + b"\0")
-            out.append({"entry": entry, "fn": name,
+                          key(view.page_bytes, entry, region.pages, None, region.entries)
+                          + b"\0")
+            out.append({"entry": entry, "fn": name, "entries": region.entries,
                         "pages": dict(region.pages),
                         "returns": sorted(p for ps in region.returns.values() for p in ps),
                         "code": sorted(region.insns)})      # (what it translated: jit.span_of)

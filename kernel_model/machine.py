@@ -88,7 +88,7 @@ class Machine:
                                   lambda: traps.describe(mem, *ctx.trap, vm=self.kernel.vm),
                                   symbol_bias=self.image.program.bias)
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
-        self.jit_base = (0, 0, 0, 0, 0.0)         # a forked process counts from its fork
+        self.jit_base = (0, 0, 0, 0, 0, 0.0)      # a forked process counts from its fork
         self.lws_base: dict[int, int] = {}
         self.children_stats: list[dict] = []      # the run's other processes (the first's)
         self.exit_status = 0
@@ -150,7 +150,8 @@ class Machine:
             self.cpu.count_executions([*self.vdso_names, *self.vsyscall_paths])
         jit = self.cpu.jit
         jit.forked()
-        self.jit_base = (jit.regions, jit.failures, jit.insns, jit.cached, jit.seconds)
+        self.jit_base = (jit.regions, jit.failures, jit.insns, jit.cached, jit.other_entries,
+                         jit.seconds)
         self.lws_base = self.ctx.lws_counts()
         if self.kernel.signals.ptracer is not None:
             # gdb follows the parent (follow-fork-mode parent, detach-on-fork): the child
@@ -298,7 +299,7 @@ class Machine:
         vdso = dict(self.vdso_counts)
         for name, n in self._vdso_calls().items():
             vdso[name] = vdso.get(name, 0) + n
-        regions, failures, jit_insns, cached, jit_seconds = self.jit_base
+        regions, failures, jit_insns, cached, other_entries, jit_seconds = self.jit_base
         counts = self.cpu.execution_counts()
         lws = {op: n - self.lws_base.get(op, 0) for op, n in self.ctx.lws_counts().items()}
         out = {
@@ -314,6 +315,7 @@ class Machine:
                                               for a, fp in self.vsyscall_paths.items()}),
             "jit": {"regions": jit.regions - regions, "failures": jit.failures - failures,
                     "instructions": jit.insns - jit_insns, "from_cache": jit.cached - cached,
+                    "other_entries": jit.other_entries - other_entries,
                     "compile_seconds": round(jit.seconds - jit_seconds, 3)},
             "lws_calls": {str(op): n for op, n in lws.items() if n},
             "threads_created": k.sched.created,

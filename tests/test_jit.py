@@ -63,7 +63,10 @@ def test_compiled_program_matches_qemu(program, args, marker, guest, run_qemu, r
     filled = {"HPPA_USER_CODE_CACHE": str(tmp_path / "filled")}
     # sync: every region installed as soon as it is hot (and kept in the cache the warm
     # run then uses)
+    # (and a run whose regions are entered at every target the interpreter entered that
+    # they hold, up to regiongen.OTHER_ENTRIES each)
     for mode, env in (("async, cold cache", cold), ("sync", sync_env()),
+                      ("sync, other entries", dict(sync_env(), HPPA_USER_JIT_OTHER_ENTRY_AT="1")),
                       ("sync, filling the cache", dict(filled, HPPA_USER_JIT_SYNC="1")),
                       ("async, warm cache", filled)):
         got, jit = run_jit(run_emu, binary, args, env, tmp_path / "stats.json")
@@ -72,6 +75,8 @@ def test_compiled_program_matches_qemu(program, args, marker, guest, run_qemu, r
         assert jit["failures"] == 0, (mode, jit)
         if mode.startswith("sync"):
             assert jit["regions"] >= 5, (mode, jit)          # compiled code really ran
+        if mode == "sync, other entries":
+            assert jit["other_entries"] >= 1, (mode, jit)
         if mode == "async, warm cache":                      # ... and came from the disk
             assert jit["from_cache"] >= 5, (mode, jit)
 
@@ -518,7 +523,7 @@ def test_cached_span_is_read_when_looked_at():
     stands for every address, so that any breakpoint drops the region."""
     from hppa_user.jit import Span
     span = CodeCache.ref_of(CodeCache.ref_text({
-        "entry": 64, "fn": "f", "object": "b-x.o", "returns": [], "span": [64, 68, 72],
+        "entry": 64, "entries": [], "fn": "f", "object": "b-x.o", "returns": [], "span": [64, 68, 72],
         "hashes": {"0": "ab"}}))["span"]
     assert 68 in span and 76 not in span and list(span) == [64, 68, 72]
     assert span.isdisjoint(set()) and span.isdisjoint({76}) and not span.isdisjoint({72})
@@ -727,3 +732,79 @@ def test_region_stops_at_a_compiled_entry(monkeypatch):
     result = rc.work([CODE], view)                    # compiled, the loop left to its region
     assert result["error"] is None and len(result["regions"][0]["code"]) == len(region(CODE, {head}).insns)
     assert head not in result["regions"][0]["code"]
+
+
+# A loop entered in its middle: ``mid`` from outside, ``top`` (its head) by the branch back.
+MID_ENTRY = ("ldi 3, %r3\n b mid\n nop\ntop: addi 1, %r4, %r4\nmid: addi 2, %r5, %r5\n"
+             " addib,<> -1, %r3, top\n nop")
+
+
+def _region_with_other_entry(monkeypatch, cache="off"):
+    """(harness, region compiler, loop head, middle, work() result): the loop of MID_ENTRY
+    run once, its middle counted as entered OTHER_ENTRY_AT times, its head's region built."""
+    from hppa_user import jitworker, regiongen
+    from cpu_harness import CODE, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", cache)
+    h = Harness()
+    cpu, rc = h.cpu, h.cpu.jit
+    cpu.jit_threshold = 1 << 30                  # entries counted, never reported
+    h.run(MID_ENTRY, r4=0, r5=0)
+    assert (h.r(4), h.r(5)) == (2, 6)
+    top, mid = CODE + 12, CODE + 16
+    cpu.native[rc.slot_index(mid)] = -regiongen.OTHER_ENTRY_AT
+    view = jitworker.CodeView()
+    view.apply(rc.view([top], {}))
+    result = rc.work([top], view)
+    assert result["error"] is None and [r["entries"] for r in result["regions"]] == [[mid]]
+    return h, rc, top, mid, result
+
+
+def _run_again(h) -> tuple[int, int]:
+    """Run MID_ENTRY again on the decoded code (no flush), from its start."""
+    from cpu_harness import CODE
+    h.gr[4] = h.gr[5] = 0
+    h.ctx.jump(CODE)
+    h.cpu.run(10_000)
+    return h.r(4), h.r(5)
+
+
+def test_region_is_entered_at_its_other_entries(monkeypatch):
+    """A region is entered at the targets in its code the interpreter entered often
+    (regiongen.other_entries), not compiled again as regions of their own: entered at a
+    loop's middle, it runs the loop's rounds itself -- its head, no entry of its own, is
+    not counted by the interpreter -- leaving the registers the interpreter does."""
+    h, rc, top, mid, result = _region_with_other_entry(monkeypatch)
+    native = h.cpu.native
+    native[rc.slot_index(top)] = S.NATIVE_NEVER                 # (being compiled: next_batch)
+    rc.take(result)
+    fn = int(native[rc.slot_index(top)])
+    assert fn > 0 and native[rc.slot_index(mid)] == fn and mid in rc.translated
+    for at_mid, head_count in ((fn, 0), (0, -2)):      # the region entered at mid, or not
+        native[rc.slot_index(top)], native[rc.slot_index(mid)] = 0, at_mid
+        assert _run_again(h) == (2, 6)
+        assert native[rc.slot_index(top)] == head_count   # (2 branches back, interpreted)
+
+
+def test_cached_region_is_found_at_its_other_entries(monkeypatch, tmp_path):
+    """A cached region has a reference file for each of its entries: the first one a
+    run reports installs it at all of them.  A reference that claims an entry the code
+    was not built with is not installed (its key says which entries it has)."""
+    h, rc, top, mid, result = _region_with_other_entry(monkeypatch, str(tmp_path))
+    cache = rc.code_cache()
+    assert sorted(int(p.name[:8], 16) for p in tmp_path.rglob("*.ref")) == [top, mid]
+    native = h.cpu.native
+    for e in (top, mid):
+        native[rc.slot_index(e)] = 0
+    assert rc.install_cached(mid, rc.slot_index(mid))
+    fn = int(native[rc.slot_index(mid)])
+    assert fn > 0 and native[rc.slot_index(top)] == fn
+    assert _run_again(h) == (2, 6)
+    ref = next(p for p in tmp_path.rglob("*.ref") if int(p.name[:8], 16) == mid)
+    claimed = CodeCache.ref_of(ref.read_bytes())
+    claimed["entries"] = [mid + 4]
+    ref.with_name(f"{mid + 4:08x}{ref.name[8:]}").write_bytes(CodeCache.ref_text(claimed))
+    cache._listed = None                                          # (list the directory again)
+    cache._looked = -1.0
+    assert cache.lookup(h.mem, mid + 4) is None
+    assert cache.lookup(h.mem, mid) is not None and cache.lookup(h.mem, mid + 8) is None
