@@ -690,8 +690,8 @@ class RegionCompiler:
             self.lost()
             return
         for result in results:
-            if "paths" in result:
-                self.answered += 1
+            if "paths" in result:              # (the worker may answer several asks at once)
+                self.answered += result.get("answers", 1)
                 self.weighed(result["paths"])
             elif self.inflight is not None:
                 generation, _batch = self.inflight

@@ -808,3 +808,47 @@ def test_cached_region_is_found_at_its_other_entries(monkeypatch, tmp_path):
     cache._looked = -1.0
     assert cache.lookup(h.mem, mid + 4) is None
     assert cache.lookup(h.mem, mid) is not None and cache.lookup(h.mem, mid + 8) is None
+
+
+def test_worker_answers_the_weighing_asked_during_a_batch_first():
+    """The worker answers the weighing asked while it compiled a batch in one reply, sent
+    before the batch's result: the guest's process waits for those answers before it
+    sends its next batch, and answered one by one after the result they kept the worker
+    idle ~5 ms a batch."""
+    import os
+    import threading
+    from hppa_user import jitworker
+    from hppa_user.frames import Frames, frame
+
+    class Compiler:
+        def prepare(self):
+            pass
+
+        def work(self, batch, view, size=None):
+            return {"obj": None, "regions": [], "entries": batch}
+
+        def weigh(self, entries, pages):
+            return {e: len(pages) for e in entries}
+
+    delta = {"generation": 0, "slots": {}, "data": {}, "ran": b"", "counts": {},
+             "entries": {}, "hooks": b"", "returns": [], "jumps": {}, "excluded": [],
+             "installed": []}
+    to_r, to_w = os.pipe()
+    from_r, from_w = os.pipe()
+    for msg in ({"view": delta, "batches": [[0x10000]], "reply": True},
+                {"weigh": [0x10040], "pages": {0x10: b""}, "reply": True},
+                {"weigh": [0x10080, 0x100c0], "pages": {}, "reply": True}):
+        os.write(to_w, frame(msg))
+    os.close(to_w)
+    worker = threading.Thread(target=jitworker.serve, args=(to_r, from_w, Compiler(), None))
+    worker.start()
+    worker.join(30)
+    os.close(from_w)
+    data = b""
+    while chunk := os.read(from_r, 1 << 16):
+        data += chunk
+    os.close(from_r)
+    os.close(to_r)
+    assert Frames().feed(data) == [
+        {"paths": {0x10040: 1, 0x10080: 0, 0x100c0: 0}, "answers": 2},
+        {"obj": None, "regions": [], "entries": [0x10000]}]
