@@ -56,6 +56,7 @@ class CodeView:
         self.jumps: dict[int, list[int]] = {}  # register -> targets of jumps through it
         self.excluded: frozenset[int] = frozenset()
         self.installed: set[int] = set()    # entries of the regions installed (Region: stops)
+        self.running = True          # the guest is running (False: compiling after its exit)
 
     def apply(self, delta: dict) -> None:
         if delta["generation"] != self.generation:      # a flush: every slot is new
@@ -248,6 +249,7 @@ def compiled(msg: dict, view: CodeView, compiler):
         yield {"paths": compiler.weigh(msg["weigh"], msg["pages"])}
         return
     view.apply(msg["view"])
+    view.running = msg["reply"]                  # (no reply: the guest has gone)
     for batch in msg["batches"]:
         yield compiler.work(batch, view, msg.get("size"))
     lukewarm = msg.get("lukewarm")

@@ -760,6 +760,17 @@ def _region_with_other_entry(monkeypatch, cache="off"):
     return h, rc, top, mid, result
 
 
+def test_regions_compiled_after_the_exit_have_no_other_entries(monkeypatch):
+    """A region compiled for the code cache after the guest's exit is shaped for its own
+    entry only: compiling costs nobody time then, and each target gets its own."""
+    from hppa_user import jitworker
+    h, rc, top, mid, _result = _region_with_other_entry(monkeypatch)
+    view = jitworker.CodeView()
+    view.apply(rc.view([top], {}))
+    view.running = False
+    assert [r["entries"] for r in rc.work([top], view)["regions"]] == [[]]
+
+
 def _run_again(h) -> tuple[int, int]:
     """Run MID_ENTRY again on the decoded code (no flush), from its start."""
     from cpu_harness import CODE
