@@ -434,7 +434,7 @@ class Region:
         self.words: dict[int, int] = {}
         self.prober = prober
         self.entry = entry
-        self.entries: list[int] = []         # its other entries (RegionGen.other_entries)
+        self.entries: list[int] = []         # its other entries (other_entries)
         self.page = entry >> 12
         self.pages = {self.page: slot_of(self.page)}     # page -> its slot when compiled
         self.insns: dict[int, tuple] = {}
@@ -490,6 +490,11 @@ class Region:
                         work.insert(0, (t, True))
             if kind == "cond":
                 work += [(n, inner) for n in self.straight_on(a, [a + 8, a + 4], slot_of)]
+
+    @property
+    def entered_at(self) -> list[int]:
+        """Its entry, then its other entries."""
+        return [self.entry, *self.entries]
 
     def rare(self, a: int) -> bool:
         if self._entries_of is None or a == self.entry:
@@ -735,7 +740,7 @@ class Emitter:
             front = V.of(b, self.front)
             b.switch(self.front, self.exit_block(front, front + 4, 0, 1, cold=True),
                      [(ir.Constant(I32, e), self.entry_block(e))
-                      for e in (region.entry, *region.entries)])
+                      for e in region.entered_at])
 
     def entry_block(self, e: int) -> ir.Block:
         """Where the region starts when entered at ``e``: the accesses through the entry's
@@ -1026,7 +1031,7 @@ class Emitter:
         control_tree), the entries hanging from ROOT (Cooper, Harvey and Kennedy's
         iteration over the reverse postorder)."""
         facts, _parent, _children, into = self.tree
-        entries = [self.region.entry, *self.region.entries]
+        entries = self.region.entered_at
         succ = self.successors(sorted(into))
         succ[ROOT] = entries
         order, seen, stack = [], {ROOT}, [(ROOT, iter(entries))]
@@ -1093,7 +1098,7 @@ class Emitter:
         value from where it is set to every instruction that sees it."""
         _facts, _parent, _children, into = self.tree
         reg, pr = self.region, self.region.prober
-        entries = {reg.entry, *reg.entries}
+        entries = set(reg.entered_at)
         tracked = {rb for a in self.rpo for rb, *_rest in (pr.accesses(reg.insns[a]) or ())}
         recs = [reg.insns[a] for a in self.rpo] + [reg.record(a + 4) for a in reg.flow]
         grew = True
@@ -1199,7 +1204,7 @@ class Emitter:
                 through_slot(a, [reg.flow[a].target], bool(reg.flow[a].nullify))
             else:
                 through_slot(a, self.dynamic_targets(a), bool(reg.flow[a].nullify), True)
-        entries = {reg.entry, *reg.entries}
+        entries = set(reg.entered_at)
         parent = {w: ins[0] for w, ins in into.items() if len(ins) == 1 and w not in entries}
         children: dict[int, list] = {}
         for w, (p, _ds, _n) in parent.items():
@@ -1215,7 +1220,7 @@ class Emitter:
         target) and one.  Cut at the checks, the ways through the region form no cycle.
         (A check at every join cost LLVM 1-4 % more time per region.)"""
         into = self.tree[3]
-        entries = [self.region.entry, *self.region.entries]
+        entries = self.region.entered_at
         succ: dict[int, list] = {a: [] for a in into}       # a -> (way on, counted on it)
         for w, ways in into.items():
             for p, _ds, n in ways:
@@ -1743,14 +1748,15 @@ class RegionGen:
         return step
 
     def build_region(self, entry: int, view: CodeView, size: int = MAX_REGION) -> Region | None:
+        counted = view.entries_of(entry)
         region = Region(entry, view.word, view.slot, view.executed, self.prober, view.returns,
-                        view.entries_of(entry), view.jumps, view.installed, size)
+                        counted, view.jumps, view.installed, size)
         for points in region.returns.values():
             view.returns.update(points)              # for the batch's next regions
         if entry not in region.insns or not compiles(region.insns[entry]):
             return None
-        counted = view.entries_of(entry)           # (the batch's targets: as asked)
         if view.running:       # (after the guest's exit compiling costs nobody time)
+            # (the batch's other targets counted as they were when asked)
             region.entries = other_entries(region, lambda a: view.entries.get(a) or counted(a))
         return region
 
@@ -1775,7 +1781,7 @@ class RegionGen:
             if region is None:
                 continue
             built.update(region.insns)
-            view.installed.update((entry, *region.entries))  # (the batch's next regions go to it)
+            view.installed.update(region.entered_at)   # (the batch's next regions go to it)
             self._serial += 1
             name = f"region_{entry:08x}_{self._serial}"
             Emitter(module, region, hooks, name).run()
