@@ -19,8 +19,10 @@ from hppa_user import state as S
 # Where the core is mapped when that range is free (its two parts: code, data): its
 # relocated image is then kept beside its object code, and the next process maps that
 # instead (objcode.Loaded.from_image: ~0.3 ms of its start-up, not ~1.5 ms).  Far from
-# where Linux puts mappings of its own (just below the stack) and the heap.
-CORE_AT = (0x3A00_0000_0000, 0x3A00_4000_0000)
+# where Linux puts mappings of its own (just below the stack) and the heap, and below
+# 2 GiB wherever it goes (objcode.Loaded, low): a decode-cache record holds its arm's
+# address in 32 bits (state.DC_FIELDS), so that the interpreter's dispatch is one load.
+CORE_AT = (0x4A00_0000, 0x4E00_0000)
 
 
 class Library:
@@ -37,6 +39,11 @@ class Library:
         table = loaded.global_address("hppa_helpers")
         while helper := ctypes.c_uint64.from_address(table + 8 * len(self.helpers)).value:
             self.helpers.append(helper)
+        # a record's first word (state.DC_FIELDS): not decoded yet, and a breakpoint
+        self.refetch_word = loaded.function("hppa_refetch")
+        self.breakpoint_word = loaded.function("hppa_breakpoint")
+        if max(self.refetch_word, self.breakpoint_word) >= 1 << 31:
+            raise objcode.ObjectError("the core is not mapped below 2 GiB")
         self.decoded_bitmap = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)(
             loaded.function("hppa_decoded_bitmap"))
         # The cr16 source (coregen.build_host_ns), read once as a core is made: its first
@@ -75,7 +82,7 @@ class Library:
             loaded = None if image is None else objcode.Loaded.from_image(image)
             if loaded is not None:
                 return loaded
-        loaded = objcode.Loaded(cls.object_code(key, d), at=CORE_AT)
+        loaded = objcode.Loaded(cls.object_code(key, d), at=CORE_AT, low=True)
         if image_path is not None and loaded.image is not None:
             jitcache.write_atomic(image_path, objcode.sealed(loaded.image, key))
         loaded.image = None                     # (kept on disk: not for the process's life)

@@ -63,6 +63,8 @@ REGION_FN = ir.FunctionType(I64, [PTR, PTR, PTR, PTR, PTR, I64, PTR, I32])
 REGION_CC = "ghccc"
 # interpreter arms (see build_interpreter): regs, env,
 # IAOQ front | PSW[N] | reached-by-a-branch << 1, IAOQ back (| 1 on entry), count, record.
+# ``count`` is the instructions run minus ENV_LIMIT (negative while budget is left): an
+# arm's budget check is a sign test, with no load of the limit (ArmGen.insns converts).
 # The decode cache and the page-slot table are found through env where needed: an arm
 # keeps the registers they would pin for its own work (fewer spills).
 ARM_FN = ir.FunctionType(I64, [PTR] * 2 + [I32, I32, I64, PTR])
@@ -258,7 +260,7 @@ class ICtx(EnvCtx):
         return V.of(b, b.call(self.gen.gen.helpers[name], [self.env] + [a.ir for a in args]))
 
     def insns_so_far(self) -> V:
-        return self.count
+        return self.gen.insns(self.count)
 
     def host_clock(self) -> V:
         return self.call("host_ns")
@@ -340,13 +342,13 @@ class CoreGen:
         self.ua_store = {n: self.build_unaligned(n, True) for n in (2, 4, 8)}
         self.build_helper_table()
         self.lws_fn = self.build_lws()
-        self.build_decoded_bitmap()
         self.build_interpreter()
+        self.build_decoded_bitmap()
 
     def build_decoded_bitmap(self) -> None:
         """hppa_decoded_bitmap(dc, records, out): sets bit i of ``out`` (least significant
         first in each byte; ``out`` starts zeroed) where decode-cache record i has been
-        decoded.  The region compiler's worker is told this at every batch: one pass at
+        decoded (its arm is not the re-fetch arm).  The region compiler's worker is told this at every batch: one pass at
         native speed over up to 4 M records."""
         fn, b = self.new_function("hppa_decoded_bitmap", ir.FunctionType(ir.VoidType(), [PTR, I64, PTR]))
         dc, n, out = fn.args
@@ -362,7 +364,9 @@ class CoreGen:
         nxt = b.add(i, ir.Constant(I64, 1))
         i.add_incoming(nxt, body)
         i.add_incoming(nxt, mark)
-        b.cbranch(b.icmp_unsigned("!=", op, ir.Constant(I32, 0)), mark, head)
+        refetch = b.trunc(b.ptrtoint(self.refetch_fn, I64), I32)
+        b.cbranch(b.and_(b.icmp_unsigned("!=", op, refetch), b.icmp_unsigned("!=", op, ir.Constant(I32, 0))),
+                  mark, head)
         b.position_at_end(mark)
         byte = b.gep(out, [b.lshr(i, ir.Constant(I64, 3))], source_etype=I8)
         bit = b.trunc(b.shl(ir.Constant(I64, 1), b.and_(i, ir.Constant(I64, 7))), I8)
@@ -617,22 +621,24 @@ class CoreGen:
         self.slow_fn = ir.Function(self.module, ARM_FN, name="hppa_slow")
         self.nullified_fn = ir.Function(self.module, ARM_FN, name="hppa_nullified")
         self.refetch_fn = ir.Function(self.module, ARM_FN, name="hppa_refetch")
-        for fn in self.arm_fns + [self.slow_fn, self.nullified_fn, self.refetch_fn]:
+        self.hooked_fn = ir.Function(self.module, ARM_FN, name="hppa_hooked")
+        self.breakpoint_fn = ir.Function(self.module, ARM_FN, name="hppa_breakpoint")
+        for fn in self.arm_fns + [self.slow_fn, self.nullified_fn, self.refetch_fn,
+                                  self.hooked_fn, self.breakpoint_fn]:
             fn.calling_convention = ARM_CC
-        # The arms by op & (ARM_TABLE - 1): an arm's dispatch indexes it with no test.  Ops
-        # that are no micro-op land on the re-fetch arm: 0 (not decoded), a hooked record's
-        # -1 - hook (state.MAX_HOOKS of them) and a breakpoint's DC_SENTINEL.
-        assert S.ARM_TABLE - 1 - nv >= S.MAX_HOOKS and S.DC_SENTINEL & (S.ARM_TABLE - 1) > nv
-        table_ty = ir.ArrayType(PTR, S.ARM_TABLE)
+        # The arms by micro-op variant, for the loop head to put a decoded record's arm in
+        # it (a record holds its arm's address: see to_arm).
+        table_ty = ir.ArrayType(PTR, nv + 1)
         self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
-        self.arm_table.initializer = ir.Constant(
-            table_ty, [self.refetch_fn] + self.arm_fns + [self.refetch_fn] * (S.ARM_TABLE - 1 - nv))
+        self.arm_table.initializer = ir.Constant(table_ty, [self.refetch_fn] + self.arm_fns)
         self.arm_table.global_constant = True
         for i, (opname, consts) in enumerate(enc.VARIANTS):
             ArmGen(self, self.arm_fns[i]).arm(opname, consts)
         ArmGen(self, self.slow_fn).slow()
         ArmGen(self, self.nullified_fn).nullified()
         ArmGen(self, self.refetch_fn).refetch()
+        ArmGen(self, self.hooked_fn).refetch()
+        ArmGen(self, self.breakpoint_fn).breakpoint()
         self.build_run()
 
     def build_run(self) -> None:
@@ -647,8 +653,8 @@ class CoreGen:
         b.store((count + budget).ir, b.gep(env, [ir.Constant(I64, S.ENV_LIMIT)], source_etype=I64))
         fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
         back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
-        st = b.call(self.slow_fn, [regs, env, fs.ir, back.ir,
-                                   count.ir, ir.Constant(PTR, None)], cconv=ARM_CC)
+        st = b.call(self.slow_fn, [regs, env, fs.ir, back.ir, (c64(0) - budget).ir,
+                                   ir.Constant(PTR, None)], cconv=ARM_CC)
         b.ret(st)
 
 
@@ -668,9 +674,18 @@ class ArmGen:
         self.perm = self.ctx0.env_ptr(S.ENV_PERM)
         self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, lambda: self.page_slot)
         self.scratch = b.alloca(I64, name="scratch")
-        self.limit = V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
-                                          source_etype=I64), typ=I64))
         self._fault = None
+
+    @property
+    def limit(self) -> V:
+        """ENV_LIMIT, loaded here (only off the arms' hot path: see insns)."""
+        b = self.b
+        return V.of(b, b.load(b.gep(self.env, [ir.Constant(I64, S.ENV_LIMIT)],
+                                    source_etype=I64), typ=I64))
+
+    def insns(self, count: V) -> V:
+        """The instructions run, from an arm's ``count`` (run minus the limit)."""
+        return count + self.limit
 
     def args(self, fs: V, back: V, count: V, rec) -> list:
         return [self.regs, self.env, fs.ir, back.ir, count.ir, rec]
@@ -700,7 +715,7 @@ class ArmGen:
         c.set_ctl(S.CTL_IAOQF, f.zext(64))
         c.set_ctl(S.CTL_IAOQB, back.zext(64))
         c.set_ctl(S.CTL_PSWN, n.zext(64))
-        c.set_ctl(S.CTL_INSNS, count)
+        c.set_ctl(S.CTL_INSNS, self.insns(count))
         c.set_ctl(S.CTL_TRAP, trap if isinstance(trap, V) else c64(trap))
         c.set_ctl(S.CTL_TRAP_DETAIL, detail.zext(64) if isinstance(detail, V) else c64(detail))
         c.set_ctl(S.CTL_TRAP_ADDR, (addr if addr is not None else c32(0)).zext(64))
@@ -772,10 +787,10 @@ class ArmGen:
         branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
         go = fn.append_basic_block("fetch")
         if n.known == 0:
-            unlikely(b.cbranch(count.sge(self.limit).ir, slow, go0))
+            unlikely(b.cbranch(count.sge(0).ir, slow, go0))
         else:
             budget_ok, skip = fn.append_basic_block("budget_ok"), fn.append_basic_block("skip")
-            unlikely(b.cbranch(count.sge(self.limit).ir, slow, budget_ok))
+            unlikely(b.cbranch(count.sge(0).ir, slow, budget_ok))
             b.position_at_end(budget_ok)
             b.cbranch(n.ir, skip, go0)
             b.position_at_end(skip)
@@ -857,18 +872,30 @@ class ArmGen:
         self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
 
     def to_arm(self, rec, f: V, back: V, count: V) -> None:
-        """Tail-call the arm of the record at ``rec``: the table's entry for its op, with
-        no test (a record not decoded yet, hooked or holding a breakpoint goes to the
-        re-fetch arm, and on to the loop head: build_interpreter)."""
-        self.tail(self.arm_of(V.of(self.b, self.b.load(rec, typ=I32))), f, back, count, rec)
+        """Tail-call the arm of the record at ``rec``, whose first word is its address
+        (direct threading: the core is mapped below 2 GiB, core.CORE_AT), with no test: a
+        record not decoded yet holds the re-fetch arm's, a hooked one the hooked arm's, a
+        breakpoint the breakpoint arm's (state.DC_OP)."""
+        self.tail(self.at(V.of(self.b, self.b.load(rec, typ=I32))), f, back, count, rec)
 
-    def arm_of(self, op: V):
-        """The arm of micro-op ``op`` (i32): the table's entry for ``op & (ARM_TABLE - 1)``,
-        the re-fetch arm for an op that is no micro-op (build_interpreter)."""
+    def at(self, op: V):
+        """The arm a record's first word (``op``, i32) names."""
+        return self.b.inttoptr(op.zext(64).ir, PTR)
+
+    def arm_word(self, fn) -> V:
+        """The first word of a record whose arm is ``fn`` (the low half of its address)."""
+        return V.of(self.b, self.b.ptrtoint(fn, I64)).trunc(32)
+
+    def arm_of(self, variant: V) -> V:
+        """The first word of a record of micro-op ``variant`` (the table's entry)."""
         b, table = self.b, self.gen.arm_table
-        index = (op & (S.ARM_TABLE - 1)).zext(64)
-        return b.load(b.gep(table, [ir.Constant(I64, 0), index.ir],
-                            source_etype=table.value_type), typ=PTR)
+        return V.of(b, b.ptrtoint(b.load(b.gep(table, [ir.Constant(I64, 0), variant.zext(64).ir],
+                                                source_etype=table.value_type), typ=PTR),
+                                  I64)).trunc(32)
+
+    def breakpoint(self) -> None:
+        """A breakpoint's record: stops as an illegal instruction (cpu.Cpu tells them apart)."""
+        self.tail(self.gen.arm_fns[0], self.fs, self.back_in, self.count_in, self.rec)
 
     def refetch(self) -> None:
         """The arm of every op that is no micro-op: the loop head fetches the instruction
@@ -931,7 +958,7 @@ class ArmGen:
 
         go = blk("go")
         budget_bb = blk("budget")
-        b.cbranch(C.sge(self.limit).ir, budget_bb, go)
+        b.cbranch(C.sge(0).ir, budget_bb, go)
         b.position_at_end(budget_bb)
         leave(S.ST_BUDGET, C)
 
@@ -991,9 +1018,7 @@ class ArmGen:
                                          source_etype=I32))
         b.store((p | PERM_CODE).ir, b.gep(self.perm, [page.ir], source_etype=I8))
         memset = self.gen.module.declare_intrinsic("llvm.memset", [PTR, I64])
-        recs = S.SLOT_WORDS * S.DC_FIELDS
-        b.call(memset, [b.gep(self.dc, [(nxt * recs).ir], source_etype=I32), ir.Constant(I8, 0),
-                        ir.Constant(I64, recs * 4), ir.Constant(I1, 0)])
+        self._fill_slot(nxt, self.arm_word(gen.refetch_fn))      # nothing decoded yet
         b.call(memset, [b.gep(native, [(nxt << 10).ir], source_etype=I64),
                         ir.Constant(I8, 0), ir.Constant(I64, S.SLOT_WORDS * 8),
                         ir.Constant(I1, 0)])
@@ -1018,15 +1043,16 @@ class ArmGen:
         code_v = V.of(b, b.load(jptr, typ=I64))
         b.cbranch(code_v.sgt(0).ir, callregion, count_entry)
         b.position_at_end(callregion)
-        ctx0.set_ctl(S.CTL_INSNS, C)
+        limit = self.limit
+        ctx0.set_ctl(S.CTL_INSNS, C + limit)
         region_fn = b.inttoptr(code_v.ir, REGION_FN.as_pointer())
         out = V.of(b, b.call(region_fn, [self.regs, self.mem_p, self.perm, self.page_slot,
-                                         native, self.limit.ir, self.env, F.ir],
+                                         native, limit.ir, self.env, F.ir],
                              cconv=REGION_CC))
         nf = out.trunc(32) & ~(S.RET_NULLIFY | S.RET_INTERPRET)     # (state.RET_*)
         nbk = (out >> 32).trunc(32)
         nn = (out & S.RET_NULLIFY).ne(0)
-        nc = ctx0.ctl(S.CTL_INSNS)
+        nc = ctx0.ctl(S.CTL_INSNS) - limit
         again(nf, nbk, nn, nc, (out & S.RET_INTERPRET).eq(0).zext(8))
         b.position_at_end(count_entry)
         counting = threshold.sgt(0) & J.eq(1)
@@ -1035,7 +1061,7 @@ class ArmGen:
         b.position_at_end(dec)
         code2 = code_v - 1
         b.store(code2.ir, jptr)
-        b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT), C,
+        b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT), self.insns(C),
                           ctx0.ctl(S.CTL_JIT_FROM)).ir, jit_bb, exec_bb)
         b.position_at_end(jit_bb)
         ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
@@ -1052,52 +1078,72 @@ class ArmGen:
         idx = ((slot << 10) | ((F >> 2) & 1023).zext(64)) << 3
         rec_ptr = b.gep(self.dc, [idx.ir], source_etype=I32)
         op0 = V.of(b, b.load(rec_ptr, typ=I32))
-        slowrec, dispatch = blk("slowrec"), blk("dispatch")
-        b.cbranch(op0.sle(0).ir, slowrec, dispatch)
-        record_end = b.block
-        # not decoded yet (0), or a counted (hooked) entry (< 0)
-        b.position_at_end(slowrec)
-        dec_bb, hook_bb = blk("decode"), blk("hooked")
-        b.cbranch(op0.eq(0).ir, dec_bb, hook_bb)
-        b.position_at_end(dec_bb)
-        word = m.load(F, 4)
-        b.call(gen.decode_fn, [word.ir, rec_ptr])
-        self._mark_hooks(F, rec_ptr, hooks, nhooks)
-        op1 = V.of(b, b.load(rec_ptr, typ=I32))
-        dec_end = b.block
-        after = blk("decoded")
-        b.cbranch(op1.slt(0).ir, hook_bb, after)
-        b.position_at_end(hook_bb)
-        hop = b.phi(I32)
-        hop.add_incoming(op0.ir, slowrec)
-        hop.add_incoming(op1.ir, dec_end)
-        h = (c32(-1) - V(b, hop, None, 32)).zext(64)
-        cnt_p = b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_COUNT).ir], source_etype=I64)
-        b.store(b.add(b.load(cnt_p, typ=I64), ir.Constant(I64, 1)), cnt_p)
+        # not decoded yet (the re-fetch arm's), a counted (hooked) entry, or any other arm
+        # (a breakpoint's too: it stops as an illegal instruction)
+        dec_bb, not_dec, hook_bb, run_bb = blk("decode"), blk("decoded"), blk("hooked"), blk("run")
+        b.cbranch(op0.eq(self.arm_word(gen.refetch_fn)).ir, dec_bb, not_dec)
+        b.position_at_end(not_dec)
+        b.cbranch(op0.eq(self.arm_word(gen.hooked_fn)).ir, hook_bb, run_bb)
+        b.position_at_end(run_bb)
+        self.tail(self.at(op0), F, B, C, rec_ptr)
+
+        b.position_at_end(hook_bb)                     # the real arm is the hook's
+        h = self._find_hook(F, hooks, nhooks)
+        found, lost = blk("hook_found"), blk("hook_lost")
+        b.cbranch(h.sge(0).ir, found, lost)
+        b.position_at_end(lost)                        # (the hooks changed: decode again)
+        b.branch(dec_bb)
+        b.position_at_end(found)
+        self._count_hook(h, hooks)
         real = V.of(b, b.load(b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_OP).ir], source_etype=I64),
                               typ=I64)).trunc(32)
-        hook_end = b.block
-        b.branch(dispatch)
-        b.position_at_end(after)
-        b.branch(dispatch)
+        self.tail(self.at(real), F, B, C, rec_ptr)
 
-        b.position_at_end(dispatch)
-        op = b.phi(I32, name="op")
-        op.add_incoming(op0.ir, record_end)
-        op.add_incoming(real.ir, hook_end)
-        op.add_incoming(op1.ir, after)
-        OP = V(b, op, None, 32)
-        known, unknown = blk("known"), blk("unknown")
-        b.cbranch((OP - 1).ult(len(enc.VARIANTS)).ir, known, unknown)
-        b.position_at_end(known)
-        self.tail(self.arm_of(OP), F, B, C, rec_ptr)
-        b.position_at_end(unknown)                     # e.g. a breakpoint record
-        self.tail(gen.arm_fns[0], F, B, C, rec_ptr)    # variant 1: ILLEGAL
+        b.position_at_end(dec_bb)
+        word = m.load(F, 4)
+        variant = V.of(b, b.call(gen.decode_fn, [word.ir, rec_ptr]))
+        arm = self.arm_of(variant)
+        h = self._find_hook(F, hooks, nhooks)
+        hooked, plain = blk("hook_mark"), blk("plain")
+        b.cbranch(h.sge(0).ir, hooked, plain)
+        b.position_at_end(plain)
+        b.store(arm.ir, rec_ptr)
+        self.tail(self.at(arm), F, B, C, rec_ptr)
+        b.position_at_end(hooked)          # comes back here each time: counted, then run
+        b.store(arm.zext(64).ir, b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_OP).ir],
+                                        source_etype=I64))
+        b.store(self.arm_word(gen.hooked_fn).ir, rec_ptr)
+        self._count_hook(h, hooks)
+        self.tail(self.at(arm), F, B, C, rec_ptr)
 
-    def _mark_hooks(self, f: V, rec_ptr, hooks, nhooks: V) -> None:
-        """A freshly decoded record at a hooked address becomes -1 - h (counted entry)."""
+    def _fill_slot(self, slot: V, word: V) -> None:
+        """Set the first word of every record of decode-cache slot ``slot`` (i64)."""
         b, fn = self.b, self.fn
-        head, body, done = (fn.append_basic_block(n) for n in ("hk", "hk_body", "hk_done"))
+        head, body, done = (fn.append_basic_block(n) for n in ("fill", "fill_body", "filled"))
+        start = b.block
+        first = slot * (S.SLOT_WORDS * S.DC_FIELDS)
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(ir.Constant(I64, 0), start)
+        b.cbranch(b.icmp_signed("<", i, ir.Constant(I64, S.SLOT_WORDS)), body, done)
+        b.position_at_end(body)
+        at = b.add(first.ir, b.mul(i, ir.Constant(I64, S.DC_FIELDS)))
+        b.store(word.ir, b.gep(self.dc, [at], source_etype=I32))
+        i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+    def _count_hook(self, h: V, hooks) -> None:
+        b = self.b
+        cnt_p = b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_COUNT).ir], source_etype=I64)
+        b.store(b.add(b.load(cnt_p, typ=I64), ir.Constant(I64, 1)), cnt_p)
+
+    def _find_hook(self, f: V, hooks, nhooks: V) -> V:
+        """The hook counting address ``f`` (i64), or -1 (a search: hooks are few)."""
+        b, fn = self.b, self.fn
+        head, body, found, done = (fn.append_basic_block(n)
+                                   for n in ("hk", "hk_body", "hk_found", "hk_done"))
         start = b.block
         b.branch(head)
         b.position_at_end(head)
@@ -1105,16 +1151,18 @@ class ArmGen:
         i.add_incoming(ir.Constant(I64, 0), start)
         b.cbranch(b.icmp_signed("<", i, nhooks.ir), body, done)
         b.position_at_end(body)
-        base = b.mul(i, ir.Constant(I64, S.HOOK_FIELDS))
-        a = b.load(b.gep(hooks, [base], source_etype=I64), typ=I64)
-        with b.if_then(b.icmp_unsigned("==", a, b.zext(f.ir, I64))):
-            real = b.load(rec_ptr, typ=I32)
-            b.store(b.sext(real, I64), b.gep(hooks, [b.add(base, ir.Constant(I64, S.HOOK_OP))],
-                                              source_etype=I64))
-            b.store(b.trunc(b.sub(ir.Constant(I64, -1), i), I32), rec_ptr)
-        i.add_incoming(b.add(i, ir.Constant(I64, 1)), b.block)
-        b.branch(head)
+        a = b.load(b.gep(hooks, [b.mul(i, ir.Constant(I64, S.HOOK_FIELDS))], source_etype=I64),
+                   typ=I64)
+        nxt = b.add(i, ir.Constant(I64, 1))
+        b.cbranch(b.icmp_unsigned("==", a, b.zext(f.ir, I64)), found, head)
+        i.add_incoming(nxt, body)
+        b.position_at_end(found)
+        b.branch(done)
         b.position_at_end(done)
+        h = b.phi(I64)
+        h.add_incoming(ir.Constant(I64, -1), head)
+        h.add_incoming(i, found)
+        return V(b, h, None, 64)
 
 
 def build_module(table: Table | None = None) -> ir.Module:

@@ -16,9 +16,6 @@ from hppa_user.memory import PERM_CODE, PERM_X, GuestMemory
 from hppa_user.traps import ILLEGAL_INSN
 
 DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
-# a record op the decoder never produces: the core stops on it with ILLEGAL_INSN, and a
-# breakpoint is exactly that record planted in the decode cache (the guest never sees it)
-BREAKPOINT_OP = S.DC_SENTINEL
 _ENV_BUDGET, _ST_FAULT = S.ENV_BUDGET, S.ST_FAULT        # (read on every run)
 
 
@@ -135,6 +132,17 @@ class Cpu:
         return dict(zip(hooks[S.HOOK_ADDR::n].tolist(), hooks[S.HOOK_COUNT::n].tolist()))
 
     # -- breakpoints in the decode cache ---------------------------------------------------
+    # A breakpoint is a record planted in the decode cache (the guest never sees it) whose
+    # arm stops as an illegal instruction; taking it away leaves the record to be decoded
+    # again (hooks included) on the next fetch (the first words: core.Library).
+    @property
+    def _breakpoint(self) -> int:
+        return self.load_core().lib.breakpoint_word
+
+    @property
+    def _not_decoded(self) -> int:
+        return self.load_core().lib.refetch_word
+
     def _record(self, slot: int, addr: int) -> int:
         return ((slot << 10) | ((addr >> 2) & 1023)) * S.DC_FIELDS
 
@@ -169,8 +177,8 @@ class Cpu:
         page, slot = self.breakpoints[addr]
         if slot >= 0 and int(self.mem.page_slot[page]) == slot:
             idx = self._record(slot, addr)
-            if self.dc[idx] == BREAKPOINT_OP:
-                self.dc[idx] = 0             # decoded again (hooks included) on the next fetch
+            if self.dc[idx] == self._breakpoint:
+                self.dc[idx] = self._not_decoded
         self.breakpoints[addr] = (-1, -1)
 
     def _replant(self) -> None:
@@ -178,7 +186,7 @@ class Cpu:
         mem, ctl = self.mem, self.ctx.ctl
         for addr, (page, slot) in list(self.breakpoints.items()):
             cur = int(mem.page_slot[addr >> 12])
-            if cur >= 0 and cur == slot and self.dc[self._record(slot, addr)] == BREAKPOINT_OP:
+            if cur >= 0 and cur == slot and self.dc[self._record(slot, addr)] == self._breakpoint:
                 continue
             page = addr >> 12
             p = int(mem.perm[page])
@@ -186,7 +194,7 @@ class Cpu:
                 self.breakpoints[addr] = (-1, -1)     # not executable (yet): look again later
                 continue
             if cur >= 0:          # decoded page: no compiled region translates addr (jit.exclude)
-                self.dc[self._record(cur, addr)] = BREAKPOINT_OP
+                self.dc[self._record(cur, addr)] = self._breakpoint
                 self.breakpoints[addr] = (page, cur)
                 continue
             if ctl[S.CTL_NEXT_SLOT] >= ctl[S.CTL_NSLOTS]:
@@ -197,9 +205,10 @@ class Cpu:
             self.slot_page[slot] = page
             mem.perm[page] = p | PERM_CODE
             base = slot * S.SLOT_WORDS * S.DC_FIELDS
-            hostarray.fill(self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS], 0)
+            hostarray.fill(self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS],
+                           self._not_decoded)
             hostarray.fill(self.native[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS], 0)
-            self.dc[self._record(slot, addr)] = BREAKPOINT_OP
+            self.dc[self._record(slot, addr)] = self._breakpoint
             self.breakpoints[addr] = (page, slot)
 
     def _check_breakpoint(self) -> int | None:
@@ -210,7 +219,7 @@ class Cpu:
             return None
         page, slot = self.breakpoints[addr]
         if slot < 0 or int(self.mem.page_slot[page]) != slot \
-                or self.dc[self._record(slot, addr)] != BREAKPOINT_OP:
+                or self.dc[self._record(slot, addr)] != self._breakpoint:
             return None
         self.ctx.ctl[S.CTL_INSNS] -= 1                # the aborted fetch executed nothing
         return addr

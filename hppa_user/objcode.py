@@ -35,6 +35,7 @@ _munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
 MAP_FIXED_NOREPLACE = 0x100000     # Linux 4.17: exactly there, or fail (a range in use)
+MAP_32BIT = 0x40                   # x86-64: in the first 2 GiB
 PAGE = 4096
 
 # ELF: what an x86-64 relocatable object is made of
@@ -91,10 +92,12 @@ def host_id() -> str:
 _host: str | None = None
 
 
-def _map(size: int, at: int | None = None) -> int | None:
+def _map(size: int, at: int | None = None, low: bool = False) -> int | None:
     """A fresh read+write mapping of ``size`` bytes; ``at``: exactly there, or None when
-    that range is in use (or the kernel, older than MAP_FIXED_NOREPLACE, put it elsewhere)."""
-    flags = MAP_PRIVATE | MAP_ANONYMOUS | (0 if at is None else MAP_FIXED_NOREPLACE)
+    that range is in use (or the kernel, older than MAP_FIXED_NOREPLACE, put it elsewhere);
+    ``low`` (``at`` None): below 2 GiB."""
+    flags = MAP_PRIVATE | MAP_ANONYMOUS | (0 if at is None else MAP_FIXED_NOREPLACE) \
+        | (MAP_32BIT if low and at is None else 0)
     addr = _mmap(at, size, PROT_READ | PROT_WRITE, flags, -1, 0)
     if addr in (None, ctypes.c_void_p(-1).value):
         if at is not None:
@@ -106,10 +109,11 @@ def _map(size: int, at: int | None = None) -> int | None:
     return addr
 
 
-def _map_both(spans: list[int], at) -> list[int] | None:
-    """The two mappings of a load: at ``at`` (both, or None), or (``at`` None) anywhere."""
+def _map_both(spans: list[int], at, low: bool = False) -> list[int] | None:
+    """The two mappings of a load: at ``at`` (both, or None), or (``at`` None) anywhere
+    (``low``: below 2 GiB)."""
     if at is None:
-        return [_map(spans[0]), _map(spans[1])]
+        return [_map(spans[0], low=low), _map(spans[1], low=low)]
     first = _map(spans[0], at[0])
     second = None if first is None else _map(spans[1], at[1])
     if second is None:
@@ -123,16 +127,17 @@ class Loaded:
     """Object code loaded into this process for good (its code may run at any time):
     symbol -> address.
 
-    ``at``: the addresses to place its two mappings at if they are free here; ``image``
+    ``at``: the addresses to place its two mappings at if they are free here (``low``:
+    else anywhere below 2 GiB, as they must be); ``image``
     (None otherwise, and for one mapped from_image) is then what a later process may map
     at the same ones instead (from_image): the
     sections relocated, with the C library's addresses, which move from process to
     process, patched at each load.  The core's 2700 relocations cost ~1.5 ms of every
     run's start-up (core.Library); its image ~0.3 ms."""
 
-    def __init__(self, obj: bytes, at: tuple[int, int] | None = None):
+    def __init__(self, obj: bytes, at: tuple[int, int] | None = None, low: bool = False):
         try:
-            self.symbols, self.image = _load(obj, at)
+            self.symbols, self.image = _load(obj, at, low)
         except (struct.error, IndexError, ValueError) as e:
             raise ObjectError(f"malformed object file: {e}") from None
         self.mapped_from_image = False
@@ -210,7 +215,8 @@ def _map_image(data: bytes) -> dict[str, int] | None:
     return symbols
 
 
-def _load(obj: bytes, at: tuple[int, int] | None) -> tuple[dict[str, int], bytes | None]:
+def _load(obj: bytes, at: tuple[int, int] | None,
+          low: bool = False) -> tuple[dict[str, int], bytes | None]:
     if obj[:4] != b"\x7fELF" or obj[4:6] != b"\x02\x01":
         raise ObjectError("not a little-endian ELF64 object")
     e_type, e_machine = struct.unpack_from("<HH", obj, 16)
@@ -241,7 +247,7 @@ def _load(obj: bytes, at: tuple[int, int] | None) -> tuple[dict[str, int], bytes
     base = _map_both(spans, at)
     fixed = base is not None and at is not None
     if base is None:
-        base = _map_both(spans, None)
+        base = _map_both(spans, None, low)
     start = {i: base[m] + off for i, (m, off) in place.items()}
 
     addresses: list[int | None] = []

@@ -40,12 +40,10 @@ REGS_SIZE = REGS_CTL + CTL_SIZE
 # counted (vDSO entry points under --stats); the decoder marks their records, so an empty
 # array costs nothing
 HOOK_ADDR = 0
-HOOK_OP = 1          # the real micro-op of the hooked record
+HOOK_OP = 1          # the arm of the hooked record (its first word: DC_FIELDS)
 HOOK_COUNT = 2
 HOOK_FIELDS = 3
-MAX_HOOKS = 512      # a hooked record's op is -1 - its hook (coregen: ARM_TABLE)
-# the interpreter's table of arms, indexed by a record's op & (ARM_TABLE - 1) (coregen.to_arm)
-ARM_TABLE = 1024
+MAX_HOOKS = 512
 
 # run() status codes
 ST_BUDGET = 0        # the instruction budget ran out (a chance to tick timers and signals)
@@ -62,9 +60,11 @@ RET_INTERPRET = 2    # the interpreter must run the instruction at the front its
                      # may dispatch the front again: a control transfer)
 
 SLOT_WORDS = 1024    # decoded records per 4 KiB page
-DC_FIELDS = 8        # op (a micro-op variant, encoding.VARIANTS) + 7 operand fields per record
-# a record op the decoder never produces: executes as an illegal instruction (breakpoints)
-DC_SENTINEL = 0x7FFFFFFF
+# A record's first word is the address of the interpreter's arm that runs it (the core is
+# mapped below 2 GiB: core.CORE_AT), then 7 operand fields.  Not decoded yet: the re-fetch
+# arm's; counted (a hook): the hooked arm's; a breakpoint: the breakpoint arm's, which stops
+# as an illegal instruction (core.Library has the three words).
+DC_FIELDS = 8
 # native table (int64[slots * SLOT_WORDS], indexed like the decode cache): > 0 the address
 # of the compiled region entered there (jit.py), <= 0 minus the number of entries so far;
 # NATIVE_NEVER marks an entry left to the interpreter (or being compiled): the core goes on

@@ -104,15 +104,22 @@ def test_host_arrays():
     assert list(hostarray.runs(b"\1\0\1\1")) == [(0, 1), (2, 4)] and list(hostarray.runs(b"\0\0")) == []
 
 
-def test_decoded_records_are_the_records_with_an_op():
+def test_decoded_records_are_the_records_with_an_arm():
+    """A record is decoded once its first word names an arm other than the re-fetch arm
+    (state.DC_FIELDS): a decoded instruction's, the hooked arm's or a breakpoint's."""
     cpu = Cpu()
     cpu.ctx.ctl[S.CTL_NEXT_SLOT] = 3
+    lib = cpu.load_core().lib
     rnd = random.Random(5)
     records = 3 * S.SLOT_WORDS
+    for i in range(records):
+        cpu.dc[i * S.DC_FIELDS] = lib.refetch_word
     decoded = sorted(rnd.sample(range(records), 500)) + [records - 1]
+    arms = [lib.loaded.function(f"hppa_arm_{v}") for v in (1, 17, 200)]
     for i in decoded:
-        cpu.dc[i * S.DC_FIELDS] = rnd.choice((1, 17, 255, 256, 65536, -3, S.DC_SENTINEL))
-    cpu.dc[records * S.DC_FIELDS] = 9                # the next slot is not in use
+        cpu.dc[i * S.DC_FIELDS] = rnd.choice(arms + [lib.breakpoint_word,
+                                                     lib.loaded.function("hppa_hooked")])
+    cpu.dc[records * S.DC_FIELDS] = arms[0]          # the next slot is not in use
     bits = cpu.decoded_records()
     assert len(bits) == records // 8
     assert [i for i in range(8 * len(bits)) if bits[i >> 3] >> (i & 7) & 1] == sorted(set(decoded))
