@@ -46,6 +46,7 @@ from hppa_user import fpu
 from hppa_user import traps as T
 from hppa_user import state as S
 from hppa_user.decode import Table, emit_decoder
+from hppa_user.interp_pairs import INTERPRETER_PAIRS
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.semantics import SEMANTICS, Ctx
 from hppa_user.ssa import V, if_else, ity, select
@@ -623,8 +624,13 @@ class CoreGen:
         self.refetch_fn = ir.Function(self.module, ARM_FN, name="hppa_refetch")
         self.hooked_fn = ir.Function(self.module, ARM_FN, name="hppa_hooked")
         self.breakpoint_fn = ir.Function(self.module, ARM_FN, name="hppa_breakpoint")
+        self.pair_fns = {}
+        for a, name_a, b, name_b in INTERPRETER_PAIRS:
+            assert (enc.VARIANTS[a - 1][0], enc.VARIANTS[b - 1][0]) == (name_a, name_b), \
+                "INTERPRETER_PAIRS names variants the encoding table numbers otherwise"
+            self.pair_fns[a, b] = ir.Function(self.module, ARM_FN, name=f"hppa_pair_{a}_{b}")
         for fn in self.arm_fns + [self.slow_fn, self.nullified_fn, self.refetch_fn,
-                                  self.hooked_fn, self.breakpoint_fn]:
+                                  self.hooked_fn, self.breakpoint_fn, *self.pair_fns.values()]:
             fn.calling_convention = ARM_CC
         # The arms by micro-op variant, for the loop head to put a decoded record's arm in
         # it (a record holds its arm's address: see to_arm).
@@ -632,8 +638,10 @@ class CoreGen:
         self.arm_table = ir.GlobalVariable(self.module, table_ty, name="hppa_arms")
         self.arm_table.initializer = ir.Constant(table_ty, [self.refetch_fn] + self.arm_fns)
         self.arm_table.global_constant = True
-        for i, (opname, consts) in enumerate(enc.VARIANTS):
-            ArmGen(self, self.arm_fns[i]).arm(opname, consts)
+        for i, variant in enumerate(enc.VARIANTS):
+            ArmGen(self, self.arm_fns[i]).arm(variant)
+        for (a, b), fn in self.pair_fns.items():
+            ArmGen(self, fn).arm(enc.VARIANTS[a - 1], enc.VARIANTS[b - 1])
         ArmGen(self, self.slow_fn).slow()
         ArmGen(self, self.nullified_fn).nullified()
         ArmGen(self, self.refetch_fn).refetch()
@@ -674,6 +682,7 @@ class ArmGen:
         self.perm = self.ctx0.env_ptr(S.ENV_PERM)
         self.m = self.ctx0.m = Mem(b, self.mem_p, self.perm, lambda: self.page_slot)
         self.scratch = b.alloca(I64, name="scratch")
+        self.scratch_record = b.alloca(ir.ArrayType(I32, S.DC_FIELDS), name="scratch_record")
         self._fault = None
 
     @property
@@ -753,9 +762,27 @@ class ArmGen:
         b.position_at_end(cont)
 
     # -- an arm --------------------------------------------------------------------------
-    def arm(self, opname: str, consts) -> None:
-        b = self.b
+    def arm(self, first, then=None) -> None:
+        """The arm of micro-op variant ``first`` ((name, constant fields): enc.VARIANTS),
+        or a *pair arm*: ``first`` and then the variant ``then`` of the next instruction,
+        whose record follows (INTERPRETER_PAIRS).  The second runs where the first would
+        dispatch it from its record (the next word on the page, reached in order, no
+        code dropped, budget left, not nullified), as its own arm would; on every other
+        way the first dispatches as ever."""
         self.f, self.back, self.count1 = self.fs, self.back_in, self.count_in + 1
+        seq = [] if then is not None else None
+        self.run_semantics(*first, seq)
+        if seq:
+            (block, f, back, count), = seq
+            self.b.position_at_end(block)
+            self.rec = self.b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32)
+            self._fault = None
+            self.f, self.back, self.count1 = f, back, count + 1
+            self.run_semantics(*then)
+
+    def run_semantics(self, opname: str, consts, seq: list | None = None) -> None:
+        """One instruction (self.f, self.back, its record self.rec) and its dispatch."""
+        b = self.b
         fields = []
         for j, c in enumerate(consts):
             if c is not None:
@@ -772,16 +799,19 @@ class ArmGen:
             ctx._st(0, c64(0))
         nb = ctx.nb if ctx.nb is not None else self.back + 4
         self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
-                      ctx.dropped)
+                      ctx.dropped, seq)
 
-    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, dropped: V | None = None) -> None:
+    def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, dropped: V | None = None,
+                 seq: list | None = None) -> None:
         """Go on with the instruction at ``f``: its arm directly when nothing special is
         due, else the loop head.  ``dropped`` (an arm's): whether this instruction dropped
         decoded code; when it did not and ``f`` follows it on its page, its record follows
         this one's (None: not known).  Each way to an arm ends in a dispatch of its own
         (to_arm), and the rare ways (the budget spent, a page boundary, a page not
         decoded) are marked so: the common one, the next record on the page, then runs
-        straight through to the arm's jump with no other taken branch."""
+        straight through to the arm's jump with no other taken branch.  ``seq`` (a pair
+        arm's first): that common way is left empty, its block and (f, back, count)
+        appended to ``seq`` for the second instruction."""
         b, fn = self.b, self.fn
         slow = fn.append_basic_block("to_slow")
         branch_target, go0 = fn.append_basic_block("branch_target"), fn.append_basic_block("go0")
@@ -803,11 +833,14 @@ class ArmGen:
         # one's: it has none; not after a store that certainly dropped this page's code)
         from_record = dropped is not None and dropped.known != 1
         if from_record:                        # jumped is clear here: f = this one's + 4
-            seq = fn.append_basic_block("sequential")
-            unlikely(b.cbranch(((f & 0xFFF).eq(0) | dropped).ir, lookup, seq))
-            b.position_at_end(seq)
-            self.to_arm(b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32),
-                        f, back, count)
+            seq_bb = fn.append_basic_block("sequential")
+            unlikely(b.cbranch(((f & 0xFFF).eq(0) | dropped).ir, lookup, seq_bb))
+            b.position_at_end(seq_bb)
+            if seq is not None:
+                seq.append((seq_bb, f, back, count))
+            else:
+                self.to_arm(b.gep(self.rec, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32),
+                            f, back, count)
         else:
             b.branch(lookup)
         b.position_at_end(lookup)
@@ -1102,7 +1135,7 @@ class ArmGen:
         b.position_at_end(dec_bb)
         word = m.load(F, 4)
         variant = V.of(b, b.call(gen.decode_fn, [word.ir, rec_ptr]))
-        arm = self.arm_of(variant)
+        arm = self.pair_or_single(F, variant, rec_ptr, hooks, nhooks)
         h = self._find_hook(F, hooks, nhooks)
         hooked, plain = blk("hook_mark"), blk("plain")
         b.cbranch(h.sge(0).ir, hooked, plain)
@@ -1115,6 +1148,60 @@ class ArmGen:
         b.store(self.arm_word(gen.hooked_fn).ir, rec_ptr)
         self._count_hook(h, hooks)
         self.tail(self.at(arm), F, B, C, rec_ptr)
+
+    def pair_or_single(self, f: V, variant: V, rec_ptr, hooks, nhooks: V) -> V:
+        """The arm of the record just decoded at ``f``: a pair arm when the next word, on
+        the same page, is an instruction whose pair with this one is listed (it is
+        decoded too, if it was not, unless it is counted or holds a breakpoint: cpu.Cpu
+        takes the pair back when it plants one there), else the variant's own."""
+        gen, b, fn = self.gen, self.b, self.fn
+        single = self.arm_of(variant)
+        start = b.block
+        look, ahead, fill, choose, done = (fn.append_basic_block(n) for n in
+                                           ("pair", "pair_next", "pair_fill", "pair_choose",
+                                            "pair_done"))
+        nxt = b.gep(rec_ptr, [ir.Constant(I64, S.DC_FIELDS)], source_etype=I32)
+        b.cbranch((f & 0xFFC).eq(0xFFC).ir, done, look)
+        b.position_at_end(look)
+        first = V.of(b, b.load(nxt, typ=I32))
+        plain = first.ne(self.arm_word(gen.hooked_fn)) & first.ne(self.arm_word(gen.breakpoint_fn))
+        h = self._find_hook(f + 4, hooks, nhooks) if plain.known != 0 else None
+        look_end = b.block
+        b.cbranch((plain & h.slt(0)).ir, ahead, done)
+        b.position_at_end(ahead)
+        scratch = self.scratch_record
+        v2 = V.of(b, b.call(gen.decode_fn, [self.m.load(f + 4, 4).ir, scratch]))
+        b.cbranch(first.eq(self.arm_word(gen.refetch_fn)).ir, fill, choose)
+        b.position_at_end(fill)                     # decoded ahead, with its own arm
+        for j in range(1, S.DC_FIELDS):
+            src = b.gep(scratch, [ir.Constant(I64, 0), ir.Constant(I64, j)],
+                        source_etype=scratch.allocated_type)
+            b.store(b.load(src, typ=I32), b.gep(nxt, [ir.Constant(I64, j)], source_etype=I32))
+        b.store(self.arm_of(v2).ir, nxt)
+        b.branch(choose)
+        b.position_at_end(choose)
+        key = (variant.zext(64) << 16) | v2.zext(64)
+        found = fn.append_basic_block("pair_found")
+        sw = b.switch(key.ir, done)
+        pair_phi_blocks = []
+        for (a, c), pfn in gen.pair_fns.items():
+            case = fn.append_basic_block(f"pair_{a}_{c}")
+            sw.add_case(ir.Constant(I64, (a << 16) | c), case)
+            b.position_at_end(case)
+            pair_phi_blocks.append((self.arm_word(pfn), b.block))
+            b.branch(found)
+        b.position_at_end(found)
+        pw = b.phi(I32)
+        for w, blk in pair_phi_blocks:
+            pw.add_incoming(w.ir, blk)
+        b.branch(done)
+        b.position_at_end(done)
+        out = b.phi(I32)
+        out.add_incoming(single.ir, start)
+        out.add_incoming(single.ir, look_end)
+        out.add_incoming(single.ir, choose)
+        out.add_incoming(pw, found)
+        return V(b, out, None, 32)
 
     def _fill_slot(self, slot: V, word: V) -> None:
         """Set the first word of every record of decode-cache slot ``slot`` (i64)."""

@@ -146,6 +146,16 @@ class Cpu:
     def _record(self, slot: int, addr: int) -> int:
         return ((slot << 10) | ((addr >> 2) & 1023)) * S.DC_FIELDS
 
+    def _plant(self, slot: int, addr: int) -> None:
+        """Put the breakpoint record at ``addr``; the record before it on the page, which
+        may hold a pair arm running this instruction too (coregen.INTERPRETER_PAIRS), is
+        decoded again."""
+        self.dc[self._record(slot, addr)] = self._breakpoint
+        if addr & 0xFFC:
+            before = self._record(slot, addr - 4)
+            if self.dc[before] != self._breakpoint:
+                self.dc[before] = self._not_decoded
+
     def set_breakpoint(self, addr: int) -> None:
         """Stop before executing ``addr`` (run() then returns ST_FAULT, and
         ``breakpoint_hit`` names it). Compiled regions that translated it are dropped, and
@@ -194,7 +204,7 @@ class Cpu:
                 self.breakpoints[addr] = (-1, -1)     # not executable (yet): look again later
                 continue
             if cur >= 0:          # decoded page: no compiled region translates addr (jit.exclude)
-                self.dc[self._record(cur, addr)] = self._breakpoint
+                self._plant(cur, addr)
                 self.breakpoints[addr] = (page, cur)
                 continue
             if ctl[S.CTL_NEXT_SLOT] >= ctl[S.CTL_NSLOTS]:
@@ -208,7 +218,7 @@ class Cpu:
             hostarray.fill(self.dc[base:base + S.SLOT_WORDS * S.DC_FIELDS:S.DC_FIELDS],
                            self._not_decoded)
             hostarray.fill(self.native[slot * S.SLOT_WORDS:(slot + 1) * S.SLOT_WORDS], 0)
-            self.dc[self._record(slot, addr)] = self._breakpoint
+            self._plant(slot, addr)
             self.breakpoints[addr] = (page, slot)
 
     def _check_breakpoint(self) -> int | None:

@@ -19,7 +19,8 @@ except ImportError:                # library (~2.5 ms of every run's start-up)
 # what the core is generated from (and the run time that loads it); compiled regions also
 # depend on the region generator and the run time that installs them
 CORE_SOURCES = ("core.py", "coregen.py", "decode.py", "encoding.py", "state.py", "memory.py",
-                "fpu.py", "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py")
+                "fpu.py", "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py",
+                "interp_pairs.py")
 REGION_SOURCES = CORE_SOURCES + ("jit.py", "regiongen.py", "irtext.py")
 _file_digests: dict[str, bytes] = {}
 

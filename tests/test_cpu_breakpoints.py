@@ -32,9 +32,9 @@ def test_shared_breakpoint_stays_until_every_user_cleared_it():
 
 
 def test_counted_addresses_run_and_count_up_to_the_last_hook():
-    """Hooked records (an op of -1 - hook) reach the loop head through the arm table's
-    re-fetch entries, whichever hook they are: the last of MAX_HOOKS included.  Each is
-    counted once per execution and still runs; one more hook than that is refused."""
+    """Hooked records (whose arm is the hooked arm) reach the loop head, which finds their
+    hook by address, whichever it is: the last of MAX_HOOKS included.  Each is counted
+    once per execution and still runs; one more hook than that is refused."""
     import pytest
     h = Cpu()
     cpu = h.cpu
