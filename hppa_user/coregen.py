@@ -349,8 +349,8 @@ class CoreGen:
     def build_decoded_bitmap(self) -> None:
         """hppa_decoded_bitmap(dc, records, out): sets bit i of ``out`` (least significant
         first in each byte; ``out`` starts zeroed) where decode-cache record i has been
-        decoded (its arm is not the re-fetch arm).  The region compiler's worker is told this at every batch: one pass at
-        native speed over up to 4 M records."""
+        decoded (its arm is not the re-fetch arm).  The region compiler's worker is told
+        this at every batch: one pass at native speed over up to 4 M records."""
         fn, b = self.new_function("hppa_decoded_bitmap", ir.FunctionType(ir.VoidType(), [PTR, I64, PTR]))
         dc, n, out = fn.args
         head, body, mark, done = (fn.append_basic_block(x) for x in ("head", "body", "mark", "done"))
@@ -366,8 +366,9 @@ class CoreGen:
         i.add_incoming(nxt, body)
         i.add_incoming(nxt, mark)
         refetch = b.trunc(b.ptrtoint(self.refetch_fn, I64), I32)
-        b.cbranch(b.and_(b.icmp_unsigned("!=", op, refetch), b.icmp_unsigned("!=", op, ir.Constant(I32, 0))),
-                  mark, head)
+        decoded = b.and_(b.icmp_unsigned("!=", op, refetch),
+                         b.icmp_unsigned("!=", op, ir.Constant(I32, 0)))   # (a slot not in use)
+        b.cbranch(decoded, mark, head)
         b.position_at_end(mark)
         byte = b.gep(out, [b.lshr(i, ir.Constant(I64, 3))], source_etype=I8)
         bit = b.trunc(b.shl(ir.Constant(I64, 1), b.and_(i, ir.Constant(I64, 7))), I8)
@@ -908,7 +909,7 @@ class ArmGen:
         """Tail-call the arm of the record at ``rec``, whose first word is its address
         (direct threading: the core is mapped below 2 GiB, core.CORE_AT), with no test: a
         record not decoded yet holds the re-fetch arm's, a hooked one the hooked arm's, a
-        breakpoint the breakpoint arm's (state.DC_OP)."""
+        breakpoint the breakpoint arm's (state.DC_FIELDS)."""
         self.tail(self.at(V.of(self.b, self.b.load(rec, typ=I32))), f, back, count, rec)
 
     def at(self, op: V):
@@ -1165,7 +1166,7 @@ class ArmGen:
         b.position_at_end(look)
         first = V.of(b, b.load(nxt, typ=I32))
         plain = first.ne(self.arm_word(gen.hooked_fn)) & first.ne(self.arm_word(gen.breakpoint_fn))
-        h = self._find_hook(f + 4, hooks, nhooks) if plain.known != 0 else None
+        h = self._find_hook(f + 4, hooks, nhooks)
         look_end = b.block
         b.cbranch((plain & h.slt(0)).ir, ahead, done)
         b.position_at_end(ahead)
