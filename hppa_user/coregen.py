@@ -366,9 +366,7 @@ class CoreGen:
         i.add_incoming(nxt, body)
         i.add_incoming(nxt, mark)
         refetch = b.trunc(b.ptrtoint(self.refetch_fn, I64), I32)
-        decoded = b.and_(b.icmp_unsigned("!=", op, refetch),
-                         b.icmp_unsigned("!=", op, ir.Constant(I32, 0)))   # (a slot not in use)
-        b.cbranch(decoded, mark, head)
+        b.cbranch(b.icmp_unsigned("!=", op, refetch), mark, head)
         b.position_at_end(mark)
         byte = b.gep(out, [b.lshr(i, ir.Constant(I64, 3))], source_etype=I8)
         bit = b.trunc(b.shl(ir.Constant(I64, 1), b.and_(i, ir.Constant(I64, 7))), I8)
@@ -1182,26 +1180,18 @@ class ArmGen:
         b.branch(choose)
         b.position_at_end(choose)
         key = (variant.zext(64) << 16) | v2.zext(64)
-        found = fn.append_basic_block("pair_found")
         sw = b.switch(key.ir, done)
-        pair_phi_blocks = []
+        cases = []                                  # (the pair's arm, its case)
         for (a, c), pfn in gen.pair_fns.items():
             case = fn.append_basic_block(f"pair_{a}_{c}")
             sw.add_case(ir.Constant(I64, (a << 16) | c), case)
             b.position_at_end(case)
-            pair_phi_blocks.append((self.arm_word(pfn), b.block))
-            b.branch(found)
-        b.position_at_end(found)
-        pw = b.phi(I32)
-        for w, blk in pair_phi_blocks:
-            pw.add_incoming(w.ir, blk)
-        b.branch(done)
+            cases.append((self.arm_word(pfn), b.block))
+            b.branch(done)
         b.position_at_end(done)
         out = b.phi(I32)
-        out.add_incoming(single.ir, start)
-        out.add_incoming(single.ir, look_end)
-        out.add_incoming(single.ir, choose)
-        out.add_incoming(pw, found)
+        for word, blk in [(single, start), (single, look_end), (single, choose), *cases]:
+            out.add_incoming(word.ir, blk)
         return V(b, out, None, 32)
 
     def _fill_slot(self, slot: V, word: V) -> None:

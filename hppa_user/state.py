@@ -63,7 +63,7 @@ SLOT_WORDS = 1024    # decoded records per 4 KiB page
 # A record's first word is the address of the interpreter's arm that runs it (the core is
 # mapped below 2 GiB: core.CORE_AT), then 7 operand fields.  Not decoded yet: the re-fetch
 # arm's; counted (a hook): the hooked arm's; a breakpoint: the breakpoint arm's, which stops
-# as an illegal instruction (core.Library has the three words).
+# as an illegal instruction (core.Library has the first and the last).
 DC_FIELDS = 8
 # native table (int64[slots * SLOT_WORDS], indexed like the decode cache): > 0 the address
 # of the compiled region entered there (jit.py), <= 0 minus the number of entries so far;
