@@ -130,7 +130,8 @@ def test_code_slots_are_the_pages_holding_decoded_code():
     breakpoint planting as each is given) is the plain scan of the page table: every page
     marked PERM_CODE with its slot -- after the core decodes pages, after a breakpoint is
     planted on a page never run, after a store takes a page's slot away and the page is
-    decoded again, and after a flush."""
+    decoded again, and after a flush (the invariant that lets a flush with no slot given
+    since the last one skip its scan of the page table)."""
     from cpu_harness import CODE, Cpu as Harness
 
     def scanned(cpu):
@@ -151,6 +152,15 @@ def test_code_slots_are_the_pages_holding_decoded_code():
     assert cpu.code_slots() == scanned(cpu) and cpu.code_slots()[page] != before
     cpu.flush_decode_cache()
     assert cpu.code_slots() == {} == scanned(cpu)
+    # no slot given since: a mapping and a store mark no page, and a flush now skips its
+    # scan of the page table; pages are decoded (and the breakpoint planted) afresh
+    h.mem.map(CODE + 0x3000, 0x1000, PERM_R | PERM_X)
+    cpu.mem.invalidate_code(page, page + 4)
+    assert scanned(cpu) == {}
+    cpu.flush_decode_cache()
+    h.ctx.jump(CODE)
+    cpu.run(1)
+    assert cpu.code_slots() == scanned(cpu) and set(cpu.code_slots()) == {page, page + 2}
 
 
 def test_all_ones_maps_a_kept_file_privately(tmp_path):
