@@ -910,9 +910,9 @@ class ArmGen:
         breakpoint the breakpoint arm's (state.DC_FIELDS)."""
         self.tail(self.at(V.of(self.b, self.b.load(rec, typ=I32))), f, back, count, rec)
 
-    def at(self, op: V):
-        """The arm a record's first word (``op``, i32) names."""
-        return self.b.inttoptr(op.zext(64).ir, PTR)
+    def at(self, word: V):
+        """The arm a record's first word (``word``, i32) names."""
+        return self.b.inttoptr(word.zext(64).ir, PTR)
 
     def arm_word(self, fn) -> V:
         """The first word of a record whose arm is ``fn`` (the low half of its address)."""
@@ -1127,7 +1127,7 @@ class ArmGen:
         b.branch(dec_bb)
         b.position_at_end(found)
         self._count_hook(h, hooks)
-        real = V.of(b, b.load(b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_OP).ir], source_etype=I64),
+        real = V.of(b, b.load(b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_ARM).ir], source_etype=I64),
                               typ=I64)).trunc(32)
         self.tail(self.at(real), F, B, C, rec_ptr)
 
@@ -1142,7 +1142,7 @@ class ArmGen:
         b.store(arm.ir, rec_ptr)
         self.tail(self.at(arm), F, B, C, rec_ptr)
         b.position_at_end(hooked)          # comes back here each time: counted, then run
-        b.store(arm.zext(64).ir, b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_OP).ir],
+        b.store(arm.zext(64).ir, b.gep(hooks, [(h * S.HOOK_FIELDS + S.HOOK_ARM).ir],
                                         source_etype=I64))
         b.store(self.arm_word(gen.hooked_fn).ir, rec_ptr)
         self._count_hook(h, hooks)

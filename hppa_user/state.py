@@ -40,7 +40,7 @@ REGS_SIZE = REGS_CTL + CTL_SIZE
 # counted (vDSO entry points under --stats); the decoder marks their records, so an empty
 # array costs nothing
 HOOK_ADDR = 0
-HOOK_OP = 1          # the arm of the hooked record (its first word: DC_FIELDS)
+HOOK_ARM = 1         # the arm of the hooked record (its first word: DC_FIELDS)
 HOOK_COUNT = 2
 HOOK_FIELDS = 3
 MAX_HOOKS = 512
