@@ -129,7 +129,8 @@ def leave(status: int):
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(status)
+    from hppa_user import jitworker         # (loaded with the machine)
+    jitworker.end_process(status)
 
 
 def host_environment() -> dict:

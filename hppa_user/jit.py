@@ -707,9 +707,9 @@ class RegionCompiler:
         (the worker finishes it on its own, holding none of the guest's files), and so do
         the LEFT_AT_EXIT hottest queued requests and lukewarm targets, so the next run of
         the program finds them on disk (a run shorter than CACHE_AFTER sends none).  The
-        worker is forked at the exit if need be (jitworker.detach: ~1 ms; the process then
-        leaves without the interpreter's teardown, whose writes would copy pages:
-        cli.leave)."""
+        worker is forked as the process ends if need be (jitworker.detach, end_process: the
+        process then leaves without the interpreter's teardown, whose writes would copy
+        pages)."""
         batches = []
         while self.queue and len(batches) * MAX_BATCH < LEFT_AT_EXIT:
             batches.append(self.next_batch())
@@ -739,10 +739,7 @@ class RegionCompiler:
             self.worker = None
         elif batches or leave_lukewarm:
             self._sent = {}
-            try:
-                jitworker.detach(message, self, self.exit_lock())
-            except OSError:
-                pass
+            jitworker.detach(message, self, self.exit_lock())
         self.inflight = None
         self.active = False
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from hppa_user import state as S
+from hppa_user import jitworker, state as S
 from hppa_user.cpu import Cpu
 from hppa_user.errors import LoaderError
 from hppa_user.jit import JIT_AUTO
@@ -284,7 +284,7 @@ class Machine:
             for f in (sys.stdout, sys.stderr):
                 f.flush()
         finally:
-            os._exit(self.exit_status & 0xFF)
+            jitworker.end_process(self.exit_status & 0xFF)
 
     def _vdso_calls(self) -> dict[str, int]:
         counts = self.cpu.execution_counts()

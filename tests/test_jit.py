@@ -448,6 +448,45 @@ def test_one_worker_past_the_exit_at_a_time(guest, run_qemu, run_emu, tmp_path):
     assert settled and refs >= 1, refs
 
 
+def test_exit_worker_is_forked_last_holding_no_files(repo_root, tmp_path):
+    """The worker a run's exit leaves (jitworker.detach) is forked as the process's last
+    step, after its last output, holding none of its files: forked holding the pipe of
+    whoever reads the output, it kept that reader waiting for EOF until it had run.  The
+    process here ends the way every run does (jitworker.end_process); its fork is watched
+    (the open files and what was written by then), and the worker still does its work."""
+    code = f"""
+import os, sys
+from hppa_user import jitworker
+def fork(real=os.fork):
+    fds = []
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            fds.append((fd, os.readlink(f"/proc/self/fd/{{fd}}")))
+        except OSError:                      # (the listing's own, closed by now)
+            pass
+    with open({str(tmp_path / "at_fork")!r}, "w") as fh:
+        fh.write(repr(sorted(fds)))
+    return real()
+os.fork = fork
+def message():
+    with open({str(tmp_path / "worked")!r}, "w") as fh:
+        fh.write(str(os.getpid()))
+jitworker.detach(message, None, None)
+print("last words", flush=True)
+print("to stderr", file=sys.stderr, flush=True)
+jitworker.end_process(7)
+"""
+    p = subprocess.run([sys.executable, "-c", code], cwd=repo_root, capture_output=True,
+                       timeout=60, stdin=subprocess.DEVNULL)
+    assert (p.returncode, p.stdout, p.stderr) == (7, b"last words\n", b"to stderr\n")
+    at_fork = eval((tmp_path / "at_fork").read_text())
+    assert at_fork == [(0, "/dev/null"), (1, "/dev/null"), (2, "/dev/null")], at_fork
+    deadline = time.monotonic() + 60                 # (the worker runs on idle time)
+    while not (tmp_path / "worked").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "worked").exists()
+
+
 def _adaptive_harness(src: str):
     """(harness, cpu, region compiler) under the adaptive threshold, having run the first
     instruction of ``src`` (so its code page has a decode-cache slot)."""
