@@ -156,10 +156,8 @@ def lower_priority() -> None:
         pass
 
 
-def become_worker(keep: tuple[int, ...] = ()) -> None:
-    """In a forked worker: none of the guest's files (only ``keep``), default signal
-    actions (SIGPIPE ignored: a guest gone is a failed write), lower priority.  The files
-    go first: they would hold the guest's pipes (a reader's EOF) and sockets open."""
+def close_files(keep: tuple[int, ...] = ()) -> None:
+    """None of the guest's files open in this process but ``keep``; /dev/null on 0-2."""
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
@@ -168,6 +166,13 @@ def become_worker(keep: tuple[int, ...] = ()) -> None:
         os.closerange(low, fd)
         low = fd + 1
     os.closerange(low, 1 << 16)
+
+
+def become_worker(keep: tuple[int, ...] = ()) -> None:
+    """In a forked worker: none of the guest's files (only ``keep``), default signal
+    actions (SIGPIPE ignored: a guest gone is a failed write), lower priority.  The files
+    go first: they would hold the guest's pipes (a reader's EOF) and sockets open."""
+    close_files(keep)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM,
                 signal.SIGVTALRM, signal.SIGPROF):
         signal.signal(sig, signal.SIG_DFL)
@@ -277,10 +282,7 @@ def end_process(status: int):
     (a cold bzip2 -d, output read through a pipe)."""
     if _exit_worker is not None:
         message, compiler, lock = _exit_worker
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.closerange(3, 1 << 16)
+        close_files()
         try:
             pid = os.fork()
         except OSError:
