@@ -274,7 +274,8 @@ def _print_stats(st: dict) -> None:
     j = st["jit"]
     say(f"jit: {j['regions']} regions installed, {j['from_cache']} of them from the code cache, "
         f"entered at {j['other_entries']} other targets too; {j['regions'] - j['from_cache']} "
-        f"compiled ({j['instructions']} instructions) in {j['compile_seconds']:.3f} s")
+        f"compiled ({j['instructions']} instructions) in {j['compile_seconds']:.3f} s; "
+        f"{j['chains']} chains of stencils ({j['chain_instructions']} instructions)")
     if "children" in st:
         c = st["children"]
         say(f"other processes: {c['processes']}, {c['instructions']} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
+import marshal
 import os
 
 from hppa_user import hostarray, jitcache, objcode
@@ -44,6 +45,9 @@ class Library:
         self.breakpoint_word = loaded.function("hppa_breakpoint")
         if max(self.refetch_word, self.breakpoint_word) >= 1 << 31:
             raise objcode.ObjectError("the core is not mapped below 2 GiB")
+        # the template tier's builder (chainbuild.py): i64 (ptr job)
+        self.chain_build = ctypes.PYFUNCTYPE(ctypes.c_int64, ctypes.c_void_p)(
+            loaded.function("hppa_chain_build"))
         self.decoded_bitmap = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)(
             loaded.function("hppa_decoded_bitmap"))
         # The cr16 source (coregen.build_host_ns), read once as a core is made: its first
@@ -110,6 +114,39 @@ class Library:
                 return obj
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def stencil_table() -> dict:
+    """The template tier's stencils (stencilgen.table), compiled once per version of
+    their sources and host like the core, and kept beside it."""
+    key = jitcache.digest(f"{jitcache.source_hash(jitcache.STENCIL_SOURCES)}|"
+                          f"{objcode.host_id()}".encode(), 64)
+    d = jitcache.directory()
+    if d is None:
+        return _compile_stencils()
+    path = os.path.join(d, f"stencils-{key[:16]}.bin")
+    try:
+        data = objcode.unseal(jitcache.read_bytes(path), key)
+    except OSError:
+        data = None
+    if data is not None:
+        try:
+            return marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            pass
+    with open(os.path.join(d, "core.lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            table = _compile_stencils()
+            jitcache.write_atomic(path, objcode.sealed(marshal.dumps(table), key))
+            return table
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _compile_stencils() -> dict:
+    import hppa_user.stencilgen as stencilgen
+    return stencilgen.compile_table()
 
 
 def compile_core() -> bytes:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from hppa_user import chainbuild
 from hppa_user import encoding as enc
 from hppa_user import fpu
 from hppa_user import traps as T
@@ -76,6 +77,11 @@ HELPER_NAMES = list(fpu.HELPER_NAMES) + ["host_ns"]
 HELPER_INDEX = {name: i for i, name in enumerate(HELPER_NAMES)}
 HELPER_ARGS = {name: n for name, (_body, n) in fpu.HELPERS.items()}
 HELPER_ARGS["host_ns"] = 0
+
+
+# the core functions a stencil (stencilgen.py) calls, through the environment block after
+# the helpers (ENV_HELPERS + len(HELPER_NAMES) + their index)
+STENCIL_CALLS = ("slow", "nullified", "load2", "load4", "load8", "store2", "store4", "store8")
 
 
 def helper_type(name: str) -> ir.FunctionType:
@@ -258,7 +264,7 @@ class ICtx(EnvCtx):
 
     def call(self, name: str, *args) -> V:
         b = self.b
-        return V.of(b, b.call(self.gen.gen.helpers[name], [self.env] + [a.ir for a in args]))
+        return V.of(b, b.call(self.gen.helper(name), [self.env] + [a.ir for a in args]))
 
     def insns_so_far(self) -> V:
         return self.gen.insns(self.count)
@@ -274,11 +280,11 @@ class ICtx(EnvCtx):
         self.trap_if(sigbus, T.UNALIGNED, 0, addr)
         b = self.b
         if value is None:
-            code = V.of(b, b.call(gen.gen.ua_load[size], [self.env, addr.ir, gen.scratch]))
+            code = V.of(b, b.call(gen.unaligned(size, False), [self.env, addr.ir, gen.scratch]))
             self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
             v = V.of(b, b.load(gen.scratch, typ=I64))
             return v if size == 8 else v.trunc(32)
-        code = V.of(b, b.call(gen.gen.ua_store[size], [self.env, addr.ir, value.zext(64).ir]))
+        code = V.of(b, b.call(gen.unaligned(size, True), [self.env, addr.ir, value.zext(64).ir]))
         self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
         return None
 
@@ -341,10 +347,11 @@ class CoreGen:
         self.helpers = {name: self.build_helper(name) for name in HELPER_NAMES}
         self.ua_load = {n: self.build_unaligned(n, False) for n in (2, 4, 8)}
         self.ua_store = {n: self.build_unaligned(n, True) for n in (2, 4, 8)}
-        self.build_helper_table()
         self.lws_fn = self.build_lws()
         self.build_interpreter()
         self.build_decoded_bitmap()
+        self.build_helper_table()
+        chainbuild.emit(self)
 
     def build_decoded_bitmap(self) -> None:
         """hppa_decoded_bitmap(dc, records, out): sets bit i of ``out`` (least significant
@@ -376,10 +383,14 @@ class CoreGen:
         b.ret_void()
 
     def build_helper_table(self) -> None:
-        """hppa_helpers: the helpers' addresses in HELPER_NAMES order, then a null.  The
-        run time (core.Core) copies them into the environment block (ENV_HELPERS), where
-        compiled regions find them, without importing this generator for their names."""
-        fns = [self.helpers[name] for name in HELPER_NAMES] + [ir.Constant(PTR, None)]
+        """hppa_helpers: the helpers' addresses in HELPER_NAMES order, then the core
+        functions of STENCIL_CALLS, then a null.  The run time (core.Core) copies them into
+        the environment block (ENV_HELPERS), where compiled regions and copies of stencils
+        find them, without importing this generator for their names."""
+        fns = [self.helpers[name] for name in HELPER_NAMES] + \
+            [self.slow_fn, self.nullified_fn] + [self.ua_load[n] for n in (2, 4, 8)] + \
+            [self.ua_store[n] for n in (2, 4, 8)] + [ir.Constant(PTR, None)]
+        assert len(fns) == len(HELPER_NAMES) + len(STENCIL_CALLS) + 1
         table_ty = ir.ArrayType(PTR, len(fns))
         table = ir.GlobalVariable(self.module, table_ty, name="hppa_helpers")
         table.initializer = ir.Constant(table_ty, fns)
@@ -684,6 +695,17 @@ class ArmGen:
         self.scratch_record = b.alloca(ir.ArrayType(I32, S.DC_FIELDS), name="scratch_record")
         self._fault = None
 
+    # -- the core functions an arm calls (a stencil reaches them otherwise: stencilgen) ---
+    def callee(self, name: str):
+        """The core function ``name`` (STENCIL_CALLS: "slow", "nullified")."""
+        return {"slow": self.gen.slow_fn, "nullified": self.gen.nullified_fn}[name]
+
+    def helper(self, name: str):
+        return self.gen.helpers[name]
+
+    def unaligned(self, size: int, store: bool):
+        return (self.gen.ua_store if store else self.gen.ua_load)[size]
+
     @property
     def limit(self) -> V:
         """ENV_LIMIT, loaded here (only off the arms' hot path: see insns)."""
@@ -823,7 +845,7 @@ class ArmGen:
             b.position_at_end(budget_ok)
             b.cbranch(n.ir, skip, go0)
             b.position_at_end(skip)
-            self.tail(self.gen.nullified_fn, f, back, count)
+            self.tail(self.callee("nullified"), f, back, count)
         b.position_at_end(go0)
         b.cbranch(jumped.ir, branch_target, go)
         b.position_at_end(go)
@@ -901,7 +923,7 @@ class ArmGen:
         b.position_at_end(counted)
         self.to_arm(b.gep(self.dc, [(word << 3).ir], source_etype=I32), f, back, count)
         b.position_at_end(slow)
-        self.tail(self.gen.slow_fn, f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+        self.tail(self.callee("slow"), f | n.zext(32) | (jumped.zext(32) << 1), back, count)
 
     def to_arm(self, rec, f: V, back: V, count: V) -> None:
         """Tail-call the arm of the record at ``rec``, whose first word is its address

@@ -9,6 +9,7 @@ target to compile).
 from __future__ import annotations
 
 from hppa_user import hostarray, state as S
+from hppa_user.chains import Chains
 from hppa_user.context import CpuContext
 from hppa_user.core import Core
 from hppa_user.jit import RegionCompiler
@@ -36,6 +37,7 @@ class Cpu:
         self.slot_page = hostarray.zeros(DECODE_SLOTS, "i")    # written where a slot is given
         self.hooks = hostarray.zeros(0, "q")       # S.HOOK_FIELDS per counted address
         self.jit = RegionCompiler(self, jit_threshold)
+        self.chains = Chains(self)
         self.breakpoints: dict[int, tuple[int, int]] = {}   # address -> (page, slot) planted
         self._bp_users: dict[int, int] = {}                 # address -> how many set it
         self._hit: int | None = None          # the breakpoint of the last ST_FAULT stop
@@ -93,6 +95,7 @@ class Cpu:
         # last flush there is no mark to clear, and the scan of the whole page table (~1 ms:
         # every run under --stats flushes before its first instruction) is skipped
         in_use = int(self.ctx.ctl[S.CTL_NEXT_SLOT])
+        self.chains.drop_all()
         if in_use:
             mem.invalidate_code(0, len(mem.perm))
         # regions may span pages: none survives its slots' reuse (slots are handed out in
@@ -153,7 +156,8 @@ class Cpu:
     def _plant(self, slot: int, addr: int) -> None:
         """Put the breakpoint record at ``addr``; the record before it on the page, which
         may hold a pair arm running this instruction too (coregen.INTERPRETER_PAIRS), is
-        decoded again."""
+        decoded again.  So is every chain (one may run through ``addr``)."""
+        self.chains.drop_all()
         self.dc[self._record(slot, addr)] = self._breakpoint
         if addr & 0xFFC:
             before = self._record(slot, addr - 4)

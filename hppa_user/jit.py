@@ -256,8 +256,9 @@ class CodeCache:
         return self.objects[name]
 
 
-FIRST_REPORT = 64         # the core reports a branch target at this many entries, then at
-                          # every power of two from CTL_JIT_HOT (coregen.reports)
+# the core reports a branch target at this many entries (its code-cache lookup, or its
+# chain: chains.py), then at every power of two from CTL_JIT_HOT (coregen.reports)
+FIRST_REPORT = int(os.environ.get("HPPA_USER_FIRST_REPORT", "64"))
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
 # The first batch is the hottest region alone: it is installed ~50 ms after the start of
 # compiling, not ~170 ms (a batch of 3-4).  Measured cold (5 paired rounds): bzip2 -9
@@ -299,6 +300,7 @@ LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at 
 # compiles regardless of the work done.
 HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
 MAX_PATH = 64
+CHAINS = os.environ.get("HPPA_USER_CHAINS", "1") != "0"
 JIT_AUTO = -1
 NO_SLOT = -2              # a slot no page has (page_slot: a slot, or -1 when not decoded)
 NOT_JUMPS = (0, 2, 31)    # registers note_jump ignores: r0, the link registers rp and r31
@@ -409,6 +411,8 @@ class RegionCompiler:
             self.seen.add(entry)
             if self.install_cached(entry, idx):
                 return
+            if CHAINS:
+                self.m.chains.build(entry)
         if self.threshold == JIT_AUTO:
             insns = self.m.ctx.insns
             if insns >= PREPARE_AFTER and self.worker is None and not self.sync and \

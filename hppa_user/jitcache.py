@@ -20,8 +20,9 @@ except ImportError:                # library (~2.5 ms of every run's start-up)
 # depend on the region generator and the run time that installs them
 CORE_SOURCES = ("core.py", "coregen.py", "decode.py", "encoding.py", "state.py", "memory.py",
                 "fpu.py", "semantics.py", "ssa.py", "native.py", "objcode.py", "traps.py",
-                "interp_pairs.py")
+                "interp_pairs.py", "chainbuild.py")
 REGION_SOURCES = CORE_SOURCES + ("jit.py", "regiongen.py", "irtext.py")
+STENCIL_SOURCES = CORE_SOURCES + ("stencilgen.py",)
 _file_digests: dict[str, bytes] = {}
 
 

@@ -94,3 +94,37 @@ ENV_NS_LAST = 21     # the last time returned
 TSC_REANCHOR = 1 << 21   # ticks between host clock readings (~1 ms at 2-3 GHz)
 TSC_BRACKET = 1 << 13    # the most ticks around a host clock reading taken as an anchor (~3 us)
 ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_INDEX order)
+
+# ---- the template tier (chains.py; stencilgen.py writes the stencils, chainbuild.py the
+# native builder) --------------------------------------------------------------------------
+# A copy's patch sources: value holes (the instruction's address, its record's 7 fields,
+# the same times 8: a register number as a displacement into regs, the index of the
+# record a copy dispatches to, and the chain's first instruction and record), jump holes
+# (the next copy, the copy after it, a guard's arm, a branch's delay-slot copy, the
+# chain's first copy), and the stencil table's read-only data.
+HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_IDX, HOLE_HEAD_PC, HOLE_HEAD_IDX = 0, 1, 8, 15, 16, 17
+JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_HEAD = 18, 19, 20, 21, 22
+CHAIN_DATA_SOURCE = 23
+CHAIN_SOURCES = 24
+CHAIN_MAX = 64            # instructions in one chain
+CHAIN_MAX_PIECES = 2 * CHAIN_MAX + 3
+# a variant's kind byte: how a chain goes on after it, and whether it may branch
+CHAIN_KIND_MASK = 3
+CHAIN_GOES_ON, CHAIN_AFTER_DELAY_SLOT, CHAIN_ENDS = 0, 1, 2
+CHAIN_HAS_TAKEN = 4
+# the table: a stencil's descriptor (i32 words; stencil ids: variant v, its delay-slot
+# copy NV + v, the guard 2 NV + 1, the way out 2 NV + 2, the taken way out 2 NV + 3, the
+# way out past a nullified instruction 2 NV + 4)
+CHAIN_DESC_WORDS = 4
+CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES = 0, 1, 2, 3
+CHAIN_PATCH_WORDS = 4
+PATCH_OFFSET, PATCH_SOURCE, PATCH_ADDEND, PATCH_RELATIVE = 0, 1, 2, 3
+# the builder's pieces (i32 words each)
+CHAIN_PIECE_WORDS = 8
+PIECE_SID, PIECE_PC, PIECE_REC, PIECE_ITEM, PIECE_NEXT, PIECE_SKIP, PIECE_TAKEN, \
+    PIECE_OFFSET = range(8)
+# the builder's job (i64 words)
+CHAIN_JOB_ENV, CHAIN_JOB_ENTRY, CHAIN_JOB_FIRST, CHAIN_JOB_END, CHAIN_JOB_DST, \
+    CHAIN_JOB_ROOM, CHAIN_JOB_CODE, CHAIN_JOB_DESC, CHAIN_JOB_PATCHES, CHAIN_JOB_KINDS, \
+    CHAIN_JOB_DATA, CHAIN_JOB_NV, CHAIN_JOB_ITEMS, CHAIN_JOB_PIECES, CHAIN_JOB_N = range(15)
+CHAIN_JOB_WORDS = 15

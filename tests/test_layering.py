@@ -23,6 +23,8 @@ DEFERRED = {
     ("hppa_user.core", "hppa_user.native"): "LLVM is imported only by a process that compiles",
     ("hppa_user.core", "hppa_user.coregen"): "the core's IR generator, only by a process that "
                                             "compiles the core (its cache was cold)",
+    ("hppa_user.core", "hppa_user.stencilgen"): "the stencils' generator, only by a process "
+                                               "that compiles them (their cache was cold)",
     ("hppa_user.jit", "hppa_user.regiongen"): "the regions' IR generator, only by a process that "
                                               "builds regions or weighs a branch target",
     ("hppa_user.regiongen", "hppa_user.native"): "LLVM is imported only by a process that "

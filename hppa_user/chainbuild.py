@@ -1,0 +1,287 @@
+"""The template tier's builder, native: ``i64 hppa_chain_build(ptr job)`` (chains.py).
+
+Python would take ~5 us an instruction to lay a chain out and patch its copies (a short
+program builds ~1500 of them); this takes ~0.1 us.  It runs in the core, which it is
+generated into (coregen.CoreGen), and works from the stencil table laid out by chains.py
+(state.CHAIN_* names the job's words and the table's shape):
+
+  1. the walk: from the first record on, each record decoded so far (not the re-fetch,
+     hooked or breakpoint arm's) is decoded again from guest memory (hppa_decode) into the
+     job's items, until a variant with no stencil, one after which the chain ends
+     (CHAIN_KIND_*), MAX_CHAIN instructions or the job's end;
+  2. the pieces: the guard, a stencil per instruction, the way out for the two
+     instructions after the last, and the delay-slot copy of each branch (or the
+     taken-way-out when that record is not decoded);
+  3. each piece copied to the job's destination and its patch list applied.
+
+Returns the bytes written (the guard first), 0 for no chain (fewer than two
+instructions), or -1 when the room given is too small.
+"""
+from __future__ import annotations
+
+from llvmlite import ir
+
+from hppa_user import state as S
+
+I8, I32, I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
+PTR = ir.PointerType()
+
+
+def emit(gen) -> ir.Function:
+    """The builder, in the core module of ``gen`` (coregen.CoreGen)."""
+    m = gen.module
+    fn = ir.Function(m, ir.FunctionType(I64, [PTR]), name="hppa_chain_build")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    job = fn.args[0]
+    c64 = lambda x: ir.Constant(I64, x)                                  # noqa: E731
+
+    def word(p, i, ty=I64):
+        return b.load(b.gep(p, [c64(i) if isinstance(i, int) else i], source_etype=ty), typ=ty)
+
+    def put(p, i, v, ty=I64):
+        b.store(v, b.gep(p, [c64(i) if isinstance(i, int) else i], source_etype=ty))
+
+    def ptr(i):
+        return b.inttoptr(word(job, i), PTR)
+
+    env = ptr(S.CHAIN_JOB_ENV)
+    dc = b.inttoptr(word(env, S.ENV_DC), PTR)
+    mem = b.inttoptr(word(env, S.ENV_MEM), PTR)
+    entry, first, end = (word(job, i) for i in (S.CHAIN_JOB_ENTRY, S.CHAIN_JOB_FIRST,
+                                                  S.CHAIN_JOB_END))
+    dst, room = word(job, S.CHAIN_JOB_DST), word(job, S.CHAIN_JOB_ROOM)
+    code, desc, patches, kinds = (ptr(i) for i in (S.CHAIN_JOB_CODE, S.CHAIN_JOB_DESC,
+                                                   S.CHAIN_JOB_PATCHES, S.CHAIN_JOB_KINDS))
+    data, nv = word(job, S.CHAIN_JOB_DATA), word(job, S.CHAIN_JOB_NV)
+    items = ptr(S.CHAIN_JOB_ITEMS)          # i32 [MAX_CHAIN + 1][8]: decoded records
+    pieces = ptr(S.CHAIN_JOB_PIECES)        # i32 [CHAIN_MAX_PIECES][CHAIN_PIECE_WORDS]
+    specials = [b.trunc(b.ptrtoint(f, I64), I32)
+                for f in (gen.refetch_fn, gen.hooked_fn, gen.breakpoint_fn)]
+
+    def loop(name, init, cond, body):
+        """for (i = init; cond(i); i = body(i)): body returns the next i, or None to leave
+        (then it has branched away itself).  Returns the exit block's i phi."""
+        head, body_bb, done = (fn.append_basic_block(f"{name}_{x}")
+                               for x in ("head", "body", "done"))
+        start = b.block
+        b.branch(head)
+        b.position_at_end(head)
+        i = b.phi(I64)
+        i.add_incoming(init, start)
+        b.cbranch(cond(i), body_bb, done)
+        b.position_at_end(body_bb)
+        nxt = body(i, done)
+        if nxt is not None:
+            i.add_incoming(nxt, b.block)
+            b.branch(head)
+        b.position_at_end(done)
+        return i
+
+    def desc_of(sid, k):
+        return b.zext(word(desc, b.add(b.mul(sid, c64(S.CHAIN_DESC_WORDS)), c64(k)), I32), I64)
+
+    def decoded(idx):
+        """i1: the record at index ``idx`` has been decoded (an arm or a chain names it)."""
+        w = word(dc, b.mul(idx, c64(S.DC_FIELDS)), I32)
+        bad = b.or_(b.or_(b.icmp_unsigned("==", w, specials[0]),
+                          b.icmp_unsigned("==", w, specials[1])),
+                    b.icmp_unsigned("==", w, specials[2]))
+        return b.not_(bad)
+
+    def decode(i):
+        """Decode instruction ``i`` of the chain into item i; its variant (i64)."""
+        pc = b.trunc(b.add(entry, b.shl(i, c64(2))), I32)
+        p = b.gep(mem, [b.zext(pc, I64)], source_etype=I8)
+        raw = b.load(p, typ=I32)
+        bswap = m.declare_intrinsic("llvm.bswap", [I32])
+        insn = b.call(bswap, [raw])
+        rec = b.gep(items, [b.mul(i, c64(S.DC_FIELDS))], source_etype=I32)
+        return b.zext(b.call(gen.decode_fn, [insn, rec]), I64)
+
+    # ---- 1. the walk ----
+    leave_bb = fn.append_basic_block("leave")
+
+    def walk_body(i, done):
+        go1, go2, go3, stop = (fn.append_basic_block(x)
+                               for x in ("w_decoded", "w_stencil", "w_goes_on", "w_last"))
+        b.cbranch(decoded(b.add(first, i)), go1, done)
+        b.position_at_end(go1)
+        v = decode(i)
+        b.cbranch(b.icmp_unsigned("!=", desc_of(v, S.CHAIN_DESC_LEN), c64(0)), go2, done)
+        b.position_at_end(go2)
+        kind = b.zext(word(kinds, v, I8), I64)
+        nxt = b.add(i, c64(1))
+        cont = b.icmp_unsigned("==", b.and_(kind, c64(S.CHAIN_KIND_MASK)),
+                               c64(S.CHAIN_GOES_ON))
+        b.cbranch(cont, go3, stop)
+        b.position_at_end(stop)
+        last.append((nxt, b.block))
+        b.branch(walked)
+        b.position_at_end(go3)
+        return nxt
+
+    last = []
+    walked = fn.append_basic_block("walked")
+    n_loop = loop("walk", c64(0), lambda i: b.and_(
+        b.icmp_unsigned("<", i, c64(S.CHAIN_MAX)),
+        b.icmp_unsigned("<", b.add(first, i), end)), walk_body)
+    done_end = b.block
+    b.branch(walked)
+    b.position_at_end(walked)
+    n = b.phi(I64)
+    n.add_incoming(n_loop, done_end)
+    for v, blk in last:
+        n.add_incoming(v, blk)
+    enough = fn.append_basic_block("enough")
+    b.cbranch(b.icmp_unsigned("<", n, c64(2)), leave_bb, enough)
+    b.position_at_end(leave_bb)
+    b.ret(c64(0))
+    b.position_at_end(enough)
+
+    # ---- 2. the pieces: (sid, pc, hole-idx record, item, next, skip, taken, offset) ----
+    def piece(p, sid, pc, rec, item, nxt, skip):
+        base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
+        for k, v in ((S.PIECE_SID, sid), (S.PIECE_PC, pc), (S.PIECE_REC, rec),
+                     (S.PIECE_ITEM, item), (S.PIECE_NEXT, nxt), (S.PIECE_SKIP, skip),
+                     (S.PIECE_TAKEN, c64(0))):
+            put(pieces, b.add(base, c64(k)), b.trunc(v, I32), I32)
+
+    guard_sid, out_sid, taken_out_sid, skip_out_sid = (b.add(b.mul(nv, c64(2)), c64(k))
+                                                       for k in (1, 2, 3, 4))
+    piece(c64(0), guard_sid, c64(0), c64(0), c64(0), c64(1), c64(0))
+
+    def stencil_piece(i, _done):
+        v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
+        piece(b.add(i, c64(1)), v, b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)),
+              i, b.add(i, c64(2)), b.add(i, c64(3)))
+        return b.add(i, c64(1))
+    loop("stencils", c64(0), lambda i: b.icmp_unsigned("<", i, n), stencil_piece)
+    # after the last: the next in order, and (the last nullified it) the one after that
+    after = b.add(entry, b.shl(n, c64(2)))
+    piece(b.add(n, c64(1)), out_sid, after, b.add(first, n), c64(0), c64(0), c64(0))
+    piece(b.add(n, c64(2)), skip_out_sid, after, c64(0), c64(0), c64(0), c64(0))
+    # the delay slots of the branches (a kind with CHAIN_HAS_TAKEN): the last one's
+    # record, past the chain, is decoded into item n if it can be
+    count_p = b.alloca(I64)
+    b.store(b.add(n, c64(3)), count_p)
+
+    def ds_piece(i, _done):
+        v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
+        kind = b.zext(word(kinds, v, I8), I64)
+        has, after = fn.append_basic_block("ds_has"), fn.append_basic_block("ds_after")
+        b.cbranch(b.icmp_unsigned("!=", b.and_(kind, c64(S.CHAIN_HAS_TAKEN)), c64(0)), has, after)
+        b.position_at_end(has)
+        j = b.add(i, c64(1))
+        inside, beyond, make = (fn.append_basic_block(x) for x in ("ds_in", "ds_beyond", "ds_make"))
+        b.cbranch(b.icmp_unsigned("<", j, n), inside, beyond)
+        b.position_at_end(beyond)
+        idx_j = b.add(first, j)
+        ok = b.and_(b.icmp_unsigned("<", idx_j, end), decoded(idx_j))
+        dec_bb, none_bb = fn.append_basic_block("ds_decode"), fn.append_basic_block("ds_none")
+        b.cbranch(ok, dec_bb, none_bb)
+        b.position_at_end(dec_bb)
+        decode(j)
+        b.branch(inside)
+        b.position_at_end(inside)
+        vj = b.zext(word(items, b.mul(j, c64(S.DC_FIELDS)), I32), I64)
+        ds_sid = b.add(nv, vj)
+        usable = b.icmp_unsigned("!=", desc_of(ds_sid, S.CHAIN_DESC_LEN), c64(0))
+        b.cbranch(usable, make, none_bb)
+        b.position_at_end(make)
+        p = b.load(count_p, typ=I64)
+        piece(p, ds_sid, b.add(entry, b.shl(j, c64(2))), b.add(b.add(first, j), c64(1)), j,
+              c64(0), c64(0))
+        make_end = b.block
+        b.branch(after_set := fn.append_basic_block("ds_set"))
+        b.position_at_end(none_bb)
+        p2 = b.load(count_p, typ=I64)
+        piece(p2, taken_out_sid, c64(0), c64(0), c64(0), c64(0), c64(0))
+        none_end = b.block
+        b.branch(after_set)
+        b.position_at_end(after_set)
+        pp = b.phi(I64)
+        pp.add_incoming(p, make_end)
+        pp.add_incoming(p2, none_end)
+        put(pieces, b.add(b.mul(b.add(i, c64(1)), c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_TAKEN)),
+            b.trunc(pp, I32), I32)
+        b.store(b.add(pp, c64(1)), count_p)
+        b.branch(after)
+        b.position_at_end(after)
+        return b.add(i, c64(1))
+    loop("delay_slots", c64(0), lambda i: b.icmp_unsigned("<", i, n), ds_piece)
+    npieces = b.load(count_p, typ=I64)
+
+    # offsets
+    def offset_body(p, _done):
+        base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
+        sid = b.zext(word(pieces, b.add(base, c64(S.PIECE_SID)), I32), I64)
+        at = b.load(size_p, typ=I64)
+        put(pieces, b.add(base, c64(S.PIECE_OFFSET)), b.trunc(at, I32), I32)
+        b.store(b.add(at, desc_of(sid, S.CHAIN_DESC_LEN)), size_p)
+        return b.add(p, c64(1))
+    size_p = b.alloca(I64)
+    b.store(c64(0), size_p)
+    loop("offsets", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), offset_body)
+    size = b.load(size_p, typ=I64)
+    fits, small = fn.append_basic_block("fits"), fn.append_basic_block("small")
+    b.cbranch(b.icmp_unsigned(">", size, room), small, fits)
+    b.position_at_end(small)
+    b.ret(c64(-1))
+    b.position_at_end(fits)
+
+    # ---- 3. copy and patch ----
+    old = b.zext(word(dc, b.mul(first, c64(S.DC_FIELDS)), I32), I64)
+    values = b.alloca(I64, size=c64(S.CHAIN_SOURCES))
+    memcpy = m.declare_intrinsic("llvm.memcpy", [PTR, PTR, I64])
+
+    def piece_word(p, k):
+        return b.zext(word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(k)), I32), I64)
+
+    def address_of(p):
+        return b.add(dst, piece_word(p, S.PIECE_OFFSET))
+
+    def emit_body(p, _done):
+        sid = piece_word(p, S.PIECE_SID)
+        at = address_of(p)
+        b.call(memcpy, [b.inttoptr(at, PTR),
+                        b.gep(code, [desc_of(sid, S.CHAIN_DESC_CODE)], source_etype=I8),
+                        desc_of(sid, S.CHAIN_DESC_LEN), ir.Constant(ir.IntType(1), 0)])
+
+        def val(k, v):
+            put(values, k, v)
+        item = b.mul(piece_word(p, S.PIECE_ITEM), c64(S.DC_FIELDS))
+        val(S.HOLE_PC, piece_word(p, S.PIECE_PC))
+        for j in range(S.DC_FIELDS - 1):
+            f = b.zext(word(items, b.add(item, c64(1 + j)), I32), I64)
+            val(S.HOLE_FIELD + j, f)
+            val(S.HOLE_REG + j, b.shl(f, c64(3)))
+        val(S.HOLE_IDX, piece_word(p, S.PIECE_REC))
+        val(S.HOLE_HEAD_PC, entry)
+        val(S.HOLE_HEAD_IDX, first)
+        val(S.JUMP_HEAD, address_of(c64(1)))
+        val(S.JUMP_NEXT, address_of(piece_word(p, S.PIECE_NEXT)))
+        val(S.JUMP_SKIP, address_of(piece_word(p, S.PIECE_SKIP)))
+        val(S.JUMP_ARM, old)
+        val(S.JUMP_TAKEN, address_of(piece_word(p, S.PIECE_TAKEN)))
+        val(S.CHAIN_DATA_SOURCE, data)
+        first_patch = desc_of(sid, S.CHAIN_DESC_PATCHES)
+        last_patch = b.add(first_patch, desc_of(sid, S.CHAIN_DESC_NPATCHES))
+
+        def patch_body(q, _d):
+            base = b.mul(q, c64(S.CHAIN_PATCH_WORDS))
+            off = b.zext(word(patches, b.add(base, c64(S.PATCH_OFFSET)), I32), I64)
+            src = b.zext(word(patches, b.add(base, c64(S.PATCH_SOURCE)), I32), I64)
+            addend = b.sext(word(patches, b.add(base, c64(S.PATCH_ADDEND)), I32), I64)
+            rel = b.zext(word(patches, b.add(base, c64(S.PATCH_RELATIVE)), I32), I64)
+            s = word(values, src)
+            where = b.add(at, off)
+            v = b.sub(b.add(s, addend), b.mul(rel, where))
+            st = b.store(b.trunc(v, I32), b.inttoptr(where, PTR))
+            st.align = 1
+            return b.add(q, c64(1))
+        loop("patch", first_patch, lambda q: b.icmp_unsigned("<", q, last_patch), patch_body)
+        return b.add(p, c64(1))
+    loop("emit", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), emit_body)
+    put(job, S.CHAIN_JOB_N, n)
+    b.ret(size)
+    return fn

@@ -1,0 +1,158 @@
+"""The template tier: straight runs of decoded instructions as patched copies of stencils.
+
+A *chain* starts at a branch target the interpreter reports warm (its first report,
+jit.FIRST_REPORT entries) and runs along its page, in address order, over the
+instructions decoded so far: a copy of the guard stencil, one copy of each instruction's
+stencil (stencilgen.py) with its fields and address patched in, the way out for the two
+instructions after the last, and a copy of each branch's delay slot for when it is
+taken.  Each copy jumps straight to the next one, or past it when it nullifies it.  A
+stencil is its variant's arm with the record and the IAOQ known, so a chain does what the
+interpreter does, instruction by instruction: the same budget, traps, nullification and
+branch targets, each rare way leaving for the interpreter as the arm would.  The core
+lays chains out and patches them (chainbuild.py); this module gives it the stencil table
+and the room, and keeps track of the chains.
+
+A chain is entered through its first record, whose first word (the arm that runs it:
+state.DC_FIELDS) becomes the guard's address; nothing else points into a chain from
+outside.  So a chain is dropped by putting that word back, and one whose first record was
+decoded again (its page's code dropped, the cache flushed) is out of reach already.  The
+arena is reused only once every chain has been dropped (drop_all: at a decode-cache
+flush, a breakpoint, or when the arena is full); the core is never running then.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import weakref
+
+from hppa_user import core, hostarray, objcode
+from hppa_user import state as S
+
+ARENA = 16 << 20          # bytes of chains (mapped below 2 GiB: a record holds 32 bits)
+PERF_MAP = bool(os.environ.get("HPPA_USER_PERF_MAP"))
+
+
+class Stencils:
+    """The stencil table (core.stencil_table) in memory, as the builder reads it."""
+
+    def __init__(self, table: dict):
+        self._keep = []
+        for k in ("code", "desc", "patches", "kinds"):
+            a = hostarray.zeros(max(1, len(table[k])), "B")
+            a[:len(table[k])] = table[k]
+            self._keep.append(a)
+        self.code, self.desc, self.patches, self.kinds = (hostarray.address(a)
+                                                          for a in self._keep)
+        self.data = table["data"]
+        self.nv = table["nv"]
+
+
+_stencils: Stencils | None = None
+
+
+def stencils() -> Stencils:
+    global _stencils
+    if _stencils is None:
+        _stencils = Stencils(core.stencil_table())
+    return _stencils
+
+
+class Chains:
+    """One CPU's chains: built at warm branch targets, dropped all at once."""
+
+    def __init__(self, cpu):
+        self.cpu = cpu
+        self.arena = 0
+        self.start = self.used = 0
+        self.heads: dict[int, int] = {}        # first record -> its chain (the guard)
+        self.built = 0
+        self.insns = 0
+        self.job = None
+
+    def _map(self, st: Stencils) -> bool:
+        prot = objcode.PROT_READ | objcode.PROT_WRITE | objcode.PROT_EXEC
+        addr = objcode._mmap(None, ARENA, prot, objcode.MAP_PRIVATE | objcode.MAP_ANONYMOUS |
+                             objcode.MAP_32BIT, -1, 0)
+        if addr in (None, ctypes.c_void_p(-1).value) or addr >= 1 << 31:
+            return False
+        self.arena = addr
+        # (given back with this CPU: the first 2 GiB hold ~120 arenas, and a process may
+        # make many CPUs: one an exec, one a test)
+        weakref.finalize(self, objcode._munmap, addr, ARENA)
+        ctypes.memmove(addr, st.data, len(st.data))       # the stencils' data first
+        self.start = self.used = -(-len(st.data) // 64) * 64
+        core = self.cpu.load_core()
+        self.job = job = hostarray.zeros(S.CHAIN_JOB_WORDS, "q")
+        self._items = hostarray.zeros((S.CHAIN_MAX + 1) * S.DC_FIELDS, "i")
+        self._pieces = hostarray.zeros(S.CHAIN_MAX_PIECES * S.CHAIN_PIECE_WORDS, "i")
+        job[S.CHAIN_JOB_ENV] = core.address
+        for k, v in ((S.CHAIN_JOB_CODE, st.code), (S.CHAIN_JOB_DESC, st.desc),
+                     (S.CHAIN_JOB_PATCHES, st.patches), (S.CHAIN_JOB_KINDS, st.kinds),
+                     (S.CHAIN_JOB_DATA, addr), (S.CHAIN_JOB_NV, st.nv),
+                     (S.CHAIN_JOB_ITEMS, hostarray.address(self._items)),
+                     (S.CHAIN_JOB_PIECES, hostarray.address(self._pieces))):
+            job[k] = v
+        self._build = core.lib.chain_build
+        return True
+
+    def build(self, entry: int) -> bool:
+        """A chain from the branch target ``entry`` over the instructions decoded after it."""
+        cpu = self.cpu
+        slot = int(cpu.mem.page_slot[entry >> 12])
+        if slot < 0:
+            return False
+        first = (slot << 10) | ((entry >> 2) & 1023)
+        if first in self.heads:
+            return False
+        if not self.arena and not self._map(stencils()):
+            return False
+        job = self.job
+        job[S.CHAIN_JOB_ENV] = cpu.load_core().address
+        job[S.CHAIN_JOB_ENTRY] = entry
+        job[S.CHAIN_JOB_FIRST] = first
+        job[S.CHAIN_JOB_END] = (slot + 1) << 10
+        for _ in range(2):
+            job[S.CHAIN_JOB_DST] = self.arena + self.used
+            job[S.CHAIN_JOB_ROOM] = ARENA - self.used
+            size = self._build(hostarray.address(job))
+            if size >= 0:
+                break
+            self.drop_all()                              # full: start again
+        if size <= 0:
+            return False
+        guard = self.arena + self.used
+        self.used += -(-size // 64) * 64
+        dc = cpu.dc
+        self.heads[first] = guard
+        dc[first * S.DC_FIELDS] = guard
+        self.built += 1
+        n = job[S.CHAIN_JOB_N]
+        self.insns += n
+        if PERF_MAP:
+            names, nv, pieces = {}, stencils().nv, self._pieces
+            for p in range(S.CHAIN_MAX_PIECES):
+                sid = pieces[p * S.CHAIN_PIECE_WORDS + S.PIECE_SID]
+                off = pieces[p * S.CHAIN_PIECE_WORDS + S.PIECE_OFFSET]
+                if p and not off:
+                    break
+                kind = ("guard", "out", "taken_out", "skip_out")[sid - 2 * nv - 1] \
+                    if sid > 2 * nv else \
+                    f"ds{sid - nv}" if sid > nv else f"s{sid}"
+                names[f"c{self.built}.{p}:{kind}"] = guard + off
+            objcode._perf_map(names)
+        if not (entry + 4 * n) & 0xFFF:
+            # it ran to its page's end: the next page's first instruction, reached in
+            # order and no branch target, starts a chain too (when it has been decoded)
+            self.build(entry + 4 * n)
+        return True
+
+    def drop_all(self) -> None:
+        """Every chain's first record back to be decoded again (those still naming their
+        chain: the next fetch decodes it, and puts its arm there)."""
+        dc = self.cpu.dc
+        refetch = self.cpu.load_core().lib.refetch_word if self.heads else 0
+        for idx, guard in self.heads.items():
+            if dc[idx * S.DC_FIELDS] == guard:
+                dc[idx * S.DC_FIELDS] = refetch
+        self.heads.clear()
+        self.used = self.start

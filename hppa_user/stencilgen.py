@@ -1,0 +1,394 @@
+"""The template tier's stencils: every micro-op variant's arm again, with holes for a copy.
+
+A stencil does what its variant's arm does (coregen.ArmGen, the same semantics), for an
+instruction known when it is copied (chains.py): the record's fields and the
+instruction's address are *holes* -- external symbols whose values the copy patches into
+the code as immediates and displacements -- so the arm's loads of its record, its
+run-time register numbers and its IAOQ bookkeeping become constants.  What follows the
+instruction is known too:
+
+  * in order (the usual way): a jump to the hole ``hppa_hole_next``, the next copy;
+  * the next instruction nullified: ``hppa_hole_skip``, the copy after it;
+  * a taken branch: ``hppa_hole_taken``, the copy of its delay slot for that case
+    (``hppa_stencil_ds_<variant>``: the IAOQ back is the branch's target, and it
+    dispatches as the arm does; when the target is the chain's first instruction, a
+    loop, it goes on in the chain's first copy, counting that entry as the arm counts
+    a branch target's);
+  * anything rare (the budget spent, a store that dropped decoded code) leaves for the
+    core's loop head (hppa_slow) with the state an arm would give it.
+
+So a copy is the arm's work without its dispatch.  A chain starts with a copy of
+``hppa_stencil_guard`` (entered from the chain's first record, as an arm: the IAOQ back
+may be a branch's target there, when the next copy would assume front + 4) and ends with
+one of ``hppa_stencil_out`` (the record after the chain, dispatched) and one of
+``hppa_stencil_skip_out`` (the last copy nullified the next instruction).
+
+The module is compiled for the small code model: a hole is a 32-bit immediate or
+displacement (R_X86_64_32 / 32S), a jump hole a 32-bit relative jump (PC32 / PLT32).
+The core's functions are called through the environment block (coregen.STENCIL_CALLS),
+so the holes are a copy's only words that depend on where it is and what it runs.
+Compiled once per version of these sources (core.stencil_table); only that process
+imports this module.
+"""
+from __future__ import annotations
+
+import struct
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+
+from hppa_user import encoding as enc
+from hppa_user import native
+from hppa_user import state as S
+from hppa_user.coregen import (ARM_CC, ARM_FN, HELPER_INDEX, HELPER_NAMES, I32, I64, I8, PTR,
+                               STENCIL_CALLS, ArmGen, ICtx, c32, env_slot, helper_type,
+                               unlikely)
+from hppa_user.loader import elf_sections
+from hppa_user.semantics import SEMANTICS
+from hppa_user.ssa import V
+
+# the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
+VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
+               [f"hppa_hole_r{j}" for j in range(enc.NFIELDS)] +
+               ["hppa_hole_idx", "hppa_hole_head_pc", "hppa_hole_head_idx"])
+JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_taken",
+              "hppa_hole_head")
+assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CHAIN_DATA_SOURCE
+ALWAYS_BRANCHES = ("BL", "BLR", "BV", "BE")   # the sequential way: only the delay slot
+STOPS = ("BREAK", "ILLEGAL", "PRIV")          # the interpreter stops there
+
+
+class SCtx(ICtx):
+    """A stencil's context: a field used as a register number is a displacement hole."""
+
+    def __init__(self, gen: "StencilArm", f: V, back: V, count: V, regs_at: dict):
+        super().__init__(gen, f, back, count)
+        self.regs_at = regs_at                # id of a field's V -> its byte-offset hole
+        self.taken = None                     # a conditional branch: i1, taken
+
+    def cond_branch(self, taken: V, disp: V, nflag) -> None:
+        super().cond_branch(taken, disp, nflag)
+        self.taken = taken
+
+    def reg_ptr(self, index):
+        hole = self.regs_at.get(id(index)) if isinstance(index, V) else None
+        if hole is None:
+            return super().reg_ptr(index)
+        b = self.b
+        return b.gep(self.regs, [b.ptrtoint(hole, I64)], source_etype=I8)
+
+
+class StencilArm(ArmGen):
+    """Builds one stencil (or the guard, or the chain's way out)."""
+
+    def _env_function(self, index: int, fnty: ir.FunctionType):
+        b = self.b
+        word = b.load(env_slot(b, self.env, S.ENV_HELPERS + index), typ=I64)
+        return b.inttoptr(word, fnty.as_pointer())
+
+    def callee(self, name: str):
+        return self._env_function(len(HELPER_NAMES) + STENCIL_CALLS.index(name), ARM_FN)
+
+    def helper(self, name: str):
+        return self._env_function(HELPER_INDEX[name], helper_type(name))
+
+    def unaligned(self, size: int, store: bool):
+        fnty = ir.FunctionType(I64, [PTR, I32, I64] if store else [PTR, I32, PTR])
+        name = f"{'store' if store else 'load'}{size}"
+        return self._env_function(len(HELPER_NAMES) + STENCIL_CALLS.index(name), fnty)
+
+    def hole(self, i: int) -> V:
+        b = self.b
+        return V.of(b, b.trunc(b.ptrtoint(self.gen.holes[i], I64), I32))
+
+    def jump(self, i: int, count: V, f: V | None = None, back: V | None = None) -> None:
+        """Go on in the copy a jump hole names (only ``count`` is live, unless given)."""
+        undef32 = V(self.b, ir.Constant(I32, ir.Undefined), None, 32)
+        self.tail(self.gen.jumps[i], f or undef32, back or undef32, count,
+                  ir.Constant(PTR, ir.Undefined))
+
+    def stencil(self, variant, delay_slot: bool = False) -> None:
+        """``delay_slot``: the copy that runs after a taken branch (the IAOQ back is the
+        branch's target, an argument, as is the record's address) and dispatches as an arm
+        does; else the copy in the chain's order (back = front + 4)."""
+        opname, consts = variant
+        pc = self.hole(S.HOLE_PC)
+        self.f, self.count1 = pc, self.count_in + 1
+        self.back = self.back_in if delay_slot else pc + 4
+        fields, regs_at = [], {}
+        for j, c in enumerate(consts):
+            if c is not None:
+                fields.append(c32(c))
+            else:
+                v = self.hole(S.HOLE_FIELD + j)
+                regs_at[id(v)] = self.gen.holes[S.HOLE_REG + j]
+                fields.append(v)
+        ctx = SCtx(self, self.f, self.back, self.count1, regs_at)
+        sem_fn = SEMANTICS[opname]
+        code = sem_fn.__code__
+        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
+        sem_fn(ctx, *fields[:nargs])
+        if ctx.zero_r0:
+            ctx._st(0, V.const(0, 64))
+        nb = ctx.nb if ctx.nb is not None else self.back + 4
+        if delay_slot:
+            self.back_to_head(nb, ctx.n_next, ctx.dropped)
+            self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
+                          ctx.dropped)
+        else:
+            # a conditional branch goes on in order when not taken (taken to front + 8,
+            # it goes on right too, through the delay slot's copy)
+            in_order = nb.eq(self.back + 4) if ctx.taken is None else ~ctx.taken
+            self.go_on(nb, ctx.n_next, ctx.dropped, in_order)
+
+    def back_to_head(self, nb: V, n: V, dropped: V) -> None:
+        """A delay slot's copy whose branch went back to the chain's first instruction
+        (hole HOLE_HEAD_PC: a loop, the chain built at its head) goes on in the chain's
+        first copy, that entry counted as the interpreter's dispatch counts a branch
+        target's (state.NATIVE_NEVER): unless a region is installed there, or the count
+        reaches a power of two (a report), which the dispatch that follows handles."""
+        b, fn = self.b, self.fn
+        f, count = self.back, self.count1
+        head = self.hole(S.HOLE_HEAD_PC)
+        ok = f.eq(head) & nb.eq(f + 4) & ~n & ~dropped & count.slt(0)
+        look, link, other = (fn.append_basic_block(x) for x in ("head", "link", "other"))
+        b.cbranch(ok.ir, look, other)
+        b.position_at_end(look)
+        native = self.ctx0.env_ptr(S.ENV_NATIVE)
+        at = b.gep(native, [self.hole(S.HOLE_HEAD_IDX).zext(64).ir], source_etype=I64)
+        code = V.of(b, b.load(at, typ=I64))
+        entries = V.const(1, 64) - code               # with this one
+        unlikely(b.cbranch((code.sgt(0) | (entries & (entries - 1)).eq(0)).ir, other, link))
+        b.position_at_end(link)
+        b.store((code - 1).ir, at)
+        self.jump(S.JUMP_HEAD, count)
+        b.position_at_end(other)
+
+    def go_on(self, nb: V, n: V, dropped: V, in_order: V) -> None:
+        """The stencil's dispatch: the next instruction is ``self.back`` (front + 4), with
+        ``nb`` behind it, nullified if ``n``; ``in_order``: whether nb is front + 8."""
+        b, fn = self.b, self.fn
+        f, count = self.back, self.count1
+        slow = fn.append_basic_block("to_slow")
+        go = fn.append_basic_block("go")
+        rare = count.sge(0) | dropped
+        unlikely(b.cbranch(rare.ir, slow, go))
+        b.position_at_end(slow)
+        self.tail(self.callee("slow"), f | n.zext(32), nb, count)
+        b.position_at_end(go)
+        if n.known != 0:
+            skip, plain = fn.append_basic_block("skip"), fn.append_basic_block("plain")
+            b.cbranch(n.ir, skip, plain)
+            b.position_at_end(skip)
+            # the next one only takes its slot: counted here, then the copy after it
+            skipped = count + 1
+            later = fn.append_basic_block("later")
+            there = fn.append_basic_block("nullified")
+            unlikely(b.cbranch((skipped.sge(0) | ~in_order).ir, there, later))
+            b.position_at_end(there)
+            self.tail(self.callee("nullified"), f, nb, count)
+            b.position_at_end(later)
+            self.jump(S.JUMP_SKIP, skipped)
+            b.position_at_end(plain)
+        if in_order.known == 1:
+            self.jump(S.JUMP_NEXT, count)
+            return
+        seq, taken = fn.append_basic_block("in_order"), fn.append_basic_block("taken")
+        b.cbranch(in_order.ir, seq, taken)
+        b.position_at_end(seq)
+        self.jump(S.JUMP_NEXT, count)
+        b.position_at_end(taken)
+        self.record_after(f, nb, count, self.gen.jumps[S.JUMP_TAKEN])
+
+    def record_after(self, f: V, back: V, count: V, to=None) -> None:
+        """Run the record at ``f`` (hole S.HOLE_IDX: its index) with ``back`` behind it: in
+        ``to`` (the copy of its delay slot), else as an arm's sequential dispatch would.
+        At a page's start, its record is found through the page's slot (the loop head's
+        when it has none: it fetches)."""
+        b, fn = self.b, self.fn
+        other, go = fn.append_basic_block("page_start"), fn.append_basic_block("record")
+        unlikely(b.cbranch((f & 0xFFF).eq(0).ir, other, go))
+        b.position_at_end(other)
+        slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
+                              typ=I32))
+        slow, found = fn.append_basic_block("no_slot"), fn.append_basic_block("slot")
+        unlikely(b.cbranch(slot.slt(0).ir, slow, found))
+        b.position_at_end(slow)
+        self.tail(self.callee("slow"), f, back, count)
+        b.position_at_end(found)
+        self.to_arm(b.gep(self.dc, [(slot.zext(64) << 15).ir], source_etype=I8), f, back, count)
+        b.position_at_end(go)
+        idx = self.hole(S.HOLE_IDX).zext(64) << 5
+        rec = b.gep(self.dc, [idx.ir], source_etype=I8)
+        if to is None:
+            self.to_arm(rec, f, back, count)
+        else:
+            self.tail(to, f, back, count, rec)
+
+    def guard(self) -> None:
+        """A chain's entry, its first record's arm: with the IAOQ in order the first copy
+        (which assumes back = front + 4), else the arm the record had (hole JUMP_ARM)."""
+        b, fn = self.b, self.fn
+        go, arm = fn.append_basic_block("chain"), fn.append_basic_block("arm")
+        unlikely(b.cbranch(self.back_in.ne(self.fs + 4).ir, arm, go))
+        b.position_at_end(arm)
+        self.tail(self.gen.jumps[S.JUMP_ARM], self.fs, self.back_in, self.count_in, self.rec)
+        b.position_at_end(go)
+        self.jump(S.JUMP_NEXT, self.count_in)
+
+    def way_out(self) -> None:
+        """After a chain's last copy: the next instruction (hole S.HOLE_PC), in order."""
+        pc = self.hole(S.HOLE_PC)
+        self.record_after(pc, pc + 4, self.count_in)
+
+    def skip_out(self) -> None:
+        """After a chain's last copy, which nullified the next instruction (hole S.HOLE_PC;
+        maybe on the next page): that one as the interpreter skips it (counted there)."""
+        pc = self.hole(S.HOLE_PC)
+        self.tail(self.callee("nullified"), pc, pc + 4, self.count_in - 1)
+
+    def taken_out(self) -> None:
+        """A taken branch whose delay slot has no copy: its record, as an arm would."""
+        self.to_arm(self.rec, self.fs, self.back_in, self.count_in)
+
+
+class StencilGen:
+    """The stencil module: hppa_stencil_<variant> and hppa_stencil_ds_<variant> for each
+    micro-op variant, and the guard and the ways out."""
+
+    def __init__(self):
+        self.module = m = ir.Module(name="hppa_stencils")
+        m.triple = ""
+        self.holes = []
+        for name in VALUE_HOLES:
+            g = ir.GlobalVariable(m, I8, name=name)
+            g.linkage = "extern_weak"        # not assumed non-null: a field may be 0
+            g.align = 1                      # nor aligned
+            self.holes.append(g)
+        self.jumps = {}
+        for i, name in enumerate(JUMP_HOLES, S.JUMP_NEXT):
+            fn = ir.Function(m, ARM_FN, name=name)
+            fn.calling_convention = ARM_CC
+            self.jumps[i] = fn
+        for v, variant in enumerate(enc.VARIANTS, 1):
+            StencilArm(self, self.new(f"hppa_stencil_{v}")).stencil(variant)
+        for v, variant in enumerate(enc.VARIANTS, 1):
+            StencilArm(self, self.new(f"hppa_stencil_ds_{v}")).stencil(variant, True)
+        StencilArm(self, self.new("hppa_stencil_guard")).guard()
+        StencilArm(self, self.new("hppa_stencil_out")).way_out()
+        StencilArm(self, self.new("hppa_stencil_taken_out")).taken_out()
+        StencilArm(self, self.new("hppa_stencil_skip_out")).skip_out()
+
+    def new(self, name: str) -> ir.Function:
+        fn = ir.Function(self.module, ARM_FN, name=name)
+        fn.calling_convention = ARM_CC
+        fn.attributes.add("nounwind")
+        set.add(fn.attributes, '"no-jump-tables"="true"')   # (a copy has no table)
+        return fn
+
+
+def kinds() -> list[int]:
+    """How a chain goes on after each variant (index: the variant; 0 unused)."""
+    out = [S.CHAIN_ENDS]
+    for name, _ in enc.VARIANTS:
+        out.append(S.CHAIN_AFTER_DELAY_SLOT if name in ALWAYS_BRANCHES else
+                   S.CHAIN_ENDS if name in STOPS else S.CHAIN_GOES_ON)
+    return out
+
+
+# ---- the compiled stencils as a table (core.stencil_table keeps it beside the core) --------
+
+R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_32, R_X86_64_32S = 2, 4, 10, 11
+PC_RELATIVE = (R_X86_64_PC32, R_X86_64_PLT32)
+SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHF_ALLOC, SHF_EXECINSTR = 2, 4, 8, 0x2, 0x4
+STT_SECTION = 3
+
+
+def compile_table() -> dict:
+    """Generate and compile the stencils; the table the builder reads (see table)."""
+    native.init()
+    target = llvm.Target.from_default_triple()
+    tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                      features=llvm.get_host_cpu_features().flatten(),
+                                      opt=3, reloc="static", codemodel="small")
+    # dso_local (which llvmlite does not write): a hole is addressed directly, as an
+    # immediate or a displacement, not through a global offset table
+    text = str(StencilGen().module).replace(" = extern_weak global ",
+                                            " = extern_weak dso_local global ")
+    return table(native.compile_ir(text, opt=3, speed_level=3, tm=tm))
+
+
+def table(obj: bytes) -> dict:
+    """The stencils of a compiled module as chainbuild.py reads them: "code" (the bodies
+    end to end), "desc" (i32 x CHAIN_DESC_WORDS a stencil id), "patches" (i32 x
+    CHAIN_PATCH_WORDS each), "kinds" (a byte a variant), "data" (the read-only data the
+    code addresses), "nv".  A stencil whose code refers to anything else (a C library
+    function, another function, a relocation of another type) is left out (length 0):
+    a chain stops before it."""
+    _cls, _order, sections = elf_sections(obj)
+    symtab = next(i for i, sh in enumerate(sections) if sh[1] == SHT_SYMTAB)
+    _n, _k, _f, _a, sym_off, sym_size, strtab, *_ = sections[symtab]
+    names = obj[sections[strtab][4]:sections[strtab][4] + sections[strtab][5]]
+    symbols = []
+    for name, info, _other, shndx, value, size in struct.iter_unpack(
+            "<IBBHQQ", obj[sym_off:sym_off + sym_size]):
+        text = names[name:names.index(b"\0", name)].decode() if name else ""
+        symbols.append((text, info & 15, shndx, value, size))
+    data, data_at = bytearray(), {}          # every allocated section that is not code
+    for i, (_n, kind, flags, _a, offset, size, _l, _i, align, _e) in enumerate(sections):
+        if flags & SHF_ALLOC and not flags & SHF_EXECINSTR and size:
+            data += bytes(-len(data) % max(align, 1))
+            data_at[i] = len(data)
+            data += bytes(size) if kind == SHT_NOBITS else obj[offset:offset + size]
+    relocs: dict[int, list] = {}             # code section -> (offset, type, symbol, addend)
+    for (_n, kind, _f, _a, offset, size, _l, target, _al, _e) in sections:
+        if kind == SHT_RELA:
+            for where, info, addend in struct.iter_unpack("<QQq", obj[offset:offset + size]):
+                relocs.setdefault(target, []).append((where, info & 0xFFFFFFFF, info >> 32,
+                                                      addend))
+    bodies = {}
+    for name, _typ, shndx, value, size in symbols:
+        if not name.startswith("hppa_stencil_") or not size:
+            continue
+        offset = sections[shndx][4]
+        plist = []
+        for where, rtype, sym, addend in relocs.get(shndx, ()):
+            if not value <= where < value + size:
+                continue
+            sname, styp, sshndx, svalue, _size = symbols[sym]
+            if rtype not in PC_RELATIVE + (R_X86_64_32, R_X86_64_32S):
+                plist = None
+            elif sname in VALUE_HOLES:
+                source = VALUE_HOLES.index(sname)
+            elif sname in JUMP_HOLES:
+                source = S.JUMP_NEXT + JUMP_HOLES.index(sname)
+            elif sshndx in data_at:
+                source = S.CHAIN_DATA_SOURCE
+                addend += data_at[sshndx] + (0 if styp == STT_SECTION else svalue)
+            else:
+                plist = None
+            if plist is None:
+                break
+            plist.append((where - value, source, addend, int(rtype in PC_RELATIVE)))
+        if plist is not None:
+            bodies[name] = (obj[offset + value:offset + value + size], plist)
+    nv = len(enc.VARIANTS)
+    ids = ([f"hppa_stencil_{v}" for v in range(nv + 1)] +
+           [f"hppa_stencil_ds_{v}" for v in range(1, nv + 1)] +
+           ["hppa_stencil_guard", "hppa_stencil_out", "hppa_stencil_taken_out",
+            "hppa_stencil_skip_out"])
+    code, desc, patches = bytearray(), [], []
+    for name in ids:
+        body, plist = bodies.get(name, (b"", []))
+        desc += [len(code), len(body), len(patches) // S.CHAIN_PATCH_WORDS, len(plist)]
+        code += body
+        for p in plist:
+            patches += p
+    kind = kinds()
+    for v in range(1, nv + 1):
+        plist = bodies.get(f"hppa_stencil_{v}", (b"", []))[1]
+        if any(source == S.JUMP_TAKEN for _o, source, _a, _r in plist):
+            kind[v] |= S.CHAIN_HAS_TAKEN
+    return {"code": bytes(code), "desc": struct.pack(f"<{len(desc)}i", *desc),
+            "patches": struct.pack(f"<{len(patches)}i", *patches), "kinds": bytes(kind),
+            "data": bytes(data), "nv": nv}

@@ -1,0 +1,170 @@
+"""The template tier (hppa_user/chains.py): chains of patched stencil copies.
+
+A chain must be indistinguishable from the interpreter it stands in for: the same
+registers, memory, instruction counts and stops (the budget, a breakpoint, a fault) at
+every instruction.  The snippets here are assembled with the real cross assembler and run
+twice on the real core, interpreted and through a chain built at their first
+instruction; the programs are real glibc programs compared with qemu-hppa, with chains
+built at every branch target entered twice and no region ever compiled.
+"""
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from hppa_user import core
+from hppa_user import state as S
+from cpu_harness import CODE, DATA, Cpu
+from test_jit import PROGRAMS
+
+# a loop with the ways out of a chain's order: nullification (comclr, addib,n), a taken
+# and a not-taken conditional branch with its delay slot, loads and stores, a carry
+LOOP = """
+    ldi 40,%r4
+    ldil L%0x20000,%r6
+    ldo 0x100(%r6),%r6
+1:  ldw 0(%r6),%r7
+    add %r7,%r4,%r7
+    comclr,= %r4,%r7,%r8
+    addi 3,%r8,%r8
+    stw %r7,4(%r6)
+    addc %r8,%r5,%r5
+    extru %r5,31,4,%r9
+    cmpib,<>,n 0,%r9,2f
+    addi 1,%r10,%r10
+    ldo 8(%r6),%r6
+2:  addib,<> -1,%r4,1b
+    xor %r5,%r7,%r5
+    sh1add %r5,%r10,%r11
+"""
+
+
+def state(h: Cpu) -> tuple:
+    return (h.ctx.insns, h.pc, [h.r(n) for n in range(1, 32)],
+            bytes(h.mem.mem[DATA:DATA + 0x800]))
+
+
+def run(chained: bool, budget: int = 100_000, src: str = LOOP) -> tuple[Cpu, int]:
+    """The snippet on a fresh CPU: decoded by a first run, then run again from the
+    start, through chains at its first instruction and at the loop's head if ``chained``."""
+    h = Cpu()
+    h.mem.poke(DATA, bytes(range(256)) * 8)
+    h.run(src, budget=100_000)                     # decodes every record it reaches
+    h.mem.poke(DATA, bytes(range(256)) * 8)
+    for r in range(1, 32):
+        h.gr[r] = 0
+    h.ctx.ctl[S.CTL_INSNS] = 0
+    if chained:
+        assert h.cpu.chains.build(CODE) and h.cpu.chains.build(CODE + 12)
+    h.ctx.jump(CODE)
+    return h, h.cpu.run(budget)
+
+
+def test_chain_runs_as_the_interpreter():
+    h0, st0 = run(False)
+    h1, st1 = run(True)
+    assert h1.cpu.chains.built == 2 and h1.cpu.chains.insns >= 14
+    assert st1 == st0 and state(h1) == state(h0)
+
+
+def test_budget_stops_at_every_instruction_of_a_chain():
+    """Stopped after each count of instructions, a chain leaves the state the interpreter
+    leaves (the budget is checked as each copy runs)."""
+    for budget in range(1, 60):
+        h0, st0 = run(False, budget)
+        h1, st1 = run(True, budget)
+        assert (st1, state(h1)) == (st0, state(h0)), budget
+
+
+def test_breakpoint_inside_a_chain_stops_there():
+    h, _ = run(True, budget=0)
+    target = CODE + 32                             # addc, inside the loop's chain
+    h.cpu.set_breakpoint(target)                   # (drops every chain)
+    assert not h.cpu.chains.heads
+    st = h.cpu.run(100_000)
+    assert h.cpu.breakpoint_hit(st) == target and h.r(4) == 40
+    h.cpu.step_over_breakpoint(target)
+    st = h.cpu.run(100_000)                        # (the loop's head decoded again)
+    assert h.cpu.breakpoint_hit(st) == target and h.r(4) == 39
+    assert h.cpu.chains.build(CODE + 12)           # built again: up to the breakpoint
+    h.cpu.step_over_breakpoint(target)
+    st = h.cpu.run(100_000)
+    assert h.cpu.breakpoint_hit(st) == target and h.r(4) == 38
+
+
+SMC = """
+    ldi 3,%r4
+    ldil L%0x10000,%r6
+    ldw 0x2c(%r6),%r7
+    ldil L%0x20000,%r8
+1:  stw %r7,0(%r8)
+    addi 1,%r5,%r5
+    ldo 0x14(%r6),%r8
+    addib,<> -1,%r4,1b
+    nop
+    nop
+    nop
+    addi 2,%r5,%r5
+"""
+
+
+def test_store_into_a_chains_own_code_is_seen():
+    """The loop's store goes to data on the first pass, then over the addi after it (with
+    an addi 2): the chain's copy of the store leaves the chain, and the next instruction
+    is the new one, as interpreted."""
+    from hppa_user.memory import PERM_R, PERM_W, PERM_X
+    results = []
+    for chained in (False, True):
+        h = Cpu()
+        h.mem.map(CODE, 0x1000, PERM_R | PERM_W | PERM_X)
+        h.run(SMC, budget=9)                       # decodes the loop, stores into data
+        if chained:
+            assert h.cpu.chains.build(CODE + 0x10)
+        st = h.cpu.run(100_000)
+        results.append((h.r(5), h.ctx.insns, st))
+    assert results[0] == results[1] and results[0][0] == 1 + 2 + 2 + 2
+
+
+def test_stencil_table_has_every_variant():
+    """Every micro-op variant has its stencil and its delay-slot copy (none was left out
+    for a relocation the builder does not patch)."""
+    t = core.stencil_table()
+    nv = t["nv"]
+    desc = struct.unpack(f"<{len(t['desc']) // 4}i", t["desc"])
+    length = [desc[S.CHAIN_DESC_WORDS * i + S.CHAIN_DESC_LEN] for i in range(2 * nv + 5)]
+    assert all(length[1:nv + 1]) and all(length[nv + 1:2 * nv + 1]) and all(length[2 * nv + 1:])
+
+
+def test_damaged_stencil_table_is_made_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("HPPA_USER_CACHE_DIR", str(tmp_path))
+    first = core.stencil_table()
+    (path,) = tmp_path.rglob("stencils-*")
+    path.write_bytes(path.read_bytes()[:-100] + b"x" * 100)
+    assert core.stencil_table() == first
+    assert core.stencil_table() == first
+
+
+CHAINS_ONLY = {"HPPA_USER_FIRST_REPORT": "2", "HPPA_USER_JIT_HEAT": str(1 << 62),
+               "HPPA_USER_CODE_CACHE": "off"}
+
+
+@pytest.mark.parametrize("program,args,marker", PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_chained_program_matches_qemu(program, args, marker, guest, run_qemu, run_emu,
+                                      tmp_path):
+    """Chains at every branch target entered twice, no region: qemu's output and status,
+    the interpreter's instruction count."""
+    binary = guest(program, opt="-O2")
+    ref = run_qemu(binary, args)
+    assert ref.returncode == 0 and marker.encode() in ref.stdout, ref
+    counts = []
+    for opts in ([], ["--no-jit"]):               # (one environment: the guest sees it)
+        stats = tmp_path / "stats.json"
+        got = run_emu(binary, args, env=CHAINS_ONLY, options=[*opts, "--stats-json", str(stats)])
+        assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr[-3000:]
+        st = json.loads(stats.read_text())
+        counts.append(st["instructions"])
+        if opts == []:
+            assert st["jit"]["chains"] >= 3 and st["jit"]["regions"] == 0, st["jit"]
+    assert counts[0] == counts[1]
