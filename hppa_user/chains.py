@@ -17,7 +17,7 @@ state.DC_FIELDS) becomes the guard's address; nothing else points into a chain f
 outside.  So a chain is dropped by putting that word back, and one whose first record was
 decoded again (its page's code dropped, the cache flushed) is out of reach already.  The
 arena is reused only once every chain has been dropped (drop_all: at a decode-cache
-flush, a breakpoint, or when the arena is full); the core is never running then.
+flush or a breakpoint); the core is never running then.
 """
 from __future__ import annotations
 
@@ -28,7 +28,14 @@ import weakref
 from hppa_user import core, hostarray, objcode
 from hppa_user import state as S
 
-ARENA = 16 << 20          # bytes of chains (mapped below 2 GiB: a record holds 32 bits)
+# The chains' code stops growing at CODE_BYTES: past what the host's caches hold, copies
+# evict each other and the arms (~230 bytes a copy, where a record is 32).  Measured on
+# the Jim Tcl suite, whose code is wide and each path of it warm: with regions off,
+# 150 chains (512 KB) ran it 0.98x as long as the interpreter, 563 (2 MB) 1.16x, and
+# 4083 (12 MB, no bound) 1.39x; cold bc pi-300 took 0.86x as long with this bound and
+# 0.80x without, bzip2 -9 0.92x either way.
+CODE_BYTES = int(os.environ.get("HPPA_USER_CHAIN_BYTES", str(512 << 10)))
+ARENA = CODE_BYTES + (256 << 10)   # (mapped below 2 GiB: a record holds 32 bits)
 PERF_MAP = bool(os.environ.get("HPPA_USER_PERF_MAP"))
 
 
@@ -76,8 +83,8 @@ class Chains:
         if addr in (None, ctypes.c_void_p(-1).value) or addr >= 1 << 31:
             return False
         self.arena = addr
-        # (given back with this CPU: the first 2 GiB hold ~120 arenas, and a process may
-        # make many CPUs: one an exec, one a test)
+        # (given back with this CPU: a process may make many CPUs, one an exec, one a
+        # test, and the first 2 GiB hold a few thousand arenas)
         weakref.finalize(self, objcode._munmap, addr, ARENA)
         ctypes.memmove(addr, st.data, len(st.data))       # the stencils' data first
         self.start = self.used = -(-len(st.data) // 64) * 64
@@ -105,6 +112,8 @@ class Chains:
         if first in self.heads:
             return False
         if not self.arena and not self._map(stencils()):
+            return False
+        if self.used >= CODE_BYTES:
             return False
         job = self.job
         job[S.CHAIN_JOB_ENV] = cpu.load_core().address
