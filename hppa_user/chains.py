@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-import weakref
+from _weakref import ref            # (start-up rule: cli.py; the weakref module costs ~0.8 ms)
 
 from hppa_user import core, hostarray, objcode
 from hppa_user import state as S
@@ -68,7 +68,7 @@ class Chains:
     """One CPU's chains: built at warm branch targets, dropped all at once."""
 
     def __init__(self, cpu):
-        self.cpu = cpu
+        self._cpu = ref(cpu)              # (no cycle: the arena goes with the CPU, __del__)
         self.arena = 0
         self.start = self.used = 0
         self.heads: dict[int, int] = {}        # first record -> its chain (the guard)
@@ -83,9 +83,6 @@ class Chains:
         if addr in (None, ctypes.c_void_p(-1).value) or addr >= 1 << 31:
             return False
         self.arena = addr
-        # (given back with this CPU: a process may make many CPUs, one an exec, one a
-        # test, and the first 2 GiB hold a few thousand arenas)
-        weakref.finalize(self, objcode._munmap, addr, ARENA)
         ctypes.memmove(addr, st.data, len(st.data))       # the stencils' data first
         self.start = self.used = -(-len(st.data) // 64) * 64
         core = self.cpu.load_core()
@@ -154,6 +151,16 @@ class Chains:
             # order and no branch target, starts a chain too (when it has been decoded)
             self.build(entry + 4 * n)
         return True
+
+    @property
+    def cpu(self):
+        return self._cpu()
+
+    def __del__(self):
+        # given back with the CPU: a process may make many (one an exec, one a test), and
+        # the first 2 GiB hold a few thousand arenas
+        if self.arena:
+            objcode._munmap(self.arena, ARENA)
 
     def drop_all(self) -> None:
         """Every chain's first record back to be decoded again (those still naming their

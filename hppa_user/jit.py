@@ -301,6 +301,7 @@ LEFT_AT_EXIT = 32         # queued regions still compiled for the code cache at 
 HEAT = int(os.environ.get("HPPA_USER_JIT_HEAT", str(1 << 20)))
 MAX_PATH = 64
 CHAINS = os.environ.get("HPPA_USER_CHAINS", "1") != "0"
+CHAINS_AFTER = int(os.environ.get("HPPA_USER_CHAINS_AFTER", str(1 << 18)))
 JIT_AUTO = -1
 NO_SLOT = -2              # a slot no page has (page_slot: a slot, or -1 when not decoded)
 NOT_JUMPS = (0, 2, 31)    # registers note_jump ignores: r0, the link registers rp and r31
@@ -334,6 +335,7 @@ class RegionCompiler:
         self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (known_jumps)
         self._jump_notes: list[tuple] = []          # (entry, entries, registers) (note_jump)
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
+        self._chain_at: list[int] = []    # reported before CHAINS_AFTER (chain)
         self._look_again = 0              # hot_code_interpreted: when to look again (insns)
         self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
         self.to_weigh: dict[int, None] = {}   # targets the worker is to weigh (poll sends them)
@@ -411,11 +413,8 @@ class RegionCompiler:
             self.seen.add(entry)
             if self.install_cached(entry, idx):
                 return
-            # (a run whose code cache has given it regions is a warm one: the targets
-            # left are those earlier runs found not worth compiling, and copies of them
-            # cost it more than they saved: warm bzip2 -d 0.064 s with them, 0.058 without)
             if CHAINS and not self.cached:
-                self.m.chains.build(entry)
+                self.chain(entry)
         if self.threshold == JIT_AUTO:
             insns = self.m.ctx.insns
             if insns >= PREPARE_AFTER and self.worker is None and not self.sync and \
@@ -438,6 +437,21 @@ class RegionCompiler:
             self.compile_now()
         else:
             self.start()
+
+    def chain(self, entry: int) -> None:
+        """A chain of stencils from ``entry`` (chains.py), once the program has run
+        CHAINS_AFTER instructions: the targets reported before then wait for the first
+        report after it.  A program that ends sooner (a static hello: 27 K instructions,
+        4 chains) never loads the stencil table and builds none (its start-up 36.1 ->
+        33.4 ms).  Not in a run whose code cache has given it regions (a warm one, the
+        caller's test): its targets left are those earlier runs found not worth compiling,
+        and copies of them cost more than they saved (warm bzip2 -d 0.064 s with them,
+        0.058 s without)."""
+        self._chain_at.append(entry)
+        if self.m.ctx.insns >= CHAINS_AFTER:
+            for e in self._chain_at:
+                self.m.chains.build(e)
+            self._chain_at.clear()
 
     def hot_code_interpreted(self) -> bool:
         """Is a target reported so far entered HEAT // MAX_PATH times and still counted --
@@ -590,6 +604,7 @@ class RegionCompiler:
         code cache may have regions for the code decoded next)."""
         self.generation += 1
         self.seen.clear()
+        self._chain_at.clear()
         self._sent = {}                              # slots are numbered from 0 again
 
     # -- the worker (jitworker.py) -------------------------------------------------------------

@@ -146,8 +146,18 @@ def test_damaged_stencil_table_is_made_again(tmp_path, monkeypatch):
     assert core.stencil_table() == first
 
 
-CHAINS_ONLY = {"HPPA_USER_FIRST_REPORT": "2", "HPPA_USER_JIT_HEAT": str(1 << 62),
-               "HPPA_USER_CODE_CACHE": "off"}
+CHAINS_ONLY = {"HPPA_USER_FIRST_REPORT": "2", "HPPA_USER_CHAINS_AFTER": "0",
+               "HPPA_USER_JIT_HEAT": str(1 << 62), "HPPA_USER_CODE_CACHE": "off"}
+
+
+def test_short_program_builds_no_chain(repo_root, run_emu, tmp_path):
+    """A program that ends before jit.CHAINS_AFTER instructions (a static hello) builds
+    no chain, and so never loads the stencil table."""
+    stats = tmp_path / "stats.json"
+    got = run_emu(repo_root / "hppa_user" / "examples" / "hello",
+                  env={"HPPA_USER_CODE_CACHE": "off"}, options=["--stats-json", str(stats)])
+    st = json.loads(stats.read_text())
+    assert got.returncode == 0 and st["jit"]["chains"] == 0, st["jit"]
 
 
 @pytest.mark.parametrize("program,args,marker", PROGRAMS, ids=[p[0] for p in PROGRAMS])
