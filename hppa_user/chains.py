@@ -3,9 +3,11 @@
 A *chain* starts at a branch target the interpreter reports warm (its first report,
 jit.FIRST_REPORT entries) and runs along its page, in address order, over the
 instructions decoded so far: a copy of the guard stencil, one copy of each instruction's
-stencil (stencilgen.py) with its fields and address patched in, the way out for the two
-instructions after the last, and a copy of each branch's delay slot for when it is
-taken.  Each copy jumps straight to the next one, or past it when it nullifies it.  A
+stencil (stencilgen.py) with its fields and address patched in, the way out to the
+instruction after the last (and past it, when the last nullifies it), and a copy of each
+branch's delay slot for when it is taken.  Each copy jumps straight to the next one, or
+past it when it nullifies it; a loop's back edge to the first instruction goes to the
+first copy.  A chain that reaches its page's end starts another at the next page.  A
 stencil is its variant's arm with the record and the IAOQ known, so a chain does what the
 interpreter does, instruction by instruction: the same budget, traps, nullification and
 branch targets, each rare way leaving for the interpreter as the arm would.  The core
@@ -14,8 +16,10 @@ and the room, and keeps track of the chains.
 
 A chain is entered through its first record, whose first word (the arm that runs it:
 state.DC_FIELDS) becomes the guard's address; nothing else points into a chain from
-outside.  So a chain is dropped by putting that word back, and one whose first record was
-decoded again (its page's code dropped, the cache flushed) is out of reach already.  The
+outside.  So a chain is dropped by having that record decoded again (its word: the
+re-fetch arm's), and one whose first record was decoded again anyway (its page's code
+dropped, the cache flushed) is out of reach already.  Where chains are built is
+jit.RegionCompiler.chain's to decide (after CHAINS_AFTER instructions, not in a warm run).  The
 arena is reused only once every chain has been dropped (drop_all: at a decode-cache
 flush or a breakpoint); the core is never running then.
 """
