@@ -93,7 +93,6 @@ class Chains:
         self.job = job = hostarray.zeros(S.CHAIN_JOB_WORDS, "q")
         self._items = hostarray.zeros((S.CHAIN_MAX + 1) * S.DC_FIELDS, "i")
         self._pieces = hostarray.zeros(S.CHAIN_MAX_PIECES * S.CHAIN_PIECE_WORDS, "i")
-        job[S.CHAIN_JOB_ENV] = core.address
         for k, v in ((S.CHAIN_JOB_CODE, st.code), (S.CHAIN_JOB_DESC, st.desc),
                      (S.CHAIN_JOB_PATCHES, st.patches), (S.CHAIN_JOB_KINDS, st.kinds),
                      (S.CHAIN_JOB_DATA, addr), (S.CHAIN_JOB_NV, st.nv),

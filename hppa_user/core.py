@@ -97,23 +97,31 @@ class Library:
         """The core's object code (``key``: Library.key(); ``d``: the cache directory, or
         None): from the cache, or compiled now (once, under a lock, so several first runs
         at the same time compile it once)."""
-        if d is None:
-            cls.compiled_here = True
-            return compile_core()
-        path = os.path.join(d, f"core-{key[:16]}.o")
-        with open(os.path.join(d, "core.lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                obj = None
-                if os.path.exists(path):
-                    obj = objcode.unseal(jitcache.read_bytes(path), key)
-                if obj is None:
-                    obj = compile_core()
-                    cls.compiled_here = True
-                    jitcache.write_atomic(path, objcode.sealed(obj, key))
-                return obj
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        obj, made = kept(d, f"core-{key[:16]}.o", key, compile_core)
+        cls.compiled_here |= made
+        return obj
+
+
+def kept(d: str | None, name: str, key: str, make) -> tuple[bytes, bool]:
+    """The sealed payload ``name`` of the cache directory ``d`` (None: no directory), or
+    ``make()`` now, kept there: under one lock, so that several first runs at the same
+    time make it once.  Also whether it was made here."""
+    if d is None:
+        return make(), True
+    path = os.path.join(d, name)
+    with open(os.path.join(d, "core.lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            data = None
+            if os.path.exists(path):
+                data = objcode.unseal(jitcache.read_bytes(path), key)
+            if data is not None:
+                return data, False
+            data = make()
+            jitcache.write_atomic(path, objcode.sealed(data, key))
+            return data, True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def stencil_table() -> dict:
@@ -121,32 +129,14 @@ def stencil_table() -> dict:
     their sources and host like the core, and kept beside it."""
     key = jitcache.digest(f"{jitcache.source_hash(jitcache.STENCIL_SOURCES)}|"
                           f"{objcode.host_id()}".encode(), 64)
-    d = jitcache.directory()
-    if d is None:
-        return _compile_stencils()
-    path = os.path.join(d, f"stencils-{key[:16]}.bin")
-    try:
-        data = objcode.unseal(jitcache.read_bytes(path), key)
-    except OSError:
-        data = None
-    if data is not None:
-        try:
-            return marshal.loads(data)
-        except (EOFError, ValueError, TypeError):
-            pass
-    with open(os.path.join(d, "core.lock"), "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            table = _compile_stencils()
-            jitcache.write_atomic(path, objcode.sealed(marshal.dumps(table), key))
-            return table
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    data, _made = kept(jitcache.directory(), f"stencils-{key[:16]}.bin", key,
+                       _compile_stencils)
+    return marshal.loads(data)
 
 
-def _compile_stencils() -> dict:
+def _compile_stencils() -> bytes:
     import hppa_user.stencilgen as stencilgen
-    return stencilgen.compile_table()
+    return marshal.dumps(stencilgen.compile_table())
 
 
 def compile_core() -> bytes:

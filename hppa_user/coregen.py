@@ -382,15 +382,19 @@ class CoreGen:
         b.position_at_end(done)
         b.ret_void()
 
+    def stencil_call(self, name: str) -> ir.Function:
+        """The core function STENCIL_CALLS calls ``name``."""
+        if name in ("slow", "nullified"):
+            return getattr(self, f"{name}_fn")
+        return (self.ua_store if name.startswith("store") else self.ua_load)[int(name[-1])]
+
     def build_helper_table(self) -> None:
         """hppa_helpers: the helpers' addresses in HELPER_NAMES order, then the core
         functions of STENCIL_CALLS, then a null.  The run time (core.Core) copies them into
         the environment block (ENV_HELPERS), where compiled regions and copies of stencils
         find them, without importing this generator for their names."""
         fns = [self.helpers[name] for name in HELPER_NAMES] + \
-            [self.slow_fn, self.nullified_fn] + [self.ua_load[n] for n in (2, 4, 8)] + \
-            [self.ua_store[n] for n in (2, 4, 8)] + [ir.Constant(PTR, None)]
-        assert len(fns) == len(HELPER_NAMES) + len(STENCIL_CALLS) + 1
+            [self.stencil_call(name) for name in STENCIL_CALLS] + [ir.Constant(PTR, None)]
         table_ty = ir.ArrayType(PTR, len(fns))
         table = ir.GlobalVariable(self.module, table_ty, name="hppa_helpers")
         table.initializer = ir.Constant(table_ty, fns)
@@ -697,14 +701,14 @@ class ArmGen:
 
     # -- the core functions an arm calls (a stencil reaches them otherwise: stencilgen) ---
     def callee(self, name: str):
-        """The core function ``name`` (STENCIL_CALLS: "slow", "nullified")."""
-        return {"slow": self.gen.slow_fn, "nullified": self.gen.nullified_fn}[name]
+        """The core function STENCIL_CALLS calls ``name`` ("slow", "load4", ...)."""
+        return self.gen.stencil_call(name)
 
     def helper(self, name: str):
         return self.gen.helpers[name]
 
     def unaligned(self, size: int, store: bool):
-        return (self.gen.ua_store if store else self.gen.ua_load)[size]
+        return self.callee(f"{'store' if store else 'load'}{size}")
 
     @property
     def limit(self) -> V:
@@ -803,24 +807,31 @@ class ArmGen:
 
     def run_semantics(self, opname: str, consts, seq: list | None = None) -> None:
         """One instruction (self.f, self.back, its record self.rec) and its dispatch."""
-        b = self.b
-        fields = []
-        for j, c in enumerate(consts):
-            if c is not None:
-                fields.append(c32(c))
-            else:
-                p = b.gep(self.rec, [ir.Constant(I64, 1 + j)], source_etype=I32)
-                fields.append(V.of(b, b.load(p, typ=I32)))
-        ctx = ICtx(self, self.f, self.back, self.count1)
+        ctx, nb = self.execute(opname, consts)
+        self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
+                      ctx.dropped, seq)
+
+    def execute(self, opname: str, consts) -> tuple["ICtx", V]:
+        """The instruction's work (self.f, self.back, self.count1), its fields the
+        variant's constants or field(j); its context and the IAOQ back after it."""
+        fields = [c32(c) if c is not None else self.field(j) for j, c in enumerate(consts)]
+        ctx = self.context()
         sem_fn = SEMANTICS[opname]
         code = sem_fn.__code__
         nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
         sem_fn(ctx, *fields[:nargs])
         if ctx.zero_r0:
             ctx._st(0, c64(0))
-        nb = ctx.nb if ctx.nb is not None else self.back + 4
-        self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
-                      ctx.dropped, seq)
+        return ctx, ctx.nb if ctx.nb is not None else self.back + 4
+
+    def field(self, j: int) -> V:
+        """Field ``j`` of the record (an arm's: loaded from it)."""
+        b = self.b
+        return V.of(b, b.load(b.gep(self.rec, [ir.Constant(I64, 1 + j)], source_etype=I32),
+                              typ=I32))
+
+    def context(self) -> "ICtx":
+        return ICtx(self, self.f, self.back, self.count1)
 
     def dispatch(self, f: V, back: V, n: V, jumped: V, count: V, dropped: V | None = None,
                  seq: list | None = None) -> None:

@@ -185,6 +185,7 @@ class Symbol:
     value: int
     info: int
     shndx: int
+    size: int = 0
 
 
 def elf_sections(data: bytes) -> tuple[int, str, list[tuple]]:
@@ -219,13 +220,13 @@ def elf_symbols(data: bytes, cls: int, order: str, sections: list[tuple],
     out = []
     for fields in sym.iter_unpack(table[:len(table) - len(table) % sym.size]):
         if cls == 1:
-            name, value, _size, info, _other, shndx = fields
+            name, value, size, info, _other, shndx = fields
         else:
-            name, info, _other, shndx, value, _size = fields
+            name, info, _other, shndx, value, size = fields
         if at is not None and name not in at:
             continue
         text = names[name:names.index(b"\0", name)].decode("utf-8", "replace") if name else ""
-        out.append(Symbol(text, value, info, shndx))
+        out.append(Symbol(text, value, info, shndx, size))
     return out
 
 

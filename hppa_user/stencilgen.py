@@ -38,13 +38,12 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from hppa_user import encoding as enc
-from hppa_user import native
+from hppa_user import native, objcode
 from hppa_user import state as S
 from hppa_user.coregen import (ARM_CC, ARM_FN, HELPER_INDEX, HELPER_NAMES, I32, I64, I8, PTR,
-                               STENCIL_CALLS, ArmGen, ICtx, c32, env_slot, helper_type,
+                               STENCIL_CALLS, ArmGen, ICtx, env_slot, helper_type,
                                unlikely)
-from hppa_user.loader import elf_sections
-from hppa_user.semantics import SEMANTICS
+from hppa_user.loader import elf_sections, elf_symbols
 from hppa_user.ssa import V
 
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
@@ -87,25 +86,30 @@ class StencilArm(ArmGen):
         return b.inttoptr(word, fnty.as_pointer())
 
     def callee(self, name: str):
-        return self._env_function(len(HELPER_NAMES) + STENCIL_CALLS.index(name), ARM_FN)
+        fnty = ARM_FN if name in ("slow", "nullified") else \
+            ir.FunctionType(I64, [PTR, I32, I64] if name.startswith("store") else [PTR, I32, PTR])
+        return self._env_function(len(HELPER_NAMES) + STENCIL_CALLS.index(name), fnty)
 
     def helper(self, name: str):
         return self._env_function(HELPER_INDEX[name], helper_type(name))
-
-    def unaligned(self, size: int, store: bool):
-        fnty = ir.FunctionType(I64, [PTR, I32, I64] if store else [PTR, I32, PTR])
-        name = f"{'store' if store else 'load'}{size}"
-        return self._env_function(len(HELPER_NAMES) + STENCIL_CALLS.index(name), fnty)
 
     def hole(self, i: int) -> V:
         b = self.b
         return V.of(b, b.trunc(b.ptrtoint(self.gen.holes[i], I64), I32))
 
-    def jump(self, i: int, count: V, f: V | None = None, back: V | None = None) -> None:
-        """Go on in the copy a jump hole names (only ``count`` is live, unless given)."""
+    def jump(self, i: int, count: V) -> None:
+        """Go on in the copy a jump hole names (only ``count`` is live)."""
         undef32 = V(self.b, ir.Constant(I32, ir.Undefined), None, 32)
-        self.tail(self.gen.jumps[i], f or undef32, back or undef32, count,
-                  ir.Constant(PTR, ir.Undefined))
+        self.tail(self.gen.jumps[i], undef32, undef32, count, ir.Constant(PTR, ir.Undefined))
+
+    def field(self, j: int) -> V:
+        """Field ``j``: a hole, and (used as a register number) its byte-offset hole."""
+        v = self.hole(S.HOLE_FIELD + j)
+        self.regs_at[id(v)] = self.gen.holes[S.HOLE_REG + j]
+        return v
+
+    def context(self) -> "SCtx":
+        return SCtx(self, self.f, self.back, self.count1, self.regs_at)
 
     def stencil(self, variant, delay_slot: bool = False) -> None:
         """``delay_slot``: the copy that runs after a taken branch (the IAOQ back is the
@@ -115,22 +119,8 @@ class StencilArm(ArmGen):
         pc = self.hole(S.HOLE_PC)
         self.f, self.count1 = pc, self.count_in + 1
         self.back = self.back_in if delay_slot else pc + 4
-        fields, regs_at = [], {}
-        for j, c in enumerate(consts):
-            if c is not None:
-                fields.append(c32(c))
-            else:
-                v = self.hole(S.HOLE_FIELD + j)
-                regs_at[id(v)] = self.gen.holes[S.HOLE_REG + j]
-                fields.append(v)
-        ctx = SCtx(self, self.f, self.back, self.count1, regs_at)
-        sem_fn = SEMANTICS[opname]
-        code = sem_fn.__code__
-        nargs = enc.NFIELDS if code.co_flags & 4 else code.co_argcount - 1   # 4: *args
-        sem_fn(ctx, *fields[:nargs])
-        if ctx.zero_r0:
-            ctx._st(0, V.const(0, 64))
-        nb = ctx.nb if ctx.nb is not None else self.back + 4
+        self.regs_at = {}                         # id of a field's V -> its byte-offset hole
+        ctx, nb = self.execute(opname, consts)
         if delay_slot:
             self.back_to_head(nb, ctx.n_next, ctx.dropped)
             self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
@@ -300,7 +290,7 @@ def kinds() -> list[int]:
 
 R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_32, R_X86_64_32S = 2, 4, 10, 11
 PC_RELATIVE = (R_X86_64_PC32, R_X86_64_PLT32)
-SHT_SYMTAB, SHT_RELA, SHT_NOBITS, SHF_ALLOC, SHF_EXECINSTR = 2, 4, 8, 0x2, 0x4
+SHF_EXECINSTR = 0x4        # (the rest of ELF's numbers: objcode's)
 STT_SECTION = 3
 
 
@@ -325,25 +315,19 @@ def table(obj: bytes) -> dict:
     code addresses), "nv".  A stencil whose code refers to anything else (a C library
     function, another function, a relocation of another type) is left out (length 0):
     a chain stops before it."""
-    _cls, _order, sections = elf_sections(obj)
-    symtab = next(i for i, sh in enumerate(sections) if sh[1] == SHT_SYMTAB)
-    _n, _k, _f, _a, sym_off, sym_size, strtab, *_ = sections[symtab]
-    names = obj[sections[strtab][4]:sections[strtab][4] + sections[strtab][5]]
-    symbols = []
-    for name, info, _other, shndx, value, size in struct.iter_unpack(
-            "<IBBHQQ", obj[sym_off:sym_off + sym_size]):
-        text = names[name:names.index(b"\0", name)].decode() if name else ""
-        symbols.append((text, info & 15, shndx, value, size))
+    cls, order, sections = elf_sections(obj)
+    symbols = [(sym.name, sym.info & 15, sym.shndx, sym.value, sym.size)
+               for sym in elf_symbols(obj, cls, order, sections)]
     data, data_at = bytearray(), {}          # every allocated section that is not code
     for i, (_n, kind, flags, _a, offset, size, _l, _i, align, _e) in enumerate(sections):
-        if flags & SHF_ALLOC and not flags & SHF_EXECINSTR and size:
+        if flags & objcode.SHF_ALLOC and not flags & SHF_EXECINSTR and size:
             data += bytes(-len(data) % max(align, 1))
             data_at[i] = len(data)
-            data += bytes(size) if kind == SHT_NOBITS else obj[offset:offset + size]
+            data += bytes(size) if kind == objcode.SHT_NOBITS else obj[offset:offset + size]
     relocs: dict[int, list] = {}             # code section -> (offset, type, symbol, addend)
     for (_n, kind, _f, _a, offset, size, _l, target, _al, _e) in sections:
-        if kind == SHT_RELA:
-            for where, info, addend in struct.iter_unpack("<QQq", obj[offset:offset + size]):
+        if kind == objcode.SHT_RELA:
+            for where, info, addend in objcode.RELA.iter_unpack(obj[offset:offset + size]):
                 relocs.setdefault(target, []).append((where, info & 0xFFFFFFFF, info >> 32,
                                                       addend))
     bodies = {}
