@@ -275,7 +275,8 @@ def _print_stats(st: dict) -> None:
     say(f"jit: {j['regions']} regions installed, {j['from_cache']} of them from the code cache, "
         f"entered at {j['other_entries']} other targets too; {j['regions'] - j['from_cache']} "
         f"compiled ({j['instructions']} instructions) in {j['compile_seconds']:.3f} s; "
-        f"{j['chains']} chains of stencils ({j['chain_instructions']} instructions)")
+        f"{j['chains']} chains of stencils ({j['chain_instructions']} instructions; "
+        f"{j['chains_linked']} going on in another)")
     if "children" in st:
         c = st["children"]
         say(f"other processes: {c['processes']}, {c['instructions']} "

@@ -8,7 +8,9 @@ generated into (coregen.CoreGen), and works from the stencil table laid out by c
   1. the walk: from the first record on, each record decoded so far (not the re-fetch,
      hooked or breakpoint arm's) is decoded again from guest memory (hppa_decode) into the
      job's items, until a variant with no stencil, one after which the chain ends
-     (CHAIN_KIND_*), MAX_CHAIN instructions or the job's end;
+     (CHAIN_KIND_*), MAX_CHAIN instructions, the job's end, or another chain's first
+     record (its word in the arena): this one then goes on in that one's first copy
+     instead of copies of its own;
   2. the pieces: the guard, a stencil per instruction, the way out for the two
      instructions after the last, and the delay-slot copy of each branch (or the
      taken-way-out when that record is not decoded);
@@ -53,6 +55,7 @@ def emit(gen) -> ir.Function:
     code, desc, patches, kinds = (ptr(i) for i in (S.CHAIN_JOB_CODE, S.CHAIN_JOB_DESC,
                                                    S.CHAIN_JOB_PATCHES, S.CHAIN_JOB_KINDS))
     data, nv = word(job, S.CHAIN_JOB_DATA), word(job, S.CHAIN_JOB_NV)
+    arena_end = word(job, S.CHAIN_JOB_ARENA_END)
     items = ptr(S.CHAIN_JOB_ITEMS)          # i32 [MAX_CHAIN + 1][8]: decoded records
     pieces = ptr(S.CHAIN_JOB_PIECES)        # i32 [CHAIN_MAX_PIECES][CHAIN_PIECE_WORDS]
     specials = [b.trunc(b.ptrtoint(f, I64), I32)
@@ -102,8 +105,19 @@ def emit(gen) -> ir.Function:
     leave_bb = fn.append_basic_block("leave")
 
     def walk_body(i, done):
-        go1, go2, go3, stop = (fn.append_basic_block(x)
-                               for x in ("w_decoded", "w_stencil", "w_goes_on", "w_last"))
+        go0, go1, go2, go3, stop, link = (
+            fn.append_basic_block(x) for x in ("w_no_head", "w_decoded", "w_stencil",
+                                               "w_goes_on", "w_last", "w_link"))
+        # another chain's first instruction: this one ends there, going on in that one's
+        # first copy (after its guard: the IAOQ is in order)
+        w = b.zext(word(dc, b.mul(b.add(first, i), c64(S.DC_FIELDS)), I32), I64)
+        head = b.and_(b.icmp_unsigned("!=", i, c64(0)),
+                      b.and_(b.icmp_unsigned(">=", w, data), b.icmp_unsigned("<", w, arena_end)))
+        b.cbranch(head, link, go0)
+        b.position_at_end(link)
+        b.store(b.add(w, desc_of(guard_sid, S.CHAIN_DESC_LEN)), link_p)
+        b.branch(done)
+        b.position_at_end(go0)
         b.cbranch(decoded(b.add(first, i)), go1, done)
         b.position_at_end(go1)
         v = decode(i)
@@ -121,6 +135,10 @@ def emit(gen) -> ir.Function:
         return nxt
 
     last = []
+    guard_sid, out_sid, taken_out_sid, skip_out_sid = (b.add(b.mul(nv, c64(2)), c64(k))
+                                                       for k in (1, 2, 3, 4))
+    link_p = b.alloca(I64)                 # the first copy of the chain this one runs into
+    b.store(c64(0), link_p)
     walked = fn.append_basic_block("walked")
     n_loop = loop("walk", c64(0), lambda i: b.and_(
         b.icmp_unsigned("<", i, c64(S.CHAIN_MAX)),
@@ -146,8 +164,6 @@ def emit(gen) -> ir.Function:
                      (S.PIECE_TAKEN, c64(0))):
             put(pieces, b.add(base, c64(k)), b.trunc(v, I32), I32)
 
-    guard_sid, out_sid, taken_out_sid, skip_out_sid = (b.add(b.mul(nv, c64(2)), c64(k))
-                                                       for k in (1, 2, 3, 4))
     piece(c64(0), guard_sid, c64(0), c64(0), c64(0), c64(1), c64(0))
 
     def stencil_piece(i, _done):
@@ -158,7 +174,11 @@ def emit(gen) -> ir.Function:
     loop("stencils", c64(0), lambda i: b.icmp_unsigned("<", i, n), stencil_piece)
     # after the last: the next in order, and (the last nullified it) the one after that
     after = b.add(entry, b.shl(n, c64(2)))
-    piece(b.add(n, c64(1)), out_sid, after, b.add(first, n), c64(0), c64(0), c64(0))
+    link_to = b.load(link_p, typ=I64)
+    linked = b.icmp_unsigned("!=", link_to, c64(0))
+    # (linked: no way out of its own, sid 0 being no code; its offset is set below)
+    piece(b.add(n, c64(1)), b.select(linked, c64(0), out_sid), after, b.add(first, n),
+          c64(0), c64(0), c64(0))
     piece(b.add(n, c64(2)), skip_out_sid, after, c64(0), c64(0), c64(0), c64(0))
     # the delay slots of the branches (a kind with CHAIN_HAS_TAKEN): the last one's
     # record, past the chain, is decoded into item n if it can be
@@ -223,6 +243,9 @@ def emit(gen) -> ir.Function:
     b.store(c64(0), size_p)
     loop("offsets", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), offset_body)
     size = b.load(size_p, typ=I64)
+    out_at = b.gep(pieces, [b.add(b.mul(b.add(n, c64(1)), c64(S.CHAIN_PIECE_WORDS)),
+                                  c64(S.PIECE_OFFSET))], source_etype=I32)
+    b.store(b.select(linked, b.trunc(b.sub(link_to, dst), I32), b.load(out_at, typ=I32)), out_at)
     fits, small = fn.append_basic_block("fits"), fn.append_basic_block("small")
     b.cbranch(b.icmp_unsigned(">", size, room), small, fits)
     b.position_at_end(small)
@@ -238,7 +261,9 @@ def emit(gen) -> ir.Function:
         return b.zext(word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(k)), I32), I64)
 
     def address_of(p):
-        return b.add(dst, piece_word(p, S.PIECE_OFFSET))
+        """(a linked chain's first copy may be before this one: the offset is signed)"""
+        offset = word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_OFFSET)), I32)
+        return b.add(dst, b.sext(offset, I64))
 
     def emit_body(p, _done):
         sid = piece_word(p, S.PIECE_SID)
@@ -263,6 +288,10 @@ def emit(gen) -> ir.Function:
         val(S.JUMP_SKIP, address_of(piece_word(p, S.PIECE_SKIP)))
         val(S.JUMP_ARM, old)
         val(S.JUMP_TAKEN, address_of(piece_word(p, S.PIECE_TAKEN)))
+        # a copy's own record (the one before HOLE_IDX's; a guard or a way out has none)
+        rec = piece_word(p, S.PIECE_REC)
+        own = b.select(b.icmp_unsigned("==", rec, c64(0)), c64(0), b.sub(rec, c64(1)))
+        val(S.JUMP_OWN_ARM, b.zext(word(dc, b.mul(own, c64(S.DC_FIELDS)), I32), I64))
         val(S.CHAIN_DATA_SOURCE, data)
         first_patch = desc_of(sid, S.CHAIN_DESC_PATCHES)
         last_patch = b.add(first_patch, desc_of(sid, S.CHAIN_DESC_NPATCHES))
@@ -283,5 +312,6 @@ def emit(gen) -> ir.Function:
         return b.add(p, c64(1))
     loop("emit", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), emit_body)
     put(job, S.CHAIN_JOB_N, n)
+    put(job, S.CHAIN_JOB_LINK, link_to)
     b.ret(size)
     return fn

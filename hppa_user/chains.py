@@ -15,10 +15,12 @@ lays chains out and patches them (chainbuild.py); this module gives it the stenc
 and the room, and keeps track of the chains.
 
 A chain is entered through its first record, whose first word (the arm that runs it:
-state.DC_FIELDS) becomes the guard's address; nothing else points into a chain from
-outside.  So a chain is dropped by having that record decoded again (its word: the
+state.DC_FIELDS) becomes the guard's address; the only other way in is from a chain
+built later on the same page, which stops at its first instruction and goes on in its
+first copy.  So a chain is dropped by having that record decoded again (its word: the
 re-fetch arm's), and one whose first record was decoded again anyway (its page's code
-dropped, the cache flushed) is out of reach already.  Where chains are built is
+dropped, the cache flushed) is out of reach already (a page's records go together, and
+with them the chains that run into each other there).  Where chains are built is
 jit.RegionCompiler.chain's to decide (after CHAINS_AFTER instructions, not in a warm run).  The
 arena is reused only once every chain has been dropped (drop_all: at a decode-cache
 flush or a breakpoint); the core is never running then.
@@ -78,6 +80,7 @@ class Chains:
         self.heads: dict[int, int] = {}        # first record -> its chain (the guard)
         self.built = 0
         self.insns = 0
+        self.linked = 0                         # chains that go on in another
         self.job = None
 
     def _map(self, st: Stencils) -> bool:
@@ -95,7 +98,8 @@ class Chains:
         self._pieces = hostarray.zeros(S.CHAIN_MAX_PIECES * S.CHAIN_PIECE_WORDS, "i")
         for k, v in ((S.CHAIN_JOB_CODE, st.code), (S.CHAIN_JOB_DESC, st.desc),
                      (S.CHAIN_JOB_PATCHES, st.patches), (S.CHAIN_JOB_KINDS, st.kinds),
-                     (S.CHAIN_JOB_DATA, addr), (S.CHAIN_JOB_NV, st.nv),
+                     (S.CHAIN_JOB_DATA, addr), (S.CHAIN_JOB_ARENA_END, addr + ARENA),
+                     (S.CHAIN_JOB_NV, st.nv),
                      (S.CHAIN_JOB_ITEMS, hostarray.address(self._items)),
                      (S.CHAIN_JOB_PIECES, hostarray.address(self._pieces))):
             job[k] = v
@@ -137,6 +141,7 @@ class Chains:
         self.built += 1
         n = job[S.CHAIN_JOB_N]
         self.insns += n
+        self.linked += job[S.CHAIN_JOB_LINK] != 0
         if PERF_MAP:
             names, nv, pieces = {}, stencils().nv, self._pieces
             for p in range(S.CHAIN_MAX_PIECES):
@@ -144,6 +149,8 @@ class Chains:
                 off = pieces[p * S.CHAIN_PIECE_WORDS + S.PIECE_OFFSET]
                 if p and not off:
                     break
+                if not sid:                  # (the first copy of the chain it runs into)
+                    continue
                 kind = ("guard", "out", "taken_out", "skip_out")[sid - 2 * nv - 1] \
                     if sid > 2 * nv else \
                     f"ds{sid - nv}" if sid > nv else f"s{sid}"

@@ -50,7 +50,7 @@ from hppa_user.decode import Table, emit_decoder
 from hppa_user.interp_pairs import INTERPRETER_PAIRS
 from hppa_user.memory import PERM_CODE, PERM_MAPPED, PERM_R, PERM_W, PERM_X
 from hppa_user.semantics import SEMANTICS, Ctx
-from hppa_user.ssa import V, if_else, ity, select
+from hppa_user.ssa import V, if_else, ity, select, unlikely
 
 I1, I8, I32, I64 = ity(1), ity(8), ity(32), ity(64)
 PTR = ir.PointerType()
@@ -110,15 +110,6 @@ def reports(count: V, threshold: V, hot: V, insns: V, hot_from: V) -> V:
 
 RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
 TSC_RATE_SHIFT = 32       # ENV_TSC_RATE: ns per TSC tick in units of 2^-32 ns
-
-
-RARE = 1 << 12            # branch weight of the usual way against 1 of a rare one (unlikely)
-
-
-def unlikely(branch) -> None:
-    """Mark a conditional branch as rarely taken (block placement keeps its target out
-    of the straight line)."""
-    branch.set_weights([1, RARE])
 
 
 def env_slot(b, env, i: int):
@@ -297,7 +288,7 @@ class ICtx(EnvCtx):
         if size == 1:
             return aligned()
         return self.if_else((addr & (size - 1)).ne(0),
-                            lambda: self._unaligned(addr, size, None), aligned)
+                            lambda: self._unaligned(addr, size, None), aligned, rare=True)
 
     def store(self, addr: V, size: int, v: V) -> None:
         def aligned():
@@ -311,7 +302,8 @@ class ICtx(EnvCtx):
         if size == 1:
             aligned()
         else:
-            self.dropped = self.if_else((addr & (size - 1)).ne(0), unaligned, aligned)
+            self.dropped = self.if_else((addr & (size - 1)).ne(0), unaligned, aligned,
+                                        rare=True)
 
     def check_store(self, addr: V, fault_addr: V) -> None:
         p = self.m.perm_of(addr)

@@ -674,7 +674,7 @@ class AddressCtx(_AccessesOnly, RegionCtx):
     def call(self, name, *args):
         raise _NotHoisted
 
-    def if_else(self, cond, then, otherwise):
+    def if_else(self, cond, then, otherwise, rare=False):
         raise _NotHoisted
 
     def insns_so_far(self):

@@ -110,10 +110,10 @@ class Ctx:
         """Call a shared helper function (fpu.HELPERS) -- the same code in both tiers."""
         raise NotImplementedError
 
-    def if_else(self, cond, then, otherwise):
+    def if_else(self, cond, then, otherwise, rare: bool = False):
         """then() if cond else otherwise(), each building code only on its own path; they
-        return a V, a tuple of V's (merged by phis) or None."""
-        return if_else(self.b, cond, then, otherwise)
+        return a V, a tuple of V's (merged by phis) or None.  ``rare``: cond seldom holds."""
+        return if_else(self.b, cond, then, otherwise, rare)
 
     def insns_so_far(self) -> V:
         """Instructions executed so far, this one included (i64; --clock virtual)."""

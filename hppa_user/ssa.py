@@ -316,17 +316,29 @@ def any_of(*conds) -> V:
     return out
 
 
-def if_else(b, cond, then, otherwise):
+RARE = 1 << 12            # branch weight of the usual way against 1 of a rare one (unlikely)
+
+
+def unlikely(branch) -> None:
+    """Mark a conditional branch as rarely taken (block placement keeps its target out
+    of the straight line; a stencil sends it to the interpreter: stencilgen)."""
+    branch.set_weights([1, RARE])
+
+
+def if_else(b, cond, then, otherwise, rare: bool = False):
     """then() if cond else otherwise(), each building its code only on its own path (a
     constant cond builds one of them); they return a V, a tuple of V's (merged by phis),
-    or None.  ``b``: the builder (unused when cond is constant)."""
+    or None.  ``b``: the builder (unused when cond is constant); ``rare``: cond is
+    seldom true (unlikely)."""
     if isinstance(cond, (bool, int)):
         cond = V.const(int(cond), 1)
     if cond.known is not None:
         return then() if cond.known else otherwise()
     fn = b.block.function
     tb, eb, jb = (fn.append_basic_block(n) for n in ("then", "else", "endif"))
-    b.cbranch(cond.ir, tb, eb)
+    branch = b.cbranch(cond.ir, tb, eb)
+    if rare:
+        unlikely(branch)
     results = []
     for blk, arm in ((tb, then), (eb, otherwise)):
         b.position_at_end(blk)

@@ -101,11 +101,12 @@ ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_
 # the same times 8: a register number as a displacement into regs, the index of the
 # record a copy dispatches to, and the chain's first instruction and record), jump holes
 # (the next copy, the copy after it, a guard's arm, a branch's delay-slot copy, the
-# chain's first copy), and the stencil table's read-only data.
+# chain's first copy, the copied instruction's own arm: its rare ways), and the stencil
+# table's read-only data.
 HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_IDX, HOLE_HEAD_PC, HOLE_HEAD_IDX = 0, 1, 8, 15, 16, 17
-JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_HEAD = 18, 19, 20, 21, 22
-CHAIN_DATA_SOURCE = 23
-CHAIN_SOURCES = 24
+JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_HEAD, JUMP_OWN_ARM = 18, 19, 20, 21, 22, 23
+CHAIN_DATA_SOURCE = 24
+CHAIN_SOURCES = 25
 CHAIN_MAX = 64            # instructions in one chain
 CHAIN_MAX_PIECES = 2 * CHAIN_MAX + 3
 # a variant's kind byte: how a chain goes on after it, and whether it may branch
@@ -124,7 +125,11 @@ CHAIN_PIECE_WORDS = 8
 PIECE_SID, PIECE_PC, PIECE_REC, PIECE_ITEM, PIECE_NEXT, PIECE_SKIP, PIECE_TAKEN, \
     PIECE_OFFSET = range(8)
 # the builder's job (i64 words)
+# (CHAIN_JOB_DATA: the arena's start, where the stencils' data is; CHAIN_JOB_ARENA_END;
+# out: CHAIN_JOB_N, the instructions copied, and CHAIN_JOB_LINK, the first copy of the
+# chain this one goes on in, or 0)
 CHAIN_JOB_ENV, CHAIN_JOB_ENTRY, CHAIN_JOB_FIRST, CHAIN_JOB_END, CHAIN_JOB_DST, \
     CHAIN_JOB_ROOM, CHAIN_JOB_CODE, CHAIN_JOB_DESC, CHAIN_JOB_PATCHES, CHAIN_JOB_KINDS, \
-    CHAIN_JOB_DATA, CHAIN_JOB_NV, CHAIN_JOB_ITEMS, CHAIN_JOB_PIECES, CHAIN_JOB_N = range(15)
-CHAIN_JOB_WORDS = 15
+    CHAIN_JOB_DATA, CHAIN_JOB_NV, CHAIN_JOB_ITEMS, CHAIN_JOB_PIECES, CHAIN_JOB_N, \
+    CHAIN_JOB_ARENA_END, CHAIN_JOB_LINK = range(17)
+CHAIN_JOB_WORDS = 17

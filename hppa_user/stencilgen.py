@@ -15,7 +15,10 @@ instruction is known too:
     loop, it goes on in the chain's first copy, counting that entry as the arm counts
     a branch target's);
   * anything rare (the budget spent, a store that dropped decoded code) leaves for the
-    core's loop head (hppa_slow) with the state an arm would give it.
+    core's loop head (hppa_slow) with the state an arm would give it;
+  * a rare way taken before the instruction has changed anything (a misaligned or not
+    permitted access, a trap) runs it again in its own arm (``hppa_hole_own_arm``): a
+    copy keeps only its usual path, ~40 % less code (rare_ways_to).
 
 So a copy is the arm's work without its dispatch.  A chain starts with a copy of
 ``hppa_stencil_guard`` (entered from the chain's first record, as an arm: the IAOQ back
@@ -41,17 +44,16 @@ from hppa_user import encoding as enc
 from hppa_user import native, objcode
 from hppa_user import state as S
 from hppa_user.coregen import (ARM_CC, ARM_FN, HELPER_INDEX, HELPER_NAMES, I32, I64, I8, PTR,
-                               STENCIL_CALLS, ArmGen, ICtx, env_slot, helper_type,
-                               unlikely)
+                               STENCIL_CALLS, ArmGen, ICtx, env_slot, helper_type)
 from hppa_user.loader import elf_sections, elf_symbols
-from hppa_user.ssa import V
+from hppa_user.ssa import RARE, V, unlikely
 
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
 VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
                [f"hppa_hole_r{j}" for j in range(enc.NFIELDS)] +
                ["hppa_hole_idx", "hppa_hole_head_pc", "hppa_hole_head_idx"])
 JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_taken",
-              "hppa_hole_head")
+              "hppa_hole_head", "hppa_hole_own_arm")
 assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CHAIN_DATA_SOURCE
 ALWAYS_BRANCHES = ("BL", "BLR", "BV", "BE")   # the sequential way: only the delay slot
 STOPS = ("BREAK", "ILLEGAL", "PRIV")          # the interpreter stops there
@@ -118,9 +120,10 @@ class StencilArm(ArmGen):
         opname, consts = variant
         pc = self.hole(S.HOLE_PC)
         self.f, self.count1 = pc, self.count_in + 1
-        self.back = self.back_in if delay_slot else pc + 4
+        self.back = back = self.back_in if delay_slot else pc + 4
         self.regs_at = {}                         # id of a field's V -> its byte-offset hole
         ctx, nb = self.execute(opname, consts)
+        rare_to_arm = self.fn.append_basic_block("rare_to_arm")
         if delay_slot:
             self.back_to_head(nb, ctx.n_next, ctx.dropped)
             self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
@@ -130,6 +133,15 @@ class StencilArm(ArmGen):
             # it goes on right too, through the delay slot's copy)
             in_order = nb.eq(self.back + 4) if ctx.taken is None else ~ctx.taken
             self.go_on(nb, ctx.n_next, ctx.dropped, in_order)
+        self.b.position_at_end(rare_to_arm)
+        own = self.dc_record(self.hole(S.HOLE_IDX) - 1)
+        self.tail(self.gen.jumps[S.JUMP_OWN_ARM], pc, back, self.count_in, own)
+        if not rare_ways_to(self.fn, rare_to_arm):
+            self.fn.blocks.remove(rare_to_arm)
+
+    def dc_record(self, idx: V):
+        """The address of the record at index ``idx`` (i32)."""
+        return self.b.gep(self.dc, [(idx.zext(64) << 5).ir], source_etype=I8)
 
     def back_to_head(self, nb: V, n: V, dropped: V) -> None:
         """A delay slot's copy whose branch went back to the chain's first instruction
@@ -208,8 +220,7 @@ class StencilArm(ArmGen):
         b.position_at_end(found)
         self.to_arm(b.gep(self.dc, [(slot.zext(64) << 15).ir], source_etype=I8), f, back, count)
         b.position_at_end(go)
-        idx = self.hole(S.HOLE_IDX).zext(64) << 5
-        rec = b.gep(self.dc, [idx.ir], source_etype=I8)
+        rec = self.dc_record(self.hole(S.HOLE_IDX))
         if to is None:
             self.to_arm(rec, f, back, count)
         else:
@@ -240,6 +251,87 @@ class StencilArm(ArmGen):
     def taken_out(self) -> None:
         """A taken branch whose delay slot has no copy: its record, as an arm would."""
         self.to_arm(self.rec, self.fs, self.back_in, self.count_in)
+
+
+PURE_OPS = {"add", "sub", "mul", "udiv", "sdiv", "urem", "srem", "shl", "lshr", "ashr",
+            "and", "or", "xor", "icmp", "fcmp", "select", "trunc", "zext", "sext", "bitcast",
+            "ptrtoint", "inttoptr", "getelementptr", "load", "phi", "br", "alloca",
+            "extractvalue", "insertvalue", "freeze"}
+PURE_CALLS = ("llvm.bswap", "llvm.ctlz", "llvm.cttz", "llvm.ctpop", "llvm.fshl", "llvm.fshr",
+              "llvm.umul.with", "llvm.smul.with", "llvm.uadd.with", "llvm.sadd.with",
+              "llvm.usub.with", "llvm.ssub.with", "llvm.umin", "llvm.umax", "llvm.smin",
+              "llvm.smax", "llvm.abs")
+
+
+def _successors(block) -> list:
+    term = block.instructions[-1] if block.instructions else None
+    if isinstance(term, ir.instructions.ConditionalBranch):
+        return [term.operands[1], term.operands[2]]
+    if isinstance(term, ir.instructions.Branch):
+        return [term.operands[0]]
+    assert term is None or term.opname in ("ret", "unreachable"), term.opname
+    return []
+
+
+def _pure(instr) -> bool:
+    if instr.opname == "call":
+        callee = instr.callee
+        return isinstance(callee, ir.Function) and callee.name.startswith(PURE_CALLS)
+    return instr.opname in PURE_OPS or (instr.opname.startswith("f") and
+                                        instr.opname != "fence")
+
+
+def _rare(branch) -> bool:
+    """A branch marked unlikely (coregen.unlikely: taken rarely)."""
+    prof = branch.metadata.get("prof") if isinstance(
+        branch, ir.instructions.ConditionalBranch) else None
+    return prof is not None and [op.constant for op in prof.operands[1:]] == [1, RARE]
+
+
+def rare_ways_to(fn: ir.Function, target) -> int:
+    """Send every rare way out of ``fn`` taken before the instruction has changed any
+    state (no store or call yet on any way there: a misaligned or not permitted access,
+    a trap) to ``target`` (which runs the instruction again, as the interpreter), and
+    drop the blocks only they reached: a copy keeps its usual path and little else.
+    Returns how many ways were sent."""
+    blocks = [blk for blk in fn.blocks if blk is not target]
+    preds = {id(blk): [] for blk in fn.blocks}
+    for blk in blocks:
+        for succ in _successors(blk):
+            preds[id(succ)].append(blk)
+    clean_out = {id(blk): True for blk in blocks}
+    changed = True
+    while changed:                   # all ways from the entry clean (a greatest fixpoint)
+        changed = False
+        for k, blk in enumerate(blocks):
+            ok = (k == 0 or all(clean_out[id(p)] for p in preds[id(blk)])) and \
+                all(_pure(i) for i in blk.instructions[:-1])
+            if ok != clean_out[id(blk)]:
+                clean_out[id(blk)], changed = ok, True
+    sent = 0
+    for blk in blocks:
+        term = blk.instructions[-1]
+        if clean_out[id(blk)] and _rare(term):
+            term.operands[1] = target
+            sent += 1
+    if sent:                         # drop what is no longer reached, and its phi entries
+        reached, todo = set(), [fn.blocks[0]]
+        while todo:
+            blk = todo.pop()
+            if id(blk) not in reached:
+                reached.add(id(blk))
+                todo += _successors(blk)
+        fn.blocks[:] = [blk for blk in fn.blocks if id(blk) in reached]
+        preds = {id(blk): set() for blk in fn.blocks}
+        for blk in fn.blocks:
+            for succ in _successors(blk):
+                preds[id(succ)].add(id(blk))
+        for blk in fn.blocks:
+            for instr in blk.instructions:
+                if isinstance(instr, ir.instructions.PhiInstr):
+                    instr.incomings = [(v, p) for v, p in instr.incomings
+                                       if id(p) in preds[id(blk)]]
+    return sent
 
 
 class StencilGen:

@@ -46,9 +46,11 @@ def state(h: Cpu) -> tuple:
             bytes(h.mem.mem[DATA:DATA + 0x800]))
 
 
-def run(chained: bool, budget: int = 100_000, src: str = LOOP) -> tuple[Cpu, int]:
+def run(chained: bool, budget: int = 100_000, src: str = LOOP,
+        heads: tuple = (CODE, CODE + 12)) -> tuple[Cpu, int]:
     """The snippet on a fresh CPU: decoded by a first run, then run again from the
-    start, through chains at its first instruction and at the loop's head if ``chained``."""
+    start, through chains built at ``heads`` in that order (the first instruction and
+    the loop's head) if ``chained``."""
     h = Cpu()
     h.mem.poke(DATA, bytes(range(256)) * 8)
     h.run(src, budget=100_000)                     # decodes every record it reaches
@@ -57,7 +59,7 @@ def run(chained: bool, budget: int = 100_000, src: str = LOOP) -> tuple[Cpu, int
         h.gr[r] = 0
     h.ctx.ctl[S.CTL_INSNS] = 0
     if chained:
-        assert h.cpu.chains.build(CODE) and h.cpu.chains.build(CODE + 12)
+        assert all(h.cpu.chains.build(a) for a in heads)
     h.ctx.jump(CODE)
     return h, h.cpu.run(budget)
 
@@ -78,6 +80,23 @@ def test_budget_stops_at_every_instruction_of_a_chain():
         assert (st1, state(h1)) == (st0, state(h0)), budget
 
 
+def test_chain_goes_on_in_the_chain_built_before_it():
+    """Built after the loop's chain, the chain at the first instruction stops at the
+    loop's head and goes on in that chain's first copy (3 instructions of its own), with
+    the interpreter's state at every count of instructions."""
+    h0, st0 = run(False)
+    h1, st1 = run(True, heads=(CODE + 12, CODE))
+    chains = h1.cpu.chains
+    assert chains.built == 2 and chains.linked == 1
+    assert st1 == st0 and state(h1) == state(h0)
+    # the loop's chain was not linked, the later one was: the opposite order links none
+    assert run(True)[0].cpu.chains.linked == 0
+    for budget in range(1, 60):
+        h0, st0 = run(False, budget)
+        h1, st1 = run(True, budget, heads=(CODE + 12, CODE))
+        assert (st1, state(h1)) == (st0, state(h0)), budget
+
+
 def test_breakpoint_inside_a_chain_stops_there():
     h, _ = run(True, budget=0)
     target = CODE + 32                             # addc, inside the loop's chain
@@ -92,6 +111,43 @@ def test_breakpoint_inside_a_chain_stops_there():
     h.cpu.step_over_breakpoint(target)
     st = h.cpu.run(100_000)
     assert h.cpu.breakpoint_hit(st) == target and h.r(4) == 38
+
+
+# misaligned loads and stores (emulated, as Linux does) every other pass, then a store
+# past the data's end: the copies' rare ways, which run the instruction in the interpreter
+RARE = """
+    ldi 200,%r4
+    ldil L%0x21000,%r6
+    ldo 0xe00(%r6),%r6
+1:  ldw 0(%r6),%r7
+    add %r7,%r5,%r5
+    stw %r5,8(%r6)
+    addib,<> -1,%r4,1b
+    ldo 6(%r6),%r6
+"""
+
+
+def test_rare_ways_of_a_chain_leave_as_the_interpreter():
+    """A chained loop whose accesses are misaligned every other pass, then fault: at every
+    budget around the fault and run to it, the state and the fault are the interpreter's."""
+    def end_state(chained: bool, budget: int):
+        h = Cpu()
+        h.run(RARE, budget=100_000)                # decodes the loop (and faults)
+        for r in range(1, 32):
+            h.gr[r] = 0
+        h.mem.poke(0x21E00, bytes(range(256)) * 2)
+        h.ctx.ctl[S.CTL_INSNS] = 0
+        if chained:
+            assert h.cpu.chains.build(CODE + 12)
+        h.ctx.jump(CODE)
+        st = h.cpu.run(budget)
+        return (st, h.ctx.insns, h.pc, [h.r(n) for n in range(1, 32)],
+                bytes(h.mem.mem[0x21E00:0x22000]), h.fault if st == S.ST_FAULT else None)
+    ran = end_state(False, 100_000)
+    assert ran[0] == S.ST_FAULT and ran[5][0] == 11 and 300 < ran[1] < 600   # SIGSEGV
+    assert end_state(True, 100_000) == ran
+    for budget in list(range(1, 40)) + list(range(ran[1] - 12, ran[1] + 2)):
+        assert end_state(True, budget) == end_state(False, budget), budget
 
 
 SMC = """
