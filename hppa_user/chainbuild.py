@@ -9,12 +9,13 @@ generated into (coregen.CoreGen), and works from the stencil table laid out by c
      hooked or breakpoint arm's) is decoded again from guest memory (hppa_decode) into the
      job's items, until a variant with no stencil, one after which the chain ends
      (CHAIN_KIND_*), MAX_CHAIN instructions, the job's end, or another chain's first
-     record (its word in the arena): this one then goes on in that one's first copy
+     record (its word in the arena): this one then goes on at that one's check
      instead of copies of its own;
-  2. the pieces: the guard, a stencil per instruction, the way out for the two
-     instructions after the last, and the delay-slot copy of each branch (or the
+  2. the pieces: the guard, the check, a stencil per instruction, the way out for the
+     two instructions after the last, and the delay-slot copy of each branch (or the
      taken-way-out when that record is not decoded);
-  3. each piece copied to the job's destination and its patch list applied.
+  3. each piece copied to the job's destination (without its last jump when that goes
+     to the piece laid out next: CHAIN_DESC_TRIM) and its patch list applied.
 
 Returns the bytes written (the guard first), 0 for no chain (fewer than two
 instructions), or -1 when the room given is too small.
@@ -109,13 +110,14 @@ def emit(gen) -> ir.Function:
             fn.append_basic_block(x) for x in ("w_no_head", "w_decoded", "w_stencil",
                                                "w_goes_on", "w_last", "w_link"))
         # another chain's first instruction: this one ends there, going on in that one's
-        # first copy (after its guard: the IAOQ is in order)
+        # check (after its guard: the IAOQ is in order)
         w = b.zext(word(dc, b.mul(b.add(first, i), c64(S.DC_FIELDS)), I32), I64)
         head = b.and_(b.icmp_unsigned("!=", i, c64(0)),
                       b.and_(b.icmp_unsigned(">=", w, data), b.icmp_unsigned("<", w, arena_end)))
         b.cbranch(head, link, go0)
         b.position_at_end(link)
-        b.store(b.add(w, desc_of(guard_sid, S.CHAIN_DESC_LEN)), link_p)
+        b.store(b.add(w, b.sub(desc_of(guard_sid, S.CHAIN_DESC_LEN),
+                               desc_of(guard_sid, S.CHAIN_DESC_TRIM))), link_p)
         b.branch(done)
         b.position_at_end(go0)
         b.cbranch(decoded(b.add(first, i)), go1, done)
@@ -135,9 +137,9 @@ def emit(gen) -> ir.Function:
         return nxt
 
     last = []
-    guard_sid, out_sid, taken_out_sid, skip_out_sid = (b.add(b.mul(nv, c64(2)), c64(k))
-                                                       for k in (1, 2, 3, 4))
-    link_p = b.alloca(I64)                 # the first copy of the chain this one runs into
+    guard_sid, out_sid, taken_out_sid, skip_out_sid, check_sid, rare_sid = (
+        b.add(b.mul(nv, c64(2)), c64(k)) for k in (1, 2, 3, 4, 5, 6))
+    link_p = b.alloca(I64)                 # the check of the chain this one runs into
     b.store(c64(0), link_p)
     walked = fn.append_basic_block("walked")
     n_loop = loop("walk", c64(0), lambda i: b.and_(
@@ -161,15 +163,16 @@ def emit(gen) -> ir.Function:
         base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
         for k, v in ((S.PIECE_SID, sid), (S.PIECE_PC, pc), (S.PIECE_REC, rec),
                      (S.PIECE_ITEM, item), (S.PIECE_NEXT, nxt), (S.PIECE_SKIP, skip),
-                     (S.PIECE_TAKEN, c64(0))):
+                     (S.PIECE_TAKEN, c64(0)), (S.PIECE_RARE, c64(0))):
             put(pieces, b.add(base, c64(k)), b.trunc(v, I32), I32)
 
     piece(c64(0), guard_sid, c64(0), c64(0), c64(0), c64(1), c64(0))
+    piece(c64(1), check_sid, c64(0), c64(0), c64(0), c64(2), c64(0))
 
     def stencil_piece(i, _done):
         v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
-        piece(b.add(i, c64(1)), v, b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)),
-              i, b.add(i, c64(2)), b.add(i, c64(3)))
+        piece(b.add(i, c64(2)), v, b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)),
+              i, b.add(i, c64(3)), b.add(i, c64(4)))
         return b.add(i, c64(1))
     loop("stencils", c64(0), lambda i: b.icmp_unsigned("<", i, n), stencil_piece)
     # after the last: the next in order, and (the last nullified it) the one after that
@@ -177,13 +180,13 @@ def emit(gen) -> ir.Function:
     link_to = b.load(link_p, typ=I64)
     linked = b.icmp_unsigned("!=", link_to, c64(0))
     # (linked: no way out of its own, sid 0 being no code; its offset is set below)
-    piece(b.add(n, c64(1)), b.select(linked, c64(0), out_sid), after, b.add(first, n),
+    piece(b.add(n, c64(2)), b.select(linked, c64(0), out_sid), after, b.add(first, n),
           c64(0), c64(0), c64(0))
-    piece(b.add(n, c64(2)), skip_out_sid, after, c64(0), c64(0), c64(0), c64(0))
+    piece(b.add(n, c64(3)), skip_out_sid, after, c64(0), c64(0), c64(0), c64(0))
     # the delay slots of the branches (a kind with CHAIN_HAS_TAKEN): the last one's
     # record, past the chain, is decoded into item n if it can be
     count_p = b.alloca(I64)
-    b.store(b.add(n, c64(3)), count_p)
+    b.store(b.add(n, c64(4)), count_p)
 
     def ds_piece(i, _done):
         v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
@@ -222,28 +225,60 @@ def emit(gen) -> ir.Function:
         pp = b.phi(I64)
         pp.add_incoming(p, make_end)
         pp.add_incoming(p2, none_end)
-        put(pieces, b.add(b.mul(b.add(i, c64(1)), c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_TAKEN)),
+        put(pieces, b.add(b.mul(b.add(i, c64(2)), c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_TAKEN)),
             b.trunc(pp, I32), I32)
         b.store(b.add(pp, c64(1)), count_p)
         b.branch(after)
         b.position_at_end(after)
         return b.add(i, c64(1))
     loop("delay_slots", c64(0), lambda i: b.icmp_unsigned("<", i, n), ds_piece)
+
+    # the rare ways of the copies that have them, after everything else
+    def rare_piece(i, _done):
+        v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
+        kind = b.zext(word(kinds, v, I8), I64)
+        has, after = fn.append_basic_block("rare_has"), fn.append_basic_block("rare_after")
+        b.cbranch(b.icmp_unsigned("!=", b.and_(kind, c64(S.CHAIN_HAS_RARE)), c64(0)), has, after)
+        b.position_at_end(has)
+        p = b.load(count_p, typ=I64)
+        piece(p, rare_sid, b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)), i,
+              c64(0), c64(0))
+        put(pieces, b.add(b.mul(b.add(i, c64(2)), c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_RARE)),
+            b.trunc(p, I32), I32)
+        b.store(b.add(p, c64(1)), count_p)
+        b.branch(after)
+        b.position_at_end(after)
+        return b.add(i, c64(1))
+    loop("rare_ways", c64(0), lambda i: b.icmp_unsigned("<", i, n), rare_piece)
+    # the check's (too few instructions left): the first instruction's
+    p = b.load(count_p, typ=I64)
+    piece(p, rare_sid, entry, b.add(first, c64(1)), c64(0), c64(0), c64(0))
+    put(pieces, c64(S.CHAIN_PIECE_WORDS + S.PIECE_RARE), b.trunc(p, I32), I32)
+    b.store(b.add(p, c64(1)), count_p)
     npieces = b.load(count_p, typ=I64)
 
-    # offsets
+    # offsets and lengths: a copy whose last instruction is its jump to the next one,
+    # laid out right after it, goes without that jump (falls through)
     def offset_body(p, _done):
         base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
         sid = b.zext(word(pieces, b.add(base, c64(S.PIECE_SID)), I32), I64)
+        nxt = b.zext(word(pieces, b.add(base, c64(S.PIECE_NEXT)), I32), I64)
+        next_sid = word(pieces, b.add(b.add(base, c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_SID)),
+                        I32)
+        falls = b.and_(b.icmp_unsigned("==", nxt, b.add(p, c64(1))),
+                       b.icmp_unsigned("!=", next_sid, ir.Constant(I32, 0)))
+        length = b.sub(desc_of(sid, S.CHAIN_DESC_LEN),
+                       b.select(falls, desc_of(sid, S.CHAIN_DESC_TRIM), c64(0)))
         at = b.load(size_p, typ=I64)
         put(pieces, b.add(base, c64(S.PIECE_OFFSET)), b.trunc(at, I32), I32)
-        b.store(b.add(at, desc_of(sid, S.CHAIN_DESC_LEN)), size_p)
+        put(pieces, b.add(base, c64(S.PIECE_LEN)), b.trunc(length, I32), I32)
+        b.store(b.add(at, length), size_p)
         return b.add(p, c64(1))
     size_p = b.alloca(I64)
     b.store(c64(0), size_p)
     loop("offsets", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), offset_body)
     size = b.load(size_p, typ=I64)
-    out_at = b.gep(pieces, [b.add(b.mul(b.add(n, c64(1)), c64(S.CHAIN_PIECE_WORDS)),
+    out_at = b.gep(pieces, [b.add(b.mul(b.add(n, c64(2)), c64(S.CHAIN_PIECE_WORDS)),
                                   c64(S.PIECE_OFFSET))], source_etype=I32)
     b.store(b.select(linked, b.trunc(b.sub(link_to, dst), I32), b.load(out_at, typ=I32)), out_at)
     fits, small = fn.append_basic_block("fits"), fn.append_basic_block("small")
@@ -261,16 +296,17 @@ def emit(gen) -> ir.Function:
         return b.zext(word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(k)), I32), I64)
 
     def address_of(p):
-        """(a linked chain's first copy may be before this one: the offset is signed)"""
+        """(a linked chain's check may be before this one: the offset is signed)"""
         offset = word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_OFFSET)), I32)
         return b.add(dst, b.sext(offset, I64))
 
     def emit_body(p, _done):
         sid = piece_word(p, S.PIECE_SID)
         at = address_of(p)
+        length = piece_word(p, S.PIECE_LEN)
         b.call(memcpy, [b.inttoptr(at, PTR),
                         b.gep(code, [desc_of(sid, S.CHAIN_DESC_CODE)], source_etype=I8),
-                        desc_of(sid, S.CHAIN_DESC_LEN), ir.Constant(ir.IntType(1), 0)])
+                        length, ir.Constant(ir.IntType(1), 0)])
 
         def val(k, v):
             put(values, k, v)
@@ -283,11 +319,13 @@ def emit(gen) -> ir.Function:
         val(S.HOLE_IDX, piece_word(p, S.PIECE_REC))
         val(S.HOLE_HEAD_PC, entry)
         val(S.HOLE_HEAD_IDX, first)
+        val(S.HOLE_RUN, b.add(n, c64(1)))            # its copies, and a delay slot
         val(S.JUMP_HEAD, address_of(c64(1)))
         val(S.JUMP_NEXT, address_of(piece_word(p, S.PIECE_NEXT)))
         val(S.JUMP_SKIP, address_of(piece_word(p, S.PIECE_SKIP)))
         val(S.JUMP_ARM, old)
         val(S.JUMP_TAKEN, address_of(piece_word(p, S.PIECE_TAKEN)))
+        val(S.JUMP_RARE, address_of(piece_word(p, S.PIECE_RARE)))
         # a copy's own record (the one before HOLE_IDX's; a guard or a way out has none)
         rec = piece_word(p, S.PIECE_REC)
         own = b.select(b.icmp_unsigned("==", rec, c64(0)), c64(0), b.sub(rec, c64(1)))
@@ -305,8 +343,13 @@ def emit(gen) -> ir.Function:
             s = word(values, src)
             where = b.add(at, off)
             v = b.sub(b.add(s, addend), b.mul(rel, where))
+            inside, done = fn.append_basic_block("patch_in"), fn.append_basic_block("patch_done")
+            b.cbranch(b.icmp_unsigned("<", off, length), inside, done)   # (not a trimmed jump)
+            b.position_at_end(inside)
             st = b.store(b.trunc(v, I32), b.inttoptr(where, PTR))
             st.align = 1
+            b.branch(done)
+            b.position_at_end(done)
             return b.add(q, c64(1))
         loop("patch", first_patch, lambda q: b.icmp_unsigned("<", q, last_patch), patch_body)
         return b.add(p, c64(1))

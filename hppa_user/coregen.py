@@ -193,9 +193,14 @@ class Mem:
         pp = b.gep(self.perm, [page], source_etype=I8)
         p = b.load(pp, typ=I8)
         code = b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)), ir.Constant(I8, 0))
-        with b.if_then(code, likely=False):
-            b.store(b.and_(p, ir.Constant(I8, ~PERM_CODE & 0xFF)), pp)
-            b.store(ir.Constant(I32, -1), b.gep(self.page_slot, [page], source_etype=I32))
+        fn = b.block.function
+        drop, done = fn.append_basic_block("drop_code"), fn.append_basic_block("code_kept")
+        unlikely(b.cbranch(code, drop, done))
+        b.position_at_end(drop)
+        b.store(b.and_(p, ir.Constant(I8, ~PERM_CODE & 0xFF)), pp)
+        b.store(ir.Constant(I32, -1), b.gep(self.page_slot, [page], source_etype=I32))
+        b.branch(done)
+        b.position_at_end(done)
         return V(b, code, None, 1)
 
 

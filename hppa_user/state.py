@@ -99,31 +99,38 @@ ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_
 # native builder) --------------------------------------------------------------------------
 # A copy's patch sources: value holes (the instruction's address, its record's 7 fields,
 # the same times 8: a register number as a displacement into regs, the index of the
-# record a copy dispatches to, and the chain's first instruction and record), jump holes
-# (the next copy, the copy after it, a guard's arm, a branch's delay-slot copy, the
-# chain's first copy, the copied instruction's own arm: its rare ways), and the stencil
-# table's read-only data.
-HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_IDX, HOLE_HEAD_PC, HOLE_HEAD_IDX = 0, 1, 8, 15, 16, 17
-JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_HEAD, JUMP_OWN_ARM = 18, 19, 20, 21, 22, 23
-CHAIN_DATA_SOURCE = 24
-CHAIN_SOURCES = 25
+# record a copy dispatches to, the chain's first instruction and record, and the most
+# instructions a chain runs from its check), jump holes (the next copy, the copy after
+# it, the arm of the chain's first record, a branch's delay-slot copy, the chain's check,
+# the copied instruction's own arm, and a copy's rare ways: the piece that goes there),
+# and the stencil table's read-only data.
+HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_IDX, HOLE_HEAD_PC, HOLE_HEAD_IDX, HOLE_RUN = \
+    0, 1, 8, 15, 16, 17, 18
+JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_HEAD, JUMP_OWN_ARM, JUMP_RARE = range(19, 26)
+CHAIN_DATA_SOURCE = 26
+CHAIN_SOURCES = 27
 CHAIN_MAX = 64            # instructions in one chain
-CHAIN_MAX_PIECES = 2 * CHAIN_MAX + 3
+CHAIN_MAX_PIECES = 3 * CHAIN_MAX + 5
 # a variant's kind byte: how a chain goes on after it, and whether it may branch
 CHAIN_KIND_MASK = 3
 CHAIN_GOES_ON, CHAIN_AFTER_DELAY_SLOT, CHAIN_ENDS = 0, 1, 2
-CHAIN_HAS_TAKEN = 4
+CHAIN_HAS_TAKEN = 4       # (its stencil has a jump to its delay slot's copy)
+CHAIN_HAS_RARE = 8        # (its stencil has rare ways: JUMP_RARE)
 # the table: a stencil's descriptor (i32 words; stencil ids: variant v, its delay-slot
 # copy NV + v, the guard 2 NV + 1, the way out 2 NV + 2, the taken way out 2 NV + 3, the
-# way out past a nullified instruction 2 NV + 4)
-CHAIN_DESC_WORDS = 4
-CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES = 0, 1, 2, 3
+# way out past a nullified instruction 2 NV + 4, the check 2 NV + 5, the rare ways of a
+# copy 2 NV + 6; CHAIN_DESC_TRIM: the bytes of its last instruction when that is the jump
+# to the next copy, else 0)
+CHAIN_DESC_WORDS = 5
+CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES, \
+    CHAIN_DESC_TRIM = range(5)
 CHAIN_PATCH_WORDS = 4
 PATCH_OFFSET, PATCH_SOURCE, PATCH_ADDEND, PATCH_RELATIVE = 0, 1, 2, 3
-# the builder's pieces (i32 words each)
-CHAIN_PIECE_WORDS = 8
+# the builder's pieces (i32 words each; in the chain's order: the guard, the check, a
+# copy an instruction, the two ways out, the delay-slot copies, the copies' rare ways)
+CHAIN_PIECE_WORDS = 10
 PIECE_SID, PIECE_PC, PIECE_REC, PIECE_ITEM, PIECE_NEXT, PIECE_SKIP, PIECE_TAKEN, \
-    PIECE_OFFSET = range(8)
+    PIECE_OFFSET, PIECE_LEN, PIECE_RARE = range(10)
 # the builder's job (i64 words)
 # (CHAIN_JOB_DATA: the arena's start, where the stencils' data is; CHAIN_JOB_ARENA_END;
 # out: CHAIN_JOB_N, the instructions copied, and CHAIN_JOB_LINK, the first copy of the

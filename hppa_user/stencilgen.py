@@ -12,19 +12,26 @@ instruction is known too:
   * a taken branch: ``hppa_hole_taken``, the copy of its delay slot for that case
     (``hppa_stencil_ds_<variant>``: the IAOQ back is the branch's target, and it
     dispatches as the arm does; when the target is the chain's first instruction, a
-    loop, it goes on in the chain's first copy, counting that entry as the arm counts
-    a branch target's);
-  * anything rare (the budget spent, a store that dropped decoded code) leaves for the
-    core's loop head (hppa_slow) with the state an arm would give it;
+    loop, it goes on at the chain's check, counting that entry as the arm counts a
+    branch target's);
+  * a store that dropped decoded code leaves for the core's loop head (hppa_slow) with
+    the state an arm would give it;
   * a rare way taken before the instruction has changed anything (a misaligned or not
     permitted access, a trap) runs it again in its own arm (``hppa_hole_own_arm``): a
-    copy keeps only its usual path, ~40 % less code (rare_ways_to).
+    copy keeps only its usual path, ~40 % less code (rare_ways_to).  An in-order copy
+    goes there through ``hppa_hole_rare``, a copy of ``hppa_stencil_rare`` laid out
+    apart, with the arguments it came with: a conditional jump, and no code of its own.
 
-So a copy is the arm's work without its dispatch.  A chain starts with a copy of
-``hppa_stencil_guard`` (entered from the chain's first record, as an arm: the IAOQ back
-may be a branch's target there, when the next copy would assume front + 4) and ends with
-one of ``hppa_stencil_out`` (the record after the chain, dispatched) and one of
-``hppa_stencil_skip_out`` (the last copy nullified the next instruction).
+So a copy is the arm's work without its dispatch, and without the budget's test: a
+chain starts with a copy of ``hppa_stencil_guard`` (entered from the chain's first
+record, as an arm: the IAOQ back may be a branch's target there, when the next copy
+would assume front + 4) and one of ``hppa_stencil_check``, where a loop comes back and
+another chain comes in too: with fewer instructions left than the chain runs before it
+comes back there or leaves (hole ``hppa_hole_run``), the first instruction runs in its
+arm, the interpreter, which tests the budget at each.  Copies count instructions, for
+the ways out.  A chain ends with one of ``hppa_stencil_out`` (the record after the chain,
+dispatched) and one of ``hppa_stencil_skip_out`` (the last copy nullified the next
+instruction).  A copy that ends with its jump to the next one is laid out without it.
 
 The module is compiled for the small code model: a hole is a 32-bit immediate or
 displacement (R_X86_64_32 / 32S), a jump hole a 32-bit relative jump (PC32 / PLT32).
@@ -51,9 +58,9 @@ from hppa_user.ssa import RARE, V, unlikely
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
 VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
                [f"hppa_hole_r{j}" for j in range(enc.NFIELDS)] +
-               ["hppa_hole_idx", "hppa_hole_head_pc", "hppa_hole_head_idx"])
+               ["hppa_hole_idx", "hppa_hole_head_pc", "hppa_hole_head_idx", "hppa_hole_run"])
 JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_taken",
-              "hppa_hole_head", "hppa_hole_own_arm")
+              "hppa_hole_head", "hppa_hole_own_arm", "hppa_hole_rare")
 assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CHAIN_DATA_SOURCE
 ALWAYS_BRANCHES = ("BL", "BLR", "BV", "BE")   # the sequential way: only the delay slot
 STOPS = ("BREAK", "ILLEGAL", "PRIV")          # the interpreter stops there
@@ -134,10 +141,21 @@ class StencilArm(ArmGen):
             in_order = nb.eq(self.back + 4) if ctx.taken is None else ~ctx.taken
             self.go_on(nb, ctx.n_next, ctx.dropped, in_order)
         self.b.position_at_end(rare_to_arm)
-        own = self.dc_record(self.hole(S.HOLE_IDX) - 1)
-        self.tail(self.gen.jumps[S.JUMP_OWN_ARM], pc, back, self.count_in, own)
+        if delay_slot:
+            self.own_arm(pc, back)
+        else:
+            # the arguments as they came (a conditional jump, no code of its own): the
+            # copy of hppa_stencil_rare laid out apart makes the arm's
+            self.tail(self.gen.jumps[S.JUMP_RARE], self.fs, self.back_in, self.count_in,
+                      self.rec)
         if not rare_ways_to(self.fn, rare_to_arm):
             self.fn.blocks.remove(rare_to_arm)
+
+    def own_arm(self, pc: V, back: V) -> None:
+        """Run the instruction at ``pc`` (its record: the one before hole HOLE_IDX's) in
+        its own arm, from the start."""
+        own = self.dc_record(self.hole(S.HOLE_IDX) - 1)
+        self.tail(self.gen.jumps[S.JUMP_OWN_ARM], pc, back, self.count_in, own)
 
     def dc_record(self, idx: V):
         """The address of the record at index ``idx`` (i32)."""
@@ -145,8 +163,8 @@ class StencilArm(ArmGen):
 
     def back_to_head(self, nb: V, n: V, dropped: V) -> None:
         """A delay slot's copy whose branch went back to the chain's first instruction
-        (hole HOLE_HEAD_PC: a loop, the chain built at its head) goes on in the chain's
-        first copy, that entry counted as the interpreter's dispatch counts a branch
+        (hole HOLE_HEAD_PC: a loop, the chain built at its head) goes on at the chain's
+        check, that entry counted as the interpreter's dispatch counts a branch
         target's (state.NATIVE_NEVER): unless a region is installed there, or the count
         reaches a power of two (a report), which the dispatch that follows handles."""
         b, fn = self.b, self.fn
@@ -171,26 +189,26 @@ class StencilArm(ArmGen):
         ``nb`` behind it, nullified if ``n``; ``in_order``: whether nb is front + 8."""
         b, fn = self.b, self.fn
         f, count = self.back, self.count1
-        slow = fn.append_basic_block("to_slow")
-        go = fn.append_basic_block("go")
-        rare = count.sge(0) | dropped
-        unlikely(b.cbranch(rare.ir, slow, go))
-        b.position_at_end(slow)
-        self.tail(self.callee("slow"), f | n.zext(32), nb, count)
-        b.position_at_end(go)
+        if dropped.known != 0:
+            slow = fn.append_basic_block("to_slow")
+            go = fn.append_basic_block("go")
+            unlikely(b.cbranch(dropped.ir, slow, go))
+            b.position_at_end(slow)
+            self.tail(self.callee("slow"), f | n.zext(32), nb, count)
+            b.position_at_end(go)
         if n.known != 0:
             skip, plain = fn.append_basic_block("skip"), fn.append_basic_block("plain")
             b.cbranch(n.ir, skip, plain)
             b.position_at_end(skip)
             # the next one only takes its slot: counted here, then the copy after it
-            skipped = count + 1
-            later = fn.append_basic_block("later")
-            there = fn.append_basic_block("nullified")
-            unlikely(b.cbranch((skipped.sge(0) | ~in_order).ir, there, later))
-            b.position_at_end(there)
-            self.tail(self.callee("nullified"), f, nb, count)
-            b.position_at_end(later)
-            self.jump(S.JUMP_SKIP, skipped)
+            if in_order.known != 1:
+                later = fn.append_basic_block("later")
+                there = fn.append_basic_block("nullified")
+                unlikely(b.cbranch((~in_order).ir, there, later))
+                b.position_at_end(there)
+                self.tail(self.callee("nullified"), f, nb, count)
+                b.position_at_end(later)
+            self.jump(S.JUMP_SKIP, count + 1)
             b.position_at_end(plain)
         if in_order.known == 1:
             self.jump(S.JUMP_NEXT, count)
@@ -227,8 +245,9 @@ class StencilArm(ArmGen):
             self.tail(to, f, back, count, rec)
 
     def guard(self) -> None:
-        """A chain's entry, its first record's arm: with the IAOQ in order the first copy
-        (which assumes back = front + 4), else the arm the record had (hole JUMP_ARM)."""
+        """A chain's entry, its first record's arm: with the IAOQ in order the check and
+        the first copy (which assumes back = front + 4), else the arm the record had
+        (hole JUMP_ARM)."""
         b, fn = self.b, self.fn
         go, arm = fn.append_basic_block("chain"), fn.append_basic_block("arm")
         unlikely(b.cbranch(self.back_in.ne(self.fs + 4).ir, arm, go))
@@ -236,6 +255,25 @@ class StencilArm(ArmGen):
         self.tail(self.gen.jumps[S.JUMP_ARM], self.fs, self.back_in, self.count_in, self.rec)
         b.position_at_end(go)
         self.jump(S.JUMP_NEXT, self.count_in)
+
+    def check(self) -> None:
+        """Where a chain's first copy is entered (after the guard, from a loop's back
+        edge, from another chain): with fewer than ``hppa_hole_run`` instructions left,
+        the first record's arm; else the first copy."""
+        b, fn = self.b, self.fn
+        go, arm = fn.append_basic_block("chain"), fn.append_basic_block("arm")
+        run = self.hole(S.HOLE_RUN).zext(64)
+        unlikely(b.cbranch((self.count_in + run).sge(0).ir, arm, go))
+        b.position_at_end(arm)
+        # (the first copy's rare ways: the arguments as they came, to its first record's arm)
+        self.tail(self.gen.jumps[S.JUMP_RARE], self.fs, self.back_in, self.count_in, self.rec)
+        b.position_at_end(go)
+        self.jump(S.JUMP_NEXT, self.count_in)
+
+    def rare(self) -> None:
+        """An in-order copy's rare ways (its instruction not run yet): its own arm."""
+        pc = self.hole(S.HOLE_PC)
+        self.own_arm(pc, pc + 4)
 
     def way_out(self) -> None:
         """After a chain's last copy: the next instruction (hole S.HOLE_PC), in order."""
@@ -360,6 +398,8 @@ class StencilGen:
         StencilArm(self, self.new("hppa_stencil_out")).way_out()
         StencilArm(self, self.new("hppa_stencil_taken_out")).taken_out()
         StencilArm(self, self.new("hppa_stencil_skip_out")).skip_out()
+        StencilArm(self, self.new("hppa_stencil_check")).check()
+        StencilArm(self, self.new("hppa_stencil_rare")).rare()
 
     def new(self, name: str) -> ir.Function:
         fn = ir.Function(self.module, ARM_FN, name=name)
@@ -452,11 +492,14 @@ def table(obj: bytes) -> dict:
     ids = ([f"hppa_stencil_{v}" for v in range(nv + 1)] +
            [f"hppa_stencil_ds_{v}" for v in range(1, nv + 1)] +
            ["hppa_stencil_guard", "hppa_stencil_out", "hppa_stencil_taken_out",
-            "hppa_stencil_skip_out"])
+            "hppa_stencil_skip_out", "hppa_stencil_check", "hppa_stencil_rare"])
     code, desc, patches = bytearray(), [], []
     for name in ids:
         body, plist = bodies.get(name, (b"", []))
-        desc += [len(code), len(body), len(patches) // S.CHAIN_PATCH_WORDS, len(plist)]
+        # its last instruction the jump to the next copy: jmp rel32, the next one's hole
+        trim = 5 if (len(body) >= 5 and body[-5] == 0xE9 and
+                     (len(body) - 4, S.JUMP_NEXT, -4, 1) in plist) else 0
+        desc += [len(code), len(body), len(patches) // S.CHAIN_PATCH_WORDS, len(plist), trim]
         code += body
         for p in plist:
             patches += p
@@ -465,6 +508,8 @@ def table(obj: bytes) -> dict:
         plist = bodies.get(f"hppa_stencil_{v}", (b"", []))[1]
         if any(source == S.JUMP_TAKEN for _o, source, _a, _r in plist):
             kind[v] |= S.CHAIN_HAS_TAKEN
+        if any(source == S.JUMP_RARE for _o, source, _a, _r in plist):
+            kind[v] |= S.CHAIN_HAS_RARE
     return {"code": bytes(code), "desc": struct.pack(f"<{len(desc)}i", *desc),
             "patches": struct.pack(f"<{len(patches)}i", *patches), "kinds": bytes(kind),
             "data": bytes(data), "nv": nv}

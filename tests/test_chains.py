@@ -189,7 +189,9 @@ def test_stencil_table_has_every_variant():
     t = core.stencil_table()
     nv = t["nv"]
     desc = struct.unpack(f"<{len(t['desc']) // 4}i", t["desc"])
-    length = [desc[S.CHAIN_DESC_WORDS * i + S.CHAIN_DESC_LEN] for i in range(2 * nv + 5)]
+    length = [desc[S.CHAIN_DESC_WORDS * i + S.CHAIN_DESC_LEN]
+              for i in range(len(desc) // S.CHAIN_DESC_WORDS)]
+    assert len(length) == 2 * nv + 7
     assert all(length[1:nv + 1]) and all(length[nv + 1:2 * nv + 1]) and all(length[2 * nv + 1:])
 
 
