@@ -35,12 +35,13 @@ from hppa_user import core, hostarray, objcode
 from hppa_user import state as S
 
 # The chains' code stops growing at CODE_BYTES: past what the host's caches hold, copies
-# evict each other and the arms (~230 bytes a copy, where a record is 32).  Measured on
-# the Jim Tcl suite, whose code is wide and each path of it warm: with regions off,
-# 150 chains (512 KB) ran it 0.98x as long as the interpreter, 563 (2 MB) 1.16x, and
-# 4083 (12 MB, no bound) 1.39x; cold bc pi-300 took 0.86x as long with this bound and
-# 0.80x without, bzip2 -9 0.92x either way.
-CODE_BYTES = int(os.environ.get("HPPA_USER_CHAIN_BYTES", str(512 << 10)))
+# evict each other and the arms.  Measured on the Jim Tcl suite, whose code is wide and
+# each path of it warm.  With regions off, against the interpreter: when a copy kept its
+# rare ways inline (~230 bytes), 512 KB of chains ran it in 0.98x the time, 2 MB 1.16x,
+# no bound (12 MB) 1.39x; with a copy's usual path only (~90 bytes), 512 KB 0.86x, 1 MB
+# 0.81x, 2 MB 0.83x.  With regions on (cold), against 512 KB: 2 MB 0.95x, 16 MB 1.00x;
+# cold bc pi-300 0.92x, bzip2 -9 1.00x.
+CODE_BYTES = int(os.environ.get("HPPA_USER_CHAIN_BYTES", str(2 << 20)))
 ARENA = CODE_BYTES + (256 << 10)   # (mapped below 2 GiB: a record holds 32 bits)
 PERF_MAP = bool(os.environ.get("HPPA_USER_PERF_MAP"))
 
