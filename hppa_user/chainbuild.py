@@ -171,7 +171,13 @@ def emit(gen) -> ir.Function:
 
     def stencil_piece(i, _done):
         v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
-        piece(b.add(i, c64(2)), v, b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)),
+        # its field that is no condition when 0, and is (the stencil made with it 0)
+        j = b.lshr(b.zext(word(kinds, v, I8), I64), c64(S.CHAIN_NO_CONDITION))
+        f = b.zext(word(items, b.add(b.mul(i, c64(S.DC_FIELDS)), j), I32), I64)
+        zsid = b.add(b.add(b.mul(nv, c64(2)), c64(6)), v)
+        none = b.and_(b.and_(b.icmp_unsigned("!=", j, c64(0)), b.icmp_unsigned("==", f, c64(0))),
+                      b.icmp_unsigned("!=", desc_of(zsid, S.CHAIN_DESC_LEN), c64(0)))
+        piece(b.add(i, c64(2)), b.select(none, zsid, v), b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)),
               i, b.add(i, c64(3)), b.add(i, c64(4)))
         return b.add(i, c64(1))
     loop("stencils", c64(0), lambda i: b.icmp_unsigned("<", i, n), stencil_piece)

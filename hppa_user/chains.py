@@ -152,9 +152,9 @@ class Chains:
                     break
                 if not sid:                  # (the first copy of the chain it runs into)
                     continue
-                kind = ("guard", "out", "taken_out", "skip_out", "check", "rare")[
-                    sid - 2 * nv - 1] \
-                    if sid > 2 * nv else \
+                kind = f"z{sid - 2 * nv - 6}" if sid > 2 * nv + 6 else \
+                    ("guard", "out", "taken_out", "skip_out", "check", "rare")[
+                        sid - 2 * nv - 1] if sid > 2 * nv else \
                     f"ds{sid - nv}" if sid > nv else f"s{sid}"
                 names[f"c{self.built}.{p}:{kind}"] = guard + off
             objcode._perf_map(names)

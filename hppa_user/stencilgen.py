@@ -63,6 +63,10 @@ JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_ta
               "hppa_hole_head", "hppa_hole_own_arm", "hppa_hole_rare")
 assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CHAIN_DATA_SOURCE
 ALWAYS_BRANCHES = ("BL", "BLR", "BV", "BE")   # the sequential way: only the delay slot
+# fields whose 0 means no condition (nothing nullified, no trap); nearly every copy of an
+# instruction that has one has it 0, and gets a stencil made with it 0: without the code
+# that evaluates the condition (the compare-and-branch ops have a variant per value)
+NO_CONDITION = ("cf", "sed")
 STOPS = ("BREAK", "ILLEGAL", "PRIV")          # the interpreter stops there
 
 
@@ -394,6 +398,11 @@ class StencilGen:
             StencilArm(self, self.new(f"hppa_stencil_{v}")).stencil(variant)
         for v, variant in enumerate(enc.VARIANTS, 1):
             StencilArm(self, self.new(f"hppa_stencil_ds_{v}")).stencil(variant, True)
+        for v, j in enumerate(no_condition_fields()):
+            if j >= 0:
+                opname, consts = enc.VARIANTS[v - 1]
+                consts = consts[:j] + (0,) + consts[j + 1:]
+                StencilArm(self, self.new(f"hppa_stencil_z_{v}")).stencil((opname, consts))
         StencilArm(self, self.new("hppa_stencil_guard")).guard()
         StencilArm(self, self.new("hppa_stencil_out")).way_out()
         StencilArm(self, self.new("hppa_stencil_taken_out")).taken_out()
@@ -409,12 +418,32 @@ class StencilGen:
         return fn
 
 
+def no_condition_fields() -> list[int]:
+    """Each variant's decoded field whose 0 means no condition (NO_CONDITION), or -1
+    (index: the variant; 0 unused)."""
+    out = [-1] * (len(enc.VARIANTS) + 1)
+    for e in enc.TABLE:
+        split = enc.split_field(e)
+        for j, spec in enumerate(e.fields):
+            if spec[0] not in NO_CONDITION:
+                continue
+            for value in range(1 if split is None else enc.FIELD_VALUES[e.fields[split][0]]):
+                v = enc.VARIANT[enc.variant_key(e, value)]
+                if enc.VARIANTS[v - 1][1][j] is None:
+                    assert out[v] in (-1, j), (e, v)
+                    out[v] = j
+    return out
+
+
 def kinds() -> list[int]:
-    """How a chain goes on after each variant (index: the variant; 0 unused)."""
+    """How a chain goes on after each variant, and its no-condition field (index: the
+    variant; 0 unused)."""
     out = [S.CHAIN_ENDS]
     for name, _ in enc.VARIANTS:
         out.append(S.CHAIN_AFTER_DELAY_SLOT if name in ALWAYS_BRANCHES else
                    S.CHAIN_ENDS if name in STOPS else S.CHAIN_GOES_ON)
+    for v, j in enumerate(no_condition_fields()):
+        out[v] |= (j + 1) << S.CHAIN_NO_CONDITION
     return out
 
 
@@ -492,7 +521,8 @@ def table(obj: bytes) -> dict:
     ids = ([f"hppa_stencil_{v}" for v in range(nv + 1)] +
            [f"hppa_stencil_ds_{v}" for v in range(1, nv + 1)] +
            ["hppa_stencil_guard", "hppa_stencil_out", "hppa_stencil_taken_out",
-            "hppa_stencil_skip_out", "hppa_stencil_check", "hppa_stencil_rare"])
+            "hppa_stencil_skip_out", "hppa_stencil_check", "hppa_stencil_rare"] +
+           [f"hppa_stencil_z_{v}" for v in range(1, nv + 1)])
     code, desc, patches = bytearray(), [], []
     for name in ids:
         body, plist = bodies.get(name, (b"", []))

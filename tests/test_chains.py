@@ -19,8 +19,8 @@ from hppa_user import state as S
 from cpu_harness import CODE, DATA, Cpu
 from test_jit import PROGRAMS
 
-# a loop with the ways out of a chain's order: nullification (comclr, addib,n), a taken
-# and a not-taken conditional branch with its delay slot, loads and stores, a carry
+# a loop with the ways out of a chain's order: nullification (comclr, or,ev, addib,n), a
+# taken and a not-taken conditional branch with its delay slot, loads and stores, a carry
 LOOP = """
     ldi 40,%r4
     ldil L%0x20000,%r6
@@ -32,6 +32,7 @@ LOOP = """
     stw %r7,4(%r6)
     addc %r8,%r5,%r5
     extru %r5,31,4,%r9
+    or,ev %r9,%r7,%r12
     cmpib,<>,n 0,%r9,2f
     addi 1,%r10,%r10
     ldo 8(%r6),%r6
@@ -185,14 +186,19 @@ def test_store_into_a_chains_own_code_is_seen():
 
 def test_stencil_table_has_every_variant():
     """Every micro-op variant has its stencil and its delay-slot copy (none was left out
-    for a relocation the builder does not patch)."""
+    for a relocation the builder does not patch), and one made with its no-condition
+    field 0 when it has one."""
+    from hppa_user.stencilgen import no_condition_fields
     t = core.stencil_table()
     nv = t["nv"]
     desc = struct.unpack(f"<{len(t['desc']) // 4}i", t["desc"])
     length = [desc[S.CHAIN_DESC_WORDS * i + S.CHAIN_DESC_LEN]
               for i in range(len(desc) // S.CHAIN_DESC_WORDS)]
-    assert len(length) == 2 * nv + 7
-    assert all(length[1:nv + 1]) and all(length[nv + 1:2 * nv + 1]) and all(length[2 * nv + 1:])
+    assert len(length) == 3 * nv + 7
+    assert all(length[1:2 * nv + 7])
+    zero = no_condition_fields()
+    assert sum(j >= 0 for j in zero) > 40
+    assert [bool(n) for n in length[2 * nv + 7:]] == [j >= 0 for j in zero[1:]]
 
 
 def test_damaged_stencil_table_is_made_again(tmp_path, monkeypatch):
