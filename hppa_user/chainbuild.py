@@ -57,6 +57,7 @@ def emit(gen) -> ir.Function:
                                                    S.CHAIN_JOB_PATCHES, S.CHAIN_JOB_KINDS))
     data, nv = word(job, S.CHAIN_JOB_DATA), word(job, S.CHAIN_JOB_NV)
     arena_end = word(job, S.CHAIN_JOB_ARENA_END)
+    targets = ptr(S.CHAIN_JOB_TARGETS)
     items = ptr(S.CHAIN_JOB_ITEMS)          # i32 [MAX_CHAIN + 1][8]: decoded records
     pieces = ptr(S.CHAIN_JOB_PIECES)        # i32 [CHAIN_MAX_PIECES][CHAIN_PIECE_WORDS]
     specials = [b.trunc(b.ptrtoint(f, I64), I32)
@@ -116,8 +117,7 @@ def emit(gen) -> ir.Function:
                       b.and_(b.icmp_unsigned(">=", w, data), b.icmp_unsigned("<", w, arena_end)))
         b.cbranch(head, link, go0)
         b.position_at_end(link)
-        b.store(b.add(w, b.sub(desc_of(guard_sid, S.CHAIN_DESC_LEN),
-                               desc_of(guard_sid, S.CHAIN_DESC_TRIM))), link_p)
+        b.store(b.add(w, guard_len), link_p)
         b.branch(done)
         b.position_at_end(go0)
         b.cbranch(decoded(b.add(first, i)), go1, done)
@@ -140,6 +140,8 @@ def emit(gen) -> ir.Function:
     guard_sid, out_sid, taken_out_sid, skip_out_sid, check_sid, rare_sid = (
         b.add(b.mul(nv, c64(2)), c64(k)) for k in (1, 2, 3, 4, 5, 6))
     link_p = b.alloca(I64)                 # the check of the chain this one runs into
+    # (a guard's laid-out length: a chain's check is that far from its first record's word)
+    guard_len = b.sub(desc_of(guard_sid, S.CHAIN_DESC_LEN), desc_of(guard_sid, S.CHAIN_DESC_TRIM))
     b.store(c64(0), link_p)
     walked = fn.append_basic_block("walked")
     n_loop = loop("walk", c64(0), lambda i: b.and_(
@@ -163,7 +165,8 @@ def emit(gen) -> ir.Function:
         base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
         for k, v in ((S.PIECE_SID, sid), (S.PIECE_PC, pc), (S.PIECE_REC, rec),
                      (S.PIECE_ITEM, item), (S.PIECE_NEXT, nxt), (S.PIECE_SKIP, skip),
-                     (S.PIECE_TAKEN, c64(0)), (S.PIECE_RARE, c64(0))):
+                     (S.PIECE_TAKEN, c64(0)), (S.PIECE_RARE, c64(0)), (S.PIECE_LINK_PC, c64(1)),
+                     (S.PIECE_LINK_IDX, c64(0)), (S.PIECE_LINK, c64(0))):
             put(pieces, b.add(base, c64(k)), b.trunc(v, I32), I32)
 
     piece(c64(0), guard_sid, c64(0), c64(0), c64(0), c64(1), c64(0))
@@ -177,8 +180,8 @@ def emit(gen) -> ir.Function:
         zsid = b.add(b.add(b.mul(nv, c64(2)), c64(6)), v)
         none = b.and_(b.and_(b.icmp_unsigned("!=", j, c64(0)), b.icmp_unsigned("==", f, c64(0))),
                       b.icmp_unsigned("!=", desc_of(zsid, S.CHAIN_DESC_LEN), c64(0)))
-        piece(b.add(i, c64(2)), b.select(none, zsid, v), b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)),
-              i, b.add(i, c64(3)), b.add(i, c64(4)))
+        piece(b.add(i, c64(2)), b.select(none, zsid, v), b.add(entry, b.shl(i, c64(2))),
+              b.add(b.add(first, i), c64(1)), i, b.add(i, c64(3)), b.add(i, c64(4)))
         return b.add(i, c64(1))
     loop("stencils", c64(0), lambda i: b.icmp_unsigned("<", i, n), stencil_piece)
     # after the last: the next in order, and (the last nullified it) the one after that
@@ -220,6 +223,26 @@ def emit(gen) -> ir.Function:
         p = b.load(count_p, typ=I64)
         piece(p, ds_sid, b.add(entry, b.shl(j, c64(2))), b.add(b.add(first, j), c64(1)), j,
               c64(0), c64(0))
+        # the branch's target, when its displacement is a field (PC_RELATIVE_BRANCHES):
+        # a chain there (this one, or one whose first record's word is in the arena), on
+        # this page, is gone on in from the delay slot's copy
+        tf = b.zext(word(targets, v, I8), I64)
+        disp = b.sext(word(items, b.add(b.mul(i, c64(S.DC_FIELDS)), tf), I32), I64)
+        target = b.and_(b.add(b.add(entry, b.shl(i, c64(2))), b.add(disp, c64(8))),
+                        c64(0xFFFFFFFF))
+        idx_t = b.add(b.sub(first, b.and_(b.lshr(entry, c64(2)), c64(1023))),
+                      b.and_(b.lshr(target, c64(2)), c64(1023)))
+        w = b.zext(word(dc, b.mul(idx_t, c64(S.DC_FIELDS)), I32), I64)
+        own = b.icmp_unsigned("==", idx_t, first)
+        there = b.or_(own, b.and_(b.icmp_unsigned(">=", w, data),
+                                  b.icmp_unsigned("<", w, arena_end)))
+        linked = b.and_(b.and_(b.icmp_unsigned("!=", tf, c64(0)), there),
+                        b.icmp_unsigned("==", b.lshr(target, c64(12)), b.lshr(entry, c64(12))))
+        base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
+        for k, value in ((S.PIECE_LINK_PC, b.select(linked, target, c64(1))),
+                         (S.PIECE_LINK_IDX, idx_t),
+                         (S.PIECE_LINK, b.select(own, c64(0), b.add(w, guard_len)))):
+            put(pieces, b.add(base, c64(k)), b.trunc(value, I32), I32)
         make_end = b.block
         b.branch(after_set := fn.append_basic_block("ds_set"))
         b.position_at_end(none_bb)
@@ -323,10 +346,11 @@ def emit(gen) -> ir.Function:
             val(S.HOLE_FIELD + j, f)
             val(S.HOLE_REG + j, b.shl(f, c64(3)))
         val(S.HOLE_IDX, piece_word(p, S.PIECE_REC))
-        val(S.HOLE_HEAD_PC, entry)
-        val(S.HOLE_HEAD_IDX, first)
+        val(S.HOLE_LINK_PC, piece_word(p, S.PIECE_LINK_PC))
+        val(S.HOLE_LINK_IDX, piece_word(p, S.PIECE_LINK_IDX))
         val(S.HOLE_RUN, b.add(n, c64(1)))            # its copies, and a delay slot
-        val(S.JUMP_HEAD, address_of(c64(1)))
+        link = piece_word(p, S.PIECE_LINK)
+        val(S.JUMP_LINK, b.select(b.icmp_unsigned("==", link, c64(0)), address_of(c64(1)), link))
         val(S.JUMP_NEXT, address_of(piece_word(p, S.PIECE_NEXT)))
         val(S.JUMP_SKIP, address_of(piece_word(p, S.PIECE_SKIP)))
         val(S.JUMP_ARM, old)

@@ -51,12 +51,12 @@ class Stencils:
 
     def __init__(self, table: dict):
         self._keep = []
-        for k in ("code", "desc", "patches", "kinds"):
+        for k in ("code", "desc", "patches", "kinds", "targets"):
             a = hostarray.zeros(max(1, len(table[k])), "B")
             a[:len(table[k])] = table[k]
             self._keep.append(a)
-        self.code, self.desc, self.patches, self.kinds = (hostarray.address(a)
-                                                          for a in self._keep)
+        self.code, self.desc, self.patches, self.kinds, self.targets = (
+            hostarray.address(a) for a in self._keep)
         self.data = table["data"]
         self.nv = table["nv"]
 
@@ -99,6 +99,7 @@ class Chains:
         self._pieces = hostarray.zeros(S.CHAIN_MAX_PIECES * S.CHAIN_PIECE_WORDS, "i")
         for k, v in ((S.CHAIN_JOB_CODE, st.code), (S.CHAIN_JOB_DESC, st.desc),
                      (S.CHAIN_JOB_PATCHES, st.patches), (S.CHAIN_JOB_KINDS, st.kinds),
+                     (S.CHAIN_JOB_TARGETS, st.targets),
                      (S.CHAIN_JOB_DATA, addr), (S.CHAIN_JOB_ARENA_END, addr + ARENA),
                      (S.CHAIN_JOB_NV, st.nv),
                      (S.CHAIN_JOB_ITEMS, hostarray.address(self._items)),
@@ -158,9 +159,10 @@ class Chains:
                     f"ds{sid - nv}" if sid > nv else f"s{sid}"
                 names[f"c{self.built}.{p}:{kind}"] = guard + off
             objcode._perf_map(names)
-        if not (entry + 4 * n) & 0xFFF:
-            # it ran to its page's end: the next page's first instruction, reached in
-            # order and no branch target, starts a chain too (when it has been decoded)
+        if not (entry + 4 * n) & 0xFFF or n == S.CHAIN_MAX:
+            # it ran to its page's end, or as far as a chain goes: the instruction after
+            # it, reached in order and maybe no branch target, starts a chain too (when it
+            # has been decoded)
             self.build(entry + 4 * n)
         return True
 

@@ -99,14 +99,15 @@ ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_
 # native builder) --------------------------------------------------------------------------
 # A copy's patch sources: value holes (the instruction's address, its record's 7 fields,
 # the same times 8: a register number as a displacement into regs, the index of the
-# record a copy dispatches to, the chain's first instruction and record, and the most
-# instructions a chain runs from its check), jump holes (the next copy, the copy after
-# it, the arm of the chain's first record, a branch's delay-slot copy, the chain's check,
+# record a copy dispatches to, a taken branch's target and its record when a chain starts
+# there, and the most instructions a chain runs from its check), jump holes (the next
+# copy, the copy after it, the arm of the chain's first record, a branch's delay-slot
+# copy, the check of the chain at a taken branch's target,
 # the copied instruction's own arm, and a copy's rare ways: the piece that goes there),
 # and the stencil table's read-only data.
-HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_IDX, HOLE_HEAD_PC, HOLE_HEAD_IDX, HOLE_RUN = \
+HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_IDX, HOLE_LINK_PC, HOLE_LINK_IDX, HOLE_RUN = \
     0, 1, 8, 15, 16, 17, 18
-JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_HEAD, JUMP_OWN_ARM, JUMP_RARE = range(19, 26)
+JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_LINK, JUMP_OWN_ARM, JUMP_RARE = range(19, 26)
 CHAIN_DATA_SOURCE = 26
 CHAIN_SOURCES = 27
 CHAIN_MAX = 64            # instructions in one chain
@@ -129,15 +130,18 @@ CHAIN_PATCH_WORDS = 4
 PATCH_OFFSET, PATCH_SOURCE, PATCH_ADDEND, PATCH_RELATIVE = 0, 1, 2, 3
 # the builder's pieces (i32 words each; in the chain's order: the guard, the check, a
 # copy an instruction, the two ways out, the delay-slot copies, the copies' rare ways)
-CHAIN_PIECE_WORDS = 10
+# (a delay slot's: PIECE_LINK_PC, its branch's target when a chain starts there, else 1;
+# PIECE_LINK_IDX, its record; PIECE_LINK, that chain's check, 0: this one's)
+CHAIN_PIECE_WORDS = 13
 PIECE_SID, PIECE_PC, PIECE_REC, PIECE_ITEM, PIECE_NEXT, PIECE_SKIP, PIECE_TAKEN, \
-    PIECE_OFFSET, PIECE_LEN, PIECE_RARE = range(10)
+    PIECE_OFFSET, PIECE_LEN, PIECE_RARE, PIECE_LINK_PC, PIECE_LINK_IDX, PIECE_LINK = range(13)
 # the builder's job (i64 words)
 # (CHAIN_JOB_DATA: the arena's start, where the stencils' data is; CHAIN_JOB_ARENA_END;
+# CHAIN_JOB_TARGETS: the table's "targets";
 # out: CHAIN_JOB_N, the instructions copied, and CHAIN_JOB_LINK, the first copy of the
 # chain this one goes on in, or 0)
 CHAIN_JOB_ENV, CHAIN_JOB_ENTRY, CHAIN_JOB_FIRST, CHAIN_JOB_END, CHAIN_JOB_DST, \
     CHAIN_JOB_ROOM, CHAIN_JOB_CODE, CHAIN_JOB_DESC, CHAIN_JOB_PATCHES, CHAIN_JOB_KINDS, \
     CHAIN_JOB_DATA, CHAIN_JOB_NV, CHAIN_JOB_ITEMS, CHAIN_JOB_PIECES, CHAIN_JOB_N, \
-    CHAIN_JOB_ARENA_END, CHAIN_JOB_LINK = range(17)
-CHAIN_JOB_WORDS = 17
+    CHAIN_JOB_ARENA_END, CHAIN_JOB_LINK, CHAIN_JOB_TARGETS = range(18)
+CHAIN_JOB_WORDS = 18

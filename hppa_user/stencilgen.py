@@ -58,15 +58,19 @@ from hppa_user.ssa import RARE, V, unlikely
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
 VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
                [f"hppa_hole_r{j}" for j in range(enc.NFIELDS)] +
-               ["hppa_hole_idx", "hppa_hole_head_pc", "hppa_hole_head_idx", "hppa_hole_run"])
+               ["hppa_hole_idx", "hppa_hole_link_pc", "hppa_hole_link_idx", "hppa_hole_run"])
 JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_taken",
-              "hppa_hole_head", "hppa_hole_own_arm", "hppa_hole_rare")
+              "hppa_hole_link", "hppa_hole_own_arm", "hppa_hole_rare")
 assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CHAIN_DATA_SOURCE
 ALWAYS_BRANCHES = ("BL", "BLR", "BV", "BE")   # the sequential way: only the delay slot
 # fields whose 0 means no condition (nothing nullified, no trap); nearly every copy of an
 # instruction that has one has it 0, and gets a stencil made with it 0: without the code
 # that evaluates the condition (the compare-and-branch ops have a variant per value)
 NO_CONDITION = ("cf", "sed")
+# the branches whose taken target is their address + 8 + a displacement field (w12, w17;
+# not BE's: a register's + it): the builder looks for a chain there (a copy still tests
+# that its branch went there, StencilArm.link)
+PC_RELATIVE_BRANCHES = ("CMPB", "CMPIB", "ADDB", "ADDIB", "BB", "MOVB", "MOVIB", "BL")
 STOPS = ("BREAK", "ILLEGAL", "PRIV")          # the interpreter stops there
 
 
@@ -136,7 +140,7 @@ class StencilArm(ArmGen):
         ctx, nb = self.execute(opname, consts)
         rare_to_arm = self.fn.append_basic_block("rare_to_arm")
         if delay_slot:
-            self.back_to_head(nb, ctx.n_next, ctx.dropped)
+            self.link(nb, ctx.n_next, ctx.dropped)
             self.dispatch(self.back, nb, ctx.n_next, self.back.ne(self.f + 4), self.count1,
                           ctx.dropped)
         else:
@@ -165,27 +169,28 @@ class StencilArm(ArmGen):
         """The address of the record at index ``idx`` (i32)."""
         return self.b.gep(self.dc, [(idx.zext(64) << 5).ir], source_etype=I8)
 
-    def back_to_head(self, nb: V, n: V, dropped: V) -> None:
-        """A delay slot's copy whose branch went back to the chain's first instruction
-        (hole HOLE_HEAD_PC: a loop, the chain built at its head) goes on at the chain's
-        check, that entry counted as the interpreter's dispatch counts a branch
-        target's (state.NATIVE_NEVER): unless a region is installed there, or the count
-        reaches a power of two (a report), which the dispatch that follows handles."""
+    def link(self, nb: V, n: V, dropped: V) -> None:
+        """A delay slot's copy whose branch went to where a chain starts (hole
+        HOLE_LINK_PC: the branch's target when the builder found a chain there, this one
+        in a loop) goes on at that chain's check, that entry counted as the interpreter's
+        dispatch counts a branch target's (state.NATIVE_NEVER): unless a region is
+        installed there, or the count reaches a power of two (a report), which the
+        dispatch that follows handles."""
         b, fn = self.b, self.fn
         f, count = self.back, self.count1
-        head = self.hole(S.HOLE_HEAD_PC)
+        head = self.hole(S.HOLE_LINK_PC)
         ok = f.eq(head) & nb.eq(f + 4) & ~n & ~dropped & count.slt(0)
         look, link, other = (fn.append_basic_block(x) for x in ("head", "link", "other"))
         b.cbranch(ok.ir, look, other)
         b.position_at_end(look)
         native = self.ctx0.env_ptr(S.ENV_NATIVE)
-        at = b.gep(native, [self.hole(S.HOLE_HEAD_IDX).zext(64).ir], source_etype=I64)
+        at = b.gep(native, [self.hole(S.HOLE_LINK_IDX).zext(64).ir], source_etype=I64)
         code = V.of(b, b.load(at, typ=I64))
         entries = V.const(1, 64) - code               # with this one
         unlikely(b.cbranch((code.sgt(0) | (entries & (entries - 1)).eq(0)).ir, other, link))
         b.position_at_end(link)
         b.store((code - 1).ir, at)
-        self.jump(S.JUMP_HEAD, count)
+        self.jump(S.JUMP_LINK, count)
         b.position_at_end(other)
 
     def go_on(self, nb: V, n: V, dropped: V, in_order: V) -> None:
@@ -435,6 +440,20 @@ def no_condition_fields() -> list[int]:
     return out
 
 
+def target_fields() -> list[int]:
+    """Each variant's displacement field + 1 when it is one of PC_RELATIVE_BRANCHES's,
+    else 0."""
+    out = [0] * (len(enc.VARIANTS) + 1)
+    for e in enc.TABLE:
+        if e.op not in PC_RELATIVE_BRANCHES:
+            continue
+        split = enc.split_field(e)
+        j = next(j for j, spec in enumerate(e.fields) if spec[0] in ("w12", "w17"))
+        for value in range(1 if split is None else enc.FIELD_VALUES[e.fields[split][0]]):
+            out[enc.VARIANT[enc.variant_key(e, value)]] = j + 1
+    return out
+
+
 def kinds() -> list[int]:
     """How a chain goes on after each variant, and its no-condition field (index: the
     variant; 0 unused)."""
@@ -472,7 +491,8 @@ def compile_table() -> dict:
 def table(obj: bytes) -> dict:
     """The stencils of a compiled module as chainbuild.py reads them: "code" (the bodies
     end to end), "desc" (i32 x CHAIN_DESC_WORDS a stencil id), "patches" (i32 x
-    CHAIN_PATCH_WORDS each), "kinds" (a byte a variant), "data" (the read-only data the
+    CHAIN_PATCH_WORDS each), "kinds" (a byte a variant), "targets" (a byte a variant:
+    target_fields), "data" (the read-only data the
     code addresses), "nv".  A stencil whose code refers to anything else (a C library
     function, another function, a relocation of another type) is left out (length 0):
     a chain stops before it."""
@@ -542,4 +562,5 @@ def table(obj: bytes) -> dict:
             kind[v] |= S.CHAIN_HAS_RARE
     return {"code": bytes(code), "desc": struct.pack(f"<{len(desc)}i", *desc),
             "patches": struct.pack(f"<{len(patches)}i", *patches), "kinds": bytes(kind),
+            "targets": bytes(target_fields()),
             "data": bytes(data), "nv": nv}

@@ -59,6 +59,9 @@ def run(chained: bool, budget: int = 100_000, src: str = LOOP,
     for r in range(1, 32):
         h.gr[r] = 0
     h.ctx.ctl[S.CTL_INSNS] = 0
+    # branch-target entries counted (as with regions on, never reported): a taken branch
+    # to where a chain starts goes on there when the count is not a power of two
+    h.ctx.ctl[S.CTL_JIT_THRESHOLD] = h.ctx.ctl[S.CTL_JIT_HOT] = 1 << 40
     if chained:
         assert all(h.cpu.chains.build(a) for a in heads)
     h.ctx.jump(CODE)
@@ -112,6 +115,39 @@ def test_breakpoint_inside_a_chain_stops_there():
     h.cpu.step_over_breakpoint(target)
     st = h.cpu.run(100_000)
     assert h.cpu.breakpoint_hit(st) == target and h.r(4) == 38
+
+
+# a forward branch always taken, over an instruction, to where a chain is built first
+FORWARD = """
+    ldi 40,%r4
+1:  addi 1,%r5,%r5
+    cmpib,<> 0,%r4,2f
+    addi 3,%r7,%r7
+    addi 100,%r6,%r6
+2:  addib,<> -1,%r4,1b
+    addi 1,%r7,%r7
+    sh1add %r5,%r7,%r8
+"""
+
+
+def test_taken_branch_goes_on_in_the_chain_at_its_target():
+    """With a chain at the forward branch's target (2:) built first, the loop's chain
+    stops there, and its taken branch goes on in that chain from the delay slot's copy
+    (the builder found the chain: the piece names it); with the chains built the other
+    way round, the back edge of the chain at 2: does.  The interpreter's state at every
+    count of instructions, either way."""
+    target = CODE + 20                              # 2: addib
+    h, _ = run(True, budget=0, src=FORWARD, heads=(target, CODE + 4))
+    w = S.CHAIN_PIECE_WORDS
+    pieces = h.cpu.chains._pieces
+    assert any(pieces[p * w + S.PIECE_PC] == CODE + 12 and
+               pieces[p * w + S.PIECE_LINK_PC] == target for p in range(S.CHAIN_MAX_PIECES))
+    for heads in ((target, CODE + 4), (CODE + 4, target)):
+        for budget in list(range(1, 60)) + [100_000]:
+            h0, st0 = run(False, budget, src=FORWARD)
+            h1, st1 = run(True, budget, src=FORWARD, heads=heads)
+            assert (st1, state(h1)) == (st0, state(h0)), (heads, budget)
+    assert h0.r(6) == 0 and h0.r(7) == 40 * (3 + 1)      # (both delay slots run)
 
 
 # misaligned loads and stores (emulated, as Linux does) every other pass, then a store
