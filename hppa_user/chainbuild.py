@@ -85,6 +85,24 @@ def emit(gen) -> ir.Function:
     def desc_of(sid, k):
         return b.zext(word(desc, b.add(b.mul(sid, c64(S.CHAIN_DESC_WORDS)), c64(k)), I32), I64)
 
+    def item(i, k=0):
+        """Word ``k`` of item ``i`` (0: its variant, 1 + j: field j), zero-extended."""
+        return b.zext(word(items, b.add(b.mul(i, c64(S.DC_FIELDS)),
+                                        c64(k) if isinstance(k, int) else k), I32), I64)
+
+    def kind_of(v):
+        return b.zext(word(kinds, v, I8), I64)
+
+    def has(v, flag):
+        """i1: variant ``v``'s kind byte has ``flag`` (state.CHAIN_HAS_*)."""
+        return b.icmp_unsigned("!=", b.and_(kind_of(v), c64(flag)), c64(0))
+
+    def set_piece(p, k, v):
+        put(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(k)), b.trunc(v, I32), I32)
+
+    def piece_word(p, k):
+        return b.zext(word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(k)), I32), I64)
+
     def decoded(idx):
         """i1: the record at index ``idx`` has been decoded (an arm or a chain names it)."""
         w = word(dc, b.mul(idx, c64(S.DC_FIELDS)), I32)
@@ -125,7 +143,7 @@ def emit(gen) -> ir.Function:
         v = decode(i)
         b.cbranch(b.icmp_unsigned("!=", desc_of(v, S.CHAIN_DESC_LEN), c64(0)), go2, done)
         b.position_at_end(go2)
-        kind = b.zext(word(kinds, v, I8), I64)
+        kind = kind_of(v)
         nxt = b.add(i, c64(1))
         cont = b.icmp_unsigned("==", b.and_(kind, c64(S.CHAIN_KIND_MASK)),
                                c64(S.CHAIN_GOES_ON))
@@ -161,22 +179,21 @@ def emit(gen) -> ir.Function:
     b.position_at_end(enough)
 
     # ---- 2. the pieces: (sid, pc, hole-idx record, item, next, skip, taken, offset) ----
-    def piece(p, sid, pc, rec, item, nxt, skip):
-        base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
+    def piece(p, sid, pc, rec, it, nxt, skip):
         for k, v in ((S.PIECE_SID, sid), (S.PIECE_PC, pc), (S.PIECE_REC, rec),
-                     (S.PIECE_ITEM, item), (S.PIECE_NEXT, nxt), (S.PIECE_SKIP, skip),
+                     (S.PIECE_ITEM, it), (S.PIECE_NEXT, nxt), (S.PIECE_SKIP, skip),
                      (S.PIECE_TAKEN, c64(0)), (S.PIECE_RARE, c64(0)), (S.PIECE_LINK_PC, c64(1)),
                      (S.PIECE_LINK_IDX, c64(0)), (S.PIECE_LINK, c64(0))):
-            put(pieces, b.add(base, c64(k)), b.trunc(v, I32), I32)
+            set_piece(p, k, v)
 
     piece(c64(0), guard_sid, c64(0), c64(0), c64(0), c64(1), c64(0))
     piece(c64(1), check_sid, c64(0), c64(0), c64(0), c64(2), c64(0))
 
     def stencil_piece(i, _done):
-        v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
+        v = item(i)
         # its field that is no condition when 0, and is (the stencil made with it 0)
-        j = b.lshr(b.zext(word(kinds, v, I8), I64), c64(S.CHAIN_NO_CONDITION))
-        f = b.zext(word(items, b.add(b.mul(i, c64(S.DC_FIELDS)), j), I32), I64)
+        j = b.lshr(kind_of(v), c64(S.CHAIN_NO_CONDITION))
+        f = item(i, j)
         zsid = b.add(b.add(b.mul(nv, c64(2)), c64(6)), v)
         none = b.and_(b.and_(b.icmp_unsigned("!=", j, c64(0)), b.icmp_unsigned("==", f, c64(0))),
                       b.icmp_unsigned("!=", desc_of(zsid, S.CHAIN_DESC_LEN), c64(0)))
@@ -197,12 +214,26 @@ def emit(gen) -> ir.Function:
     count_p = b.alloca(I64)
     b.store(b.add(n, c64(4)), count_p)
 
+    def new_piece():
+        """The next piece's index (after the ways out: delay slots, then rare ways)."""
+        p = b.load(count_p, typ=I64)
+        b.store(b.add(p, c64(1)), count_p)
+        return p
+
+    def if_has(i, flag, name, body):
+        """body() if item ``i``'s variant has ``flag``."""
+        yes, after = fn.append_basic_block(name), fn.append_basic_block(name + "_after")
+        b.cbranch(has(item(i), flag), yes, after)
+        b.position_at_end(yes)
+        body()
+        b.branch(after)
+        b.position_at_end(after)
+
     def ds_piece(i, _done):
-        v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
-        kind = b.zext(word(kinds, v, I8), I64)
-        has, after = fn.append_basic_block("ds_has"), fn.append_basic_block("ds_after")
-        b.cbranch(b.icmp_unsigned("!=", b.and_(kind, c64(S.CHAIN_HAS_TAKEN)), c64(0)), has, after)
-        b.position_at_end(has)
+        if_has(i, S.CHAIN_HAS_TAKEN, "ds", lambda: delay_slot(i))
+        return b.add(i, c64(1))
+
+    def delay_slot(i):
         j = b.add(i, c64(1))
         inside, beyond, make = (fn.append_basic_block(x) for x in ("ds_in", "ds_beyond", "ds_make"))
         b.cbranch(b.icmp_unsigned("<", j, n), inside, beyond)
@@ -215,19 +246,18 @@ def emit(gen) -> ir.Function:
         decode(j)
         b.branch(inside)
         b.position_at_end(inside)
-        vj = b.zext(word(items, b.mul(j, c64(S.DC_FIELDS)), I32), I64)
-        ds_sid = b.add(nv, vj)
+        ds_sid = b.add(nv, item(j))
         usable = b.icmp_unsigned("!=", desc_of(ds_sid, S.CHAIN_DESC_LEN), c64(0))
         b.cbranch(usable, make, none_bb)
         b.position_at_end(make)
-        p = b.load(count_p, typ=I64)
+        p = new_piece()
         piece(p, ds_sid, b.add(entry, b.shl(j, c64(2))), b.add(b.add(first, j), c64(1)), j,
               c64(0), c64(0))
         # the branch's target, when its displacement is a field (PC_RELATIVE_BRANCHES):
         # a chain there (this one, or one whose first record's word is in the arena), on
         # this page, is gone on in from the delay slot's copy
-        tf = b.zext(word(targets, v, I8), I64)
-        disp = b.sext(word(items, b.add(b.mul(i, c64(S.DC_FIELDS)), tf), I32), I64)
+        tf = b.zext(word(targets, item(i), I8), I64)
+        disp = b.sext(b.trunc(item(i, tf), I32), I64)
         target = b.and_(b.add(b.add(entry, b.shl(i, c64(2))), b.add(disp, c64(8))),
                         c64(0xFFFFFFFF))
         idx_t = b.add(b.sub(first, b.and_(b.lshr(entry, c64(2)), c64(1023))),
@@ -238,15 +268,13 @@ def emit(gen) -> ir.Function:
                                   b.icmp_unsigned("<", w, arena_end)))
         linked = b.and_(b.and_(b.icmp_unsigned("!=", tf, c64(0)), there),
                         b.icmp_unsigned("==", b.lshr(target, c64(12)), b.lshr(entry, c64(12))))
-        base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
-        for k, value in ((S.PIECE_LINK_PC, b.select(linked, target, c64(1))),
-                         (S.PIECE_LINK_IDX, idx_t),
-                         (S.PIECE_LINK, b.select(own, c64(0), b.add(w, guard_len)))):
-            put(pieces, b.add(base, c64(k)), b.trunc(value, I32), I32)
+        set_piece(p, S.PIECE_LINK_PC, b.select(linked, target, c64(1)))
+        set_piece(p, S.PIECE_LINK_IDX, idx_t)
+        set_piece(p, S.PIECE_LINK, b.select(own, c64(0), b.add(w, guard_len)))
         make_end = b.block
         b.branch(after_set := fn.append_basic_block("ds_set"))
         b.position_at_end(none_bb)
-        p2 = b.load(count_p, typ=I64)
+        p2 = new_piece()
         piece(p2, taken_out_sid, c64(0), c64(0), c64(0), c64(0), c64(0))
         none_end = b.block
         b.branch(after_set)
@@ -254,53 +282,36 @@ def emit(gen) -> ir.Function:
         pp = b.phi(I64)
         pp.add_incoming(p, make_end)
         pp.add_incoming(p2, none_end)
-        put(pieces, b.add(b.mul(b.add(i, c64(2)), c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_TAKEN)),
-            b.trunc(pp, I32), I32)
-        b.store(b.add(pp, c64(1)), count_p)
-        b.branch(after)
-        b.position_at_end(after)
-        return b.add(i, c64(1))
+        set_piece(b.add(i, c64(2)), S.PIECE_TAKEN, pp)
+
     loop("delay_slots", c64(0), lambda i: b.icmp_unsigned("<", i, n), ds_piece)
 
     # the rare ways of the copies that have them, after everything else
     def rare_piece(i, _done):
-        v = b.zext(word(items, b.mul(i, c64(S.DC_FIELDS)), I32), I64)
-        kind = b.zext(word(kinds, v, I8), I64)
-        has, after = fn.append_basic_block("rare_has"), fn.append_basic_block("rare_after")
-        b.cbranch(b.icmp_unsigned("!=", b.and_(kind, c64(S.CHAIN_HAS_RARE)), c64(0)), has, after)
-        b.position_at_end(has)
-        p = b.load(count_p, typ=I64)
+        if_has(i, S.CHAIN_HAS_RARE, "rare", lambda: rare_way(i, b.add(i, c64(2))))
+        return b.add(i, c64(1))
+
+    def rare_way(i, of):
+        """The rare ways of instruction ``i``, for piece ``of`` (its copy, or the check)."""
+        p = new_piece()
         piece(p, rare_sid, b.add(entry, b.shl(i, c64(2))), b.add(b.add(first, i), c64(1)), i,
               c64(0), c64(0))
-        put(pieces, b.add(b.mul(b.add(i, c64(2)), c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_RARE)),
-            b.trunc(p, I32), I32)
-        b.store(b.add(p, c64(1)), count_p)
-        b.branch(after)
-        b.position_at_end(after)
-        return b.add(i, c64(1))
+        set_piece(of, S.PIECE_RARE, p)
     loop("rare_ways", c64(0), lambda i: b.icmp_unsigned("<", i, n), rare_piece)
-    # the check's (too few instructions left): the first instruction's
-    p = b.load(count_p, typ=I64)
-    piece(p, rare_sid, entry, b.add(first, c64(1)), c64(0), c64(0), c64(0))
-    put(pieces, c64(S.CHAIN_PIECE_WORDS + S.PIECE_RARE), b.trunc(p, I32), I32)
-    b.store(b.add(p, c64(1)), count_p)
+    rare_way(c64(0), c64(1))                 # the check's (too few left): the first one's
     npieces = b.load(count_p, typ=I64)
 
     # offsets and lengths: a copy whose last instruction is its jump to the next one,
     # laid out right after it, goes without that jump (falls through)
     def offset_body(p, _done):
-        base = b.mul(p, c64(S.CHAIN_PIECE_WORDS))
-        sid = b.zext(word(pieces, b.add(base, c64(S.PIECE_SID)), I32), I64)
-        nxt = b.zext(word(pieces, b.add(base, c64(S.PIECE_NEXT)), I32), I64)
-        next_sid = word(pieces, b.add(b.add(base, c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_SID)),
-                        I32)
-        falls = b.and_(b.icmp_unsigned("==", nxt, b.add(p, c64(1))),
-                       b.icmp_unsigned("!=", next_sid, ir.Constant(I32, 0)))
+        sid = piece_word(p, S.PIECE_SID)
+        falls = b.and_(b.icmp_unsigned("==", piece_word(p, S.PIECE_NEXT), b.add(p, c64(1))),
+                       b.icmp_unsigned("!=", piece_word(b.add(p, c64(1)), S.PIECE_SID), c64(0)))
         length = b.sub(desc_of(sid, S.CHAIN_DESC_LEN),
                        b.select(falls, desc_of(sid, S.CHAIN_DESC_TRIM), c64(0)))
         at = b.load(size_p, typ=I64)
-        put(pieces, b.add(base, c64(S.PIECE_OFFSET)), b.trunc(at, I32), I32)
-        put(pieces, b.add(base, c64(S.PIECE_LEN)), b.trunc(length, I32), I32)
+        set_piece(p, S.PIECE_OFFSET, at)
+        set_piece(p, S.PIECE_LEN, length)
         b.store(b.add(at, length), size_p)
         return b.add(p, c64(1))
     size_p = b.alloca(I64)
@@ -321,9 +332,6 @@ def emit(gen) -> ir.Function:
     values = b.alloca(I64, size=c64(S.CHAIN_SOURCES))
     memcpy = m.declare_intrinsic("llvm.memcpy", [PTR, PTR, I64])
 
-    def piece_word(p, k):
-        return b.zext(word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(k)), I32), I64)
-
     def address_of(p):
         """(a linked chain's check may be before this one: the offset is signed)"""
         offset = word(pieces, b.add(b.mul(p, c64(S.CHAIN_PIECE_WORDS)), c64(S.PIECE_OFFSET)), I32)
@@ -339,10 +347,10 @@ def emit(gen) -> ir.Function:
 
         def val(k, v):
             put(values, k, v)
-        item = b.mul(piece_word(p, S.PIECE_ITEM), c64(S.DC_FIELDS))
+        it = piece_word(p, S.PIECE_ITEM)
         val(S.HOLE_PC, piece_word(p, S.PIECE_PC))
         for j in range(S.DC_FIELDS - 1):
-            f = b.zext(word(items, b.add(item, c64(1 + j)), I32), I64)
+            f = item(it, 1 + j)
             val(S.HOLE_FIELD + j, f)
             val(S.HOLE_REG + j, b.shl(f, c64(3)))
         val(S.HOLE_IDX, piece_word(p, S.PIECE_REC))
