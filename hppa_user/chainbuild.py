@@ -156,7 +156,8 @@ def emit(gen) -> ir.Function:
 
     last = []
     guard_sid, out_sid, taken_out_sid, skip_out_sid, check_sid, rare_sid = (
-        b.add(b.mul(nv, c64(2)), c64(k)) for k in (1, 2, 3, 4, 5, 6))
+        b.add(b.mul(nv, c64(2)), c64(1 + S.CHAIN_FIXED.index(name)))
+        for name in ("guard", "out", "taken_out", "skip_out", "check", "rare"))
     link_p = b.alloca(I64)                 # the check of the chain this one runs into
     # (a guard's laid-out length: a chain's check is that far from its first record's word)
     guard_len = b.sub(desc_of(guard_sid, S.CHAIN_DESC_LEN), desc_of(guard_sid, S.CHAIN_DESC_TRIM))
@@ -194,7 +195,7 @@ def emit(gen) -> ir.Function:
         # its field that is no condition when 0, and is (the stencil made with it 0)
         j = b.lshr(kind_of(v), c64(S.CHAIN_NO_CONDITION))
         f = item(i, j)
-        zsid = b.add(b.add(b.mul(nv, c64(2)), c64(6)), v)
+        zsid = b.add(b.add(b.mul(nv, c64(2)), c64(len(S.CHAIN_FIXED))), v)
         none = b.and_(b.and_(b.icmp_unsigned("!=", j, c64(0)), b.icmp_unsigned("==", f, c64(0))),
                       b.icmp_unsigned("!=", desc_of(zsid, S.CHAIN_DESC_LEN), c64(0)))
         piece(b.add(i, c64(2)), b.select(none, zsid, v), b.add(entry, b.shl(i, c64(2))),

@@ -153,9 +153,9 @@ class Chains:
                     break
                 if not sid:                  # (the first copy of the chain it runs into)
                     continue
-                kind = f"z{sid - 2 * nv - 6}" if sid > 2 * nv + 6 else \
-                    ("guard", "out", "taken_out", "skip_out", "check", "rare")[
-                        sid - 2 * nv - 1] if sid > 2 * nv else \
+                fixed = len(S.CHAIN_FIXED)
+                kind = f"z{sid - 2 * nv - fixed}" if sid > 2 * nv + fixed else \
+                    S.CHAIN_FIXED[sid - 2 * nv - 1] if sid > 2 * nv else \
                     f"ds{sid - nv}" if sid > nv else f"s{sid}"
                 names[f"c{self.built}.{p}:{kind}"] = guard + off
             objcode._perf_map(names)

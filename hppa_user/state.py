@@ -118,11 +118,14 @@ CHAIN_GOES_ON, CHAIN_AFTER_DELAY_SLOT, CHAIN_ENDS = 0, 1, 2
 CHAIN_HAS_TAKEN = 4       # (its stencil has a jump to its delay slot's copy)
 CHAIN_HAS_RARE = 8        # (its stencil has rare ways: JUMP_RARE)
 CHAIN_NO_CONDITION = 4    # (bits 4-7: 1 + the field whose 0 means no condition, or 0)
+# the stencils of a chain's own pieces (StencilArm's methods of these names): the guard,
+# the way out, the taken branch's way out when its delay slot has no copy, the way out
+# past a nullified instruction, the check, and a copy's rare ways
+CHAIN_FIXED = ("guard", "out", "taken_out", "skip_out", "check", "rare")
 # the table: a stencil's descriptor (i32 words; stencil ids: variant v, its delay-slot
-# copy NV + v, the guard 2 NV + 1, the way out 2 NV + 2, the taken way out 2 NV + 3, the
-# way out past a nullified instruction 2 NV + 4, the check 2 NV + 5, the rare ways of a
-# copy 2 NV + 6, variant v's with its no-condition field 0 2 NV + 6 + v; CHAIN_DESC_TRIM: the bytes of its last instruction when that is the jump
-# to the next copy, else 0)
+# copy NV + v, CHAIN_FIXED's from 2 NV + 1 on, variant v's with its no-condition field 0
+# 2 NV + len(CHAIN_FIXED) + v; CHAIN_DESC_TRIM: the bytes of its last instruction when that is
+# the jump to the next copy, else 0)
 CHAIN_DESC_WORDS = 5
 CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES, \
     CHAIN_DESC_TRIM = range(5)

@@ -284,7 +284,7 @@ class StencilArm(ArmGen):
         pc = self.hole(S.HOLE_PC)
         self.own_arm(pc, pc + 4)
 
-    def way_out(self) -> None:
+    def out(self) -> None:
         """After a chain's last copy: the next instruction (hole S.HOLE_PC), in order."""
         pc = self.hole(S.HOLE_PC)
         self.record_after(pc, pc + 4, self.count_in)
@@ -320,6 +320,15 @@ def _successors(block) -> list:
     return []
 
 
+def _predecessors(blocks) -> dict[int, list]:
+    """id(block) -> the blocks of ``blocks`` that branch to it."""
+    preds = {}
+    for blk in blocks:
+        for succ in _successors(blk):
+            preds.setdefault(id(succ), []).append(blk)
+    return preds
+
+
 def _pure(instr) -> bool:
     if instr.opname == "call":
         callee = instr.callee
@@ -342,16 +351,13 @@ def rare_ways_to(fn: ir.Function, target) -> int:
     drop the blocks only they reached: a copy keeps its usual path and little else.
     Returns how many ways were sent."""
     blocks = [blk for blk in fn.blocks if blk is not target]
-    preds = {id(blk): [] for blk in fn.blocks}
-    for blk in blocks:
-        for succ in _successors(blk):
-            preds[id(succ)].append(blk)
+    preds = _predecessors(blocks)
     clean_out = {id(blk): True for blk in blocks}
     changed = True
     while changed:                   # all ways from the entry clean (a greatest fixpoint)
         changed = False
         for k, blk in enumerate(blocks):
-            ok = (k == 0 or all(clean_out[id(p)] for p in preds[id(blk)])) and \
+            ok = (k == 0 or all(clean_out[id(p)] for p in preds.get(id(blk), ()))) and \
                 all(_pure(i) for i in blk.instructions[:-1])
             if ok != clean_out[id(blk)]:
                 clean_out[id(blk)], changed = ok, True
@@ -369,15 +375,12 @@ def rare_ways_to(fn: ir.Function, target) -> int:
                 reached.add(id(blk))
                 todo += _successors(blk)
         fn.blocks[:] = [blk for blk in fn.blocks if id(blk) in reached]
-        preds = {id(blk): set() for blk in fn.blocks}
+        preds = _predecessors(fn.blocks)
         for blk in fn.blocks:
-            for succ in _successors(blk):
-                preds[id(succ)].add(id(blk))
-        for blk in fn.blocks:
+            kept = {id(p) for p in preds.get(id(blk), ())}
             for instr in blk.instructions:
                 if isinstance(instr, ir.instructions.PhiInstr):
-                    instr.incomings = [(v, p) for v, p in instr.incomings
-                                       if id(p) in preds[id(blk)]]
+                    instr.incomings = [(v, p) for v, p in instr.incomings if id(p) in kept]
     return sent
 
 
@@ -408,12 +411,8 @@ class StencilGen:
                 opname, consts = enc.VARIANTS[v - 1]
                 consts = consts[:j] + (0,) + consts[j + 1:]
                 StencilArm(self, self.new(f"hppa_stencil_z_{v}")).stencil((opname, consts))
-        StencilArm(self, self.new("hppa_stencil_guard")).guard()
-        StencilArm(self, self.new("hppa_stencil_out")).way_out()
-        StencilArm(self, self.new("hppa_stencil_taken_out")).taken_out()
-        StencilArm(self, self.new("hppa_stencil_skip_out")).skip_out()
-        StencilArm(self, self.new("hppa_stencil_check")).check()
-        StencilArm(self, self.new("hppa_stencil_rare")).rare()
+        for name in S.CHAIN_FIXED:
+            getattr(StencilArm(self, self.new(f"hppa_stencil_{name}")), name)()
 
     def new(self, name: str) -> ir.Function:
         fn = ir.Function(self.module, ARM_FN, name=name)
@@ -540,8 +539,7 @@ def table(obj: bytes) -> dict:
     nv = len(enc.VARIANTS)
     ids = ([f"hppa_stencil_{v}" for v in range(nv + 1)] +
            [f"hppa_stencil_ds_{v}" for v in range(1, nv + 1)] +
-           ["hppa_stencil_guard", "hppa_stencil_out", "hppa_stencil_taken_out",
-            "hppa_stencil_skip_out", "hppa_stencil_check", "hppa_stencil_rare"] +
+           [f"hppa_stencil_{name}" for name in S.CHAIN_FIXED] +
            [f"hppa_stencil_z_{v}" for v in range(1, nv + 1)])
     code, desc, patches = bytearray(), [], []
     for name in ids:
