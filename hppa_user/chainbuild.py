@@ -354,6 +354,8 @@ def emit(gen) -> ir.Function:
             f = item(it, 1 + j)
             val(S.HOLE_FIELD + j, f)
             val(S.HOLE_REG + j, b.shl(f, c64(3)))
+            val(S.HOLE_REG_W + j, b.select(b.icmp_unsigned("==", f, c64(0)),
+                                           c64(8 * (S.REGS_CTL + S.CTL_SINK)), b.shl(f, c64(3))))
         val(S.HOLE_IDX, piece_word(p, S.PIECE_REC))
         val(S.HOLE_LINK_PC, piece_word(p, S.PIECE_LINK_PC))
         val(S.HOLE_LINK_IDX, piece_word(p, S.PIECE_LINK_IDX))

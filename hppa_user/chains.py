@@ -126,6 +126,9 @@ class Chains:
         job[S.CHAIN_JOB_ENTRY] = entry
         job[S.CHAIN_JOB_FIRST] = first
         job[S.CHAIN_JOB_END] = (slot + 1) << 10
+        if PERF_MAP:
+            # (names this chain's pieces only: the table holds the last longer one's after them)
+            ctypes.memset(hostarray.address(self._pieces), 0, self._pieces.nbytes)
         for _ in range(2):
             job[S.CHAIN_JOB_DST] = self.arena + self.used
             job[S.CHAIN_JOB_ROOM] = ARENA - self.used

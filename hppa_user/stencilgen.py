@@ -58,6 +58,7 @@ from hppa_user.ssa import RARE, V, unlikely
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
 VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
                [f"hppa_hole_r{j}" for j in range(enc.NFIELDS)] +
+               [f"hppa_hole_w{j}" for j in range(enc.NFIELDS)] +
                ["hppa_hole_idx", "hppa_hole_link_pc", "hppa_hole_link_idx", "hppa_hole_run"])
 JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_taken",
               "hppa_hole_link", "hppa_hole_own_arm", "hppa_hole_rare")
@@ -85,6 +86,15 @@ class SCtx(ICtx):
     def cond_branch(self, taken: V, disp: V, nflag) -> None:
         super().cond_branch(taken, disp, nflag)
         self.taken = taken
+
+    def set_gr(self, r: V, v: V) -> None:
+        """A register field's write goes where its write hole says: its register, or a
+        sink when the field is 0 (so no copy stores regs[0] back to zero after it)."""
+        hole = self.regs_at.get((id(r), "w"))
+        if hole is None:
+            return super().set_gr(r, v)
+        b = self.b
+        b.store(v.zext(64).ir, b.gep(self.regs, [b.ptrtoint(hole, I64)], source_etype=I8))
 
     def reg_ptr(self, index):
         hole = self.regs_at.get(id(index)) if isinstance(index, V) else None
@@ -123,6 +133,7 @@ class StencilArm(ArmGen):
         """Field ``j``: a hole, and (used as a register number) its byte-offset hole."""
         v = self.hole(S.HOLE_FIELD + j)
         self.regs_at[id(v)] = self.gen.holes[S.HOLE_REG + j]
+        self.regs_at[id(v), "w"] = self.gen.holes[S.HOLE_REG_W + j]
         return v
 
     def context(self) -> "SCtx":

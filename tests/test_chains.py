@@ -101,6 +101,38 @@ def test_chain_goes_on_in_the_chain_built_before_it():
         assert (st1, state(h1)) == (st0, state(h0)), budget
 
 
+# writes to r0 (a prefetching load, an add, a load that modifies its base, an ldo), each
+# read back at once: a copy sends a field 0's write to a sink, not to regs[0]
+WRITES_TO_R0 = """
+    ldi 6,%r4
+    ldil L%0x20000,%r6
+    ldo 0x40(%r6),%r6
+1:  ldw 0(%r6),%r0
+    copy %r0,%r7
+    add %r4,%r6,%r0
+    add %r0,%r4,%r8
+    ldo 9(%r4),%r0
+    or %r0,%r9,%r9
+    ldw,mb 4(%r6),%r0
+    add %r0,%r7,%r7
+    addib,<> -1,%r4,1b
+    addi 1,%r0,%r10
+"""
+
+
+def test_writes_to_r0_vanish_in_a_chain():
+    h0, st0 = run(False, src=WRITES_TO_R0, heads=(CODE,))
+    h1, st1 = run(True, src=WRITES_TO_R0, heads=(CODE, CODE + 12))
+    assert st1 == st0 and state(h1) == state(h0)
+    assert h1.cpu.chains.insns >= 10
+    # (r0 read as 0 throughout: r7, r9 stay 0, r8 is the last r4, r10 is 1)
+    assert [h1.r(n) for n in (0, 7, 8, 9, 10)] == [0, 0, 1, 0, 1]
+    for budget in range(1, 40):
+        h0, st0 = run(False, budget, src=WRITES_TO_R0, heads=(CODE,))
+        h1, st1 = run(True, budget, src=WRITES_TO_R0, heads=(CODE, CODE + 12))
+        assert (st1, state(h1), h1.r(0)) == (st0, state(h0), 0), budget
+
+
 def test_breakpoint_inside_a_chain_stops_there():
     h, _ = run(True, budget=0)
     target = CODE + 32                             # addc, inside the loop's chain
