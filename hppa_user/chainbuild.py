@@ -155,9 +155,9 @@ def emit(gen) -> ir.Function:
         return nxt
 
     last = []
-    guard_sid, out_sid, taken_out_sid, skip_out_sid, check_sid, rare_sid = (
+    guard_sid, out_sid, taken_out_sid, skip_out_sid, check_sid, rare_sid, onward_sid = (
         b.add(b.mul(nv, c64(2)), c64(1 + S.CHAIN_FIXED.index(name)))
-        for name in ("guard", "out", "taken_out", "skip_out", "check", "rare"))
+        for name in ("guard", "out", "taken_out", "skip_out", "check", "rare", "onward"))
     link_p = b.alloca(I64)                 # the check of the chain this one runs into
     # (a guard's laid-out length: a chain's check is that far from its first record's word)
     guard_len = b.sub(desc_of(guard_sid, S.CHAIN_DESC_LEN), desc_of(guard_sid, S.CHAIN_DESC_TRIM))
@@ -180,8 +180,11 @@ def emit(gen) -> ir.Function:
     b.position_at_end(enough)
 
     # ---- 2. the pieces: (sid, pc, hole-idx record, item, next, skip, taken, offset) ----
-    def piece(p, sid, pc, rec, it, nxt, skip):
+    # (PIECE_COUNTED: the instructions counted from the check to where the piece starts,
+    # its item's, but for the ways out)
+    def piece(p, sid, pc, rec, it, nxt, skip, counted=None):
         for k, v in ((S.PIECE_SID, sid), (S.PIECE_PC, pc), (S.PIECE_REC, rec),
+                     (S.PIECE_COUNTED, it if counted is None else counted),
                      (S.PIECE_ITEM, it), (S.PIECE_NEXT, nxt), (S.PIECE_SKIP, skip),
                      (S.PIECE_TAKEN, c64(0)), (S.PIECE_RARE, c64(0)), (S.PIECE_LINK_PC, c64(1)),
                      (S.PIECE_LINK_IDX, c64(0)), (S.PIECE_LINK, c64(0))):
@@ -206,10 +209,12 @@ def emit(gen) -> ir.Function:
     after = b.add(entry, b.shl(n, c64(2)))
     link_to = b.load(link_p, typ=I64)
     linked = b.icmp_unsigned("!=", link_to, c64(0))
-    # (linked: no way out of its own, sid 0 being no code; its offset is set below)
-    piece(b.add(n, c64(2)), b.select(linked, c64(0), out_sid), after, b.add(first, n),
-          c64(0), c64(0), c64(0))
-    piece(b.add(n, c64(3)), skip_out_sid, after, c64(0), c64(0), c64(0), c64(0))
+    # (linked: the way on into the check of the chain it runs into)
+    piece(b.add(n, c64(2)), b.select(linked, onward_sid, out_sid), after, b.add(first, n),
+          c64(0), c64(0), c64(0), n)
+    set_piece(b.add(n, c64(2)), S.PIECE_LINK, link_to)
+    piece(b.add(n, c64(3)), skip_out_sid, after, c64(0), c64(0), c64(0), c64(0),
+          b.add(n, c64(1)))
     # the delay slots of the branches (a kind with CHAIN_HAS_TAKEN): the last one's
     # record, past the chain, is decoded into item n if it can be
     count_p = b.alloca(I64)
@@ -276,7 +281,7 @@ def emit(gen) -> ir.Function:
         b.branch(after_set := fn.append_basic_block("ds_set"))
         b.position_at_end(none_bb)
         p2 = new_piece()
-        piece(p2, taken_out_sid, c64(0), c64(0), c64(0), c64(0), c64(0))
+        piece(p2, taken_out_sid, c64(0), c64(0), c64(0), c64(0), c64(0), j)
         none_end = b.block
         b.branch(after_set)
         b.position_at_end(after_set)
@@ -306,8 +311,7 @@ def emit(gen) -> ir.Function:
     # laid out right after it, goes without that jump (falls through)
     def offset_body(p, _done):
         sid = piece_word(p, S.PIECE_SID)
-        falls = b.and_(b.icmp_unsigned("==", piece_word(p, S.PIECE_NEXT), b.add(p, c64(1))),
-                       b.icmp_unsigned("!=", piece_word(b.add(p, c64(1)), S.PIECE_SID), c64(0)))
+        falls = b.icmp_unsigned("==", piece_word(p, S.PIECE_NEXT), b.add(p, c64(1)))
         length = b.sub(desc_of(sid, S.CHAIN_DESC_LEN),
                        b.select(falls, desc_of(sid, S.CHAIN_DESC_TRIM), c64(0)))
         at = b.load(size_p, typ=I64)
@@ -319,9 +323,6 @@ def emit(gen) -> ir.Function:
     b.store(c64(0), size_p)
     loop("offsets", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), offset_body)
     size = b.load(size_p, typ=I64)
-    out_at = b.gep(pieces, [b.add(b.mul(b.add(n, c64(2)), c64(S.CHAIN_PIECE_WORDS)),
-                                  c64(S.PIECE_OFFSET))], source_etype=I32)
-    b.store(b.select(linked, b.trunc(b.sub(link_to, dst), I32), b.load(out_at, typ=I32)), out_at)
     fits, small = fn.append_basic_block("fits"), fn.append_basic_block("small")
     b.cbranch(b.icmp_unsigned(">", size, room), small, fits)
     b.position_at_end(small)
@@ -360,6 +361,7 @@ def emit(gen) -> ir.Function:
         val(S.HOLE_LINK_PC, piece_word(p, S.PIECE_LINK_PC))
         val(S.HOLE_LINK_IDX, piece_word(p, S.PIECE_LINK_IDX))
         val(S.HOLE_RUN, b.add(n, c64(1)))            # its copies, and a delay slot
+        val(S.HOLE_COUNTED, piece_word(p, S.PIECE_COUNTED))
         link = piece_word(p, S.PIECE_LINK)
         val(S.JUMP_LINK, b.select(b.icmp_unsigned("==", link, c64(0)), address_of(c64(1)), link))
         val(S.JUMP_NEXT, address_of(piece_word(p, S.PIECE_NEXT)))

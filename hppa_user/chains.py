@@ -154,8 +154,6 @@ class Chains:
                 off = pieces[p * S.CHAIN_PIECE_WORDS + S.PIECE_OFFSET]
                 if p and not off:
                     break
-                if not sid:                  # (the first copy of the chain it runs into)
-                    continue
                 fixed = len(S.CHAIN_FIXED)
                 kind = f"z{sid - 2 * nv - fixed}" if sid > 2 * nv + fixed else \
                     S.CHAIN_FIXED[sid - 2 * nv - 1] if sid > 2 * nv else \

@@ -105,16 +105,17 @@ ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_
 # the same times 8: a register number as a displacement into regs, the same for a write
 # (CTL_SINK's for field 0: no copy stores regs[0] back to zero after it), the index of the
 # record a copy dispatches to, a taken branch's target and its record when a chain starts
-# there, and the most instructions a chain runs from its check), jump holes (the next
+# there, the most instructions a chain runs from its check, and the instructions counted
+# from the check to where the piece starts), jump holes (the next
 # copy, the copy after it, the arm of the chain's first record, a branch's delay-slot
 # copy, the check of the chain at a taken branch's target,
 # the copied instruction's own arm, and a copy's rare ways: the piece that goes there),
 # and the stencil table's read-only data.
-HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_REG_W, HOLE_IDX, HOLE_LINK_PC, HOLE_LINK_IDX, HOLE_RUN = \
-    0, 1, 8, 15, 22, 23, 24, 25
-JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_LINK, JUMP_OWN_ARM, JUMP_RARE = range(26, 33)
-CHAIN_DATA_SOURCE = 33
-CHAIN_SOURCES = 34
+HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_REG_W, HOLE_IDX, HOLE_LINK_PC, HOLE_LINK_IDX, HOLE_RUN, \
+    HOLE_COUNTED = 0, 1, 8, 15, 22, 23, 24, 25, 26
+JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_LINK, JUMP_OWN_ARM, JUMP_RARE = range(27, 34)
+CHAIN_DATA_SOURCE = 34
+CHAIN_SOURCES = 35
 CHAIN_MAX = 64            # instructions in one chain
 CHAIN_MAX_PIECES = 3 * CHAIN_MAX + 5
 # a variant's kind byte: how a chain goes on after it, and whether it may branch
@@ -125,8 +126,9 @@ CHAIN_HAS_RARE = 8        # (its stencil has rare ways: JUMP_RARE)
 CHAIN_NO_CONDITION = 4    # (bits 4-7: 1 + the field whose 0 means no condition, or 0)
 # the stencils of a chain's own pieces (StencilArm's methods of these names): the guard,
 # the way out, the taken branch's way out when its delay slot has no copy, the way out
-# past a nullified instruction, the check, and a copy's rare ways
-CHAIN_FIXED = ("guard", "out", "taken_out", "skip_out", "check", "rare")
+# past a nullified instruction, the check, a copy's rare ways, and the way on into the
+# check of the chain this one runs into
+CHAIN_FIXED = ("guard", "out", "taken_out", "skip_out", "check", "rare", "onward")
 # the table: a stencil's descriptor (i32 words; stencil ids: variant v, its delay-slot
 # copy NV + v, CHAIN_FIXED's from 2 NV + 1 on, variant v's with its no-condition field 0
 # 2 NV + len(CHAIN_FIXED) + v; CHAIN_DESC_TRIM: the bytes of its last instruction when that is
@@ -139,10 +141,12 @@ PATCH_OFFSET, PATCH_SOURCE, PATCH_ADDEND, PATCH_RELATIVE = 0, 1, 2, 3
 # the builder's pieces (i32 words each; in the chain's order: the guard, the check, a
 # copy an instruction, the two ways out, the delay-slot copies, the copies' rare ways)
 # (a delay slot's: PIECE_LINK_PC, its branch's target when a chain starts there, else 1;
-# PIECE_LINK_IDX, its record; PIECE_LINK, that chain's check, 0: this one's)
-CHAIN_PIECE_WORDS = 13
+# PIECE_LINK_IDX, its record; PIECE_LINK, that chain's check, 0: this one's;
+# PIECE_COUNTED: HOLE_COUNTED's value)
+CHAIN_PIECE_WORDS = 14
 PIECE_SID, PIECE_PC, PIECE_REC, PIECE_ITEM, PIECE_NEXT, PIECE_SKIP, PIECE_TAKEN, \
-    PIECE_OFFSET, PIECE_LEN, PIECE_RARE, PIECE_LINK_PC, PIECE_LINK_IDX, PIECE_LINK = range(13)
+    PIECE_OFFSET, PIECE_LEN, PIECE_RARE, PIECE_LINK_PC, PIECE_LINK_IDX, PIECE_LINK, \
+    PIECE_COUNTED = range(14)
 # the builder's job (i64 words)
 # (CHAIN_JOB_DATA: the arena's start, where the stencils' data is; CHAIN_JOB_ARENA_END;
 # CHAIN_JOB_TARGETS: the table's "targets";

@@ -48,11 +48,14 @@ def state(h: Cpu) -> tuple:
 
 
 def run(chained: bool, budget: int = 100_000, src: str = LOOP,
-        heads: tuple = (CODE, CODE + 12)) -> tuple[Cpu, int]:
+        heads: tuple = (CODE, CODE + 12), counted: tuple = ()) -> tuple[Cpu, int]:
     """The snippet on a fresh CPU: decoded by a first run, then run again from the
     start, through chains built at ``heads`` in that order (the first instruction and
-    the loop's head) if ``chained``."""
+    the loop's head) if ``chained``.  ``counted``: addresses whose executions are counted
+    (their records hooked)."""
     h = Cpu()
+    if counted:
+        h.cpu.count_executions(list(counted))
     h.mem.poke(DATA, bytes(range(256)) * 8)
     h.run(src, budget=100_000)                     # decodes every record it reaches
     h.mem.poke(DATA, bytes(range(256)) * 8)
@@ -131,6 +134,64 @@ def test_writes_to_r0_vanish_in_a_chain():
         h0, st0 = run(False, budget, src=WRITES_TO_R0, heads=(CODE,))
         h1, st1 = run(True, budget, src=WRITES_TO_R0, heads=(CODE, CODE + 12))
         assert (st1, state(h1), h1.r(0)) == (st0, state(h0), 0), budget
+
+
+# chains that end where an instruction was never decoded: a taken branch's nullified
+# delay slot (the way out for a taken branch: taken_out) and a word every pass nullifies
+# (past it: skip_out)
+NEVER_DECODED = """
+    ldi 5,%r4
+1:  addi 1,%r5,%r5
+    cmpib,=,n 0,%r0,2f
+    addi 7,%r6,%r6
+2:  addi 2,%r7,%r7
+    comclr,= %r0,%r0,%r0
+    addi 9,%r8,%r8
+    addib,<> -1,%r4,1b
+    addi 3,%r9,%r9
+"""
+
+
+def test_ways_out_past_words_never_decoded_count_as_the_interpreter():
+    """The ways out count what the copies before them ran (the copies pass the count of
+    their check on): stopped after each count of instructions, the interpreter's state."""
+    heads = (CODE, CODE + 4, CODE + 16)
+    h0, st0 = run(False, src=NEVER_DECODED, heads=heads)
+    h1, st1 = run(True, src=NEVER_DECODED, heads=heads)
+    assert st1 == st0 and state(h1) == state(h0)
+    assert h1.cpu.chains.built == 3
+    assert [h1.r(n) for n in (5, 6, 7, 8, 9)] == [5, 0, 10, 0, 15]
+    for budget in range(1, 45):
+        h0, st0 = run(False, budget, src=NEVER_DECODED, heads=heads)
+        h1, st1 = run(True, budget, src=NEVER_DECODED, heads=heads)
+        assert (st1, state(h1)) == (st0, state(h0)), budget
+
+
+# a loop whose delay slot's executions are counted (a hooked record, as a vDSO entry's
+# under --stats): a chain has no copy of it, and its taken branch leaves by the way out
+# for that (taken_out)
+DELAY_SLOT_COUNTED = """
+    ldi 3,%r4
+1:  addi 1,%r5,%r5
+    addib,<> -1,%r4,1b
+    addi 4,%r8,%r8
+    addi 5,%r9,%r9
+"""
+
+
+def test_taken_way_out_to_a_delay_slot_counts_as_the_interpreter():
+    ds = CODE + 12
+    kw = dict(src=DELAY_SLOT_COUNTED, heads=(CODE, CODE + 4), counted=(ds,))
+    h0, st0 = run(False, **kw)
+    h1, st1 = run(True, **kw)
+    assert st1 == st0 and state(h1) == state(h0)
+    assert h1.cpu.chains.insns == 5                 # (2 + 3: neither has the delay slot)
+    assert h0.cpu.execution_counts() == h1.cpu.execution_counts() == {ds: 2 * 3}  # (two runs)
+    assert [h1.r(n) for n in (5, 8, 9)] == [3, 12, 5]
+    for budget in range(1, 16):
+        h0, st0 = run(False, budget, **kw)
+        h1, st1 = run(True, budget, **kw)
+        assert (st1, state(h1)) == (st0, state(h0)), budget
 
 
 def test_breakpoint_inside_a_chain_stops_there():
