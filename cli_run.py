@@ -276,7 +276,8 @@ def _print_stats(st: dict) -> None:
         f"entered at {j['other_entries']} other targets too; {j['regions'] - j['from_cache']} "
         f"compiled ({j['instructions']} instructions) in {j['compile_seconds']:.3f} s; "
         f"{j['chains']} chains of stencils ({j['chain_instructions']} instructions; "
-        f"{j['chains_linked']} going on in another)")
+        f"{j['chains_linked']} going on in another; "
+        f"{j['chain_copies_linked_later']} delay slots' copies linked later)")
     if "children" in st:
         c = st["children"]
         say(f"other processes: {c['processes']}, {c['instructions']} "

@@ -60,6 +60,7 @@ def emit(gen) -> ir.Function:
     targets = ptr(S.CHAIN_JOB_TARGETS)
     items = ptr(S.CHAIN_JOB_ITEMS)          # i32 [MAX_CHAIN + 1][8]: decoded records
     pieces = ptr(S.CHAIN_JOB_PIECES)        # i32 [CHAIN_MAX_PIECES][CHAIN_PIECE_WORDS]
+    unlinked = ptr(S.CHAIN_JOB_UNLINKED)    # i32 [CHAIN_MAX][2]: (target, piece)
     specials = [b.trunc(b.ptrtoint(f, I64), I32)
                 for f in (gen.refetch_fn, gen.hooked_fn, gen.breakpoint_fn)]
 
@@ -219,6 +220,8 @@ def emit(gen) -> ir.Function:
     # record, past the chain, is decoded into item n if it can be
     count_p = b.alloca(I64)
     b.store(b.add(n, c64(4)), count_p)
+    nunlinked_p = b.alloca(I64)
+    b.store(c64(0), nunlinked_p)
 
     def new_piece():
         """The next piece's index (after the ways out: delay slots, then rare ways)."""
@@ -272,9 +275,20 @@ def emit(gen) -> ir.Function:
         own = b.icmp_unsigned("==", idx_t, first)
         there = b.or_(own, b.and_(b.icmp_unsigned(">=", w, data),
                                   b.icmp_unsigned("<", w, arena_end)))
-        linked = b.and_(b.and_(b.icmp_unsigned("!=", tf, c64(0)), there),
-                        b.icmp_unsigned("==", b.lshr(target, c64(12)), b.lshr(entry, c64(12))))
+        linkable = b.and_(b.icmp_unsigned("!=", tf, c64(0)),
+                          b.icmp_unsigned("==", b.lshr(target, c64(12)), b.lshr(entry, c64(12))))
+        linked = b.and_(linkable, there)
         set_piece(p, S.PIECE_LINK_PC, b.select(linked, target, c64(1)))
+        # (no chain there yet: the pair for chains.py, which links it once there is one)
+        later, noted = fn.append_basic_block("ds_later"), fn.append_basic_block("ds_noted")
+        b.cbranch(b.and_(linkable, b.not_(there)), later, noted)
+        b.position_at_end(later)
+        k = b.load(nunlinked_p, typ=I64)
+        put(unlinked, b.mul(k, c64(2)), b.trunc(target, I32), I32)
+        put(unlinked, b.add(b.mul(k, c64(2)), c64(1)), b.trunc(p, I32), I32)
+        b.store(b.add(k, c64(1)), nunlinked_p)
+        b.branch(noted)
+        b.position_at_end(noted)
         set_piece(p, S.PIECE_LINK_IDX, idx_t)
         set_piece(p, S.PIECE_LINK, b.select(own, c64(0), b.add(w, guard_len)))
         make_end = b.block
@@ -399,5 +413,6 @@ def emit(gen) -> ir.Function:
     loop("emit", c64(0), lambda p: b.icmp_unsigned("<", p, npieces), emit_body)
     put(job, S.CHAIN_JOB_N, n)
     put(job, S.CHAIN_JOB_LINK, link_to)
+    put(job, S.CHAIN_JOB_NUNLINKED, b.load(nunlinked_p, typ=I64))
     b.ret(size)
     return fn

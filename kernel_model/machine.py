@@ -89,7 +89,8 @@ class Machine:
                                   symbol_bias=self.image.program.bias)
         self.reach: dict[int, object] = {}      # when_reached(): address -> callback
         # (a forked process counts from its fork)
-        self.jit_base = (0, 0, 0, 0, 0, 0.0, 0, 0, 0)
+        self.jit_base = (0, 0, 0, 0, 0, 0.0)
+        self.chains_base: dict[str, int] = {}
         self.lws_base: dict[int, int] = {}
         self.children_stats: list[dict] = []      # the run's other processes (the first's)
         self.exit_status = 0
@@ -152,8 +153,8 @@ class Machine:
         jit = self.cpu.jit
         jit.forked()
         self.jit_base = (jit.regions, jit.failures, jit.insns, jit.cached, jit.other_entries,
-                         jit.seconds, self.cpu.chains.built, self.cpu.chains.insns,
-                         self.cpu.chains.linked)
+                         jit.seconds)
+        self.chains_base = self.cpu.chains.counters()
         self.lws_base = self.ctx.lws_counts()
         if self.kernel.signals.ptracer is not None:
             # gdb follows the parent (follow-fork-mode parent, detach-on-fork): the child
@@ -301,9 +302,7 @@ class Machine:
         vdso = dict(self.vdso_counts)
         for name, n in self._vdso_calls().items():
             vdso[name] = vdso.get(name, 0) + n
-        (regions, failures, jit_insns, cached, other_entries, jit_seconds, chains, chain_insns,
-         linked) = self.jit_base
-        built = self.cpu.chains
+        regions, failures, jit_insns, cached, other_entries, jit_seconds = self.jit_base
         counts = self.cpu.execution_counts()
         lws = {op: n - self.lws_base.get(op, 0) for op, n in self.ctx.lws_counts().items()}
         out = {
@@ -321,9 +320,8 @@ class Machine:
                     "instructions": jit.insns - jit_insns, "from_cache": jit.cached - cached,
                     "other_entries": jit.other_entries - other_entries,
                     "compile_seconds": round(jit.seconds - jit_seconds, 3),
-                    "chains": built.built - chains,
-                    "chain_instructions": built.insns - chain_insns,
-                    "chains_linked": built.linked - linked},
+                    **{k: n - self.chains_base.get(k, 0)
+                       for k, n in self.cpu.chains.counters().items()}},
             "lws_calls": {str(op): n for op, n in lws.items() if n},
             "threads_created": k.sched.created,
         }

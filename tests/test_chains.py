@@ -15,6 +15,7 @@ import struct
 import pytest
 
 from hppa_user import core
+from hppa_user.chains import stencils
 from hppa_user import state as S
 from cpu_harness import CODE, DATA, Cpu
 from test_jit import PROGRAMS
@@ -234,7 +235,9 @@ def test_taken_branch_goes_on_in_the_chain_at_its_target():
     """With a chain at the forward branch's target (2:) built first, the loop's chain
     stops there, and its taken branch goes on in that chain from the delay slot's copy
     (the builder found the chain: the piece names it); with the chains built the other
-    way round, the back edge of the chain at 2: does.  The interpreter's state at every
+    way round, the delay slot's copy is linked to the chain at 2: once that is built
+    (its branch target patched in).  Either way the back edge, in the chain at 2:, is
+    linked to the loop's chain once that is there.  The interpreter's state at every
     count of instructions, either way."""
     target = CODE + 20                              # 2: addib
     h, _ = run(True, budget=0, src=FORWARD, heads=(target, CODE + 4))
@@ -242,6 +245,22 @@ def test_taken_branch_goes_on_in_the_chain_at_its_target():
     pieces = h.cpu.chains._pieces
     assert any(pieces[p * w + S.PIECE_PC] == CODE + 12 and
                pieces[p * w + S.PIECE_LINK_PC] == target for p in range(S.CHAIN_MAX_PIECES))
+    for heads in ((target, CODE + 4), (CODE + 4, target)):
+        chains = run(True, budget=0, src=FORWARD, heads=heads)[0].cpu.chains
+        assert chains.relinked == 1 and not chains.unlinked, heads
+    # the back edge's copy, built first: its branch target patched in where the builder
+    # put 1 (no chain there)
+    h, _ = run(True, budget=0, src=FORWARD, heads=(target,))
+    chains = h.cpu.chains
+    [(addr, sid)] = chains.unlinked[CODE + 4]
+    sites = [addr + off for off, source, _a, _r in stencils().link_patches(sid)
+             if source == S.HOLE_LINK_PC]
+
+    def holes():
+        return [struct.unpack_from("<I", chains._code, at - chains.arena)[0] for at in sites]
+    before = holes()
+    assert sites and chains.build(CODE + 4) and chains.relinked == 1
+    assert [v - b for v, b in zip(holes(), before)] == [CODE + 4 - 1] * len(sites)
     for heads in ((target, CODE + 4), (CODE + 4, target)):
         for budget in list(range(1, 60)) + [100_000]:
             h0, st0 = run(False, budget, src=FORWARD)
