@@ -69,7 +69,9 @@ REGION_CC = "ghccc"
 # arm's budget check is a sign test, with no load of the limit (ArmGen.insns converts).
 # The decode cache and the page-slot table are found through env where needed: an arm
 # keeps the registers they would pin for its own work (fewer spills).
-ARM_FN = ir.FunctionType(I64, [PTR] * 2 + [I32, I32, I64, PTR])
+# (the last two: guest memory and the permission table, carried from copy to copy of a
+# chain in registers, stencilgen.StencilArm; an arm passes nothing there)
+ARM_FN = ir.FunctionType(I64, [PTR] * 2 + [I32, I32, I64, PTR, PTR, PTR])
 ARM_CC = "ghccc"
 
 # helper functions shared with compiled regions, in their ENV_HELPERS order
@@ -673,7 +675,8 @@ class CoreGen:
         fs = g.ctl(S.CTL_IAOQF).trunc(32) | g.ctl(S.CTL_PSWN).ne(0).zext(32)
         back = g.ctl(S.CTL_IAOQB).trunc(32) | 1                # entry: nothing to count here
         st = b.call(self.slow_fn, [regs, env, fs.ir, back.ir, (c64(0) - budget).ir,
-                                   ir.Constant(PTR, None)], cconv=ARM_CC)
+                                   ir.Constant(PTR, None), ir.Constant(PTR, ir.Undefined),
+                                   ir.Constant(PTR, ir.Undefined)], cconv=ARM_CC)
         b.ret(st)
 
 
@@ -683,7 +686,7 @@ class ArmGen:
     def __init__(self, gen: CoreGen, fn: ir.Function):
         self.gen, self.fn = gen, fn
         self.b = b = ir.IRBuilder(fn.append_basic_block("entry"))
-        self.regs, self.env, fs, back, count, self.rec = fn.args
+        self.regs, self.env, fs, back, count, self.rec = fn.args[:6]
         self.fs, self.back_in, self.count_in = (V(b, fs, None, 32), V(b, back, None, 32),
                                                 V(b, count, None, 64))
         # guest memory and permissions are found through the environment (arms that touch
@@ -719,7 +722,8 @@ class ArmGen:
         return count + self.limit
 
     def args(self, fs: V, back: V, count: V, rec) -> list:
-        return [self.regs, self.env, fs.ir, back.ir, count.ir, rec]
+        undef = ir.Constant(PTR, ir.Undefined)
+        return [self.regs, self.env, fs.ir, back.ir, count.ir, rec, undef, undef]
 
     @property
     def page_slot(self):
