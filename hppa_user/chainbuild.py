@@ -414,5 +414,6 @@ def emit(gen) -> ir.Function:
     put(job, S.CHAIN_JOB_N, n)
     put(job, S.CHAIN_JOB_LINK, link_to)
     put(job, S.CHAIN_JOB_NUNLINKED, b.load(nunlinked_p, typ=I64))
+    put(job, S.CHAIN_JOB_CHECK, address_of(c64(1)))
     b.ret(size)
     return fn

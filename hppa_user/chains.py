@@ -63,9 +63,6 @@ class Stencils:
         self._desc = memoryview(table["desc"]).cast("i")
         self._patches = memoryview(table["patches"]).cast("i")
         self._link_patches: dict[int, list] = {}
-        fixed = 2 * self.nv + 1 + S.CHAIN_FIXED.index("guard")
-        d = fixed * S.CHAIN_DESC_WORDS
-        self.guard_len = self._desc[d + S.CHAIN_DESC_LEN] - self._desc[d + S.CHAIN_DESC_TRIM]
 
     def link_patches(self, sid: int) -> list:
         """(offset, source, addend, relative) of stencil ``sid``'s patches that make a
@@ -176,7 +173,7 @@ class Chains:
         self.linked += job[S.CHAIN_JOB_LINK] != 0
         self.note_unlinked(guard, job[S.CHAIN_JOB_NUNLINKED])
         if entry in self.unlinked:
-            self.relink(entry, guard)
+            self.relink(entry, job[S.CHAIN_JOB_CHECK])
         if PERF_MAP:
             names, nv, pieces = {}, stencils().nv, self._pieces
             for p in range(S.CHAIN_MAX_PIECES):
@@ -219,15 +216,15 @@ class Chains:
             self.unlinked.setdefault(target & 0xFFFFFFFF, []).append(
                 (guard + pieces[p * w + S.PIECE_OFFSET], pieces[p * w + S.PIECE_SID]))
 
-    def relink(self, entry: int, guard: int) -> None:
-        """Patch the delay slots' copies of branches to ``entry``, whose chain (``guard``)
-        was built after them, to go on in its check as a copy built later would.  (On the
+    def relink(self, entry: int, check: int) -> None:
+        """Patch the delay slots' copies of branches to ``entry``, whose chain (its check at
+        ``check``) was built after them, to go on there as a copy built later would.  (The
+        patch is the builder's, chainbuild.emit_body, for the two link sources.)  (On the
         same page: a page's chains go together.  No copy runs meanwhile: the core is not
         running.)  In bzip2 -9, with chains only, half the taken branches' delay slots
         went on by a dispatch, and 15.9 of their 25.6 million to where a chain had been
         built after theirs; linking those: 0.95x (cold too), bzip2 -d 0.97x."""
         st, code = stencils(), self._code
-        check = guard + st.guard_len
         for addr, sid in self.unlinked.pop(entry):
             for off, source, addend, relative in st.link_patches(sid):
                 where = addr + off

@@ -153,10 +153,11 @@ PIECE_SID, PIECE_PC, PIECE_REC, PIECE_ITEM, PIECE_NEXT, PIECE_SKIP, PIECE_TAKEN,
 # CHAIN_JOB_UNLINKED: i32 pairs, the target and the piece of each delay slot's copy whose
 # branch goes to its page with no chain there yet;
 # out: CHAIN_JOB_N, the instructions copied, CHAIN_JOB_LINK, the first copy of the
-# chain this one goes on in, or 0, and CHAIN_JOB_NUNLINKED, the pairs written)
+# chain this one goes on in, or 0, CHAIN_JOB_NUNLINKED, the pairs written, and
+# CHAIN_JOB_CHECK, this chain's check)
 CHAIN_JOB_ENV, CHAIN_JOB_ENTRY, CHAIN_JOB_FIRST, CHAIN_JOB_END, CHAIN_JOB_DST, \
     CHAIN_JOB_ROOM, CHAIN_JOB_CODE, CHAIN_JOB_DESC, CHAIN_JOB_PATCHES, CHAIN_JOB_KINDS, \
     CHAIN_JOB_DATA, CHAIN_JOB_NV, CHAIN_JOB_ITEMS, CHAIN_JOB_PIECES, CHAIN_JOB_N, \
     CHAIN_JOB_ARENA_END, CHAIN_JOB_LINK, CHAIN_JOB_TARGETS, CHAIN_JOB_UNLINKED, \
-    CHAIN_JOB_NUNLINKED = range(20)
-CHAIN_JOB_WORDS = 20
+    CHAIN_JOB_NUNLINKED, CHAIN_JOB_CHECK = range(21)
+CHAIN_JOB_WORDS = 21

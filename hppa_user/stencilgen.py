@@ -84,7 +84,7 @@ class SCtx(ICtx):
 
     def __init__(self, gen: "StencilArm", f: V, back: V, count: V, regs_at: dict):
         super().__init__(gen, f, back, count)
-        self.regs_at = regs_at                # id of a field's V -> its byte-offset hole
+        self.regs_at = regs_at                # id of a field's V -> its (read, write) holes
         self.taken = None                     # a conditional branch: i1, taken
 
     def cond_branch(self, taken: V, disp: V, nflag) -> None:
@@ -94,16 +94,17 @@ class SCtx(ICtx):
     def set_gr(self, r: V, v: V) -> None:
         """A register field's write goes where its write hole says: its register, or a
         sink when the field is 0 (so no copy stores regs[0] back to zero after it)."""
-        hole = self.regs_at.get((id(r), "w"))
-        if hole is None:
+        holes = self.regs_at.get(id(r))
+        if holes is None:
             return super().set_gr(r, v)
-        b = self.b
-        b.store(v.zext(64).ir, b.gep(self.regs, [b.ptrtoint(hole, I64)], source_etype=I8))
+        self.b.store(v.zext(64).ir, self._at(holes[1]))
 
     def reg_ptr(self, index):
-        hole = self.regs_at.get(id(index)) if isinstance(index, V) else None
-        if hole is None:
-            return super().reg_ptr(index)
+        holes = self.regs_at.get(id(index)) if isinstance(index, V) else None
+        return super().reg_ptr(index) if holes is None else self._at(holes[0])
+
+    def _at(self, hole):
+        """&regs at a byte-offset hole."""
         b = self.b
         return b.gep(self.regs, [b.ptrtoint(hole, I64)], source_etype=I8)
 
@@ -153,8 +154,7 @@ class StencilArm(ArmGen):
     def field(self, j: int) -> V:
         """Field ``j``: a hole, and (used as a register number) its byte-offset hole."""
         v = self.hole(S.HOLE_FIELD + j)
-        self.regs_at[id(v)] = self.gen.holes[S.HOLE_REG + j]
-        self.regs_at[id(v), "w"] = self.gen.holes[S.HOLE_REG_W + j]
+        self.regs_at[id(v)] = (self.gen.holes[S.HOLE_REG + j], self.gen.holes[S.HOLE_REG_W + j])
         return v
 
     def context(self) -> "SCtx":
@@ -179,7 +179,7 @@ class StencilArm(ArmGen):
         self.count_from_check()
         self.f, self.count1 = pc, self.count_in + 1
         self.back = back = self.back_in if delay_slot else pc + 4
-        self.regs_at = {}                         # id of a field's V -> its byte-offset hole
+        self.regs_at = {}                  # id of a field's V -> its (read, write) offset holes
         ctx, nb = self.execute(opname, consts)
         rare_to_arm = self.fn.append_basic_block("rare_to_arm")
         if delay_slot:
