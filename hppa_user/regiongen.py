@@ -78,8 +78,12 @@ DATA_PAGES = 1            # where a region's data lists its other pages' slots
 # may reach first, if they are at most this many (Emitter.write_back_state).  Measured
 # (vvar clock_gettime, bc pi-600's 313 regions' LLVM time and object code, against storing
 # every value where it is set): 4: 28.1 -> 24.4 ns, +4 % time, +2 % code; 6: 23.8 ns,
-# +6 %, +5 %; 16: ~23 ns, +12 %, +17 %; every value: 23 ns, +80 %, x2.
-DEFER_EXITS = 4
+# +6 %, +5 %; 16: ~23 ns, +12 %, +17 %; every value: 23 ns, +80 %, x2.  Measured again on
+# later code, 16 against 4 (runs interleaved): vvar clock_gettime, gettimeofday and
+# CLOCK_REALTIME 1.0-1.5 ns less a call; LLVM time +4-7 % (bc pi-600), the Tcl suite's
+# code cache +3 %; cold bzip2 -9 1.005x, bc pi-600 0.98x, bc pi-300 0.98x, the Tcl suite
+# 0.95x; warm bzip2 -9 1.015x.  32 and every value: no better than 16.
+DEFER_EXITS = 16
 COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
 # LLVM settings of a region batch (this file's text keys the code cache, so a change to
 # them is a fresh cache: jitcache.REGION_SOURCES). Measured on real programs: a quickly
