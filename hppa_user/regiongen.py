@@ -134,6 +134,7 @@ class Probe(Ctx):
         self.links: dict[int, int] = {}    # GR -> constant value written (a call's link)
         self.reads: set[int] = set()
         self.traps = False
+        self.writes_memory = False    # a helper call or a byte poke: memory it may write
         self._regs = b.alloca(ir.ArrayType(I64, S.REGS_SIZE))
 
     def reg_ptr(self, index):
@@ -165,7 +166,7 @@ class Probe(Ctx):
         self.accesses.append((0, True))
 
     def poke8(self, addr, v, when):
-        pass
+        self.writes_memory = True
 
     def readable(self, addr, need):
         return V.of(self.b, self.b.trunc(self.b.load(self.reg_ptr(2), typ=I64), I1))
@@ -190,6 +191,7 @@ class Probe(Ctx):
         self.skips_taken = bool(nflag.known) and disp.sknown >= 0
 
     def call(self, name, *args):
+        self.writes_memory = True
         return V.of(self.b, self.b.load(self.reg_ptr(3), typ=I64))
 
     def insns_so_far(self):
@@ -550,6 +552,7 @@ class RegionCtx(EnvCtx):
         self.cjump = None           # (taken, disp, nflag) of s.cond_branch
         # how to check each access (access_plan); a delay slot's copy checks each itself
         self.checks = list(self.em.plan.get(a, ())) if not copy else []
+        self.access = (a, 0) if not copy else None    # (forward_plan: not in a copy)
         # the checks of later instructions made with this one's first (hoist_plan)
         self.also = None if copy else self.em.hoisted_checks(a)
 
@@ -578,15 +581,28 @@ class RegionCtx(EnvCtx):
             self.em.check_access(addr, size, store, plan, self.also)
             self.also = None
 
+    def next_access(self) -> tuple | None:
+        """This access's (instruction, index), in the prober's order (forward_plan)."""
+        at = self.access
+        if at is not None:
+            self.access = (at[0], at[1] + 1)
+        return at
+
     def load(self, addr, size):
+        at = self.next_access()
         self.check(addr, size, False)
-        return self.m.load(addr, size)
+        v = self.em.stored.get(self.em.forward.get(at))
+        return v if v is not None else self.m.load(addr, size)
 
     def store(self, addr, size, v):
+        at = self.next_access()
         self.check(addr, size, True)
         self.m.store(addr, size, v)
+        if at in self.em.sources:              # (made twice, it would be no source)
+            self.em.stored[at] = v if at not in self.em.stored else None
 
     def check_store(self, addr, fault_addr):
+        self.next_access()
         self.check(addr, 4, True)
 
     def poke8(self, addr, v, when):
@@ -729,6 +745,9 @@ class Emitter:
                 self.dominated.setdefault(d, []).append(a)
         self.plan = self.access_plan()
         self.hoists = self.hoist_plan()
+        self.forward = self.forward_plan()
+        self.sources = set(self.forward.values())
+        self.stored: dict = {}                  # a source's value, once emitted
         self.budget = self.budgets()
         self.ctx = RegionCtx(self)
         self.cur_f = region.entry
@@ -1019,6 +1038,96 @@ class Emitter:
                              for (r, store, size), gs in sorted(at_start.items())
                              for _a, _k, _d, low, high, _m in gs]
         return {a: checks for a, checks in plan.items() if any(c is not None for c in checks)}
+
+    def forward_plan(self) -> dict[tuple, tuple]:
+        """Which word loads read the value a word store of the region put there: (load's
+        instruction, its access index) -> the store's.  A load is given the stored value
+        (RegionCtx.load) when, on every way to it, that store was the last one to write
+        those bytes -- the way a call's epilogue reads back what its prologue saved, or a
+        caller the result a callee stored on its stack.  Addresses are values_in's names
+        plus a constant; stores through one name are told apart by their displacements,
+        a store through another name (or an address of no name, or a helper or byte poke
+        that may write memory) may write anywhere and forgets every value.  A name stops
+        naming the value when what sets it runs again (its instruction, its edge's
+        delay-slot copy, its join).  Must-availability: each instruction's set is the
+        intersection of its ways in (none at an entry), iterated from "everything" in
+        reverse postorder until it settles.  A store that reaches a load on every way
+        runs on every way to it, so its value dominates the load (the emitter makes
+        each instruction once)."""
+        facts, _parent, _children, into = self.tree
+        reg, pr, values = self.region, self.region.prober, self.values
+        if not values:
+            return {}
+        entries = set(reg.entered_at)
+        ALL = None                                   # a store anywhere: forget everything
+
+        def effects(a: int, rec: tuple, value: dict) -> list:
+            """The accesses of ``rec`` as (name, displacement, size, store), or [ALL]."""
+            f = pr.facts(rec)
+            acc = pr.accesses(rec)
+            if f.writes_memory or acc is None:
+                return [ALL] if f.writes_memory or any(st for _sz, st in f.accesses) else []
+            out = []
+            for rb, d, size, store in acc:
+                base, off = value.get(rb, (("alone", a, rb), 0))
+                out.append((base, d + off, size, store))
+            return out
+
+        def apply(state: dict, eff: list, a: int | None, plan: dict | None) -> dict:
+            for k, e in enumerate(eff):
+                if e is ALL:
+                    return {}
+                name, d, size, store = e
+                if not store:
+                    if plan is not None and size == 4 and (name, d) in state:
+                        plan[(a, k)] = state[(name, d)]
+                    continue
+                state = {(n, x): site for (n, x), site in state.items()
+                         if n == name and (x + 4 <= d or d + size <= x)}
+                if size == 4 and a is not None:
+                    state[(name, d)] = (a, k)
+            return state
+
+        def forget(state: dict, stale) -> dict:
+            return {key: site for key, site in state.items() if not stale(key[0])}
+
+        def edge_in(p: int, ds: int | None, w: int) -> dict:
+            state = out[p]
+            if ds is not None:             # the slot's copy: no source, its stores forget
+                rec = reg.record(ds)
+                state = apply(state, effects(ds, rec, self.after_values(p, ds)), None, None)
+                state = forget(state, lambda n: n[:3] == ("copy", p, w))
+            return state
+
+        out: dict[int, dict] = {}
+        ins: dict[int, dict] = {}
+        changed = True
+        while changed:
+            changed = False
+            for w in self.rpo:
+                ways = [edge_in(p, ds, w) for p, ds, _n in into.get(w, ()) if p in out]
+                if w in entries:
+                    ways.append({})
+                if not ways:
+                    continue
+                new = ways[0]
+                for other in ways[1:]:
+                    new = {key: site for key, site in new.items() if other.get(key) == site}
+                new = forget(new, lambda n: n[:2] == ("phi", w))
+                ins[w] = new
+                state = apply(new, effects(w, reg.insns[w], values.get(w, {})), w, None)
+                state = forget(state, lambda n: n[:2] == ("def", w))
+                if out.get(w) != state:
+                    out[w] = state
+                    changed = True
+        plan: dict = {}
+        for w, state in ins.items():
+            apply(state, effects(w, reg.insns[w], values.get(w, {})), w, plan)
+        return plan
+
+    def after_values(self, p: int, ds: int) -> dict:
+        """GR values (values_in) when the delay slot ``ds`` of ``p`` runs as a copy."""
+        return self.after(self.region.insns[p], ("def", p), self.values.get(p, {}))
 
     def successors(self, targets) -> dict[int, list]:
         """Instruction -> the ones its ways out reach (control_tree's ways in, turned

@@ -41,6 +41,7 @@ PROGRAMS = [
     ("jit_checks", (), "stores at end+0"),       # merged access checks meeting a fault
     ("jit_jumps", ("20000",), "acc "),           # indirect branches followed by guess
     ("jit_exit_regs", (), "words left"),         # deferred register writes meeting a fault
+    ("jit_forward", (), "failures 0"),           # loads given the value a store left
 ]
 
 
@@ -771,6 +772,40 @@ def test_region_stops_at_a_compiled_entry(monkeypatch):
     result = rc.work([CODE], view)                    # compiled, the loop left to its region
     assert result["error"] is None and len(result["regions"][0]["code"]) == len(region(CODE, {head}).insns)
     assert head not in result["regions"][0]["code"]
+
+
+def test_loads_take_the_value_a_store_left(monkeypatch):
+    """forward_plan: a word load reads back the value a store of the region left at its
+    address (the same base value, the same displacement) when no store in between may
+    have written those bytes: not one through a pointer loaded from memory, nor a byte
+    or halfword store over the word; a store beside it, through the same base, leaves
+    it.  The region built from the interpreter's run forwards exactly those loads."""
+    from hppa_user import irtext, jitworker
+    from hppa_user.regiongen import Emitter, Region, RegionGen
+    from cpu_harness import CODE, DATA, Cpu as Harness
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
+    h = Harness()
+    src = ("ldo 64(%sp), %r21\n stw %r21, 0(%r7)\n"               # a pointer to 64(sp), kept
+           "stw %r4, 64(%sp)\n stw %r5, 68(%sp)\n stw %r5, 60(%sp)\n"
+           "beside: ldw 64(%sp), %r8\n"                               # r4: forwarded
+           "stb %r5, 65(%sp)\nbyte: ldw 64(%sp), %r9\n"               # a byte over it
+           "stw %r4, 64(%sp)\n sth %r5, 62(%sp)\nhalf: ldw 60(%sp), %r12\n"
+           "ldw 0(%r7), %r20\n stw %r5, 0(%r20)\nptr: ldw 64(%sp), %r10\n"  # through a pointer
+           "stw %r4, 72(%sp)\nlast: ldw 72(%sp), %r11\n nop")
+    regs = dict(r4=0x11223344, r5=0x55667788, r7=DATA, r30=DATA + 0x100)
+    h.run(src, **regs)
+    assert [h.r(n) for n in (8, 9, 10, 11, 12)] == [0x11223344, 0x11883344, 0x55667788,
+                                                    0x11223344, 0x55667788]
+    at = dict(beside=CODE + 20, byte=CODE + 28, half=CODE + 40, ptr=CODE + 52, last=CODE + 60)
+    view = jitworker.CodeView()
+    view.apply(h.cpu.jit.view([CODE], {}))
+    gen = RegionGen()
+    region = Region(CODE, view.word, view.slot, view.executed, gen.prober, view.returns,
+                    view.entries_of(CODE), view.jumps, ())
+    assert set(at.values()) <= set(region.insns)
+    forward = Emitter(irtext.Module(), region, {}, "r").forward
+    assert forward == {(at["beside"], 0): (CODE + 8, 0), (at["last"], 0): (CODE + 56, 0)}
 
 
 # A loop entered in its middle: ``mid`` from outside, ``top`` (its head) by the branch back.
