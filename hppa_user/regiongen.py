@@ -749,6 +749,7 @@ class Emitter:
         self.sources = set(self.forward.values())
         self.stored: dict = {}                  # a source's value, once emitted
         self.budget = self.budgets()
+        self.succ = None                        # instruction -> its ways on (on_cycle)
         self.ctx = RegionCtx(self)
         self.cur_f = region.entry
         self.prologue = b.block                 # register pointers go here (see finish)
@@ -1592,17 +1593,39 @@ class Emitter:
         b = self.b
         blk = self.new_block(f"guard_{a:x}")
         saved = b.block
-        b.position_at_end(blk)
         k = DATA_PAGES + self.other_pages.index(a >> 12)
+        # (code on a cycle: the slot is looked at once, in the prologue -- it cannot change
+        # while the region runs -- not every round of a loop)
+        b.position_at_end(self.prologue if self.on_cycle(a) else blk)
         slot = b.sext(b.load(b.gep(self.page_slot, [ir.Constant(I64, a >> 12)],
                                    source_etype=I32), typ=I32), I64)
+        same = b.icmp_signed("==", slot, self.data_word(k))
+        b.position_at_end(blk)
         stale = self.new_block(f"stale_{a:x}")
-        b.cbranch(b.icmp_signed("==", slot, self.data_word(k)), code, stale)
+        b.cbranch(same, code, stale)
         b.position_at_end(stale)
         b.store(ir.Constant(I64, 0), b.gep(self.native, [self.data_word(0)], source_etype=I64))
         b.branch(self.exit_block(a, a + 4, 0, 0, cold=True))
         b.position_at_end(saved)
         return blk
+
+    def on_cycle(self, a: int) -> bool:
+        """Can instruction ``a`` run again in one run of the region (a loop through it)?"""
+        into = self.tree[3]
+        if self.succ is None:
+            self.succ = {}
+            for w, ways in into.items():
+                for p, _ds, _n in ways:
+                    self.succ.setdefault(p, set()).add(w)
+        seen, work = set(), list(self.succ.get(a, ()))
+        while work:
+            w = work.pop()
+            if w == a:
+                return True
+            if w not in seen:
+                seen.add(w)
+                work += self.succ.get(w, ())
+        return False
 
     def goto_dynamic(self, t: V, n: int, returns=()) -> ir.Block:
         """Continue at a run-time target ``t`` (i32) after a delay slot. ``returns``: the
