@@ -1055,7 +1055,7 @@ class Emitter:
         reverse postorder until it settles.  A store that reaches a load on every way
         runs on every way to it, so its value dominates the load (the emitter makes
         each instruction once)."""
-        facts, _parent, _children, into = self.tree
+        into = self.tree[3]
         reg, pr, values = self.region, self.region.prober, self.values
         if not values:
             return {}
@@ -1611,12 +1611,8 @@ class Emitter:
 
     def on_cycle(self, a: int) -> bool:
         """Can instruction ``a`` run again in one run of the region (a loop through it)?"""
-        into = self.tree[3]
         if self.succ is None:
-            self.succ = {}
-            for w, ways in into.items():
-                for p, _ds, _n in ways:
-                    self.succ.setdefault(p, set()).add(w)
+            self.succ = self.successors(sorted(self.tree[3]))
         seen, work = set(), list(self.succ.get(a, ()))
         while work:
             w = work.pop()
