@@ -745,10 +745,10 @@ class Emitter:
                 self.dominated.setdefault(d, []).append(a)
         self.plan = self.access_plan()
         self.hoists = self.hoist_plan()
+        self.budget = self.budgets()
         self.forward = self.forward_plan()
         self.sources = set(self.forward.values())
         self.stored: dict = {}                  # a source's value, once emitted
-        self.budget = self.budgets()
         self.succ = None                        # instruction -> its ways on (on_cycle)
         self.ctx = RegionCtx(self)
         self.cur_f = region.entry
@@ -1051,15 +1051,17 @@ class Emitter:
         that may write memory) may write anywhere and forgets every value.  A name stops
         naming the value when what sets it runs again (its instruction, its edge's
         delay-slot copy, its join).  Must-availability: each instruction's set is the
-        intersection of its ways in (none at an entry), iterated from "everything" in
-        reverse postorder until it settles.  A store that reaches a load on every way
-        runs on every way to it, so its value dominates the load (the emitter makes
-        each instruction once)."""
+        intersection of its ways in (none at an entry, nor at a loop's head), iterated
+        from "everything" in reverse postorder until it settles.  A store that reaches a
+        load on every way runs on every way to it, so its value dominates the load (the
+        emitter makes each instruction once).  Nothing goes round a loop: another thread
+        may write the word meanwhile, and a loop waiting for that (glibc's
+        pthread_spin_lock reads its lock word after its own ldcw cleared it) must see it."""
         into = self.tree[3]
         reg, pr, values = self.region, self.region.prober, self.values
         if not values:
             return {}
-        entries = set(reg.entered_at)
+        heads = set(self.budget)                     # the entries and the loops' heads
         ALL = None                                   # a store anywhere: forget everything
 
         def effects(a: int, rec: tuple, value: dict) -> list:
@@ -1107,7 +1109,7 @@ class Emitter:
             changed = False
             for w in self.rpo:
                 ways = [edge_in(p, ds, w) for p, ds, _n in into.get(w, ()) if p in out]
-                if w in entries:
+                if w in heads:
                     ways.append({})
                 if not ways:
                     continue

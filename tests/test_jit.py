@@ -779,7 +779,9 @@ def test_loads_take_the_value_a_store_left(monkeypatch):
     address (the same base value, the same displacement) when no store in between may
     have written those bytes: not one through a pointer loaded from memory, nor a byte
     or halfword store over the word; a store beside it, through the same base, leaves
-    it.  The region built from the interpreter's run forwards exactly those loads."""
+    it; and no value goes round a loop (a load at a loop's head waits, maybe, for another
+    thread's store), though one stored and loaded in a round still is.  The region built
+    from the interpreter's run forwards exactly those loads."""
     from hppa_user import irtext, jitworker
     from hppa_user.regiongen import Emitter, Region, RegionGen
     from cpu_harness import CODE, DATA, Cpu as Harness
@@ -792,12 +794,15 @@ def test_loads_take_the_value_a_store_left(monkeypatch):
            "stb %r5, 65(%sp)\nbyte: ldw 64(%sp), %r9\n"               # a byte over it
            "stw %r4, 64(%sp)\n sth %r5, 62(%sp)\nhalf: ldw 60(%sp), %r12\n"
            "ldw 0(%r7), %r20\n stw %r5, 0(%r20)\nptr: ldw 64(%sp), %r10\n"  # through a pointer
-           "stw %r4, 72(%sp)\nlast: ldw 72(%sp), %r11\n nop")
+           "stw %r4, 72(%sp)\nlast: ldw 72(%sp), %r11\n"
+           "stw %r4, 80(%sp)\n ldi 3, %r14\nspin: ldw 80(%sp), %r13\n"     # a loop's head
+           "stw %r13, 84(%sp)\nround: ldw 84(%sp), %r15\n addib,<> -1, %r14, spin\n nop")
     regs = dict(r4=0x11223344, r5=0x55667788, r7=DATA, r30=DATA + 0x100)
     h.run(src, **regs)
-    assert [h.r(n) for n in (8, 9, 10, 11, 12)] == [0x11223344, 0x11883344, 0x55667788,
-                                                    0x11223344, 0x55667788]
-    at = dict(beside=CODE + 20, byte=CODE + 28, half=CODE + 40, ptr=CODE + 52, last=CODE + 60)
+    assert [h.r(n) for n in (8, 9, 10, 11, 12, 13, 15)] == [
+        0x11223344, 0x11883344, 0x55667788, 0x11223344, 0x55667788, 0x11223344, 0x11223344]
+    at = dict(beside=CODE + 20, byte=CODE + 28, half=CODE + 40, ptr=CODE + 52, last=CODE + 60,
+              spin=CODE + 72, round=CODE + 80)
     view = jitworker.CodeView()
     view.apply(h.cpu.jit.view([CODE], {}))
     gen = RegionGen()
@@ -805,7 +810,8 @@ def test_loads_take_the_value_a_store_left(monkeypatch):
                     view.entries_of(CODE), view.jumps, ())
     assert set(at.values()) <= set(region.insns)
     forward = Emitter(irtext.Module(), region, {}, "r").forward
-    assert forward == {(at["beside"], 0): (CODE + 8, 0), (at["last"], 0): (CODE + 56, 0)}
+    assert forward == {(at["beside"], 0): (CODE + 8, 0), (at["last"], 0): (CODE + 56, 0),
+                       (at["round"], 0): (CODE + 76, 0)}
 
 
 # A loop entered in its middle: ``mid`` from outside, ``top`` (its head) by the branch back.
