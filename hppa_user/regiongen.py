@@ -1066,10 +1066,11 @@ class Emitter:
 
         def effects(a: int, rec: tuple, value: dict) -> list:
             """The accesses of ``rec`` as (name, displacement, size, store), or [ALL]."""
-            f = pr.facts(rec)
-            acc = pr.accesses(rec)
-            if f.writes_memory or acc is None:
-                return [ALL] if f.writes_memory or any(st for _sz, st in f.accesses) else []
+            f, acc = pr.facts(rec), pr.accesses(rec)
+            if f.writes_memory:
+                return [ALL]
+            if acc is None:                          # (addresses of no name)
+                return [ALL] if any(st for _sz, st in f.accesses) else []
             out = []
             for rb, d, size, store in acc:
                 base, off = value.get(rb, (("alone", a, rb), 0))
@@ -1094,11 +1095,17 @@ class Emitter:
         def forget(state: dict, stale) -> dict:
             return {key: site for key, site in state.items() if not stale(key[0])}
 
+        # each instruction's effects, and each delay-slot copy's (its GR values: those
+        # after its branch), worked out once, not every round of the iteration
+        own = {w: effects(w, reg.insns[w], values.get(w, {})) for w in self.rpo}
+        slot = {(p, ds): effects(ds, reg.record(ds), self.after(
+                    reg.insns[p], ("def", p), values.get(p, {})))
+                for w in self.rpo for p, ds, _n in into.get(w, ()) if ds is not None}
+
         def edge_in(p: int, ds: int | None, w: int) -> dict:
             state = out[p]
             if ds is not None:             # the slot's copy: no source, its stores forget
-                rec = reg.record(ds)
-                state = apply(state, effects(ds, rec, self.after_values(p, ds)), None, None)
+                state = apply(state, slot[(p, ds)], None, None)
                 state = forget(state, lambda n: n[:3] == ("copy", p, w))
             return state
 
@@ -1118,19 +1125,15 @@ class Emitter:
                     new = {key: site for key, site in new.items() if other.get(key) == site}
                 new = forget(new, lambda n: n[:2] == ("phi", w))
                 ins[w] = new
-                state = apply(new, effects(w, reg.insns[w], values.get(w, {})), w, None)
+                state = apply(new, own[w], w, None)
                 state = forget(state, lambda n: n[:2] == ("def", w))
                 if out.get(w) != state:
                     out[w] = state
                     changed = True
         plan: dict = {}
         for w, state in ins.items():
-            apply(state, effects(w, reg.insns[w], values.get(w, {})), w, plan)
+            apply(state, own[w], w, plan)
         return plan
-
-    def after_values(self, p: int, ds: int) -> dict:
-        """GR values (values_in) when the delay slot ``ds`` of ``p`` runs as a copy."""
-        return self.after(self.region.insns[p], ("def", p), self.values.get(p, {}))
 
     def successors(self, targets) -> dict[int, list]:
         """Instruction -> the ones its ways out reach (control_tree's ways in, turned
