@@ -106,10 +106,10 @@ class Chains:
         self.unlinked: dict[int, list[tuple[int, int]]] = {}
 
     def _map(self, st: Stencils) -> bool:
-        prot = objcode.PROT_READ | objcode.PROT_WRITE | objcode.PROT_EXEC
-        addr = objcode._mmap(None, ARENA, prot, objcode.MAP_PRIVATE | objcode.MAP_ANONYMOUS |
-                             objcode.MAP_32BIT, -1, 0)
-        if addr in (None, ctypes.c_void_p(-1).value) or addr >= 1 << 31:
+        prot = hostarray.PROT_READ | hostarray.PROT_WRITE | hostarray.PROT_EXEC
+        addr = hostarray.libc_mmap(None, ARENA, prot, hostarray.MAP_PRIVATE |
+                                   hostarray.MAP_ANONYMOUS | hostarray.MAP_32BIT, -1, 0)
+        if addr in (None, hostarray.MAP_FAILED) or addr >= 1 << 31:
             return False
         self.arena = addr
         ctypes.memmove(addr, st.data, len(st.data))       # the stencils' data first
@@ -240,7 +240,7 @@ class Chains:
         # given back with the CPU: a process may make many (one an exec, one a test), and
         # the first 2 GiB hold a few thousand arenas
         if self.arena:
-            objcode._munmap(self.arena, ARENA)
+            hostarray.libc_munmap(self.arena, ARENA)
 
     def drop_all(self) -> None:
         """Every chain's first record back to be decoded again (those still naming their

@@ -19,7 +19,7 @@ from hppa_user import state as S
 
 # Where the core is mapped when that range is free (its two parts: code, data): its
 # relocated image is then kept beside its object code, and the next process maps that
-# instead (objcode.Loaded.from_image: ~0.3 ms of its start-up, not ~1.5 ms).  Far from
+# instead (objcode.Loaded.from_image_file: its file mapped, not relocated again).  Far from
 # where Linux puts mappings of its own (just below the stack) and the heap, and below
 # 2 GiB wherever it goes (objcode.Loaded, low): a decode-cache record holds its arm's
 # address in 32 bits (state.DC_FIELDS), so that the interpreter's dispatch is one load.
@@ -79,16 +79,12 @@ class Library:
         key, d = cls.key(), jitcache.directory()
         image_path = None if d is None else os.path.join(d, f"core-{key[:16]}.img")
         if image_path is not None:
-            try:
-                image = objcode.unseal(jitcache.read_bytes(image_path), key)
-            except OSError:
-                image = None
-            loaded = None if image is None else objcode.Loaded.from_image(image)
+            loaded = objcode.Loaded.from_image_file(image_path, key)
             if loaded is not None:
                 return loaded
         loaded = objcode.Loaded(cls.object_code(key, d), at=CORE_AT, low=True)
         if image_path is not None and loaded.image is not None:
-            jitcache.write_atomic(image_path, objcode.sealed(loaded.image, key))
+            jitcache.write_atomic(image_path, objcode.image_file(loaded.image, key))
         loaded.image = None                     # (kept on disk: not for the process's life)
         return loaded
 

@@ -1,5 +1,5 @@
-"""Typed arrays the native core shares with Python: memoryview casts over private
-anonymous host memory.
+"""Host memory the native core shares with Python: typed arrays (memoryview casts over
+private anonymous host memory), and the C library's mmap for mappings at an address.
 
 Python reads and writes them as Python ints, native code through their addresses.  They
 are not numpy arrays: importing numpy was a third of a run's start-up; nor the array
@@ -17,6 +17,54 @@ import struct
 from hppa_user import jitcache
 
 _PRIVATE = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+
+# The C library's mapping calls, for what the mmap module cannot do: a mapping at a given
+# address (the core's image, the chains' arena below 2 GiB, a file's pages in guest memory).
+_libc = ctypes.CDLL(None, use_errno=True)
+libc_mmap = _libc.mmap
+libc_mmap.restype = ctypes.c_void_p
+libc_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_long]
+libc_mprotect = _libc.mprotect
+libc_mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc_munmap = _libc.munmap
+libc_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE = 0x02, 0x10, 0x20, 0x4000
+MAP_32BIT = 0x40                   # x86-64: in the first 2 GiB
+MAP_FIXED_NOREPLACE = 0x100000     # Linux 4.17: exactly there, or fail (a range in use)
+MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+def libc_function(name: str) -> int | None:
+    """The address of a C library function (None: no such function)."""
+    try:
+        return ctypes.cast(getattr(_libc, name), ctypes.c_void_p).value
+    except AttributeError:
+        return None
+
+
+def map_zero_at(address: int, length: int) -> None:
+    """The host pages of [address, address + length) become fresh zero pages (private,
+    anonymous, read+write, no swap reserved), whatever was mapped there -- a file's pages
+    too, which MADV_DONTNEED would bring back instead of zeroing."""
+    got = libc_mmap(address, length, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0)
+    if got != address:
+        raise MemoryError(f"cannot map {length} bytes at {address:#x}: "
+                          f"{os.strerror(ctypes.get_errno())}")
+
+
+def map_file_at(address: int, length: int, fd: int, offset: int) -> bool:
+    """The host pages of [address, address + length) become a private (copy-on-write)
+    read+write mapping of host file ``fd`` from ``offset``: the page cache's pages, shared
+    until written, so nothing is copied or zero-filled now -- as Linux maps a program's
+    segments.  False when the host cannot map that file; the range is then zero pages."""
+    got = libc_mmap(address, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, offset)
+    if got == address:
+        return True
+    map_zero_at(address, length)       # (a failed MAP_FIXED may have unmapped the range)
+    return False
 
 
 def zeros(n: int, fmt: str) -> memoryview:

@@ -8,7 +8,9 @@ Every malformed input becomes a LoaderError with a one-line message; nothing els
 """
 from __future__ import annotations
 
+import mmap
 import os
+import stat
 import struct
 
 from hppa_user.errors import LoaderError
@@ -71,11 +73,15 @@ class ElfImage:
         return max(s.vaddr + s.memsz for s in self.loads)
 
 
-def open_program(path: str) -> tuple[int, bytes]:
+def open_program(path: str) -> tuple[int, bytes | mmap.mmap]:
     """A host fd on an executable file and its bytes (OSError as the host raises it; the
-    caller owns the fd)."""
+    caller owns the fd).  A regular file's bytes are the file mapped read-only, not a copy:
+    exec reads its headers and maps its segments from the fd, so the rest is never read."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_size:
+            return fd, mmap.mmap(fd, st.st_size, access=mmap.ACCESS_READ)
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
@@ -102,7 +108,7 @@ def read_program(path: str) -> bytes:
     except OSError as e:
         raise program_error(e) from None
     os.close(fd)
-    return data
+    return bytes(data)
 
 
 def check_ident(data: bytes) -> None:

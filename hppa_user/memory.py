@@ -1,7 +1,9 @@
 """Guest memory: one flat 4 GiB big-endian address space plus a per-page permission table.
 
 The byte array is an anonymous private host mapping: pages the guest never touches cost
-nothing, and unmapping a range hands its host pages back (MADV_DONTNEED zero-fills them).
+nothing, and unmapping a range hands its host pages back (fresh zero pages are mapped
+there).  A private file mapping's pages are the host file's own, mapped copy-on-write
+(map_file), as Linux maps them: nothing is read or copied until the guest touches them.
 The jitted core reads ``mem`` and ``perm`` directly; everything on the Python side (loader,
 kernel model) goes through :class:`GuestMemory`, which applies the same permission rules
 and keeps the decoded-instruction cache coherent with stores.
@@ -54,9 +56,10 @@ _RIGHTS = bytes(p & (PERM_MAPPED | PERM_RWX) for p in range(256))
 
 class GuestMemory:
     def __init__(self) -> None:
-        flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20) | getattr(mmap, "MAP_NORESERVE", 0x4000)
+        flags = hostarray.MAP_PRIVATE | hostarray.MAP_ANONYMOUS | hostarray.MAP_NORESERVE
         self._host = mmap.mmap(-1, ADDRESS_SPACE, flags=flags, prot=mmap.PROT_READ | mmap.PROT_WRITE)
         self.mem = memoryview(self._host)
+        self.base = hostarray.address(self.mem)
         self.perm = hostarray.zeros(PERM_TABLE_SIZE, "B")[:NPAGES]
         # page -> slot in the decode cache, -1 when the page has no decoded code (owned by the core)
         self.page_slot = hostarray.all_ones(NPAGES, "i", jitcache.root())
@@ -69,6 +72,14 @@ class GuestMemory:
             self._zero_pages(first, last)
         self.invalidate_code(first, last)
         self._set_perm(first, last, PERM_MAPPED | (prot & PERM_RWX))
+
+    def map_file(self, addr: int, length: int, fd: int, offset: int) -> bool:
+        """The pages of [addr, addr+length) (page-aligned) become host file ``fd``'s from
+        ``offset``, private: copy-on-write, read as the file until written (a page past
+        the file's end reads as zero; the caller gives no access to those).  Rights and
+        decoded code are the caller's (map).  False when the host cannot map the file:
+        the pages are then zero and the caller copies its bytes."""
+        return hostarray.map_file_at(self.base + addr, length, fd, offset)
 
     def unmap(self, addr: int, length: int) -> None:
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
@@ -96,7 +107,7 @@ class GuestMemory:
             return
         start, length = first << PAGE_SHIFT, (last - first) << PAGE_SHIFT
         if length >= 64 * PAGE_SIZE:
-            self._host.madvise(mmap.MADV_DONTNEED, start, length)
+            hostarray.map_zero_at(self.base + start, length)
         else:
             self._host[start:start + length] = bytes(length)
 

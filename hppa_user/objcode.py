@@ -15,27 +15,18 @@ same addresses without relocating again (the core: core.Library.load).
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
 import struct
 import sys
 from _thread import allocate_lock    # (start-up rule: cli.py)
 
+from hppa_user.hostarray import (MAP_32BIT, MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED_NOREPLACE,
+                                 MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, libc_function,
+                                 libc_mmap, libc_mprotect, libc_munmap)
 from hppa_user.jitcache import digest, read_bytes
 from hppa_user.loader import SHN_UNDEF, elf_sections, elf_symbols
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_mmap = _libc.mmap
-_mmap.restype = ctypes.c_void_p
-_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                  ctypes.c_long]
-_mprotect = _libc.mprotect
-_mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-_munmap = _libc.munmap
-_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
-MAP_PRIVATE, MAP_ANONYMOUS = 0x02, 0x20
-MAP_FIXED_NOREPLACE = 0x100000     # Linux 4.17: exactly there, or fail (a range in use)
-MAP_32BIT = 0x40                   # x86-64: in the first 2 GiB
 PAGE = 4096
 
 # ELF: what an x86-64 relocatable object is made of
@@ -98,13 +89,13 @@ def _map(size: int, at: int | None = None, low: bool = False) -> int | None:
     ``low`` (``at`` None): below 2 GiB."""
     flags = MAP_PRIVATE | MAP_ANONYMOUS | (0 if at is None else MAP_FIXED_NOREPLACE) \
         | (MAP_32BIT if low and at is None else 0)
-    addr = _mmap(at, size, PROT_READ | PROT_WRITE, flags, -1, 0)
-    if addr in (None, ctypes.c_void_p(-1).value):
+    addr = libc_mmap(at, size, PROT_READ | PROT_WRITE, flags, -1, 0)
+    if addr in (None, MAP_FAILED):
         if at is not None:
             return None
         raise ObjectError(f"cannot map {size} bytes: {os.strerror(ctypes.get_errno())}")
     if at is not None and addr != at:
-        _munmap(addr, size)
+        libc_munmap(addr, size)
         return None
     return addr
 
@@ -118,7 +109,7 @@ def _map_both(spans: list[int], at, low: bool = False) -> list[int] | None:
     second = None if first is None else _map(spans[1], at[1])
     if second is None:
         if first is not None:
-            _munmap(first, spans[0])
+            libc_munmap(first, spans[0])
         return None
     return [first, second]
 
@@ -129,11 +120,12 @@ class Loaded:
 
     ``at``: the addresses to place its two mappings at if they are free here (``low``:
     else anywhere below 2 GiB, as they must be); ``image``
-    (None otherwise, and for one mapped from_image) is then what a later process may map
-    at the same ones instead (from_image): the
+    (None otherwise, and for one mapped from_image_file) is then what a later process may
+    map at the same ones instead, kept as a file (image_file, from_image_file): the
     sections relocated, with the C library's addresses, which move from process to
     process, patched at each load.  The core's 2700 relocations cost ~1.5 ms of every
-    run's start-up (core.Library); its image ~0.3 ms."""
+    run's start-up (core.Library); its image read and copied in, ~560 page faults and
+    ~3.3 ms; mapped from its file, ~45 and ~1.5 ms."""
 
     def __init__(self, obj: bytes, at: tuple[int, int] | None = None, low: bool = False):
         try:
@@ -145,12 +137,14 @@ class Loaded:
             _perf_map(self.symbols)
 
     @classmethod
-    def from_image(cls, image: bytes) -> "Loaded | None":
-        """The object whose ``image`` a load at fixed addresses made, mapped at the same
-        ones; None when they are in use here, or the image is malformed."""
+    def from_image_file(cls, path: str, key: str) -> "Loaded | None":
+        """The object whose image a load at fixed addresses made, kept at ``path`` under
+        ``key`` (image_file), mapped at the same addresses from the file; None when there
+        is no such file, it is another key's or damaged (its digest), or the addresses
+        are in use here."""
         try:
-            symbols = _map_image(image)
-        except (struct.error, IndexError, ValueError, ObjectError):
+            symbols = _map_image_file(path, key)
+        except (OSError, struct.error, IndexError, ValueError, ObjectError):
             return None
         if symbols is None:
             return None
@@ -169,50 +163,94 @@ class Loaded:
 
 def _c_function(name: str) -> int:
     """The address of a C library function an object calls (memset)."""
-    try:
-        return ctypes.cast(getattr(_libc, name), ctypes.c_void_p).value
-    except AttributeError:
-        raise ObjectError(f"undefined symbol {name}") from None
+    address = libc_function(name)
+    if address is None:
+        raise ObjectError(f"undefined symbol {name}")
+    return address
 
 
 def _finish(base: list[int], spans: list[int], image: list) -> None:
     """Copy the two relocated parts in and make the first read+execute."""
     for m in (0, 1):
         ctypes.memmove(base[m], bytes(image[m]), len(image[m]))
-    if _mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
+    if libc_mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
         raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
 
 
-# An image (Loaded.image) is three lines and the two parts' bytes: "base0 base1 size0 size1",
-# the C library words to patch ("part:offset:name:addend" each) and the symbols
-# ("name=address" each).
-def _image(base, size, libc_words, exported, image) -> bytes | None:
+# An image (Loaded.image) is what a later process needs to map the object where this one
+# loaded it: its three lines -- "base0 base1 size0 size1", the C library words to patch
+# ("part:offset:name:addend" each) and the symbols ("name=address" each) -- and the two
+# relocated parts.  Kept, it is a file the process maps rather than reads (image_file):
+# a line with its key and the BLAKE2b digest of the rest, the three lines, then each part
+# from a page boundary of the file, mapped copy-on-write -- only the pages the process
+# touches are read, and only those the C library words are in are copied.
+IMAGE_MAGIC = "hppa-user-image"
+
+
+def _image(base, size, libc_words, exported, image) -> tuple[bytes, list[bytes]] | None:
     if any(not n.isprintable() or " " in n or "=" in n for n in exported):
         return None                              # (names the image could not spell)
-    return b"\n".join([
+    lines = b"".join(line + b"\n" for line in [
         f"{base[0]} {base[1]} {size[0]} {size[1]}".encode(),
         " ".join(f"{m}:{off}:{name}:{addend}" for m, off, name, addend in libc_words).encode(),
-        " ".join(f"{n}={a}" for n, a in exported.items()).encode(),
-        bytes(image[0]) + bytes(image[1])])
+        " ".join(f"{n}={a}" for n, a in exported.items()).encode()])
+    return lines, [bytes(image[0]), bytes(image[1])]
 
 
-def _map_image(data: bytes) -> dict[str, int] | None:
-    """Map an image (ValueError if malformed): its symbols, or None if its place is taken."""
-    head, libc_line, symbol_line, body = data.split(b"\n", 3)
-    base0, base1, size0, size1 = map(int, head.split())
-    if len(body) != size0 + size1:
-        raise ValueError("image sizes")
-    symbols = dict((n, int(a)) for n, a in (s.split("=") for s in symbol_line.decode().split()))
-    image = [bytearray(body[:size0]), bytearray(body[size0:])]
-    for word in libc_line.decode().split():
+def image_file(image: tuple[bytes, list[bytes]], key: str) -> bytes:
+    """The file keeping ``image`` (Loaded.image) for the processes asking for ``key``."""
+    lines, (part0, part1) = image
+    seal = len(f"{IMAGE_MAGIC} {key} ") + 64 + 1          # (the digest: 64 characters)
+    rest = lines + bytes(-(seal + len(lines)) % PAGE) + part0 + bytes(-len(part0) % PAGE) + part1
+    return f"{IMAGE_MAGIC} {key} {digest(rest, 64)}\n".encode() + rest
+
+
+def _map_image_file(path: str, key: str) -> dict[str, int] | None:
+    """Map the image kept at ``path`` (ValueError if malformed): its symbols, or None if
+    it is not ``key``'s or its place is taken."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as m:
+            view = memoryview(m)
+            try:
+                nl = m.find(b"\n")
+                magic, k, named = bytes(view[:nl]).decode().split(" ")
+                if magic != IMAGE_MAGIC or k != key or digest(view[nl + 1:], 64) != named:
+                    return None
+                ends = [nl]
+                for _ in range(3):
+                    ends.append(m.find(b"\n", ends[-1] + 1))
+                head, libc_line, symbol_line = (bytes(view[a + 1:b]).decode()
+                                                for a, b in zip(ends, ends[1:]))
+            finally:
+                view.release()
+            size_of_file = len(m)
+        base0, base1, size0, size1 = map(int, head.split())
+        offsets = [-(-(ends[-1] + 1) // PAGE) * PAGE]
+        offsets.append(offsets[0] + -(-size0 // PAGE) * PAGE)
+        if not size0 or not size1 or offsets[1] + size1 != size_of_file:
+            raise ValueError("image sizes")
+        spans = [-(-s // PAGE) * PAGE for s in (size0, size1)]
+        base = []
+        for at, span, offset in zip((base0, base1), spans, offsets):
+            got = libc_mmap(at, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+                            fd, offset)
+            if got != at:
+                if got not in (None, MAP_FAILED):
+                    libc_munmap(got, span)
+                for b, sp in zip(base, spans):
+                    libc_munmap(b, sp)
+                return None
+            base.append(at)
+    finally:
+        os.close(fd)
+    for word in libc_line.split():
         m, off, name, addend = word.split(":")
-        struct.pack_into("<Q", image[int(m)], int(off), (_c_function(name) + int(addend)) & M64)
-    spans = [-(-s // PAGE) * PAGE or PAGE for s in (size0, size1)]
-    base = _map_both(spans, (base0, base1))
-    if base is None:
-        return None
-    _finish(base, spans, image)
-    return symbols
+        value = (_c_function(name) + int(addend)) & M64
+        ctypes.memmove(base[int(m)] + int(off), struct.pack("<Q", value), 8)
+    if libc_mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
+        raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
+    return dict((n, int(a)) for n, a in (s.split("=") for s in symbol_line.split()))
 
 
 def _load(obj: bytes, at: tuple[int, int] | None,
@@ -333,4 +371,4 @@ def unseal(data: bytes, key: str) -> bytes | None:
 
 
 def clock_gettime_address() -> int:
-    return ctypes.cast(_libc.clock_gettime, ctypes.c_void_p).value
+    return libc_function("clock_gettime")

@@ -134,6 +134,36 @@ def test_file_mappings(k, tmp_path):
     assert sc(k, 90, 0, PG, abi.PROT_READ, abi.MAP_PRIVATE, d, 0) == -abi.ENODEV
 
 
+def _host_mapping_of(k, addr):
+    """The path of the host mapping guest ``addr`` is in ('' for anonymous memory)."""
+    host = k.mem.base + addr
+    with open("/proc/self/maps") as fh:
+        for line in fh:
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            if lo <= host < hi:
+                return line.split(None, 5)[5].strip() if len(line.split()) > 5 else ""
+    raise AssertionError("not mapped in this process")
+
+
+@pytest.mark.parametrize("pages", [2, 70])       # (unmapping 64 pages or more maps fresh ones)
+def test_private_file_pages_are_the_files_until_written(k, tmp_path, pages):
+    """A private mapping of a regular file is the host file's pages, copy-on-write: read as
+    the file, written privately; unmapped, its range reads as zero again (not the file's
+    bytes, which dropping the pages of a file mapping would bring back)."""
+    path = tmp_path / "f"
+    data = os.urandom(pages * PG - 100)
+    path.write_bytes(data)
+    fd = sc(k, 5, cstr(k, DATA, str(path)), abi.O_RDONLY, 0)
+    p = u(sc(k, 90, 0, pages * PG, RW, abi.MAP_PRIVATE, fd, 0))
+    assert _host_mapping_of(k, p) == str(path)                # mapped, not copied
+    assert k.mem.read(p, len(data)) == data and k.mem.read(p + len(data), 100) == bytes(100)
+    k.mem.write(p + PG, b"PRIVATE")
+    assert k.mem.read(p + PG, 7) == b"PRIVATE" and path.read_bytes() == data
+    assert sc(k, 91, p, pages * PG) == 0
+    q = u(sc(k, 90, p, pages * PG, RW, ANON | abi.MAP_FIXED, -1, 0))
+    assert q == p and k.mem.read(p, pages * PG) == bytes(pages * PG)
+
+
 def test_shared_mapping_written_back_at_exit(k, tmp_path):
     from kernel_model.errors import ProcessExit
     path = tmp_path / "g"

@@ -109,7 +109,7 @@ MAPS_IMAGE = r"""
 import ctypes, sys
 sys.path.insert(0, {root!r})
 from hppa_user import objcode
-code = objcode.Loaded.from_image(open({path!r}, "rb").read())
+code = objcode.Loaded.from_image_file({path!r}, "k1")
 apply = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)(code.function("apply"))
 buf = ctypes.create_string_buffer(8)
 ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64)(code.function("fill"))(buf, 3)
@@ -128,11 +128,18 @@ def test_image_of_a_load_at_fixed_addresses(obj, tmp_path):
     assert not AT[0] <= again.function("apply") < AT[1] + (1 << 30) and again.image is None
     apply = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)(again.function("apply"))
     assert apply(0, 7) == 21
-    assert objcode.Loaded.from_image(first.image) is None
-    assert objcode.Loaded.from_image(first.image[:-1]) is None       # malformed: never mapped
-    assert objcode.Loaded.from_image(b"1 2 3\n") is None
     path = tmp_path / "image"
-    path.write_bytes(first.image)
+    kept = objcode.image_file(first.image, "k1")
+    path.write_bytes(kept)
+    assert objcode.Loaded.from_image_file(str(path), "k1") is None     # the addresses: in use
+    # the parts start on page boundaries of the file, to be mapped from it
+    lines, parts = first.image
+    assert kept.endswith(parts[1]) and kept.index(parts[0]) % 4096 == 0
+    assert (len(kept) - len(parts[1])) % 4096 == 0
+    for bad in (kept[:-1], kept.replace(b"k1", b"k2", 1), b"1 2 3\n", b""):
+        path.with_name("bad").write_bytes(bad)                      # never mapped
+        assert objcode.Loaded.from_image_file(str(path.with_name("bad")), "k1") is None
+    assert objcode.Loaded.from_image_file(str(tmp_path / "none"), "k1") is None
     proc = subprocess.run([sys.executable, "-c", MAPS_IMAGE.format(root=str(REPO_ROOT), path=str(path))],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

@@ -4,13 +4,15 @@ Layout as Linux parisc for a 32-bit task: the break grows up from the end of the
 mmap hands out addresses top-down below ``k.mmap_base`` (the top of the stack reservation)
 with ``GuestMemory.find_free``; hints are honoured when the range is free; nothing is ever
 mapped below ``MMAP_MIN_ADDR`` (64 KiB, the usual vm.mmap_min_addr) or at/above TASK_SIZE.
-Private file mappings are filled from the file at map time; shared file mappings keep a host
-fd and are written back to the file by msync/munmap/exit.
+Private file mappings are the host file's pages, copy-on-write (of a regular file; any
+other is copied at map time); shared file mappings keep a host fd and are written back to
+the file by msync/munmap/exit.
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 
 from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PERM_MAPPED
 from kernel_model import abi
@@ -136,18 +138,24 @@ def do_mmap(k, addr: int, length: int, prot: int, flags: int, fd: int, offset: i
 def map_pages(k, start: int, length: int, prot: int, *, shared: bool = False,
               host_fd: int | None = None, offset: int = 0) -> None:
     """Make the page-aligned range [start, start+length) one mapping, replacing whatever
-    was there: zero pages, or with ``host_fd`` the file's bytes from ``offset`` (private:
-    copied now, bytes past the end of the file read as zero; shared: a duplicate fd is kept
-    for write-back). The file is read before the address space changes, so a failure
-    leaves it as it was. exec maps program segments through this too."""
+    was there: zero pages, or with ``host_fd`` the file's bytes from ``offset`` (bytes past
+    the end of the file read as zero).  Private, of a regular file: the host file's pages,
+    copy-on-write (GuestMemory.map_file: nothing is read until the guest touches a page);
+    else copied now (shared: a duplicate fd is kept for write-back), the file read before
+    the address space changes, so that a failure leaves it as it was.  exec maps program
+    segments through this too."""
     end = start + length
     data = b""
+    from_file = 0                   # bytes of the range mapped from the host file itself
     dup_fd = None
     st = None
     path = b""
     if host_fd is not None:
         st = os.fstat(host_fd)
-        data = os.pread(host_fd, length, offset)
+        if not shared and stat.S_ISREG(st.st_mode):
+            from_file = min(length, _align_up(max(0, st.st_size - offset)))
+        else:
+            data = os.pread(host_fd, length, offset)
         try:
             path = guest_view(k, os.fsencode(os.readlink(f"/proc/self/fd/{host_fd}")))
         except OSError:
@@ -155,8 +163,10 @@ def map_pages(k, start: int, length: int, prot: int, *, shared: bool = False,
         if shared:
             dup_fd = os.dup(host_fd)
             os.set_inheritable(dup_fd, False)
-    unmap_range(k, start, end)
-    k.mem.map(start, length, prot_to_perm(prot))
+    unmap_range(k, start, end)                        # (its pages are zero now)
+    k.mem.map(start, length, prot_to_perm(prot), zero=False)
+    if from_file and not k.mem.map_file(start, from_file, host_fd, offset):
+        data = os.pread(host_fd, from_file, offset)  # (a file the host cannot map)
     if data:
         k.mem.poke(start, data)
     if host_fd is not None:
