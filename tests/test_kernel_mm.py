@@ -164,6 +164,19 @@ def test_private_file_pages_are_the_files_until_written(k, tmp_path, pages):
     assert q == p and k.mem.read(p, pages * PG) == bytes(pages * PG)
 
 
+def test_private_mapping_of_a_file_the_host_cannot_map_is_copied(k):
+    """A regular file whose host file system has no mmap (sysfs) is read into the range
+    instead, as before files were mapped."""
+    path = "/sys/kernel/uevent_seqnum"
+    with open(path, "rb") as fh:
+        text = fh.read()
+    fd = sc(k, 5, cstr(k, DATA, path), abi.O_RDONLY, 0)
+    p = u(sc(k, 90, 0, PG, abi.PROT_READ, abi.MAP_PRIVATE, fd, 0))
+    assert _host_mapping_of(k, p) != path
+    got = k.mem.read(p, PG)
+    assert got[:len(text)] == text and got[len(text):] == bytes(PG - len(text))
+
+
 def test_shared_mapping_written_back_at_exit(k, tmp_path):
     from kernel_model.errors import ProcessExit
     path = tmp_path / "g"
