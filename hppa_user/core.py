@@ -168,7 +168,7 @@ class Core:
         self.env = e = hostarray.zeros(S.ENV_HELPERS + len(self.lib.helpers), "q")
         self._keep = (regs, mem, dc, native_table, hooks, slot_page)
         e[S.ENV_REGS] = hostarray.address(regs)
-        e[S.ENV_MEM] = hostarray.address(mem.mem)
+        e[S.ENV_MEM] = mem.base
         e[S.ENV_PERM] = hostarray.address(mem.perm)
         e[S.ENV_PAGE_SLOT] = hostarray.address(mem.page_slot)
         e[S.ENV_DC] = hostarray.address(dc)

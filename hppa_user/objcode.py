@@ -83,13 +83,15 @@ def host_id() -> str:
 _host: str | None = None
 
 
-def _map(size: int, at: int | None = None, low: bool = False) -> int | None:
-    """A fresh read+write mapping of ``size`` bytes; ``at``: exactly there, or None when
-    that range is in use (or the kernel, older than MAP_FIXED_NOREPLACE, put it elsewhere);
-    ``low`` (``at`` None): below 2 GiB."""
-    flags = MAP_PRIVATE | MAP_ANONYMOUS | (0 if at is None else MAP_FIXED_NOREPLACE) \
-        | (MAP_32BIT if low and at is None else 0)
-    addr = libc_mmap(at, size, PROT_READ | PROT_WRITE, flags, -1, 0)
+def _map(size: int, at: int | None = None, low: bool = False, fd: int = -1,
+         offset: int = 0) -> int | None:
+    """A fresh read+write mapping of ``size`` bytes, private: zero pages, or host file
+    ``fd``'s from ``offset`` (copy-on-write); ``at``: exactly there, or None when that range
+    is in use (or the kernel, older than MAP_FIXED_NOREPLACE, put it elsewhere); ``low``
+    (``at`` None): below 2 GiB."""
+    flags = MAP_PRIVATE | (MAP_ANONYMOUS if fd < 0 else 0) \
+        | (0 if at is None else MAP_FIXED_NOREPLACE) | (MAP_32BIT if low and at is None else 0)
+    addr = libc_mmap(at, size, PROT_READ | PROT_WRITE, flags, fd, offset)
     if addr in (None, MAP_FAILED):
         if at is not None:
             return None
@@ -100,13 +102,14 @@ def _map(size: int, at: int | None = None, low: bool = False) -> int | None:
     return addr
 
 
-def _map_both(spans: list[int], at, low: bool = False) -> list[int] | None:
-    """The two mappings of a load: at ``at`` (both, or None), or (``at`` None) anywhere
-    (``low``: below 2 GiB)."""
+def _map_both(spans: list[int], at, low: bool = False, fd: int = -1,
+              offsets: tuple[int, int] = (0, 0)) -> list[int] | None:
+    """The two mappings of a load (of ``fd`` from ``offsets``, or zero pages): at ``at``
+    (both, or None), or (``at`` None) anywhere (``low``: below 2 GiB)."""
     if at is None:
         return [_map(spans[0], low=low), _map(spans[1], low=low)]
-    first = _map(spans[0], at[0])
-    second = None if first is None else _map(spans[1], at[1])
+    first = _map(spans[0], at[0], fd=fd, offset=offsets[0])
+    second = None if first is None else _map(spans[1], at[1], fd=fd, offset=offsets[1])
     if second is None:
         if first is not None:
             libc_munmap(first, spans[0])
@@ -173,6 +176,11 @@ def _finish(base: list[int], spans: list[int], image: list) -> None:
     """Copy the two relocated parts in and make the first read+execute."""
     for m in (0, 1):
         ctypes.memmove(base[m], bytes(image[m]), len(image[m]))
+    _make_code(base, spans)
+
+
+def _make_code(base: list[int], spans: list[int]) -> None:
+    """The first part of a load becomes read+execute (its code and read-only data)."""
     if libc_mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
         raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
 
@@ -231,25 +239,16 @@ def _map_image_file(path: str, key: str) -> dict[str, int] | None:
         if not size0 or not size1 or offsets[1] + size1 != size_of_file:
             raise ValueError("image sizes")
         spans = [-(-s // PAGE) * PAGE for s in (size0, size1)]
-        base = []
-        for at, span, offset in zip((base0, base1), spans, offsets):
-            got = libc_mmap(at, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
-                            fd, offset)
-            if got != at:
-                if got not in (None, MAP_FAILED):
-                    libc_munmap(got, span)
-                for b, sp in zip(base, spans):
-                    libc_munmap(b, sp)
-                return None
-            base.append(at)
+        base = _map_both(spans, (base0, base1), fd=fd, offsets=tuple(offsets))
+        if base is None:
+            return None
     finally:
         os.close(fd)
     for word in libc_line.split():
         m, off, name, addend = word.split(":")
         value = (_c_function(name) + int(addend)) & M64
         ctypes.memmove(base[int(m)] + int(off), struct.pack("<Q", value), 8)
-    if libc_mprotect(base[0], spans[0], PROT_READ | PROT_EXEC) != 0:
-        raise ObjectError(f"mprotect: {os.strerror(ctypes.get_errno())}")
+    _make_code(base, spans)
     return dict((n, int(a)) for n, a in (s.split("=") for s in symbol_line.split()))
 
 

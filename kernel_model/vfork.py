@@ -23,7 +23,7 @@ _HEAD = struct.Struct(">I")
 
 def written_pages(mem) -> list[int]:
     """Guest page numbers this process holds a private copy of (written since the fork)."""
-    host_first = hostarray.address(mem.mem) >> PAGE_SHIFT
+    host_first = mem.base >> PAGE_SHIFT
     out = []
     fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
     try:
