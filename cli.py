@@ -22,13 +22,15 @@ import sys
 # from when they start (cli_app._main).
 gc.disable()
 
-import cli_run  # noqa: E402
-
 
 def main() -> None:
-    """The console script."""
+    """The console script.  A run imports its modules from cli_bundle's file when it can."""
     argv = sys.argv[1:]
     if argv[:1] == ["run"]:
+        import cli_bundle
+        bundle = cli_bundle.install()
+        import cli_run
+        cli_run.BUNDLE = bundle
         opts = cli_run.parse_run(argv[1:])
         if opts is not None:
             cli_run.run_program(**opts)          # never returns

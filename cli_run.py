@@ -52,6 +52,7 @@ RUN_OPTIONS = (
 # A bare optional-value option means this value: --trace alone traces to standard error.
 OPTIONAL_VALUE = {"--trace": "-"}
 TAKES_VALUE = ("text", "int", "list")
+BUNDLE = None      # cli_bundle.Bundle: the run's modules came from its file (cli.main)
 
 
 def _flag_table() -> dict:
@@ -129,6 +130,8 @@ def leave(status: int):
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
+    if BUNDLE is not None:
+        BUNDLE.save()
     from hppa_user import jitworker         # (loaded with the machine)
     jitworker.end_process(status)
 
