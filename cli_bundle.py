@@ -97,16 +97,21 @@ class Bundle:
 
     def save(self) -> None:
         """Write the file again if this run imported a kept module the usual way (only in
-        the process that read it: not in a guest's forked copy).  Never fails the run."""
+        the process that read it: not in a guest's forked copy), keeping the file's other
+        entries whose sources are unchanged: programs importing different modules do not
+        take turns writing it.  Never fails the run."""
         if os.getpid() != self.pid or not self.missing():
             return
         entries = {}
-        for name, m in list(sys.modules.items()):
-            if name in self.before or not self.kept(m):
+        for name, e in self.entries.items():         # the file's others (another program's)
+            try:
+                st = os.stat(e[0])
+            except OSError:
                 continue
-            if m.__spec__.loader is self:              # as found in the file, unchanged
-                e = self.entries[name]
+            if (st.st_mtime_ns, st.st_size) == e[2:4]:
                 entries[name] = e[:4] + (bytes(self.data[e[4]:e[4] + e[5]]),)
+        for name, m in list(sys.modules.items()):
+            if name in self.before or not self.kept(m) or m.__spec__.loader is self:
                 continue
             e = entry(m.__spec__.origin, m.__spec__.submodule_search_locations is not None,
                       getattr(m, "__cached__", None))

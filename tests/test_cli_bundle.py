@@ -25,13 +25,15 @@ import pkg_b.m
 print(pkg_b.m.VALUE, type(pkg_b.m.__spec__.loader).__name__,
       type(sys.modules["pkg_b"].__spec__.loader).__name__, pkg_b.m.__file__ == tree + "/pkg_b/m.py",
       pkg_b.m.double(21))
+if len(sys.argv) > 3:
+    __import__(sys.argv[3])
 b.save()
 """
 
 
-def load(tmp_path: Path) -> list[str]:
+def load(tmp_path: Path, *also: str) -> list[str]:
     proc = subprocess.run([sys.executable, "-c", SCRIPT.format(root=str(REPO_ROOT)),
-                           str(tmp_path / "modules.bundle"), str(tmp_path / "tree")],
+                           str(tmp_path / "modules.bundle"), str(tmp_path / "tree"), *also],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and not proc.stderr, proc.stderr
     return proc.stdout.split()
@@ -45,6 +47,8 @@ def write_module(tmp_path: Path, value: int, mtime_ns: int) -> None:
     m = pkg / "m.py"
     m.write_text(f"VALUE = {value}\n\ndef double(x):\n    return 2 * x\n")
     os.utime(m, ns=(mtime_ns, mtime_ns))
+    for other in ("x", "y"):
+        (pkg / f"{other}.py").write_text(f"NAME = {other!r}\n")
 
 
 def test_modules_come_from_the_file_while_their_sources_are_unchanged(tmp_path):
@@ -56,6 +60,19 @@ def test_modules_come_from_the_file_while_their_sources_are_unchanged(tmp_path):
     write_module(tmp_path, 2, 1_000_000_000_000_000_001)
     assert load(tmp_path) == ["2", "SourceFileLoader", "Bundle", "True", "42"]
     assert load(tmp_path) == ["2", "Bundle", "Bundle", "True", "42"]
+
+
+def test_programs_importing_different_modules_share_the_file(tmp_path):
+    """A run that imported one module the file lacks writes it back with the others kept:
+    runs importing pkg_b.x and pkg_b.y by turns both find all they import there."""
+    write_module(tmp_path, 4, 1_200_000_000_000_000_000)
+    load(tmp_path, "pkg_b.x")
+    load(tmp_path, "pkg_b.y")
+    file = tmp_path / "modules.bundle"
+    written = file.stat().st_mtime_ns
+    for other in ("pkg_b.x", "pkg_b.y", "pkg_b.x"):
+        assert load(tmp_path, other) == ["4", "Bundle", "Bundle", "True", "42"]
+    assert file.stat().st_mtime_ns == written          # nothing missing: not written again
 
 
 def test_a_damaged_file_is_ignored_and_written_again(tmp_path):
