@@ -51,13 +51,11 @@ class Stencils:
     """The stencil table (core.stencil_table) in memory, as the builder reads it."""
 
     def __init__(self, table: dict):
-        self._keep = []
-        for k in ("code", "desc", "patches", "kinds", "targets"):
-            a = hostarray.zeros(max(1, len(table[k])), "B")
-            a[:len(table[k])] = table[k]
-            self._keep.append(a)
+        # the builder only reads these: the table's own bytes, not copies (~90 pages each
+        # of fresh memory, a fault apiece)
+        self._keep = [table[k] for k in ("code", "desc", "patches", "kinds", "targets")]
         self.code, self.desc, self.patches, self.kinds, self.targets = (
-            hostarray.address(a) for a in self._keep)
+            hostarray.bytes_address(b) for b in self._keep)
         self.data = table["data"]
         self.nv = table["nv"]
         self._desc = memoryview(table["desc"]).cast("i")

@@ -95,13 +95,13 @@ class Library:
         at the same time compile it once)."""
         obj, made = kept(d, f"core-{key[:16]}.o", key, compile_core)
         cls.compiled_here |= made
-        return obj
+        return bytes(obj)
 
 
-def kept(d: str | None, name: str, key: str, make) -> tuple[bytes, bool]:
-    """The sealed payload ``name`` of the cache directory ``d`` (None: no directory), or
-    ``make()`` now, kept there: under one lock, so that several first runs at the same
-    time make it once.  Also whether it was made here."""
+def kept(d: str | None, name: str, key: str, make) -> tuple[bytes | memoryview, bool]:
+    """The sealed payload ``name`` of the cache directory ``d`` (None: no directory; a
+    view of the file mapped), or ``make()`` now, kept there: under one lock, so that
+    several first runs at the same time make it once.  Also whether it was made here."""
     if d is None:
         return make(), True
     path = os.path.join(d, name)
@@ -110,7 +110,7 @@ def kept(d: str | None, name: str, key: str, make) -> tuple[bytes, bool]:
         try:
             data = None
             if os.path.exists(path):
-                data = objcode.unseal(jitcache.read_bytes(path), key)
+                data = objcode.unseal(jitcache.mapped_bytes(path), key)
             if data is not None:
                 return data, False
             data = make()

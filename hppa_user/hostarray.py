@@ -104,6 +104,12 @@ def address(view: memoryview) -> int:
     return ctypes.addressof(ctypes.c_char.from_buffer(view if view.nbytes else view.obj))
 
 
+def bytes_address(data: bytes) -> int:
+    """The host address of a bytes object's contents, which native code may read (never
+    write) while the object lives: no copy is made."""
+    return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+
+
 def fill(view: memoryview, value: int) -> None:
     """Every item of ``view`` (any slice of an array, strided or not) becomes ``value``."""
     if value in (0, -1) and view.contiguous and view.nbytes:

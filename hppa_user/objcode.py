@@ -196,6 +196,7 @@ def _make_code(base: list[int], spans: list[int]) -> None:
 IMAGE_MAGIC = "hppa-user-image"
 SEAL_KEY = int.from_bytes(b"hppa-usr", "little")
 SEAL_CHARS = 16
+SEAL_HEAD = 256           # a sealed entry's header line is shorter (sealed: key, check, size)
 
 
 def seal_check(data) -> str:
@@ -366,13 +367,15 @@ def sealed(obj: bytes, key: str) -> bytes:
     return f"hppa-user-object {key} {seal_check(obj)} {len(obj)}\n".encode() + obj
 
 
-def unseal(data: bytes, key: str) -> bytes | None:
-    nl = data.find(b"\n")
+def unseal(data, key: str):
+    """The payload of a sealed entry ``data`` (bytes, or a memoryview: then a view of it,
+    not a copy), or None if it is not ``key``'s or is damaged."""
+    nl = bytes(data[:SEAL_HEAD]).find(b"\n")
     if nl < 0:
         return None
     try:
-        magic, k, named, size = data[:nl].decode().split(" ")
-    except ValueError:
+        magic, k, named, size = bytes(data[:nl]).decode().split(" ")
+    except (ValueError, UnicodeDecodeError):
         return None
     obj = data[nl + 1:]
     if magic != "hppa-user-object" or k != key or int(size) != len(obj) or \
