@@ -8,7 +8,7 @@ compile, feeds the worker, keeps compiled regions in an on-disk code cache (Code
 and installs them in the native table.  It imports neither LLVM nor the IR generators,
 and the guest's process never loads them: the worker imports regiongen to build regions
 and to weigh branch targets (path_length).  Only compile_now (HPPA_USER_JIT_SYNC=1, or
-no fork possible) does both in the guest's process.
+no worker possible) does both in the guest's process.
 
 A region's code holds no address of this process: the helpers, the hook counters and the
 decode-cache slots of its pages (patched into its data at install: _fill) are found at
@@ -278,13 +278,13 @@ FIRST_REGION = 64
 # chosen), bzip2 -9 0.92x, the Tcl suite 1.00x, bc pi-300 1.00x of --no-jit; 2^28 was
 # worse again (bc pi-600 1.73 s).
 START_AFTER = 1 << 26
-# The worker is forked once the guest has run PREPARE_AFTER instructions, before anything is
-# weighed: loading the compiler (LLVM ~25 ms, the region generator ~15 ms) and weighing
+# The worker is started once the guest has run PREPARE_AFTER instructions, before anything
+# is weighed: loading the compiler (LLVM ~50 ms, the region generator ~15 ms) and weighing
 # the first targets are done by the time START_AFTER is reached, on the other processor.
-# A run that ends between the two pays a fork it would pay at its exit anyway (CACHE_AFTER).
-# Not while the interpreter runs no hot code (hot_code_interpreted): a warm run whose hot
-# code all came from the code cache forks no worker it has nothing to give (warm bzip2 -9:
-# ~2600 copy-on-write faults fewer, 0.275 -> 0.267 s).
+# Started sooner (2^23, 2^21) it was not ready any sooner for the first batch: cold
+# bzip2 -9 1.015x and 1.016x (8 paired rounds).  Not while the interpreter runs no hot
+# code (hot_code_interpreted): a warm run whose hot code all came from the code cache
+# starts no worker it has nothing to give.
 PREPARE_AFTER = 1 << 25
 # A run of CACHE_AFTER instructions or more leaves its lukewarm targets to the code cache
 # at its exit (compiled by a worker after it has gone); a shorter one has nothing worth it.
@@ -308,11 +308,112 @@ NOT_JUMPS = (0, 2, 31)    # registers note_jump ignores: r0, the link registers 
 JUMP_GUESSES = 2          # targets a region tries for an indirect branch (regiongen.Region)
 
 
+class RegionWorker:
+    """What compiling regions needs that is not the guest's machine: the region generator
+    (loaded by prepare), the code cache a batch's object code is stored in, and the
+    lengths of the branch targets weighed so far.  Made by the worker process
+    (jitworker.py) from nothing but its messages, and by RegionCompiler for the
+    weighing and compiling it does itself (compile_now)."""
+
+    def __init__(self):
+        self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
+        self._gen = None                  # regiongen.RegionGen (generator())
+        self.cache = None
+        self._cache_hooks = b""
+
+    def code_cache(self, hooks: bytes) -> CodeCache:
+        """The code cache of regions compiled with these hook addresses (part of its key)."""
+        if self.cache is None or self._cache_hooks != hooks:
+            self._cache_hooks = hooks
+            ns = jitcache.digest(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
+                                 f"{objcode.host_id()}|".encode() + hooks, 16)
+            where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
+            base = None if where == "off" else (where or jitcache.directory())
+            self.cache = CodeCache(base, ns)      # (LLVM's settings: in regiongen's text)
+        return self.cache
+
+    def path_length(self, entry: int, word) -> int:
+        """Instructions one entry of ``entry`` runs, estimated along its likely path:
+        conditional branches not taken, direct jumps and calls' returns followed, up to an
+        indirect branch, a loop back or MAX_PATH instructions on the entry's page.
+        ``word(a)``: the instruction at ``a`` (the guest's memory, or a worker's view)."""
+        n = self.paths.get(entry)
+        if n is None:
+            steps = self.generator().step
+            a, n, seen = entry, 0, set()
+            while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
+                seen.add(a)
+                step = steps(word(a))
+                n += 1
+                if step is None:
+                    break
+                if step == "on":
+                    a += 4
+                    continue
+                n += 1                               # the delay slot
+                call, relative, target = step
+                if call:
+                    a += 8                           # a call: on after its return
+                elif target is not None:
+                    a = (a + target) & M32 if relative else target
+                else:
+                    break
+            self.paths[entry] = n
+        return n
+
+    def generator(self):
+        """The regiongen.RegionGen that builds and compiles regions and knows what an
+        instruction word does to control flow (path_length), made when first wanted: the
+        IR generators are imported by a process that builds regions or weighs a target,
+        not by every run."""
+        if self._gen is None:
+            from hppa_user.regiongen import RegionGen
+            self._gen = RegionGen()
+        return self._gen
+
+    def weigh(self, entries: list[int], pages: dict[int, bytes]) -> dict[int, int]:
+        """The lengths of ``entries`` (RegionCompiler.send_weighing), found on ``pages``."""
+        return {e: self.path_length(e, lambda a: jitworker.page_word(pages.get(a >> 12), a))
+                for e in entries}
+
+    def pick_lukewarm(self, lukewarm: dict[int, int], view: jitworker.CodeView) -> list[list[int]]:
+        """The lukewarm targets that did a sixteenth of HEAT's work (entries
+        times their path's length), as batches, hottest first, up to LEFT_AT_EXIT; the
+        others get a cool marker (CodeCache.mark_cool)."""
+        heat = {e: n * self.path_length(e, view.word) for e, n in lukewarm.items()}
+        chosen = sorted((e for e in heat if heat[e] >= HEAT // 16), key=heat.get,
+                        reverse=True)[:LEFT_AT_EXIT]
+        cache = self.code_cache(view.hooks)
+        for e in heat:
+            if heat[e] < HEAT // 16 and (e >> 12) in view.pages:
+                cache.mark_cool(e, view.page_bytes(e >> 12), self.paths[e])
+        return [chosen[i:i + MAX_BATCH] for i in range(0, len(chosen), MAX_BATCH)]
+
+    def prepare(self) -> None:
+        """Load the compiler (a worker, as it starts)."""
+        self.generator().prepare()
+
+    def work(self, batch: list[int], view: jitworker.CodeView, size: int | None = None) -> dict:
+        """Compile a batch: the object code and how to install each region
+        (of at most ``size`` instructions; None: regiongen's MAX_REGION)."""
+        t0 = time.process_time()
+        try:
+            obj, regions, covered = self.generator().compile(batch, view, CodeCache.key, size)
+            if obj is not None:
+                self.code_cache(view.hooks).store(obj, regions, view.page_bytes)
+            return {"obj": obj, "regions": regions, "seconds": time.process_time() - t0,
+                    "error": None, "entries": batch, "covered": covered}
+        except Exception as exc:                     # a compiler bug must not kill the guest
+            return {"obj": None, "regions": [], "seconds": time.process_time() - t0,
+                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "entries": batch,
+                    "covered": []}
+
+
 class RegionCompiler:
     """Compiles the hot regions of one Machine and installs them in its native table.
 
     Compilation is asynchronous: requests queue up and batches of them go, one at a time,
-    to a worker process (jitworker.py: forked once, its own interpreter lock, the
+    to a worker process (jitworker.py: started once, its own interpreter lock, the
     machine's other core) with a view of the guest code as of the request.  The worker
     sends back the object code; at the next core return the parent installs each region
     whose pages still have the decode-cache slots of the view (any store into a page's
@@ -337,14 +438,15 @@ class RegionCompiler:
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
         self._chain_at: list[int] = []    # reported before CHAINS_AFTER (chain)
         self._look_again = 0              # hot_code_interpreted: when to look again (insns)
-        self.paths: dict[int, int] = {}   # entry -> instructions one entry runs (estimate)
+        self.side = RegionWorker()        # the generator, the code cache, targets' lengths
+        self.paths = self.side.paths      # entry -> instructions one entry runs (estimate)
         self.to_weigh: dict[int, None] = {}   # targets the worker is to weigh (poll sends them)
         self.weighing: set[int] = set()   # ... sent, their lengths not back yet
         self.asked = self.answered = 0    # weighing messages sent, and answered (in order)
         self.awaited = 0                  # answers due before the next batch (start)
         self.queue: dict[int, int] = {}   # entry -> its heat when requested
         self.entries: dict[int, int] = {}  # entry -> its entries when requested
-        self.worker = None                # jitworker.Worker, forked at the first batch
+        self.worker = None                # jitworker.Worker, started before the first batch
         self.inflight = None              # (generation, batch) being compiled
         self.batches = 0                  # sent to the worker
         self._sent: dict[int, int] = {}   # code page -> the slot the worker has it at
@@ -352,9 +454,6 @@ class RegionCompiler:
         self.active = False               # work in flight or waiting: poll() after core returns
         self.generation = 0               # decode-cache flushes
         self.sync = os.environ.get("HPPA_USER_JIT_SYNC") == "1"
-        self._gen = None                  # regiongen.RegionGen (generator())
-        self.cache = None
-        self._cache_hooks = b""
         self._loaded: list = []
         # breakpoint addresses (Cpu.set_breakpoint): never translated, so a region leaves
         # to the interpreter there and the interpreter stops on the breakpoint
@@ -377,17 +476,12 @@ class RegionCompiler:
         """The hook addresses (compiled into regions as counters: part of the cache key)."""
         return self.m.hooks[S.HOOK_ADDR::S.HOOK_FIELDS].tobytes()
 
-    def code_cache(self, hooks: bytes | None = None) -> CodeCache:
-        """The code cache for these hooks (default: this machine's)."""
-        hooks = self.hooks_key() if hooks is None else hooks
-        if self.cache is None or self._cache_hooks != hooks:
-            self._cache_hooks = hooks
-            ns = jitcache.digest(f"{jitcache.source_hash(jitcache.REGION_SOURCES)}|"
-                                 f"{objcode.host_id()}|".encode() + hooks, 16)
-            where = os.environ.get("HPPA_USER_CODE_CACHE", "")    # a directory, or "off"
-            base = None if where == "off" else (where or jitcache.directory())
-            self.cache = CodeCache(base, ns)      # (LLVM's settings: in regiongen's text)
-        return self.cache
+    def code_cache(self) -> CodeCache:
+        """The code cache of this machine's regions (its hooks')."""
+        return self.side.code_cache(self.hooks_key())
+
+    def path_length(self, entry: int, word) -> int:
+        return self.side.path_length(entry, word)
 
     # -- requests -------------------------------------------------------------------------
     def slot_index(self, entry: int) -> int:
@@ -503,11 +597,6 @@ class RegionCompiler:
             self.weighing.update(entries)
             self.asked += 1
 
-    def weigh(self, entries: list[int], pages: dict[int, bytes]) -> dict[int, int]:
-        """In the worker: the lengths of ``entries`` (see send_weighing)."""
-        return {e: self.path_length(e, lambda a: jitworker.page_word(pages.get(a >> 12), a))
-                for e in entries}
-
     def note_jump(self, entry: int, entries: int) -> None:
         """The core has just branched to ``entry``: the registers holding its address (but
         for the link registers, which returns use) are guessed to be how it got there, a
@@ -559,45 +648,6 @@ class RegionCompiler:
 
     def guest_word(self, a: int) -> int:
         return int.from_bytes(self.m.mem.mem[a:a + 4], "big")
-
-    def path_length(self, entry: int, word) -> int:
-        """Instructions one entry of ``entry`` runs, estimated along its likely path:
-        conditional branches not taken, direct jumps and calls' returns followed, up to an
-        indirect branch, a loop back or MAX_PATH instructions on the entry's page.
-        ``word(a)``: the instruction at ``a`` (the guest's memory, or a worker's view)."""
-        n = self.paths.get(entry)
-        if n is None:
-            steps = self.generator().step
-            a, n, seen = entry, 0, set()
-            while n < MAX_PATH and (a >> 12) == (entry >> 12) and a not in seen:
-                seen.add(a)
-                step = steps(word(a))
-                n += 1
-                if step is None:
-                    break
-                if step == "on":
-                    a += 4
-                    continue
-                n += 1                               # the delay slot
-                call, relative, target = step
-                if call:
-                    a += 8                           # a call: on after its return
-                elif target is not None:
-                    a = (a + target) & M32 if relative else target
-                else:
-                    break
-            self.paths[entry] = n
-        return n
-
-    def generator(self):
-        """The regiongen.RegionGen that builds and compiles regions and knows what an
-        instruction word does to control flow (path_length), made when first wanted: the
-        IR generators are imported by a process that builds regions or weighs a target,
-        not by every run."""
-        if self._gen is None:
-            from hppa_user.regiongen import RegionGen
-            self._gen = RegionGen()
-        return self._gen
 
     def flushed(self) -> None:
         """The decode cache was flushed: results of earlier snapshots are void (and the
@@ -653,11 +703,11 @@ class RegionCompiler:
                 "installed": [e for e, (idx, fn, _) in self.translated.items() if nat[idx] == fn]}
 
     def spawn(self) -> bool:
-        """Fork the worker if there is none (it loads the compiler at once); False: no fork
-        possible, compile in this process from now on."""
+        """Start the worker if there is none (it loads the compiler at once); False: it
+        cannot be started, compile in this process from now on."""
         if self.worker is None:
             try:
-                self.worker = jitworker.Worker(self, self.exit_lock())
+                self.worker = jitworker.Worker(self.exit_lock())
             except OSError:
                 self.sync = True
                 return False
@@ -665,7 +715,7 @@ class RegionCompiler:
         return True
 
     def start(self) -> None:
-        """Send the hottest batch to the worker (forked if need be).  Not before the answers
+        """Send the hottest batch to the worker (started if need be).  Not before the answers
         to the targets asked while the last batch was compiled: they waited behind it, the
         worker sends them right after it, and a batch chosen without them would leave out
         the hottest (targets asked later do not hold a batch back)."""
@@ -761,7 +811,7 @@ class RegionCompiler:
             self.worker = None
         elif batches or leave_lukewarm:
             self._sent = {}
-            jitworker.detach(message, self, self.exit_lock())
+            jitworker.detach(message, self.side, self.exit_lock())
         self.inflight = None
         self.active = False
 
@@ -806,30 +856,13 @@ class RegionCompiler:
                     return False
         return True
 
-    def pick_lukewarm(self, lukewarm: dict[int, int], view: jitworker.CodeView) -> list[list[int]]:
-        """In the worker: the lukewarm targets that did a sixteenth of HEAT's work (entries
-        times their path's length), as batches, hottest first, up to LEFT_AT_EXIT; the
-        others get a cool marker (CodeCache.mark_cool)."""
-        heat = {e: n * self.path_length(e, view.word) for e, n in lukewarm.items()}
-        chosen = sorted((e for e in heat if heat[e] >= HEAT // 16), key=heat.get,
-                        reverse=True)[:LEFT_AT_EXIT]
-        cache = self.code_cache(view.hooks)
-        for e in heat:
-            if heat[e] < HEAT // 16 and (e >> 12) in view.pages:
-                cache.mark_cool(e, view.page_bytes(e >> 12), self.paths[e])
-        return [chosen[i:i + MAX_BATCH] for i in range(0, len(chosen), MAX_BATCH)]
-
-    def prepare(self) -> None:
-        """In the worker, as it starts: load the compiler."""
-        self.generator().prepare()
-
     def compile_now(self) -> None:
-        """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no fork)."""
+        """Compile the queue in this process (HPPA_USER_JIT_SYNC=1, or no worker)."""
         while self.queue:
             batch = self.next_batch()
             view = jitworker.CodeView()
             view.apply(self.view(batch, {}))
-            self.take(self.work(batch, view))
+            self.take(self.side.work(batch, view))
 
     def next_batch(self, size: int = MAX_BATCH) -> list[int]:
         """The ``size`` hottest requests, taken from the queue: the core stops counting
@@ -841,21 +874,6 @@ class RegionCompiler:
             if entries:
                 self.m.native[idx] = S.NATIVE_NEVER
         return batch
-
-    def work(self, batch: list[int], view: jitworker.CodeView, size: int | None = None) -> dict:
-        """Compile a batch (in the worker): the object code and how to install each region
-        (of at most ``size`` instructions; None: regiongen's MAX_REGION)."""
-        t0 = time.process_time()
-        try:
-            obj, regions, covered = self.generator().compile(batch, view, CodeCache.key, size)
-            if obj is not None:
-                self.code_cache(view.hooks).store(obj, regions, view.page_bytes)
-            return {"obj": obj, "regions": regions, "seconds": time.process_time() - t0,
-                    "error": None, "entries": batch, "covered": covered}
-        except Exception as exc:                     # a compiler bug must not kill the guest
-            return {"obj": None, "regions": [], "seconds": time.process_time() - t0,
-                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0], "entries": batch,
-                    "covered": []}
 
     def take(self, result: dict) -> None:
         """Load a compiled batch and install its regions (in the parent)."""

@@ -1,18 +1,20 @@
-"""The region compiler's worker: one process per guest process, forked the first time a
-batch is to be compiled and fed batches over a pipe for the rest of the run.
+"""The region compiler's worker: one process per guest process, started (posix_spawn) the
+first time a batch is to be compiled and fed batches over a pipe for the rest of the run.
 
-Why one long-lived worker and not a fork per batch: a fork of the ~100 MB emulator costs
-the guest's process 2-7 ms, then a copy-on-write fault for each page it writes while
-the child lives, and until the child has run (milliseconds on a busy machine) it holds
-the guest's files open, a pipe's reader waiting for its EOF.  Each batch now carries
-what building its regions reads of the guest (a :class:`CodeView` delta): the code pages
-the worker has not got at their decode-cache slot (a slot is never reused before a
-flush, so a page at a slot never changes), which instructions have run, and the entry
-counts of the batch's pages.
+Why one long-lived worker and not one per batch: each costs the guest's process, and until
+it has closed them (a started program: never opened) it would hold the guest's files
+open, a pipe's reader waiting for its EOF.  Each batch carries what building its regions
+reads of the guest (a :class:`CodeView` delta): the code pages the worker has not got at
+their decode-cache slot (a slot is never reused before a flush, so a page at a slot
+never changes), which instructions have run, and the entry counts of the batch's pages.
+The worker is a fresh interpreter, not a fork of the guest's process (Worker says why):
+it has nothing of the guest but its messages, and nothing of the run's code but
+jit.RegionWorker.
 
-The worker loads the compiler as soon as it is forked (``compiler.prepare``), while the
-guest goes on; it is forked before the first batch (jit.PREPARE_AFTER), so that batch
-waits for no import.
+The worker loads the compiler as soon as it has started (``compiler.prepare``), while the
+guest goes on; it is started before the first batch (jit.PREPARE_AFTER), so that batch
+waits for no import.  At the guest's exit with no worker yet, one is forked instead
+(detach, end_process): its one message is made from its copy of the guest's process.
 
 Messages are records of frames.py.  Guest -> worker: ``{"view": delta,
 "batches": [[entry, ...], ...], "reply": bool}`` (and ``"size"``, the most instructions
@@ -30,6 +32,7 @@ from __future__ import annotations
 import _signal as signal    # (start-up rule: cli.py)
 import fcntl
 import os
+import sys
 
 from hppa_user import state as S
 from hppa_user.frames import Frames, frame
@@ -156,23 +159,19 @@ def lower_priority() -> None:
         pass
 
 
-def close_files(keep: tuple[int, ...] = ()) -> None:
-    """None of the guest's files open in this process but ``keep``; /dev/null on 0-2."""
+def close_files() -> None:
+    """None of the guest's files open in this process; /dev/null on 0-2."""
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    low = 3
-    for fd in sorted(keep):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, 1 << 16)
+    os.closerange(3, 1 << 16)
 
 
-def become_worker(keep: tuple[int, ...] = ()) -> None:
-    """In a forked worker: none of the guest's files (only ``keep``), default signal
+def become_worker() -> None:
+    """In the worker forked at the guest's exit: none of the guest's files, default signal
     actions (SIGPIPE ignored: a guest gone is a failed write), lower priority.  The files
     go first: they would hold the guest's pipes (a reader's EOF) and sockets open."""
-    close_files(keep)
+    close_files()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGALRM,
                 signal.SIGVTALRM, signal.SIGPROF):
         signal.signal(sig, signal.SIG_DFL)
@@ -299,30 +298,72 @@ def end_process(status: int):
     os._exit(status)
 
 
-class Worker:
-    """The guest process's end of a forked worker running ``compiler`` (a
-    jit.RegionCompiler's worker side: prepare, work, weigh, pick_lukewarm); ``lock``: the
-    file that keeps workers past their guest's exit one at a time (see background)."""
+# The worker's program: a fresh interpreter given the guest process's sys.path (it runs
+# with -S: site's work is done, its result is that path) and its two pipe ends.
+WORKER_MAIN = ("import sys; rfd, wfd, lock = sys.argv[1:4]; sys.path[:] = sys.argv[4:]; "
+               "from hppa_user import jitworker; jitworker.main(int(rfd), int(wfd), lock or None)")
 
-    def __init__(self, compiler, lock: str | None = None):
+
+def main(rfd: int, wfd: int, lock: str | None) -> None:
+    """The started worker: serve a RegionWorker until the guest's process has gone."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    lower_priority()
+    from hppa_user.jit import RegionWorker
+    try:
+        serve(rfd, wfd, RegionWorker(), lock)
+    finally:
+        os._exit(0)
+
+
+def inherited() -> list[int]:
+    """This process's file descriptors above 2 that a started program would inherit."""
+    out = []
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        names = []
+    for name in names:
+        fd = int(name)
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                out.append(fd)
+        except OSError:             # (the listing's own descriptor, closed by now)
+            pass
+    return out
+
+
+class Worker:
+    """The guest process's end of the worker: a program started (posix_spawn) with the
+    ends of two pipes, its standard files /dev/null and none of the guest's (``lock``:
+    the file that keeps workers past their guest's exit one at a time, see background).
+
+    Started, not forked: a fork of the ~100 MB emulator cost the guest 2-7 ms, then a
+    copy-on-write fault for each page it wrote while the child lived (a Python process
+    writes most of its pages: reference counts), so that it could only be forked once a
+    run had shown it would compile.  A started worker costs the guest ~1 ms, and loads
+    Python and the compiler (~0.1 s) on the other processor."""
+
+    def __init__(self, lock: str | None = None):
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         try:
             fcntl.fcntl(to_w, F_SETPIPE_SZ, PIPE_SIZE)
         except OSError:
             pass
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, 1, 2)]
+        actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in inherited()]
         try:
-            pid = os.fork()
+            os.set_inheritable(to_r, True)
+            os.set_inheritable(from_w, True)
+            pid = os.posix_spawn(sys.executable, [
+                sys.executable, "-S", "-c", WORKER_MAIN, str(to_r), str(from_w), lock or "",
+                *sys.path], os.environ, file_actions=actions)
         except OSError:
             for fd in (to_r, to_w, from_r, from_w):
                 os.close(fd)
             raise
-        if pid == 0:
-            try:
-                become_worker((to_r, from_w))
-                serve(to_r, from_w, compiler, lock)
-            finally:
-                os._exit(0)
         os.close(to_r)
         os.close(from_w)
         os.set_blocking(from_r, False)
