@@ -75,6 +75,25 @@ def test_programs_importing_different_modules_share_the_file(tmp_path):
     assert file.stat().st_mtime_ns == written          # nothing missing: not written again
 
 
+def test_site_packages_below_a_root_are_not_kept(tmp_path):
+    """A module in a site-packages directory below a kept tree (a venv inside the project's
+    checkout: numba, which only a run compiling the core imports) is imported the usual
+    way every time, and never written to the file."""
+    write_module(tmp_path, 5, 1_300_000_000_000_000_000)
+    third = tmp_path / "tree" / "site-packages"
+    third.mkdir()
+    (third / "pkg_c.py").write_text("NAME = 'c'\n")
+    script = SCRIPT.format(root=str(REPO_ROOT)).replace(
+        "b.save()", "import pkg_c; print(type(pkg_c.__spec__.loader).__name__); b.save()")
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "modules.bundle"),
+                               str(tmp_path / "tree")], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": str(third)})
+        assert proc.returncode == 0 and not proc.stderr, proc.stderr
+        assert proc.stdout.split()[-1] == "SourceFileLoader"
+    assert b"pkg_c" not in (tmp_path / "modules.bundle").read_bytes()
+
+
 def test_a_damaged_file_is_ignored_and_written_again(tmp_path):
     write_module(tmp_path, 3, 1_100_000_000_000_000_000)
     load(tmp_path)
