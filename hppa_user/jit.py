@@ -409,6 +409,11 @@ class RegionWorker:
                     "covered": []}
 
 
+def serve_worker(rfd: int, wfd: int, lock: str | None) -> None:
+    """The started worker's program (RegionCompiler.spawn): a RegionWorker served."""
+    jitworker.main(rfd, wfd, RegionWorker(), lock)
+
+
 class RegionCompiler:
     """Compiles the hot regions of one Machine and installs them in its native table.
 
@@ -707,7 +712,7 @@ class RegionCompiler:
         cannot be started, compile in this process from now on."""
         if self.worker is None:
             try:
-                self.worker = jitworker.Worker(self.exit_lock())
+                self.worker = jitworker.Worker(self.exit_lock(), "hppa_user.jit:serve_worker")
             except OSError:
                 self.sync = True
                 return False

@@ -298,19 +298,20 @@ def end_process(status: int):
     os._exit(status)
 
 
-# The worker's program: a fresh interpreter given the guest process's sys.path (it runs
-# with -S: site's work is done, its result is that path) and its two pipe ends.
-WORKER_MAIN = ("import sys; rfd, wfd, lock = sys.argv[1:4]; sys.path[:] = sys.argv[4:]; "
-               "from hppa_user import jitworker; jitworker.main(int(rfd), int(wfd), lock or None)")
+# The started worker's program: a fresh interpreter given the guest process's sys.path (it
+# runs with -S: site's work is done, its result is that path), its two pipe ends and the
+# lock, which calls Worker's ``entry`` ("module:function") with them.
+STARTED = ("import sys; rfd, wfd, lock, entry = sys.argv[1:5]; sys.path[:] = sys.argv[5:]; "
+           "name, fn = entry.split(':'); "
+           "getattr(__import__(name, fromlist=[fn]), fn)(int(rfd), int(wfd), lock or None)")
 
 
-def main(rfd: int, wfd: int, lock: str | None) -> None:
-    """The started worker: serve a RegionWorker until the guest's process has gone."""
+def main(rfd: int, wfd: int, compiler, lock: str | None) -> None:
+    """A started worker's life: serve ``compiler`` until the guest's process has gone."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     lower_priority()
-    from hppa_user.jit import RegionWorker
     try:
-        serve(rfd, wfd, RegionWorker(), lock)
+        serve(rfd, wfd, compiler, lock)
     finally:
         os._exit(0)
 
@@ -333,9 +334,11 @@ def inherited() -> list[int]:
 
 
 class Worker:
-    """The guest process's end of the worker: a program started (posix_spawn) with the
-    ends of two pipes, its standard files /dev/null and none of the guest's (``lock``:
-    the file that keeps workers past their guest's exit one at a time, see background).
+    """The guest process's end of the worker: a Python program started (posix_spawn) with
+    the ends of two pipes, its standard files /dev/null and none of the guest's, which
+    calls ``entry`` ("module:function", e.g. jit.serve_worker: main with its compiler)
+    with them and ``lock`` (the file that keeps workers past their guest's exit one at a
+    time, see background).
 
     Started, not forked: a fork of the ~100 MB emulator cost the guest 2-7 ms, then a
     copy-on-write fault for each page it wrote while the child lived (a Python process
@@ -343,7 +346,7 @@ class Worker:
     run had shown it would compile.  A started worker costs the guest ~1 ms, and loads
     Python and the compiler (~0.1 s) on the other processor."""
 
-    def __init__(self, lock: str | None = None):
+    def __init__(self, lock: str | None, entry: str):
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         try:
@@ -358,7 +361,7 @@ class Worker:
             os.set_inheritable(to_r, True)
             os.set_inheritable(from_w, True)
             pid = os.posix_spawn(sys.executable, [
-                sys.executable, "-S", "-c", WORKER_MAIN, str(to_r), str(from_w), lock or "",
+                sys.executable, "-S", "-c", STARTED, str(to_r), str(from_w), lock or "", entry,
                 *sys.path], os.environ, file_actions=actions)
         except OSError:
             for fd in (to_r, to_w, from_r, from_w):
