@@ -58,7 +58,7 @@ $(STAMP): pyproject.toml Makefile bin/hppa-user
 # Byte-compiled once here (quick when up to date): an editable install writes no .pyc, and
 # where PYTHONDONTWRITEBYTECODE is set every start would compile the sources again (~20 ms).
 install: $(STAMP)
-	@$(VPY) -m compileall -q hppa_user kernel_model vdso_image bench cli.py cli_app.py cli_run.py >/dev/null
+	@$(VPY) -m compileall -q hppa_user kernel_model vdso_image bench cli.py cli_app.py cli_bundle.py cli_run.py >/dev/null
 
 demo: install
 	@echo '--- hppa-user run hppa_user/examples/hello demo args'
