@@ -249,7 +249,9 @@ def _read_image(profile: str) -> VdsoImage:
 # code caches' entries are (objcode.sealed), so a damaged file is parsed again, never
 # unmarshalled.
 def _parsed_path(data: bytes) -> str:
-    name = jitcache.digest(data + jitcache.read_bytes(__file__))
+    # (and the seal's format: a version sealing another way has files of its own, not the
+    # same ones each version finds damaged and parses again)
+    name = jitcache.digest(data + jitcache.read_bytes(__file__) + objcode.SEAL_FORMAT)
     return os.path.join(jitcache.root(), "vdso", f"{name}.parsed")
 
 
