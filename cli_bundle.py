@@ -14,14 +14,17 @@ writes the file again as it ends.  A file or entry that cannot be parsed is igno
 from __future__ import annotations
 
 import _frozen_importlib     # ModuleSpec, without importlib (the start-up rule, cli.py)
+import _frozen_importlib_external
 import _imp
 import marshal
 import mmap
 import os
 import sys
 
+from hppa_user import jitcache   # (imported the usual way, before the file is read)
+
 FORMAT = 1
-MAGIC = _frozen_importlib._bootstrap_external.MAGIC_NUMBER
+MAGIC = _frozen_importlib_external.MAGIC_NUMBER
 CODE = type((lambda: None).__code__)     # (not compile()'s: its first call costs ~1 ms)
 # where the kept modules come from: the project's tree and the standard library (neither's
 # site-packages below them, the venv's or the interpreter's: a run that compiles the core
@@ -30,12 +33,9 @@ ROOTS = (os.path.dirname(os.path.abspath(__file__)) + os.sep, os.path.dirname(os
 
 
 def path() -> str:
-    """This interpreter's and sys.path's file, in the cache directory (jitcache.root's)."""
-    base = os.environ.get("HPPA_USER_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "hppa-user")
+    """This interpreter's and sys.path's file, in the cache directory."""
     key = marshal.dumps((FORMAT, MAGIC, sys.version, sys.executable, tuple(sys.path)))
-    return os.path.join(base, f"modules-{_imp.source_hash(0, key).hex()}.bundle")
+    return os.path.join(jitcache.root(), f"modules-{_imp.source_hash(0, key).hex()}.bundle")
 
 
 class Bundle:
@@ -117,8 +117,7 @@ class Bundle:
         for name, m in list(sys.modules.items()):
             if name in self.before or not self.kept(m) or m.__spec__.loader is self:
                 continue
-            e = entry(m.__spec__.origin, m.__spec__.submodule_search_locations is not None,
-                      getattr(m, "__cached__", None))
+            e = entry(name, m.__spec__.origin, m.__spec__.submodule_search_locations is not None)
             if e is not None:
                 entries[name] = e
         # this run's modules first, in the order it imported them: a run like it touches
@@ -147,32 +146,19 @@ class Bundle:
                 pass
 
 
-def entry(origin: str, is_package: bool, cached: str | None):
-    """A module's entry: its source's size and mtime and its code, from its .pyc when that
-    was made from this source (the header's mtime and size), else compiled here; None if
-    the source changes meanwhile or cannot be read."""
+def entry(name: str, origin: str, is_package: bool):
+    """A module's entry: its source's size and mtime and its code, as the usual import gets
+    it (SourceFileLoader: from its .pyc when that was made from this source, else
+    compiled); None if the source changes meanwhile or cannot be read or compiled."""
     try:
         st = os.stat(origin)
-        code = None
-        if cached:
-            try:
-                with open(cached, "rb") as f:
-                    data = f.read()
-                if data[:4] == MAGIC and data[4:8] == b"\0\0\0\0" and \
-                        int.from_bytes(data[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF and \
-                        int.from_bytes(data[12:16], "little") == st.st_size & 0xFFFFFFFF:
-                    code = data[16:]
-            except OSError:
-                pass
-        if code is None:
-            with open(origin, "rb") as f:
-                code = marshal.dumps(compile(f.read(), origin, "exec", dont_inherit=True))
+        code = _frozen_importlib_external.SourceFileLoader(name, origin).get_code(name)
         again = os.stat(origin)
         if (again.st_mtime_ns, again.st_size) != (st.st_mtime_ns, st.st_size):
             return None
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, ImportError, SyntaxError, ValueError):
         return None
-    return (origin, is_package, st.st_mtime_ns, st.st_size, code)
+    return (origin, is_package, st.st_mtime_ns, st.st_size, marshal.dumps(code))
 
 
 def well_formed(e) -> bool:

@@ -14,10 +14,10 @@ same addresses without relocating again (the core: core.Library.load).
 """
 from __future__ import annotations
 
+import _imp
 import ctypes
 import mmap
 import os
-import _imp
 import struct
 import sys
 from _thread import allocate_lock    # (start-up rule: cli.py)
@@ -196,7 +196,6 @@ def _make_code(base: list[int], spans: list[int]) -> None:
 IMAGE_MAGIC = "hppa-user-image"
 SEAL_KEY = int.from_bytes(b"hppa-usr", "little")
 SEAL_CHARS = 16
-SEAL_FORMAT = b"siphash13-64"    # named in what names a sealed file outside a sources' directory
 SEAL_HEAD = 256           # a sealed entry's header line is shorter (sealed: key, check, size)
 
 

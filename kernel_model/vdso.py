@@ -249,9 +249,11 @@ def _read_image(profile: str) -> VdsoImage:
 # code caches' entries are (objcode.sealed), so a damaged file is parsed again, never
 # unmarshalled.
 def _parsed_path(data: bytes) -> str:
-    # (and the seal's format: a version sealing another way has files of its own, not the
-    # same ones each version finds damaged and parses again)
-    name = jitcache.digest(data + jitcache.read_bytes(__file__) + objcode.SEAL_FORMAT)
+    # (and the seal's check of a fixed payload, which names how entries are sealed: a
+    # version sealing another way has files of its own, not the same ones each version
+    # finds damaged and parses again)
+    name = jitcache.digest(data + jitcache.read_bytes(__file__) +
+                           objcode.seal_check(b"hppa-user").encode())
     return os.path.join(jitcache.root(), "vdso", f"{name}.parsed")
 
 

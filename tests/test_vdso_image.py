@@ -297,14 +297,14 @@ def test_kept_parse_is_the_parse(tmp_path, monkeypatch, profile):
 
 
 def test_kept_parses_of_another_seal_format_are_other_files(tmp_path, monkeypatch):
-    """A version of the emulator that seals its files another way (objcode.SEAL_FORMAT)
-    keeps its vDSO parses under other names: two versions run by turns (two checkouts)
+    """A version of the emulator that seals its files another way (objcode.seal_check,
+    here another key) keeps its vDSO parses under other names: two versions run by turns (two checkouts)
     each find their own, instead of each finding the other's damaged and parsing again
     (~35 ms a run)."""
     monkeypatch.setenv("HPPA_USER_CACHE_DIR", str(tmp_path))
     vdso.forget_loaded()
     vdso.load_image("vvar")
-    monkeypatch.setattr(objcode, "SEAL_FORMAT", b"another-way")
+    monkeypatch.setattr(objcode, "SEAL_KEY", objcode.SEAL_KEY + 1)
     vdso.forget_loaded()
     vdso.load_image("vvar")
     assert len(list((tmp_path / "vdso").glob("*.parsed"))) == 2
