@@ -194,15 +194,23 @@ def emit(gen) -> ir.Function:
     piece(c64(0), guard_sid, c64(0), c64(0), c64(0), c64(1), c64(0))
     piece(c64(1), check_sid, c64(0), c64(0), c64(0), c64(2), c64(0))
 
-    def stencil_piece(i, _done):
+    def stencil_of(i, sid, zero_first):
+        """Item ``i``'s stencil ``sid`` (its variant's, or its delay-slot copy's), or the one
+        made with its no-condition field 0 (ids from ``zero_first`` + 1) when that field
+        is 0 in its record and the table has that stencil."""
         v = item(i)
-        # its field that is no condition when 0, and is (the stencil made with it 0)
         j = b.lshr(kind_of(v), c64(S.CHAIN_NO_CONDITION))
-        f = item(i, j)
-        zsid = b.add(b.add(b.mul(nv, c64(2)), c64(len(S.CHAIN_FIXED))), v)
-        none = b.and_(b.and_(b.icmp_unsigned("!=", j, c64(0)), b.icmp_unsigned("==", f, c64(0))),
+        zsid = b.add(zero_first, v)
+        none = b.and_(b.and_(b.icmp_unsigned("!=", j, c64(0)),
+                             b.icmp_unsigned("==", item(i, j), c64(0))),
                       b.icmp_unsigned("!=", desc_of(zsid, S.CHAIN_DESC_LEN), c64(0)))
-        piece(b.add(i, c64(2)), b.select(none, zsid, v), b.add(entry, b.shl(i, c64(2))),
+        return b.select(none, zsid, sid)
+
+    zero_sids = b.add(b.mul(nv, c64(2)), c64(len(S.CHAIN_FIXED)))
+    zero_ds_sids = b.add(zero_sids, nv)
+
+    def stencil_piece(i, _done):
+        piece(b.add(i, c64(2)), stencil_of(i, item(i), zero_sids), b.add(entry, b.shl(i, c64(2))),
               b.add(b.add(first, i), c64(1)), i, b.add(i, c64(3)), b.add(i, c64(4)))
         return b.add(i, c64(1))
     loop("stencils", c64(0), lambda i: b.icmp_unsigned("<", i, n), stencil_piece)
@@ -255,7 +263,7 @@ def emit(gen) -> ir.Function:
         decode(j)
         b.branch(inside)
         b.position_at_end(inside)
-        ds_sid = b.add(nv, item(j))
+        ds_sid = stencil_of(j, b.add(nv, item(j)), zero_ds_sids)
         usable = b.icmp_unsigned("!=", desc_of(ds_sid, S.CHAIN_DESC_LEN), c64(0))
         b.cbranch(usable, make, none_bb)
         b.position_at_end(make)

@@ -180,7 +180,8 @@ class Chains:
                 if p and not off:
                     break
                 fixed = len(S.CHAIN_FIXED)
-                kind = f"z{sid - 2 * nv - fixed}" if sid > 2 * nv + fixed else \
+                kind = f"dz{sid - 3 * nv - fixed}" if sid > 3 * nv + fixed else \
+                    f"z{sid - 2 * nv - fixed}" if sid > 2 * nv + fixed else \
                     S.CHAIN_FIXED[sid - 2 * nv - 1] if sid > 2 * nv else \
                     f"ds{sid - nv}" if sid > nv else f"s{sid}"
                 names[f"c{self.built}.{p}:{kind}"] = guard + off

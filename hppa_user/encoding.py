@@ -234,9 +234,10 @@ _SIZES = {0: 1, 1: 2, 2: 4}
 LD_IDX = IDXC + " {r:5}" + SPB + ",{r:1}"
 LD_SHORT = SHORTC + " {x:2}" + SPB + ",{r:1}"
 for ext, (nm, size) in {0: ("ldb", 1), 1: ("ldh", 2), 2: ("ldw", 4)}.items():
-    # indexed: address = b + (x << (u ? log2 size : 0)); m: b += that (post-modify)
-    add(E(nm, 0x0c000000 | ext << 6, 0xfc0013c0, "LOAD",
-          R21, R0, K(0), K(size), ("mx", 5), R16, ("scale", 13, size), syntax=LD_IDX))
+    # indexed: address = b + (x << (u ? log2 size : 0)); m: b += that (post-modify); a
+    # byte's index is never shifted (a constant 0: no shift in its stencil)
+    add(E(nm, 0x0c000000 | ext << 6, 0xfc0013c0, "LOAD", R21, R0, K(0), K(size), ("mx", 5),
+          R16, ("scale", 13, size) if size > 1 else K(0), syntax=LD_IDX))
     # short: address = b + im5; m: modify (a: before, else after)
     _s = add(E(nm, 0x0c001000 | ext << 6, 0xfc0013c0, "LOAD",
                R21, R0, IM5_16, K(size), ("ms", 5, 13), K(-1), K(0), syntax=LD_SHORT))

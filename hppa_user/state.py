@@ -131,8 +131,9 @@ CHAIN_NO_CONDITION = 4    # (bits 4-7: 1 + the field whose 0 means no condition,
 CHAIN_FIXED = ("guard", "out", "taken_out", "skip_out", "check", "rare", "onward")
 # the table: a stencil's descriptor (i32 words; stencil ids: variant v, its delay-slot
 # copy NV + v, CHAIN_FIXED's from 2 NV + 1 on, variant v's with its no-condition field 0
-# 2 NV + len(CHAIN_FIXED) + v; CHAIN_DESC_TRIM: the bytes of its last instruction when that is
-# the jump to the next copy, else 0)
+# 2 NV + len(CHAIN_FIXED) + v, and its delay-slot copy 3 NV + len(CHAIN_FIXED) + v;
+# CHAIN_DESC_TRIM: the bytes of its last instruction when that is the jump to the next
+# copy, else 0)
 CHAIN_DESC_WORDS = 5
 CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES, \
     CHAIN_DESC_TRIM = range(5)

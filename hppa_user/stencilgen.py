@@ -70,7 +70,9 @@ assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CH
 ALWAYS_BRANCHES = ("BL", "BLR", "BV", "BE")   # the sequential way: only the delay slot
 # fields whose 0 means no condition (nothing nullified, no trap); nearly every copy of an
 # instruction that has one has it 0, and gets a stencil made with it 0: without the code
-# that evaluates the condition (the compare-and-branch ops have a variant per value)
+# that evaluates the condition (the compare-and-branch ops have a variant per value).  A
+# branch with no such field gets one made with its n 0 (no_condition_fields): without
+# the nullification that depends on its direction.
 NO_CONDITION = ("cf", "sed")
 # the branches whose taken target is their address + 8 + a displacement field (w12, w17;
 # not BE's: a register's + it): the builder looks for a chain there (a copy still tests
@@ -459,11 +461,15 @@ class StencilGen:
             StencilArm(self, self.new(f"hppa_stencil_{v}")).stencil(variant)
         for v, variant in enumerate(enc.VARIANTS, 1):
             StencilArm(self, self.new(f"hppa_stencil_ds_{v}")).stencil(variant, True)
-        for v, j in enumerate(no_condition_fields()):
-            if j >= 0:
-                opname, consts = enc.VARIANTS[v - 1]
-                consts = consts[:j] + (0,) + consts[j + 1:]
-                StencilArm(self, self.new(f"hppa_stencil_z_{v}")).stencil((opname, consts))
+        zero = [(v, j) for v, j in enumerate(no_condition_fields()) if j >= 0]
+        for v, j in zero:
+            opname, consts = enc.VARIANTS[v - 1]
+            consts = consts[:j] + (0,) + consts[j + 1:]
+            StencilArm(self, self.new(f"hppa_stencil_z_{v}")).stencil((opname, consts))
+        for v, j in zero:
+            opname, consts = enc.VARIANTS[v - 1]
+            consts = consts[:j] + (0,) + consts[j + 1:]
+            StencilArm(self, self.new(f"hppa_stencil_dz_{v}")).stencil((opname, consts), True)
         for name in S.CHAIN_FIXED:
             getattr(StencilArm(self, self.new(f"hppa_stencil_{name}"), name != "guard"), name)()
 
@@ -476,20 +482,25 @@ class StencilGen:
 
 
 def no_condition_fields() -> list[int]:
-    """Each variant's decoded field whose 0 means no condition (NO_CONDITION), or -1
-    (index: the variant; 0 unused)."""
+    """Each variant's decoded field whose 0 means no condition (NO_CONDITION), else its
+    nullify bit (a branch's n: 0 nullifies nothing), or -1 (index: the variant; 0 unused)."""
     out = [-1] * (len(enc.VARIANTS) + 1)
+    nullify = {}
     for e in enc.TABLE:
         split = enc.split_field(e)
         for j, spec in enumerate(e.fields):
-            if spec[0] not in NO_CONDITION:
+            if spec[0] not in NO_CONDITION and spec != enc.N1:
                 continue
             for value in range(1 if split is None else enc.FIELD_VALUES[e.fields[split][0]]):
                 v = enc.VARIANT[enc.variant_key(e, value)]
-                if enc.VARIANTS[v - 1][1][j] is None:
+                if enc.VARIANTS[v - 1][1][j] is not None:
+                    continue
+                if spec == enc.N1:
+                    nullify[v] = j
+                else:
                     assert out[v] in (-1, j), (e, v)
                     out[v] = j
-    return out
+    return [nullify.get(v, -1) if j < 0 else j for v, j in enumerate(out)]
 
 
 def target_fields() -> list[int]:
@@ -593,7 +604,8 @@ def table(obj: bytes) -> dict:
     ids = ([f"hppa_stencil_{v}" for v in range(nv + 1)] +
            [f"hppa_stencil_ds_{v}" for v in range(1, nv + 1)] +
            [f"hppa_stencil_{name}" for name in S.CHAIN_FIXED] +
-           [f"hppa_stencil_z_{v}" for v in range(1, nv + 1)])
+           [f"hppa_stencil_z_{v}" for v in range(1, nv + 1)] +
+           [f"hppa_stencil_dz_{v}" for v in range(1, nv + 1)])
     code, desc, patches = bytearray(), [], []
     for name in ids:
         body, plist = bodies.get(name, (b"", []))

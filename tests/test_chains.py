@@ -15,6 +15,7 @@ import struct
 import pytest
 
 from hppa_user import core
+from hppa_user import encoding as enc
 from hppa_user.chains import stencils
 from hppa_user import state as S
 from cpu_harness import CODE, DATA, Cpu
@@ -108,6 +109,47 @@ def test_chain_goes_on_in_the_chain_built_before_it():
     for budget in range(1, 60):
         h0, st0 = run(False, budget)
         h1, st1 = run(True, budget, heads=(CODE + 12, CODE))
+        assert (st1, state(h1)) == (st0, state(h0)), budget
+
+
+# branches with and without ,n each way (their copies with n 0 are stencils of their own),
+# delay slots with a condition (a copy that nullifies what follows it) and without, and an
+# indexed byte load with ,s (whose index is never shifted)
+NULLIFY = """
+    ldil L%0x20000,%r6
+    ldo 0x100(%r6),%r6
+    ldi 3,%r3
+    ldi 2,%r5
+0:  ldi 30,%r4
+1:  ldbx,s %r4(%r6),%r7
+    extru %r7,31,3,%r7
+    cmpb,<< %r7,%r3,2f
+    addi 5,%r8,%r8
+    cmpb,<<,n %r3,%r7,3f
+    addi 7,%r9,%r9
+    addi 11,%r9,%r9
+2:  cmpib,=,n 0,%r7,3f
+    comclr,< %r7,%r5,%r0
+    addi 13,%r10,%r10
+3:  extru %r7,31,2,%r11
+    addib,>,n -1,%r4,1b
+    comiclr,= 7,%r4,%r12
+    addib,> -1,%r5,0b
+    or,ev %r7,%r11,%r13
+    add %r8,%r9,%r14
+"""
+
+
+def test_nullify_bits_and_delay_slot_conditions_run_as_the_interpreter():
+    heads = (CODE + 16, CODE + 20)
+    h0, st0 = run(False, src=NULLIFY, heads=heads)
+    h1, st1 = run(True, src=NULLIFY, heads=heads)
+    assert h1.cpu.chains.insns >= 20
+    assert st1 == st0 and state(h1) == state(h0)
+    assert all(h0.r(n) for n in (8, 9, 10, 13)) and h0.ctx.insns >= 600
+    for budget in range(1, 200, 3):
+        h0, st0 = run(False, budget, src=NULLIFY, heads=heads)
+        h1, st1 = run(True, budget, src=NULLIFY, heads=heads)
         assert (st1, state(h1)) == (st0, state(h0)), budget
 
 
@@ -341,8 +383,8 @@ def test_store_into_a_chains_own_code_is_seen():
 
 def test_stencil_table_has_every_variant():
     """Every micro-op variant has its stencil and its delay-slot copy (none was left out
-    for a relocation the builder does not patch), and one made with its no-condition
-    field 0 when it has one."""
+    for a relocation the builder does not patch), and both made with its no-condition
+    field 0 when it has one (a branch's nullify bit when it has no condition field)."""
     from hppa_user.stencilgen import no_condition_fields
     t = core.stencil_table()
     nv = t["nv"]
@@ -350,11 +392,15 @@ def test_stencil_table_has_every_variant():
     length = [desc[S.CHAIN_DESC_WORDS * i + S.CHAIN_DESC_LEN]
               for i in range(len(desc) // S.CHAIN_DESC_WORDS)]
     z = 2 * nv + len(S.CHAIN_FIXED) + 1              # the first made with a field 0
-    assert len(length) == z + nv
+    assert len(length) == z + 2 * nv
     assert all(length[1:z])
     zero = no_condition_fields()
     assert sum(j >= 0 for j in zero) > 40
-    assert [bool(n) for n in length[z:]] == [j >= 0 for j in zero[1:]]
+    assert [bool(n) for n in length[z:z + nv]] == [j >= 0 for j in zero[1:]]
+    assert [bool(n) for n in length[z + nv:]] == [j >= 0 for j in zero[1:]]
+    # the compare-and-branch ops have a variant per condition: theirs is the n bit
+    cmpb = next(v for v, (name, _c) in enumerate(enc.VARIANTS, 1) if name == "CMPB")
+    assert zero[cmpb] == 4
 
 
 def test_damaged_stencil_table_is_made_again(tmp_path, monkeypatch):
