@@ -163,6 +163,18 @@ class Mem:
     def has(self, addr: V, need: int) -> V:
         return (self.perm_of(addr) & need).eq(need)
 
+    def rights(self, addr: V, size: int) -> V:
+        """The permission byte of the page of a ``size``-byte access at ``addr``, or 0 (no
+        rights) when ``addr`` is not aligned: one lookup for both tests, indexing the table
+        with ``addr`` rotated right by 12 keeping only its page number and the low bits an
+        aligned access has clear, so a misaligned address reads the zeros past the table
+        (memory.PERM_TABLE_SIZE; compiled regions check the same way: Emitter.rights)."""
+        b = self.b
+        x = (addr & ((M32 << 12 & M32) | (size - 1))).ir
+        rotr = b.module.declare_intrinsic("llvm.fshr", [I32], ir.FunctionType(I32, [I32] * 3))
+        index = V.of(b, b.call(rotr, [x, x, ir.Constant(I32, 12)]))
+        return V.of(b, b.load(b.gep(self.perm, [index.zext(64).ir], source_etype=I8), typ=I8))
+
     def fault_number(self, p: V, protection: int, miss: int) -> V:
         """The interruption for an access the page's permissions ``p`` refuse: no rights
         (``protection``) on a mapped page, no translation (``miss``) otherwise."""
@@ -186,14 +198,14 @@ class Mem:
             x = b.call(b.module.declare_intrinsic("llvm.bswap", [ty]), [x])
         b.store(x, b.gep(self.mem, [addr.zext(64).ir], source_etype=I8), align=1)
 
-    def invalidate(self, addr: V) -> V:
+    def invalidate(self, addr: V, p: V | None = None) -> V:
         """A store into a page holding decoded code drops that code (its slot and any
         region built from it: the page is decoded afresh on the next fetch).  Returns
-        whether it did (i1)."""
+        whether it did (i1).  ``p``: the page's permission byte, when already loaded."""
         b = self.b
         page = (addr >> 12).zext(64).ir
         pp = b.gep(self.perm, [page], source_etype=I8)
-        p = b.load(pp, typ=I8)
+        p = b.load(pp, typ=I8) if p is None else p.ir
         code = b.icmp_unsigned("!=", b.and_(p, ir.Constant(I8, PERM_CODE)), ir.Constant(I8, 0))
         fn = b.block.function
         drop, done = fn.append_basic_block("drop_code"), fn.append_basic_block("code_kept")
@@ -286,6 +298,8 @@ class ICtx(EnvCtx):
         self.trap_if(code.ne(0), T.UNALIGNED, T.EMULATION_FAULT, addr)
         return None
 
+    # A wider access's usual way is one lookup for its alignment and its page's rights
+    # (Mem.rights); the rare way tells a misaligned access from a refused one.
     def load(self, addr: V, size: int) -> V:
         def aligned():
             p = self.m.perm_of(addr)
@@ -294,11 +308,17 @@ class ICtx(EnvCtx):
             return self.m.load(addr, size)
         if size == 1:
             return aligned()
-        return self.if_else((addr & (size - 1)).ne(0),
-                            lambda: self._unaligned(addr, size, None), aligned, rare=True)
+        return self.if_else(
+            (self.m.rights(addr, size) & PERM_R).eq(0),
+            lambda: self.if_else((addr & (size - 1)).ne(0),
+                                 lambda: self._unaligned(addr, size, None), aligned),
+            lambda: self.m.load(addr, size), rare=True)
 
     def store(self, addr: V, size: int, v: V) -> None:
+        dropped = self.dropped                # (as it was before this store, on every way)
+
         def aligned():
+            self.dropped = dropped
             self.check_store(addr, addr)
             self.m.store(addr, size, v)
             return self.dropped
@@ -306,11 +326,19 @@ class ICtx(EnvCtx):
         def unaligned():
             self._unaligned(addr, size, v)
             return V.const(1, 1)              # (the helper may have dropped code)
+
+        def permitted(p):
+            now = dropped | self.m.invalidate(addr, p)
+            self.m.store(addr, size, v)
+            return now
         if size == 1:
             aligned()
-        else:
-            self.dropped = self.if_else((addr & (size - 1)).ne(0), unaligned, aligned,
-                                        rare=True)
+            return
+        p = self.m.rights(addr, size)
+        self.dropped = self.if_else(
+            (p & PERM_W).eq(0),
+            lambda: self.if_else((addr & (size - 1)).ne(0), unaligned, aligned),
+            lambda: permitted(p), rare=True)
 
     def check_store(self, addr: V, fault_addr: V) -> None:
         p = self.m.perm_of(addr)
