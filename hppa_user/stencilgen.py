@@ -174,10 +174,13 @@ class StencilArm(ArmGen):
 
     def stencil(self, variant, delay_slot: bool = False) -> None:
         """``delay_slot``: the copy that runs after a taken branch (the IAOQ back is the
-        branch's target, an argument, as is the record's address) and dispatches as an arm
+        branch's target, an argument; its record is the one before hole HOLE_IDX's, not
+        passed: a taken branch's copy computes nothing for it) and dispatches as an arm
         does; else the copy in the chain's order (back = front + 4)."""
         opname, consts = variant
         pc = self.hole(S.HOLE_PC)
+        if delay_slot:
+            self.rec = self.dc_record(self.hole(S.HOLE_IDX) - 1)
         self.count_from_check()
         self.f, self.count1 = pc, self.count_in + 1
         self.back = back = self.back_in if delay_slot else pc + 4
@@ -278,14 +281,25 @@ class StencilArm(ArmGen):
 
     def record_after(self, f: V, back: V, count: V, to=None) -> None:
         """Run the record at ``f`` (hole S.HOLE_IDX: its index) with ``back`` behind it: in
-        ``to`` (the copy of its delay slot, with the count at the check), else as an arm's
-        sequential dispatch would.
-        At a page's start, its record is found through the page's slot (the loop head's
-        when it has none: it fetches)."""
+        ``to`` (the copy of its delay slot, with the count at the check: it knows its
+        record, and a taken branch whose delay slot has no copy looks it up, taken_out),
+        else as an arm's sequential dispatch would (at a page's start, through the page's
+        slot)."""
         b, fn = self.b, self.fn
+        if to is not None:
+            self.tail(to, f, back, self.at_check, ir.Constant(PTR, ir.Undefined))
+            return
         other, go = fn.append_basic_block("page_start"), fn.append_basic_block("record")
         unlikely(b.cbranch((f & 0xFFF).eq(0).ir, other, go))
         b.position_at_end(other)
+        self.record_of(f, back, count)
+        b.position_at_end(go)
+        self.to_arm(self.dc_record(self.hole(S.HOLE_IDX)), f, back, count)
+
+    def record_of(self, f: V, back: V, count: V) -> None:
+        """Run the record of ``f``, found through its page's slot (the loop head's when the
+        page has none: it fetches)."""
+        b, fn = self.b, self.fn
         slot = V.of(b, b.load(b.gep(self.page_slot, [(f >> 12).zext(64).ir], source_etype=I32),
                               typ=I32))
         slow, found = fn.append_basic_block("no_slot"), fn.append_basic_block("slot")
@@ -293,13 +307,8 @@ class StencilArm(ArmGen):
         b.position_at_end(slow)
         self.tail(self.callee("slow"), f, back, count)
         b.position_at_end(found)
-        self.to_arm(b.gep(self.dc, [(slot.zext(64) << 15).ir], source_etype=I8), f, back, count)
-        b.position_at_end(go)
-        rec = self.dc_record(self.hole(S.HOLE_IDX))
-        if to is None:
-            self.to_arm(rec, f, back, count)
-        else:
-            self.tail(to, f, back, self.at_check, rec)
+        at = (slot.zext(64) << 15) | ((f & 0xFFC).zext(64) << 3)
+        self.to_arm(b.gep(self.dc, [at.ir], source_etype=I8), f, back, count)
 
     def guard(self) -> None:
         """A chain's entry, its first record's arm: with the IAOQ in order the check and
@@ -347,9 +356,10 @@ class StencilArm(ArmGen):
         self.tail(self.callee("nullified"), pc, pc + 4, self.count_in - 1)
 
     def taken_out(self) -> None:
-        """A taken branch whose delay slot has no copy: its record, as an arm would."""
+        """A taken branch whose delay slot (``fs``, maybe on the next page) has no copy:
+        its record, as an arm would."""
         self.count_from_check()
-        self.to_arm(self.rec, self.fs, self.back_in, self.count_in)
+        self.record_of(self.fs, self.back_in, self.count_in)
 
     def onward(self) -> None:
         """After a chain's last copy, where another chain starts: that one's check."""

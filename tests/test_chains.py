@@ -59,8 +59,10 @@ def run(chained: bool, budget: int = 100_000, src: str = LOOP,
     """The snippet on a fresh CPU: decoded by a first run, then run again from the
     start, through chains built at ``heads`` in that order (the first instruction and
     the loop's head) if ``chained``.  ``counted``: addresses whose executions are counted
-    (their records hooked)."""
+    (their records hooked).  (The code page's next one is mapped too.)"""
+    from hppa_user.memory import PERM_R, PERM_X
     h = Cpu()
+    h.mem.map(CODE + 0x1000, 0x1000, PERM_R | PERM_X)
     if counted:
         h.cpu.count_executions(list(counted))
     h.mem.poke(DATA, bytes(range(256)) * 8)
@@ -150,6 +152,37 @@ def test_nullify_bits_and_delay_slot_conditions_run_as_the_interpreter():
     for budget in range(1, 200, 3):
         h0, st0 = run(False, budget, src=NULLIFY, heads=heads)
         h1, st1 = run(True, budget, src=NULLIFY, heads=heads)
+        assert (st1, state(h1)) == (st0, state(h0)), budget
+
+
+# a loop whose branch is its page's last word: its delay slot, on the next page, has no
+# copy in the loop's chain, and the taken branch finds that record through the page's slot
+PAGE_END = """
+    ldi 20,%r4
+    b 1f
+    nop
+    .rept 1018
+    nop
+    .endr
+1:  addi 1,%r5,%r5
+    addi 3,%r8,%r8
+    addib,> -1,%r4,1b
+    addi 2,%r6,%r6
+    add %r5,%r6,%r7
+"""
+
+
+def test_taken_branch_at_a_pages_end_runs_its_delay_slot_on_the_next():
+    loop = CODE + 12 + 4 * 1018
+    assert loop + 8 == CODE + 0xFFC
+    h0, st0 = run(False, src=PAGE_END, heads=(loop,))
+    h1, st1 = run(True, src=PAGE_END, heads=(loop,))
+    assert h1.cpu.chains.insns >= 3 and loop in chain_heads(h1)
+    assert st1 == st0 and state(h1) == state(h0)
+    assert (h0.r(5), h0.r(6), h0.r(7)) == (20, 40, 60)
+    for budget in range(1020, 1100):
+        h0, st0 = run(False, budget, src=PAGE_END, heads=(loop,))
+        h1, st1 = run(True, budget, src=PAGE_END, heads=(loop,))
         assert (st1, state(h1)) == (st0, state(h0)), budget
 
 
