@@ -281,12 +281,15 @@ def test_one_worker_compiles_every_batch(guest, run_qemu, repo_root, tmp_path):
     from the code pages shipped to it, still agree with qemu-hppa, and the exit forks and
     starts nothing more."""
     binary = guest("qsort_test", opt="-O2")
-    ref = run_qemu(binary, ("20000",))
+    # (long enough, ~0.7 s, for the worker's first batch to be installed while the guest
+    # runs on a loaded machine: with 20000 elements it took ~0.3 s once chains got faster,
+    # and a batch came too late now and then)
+    ref = run_qemu(binary, ("60000",))
     count, stats = tmp_path / "forks", tmp_path / "stats.json"
     from conftest import guest_env
     got = subprocess.run(
         [sys.executable, "-c", COUNT_FORKS.format(root=str(repo_root)), str(count), "run",
-         *STRESS, "--stats-json", str(stats), str(binary), "20000"],
+         *STRESS, "--stats-json", str(stats), str(binary), "60000"],
         env=guest_env({"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")}),
         capture_output=True, timeout=600)
     assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr
