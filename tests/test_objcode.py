@@ -291,7 +291,7 @@ def test_compiling_while_running_loads_no_compiler_in_the_guests_process(guest, 
     it weighs the branch targets too (their path lengths: the control-flow facts of
     instruction words come from the region generator)."""
     binary = guest("crc_loop", opt="-O2")
-    args = ["8000000"]               # ~500 M instructions: time for the worker on a busy machine
+    args = ["20000000"]              # ~1.2 G instructions (~0.8 s): time for the worker on a busy machine
     env = guest_env({"HPPA_USER_CODE_CACHE": str(tmp_path / "cache")})
     out, stats = tmp_path / "loaded.json", tmp_path / "stats.json"
     proc = subprocess.run([sys.executable, "-c", WHAT_LOADED.format(root=str(REPO_ROOT), names=COMPILERS),
