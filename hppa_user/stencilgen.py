@@ -123,10 +123,21 @@ class StencilArm(ArmGen):
     bc pi-300 0.95x; the interpreter as fast."""
 
     def __init__(self, gen, fn: ir.Function, carried: bool = True):
+        self.own_record = False           # (a delay slot's copy: rec is hole HOLE_IDX's - 1)
         super().__init__(gen, fn)
         if carried:
             self.mem_p, self.perm = fn.args[6:8]
             self.m = self.ctx0.m = Mem(self.b, self.mem_p, self.perm, lambda: self.page_slot)
+
+    @property
+    def rec(self):
+        """The record's address: the argument, or (own_record) worked out where it is used,
+        on the rare ways that need it, not at the copy's start."""
+        return self.dc_record(-1) if self.own_record else self._rec
+
+    @rec.setter
+    def rec(self, value) -> None:
+        self._rec = value
 
     def args(self, fs: V, back: V, count: V, rec) -> list:
         return [self.regs, self.env, fs.ir, back.ir, count.ir, rec, self.mem_p, self.perm]
@@ -147,6 +158,11 @@ class StencilArm(ArmGen):
     def hole(self, i: int) -> V:
         b = self.b
         return V.of(b, b.trunc(b.ptrtoint(self.gen.holes[i], I64), I32))
+
+    def hole64(self, i: int) -> V:
+        """Hole ``i`` as a 64-bit value (a count or an index, below 2^31): its immediate is
+        used as it is, with no move to widen a 32-bit one."""
+        return V.of(self.b, self.b.ptrtoint(self.gen.holes[i], I64))
 
     def jump(self, i: int, count: V) -> None:
         """Go on in the copy a jump hole names (only ``count`` is live)."""
@@ -170,7 +186,7 @@ class StencilArm(ArmGen):
         Measured against a count kept by each copy: bzip2 -9 cold 0.95-0.97x (chains only
         0.97-0.99x), bzip2 -d and bc pi-300 unchanged."""
         self.at_check = self.count_in
-        self.count_in = self.count_in + self.hole(S.HOLE_COUNTED).zext(64)
+        self.count_in = self.count_in + self.hole64(S.HOLE_COUNTED)
 
     def stencil(self, variant, delay_slot: bool = False) -> None:
         """``delay_slot``: the copy that runs after a taken branch (the IAOQ back is the
@@ -179,8 +195,7 @@ class StencilArm(ArmGen):
         does; else the copy in the chain's order (back = front + 4)."""
         opname, consts = variant
         pc = self.hole(S.HOLE_PC)
-        if delay_slot:
-            self.rec = self.dc_record(self.hole(S.HOLE_IDX) - 1)
+        self.own_record = delay_slot
         self.count_from_check()
         self.f, self.count1 = pc, self.count_in + 1
         self.back = back = self.back_in if delay_slot else pc + 4
@@ -210,12 +225,13 @@ class StencilArm(ArmGen):
     def own_arm(self, pc: V, back: V) -> None:
         """Run the instruction at ``pc`` (its record: the one before hole HOLE_IDX's) in
         its own arm, from the start."""
-        own = self.dc_record(self.hole(S.HOLE_IDX) - 1)
+        own = self.dc_record(-1)
         self.tail(self.gen.jumps[S.JUMP_OWN_ARM], pc, back, self.count_in, own)
 
-    def dc_record(self, idx: V):
-        """The address of the record at index ``idx`` (i32)."""
-        return self.b.gep(self.dc, [(idx.zext(64) << 5).ir], source_etype=I8)
+    def dc_record(self, delta: int = 0):
+        """The address of the record ``delta`` after the one at hole HOLE_IDX's index."""
+        return self.b.gep(self.dc, [((self.hole64(S.HOLE_IDX) + delta) << 5).ir],
+                          source_etype=I8)
 
     def link(self, nb: V, n: V, dropped: V) -> None:
         """A delay slot's copy whose branch went to where a chain starts (hole
@@ -232,8 +248,7 @@ class StencilArm(ArmGen):
         b.cbranch(ok.ir, look, other)
         b.position_at_end(look)
         native = self.ctx0.env_ptr(S.ENV_NATIVE)
-        # (the hole as 64 bits: its immediate is zero-extended, no move to widen it)
-        at = b.gep(native, [b.ptrtoint(self.gen.holes[S.HOLE_LINK_IDX], I64)], source_etype=I64)
+        at = b.gep(native, [self.hole64(S.HOLE_LINK_IDX).ir], source_etype=I64)
         code = V.of(b, b.load(at, typ=I64))
         entries = V.const(1, 64) - code               # with this one
         pop = b.call(b.module.declare_intrinsic("llvm.ctpop", [I64]), [entries.ir])
@@ -294,7 +309,7 @@ class StencilArm(ArmGen):
         b.position_at_end(other)
         self.record_of(f, back, count)
         b.position_at_end(go)
-        self.to_arm(self.dc_record(self.hole(S.HOLE_IDX)), f, back, count)
+        self.to_arm(self.dc_record(), f, back, count)
 
     def record_of(self, f: V, back: V, count: V) -> None:
         """Run the record of ``f``, found through its page's slot (the loop head's when the
@@ -328,7 +343,7 @@ class StencilArm(ArmGen):
         the first record's arm; else the first copy."""
         b, fn = self.b, self.fn
         go, arm = fn.append_basic_block("chain"), fn.append_basic_block("arm")
-        run = self.hole(S.HOLE_RUN).zext(64)
+        run = self.hole64(S.HOLE_RUN)
         unlikely(b.cbranch((self.count_in + run).sge(0).ir, arm, go))
         b.position_at_end(arm)
         # (the first copy's rare ways: the arguments as they came, to its first record's arm)
@@ -453,7 +468,8 @@ def rare_ways_to(fn: ir.Function, target) -> int:
 
 class StencilGen:
     """The stencil module: hppa_stencil_<variant> and hppa_stencil_ds_<variant> for each
-    micro-op variant, and the guard and the ways out."""
+    micro-op variant, hppa_stencil_z_<variant> and hppa_stencil_dz_<variant> for those with
+    a no-condition field (made with it 0), and the guard and the ways out."""
 
     def __init__(self):
         self.module = m = ir.Module(name="hppa_stencils")
@@ -473,15 +489,12 @@ class StencilGen:
             StencilArm(self, self.new(f"hppa_stencil_{v}")).stencil(variant)
         for v, variant in enumerate(enc.VARIANTS, 1):
             StencilArm(self, self.new(f"hppa_stencil_ds_{v}")).stencil(variant, True)
-        zero = [(v, j) for v, j in enumerate(no_condition_fields()) if j >= 0]
-        for v, j in zero:
-            opname, consts = enc.VARIANTS[v - 1]
-            consts = consts[:j] + (0,) + consts[j + 1:]
-            StencilArm(self, self.new(f"hppa_stencil_z_{v}")).stencil((opname, consts))
-        for v, j in zero:
-            opname, consts = enc.VARIANTS[v - 1]
-            consts = consts[:j] + (0,) + consts[j + 1:]
-            StencilArm(self, self.new(f"hppa_stencil_dz_{v}")).stencil((opname, consts), True)
+        for v, j in enumerate(no_condition_fields()):
+            if j >= 0:                   # (and its delay-slot copy's, both with that field 0)
+                opname, consts = enc.VARIANTS[v - 1]
+                zeroed = (opname, consts[:j] + (0,) + consts[j + 1:])
+                StencilArm(self, self.new(f"hppa_stencil_z_{v}")).stencil(zeroed)
+                StencilArm(self, self.new(f"hppa_stencil_dz_{v}")).stencil(zeroed, True)
         for name in S.CHAIN_FIXED:
             getattr(StencilArm(self, self.new(f"hppa_stencil_{name}"), name != "guard"), name)()
 
