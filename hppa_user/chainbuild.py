@@ -372,7 +372,12 @@ def emit(gen) -> ir.Function:
         def val(k, v):
             put(values, k, v)
         it = piece_word(p, S.PIECE_ITEM)
-        val(S.HOLE_PC, piece_word(p, S.PIECE_PC))
+        pc = piece_word(p, S.PIECE_PC)
+        val(S.HOLE_PC, pc)
+        # a PC-relative branch's target: front + 8 + its displacement field (else unused)
+        tf = b.zext(word(targets, item(it), I8), I64)
+        disp = b.sext(b.trunc(item(it, tf), I32), I64)
+        val(S.HOLE_TARGET, b.and_(b.add(pc, b.add(disp, c64(8))), c64(0xFFFFFFFF)))
         for j in range(S.DC_FIELDS - 1):
             f = item(it, 1 + j)
             val(S.HOLE_FIELD + j, f)

@@ -105,17 +105,17 @@ ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_
 # the same times 8: a register number as a displacement into regs, the same for a write
 # (CTL_SINK's for field 0: no copy stores regs[0] back to zero after it), the index of the
 # record a copy dispatches to, a taken branch's target and its record when a chain starts
-# there, the most instructions a chain runs from its check, and the instructions counted
-# from the check to where the piece starts), jump holes (the next
+# there, the most instructions a chain runs from its check, the instructions counted
+# from the check to where the piece starts, and a PC-relative branch's target), jump holes (the next
 # copy, the copy after it, the arm of the chain's first record, a branch's delay-slot
 # copy, the check of the chain at a taken branch's target,
 # the copied instruction's own arm, and a copy's rare ways: the piece that goes there),
 # and the stencil table's read-only data.
 HOLE_PC, HOLE_FIELD, HOLE_REG, HOLE_REG_W, HOLE_IDX, HOLE_LINK_PC, HOLE_LINK_IDX, HOLE_RUN, \
-    HOLE_COUNTED = 0, 1, 8, 15, 22, 23, 24, 25, 26
-JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_LINK, JUMP_OWN_ARM, JUMP_RARE = range(27, 34)
-CHAIN_DATA_SOURCE = 34
-CHAIN_SOURCES = 35
+    HOLE_COUNTED, HOLE_TARGET = 0, 1, 8, 15, 22, 23, 24, 25, 26, 27
+JUMP_NEXT, JUMP_SKIP, JUMP_ARM, JUMP_TAKEN, JUMP_LINK, JUMP_OWN_ARM, JUMP_RARE = range(28, 35)
+CHAIN_DATA_SOURCE = 35
+CHAIN_SOURCES = 36
 CHAIN_MAX = 64            # instructions in one chain
 CHAIN_MAX_PIECES = 3 * CHAIN_MAX + 5
 # a variant's kind byte: how a chain goes on after it, and whether it may branch

@@ -56,14 +56,14 @@ from hppa_user import state as S
 from hppa_user.coregen import (ARM_CC, ARM_FN, HELPER_INDEX, HELPER_NAMES, I32, I64, I8, PTR,
                                STENCIL_CALLS, ArmGen, ICtx, Mem, env_slot, helper_type)
 from hppa_user.loader import elf_sections, elf_symbols
-from hppa_user.ssa import RARE, V, unlikely
+from hppa_user.ssa import RARE, V, select, unlikely
 
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
 VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
                [f"hppa_hole_r{j}" for j in range(enc.NFIELDS)] +
                [f"hppa_hole_w{j}" for j in range(enc.NFIELDS)] +
                ["hppa_hole_idx", "hppa_hole_link_pc", "hppa_hole_link_idx", "hppa_hole_run",
-                "hppa_hole_counted"])
+                "hppa_hole_counted", "hppa_hole_target"])
 JUMP_HOLES = ("hppa_hole_next", "hppa_hole_skip", "hppa_hole_arm", "hppa_hole_taken",
               "hppa_hole_link", "hppa_hole_own_arm", "hppa_hole_rare")
 assert len(VALUE_HOLES) == S.JUMP_NEXT and S.JUMP_NEXT + len(JUMP_HOLES) == S.CHAIN_DATA_SOURCE
@@ -92,6 +92,9 @@ class SCtx(ICtx):
     def cond_branch(self, taken: V, disp: V, nflag) -> None:
         super().cond_branch(taken, disp, nflag)
         self.taken = taken
+        # the target, front + 8 + the displacement, is a hole of its own: one immediate,
+        # not the sum of two the copy would add when the branch is taken
+        self.nb = select(taken, self.gen.hole(S.HOLE_TARGET), self.back + 4)
 
     def set_gr(self, r: V, v: V) -> None:
         """A register field's write goes where its write hole says: its register, or a
