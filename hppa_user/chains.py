@@ -179,11 +179,7 @@ class Chains:
                 off = pieces[p * S.CHAIN_PIECE_WORDS + S.PIECE_OFFSET]
                 if p and not off:
                     break
-                fixed = len(S.CHAIN_FIXED)
-                kind = f"dz{sid - 3 * nv - fixed}" if sid > 3 * nv + fixed else \
-                    f"z{sid - 2 * nv - fixed}" if sid > 2 * nv + fixed else \
-                    S.CHAIN_FIXED[sid - 2 * nv - 1] if sid > 2 * nv else \
-                    f"ds{sid - nv}" if sid > nv else f"s{sid}"
+                kind = S.stencil_name(sid, nv)
                 names[f"c{self.built}.{p}:{kind}"] = guard + off
             objcode._perf_map(names)
         after = entry + 4 * n

@@ -144,6 +144,24 @@ def never_backwards(b, env, ns: V) -> V:
     return ns
 
 
+ROTR_TYPE = ir.FunctionType(I32, [I32] * 3)     # llvm.fshr.i32
+
+
+def page_rights(b, perm, a: V, size: int, rotr) -> V:
+    """The permission byte (i8) of the page of a ``size``-byte access at ``a``, or 0 (no
+    rights) if ``a`` is not aligned: one lookup for both tests.  The index is ``a`` rotated
+    right by 12 with only its page number and the low bits an aligned access has clear
+    kept, so a misaligned address indexes the zeros past the table
+    (memory.PERM_TABLE_SIZE).  ``b``: an llvmlite builder (arms, stencils) or an irtext one
+    (regions); ``rotr()``: its declaration of llvm.fshr.i32."""
+    if size == 1:
+        index = a >> 12
+    else:
+        x = (a & ((M32 << 12 & M32) | (size - 1))).ir
+        index = V.of(b, b.call(rotr(), [x, x, ir.Constant(I32, 12)]))
+    return V.of(b, b.load(b.gep(perm, [index.zext(64).ir], source_etype=I8), typ=I8))
+
+
 class Mem:
     """Raw guest-memory access in native code: big-endian loads and stores, the page
     permission table, the decode-cache invalidation a store into code needs."""
@@ -164,16 +182,11 @@ class Mem:
         return (self.perm_of(addr) & need).eq(need)
 
     def rights(self, addr: V, size: int) -> V:
-        """The permission byte of the page of a ``size``-byte access at ``addr``, or 0 (no
-        rights) when ``addr`` is not aligned: one lookup for both tests, indexing the table
-        with ``addr`` rotated right by 12 keeping only its page number and the low bits an
-        aligned access has clear, so a misaligned address reads the zeros past the table
-        (memory.PERM_TABLE_SIZE; compiled regions check the same way: Emitter.rights)."""
+        """The permission byte of a ``size``-byte access's page, or 0 when misaligned
+        (page_rights)."""
         b = self.b
-        x = (addr & ((M32 << 12 & M32) | (size - 1))).ir
-        rotr = b.module.declare_intrinsic("llvm.fshr", [I32], ir.FunctionType(I32, [I32] * 3))
-        index = V.of(b, b.call(rotr, [x, x, ir.Constant(I32, 12)]))
-        return V.of(b, b.load(b.gep(self.perm, [index.zext(64).ir], source_etype=I8), typ=I8))
+        return page_rights(b, self.perm, addr, size, lambda: b.module.declare_intrinsic(
+            "llvm.fshr", [I32], ROTR_TYPE))
 
     def fault_number(self, p: V, protection: int, miss: int) -> V:
         """The interruption for an access the page's permissions ``p`` refuse: no rights

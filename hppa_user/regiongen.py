@@ -56,12 +56,12 @@ from hppa_user import encoding as enc
 from hppa_user import irtext
 from hppa_user import state as S
 from hppa_user.coregen import (
-    HELPER_INDEX, I1, I8, I32, I64, M32, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, EnvCtx, Mem,
-    c32, c64, env_slot, helper_type, never_backwards, tsc_estimate,
+    HELPER_INDEX, I1, I32, I64, M32, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, ROTR_TYPE,
+    EnvCtx, Mem, c32, c64, env_slot, helper_type, never_backwards, page_rights, tsc_estimate,
 )
 from hppa_user.decode import Table
 from hppa_user.jitworker import CodeView
-from hppa_user.memory import PAGE_SHIFT, PERM_CODE, PERM_R, PERM_W
+from hppa_user.memory import PERM_CODE, PERM_R, PERM_W
 from hppa_user.semantics import INTERPRETER_ONLY, SEMANTICS, Ctx
 from hppa_user.ssa import V, select
 
@@ -950,19 +950,10 @@ class Emitter:
         return bad
 
     def rights(self, a: V, size: int) -> V:
-        """The permission byte (i8) of the page of a ``size``-byte access at ``a``, or 0
-        (no rights) if ``a`` is not aligned: one lookup for both tests.  The index is
-        ``a`` rotated right by PAGE_SHIFT with only its page number and its low bits an
-        aligned access has clear kept, so a misaligned address indexes the zeros beyond
-        the table (memory.PERM_TABLE_SIZE)."""
-        b = self.b
-        if size == 1:
-            index = a >> PAGE_SHIFT
-        else:
-            x = (a & ((M32 << PAGE_SHIFT & M32) | (size - 1))).ir
-            rotr = self.module.declare("llvm.fshr.i32", ir.FunctionType(I32, [I32, I32, I32]))
-            index = V.of(b, b.call(rotr, [x, x, ir.Constant(I32, PAGE_SHIFT)]))
-        return V.of(b, b.load(b.gep(self.perm, [index.zext(64).ir], source_etype=I8), typ=I8))
+        """The permission byte of a ``size``-byte access's page, or 0 when misaligned
+        (coregen.page_rights, as arms and stencils check)."""
+        return page_rights(self.b, self.perm, a, size,
+                           lambda: self.module.declare("llvm.fshr.i32", ROTR_TYPE))
 
     def access_plan(self) -> dict[int, list]:
         """How each access is checked: merged checks for the accesses through one base

@@ -135,6 +135,21 @@ CHAIN_FIXED = ("guard", "out", "taken_out", "skip_out", "check", "rare", "onward
 # CHAIN_DESC_TRIM: the bytes of its last instruction when that is the jump to the next
 # copy, else 0)
 CHAIN_DESC_WORDS = 5
+
+
+def stencil_name(sid: int, nv: int) -> str:
+    """Stencil id ``sid``'s name in that layout (``nv`` variants): "<v>", "ds_<v>", a
+    CHAIN_FIXED name, "z_<v>" or "dz_<v>" (its function: hppa_stencil_<name>)."""
+    fixed = len(CHAIN_FIXED)
+    if sid > 3 * nv + fixed:
+        return f"dz_{sid - 3 * nv - fixed}"
+    if sid > 2 * nv + fixed:
+        return f"z_{sid - 2 * nv - fixed}"
+    if sid > 2 * nv:
+        return CHAIN_FIXED[sid - 2 * nv - 1]
+    return f"ds_{sid - nv}" if sid > nv else str(sid)
+
+
 CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES, \
     CHAIN_DESC_TRIM = range(5)
 CHAIN_PATCH_WORDS = 4

@@ -629,11 +629,8 @@ def table(obj: bytes) -> dict:
         if plist is not None:
             bodies[name] = (obj[offset + value:offset + value + size], plist)
     nv = len(enc.VARIANTS)
-    ids = ([f"hppa_stencil_{v}" for v in range(nv + 1)] +
-           [f"hppa_stencil_ds_{v}" for v in range(1, nv + 1)] +
-           [f"hppa_stencil_{name}" for name in S.CHAIN_FIXED] +
-           [f"hppa_stencil_z_{v}" for v in range(1, nv + 1)] +
-           [f"hppa_stencil_dz_{v}" for v in range(1, nv + 1)])
+    ids = [f"hppa_stencil_{S.stencil_name(sid, nv)}"
+           for sid in range(4 * nv + len(S.CHAIN_FIXED) + 1)]
     code, desc, patches = bytearray(), [], []
     for name in ids:
         body, plist = bodies.get(name, (b"", []))
