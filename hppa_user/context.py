@@ -8,7 +8,6 @@ array access and handing the context to the core costs nothing.
 """
 from __future__ import annotations
 
-from _functools import partial    # (start-up rule: cli.py)
 from _operator import itemgetter    # (start-up rule: cli.py)
 
 from hppa_user import hostarray, state as S
@@ -23,7 +22,17 @@ PSW_CB_MASK = 0xFF << PSW_CB_SHIFT
 
 SYSCALL_ARG_REGS = (26, 25, 24, 23, 22, 21)   # arg0..arg5; r20 holds the number
 SYSCALL_NR_REG = 20
-_SYSCALL_REGS = itemgetter(SYSCALL_NR_REG, *SYSCALL_ARG_REGS)
+
+
+def _first_arg(regs) -> tuple:
+    return (regs[SYSCALL_ARG_REGS[0]],)
+
+
+# The first n argument registers of the register array, by n (None: no argument), for a
+# syscall whose arity the caller knows (the kernel's registry): unsigned (GRs hold 32-bit
+# values zero-extended), in one C call reading n words
+SYSCALL_ARG_READERS = (None, _first_arg,
+                       *(itemgetter(*SYSCALL_ARG_REGS[:n]) for n in range(2, 7)))
 RETURN_REG = 28
 LINK_REG = 31                                 # ble's return point (gateway calls)
 SP_REG = 30
@@ -38,7 +47,7 @@ _INSNS = S.REGS_CTL + S.CTL_INSNS
 class CpuContext:
     """One register file: GRs, FRs, space and control registers, IAOQ, PSW, counters."""
 
-    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl", "syscall_regs")
+    __slots__ = ("regs", "gr", "fr", "sr", "cr", "ctl")
 
     def __init__(self, regs: memoryview | None = None):
         self.regs = hostarray.zeros(S.REGS_SIZE, "q") if regs is None else regs
@@ -47,9 +56,6 @@ class CpuContext:
         self.sr = self.regs[S.REGS_SR]
         self.cr = self.regs[S.REGS_CR]
         self.ctl = self.regs[S.REGS_CTL:]
-        # what the kernel reads at the gateway: (number, arg0, ..., arg5), unsigned (GRs hold
-        # 32-bit values zero-extended), in one call without a Python frame
-        self.syscall_regs = partial(_SYSCALL_REGS, self.regs)
 
     # -- instruction address queue and PSW -----------------------------------------------
     @property

@@ -35,6 +35,7 @@ class Library:
         # no argument, and the interpreter lock kept: the cheapest foreign call ctypes has
         # (the region compiler runs in another process, no thread waits for the lock)
         self.run = ctypes.PYFUNCTYPE(ctypes.c_int64)(loaded.function("hppa_run"))
+        self.sysret = ctypes.PYFUNCTYPE(ctypes.c_int64)(loaded.function("hppa_sysret"))
         self.env_slot = loaded.global_address("hppa_env")
         self.helpers = []                 # the ENV_HELPERS words: the core's table of them
         table = loaded.global_address("hppa_helpers")

@@ -17,7 +17,7 @@ from hppa_user.memory import PERM_CODE, PERM_X, GuestMemory
 from hppa_user.traps import ILLEGAL_INSN
 
 DECODE_SLOTS = 4096       # decoded pages held at once (16 MiB of code)
-_ENV_BUDGET, _ST_FAULT = S.ENV_BUDGET, S.ST_FAULT        # (read on every run)
+_ENV_BUDGET, _ENV_SYSRET, _ST_FAULT = S.ENV_BUDGET, S.ENV_SYSRET, S.ST_FAULT   # (every run)
 
 
 class Cpu:
@@ -49,8 +49,8 @@ class Cpu:
         if self._core is None:
             self._core = core = Core(self.ctx.regs, self.mem, self.dc, self.native, self.hooks,
                                      self.slot_page)
-            self._env, self._lib, self._address, self._call = \
-                core.env, core.lib, core.address, core.lib.run
+            self._env, self._lib, self._address, self._call, self._sysret = \
+                core.env, core.lib, core.address, core.lib.run, core.lib.sysret
         return self._core
 
     def run(self, budget: int, replant: bool = True) -> int:
@@ -65,15 +65,35 @@ class Cpu:
             self._core.bind()
         st = self._call()
         if st >= _ST_FAULT or self.jit.active:
-            jit = self.jit
-            if jit.active:
-                jit.poll()                   # install the regions the compiler finished
-            if st == S.ST_FAULT:
-                self._hit = self._check_breakpoint() if self.breakpoints else None
-            elif st == S.ST_CACHE_FULL:
-                self.flush_decode_cache()
-            elif st == S.ST_JIT:
-                jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
+            return self._stopped(st)
+        return st
+
+    def return_and_run(self, value: int, budget: int) -> int:
+        """A syscall's plain return (CpuContext.syscall_return(value)) and run(budget), in
+        one foreign call (hppa_sysret); ST_TICK: returned, but the kernel's tick is due, and
+        nothing has run.  The machine's syscall round trip, the one in every syscall."""
+        if self.breakpoints or self._core is None or self._lib.current_env != self._address:
+            self.ctx.syscall_return(value)
+            return self.run(budget)
+        env = self._env
+        env[_ENV_SYSRET] = value
+        env[_ENV_BUDGET] = budget
+        st = self._sysret()
+        if st >= _ST_FAULT or self.jit.active:
+            return self._stopped(st)
+        return st
+
+    def _stopped(self, st: int) -> int:
+        """What a core return other than the budget's or a syscall's asks of this side."""
+        jit = self.jit
+        if jit.active:
+            jit.poll()                   # install the regions the compiler finished
+        if st == S.ST_FAULT:
+            self._hit = self._check_breakpoint() if self.breakpoints else None
+        elif st == S.ST_CACHE_FULL:
+            self.flush_decode_cache()
+        elif st == S.ST_JIT:
+            jit.request(int(self.ctx.ctl[S.CTL_JIT_ENTRY]))
         return st
 
     def close(self) -> None:

@@ -37,7 +37,10 @@ CTL_JIT_FROM = 25    # ... once this many instructions have run (its first repor
 # storing regs[0] back to zero after each copy that writes a register: bzip2 -9 with chains
 # only 0.94x, cold 0.95x; bzip2 -d 0.99x.
 CTL_SINK = 26
-CTL_SIZE = 27
+# the host CLOCK_MONOTONIC ns from which the kernel's tick has work (timekeeping.py keeps it
+# as its ``due``): hppa_sysret, a syscall's return, stops with ST_TICK from then on
+CTL_TICK_DUE = 27
+CTL_SIZE = 28
 REGS_SIZE = REGS_CTL + CTL_SIZE
 
 # hooks array (int64, HOOK_FIELDS per hook): instruction addresses whose execution is
@@ -55,6 +58,7 @@ ST_SYSCALL = 1       # IAOQ front reached gateway offset 0x100
 ST_FAULT = 2         # an interruption: CTL_TRAP* say which (traps.py)
 ST_CACHE_FULL = 3    # no free decode-cache slot: flush and re-enter
 ST_JIT = 4           # a branch target became hot: compile CTL_JIT_ENTRY (jit.py) and re-enter
+ST_TICK = 5          # hppa_sysret: the syscall has returned, the kernel's tick is due (none run)
 
 # A compiled region returns one word (regiongen.Emitter.exit_block, read by the core's
 # call): the IAOQ front in bits 0-31 -- a word address, so its low two bits carry these
@@ -89,6 +93,7 @@ ENV_BUDGET = 10      # instructions to run in this core entry
 ENV_CLOCK = 11       # host clock_gettime()
 ENV_LIMIT = 12       # the instruction count at which this core entry stops
 ENV_TSC_ON = 13      # 1: cr16 extrapolated from an invariant TSC (coregen.build_host_ns)
+ENV_SYSRET = 14      # hppa_sysret: the syscall's result, for r28
 ENV_TSC_BASE = 16    # TSC and CLOCK_MONOTONIC at the first reading (the rate's baseline)
 ENV_NS_BASE = 17
 ENV_TSC_ANCHOR = 18  # ... and at the latest reading

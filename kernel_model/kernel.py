@@ -27,6 +27,7 @@ import os
 import sys
 import time
 
+from hppa_user.context import SYSCALL_ARG_READERS, SYSCALL_NR_REG
 from hppa_user.errors import GuestFault
 from kernel_model import abi, procfs, traps, vfork
 from kernel_model.creds import ProcessInfo
@@ -36,7 +37,7 @@ from kernel_model.futex import FutexTable
 from kernel_model.sched import Block, Scheduler
 from kernel_model.signals import SignalState
 from kernel_model.syscalls import load_families
-from kernel_model.syscalls.registry import SYSCALLS
+from kernel_model.syscalls.registry import DISPATCH, SYSCALLS, signed_args
 from kernel_model.timekeeping import Timekeeping
 from kernel_model.vm import VmMap
 
@@ -102,33 +103,69 @@ class Kernel:
         self.signals = SignalState(self)
 
     # -- syscalls -------------------------------------------------------------------------
-    def syscall(self, resumed: Block | None = None) -> None:
-        """The CPU is at the gateway: run the handler and return to user space. With
-        ``resumed`` (sched.schedule): the thread's wait is over -- a completion wait returns
-        its result, any other runs the handler again with ``self.retry`` = ``resumed``."""
-        if resumed is None:
-            regs = self.ctx.syscall_regs()          # (number, arg0, ..., arg5)
-            sc = SYSCALLS.get(regs[0])
-            if sc is None:
-                self._unknown_syscall(regs[0], regs[1:])
-                return
-            self._calls[sc.nr] += 1
-            args = regs[sc.arg_regs]
-            if sc.signed:
-                args = list(args)
-                for i in sc.signed:
-                    if args[i] & 0x80000000:
-                        args[i] -= 0x100000000
-            pre = self._trace_call(sc, args) if self.strace else None
-        else:
-            sc, args, pre = resumed.sc, resumed.call_args, resumed.pre
+    def syscall(self) -> None:
+        """The CPU is at the gateway: run the handler and return to user space."""
+        value = self.handle_syscall()
+        if value is not None:
+            self.ctx.syscall_return(value)
+
+    def handle_syscall(self) -> int | None:
+        """The CPU is at the gateway: run the handler.  Returns r28's value when all that
+        is left is the plain return (CpuContext.syscall_return) and running on -- the
+        machine then makes both one foreign call (Cpu.return_and_run) --, None when the
+        return is made: with signal work, a restart, a handler's own return, a wait, or
+        the scheduler or a timer to see to before the thread runs on.  The round trip
+        every syscall makes, so its common case (no strace) is written for few bytecodes:
+        the handler and how to call it come from one exact tuple (registry.DISPATCH)."""
+        regs = self.ctx.regs
+        nr = regs[SYSCALL_NR_REG]
+        entry = DISPATCH.get(nr)
+        if entry is None:
+            self._unknown_syscall(nr, SYSCALL_ARG_READERS[6](regs))
+            return None
+        sc, handler, read_args, signed, own_return = entry
+        self._calls[nr] += 1
+        args = () if read_args is None else read_args(regs)
+        if signed:
+            args = signed_args(args, signed)
+        if self.strace:
+            self._run(sc, args, self._trace_call(sc, args), None)
+            return None
+        try:
+            # (without arguments: a plain call, cheaper than one with *args)
+            result = handler(self, *args) if args else handler(self)
+        except Exception as e:
+            result = self._handler_raised(e, sc, args, None)
+            if result is _NO_RETURN:
+                return None
+        if own_return:
+            return None                     # the context it set is the return
+        if result is None:
+            result = 0
+        sig = self.signals
+        if sig.pending_mask & ~sig.blocked or result in _RESTART_CODES:
+            self.syscall_exit(result)       # with signal work
+            return None
+        sched = self.sched
+        if sched.resched or sched.check_signals or sig.timers_armed:
+            self.ctx.syscall_return(result)     # (the machine schedules and ticks next)
+            return None
+        return result
+
+    def resume(self, resumed: Block) -> None:
+        """The running thread's wait is over (sched.schedule): a completion wait returns its
+        result, any other runs the handler again with ``self.retry`` = ``resumed``."""
+        self._run(resumed.sc, resumed.call_args, resumed.pre, resumed)
+
+    def _run(self, sc, args, pre, resumed: Block | None) -> None:
+        """A syscall's handler run (or its completion taken) and its return, traced under
+        strace: ``pre`` is the call's text."""
         if resumed is not None and resumed.complete is not None:
             result = resumed.result
         else:
             self.retry = resumed                    # (None unless a wait is over)
             try:
-                # (without arguments: a plain call, cheaper than one with *args)
-                result = sc.handler(self, *args) if args else sc.handler(self)
+                result = sc.handler(self, *args)
             except Exception as e:
                 result = self._handler_raised(e, sc, args, pre)
                 if result is _NO_RETURN:
@@ -143,13 +180,8 @@ class Kernel:
             except Exception:
                 line = f"{pre} = {result}"
             self._trace_line(line)
-        if sc.own_return:
-            return                          # the context it set is the return
-        sig = self.signals
-        if sig.pending_mask & ~sig.blocked or result in _RESTART_CODES:
-            self.syscall_exit(result)       # with signal work
-        else:
-            self.ctx.syscall_return(result)  # (syscall_exit's common case, without a call)
+        if not sc.own_return:
+            self.syscall_exit(result)
 
     @property
     def syscall_counts(self) -> dict[str, int]:

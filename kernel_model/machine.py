@@ -167,7 +167,8 @@ class Machine:
         cpu, k, ctx = self.cpu, self.kernel, self.ctx
         sched = k.sched
         # (the syscall round trip's names, bound once)
-        cpu_run, syscall, tick, perf_counter = cpu.run, k.syscall, k.tick, time.perf_counter
+        cpu_run, syscall, tick, perf_counter = cpu.run, k.handle_syscall, k.tick, time.perf_counter
+        return_and_run, syscall_return = cpu.return_and_run, ctx.syscall_return
         ST_SYSCALL = S.ST_SYSCALL
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
@@ -204,9 +205,15 @@ class Machine:
                         and not self.reach:
                     # the common case, nothing watching the loop and the budget fixed: syscall
                     # round trips straight back into the CPU until it stops for another reason
-                    # (those runs are not timed: the budget adapts on the others)
+                    # (those runs are not timed: the budget adapts on the others).  A plain
+                    # return and the run after it are one foreign call, which also looks
+                    # whether the tick is due (then ST_TICK: the general loop below ticks,
+                    # nothing has run)
                     while st == ST_SYSCALL:
-                        syscall()
+                        value = syscall()
+                        if value is not None:
+                            st = return_and_run(value, budget)
+                            continue
                         if sched.resched or sched.check_signals:
                             sched.schedule()           # another thread, or a wait's end
                         tick(False)
@@ -222,8 +229,10 @@ class Machine:
                     continue                           # its breakpoint or watchpoint
                 if self.reach and self._reached(st):
                     continue                           # a when_reached() callback ran
-                if st == S.ST_SYSCALL:
-                    k.syscall()
+                if st == ST_SYSCALL:
+                    value = syscall()
+                    if value is not None:
+                        syscall_return(value)
                 elif st == S.ST_FAULT:
                     k.trap()
                 elif st == S.ST_BUDGET:

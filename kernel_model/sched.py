@@ -183,7 +183,7 @@ class Scheduler:
 
     # -- sleeping ----------------------------------------------------------------------------
     def block(self, b: Block) -> None:
-        """The running thread waits for ``b`` (from Kernel.syscall)."""
+        """The running thread waits for ``b`` (from Kernel.syscall; Kernel.resume goes on)."""
         t = self.current
         t.wait = b
         self.sleeping[t] = None
@@ -294,7 +294,7 @@ class Scheduler:
             if b is None:
                 return
             t.wait = None
-            k.syscall(b)
+            k.resume(b)
             if t.wait is None and not t.exited:
                 return
             switch = True

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 
+from hppa_user import state as S
 from kernel_model import abi
 from kernel_model import vvar as V
 
@@ -52,6 +53,7 @@ HOST_CLOCK = {
 VVAR_LOOK = 0.0005        # seconds between looks at the host's coarse clock (host time)
 
 _clock_gettime_ns, _perf_counter = time.clock_gettime_ns, time.perf_counter
+_INF, _NEVER = float("inf"), (1 << 63) - 1
 _COARSE = frozenset(V.COARSE_CLOCKS)
 _HOST_COARSE = HOST_CLOCK[abi.CLOCK_MONOTONIC_COARSE]
 
@@ -145,7 +147,13 @@ class Timekeeping:
         self._stale = False       # the kernel returned a coarse clock newer than the page's
         # perf_counter() time from which tick() has work (Kernel.tick calls it then, and on
         # budget returns): 0 when the page must follow now, inf while nothing is due
-        self.due = float("inf")
+        self.set_due(_INF)
+
+    def set_due(self, t: float) -> None:
+        """``due`` = ``t``, and the CPU's copy in CLOCK_MONOTONIC ns (perf_counter's clock),
+        which a syscall's return checks in native code (CTL_TICK_DUE, hppa_sysret)."""
+        self.due = t
+        self.ctx.ctl[S.CTL_TICK_DUE] = _NEVER if t == _INF else int(t * 1e9)
 
     @property
     def cr16_bias(self) -> int:
@@ -165,7 +173,7 @@ class Timekeeping:
                 v = _clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
         if clockid in _COARSE and v != self._published.get(clockid):
             self._stale = True
-            self.due = 0.0
+            self.set_due(0.0)
         return v
 
     def monotonic_ns(self) -> int:
@@ -190,12 +198,12 @@ class Timekeeping:
         self.vvar.update(clocks, cr16)
         self._published = {cid: clocks[cid] for cid in _COARSE if cid in clocks}
         self._stale = False
-        self.due = float("inf") if self.virtual else _perf_counter() + VVAR_LOOK
+        self.set_due(_INF if self.virtual else _perf_counter() + VVAR_LOOK)
 
     def tick(self, budget_return: bool) -> None:
         """The kernel's tick, once ``due`` or on a budget return."""
         if self.vvar is None:
-            self.due = float("inf")          # (a coarse read without a page to follow it)
+            self.set_due(_INF)               # (a coarse read without a page to follow it)
             return
         if self.virtual:
             if budget_return or self._stale:
@@ -204,4 +212,4 @@ class Timekeeping:
                 abi.CLOCK_MONOTONIC_COARSE):
             self.refresh()
         else:
-            self.due = _perf_counter() + VVAR_LOOK
+            self.set_due(_perf_counter() + VVAR_LOOK)

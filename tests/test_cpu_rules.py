@@ -213,6 +213,36 @@ def test_gateway_syscall_stops(cpu):
     assert cpu.r(31) == (CODE + 8) | 3
 
 
+def test_syscall_return_and_run_is_the_kernels_return_then_run(cpu):
+    # Cpu.return_and_run (hppa_sysret, native) against CpuContext.syscall_return and
+    # Cpu.run (Python): the same registers after a syscall that returns to a second one,
+    # for results that need the 32-bit truncation and for a return address with its
+    # privilege bits set.  And once CTL_TICK_DUE has passed: the return made, nothing run.
+    src = "ble 0x100(%sr2,%r0)\n\tldi 20,%r20\n\tcopy %r28,%r5\n\tble 0x100(%sr2,%r0)\n\tldi 21,%r20"
+    for value in (0, 42, -38, 0x7FFFFFFF, -1):
+        states = []
+        for native in (False, True):
+            assert cpu.run(src, r5=0) == S.ST_SYSCALL
+            cpu.ctx.psw_n = 1                      # a stale N, which the return clears
+            cpu.ctl[S.CTL_TICK_DUE] = (1 << 63) - 1
+            before = cpu.ctx.insns
+            if native:
+                st = cpu.cpu.return_and_run(value, 10_000)
+            else:
+                cpu.ctx.syscall_return(value)
+                st = cpu.cpu.run(10_000)
+            assert st == S.ST_SYSCALL and cpu.r(20) == 21
+            states.append((cpu.r(5), cpu.r(28), cpu.r(31), cpu.ctx.insns - before,
+                           cpu.ctl[S.CTL_IAOQF]))
+        assert states[0] == states[1] and states[0][0] == value & M
+    assert cpu.run(src, r5=0) == S.ST_SYSCALL
+    insns = cpu.ctx.insns
+    cpu.ctl[S.CTL_TICK_DUE] = 0
+    assert cpu.cpu.return_and_run(-38, 10_000) == S.ST_TICK
+    assert (cpu.r(28), cpu.ctx.insns) == (-38 & M, insns)
+    assert (cpu.ctl[S.CTL_IAOQF], cpu.ctl[S.CTL_IAOQB], cpu.ctx.psw_n) == (CODE + 8, CODE + 12, 0)
+
+
 def test_lws_cas(cpu):
     cpu.mem.write_u32(DATA + 0x40, 5)
     cpu.run("ble 0xb0(%sr2,%r0)\n\tldi 0,%r20", r26=DATA + 0x40, r25=5, r24=9)

@@ -41,6 +41,20 @@ def test_differential(guest, run_qemu, run_emu, tmp_path, name, status, opt):
     assert e.returncode == q.returncode
 
 
+def test_vdso_coarse_clock_follows_back_to_back_syscalls(guest, run_qemu, run_emu, tmp_path):
+    """glibc 2.41 reads the coarse clock through the vDSO (the vvar page): never older than
+    what a syscall returned just before it, and moving on while the program makes nothing
+    but syscalls -- which return through Cpu.return_and_run, whose look at the kernel's
+    tick is native (CTL_TICK_DUE).  Linux's answers, and qemu-hppa's (no vDSO)."""
+    binary = guest("kern_coarse_follow", glibc="2.41")
+    expected = ("coarse reads older than the syscall's before them: 0\n"
+                "coarse clock moved on 30 ms during getpid calls: yes\n")
+    q, e = run_qemu(binary, cwd=tmp_path), run_emu(binary, options=("--stats",), cwd=tmp_path)
+    assert q.stdout.decode() == expected
+    assert e.stdout.decode() == expected, e.stderr.decode(errors="replace")[-2000:]
+    assert b"__vdso_clock_gettime64 " in e.stderr        # the vDSO path was the one taken
+
+
 @pytest.mark.parametrize("what,status", [
     ("segv", 139), ("null", 139), ("ro", 139), ("jump0", 139), ("ill", 132), ("abort", 134),
     ("break", 133), ("ovf", 136), ("term", 143), ("chld", 3), ("pipe", 141),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from _collections_abc import Callable   # (start-up rule: cli.py)
 
 from hppa_user.records import record
+from hppa_user.context import SYSCALL_ARG_READERS
 from kernel_model import abi
 
 
@@ -35,13 +36,27 @@ class Syscall:
     kinds: tuple = ()    # the kind part of each arg spec
     signed: tuple = ()   # the positions of the arguments converted to signed 32-bit values
     own_return: bool = False   # the handler set the whole context (no gateway return)
-    arg_regs: slice = slice(1, 1)  # in CpuContext.syscall_regs()
 
 
 SYSCALLS: dict[int, Syscall] = {}
+# What Kernel.handle_syscall reads of a number's Syscall on every call, as one exact tuple
+# (sc, handler, read_args, signed, own_return), read_args the reader of its argument
+# registers (CpuContext's SYSCALL_ARG_READERS, None: none): a record's fields are read
+# through a descriptor each, which the interpreter does not specialise, and a tuple unpacks
+# in one step.
+DISPATCH: dict[int, tuple] = {}
 
 SIGNED_KINDS = frozenset({"int", "fd", "dirfd", "pid", "signum", "clockid", "whence", "off",
                           "which", "timerid", "prio_which", "rlimit_res"})
+
+
+def signed_args(args: tuple, signed: tuple) -> list:
+    """The argument registers with those at positions ``signed`` read as signed 32-bit."""
+    args = list(args)
+    for i in signed:
+        if args[i] & 0x80000000:
+            args[i] -= 0x100000000
+    return args
 
 
 def arg_kind(spec: str) -> str:
@@ -57,8 +72,9 @@ def syscall(nr: int, name: str, *args: str, ret: str = "int", own_return: bool =
         if table_name is not None and table_name != name:
             raise RuntimeError(f"syscall {nr} is {table_name!r} in syscall.tbl, not {name!r}")
         kinds = tuple(arg_kind(a) for a in args)
-        SYSCALLS[nr] = Syscall(nr, name, fn, tuple(args), ret, kinds,
-                               tuple(i for i, k in enumerate(kinds) if k in SIGNED_KINDS),
-                               own_return, slice(1, 1 + len(args)))
+        sc = SYSCALLS[nr] = Syscall(nr, name, fn, tuple(args), ret, kinds,
+                                    tuple(i for i, k in enumerate(kinds) if k in SIGNED_KINDS),
+                                    own_return)
+        DISPATCH[nr] = (sc, fn, SYSCALL_ARG_READERS[len(args)], sc.signed, own_return)
         return fn
     return deco
