@@ -9,6 +9,9 @@ the CPU stops):
   (``be,n 0(%sr3,%r31)``), and does the signal work of the way back to user space, which
   may redirect the context to a handler or back to the ``ble`` (restart). A handler
   registered ``own_return=True`` (rt_sigreturn) returns through the context it set.
+  ``handle_syscall()`` is the same but for a plain return, which it leaves to its caller
+  (the machine makes it and the next run one foreign call: ``Cpu.return_and_run``);
+  ``resume()`` goes on with a call whose thread waited.
 * ``trap()`` -- the CPU stopped on an interruption: ``traps.py`` turns it into a signal.
 * ``tick()`` -- every CPU return: timekeeping, timers, pending signals.
 * Process end is signalled by raising ``ProcessExit`` / ``ProcessKilled`` (errors.py).
