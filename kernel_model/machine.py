@@ -168,7 +168,7 @@ class Machine:
         sched = k.sched
         # (the syscall round trip's names, bound once)
         cpu_run, syscall, tick, perf_counter = cpu.run, k.handle_syscall, k.tick, time.perf_counter
-        return_and_run, syscall_return = cpu.return_and_run, ctx.syscall_return
+        return_and_run = cpu.return_and_run
         ST_SYSCALL = S.ST_SYSCALL
         cpu.load_core()                        # compile or load the core before timing
         gc.freeze()        # the big, long-lived heap (Numba, LLVM) is never worth rescanning
@@ -230,9 +230,7 @@ class Machine:
                 if self.reach and self._reached(st):
                     continue                           # a when_reached() callback ran
                 if st == ST_SYSCALL:
-                    value = syscall()
-                    if value is not None:
-                        syscall_return(value)
+                    k.syscall()
                 elif st == S.ST_FAULT:
                     k.trap()
                 elif st == S.ST_BUDGET:

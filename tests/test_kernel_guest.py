@@ -45,7 +45,8 @@ def test_vdso_coarse_clock_follows_back_to_back_syscalls(guest, run_qemu, run_em
     """glibc 2.41 reads the coarse clock through the vDSO (the vvar page): never older than
     what a syscall returned just before it, and moving on while the program makes nothing
     but syscalls -- which return through Cpu.return_and_run, whose look at the kernel's
-    tick is native (CTL_TICK_DUE).  Linux's answers, and qemu-hppa's (no vDSO)."""
+    tick is native (CTL_TICK_DUE).  Linux's answers, and qemu-hppa's (whose vDSO makes the
+    syscall)."""
     binary = guest("kern_coarse_follow", glibc="2.41")
     expected = ("coarse reads older than the syscall's before them: 0\n"
                 "coarse clock moved on 30 ms during getpid calls: yes\n")

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from _collections_abc import Callable   # (start-up rule: cli.py)
 
-from hppa_user.records import record
 from hppa_user.context import SYSCALL_ARG_READERS
+from hppa_user.records import record
 from kernel_model import abi
 
 
