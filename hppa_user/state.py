@@ -37,8 +37,8 @@ CTL_JIT_FROM = 25    # ... once this many instructions have run (its first repor
 # storing regs[0] back to zero after each copy that writes a register: bzip2 -9 with chains
 # only 0.94x, cold 0.95x; bzip2 -d 0.99x.
 CTL_SINK = 26
-# the host CLOCK_MONOTONIC ns from which the kernel's tick has work (timekeeping.py keeps it
-# as its ``due``): hppa_sysret, a syscall's return, stops with ST_TICK from then on
+# the host CLOCK_MONOTONIC ns from which the kernel's tick has work (timekeeping.py's due
+# time, kept only here): hppa_sysret, a syscall's return, stops with ST_TICK from then on
 CTL_TICK_DUE = 27
 CTL_SIZE = 28
 REGS_SIZE = REGS_CTL + CTL_SIZE
@@ -140,10 +140,14 @@ CHAIN_FIXED = ("guard", "out", "taken_out", "skip_out", "check", "rare", "onward
 # CHAIN_DESC_TRIM: the bytes of its last instruction when that is the jump to the next
 # copy, else 0)
 CHAIN_DESC_WORDS = 5
+CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES, \
+    CHAIN_DESC_TRIM = range(5)
+CHAIN_PATCH_WORDS = 4
+PATCH_OFFSET, PATCH_SOURCE, PATCH_ADDEND, PATCH_RELATIVE = 0, 1, 2, 3
 
 
 def stencil_name(sid: int, nv: int) -> str:
-    """Stencil id ``sid``'s name in that layout (``nv`` variants): "<v>", "ds_<v>", a
+    """Stencil id ``sid``'s name in the table's layout (above: ``nv`` variants): "<v>", "ds_<v>", a
     CHAIN_FIXED name, "z_<v>" or "dz_<v>" (its function: hppa_stencil_<name>)."""
     fixed = len(CHAIN_FIXED)
     if sid > 3 * nv + fixed:
@@ -155,10 +159,11 @@ def stencil_name(sid: int, nv: int) -> str:
     return f"ds_{sid - nv}" if sid > nv else str(sid)
 
 
-CHAIN_DESC_CODE, CHAIN_DESC_LEN, CHAIN_DESC_PATCHES, CHAIN_DESC_NPATCHES, \
-    CHAIN_DESC_TRIM = range(5)
-CHAIN_PATCH_WORDS = 4
-PATCH_OFFSET, PATCH_SOURCE, PATCH_ADDEND, PATCH_RELATIVE = 0, 1, 2, 3
+def stencil_ids(nv: int) -> int:
+    """How many stencil ids the table's layout has (``nv`` variants; id 0 is none)."""
+    return 4 * nv + len(CHAIN_FIXED) + 1
+
+
 # the builder's pieces (i32 words each; in the chain's order: the guard, the check, a
 # copy an instruction, the two ways out, the delay-slot copies, the copies' rare ways)
 # (a delay slot's: PIECE_LINK_PC, its branch's target when a chain starts there, else 1;

@@ -630,7 +630,7 @@ def table(obj: bytes) -> dict:
             bodies[name] = (obj[offset + value:offset + value + size], plist)
     nv = len(enc.VARIANTS)
     ids = [f"hppa_stencil_{S.stencil_name(sid, nv)}"
-           for sid in range(4 * nv + len(S.CHAIN_FIXED) + 1)]
+           for sid in range(S.stencil_ids(nv))]
     code, desc, patches = bytearray(), [], []
     for name in ids:
         body, plist = bodies.get(name, (b"", []))

@@ -30,6 +30,7 @@ import os
 import sys
 import time
 
+from hppa_user import state as S
 from hppa_user.context import SYSCALL_ARG_READERS, SYSCALL_NR_REG
 from hppa_user.errors import GuestFault
 from kernel_model import abi, procfs, traps, vfork
@@ -45,7 +46,8 @@ from kernel_model.timekeeping import Timekeeping
 from kernel_model.vm import VmMap
 
 M32 = 0xFFFFFFFF
-_perf_counter = time.perf_counter
+_perf_counter_ns = time.perf_counter_ns
+_TICK_DUE = S.CTL_TICK_DUE            # Timekeeping.set_due: when the tick has work
 _NO_RETURN = object()     # a handler's outcome with no return to user space (yet)
 _RESTART_CODES = frozenset({-abi.ERESTARTSYS, -abi.ERESTARTNOINTR, -abi.ERESTARTNOHAND,
                             -abi.ERESTART_RESTARTBLOCK})
@@ -282,7 +284,7 @@ class Kernel:
 
     def tick(self, budget_return: bool = False) -> None:
         """Called whenever the CPU returns to the kernel: clocks, timers, pending signals."""
-        if budget_return or _perf_counter() >= self.time.due:
+        if budget_return or _perf_counter_ns() >= self.ctx.ctl[_TICK_DUE]:
             self.time.tick(budget_return)
         sig = self.signals
         if sig.timers_armed:

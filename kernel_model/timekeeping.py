@@ -9,9 +9,10 @@
   coarse clocks. Policy (``tick``, on every core return): republish at once when the kernel
   has returned a coarse clock newer than the page's (``clock_ns`` notes it: a COARSE read
   through the vDSO is then never older than what the kernel returned before it); besides,
-  host time -- every ``VVAR_LOOK`` seconds look whether the host's coarse clock has ticked
+  host time -- every ``VVAR_LOOK_NS`` look whether the host's coarse clock has ticked
   and republish if so (bases at most a host tick and a look old: cr16 deltas never wrap;
-  one perf_counter per return); virtual time -- republish on every budget return (a fixed
+  one perf_counter_ns per return, none on a syscall's native return: hppa_sysret reads
+  the due time itself); virtual time -- republish on every budget return (a fixed
   instruction count).
 """
 from __future__ import annotations
@@ -50,10 +51,10 @@ HOST_CLOCK = {
 }
 
 
-VVAR_LOOK = 0.0005        # seconds between looks at the host's coarse clock (host time)
+VVAR_LOOK_NS = 500_000    # ns between looks at the host's coarse clock (host time)
 
-_clock_gettime_ns, _perf_counter = time.clock_gettime_ns, time.perf_counter
-_INF, _NEVER = float("inf"), (1 << 63) - 1
+_clock_gettime_ns, _perf_counter_ns = time.clock_gettime_ns, time.perf_counter_ns
+_NEVER = (1 << 63) - 1      # a due time that never comes
 _COARSE = frozenset(V.COARSE_CLOCKS)
 _HOST_COARSE = HOST_CLOCK[abi.CLOCK_MONOTONIC_COARSE]
 
@@ -145,15 +146,14 @@ class Timekeeping:
         self._host = HostClocks()
         self._published: dict[int, int] = {}   # the page's coarse clocks (id -> ns)
         self._stale = False       # the kernel returned a coarse clock newer than the page's
-        # perf_counter() time from which tick() has work (Kernel.tick calls it then, and on
-        # budget returns): 0 when the page must follow now, inf while nothing is due
-        self.set_due(_INF)
+        self.set_due(_NEVER)
 
-    def set_due(self, t: float) -> None:
-        """``due`` = ``t``, and the CPU's copy in CLOCK_MONOTONIC ns (perf_counter's clock),
-        which a syscall's return checks in native code (CTL_TICK_DUE, hppa_sysret)."""
-        self.due = t
-        self.ctx.ctl[S.CTL_TICK_DUE] = _NEVER if t == _INF else int(t * 1e9)
+    def set_due(self, ns: int) -> None:
+        """The perf_counter_ns() time (CLOCK_MONOTONIC) from which tick() has work: 0 when
+        the page must follow now, _NEVER while nothing is due.  Kept in the CPU's context
+        (CTL_TICK_DUE), where Kernel.tick and a syscall's native return (hppa_sysret) both
+        look at it."""
+        self.ctx.ctl[S.CTL_TICK_DUE] = ns
 
     @property
     def cr16_bias(self) -> int:
@@ -173,7 +173,7 @@ class Timekeeping:
                 v = _clock_gettime_ns(time.CLOCK_MONOTONIC if clockid else time.CLOCK_REALTIME)
         if clockid in _COARSE and v != self._published.get(clockid):
             self._stale = True
-            self.set_due(0.0)
+            self.set_due(0)
         return v
 
     def monotonic_ns(self) -> int:
@@ -198,12 +198,12 @@ class Timekeeping:
         self.vvar.update(clocks, cr16)
         self._published = {cid: clocks[cid] for cid in _COARSE if cid in clocks}
         self._stale = False
-        self.set_due(_INF if self.virtual else _perf_counter() + VVAR_LOOK)
+        self.set_due(_NEVER if self.virtual else _perf_counter_ns() + VVAR_LOOK_NS)
 
     def tick(self, budget_return: bool) -> None:
         """The kernel's tick, once ``due`` or on a budget return."""
         if self.vvar is None:
-            self.set_due(_INF)               # (a coarse read without a page to follow it)
+            self.set_due(_NEVER)             # (a coarse read without a page to follow it)
             return
         if self.virtual:
             if budget_return or self._stale:
@@ -212,4 +212,4 @@ class Timekeeping:
                 abi.CLOCK_MONOTONIC_COARSE):
             self.refresh()
         else:
-            self.set_due(_perf_counter() + VVAR_LOOK)
+            self.set_due(_perf_counter_ns() + VVAR_LOOK_NS)

@@ -17,6 +17,7 @@ import pytest
 from hppa_user import core
 from hppa_user import encoding as enc
 from hppa_user.chains import stencils
+from hppa_user.memory import PERM_R, PERM_X
 from hppa_user import state as S
 from cpu_harness import CODE, DATA, Cpu
 from test_jit import PROGRAMS
@@ -60,7 +61,6 @@ def run(chained: bool, budget: int = 100_000, src: str = LOOP,
     start, through chains built at ``heads`` in that order (the first instruction and
     the loop's head) if ``chained``.  ``counted``: addresses whose executions are counted
     (their records hooked).  (The code page's next one is mapped too.)"""
-    from hppa_user.memory import PERM_R, PERM_X
     h = Cpu()
     h.mem.map(CODE + 0x1000, 0x1000, PERM_R | PERM_X)
     if counted:
