@@ -42,7 +42,9 @@ toolchain:
 # mode installs an import finder that every start imports with pathlib, ~10 ms of a run.
 # setuptools' distutils-precedence.pth goes: at every start of the venv's python it imports
 # a shim (~1 ms of a 34 ms hello) that only code importing distutils before setuptools needs.
-$(STAMP): pyproject.toml Makefile bin/hppa-user
+# pip's bin/hppa-user is written again to start its interpreter without site (-S), adding
+# the entries site would (scripts/write_launcher.py): ~1.5-4 ms of every run.
+$(STAMP): pyproject.toml Makefile bin/hppa-user scripts/write_launcher.py
 	@if ! test -x $(VPY) && ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
 		echo '--- installing python3-venv (python3 -m venv needs it)'; \
 		if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -53,6 +55,7 @@ $(STAMP): pyproject.toml Makefile bin/hppa-user
 	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test,plot]' \
 		--config-settings editable_mode=compat
 	@rm -f $(VENV)/lib/python3*/site-packages/distutils-precedence.pth
+	@$(VPY) scripts/write_launcher.py $(HPPA_USER)
 	@touch $(STAMP)
 
 # Byte-compiled once here (quick when up to date): an editable install writes no .pyc, and

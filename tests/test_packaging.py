@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 from conftest import REPO_ROOT
 
@@ -38,3 +39,25 @@ def test_concurrent_first_runs_compile_the_core_once(tmp_path):
         assert p.returncode == 0, err
     compiled = sorted(int(out.split()[0]) for out, _ in outs)
     assert compiled == [0, 1], outs
+
+
+def test_launcher_starts_without_site_on_the_path_a_site_start_has(tmp_path):
+    """make install's bin/hppa-user (scripts/write_launcher.py) starts its interpreter with
+    -S: the site module is never imported, and the launcher's own additions give sys.path
+    exactly as a start with site has it (cli_bundle keys its file by it); the venv's
+    launcher is one such."""
+    launcher = tmp_path / "hppa-user"
+    subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "write_launcher.py"), str(launcher)],
+                   check=True)
+    text = launcher.read_text()
+    assert text.startswith(f"#!{sys.executable} -S\n")
+    probe = tmp_path / "probe"
+    probe.write_text(text.replace("from cli import main\n\nmain()\n",
+                                  "print(repr(sys.path[1:]), 'site' in sys.modules)\n"))
+    probe.chmod(0o755)
+    got = subprocess.run([str(probe)], capture_output=True, text=True, check=True).stdout
+    site_start = subprocess.run([sys.executable, "-c", "import sys; print(repr(sys.path[1:]))"],
+                                capture_output=True, text=True, check=True).stdout
+    assert got == f"{site_start.strip()} False\n"
+    installed = Path(sys.executable).parent / "hppa-user"     # (make test's venv)
+    assert installed.read_text() == text
