@@ -7,7 +7,7 @@
 #   make install    .venv with the package installed editable, plus pytest
 #   make bench      real programs (pinned Debian sources, built for hppa) under hppa-user,
 #                   hppa-user --no-jit and qemu-hppa: whole-process wall time, ratios, counts
-#                   (BENCH_ARGS="--quick", "--list", "jimtcl-tests --rounds 5", ...)
+#                   (BENCH_ARGS="--quick", "--list", "jimtcl-tests --rounds 9", ...)
 #   make difftest   csmith programs under hppa-user vs qemu-hppa: N seeds (default 200) from
 #                   SEED (default 1) at -O0/-O1/-O2/-Os; disagreements saved in difftest-failures/
 #   make examples   rebuild the prebuilt demo binaries in hppa_user/examples/ (needs toolchain)

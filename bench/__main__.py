@@ -32,11 +32,18 @@ def select(names: list[str], quick: bool):
     return chosen
 
 
+# Five, not three: on a shared VM the host runs a process up to ~1.8x slower in spells of
+# ~0.5-2 s (a Python loop, qemu-hppa and hppa-user alike), so with three rounds a ratio's
+# median moved by 0.2-0.3x from one make bench to the next (cold bzip2 -d 2.10x, then
+# 1.77x with a change of 2 ms of start-up).
+ROUNDS = 5
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names", nargs="*", help="workloads or tags (default: every real workload)")
-    ap.add_argument("--rounds", type=int, default=3, help="paired rounds (default 3)")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help=f"paired rounds (default {ROUNDS})")
     ap.add_argument("--quick", action="store_true", help="the quick workloads, one round")
     ap.add_argument("--json", metavar="PATH", help="also write every run as JSON")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default 900)")
