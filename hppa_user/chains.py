@@ -21,9 +21,9 @@ first copy.  So a chain is dropped by having that record decoded again (its word
 re-fetch arm's), and one whose first record was decoded again anyway (its page's code
 dropped, the cache flushed) is out of reach already (a page's records go together, and
 with them the chains that run into each other there).  Where chains are built is
-jit.RegionCompiler.chain's to decide (after CHAINS_AFTER instructions, not in a warm run).  The
-arena is reused only once every chain has been dropped (drop_all: at a decode-cache
-flush or a breakpoint); the core is never running then.
+jit.RegionCompiler.chain's to decide (after CHAINS_AFTER instructions, at the targets no
+region was installed for).  The arena is reused only once every chain has been dropped
+(drop_all: at a decode-cache flush or a breakpoint); the core is never running then.
 """
 from __future__ import annotations
 

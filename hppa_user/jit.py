@@ -512,7 +512,7 @@ class RegionCompiler:
             self.seen.add(entry)
             if self.install_cached(entry, idx):
                 return
-            if CHAINS and not self.cached:
+            if CHAINS:
                 self.chain(entry)
         if self.threshold == JIT_AUTO:
             insns = self.m.ctx.insns
@@ -542,10 +542,13 @@ class RegionCompiler:
         CHAINS_AFTER instructions: the targets reported before then wait for the first
         report after it.  A program that ends sooner (a static hello: 27 K instructions,
         4 chains) never loads the stencil table and builds none (its start-up 36.1 ->
-        33.4 ms).  Not in a run whose code cache has given it regions (a warm one, the
-        caller's test): its targets left are those earlier runs found not worth compiling,
-        and copies of them cost more than they saved (warm bzip2 -d 0.064 s with them,
-        0.058 s without)."""
+        33.4 ms).  A warm run builds them too, at the targets its code cache has no region
+        for: those earlier runs left uncompiled were judged against a region's cost
+        (~100 ms), not a chain's (~40 us), and the cache a single earlier run filled
+        lacks much hot code its worker had no time for.  Measured warm, paired, against
+        building none once the cache had given a region: bc pi-300 0.83x (12 rounds), bc
+        pi-600 0.92x, bzip2 -9 0.92-0.95x (8-10), the Tcl suite 1.02x (5), bzip2 -d
+        1.01x (20)."""
         self._chain_at.append(entry)
         if self.m.ctx.insns >= CHAINS_AFTER:
             for e in self._chain_at:

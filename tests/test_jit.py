@@ -565,6 +565,34 @@ def test_worker_is_forked_for_hot_code_the_interpreter_runs(monkeypatch):
     assert len(spawned) == 2
 
 
+def test_warm_run_chains_the_targets_its_cache_has_no_region_for(monkeypatch):
+    """A target's first report installs its region from the code cache when there is one
+    and builds a chain at it when there is not -- in a run the cache has given regions to
+    as in a cold one (a chain costs ~40 us, a region ~100 ms: targets earlier runs left
+    uncompiled may still be worth a chain)."""
+    from hppa_user import jit as J
+    from cpu_harness import CODE
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
+    h, cpu, rc = _adaptive_harness("nop\n nop\n nop\n nop")
+    a, b = CODE, CODE + 4
+    built = []
+
+    def install_cached(entry, idx):                  # the cache has a region for a only
+        if entry != a:
+            return False
+        cpu.native[idx] = 0x12345
+        rc.cached += 1
+        return True
+    monkeypatch.setattr(rc, "install_cached", install_cached)
+    monkeypatch.setattr(rc.m.chains, "build", lambda e: built.append(e) or True)
+    h.ctl[S.CTL_INSNS] = J.CHAINS_AFTER
+    for e in (a, b):
+        cpu.native[rc.slot_index(e)] = -J.FIRST_REPORT
+        rc.request(e)
+    assert rc.cached == 1 and built == [b]
+
+
 def test_cached_span_is_read_when_looked_at():
     """A cached region's span (the addresses a breakpoint may not be in) is read from its
     reference file only when a breakpoint looks; one that does not read as addresses
