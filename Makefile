@@ -43,7 +43,7 @@ toolchain:
 # setuptools' distutils-precedence.pth goes: at every start of the venv's python it imports
 # a shim (~1 ms of a 34 ms hello) that only code importing distutils before setuptools needs.
 # pip's bin/hppa-user is written again to start its interpreter without site (-S), adding
-# the entries site would (scripts/write_launcher.py): ~1.5-4 ms of every run.
+# the entries site would (scripts/write_launcher.py): ~1.5 ms of every run.
 $(STAMP): pyproject.toml Makefile bin/hppa-user scripts/write_launcher.py
 	@if ! test -x $(VPY) && ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
 		echo '--- installing python3-venv (python3 -m venv needs it)'; \

@@ -547,8 +547,8 @@ class RegionCompiler:
         (~100 ms), not a chain's (~40 us), and the cache a single earlier run filled
         lacks much hot code its worker had no time for.  Measured warm, paired, against
         building none once the cache had given a region: bc pi-300 0.83x (12 rounds), bc
-        pi-600 0.92x, bzip2 -9 0.92-0.95x (8-10), the Tcl suite 1.02x (5), bzip2 -d
-        1.01x (20)."""
+        pi-600 0.92x, bzip2 -9 0.76-0.95x (three sets of 8-10), the Tcl suite 1.02x (5),
+        bzip2 -d 1.01x (20)."""
         self._chain_at.append(entry)
         if self.m.ctx.insns >= CHAINS_AFTER:
             for e in self._chain_at:

@@ -5,8 +5,8 @@ Usage (make install, with the venv's python): write_launcher.py VENV/bin/hppa-us
 pip installs bin/hppa-user with the bare interpreter in its first line (pip drops a
 shebang's options).  At a start, site only puts the venv's site-packages and the paths
 its .pth files name (the editable install's: the project) on sys.path, but it costs
-~1.5-4 ms of every run: it imports os, reads pyvenv.cfg and looks along sys.path for a
-sitecustomize module.  The launcher written here runs its interpreter with -S and
+~1.5 ms of every run: it reads pyvenv.cfg and the .pth files and looks along sys.path for
+a sitecustomize module (and it imports os first, which a run imports later anyway).  The launcher written here runs its interpreter with -S and
 appends those same entries itself, in site's order, as this interpreter has them now:
 its sys.path is the one a start with site gives (cli_bundle keys its file by it).
 """
