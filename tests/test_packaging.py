@@ -1,6 +1,8 @@
 """Packaging: declared dependencies, and the compiled-core cache under concurrent first runs."""
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -61,3 +63,16 @@ def test_launcher_starts_without_site_on_the_path_a_site_start_has(tmp_path):
     assert got == f"{site_start.strip()} False\n"
     installed = Path(sys.executable).parent / "hppa-user"     # (make test's venv)
     assert installed.read_text() == text
+
+
+def test_the_venv_is_made_from_debians_python_where_there_is_one():
+    """make install makes the venv from the interpreter $(PYTHON) names and records it;
+    left to its default, that is Debian's /usr/bin/python3 where there is one (its build,
+    PGO and LTO and no shared libpython, runs the kernel model faster)."""
+    venv = Path(sys.prefix)                                   # (make test's venv)
+    named = (venv / ".hppa-user-python").read_text().strip()
+    made_from = Path(sys._base_executable).resolve()
+    assert made_from == Path(shutil.which(named)).resolve()
+    if "PYTHON" not in os.environ and Path("/usr/bin/python3").exists():
+        assert named == "/usr/bin/python3"
+        assert made_from == Path("/usr/bin/python3").resolve()
