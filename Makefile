@@ -19,7 +19,7 @@
 SHELL       := /bin/bash
 # Debian's own python3 when there is one: its interpreter is built with profile-guided and
 # link-time optimisation and without a shared libpython, and runs the kernel model ~12 %
-# faster than a --enable-shared build (a guest getpid 1.11 -> 0.97 us; hello 0.81x)
+# faster than a --enable-shared build (a guest getpid 1.11 -> 0.97 us; hello 0.81-0.86x)
 PYTHON      ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV        ?= .venv
 VPY         := $(VENV)/bin/python

@@ -1,4 +1,5 @@
-"""Packaging: declared dependencies, and the compiled-core cache under concurrent first runs."""
+"""Packaging: declared dependencies, the compiled-core cache under concurrent first runs, the
+launcher make install writes and the interpreter it makes the venv from."""
 from __future__ import annotations
 
 import os
