@@ -50,10 +50,11 @@ toolchain:
 # from another interpreter than $(PYTHON) (VENV_PYTHON records it) is made again.
 VENV_PYTHON := $(VENV)/.hppa-user-python
 ifneq ($(shell cat $(VENV_PYTHON) 2>/dev/null),$(PYTHON))
+VENV_STALE  := 1
 $(shell rm -f $(STAMP))
 endif
 $(STAMP): pyproject.toml Makefile bin/hppa-user scripts/write_launcher.py
-	@if test -d $(VENV) && [ "$$(cat $(VENV_PYTHON) 2>/dev/null)" != "$(PYTHON)" ]; then \
+	@if [ -n '$(VENV_STALE)' ] && test -d $(VENV); then \
 		echo '--- $(VENV) was made from another interpreter: making it again from $(PYTHON)'; \
 		rm -rf $(VENV); \
 	fi
