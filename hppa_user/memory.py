@@ -11,6 +11,7 @@ and keeps the decoded-instruction cache coherent with stores.
 from __future__ import annotations
 
 import mmap
+import os
 
 from hppa_user import hostarray, jitcache
 from hppa_user.errors import GuestFault
@@ -222,6 +223,17 @@ class GuestMemory:
                 self.invalidate_code(first, last)
         else:
             self.invalidate_code(first, last)
+
+    def read_from_host(self, fd: int, addr: int, length: int, offset: int = -1) -> int:
+        """A host read(2) (pread(2) at ``offset`` >= 0) of up to ``length`` bytes from
+        ``fd`` straight into [addr, addr + length), which the caller found writable: the
+        kernel model's read without a copy through a bytes object.  Decoded code there is
+        dropped as a store drops it.  Returns the bytes read."""
+        into = (self.mem[addr:addr + length],)
+        got = os.readv(fd, into) if offset < 0 else os.preadv(fd, into, offset)
+        if got:
+            self.invalidate_code(addr >> PAGE_SHIFT, (addr + got + PAGE_MASK) >> PAGE_SHIFT)
+        return got
 
     def read_u8(self, addr: int) -> int:
         return self.read(addr, 1)[0]

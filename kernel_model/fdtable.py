@@ -24,7 +24,7 @@ from kernel_model.errors import SyscallError
 
 class OpenFile:
     __slots__ = ("host_fd", "kind", "path", "flags", "refs", "owned", "dir_entries", "dir_pos",
-                 "is_tty", "synthetic")
+                 "is_tty", "synthetic", "may_block", "read_errno", "write_errno")
 
     def __init__(self, host_fd: int, path: bytes = b"", flags: int = 0, owned: bool = True,
                  synthetic: bool = False):
@@ -52,10 +52,15 @@ class OpenFile:
                 self.is_tty = os.isatty(host_fd)
         except OSError:
             pass
-
-    @property
-    def may_block(self) -> bool:
-        return self.kind in ("pipe", "sock") or self.is_tty
+        # What read(2) and write(2) need of the description, worked out once: its access
+        # mode and type never change (F_SETFL changes neither), and these are read on
+        # every call.  may_block: I/O on it can wait (common.wait_fd); *_errno: what a
+        # read or a write on it gives, 0 when it may go on.
+        self.may_block = self.kind in ("pipe", "sock") or self.is_tty
+        path_only, access = flags & abi.O_PATH, flags & abi.O_ACCMODE
+        self.read_errno = (abi.EBADF if path_only or access == abi.O_WRONLY
+                           else abi.EISDIR if self.kind == "dir" else 0)
+        self.write_errno = abi.EBADF if path_only or access == abi.O_RDONLY else 0
 
     def close_host(self) -> None:
         if self.owned:

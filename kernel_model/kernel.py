@@ -139,6 +139,8 @@ class Kernel:
         try:
             # (without arguments: a plain call, cheaper than one with *args)
             result = handler(self, *args) if args else handler(self)
+        except SyscallError as e:
+            result = -e.args[0]             # (the usual failure, without _handler_raised)
         except Exception as e:
             result = self._handler_raised(e, sc, args, None)
             if result is _NO_RETURN:

@@ -69,6 +69,56 @@ def test_open_flag_translation(k, tmp_path):
     assert openp(k, "x" * 5000, abi.O_RDONLY) == -abi.ENAMETOOLONG
 
 
+def test_read_and_write_refused_by_the_description(k, tmp_path):
+    """What read(2) and write(2) give on each kind of description (Linux: EBADF unless
+    the access mode allows it, O_PATH allows neither; EISDIR reading a directory)."""
+    (tmp_path / "f").write_bytes(b"abc")
+    (tmp_path / "d").mkdir()
+    k.mem.write(DATA, b"xyz")
+    cases = [("f", abi.O_RDONLY, 1, -abi.EBADF), ("f", abi.O_WRONLY, -abi.EBADF, 1),
+             ("f", abi.O_RDWR, 1, 1), ("f", abi.O_PATH, -abi.EBADF, -abi.EBADF),
+             ("d", abi.O_RDONLY | abi.O_DIRECTORY, -abi.EISDIR, -abi.EBADF),
+             ("d", abi.O_PATH, -abi.EBADF, -abi.EBADF)]
+    for name, flags, read, write in cases:
+        fd = openp(k, name, flags)
+        assert fd >= 0, (name, flags)
+        assert sc(k, 3, fd, DATA + 16, 1) == read, (name, flags)
+        assert sc(k, 4, fd, DATA, 1) == write, (name, flags)
+        assert sc(k, 108, fd, DATA + 16, 1, 0, 0) == read, (name, flags)     # pread64
+        assert sc(k, 6, fd) == 0
+
+
+def test_read_into_decoded_code_drops_it(k, tmp_path):
+    """read(2) and pread64 store into guest memory as the CPU does: a page whose
+    instructions were decoded (PERM_CODE, a decode-cache slot) loses them, on every page
+    the bytes reach and on no other."""
+    from hppa_user.memory import PERM_CODE
+    (tmp_path / "f").write_bytes(bytes(range(256)) * 40)        # 10240 bytes
+    fd = openp(k, "f", abi.O_RDONLY)
+    pages = [(DATA >> 12) + i for i in range(4)]
+
+    def decoded():
+        for p in pages:
+            k.mem.perm[p] |= PERM_CODE
+            k.mem.page_slot[p] = 7
+
+    def still_decoded():
+        return [bool(k.mem.perm[p] & PERM_CODE) and k.mem.page_slot[p] == 7 for p in pages]
+
+    decoded()
+    assert sc(k, 3, fd, DATA + 0x1FF0, 0x20) == 0x20             # pages 1 and 2
+    assert k.mem.read(DATA + 0x1FF0, 0x20) == bytes(range(0x20))
+    assert still_decoded() == [True, False, False, True]
+    decoded()
+    assert sc(k, 108, fd, DATA + 0x3000, 0x10, 0, 0x100) == 0x10  # page 3, at offset 256
+    assert k.mem.read(DATA + 0x3000, 0x10) == bytes(range(0x10))
+    assert still_decoded() == [True, True, True, False]
+    decoded()
+    sc(k, 19, fd, 0, abi.SEEK_END)
+    assert sc(k, 3, fd, DATA, 0x100) == 0                         # at the end: nothing stored
+    assert still_decoded() == [True] * 4
+
+
 def test_fd_table(k):
     fd = openp(k, "t", abi.O_CREAT | abi.O_RDWR)
     assert sc(k, 63, fd, 10) == 10

@@ -7,7 +7,7 @@ import select
 import struct
 import time
 
-from hppa_user.memory import PERM_MAPPED, PERM_W
+from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED, PERM_W
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
 from kernel_model.sched import Block
@@ -168,6 +168,9 @@ def writable_extent(k, addr: int, n: int) -> int:
     partial copy_to_user). Raises EFAULT when not even the first byte is writable."""
     if n <= 0:
         return 0
+    if (addr & PAGE_MASK) + n <= PAGE_SIZE and \
+            k.mem.perm[addr >> PAGE_SHIFT] & (PERM_W | PERM_MAPPED) == PERM_W | PERM_MAPPED:
+        return n                          # (the common case: within one writable page)
     if addr + n > (1 << 32):
         n = (1 << 32) - addr
         if n <= 0:
@@ -182,7 +185,13 @@ def writable_extent(k, addr: int, n: int) -> int:
 
 
 def rw_count(count: int) -> int:
-    return min(count & M32, MAX_RW_COUNT, IO_CHUNK)
+    """A read's or write's count as Linux bounds it (MAX_RW_COUNT), and as this model
+    does (IO_CHUNK, the lower: a call moves at most that much)."""
+    count &= M32
+    return count if count < IO_CHUNK else IO_CHUNK
+
+
+assert IO_CHUNK <= MAX_RW_COUNT
 
 
 __all__ = ["guest_path", "host_dirfd", "at_args", "sandbox_check", "sandbox_check_fd",

@@ -126,15 +126,13 @@ def sys_close_range(k, first, last, flags):
 # read / write
 # ---------------------------------------------------------------------------------------
 def _readable(of):
-    if of.flags & abi.O_PATH or of.flags & abi.O_ACCMODE == abi.O_WRONLY:
-        raise SyscallError(abi.EBADF)
-    if of.kind == "dir":
-        raise SyscallError(abi.EISDIR)
+    if of.read_errno:
+        raise SyscallError(of.read_errno)
 
 
 def _writable(of):
-    if of.flags & abi.O_PATH or of.flags & abi.O_ACCMODE == abi.O_RDONLY:
-        raise SyscallError(abi.EBADF)
+    if of.write_errno:
+        raise SyscallError(of.write_errno)
 
 
 def host_write(k, of, data: bytes) -> int:
@@ -170,9 +168,7 @@ def do_read(k, fd: int, buf: int, count: int) -> int:
     if n == 0:
         return 0
     wait_fd(k, of)
-    data = os.read(of.host_fd, n)
-    k.mem.write(buf, data)
-    return len(data)
+    return k.mem.read_from_host(of.host_fd, buf, n)
 
 
 @syscall(3, "read", "fd:fd", "buf:outbuf", "count:size")
@@ -270,9 +266,7 @@ def sys_pread64(k, fd, buf, count, hi, lo):
     n = writable_extent(k, buf, rw_count(count))
     if n == 0:
         return 0
-    data = os.pread(of.host_fd, n, off)
-    k.mem.write(buf, data)
-    return len(data)
+    return k.mem.read_from_host(of.host_fd, buf, n, off)
 
 
 @syscall(109, "pwrite64", "fd:fd", "buf:inbuf", "count:size", "off_hi:uint", "off_lo:uint")
@@ -350,8 +344,8 @@ def sys_pwritev2(k, fd, iov, iovcnt, pos_l, pos_h, flags):
 # ---------------------------------------------------------------------------------------
 # seeking
 # ---------------------------------------------------------------------------------------
-def do_seek(k, fd: int, off: int, whence: int) -> int:
-    of = k.files.get(fd)
+def do_seek(of, off: int, whence: int) -> int:
+    """lseek(2) on a description the caller has looked up (its EBADF comes first)."""
     if whence < 0 or whence > abi.SEEK_HOLE:
         return -abi.EINVAL
     if of.kind == "dir":
@@ -374,7 +368,7 @@ def do_seek(k, fd: int, off: int, whence: int) -> int:
 
 @syscall(19, "lseek", "fd:fd", "offset:off", "whence:whence")
 def sys_lseek(k, fd, off, whence):
-    pos = do_seek(k, fd, off, whence)
+    pos = do_seek(k.files.get(fd), off, whence)
     if pos > 0x7FFFFFFF:
         return -abi.EOVERFLOW
     return pos
@@ -383,9 +377,9 @@ def sys_lseek(k, fd, off, whence):
 @syscall(140, "_llseek", "fd:fd", "offset_high:uint", "offset_low:uint", "result:ptr",
          "whence:whence")
 def sys_llseek(k, fd, hi, lo, result, whence):
-    k.files.get(fd)
+    of = k.files.get(fd)
     k.mem.check(result, 8, 2)
-    pos = do_seek(k, fd, _off64(hi, lo), whence)
+    pos = do_seek(of, _off64(hi, lo), whence)
     if pos < 0:
         return pos
     k.mem.write(result, struct.pack(">q", pos))
