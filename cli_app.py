@@ -178,7 +178,8 @@ def bench_cmd(
     """What each time function costs: raw syscall, glibc 2.36, glibc 2.41 under 6.11 and vvar, vs qemu-hppa.
 
     Per row: host ns per call (timed in the guest), guest instructions and gateway traps per
-    call, syscalls and vDSO calls per call (bench/report.py)."""
+    call, syscalls and vDSO calls per call (bench/report.py).  For scale, three syscalls no
+    vDSO serves: getpid, a 1-byte read and a 1-byte write."""
     from bench import report
     raise typer.Exit(report.main(quick=quick, json_path=json_out, plot_path=plot, qemu10=qemu10))
 

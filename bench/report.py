@@ -2,7 +2,9 @@
 
 Functions: clock_gettime per clock (REALTIME, MONOTONIC, the two COARSE clocks, and
 PROCESS_CPUTIME, which no vDSO serves: it must fall back to the syscall), gettimeofday,
-time, clock_getres, getcpu.  Paths: the raw syscall, glibc 2.36 (no vDSO use on hppa),
+time, clock_getres, getcpu; and for scale, on the raw syscall path only, three syscalls
+no vDSO serves: getpid (the round trip alone), a 1-byte read of /dev/zero and a 1-byte
+write to /dev/null (with the host's syscall behind them).  Paths: the raw syscall, glibc 2.36 (no vDSO use on hppa),
 glibc 2.41 under the 6.11 profile (vDSO functions that trap) and the vvar profile (data
 page + %cr16, no trap); under qemu, glibc 2.41 meets qemu's own vDSO (none in 7.2).
 Runners: hppa-user, hppa-user --no-jit, qemu-hppa 7.2, qemu-hppa 10 when fetched.
@@ -43,7 +45,8 @@ except ImportError:
 PROGRAM = MICRO_DIR / "vdso_calls.c"
 CLOCKS = ("realtime", "monotonic", "realtime_coarse", "monotonic_coarse", "process_cputime")
 FUNCTIONS = tuple(f"clock_gettime:{c}" for c in CLOCKS) + ("gettimeofday", "time", "clock_getres", "getcpu")
-QUICK_FUNCTIONS = ("clock_gettime:monotonic",)
+SYSCALL_FUNCTIONS = ("getpid", "read", "write")     # (the raw syscall path only)
+QUICK_FUNCTIONS = ("clock_gettime:monotonic", "getpid")
 # --quick keeps every runner and the main paths; of the dispatcher's, these
 QUICK_DISPATCHER = ("vsyscall, vvar", "vsyscall, VSYSCALL=syscall", "vsyscall, qemu's vDSO")
 BATCHES = 10
@@ -146,12 +149,18 @@ class Report:
             for r in self.runners:
                 if self._applies(p, r):
                     extra = r.emulator == "qemu" or "--no-jit" not in r.options   # counting / warm-up
-                    n += 1 + len(self.functions) * (self.reps + extra)
+                    fns = sum(self._takes(fn, p) for fn in self.functions)
+                    n += (1 + fns * (self.reps + extra)) if fns else 0
         return n
 
     @staticmethod
     def _applies(p: Path_, r: rn.Runner) -> bool:
         return p.qemu if r.emulator == "qemu" else p.kernel is not None
+
+    @staticmethod
+    def _takes(fn: str, p: Path_) -> bool:
+        """Is ``fn`` measured on path ``p``?  The syscalls for scale only as raw syscalls."""
+        return fn not in SYSCALL_FUNCTIONS or p.mode == "syscall"
 
     def _tick(self, what: str) -> None:
         if self.progress is not None:
@@ -231,7 +240,7 @@ class Report:
             for fn in self.functions:
                 for p in self.paths:
                     for r in self.runners:
-                        if not self._applies(p, r):
+                        if not self._applies(p, r) or not self._takes(fn, p):
                             continue
                         try:
                             rows.append(self.row(fn, p, r, Path(cwd)))
@@ -327,7 +336,7 @@ def main(quick: bool = False, json_path: str | None = None, plot_path: str | Non
         paths = PATHS + [p for p in dispatcher_paths() if p.name in QUICK_DISPATCHER]
         report = Report(QUICK_FUNCTIONS, runners, 1, scale=4, paths=paths)
     else:
-        report = Report(FUNCTIONS, runners, 2)
+        report = Report(FUNCTIONS + SYSCALL_FUNCTIONS, runners, 2)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), transient=True, console=None,
                   disable=not sys.stderr.isatty()) as bar:

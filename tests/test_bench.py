@@ -71,6 +71,12 @@ def test_quick_report_paths(quick_report):
             rows[(fn, "vsyscall, VSYSCALL=syscall", runner)]["ns_per_call"]
     # qemu's figure comes from qemu's own count of gateway entries
     assert rows[(fn, "syscall", "qemu-hppa 7.2")]["traps_per_call"] == 1
+    # getpid, for scale: one trap a call, on the raw syscall path and no other
+    for runner in ("hppa-user", "hppa-user --no-jit", "qemu-hppa 7.2"):
+        assert rows[("getpid", "syscall", runner)]["traps_per_call"] == 1
+    assert {p for (f, p, _) in rows if f == "getpid"} == {"syscall"}
+    r = rows[("getpid", "syscall", "hppa-user")]
+    assert (r["syscalls_per_call"], r["vdso_calls_per_call"]) == (1, 0)
     assert rows[(fn, "vsyscall, qemu's vDSO", "qemu-hppa 7.2")]["traps_per_call"] == 1
 
 
@@ -89,12 +95,12 @@ def test_quick_report_counts_agree_with_qemu(quick_report):
     hppa-user counts: a difference of at most one or two per call)."""
     _, js, _ = quick_report
     _, rows = _rows(js)
-    for fn in ("clock_gettime:monotonic",):
-        for path in ("syscall", "glibc 2.36"):
-            q = rows[(fn, path, "qemu-hppa 7.2")]["guest_insns_per_call"]
-            for runner in ("hppa-user", "hppa-user --no-jit"):
-                e = rows[(fn, path, runner)]["guest_insns_per_call"]
-                assert abs(e - q) <= 2.5, (fn, path, runner, e, q)
+    for fn, path in (("clock_gettime:monotonic", "syscall"), ("clock_gettime:monotonic", "glibc 2.36"),
+                     ("getpid", "syscall")):
+        q = rows[(fn, path, "qemu-hppa 7.2")]["guest_insns_per_call"]
+        for runner in ("hppa-user", "hppa-user --no-jit"):
+            e = rows[(fn, path, runner)]["guest_insns_per_call"]
+            assert abs(e - q) <= 2.5, (fn, path, runner, e, q)
 
 
 def test_quick_report_plot_is_a_png(quick_report):

@@ -5,7 +5,8 @@
  *
  * FUNCTION  clock_gettime:CLOCK (CLOCK: realtime, monotonic, realtime_coarse,
  *           monotonic_coarse, process_cputime), gettimeofday, time, clock_getres (of
- *           CLOCK_MONOTONIC), getcpu
+ *           CLOCK_MONOTONIC), getcpu; and for scale, syscalls no vDSO serves: getpid (the
+ *           trap and return alone), read (1 byte of /dev/zero), write (1 byte to /dev/null)
  * PATH      libc     the C library's function (glibc chooses the vDSO or the syscall)
  *           syscall  syscall(2) with the time64 syscall glibc itself would use
  *           vsyscall the dispatcher of vdso_image/vsyscall/ (built with -DWITH_VSYSCALL)
@@ -20,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +37,13 @@
 struct ts64 { long long tv_sec; long long tv_nsec; };   /* the kernel's __kernel_timespec */
 
 enum path { LIBC, SYSCALL, VSYSCALL };
-enum func { NONE, CLOCK_GETTIME, GETTIMEOFDAY, TIME, CLOCK_GETRES, GETCPU };
+enum func { NONE, CLOCK_GETTIME, GETTIMEOFDAY, TIME, CLOCK_GETRES, GETCPU, GETPID, READ, WRITE };
 
 static enum func func;
 static enum path path;
 static clockid_t clk = CLOCK_MONOTONIC;
 static volatile long long sink;
+static int zero_fd = -1, null_fd = -1;     /* read's /dev/zero, write's /dev/null */
 
 static const struct { const char *name; clockid_t id; } clocks[] = {
     {"realtime", CLOCK_REALTIME}, {"monotonic", CLOCK_MONOTONIC},
@@ -99,6 +102,17 @@ static int call(void)
 #endif
         sink += cpu;
         break;
+    case GETPID:                 /* (the raw syscall on every path: nothing else serves it) */
+        sink += syscall(SYS_getpid);
+        break;
+    case READ:
+        r = path == LIBC ? read(zero_fd, &cpu, 1) : syscall(SYS_read, zero_fd, &cpu, 1);
+        r = r == 1 ? 0 : -1;
+        break;
+    case WRITE:
+        r = path == LIBC ? write(null_fd, &cpu, 1) : syscall(SYS_write, null_fd, &cpu, 1);
+        r = r == 1 ? 0 : -1;
+        break;
     }
     return (int)r;
 }
@@ -134,6 +148,9 @@ int main(int argc, char **argv)
     else if (strcmp(f, "time") == 0) func = TIME;
     else if (strcmp(f, "clock_getres") == 0) func = CLOCK_GETRES;
     else if (strcmp(f, "getcpu") == 0) func = GETCPU;
+    else if (strcmp(f, "getpid") == 0) func = GETPID;
+    else if (strcmp(f, "read") == 0) func = READ;
+    else if (strcmp(f, "write") == 0) func = WRITE;
     else if (strcmp(f, "none") == 0) func = NONE;
     else return usage();
     if (strcmp(argv[2], "libc") == 0) path = LIBC;
@@ -146,6 +163,11 @@ int main(int argc, char **argv)
     if (calls < 0 || batches < 1)
         return usage();
     long per_batch = calls / batches;
+    /* (opened whatever the function, so that a run with 0 calls makes the same syscalls) */
+    zero_fd = open("/dev/zero", O_RDONLY);
+    null_fd = open("/dev/null", O_WRONLY);
+    if (zero_fd < 0 || null_fd < 0)
+        goto failed;
 
     for (long i = 0; i < calls / 4; i++)
         if (call() != 0) goto failed;
