@@ -48,6 +48,29 @@ def test_registered_names_are_the_tables():
         assert abi.SYSCALL_NAMES[nr] == sc.name
 
 
+def test_each_syscall_reads_its_arguments_as_their_kinds_say():
+    """What a handler is given: each argument register as a signed 32-bit value where its
+    kind is signed (fd, clockid, ...), else unsigned -- through whichever reader the
+    dispatch entry holds (the first-signed readers or signed_args)."""
+    from hppa_user.context import CpuContext
+    from kernel_model.syscalls import load_families
+    from kernel_model.syscalls.registry import DISPATCH, SIGNED_KINDS, SYSCALLS, signed_args
+    load_families()
+    ctx = CpuContext()
+    for values in ((0xFFFFFFFF, 0x80000000, 0x7FFFFFFF, 1, 0xFFFFFF9C, 0x80000001),
+                   (0x80000000, 5, 0xFFFFFFFE, 0x90000000, 0, 0xFFFFFFFF)):
+        for reg, v in zip((26, 25, 24, 23, 22, 21), values):
+            ctx.gr[reg] = v
+        for nr, sc in SYSCALLS.items():
+            _sc, _handler, read_args, signed, _own = DISPATCH[nr]
+            got = () if read_args is None else read_args(ctx.regs)
+            if signed:
+                got = signed_args(got, signed)
+            want = [v - (1 << 32) if kind in SIGNED_KINDS and v & 0x80000000 else v
+                    for v, kind in zip(values, sc.kinds)]
+            assert list(got) == want, sc.name
+
+
 def test_open_mmap_signal_flags():
     f = _defines(f"{ASM}/fcntl.h")
     octal = {}
