@@ -20,10 +20,15 @@ import marshal
 import mmap
 import os
 import sys
+from time import time as _time
 
 from hppa_user import jitcache   # (imported the usual way, before the file is read)
 
 FORMAT = 1
+# A file not written for this long is another sys.path's that has gone (a removed venv or
+# checkout; each has its own file, 1-4 MB): save() removes it.  One still in use is only
+# written again, its next run importing the usual way once.
+STALE_SECONDS = 14 * 86400
 MAGIC = _frozen_importlib_external.MAGIC_NUMBER
 CODE = type((lambda: None).__code__)     # (not compile()'s: its first call costs ~1 ms)
 # where the kept modules come from: the project's tree and the standard library (neither's
@@ -142,6 +147,25 @@ class Bundle:
         except OSError:
             try:
                 os.unlink(tmp)
+            except OSError:
+                pass
+        remove_stale(os.path.dirname(self.file), self.file)
+
+
+def remove_stale(directory: str, keep: str) -> None:
+    """Remove the bundle files in ``directory`` (but ``keep``) last written STALE_SECONDS
+    ago or more.  Never fails."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    cutoff = _time() - STALE_SECONDS
+    for name in names:
+        file = os.path.join(directory, name)
+        if name.startswith("modules-") and name.endswith(".bundle") and file != keep:
+            try:
+                if os.stat(file).st_mtime < cutoff:
+                    os.unlink(file)
             except OSError:
                 pass
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +130,22 @@ def test_a_run_imports_its_modules_from_the_file(guest, tmp_path):
                               cwd=exe.parent)
         assert proc.returncode == 0 and b"Hello" in proc.stdout, proc.stderr
     assert out.read_text() == "Bundle"
+
+
+def test_files_not_written_for_two_weeks_are_removed_as_one_is_written(tmp_path):
+    """Each sys.path has a file of its own (a venv, a checkout): writing one removes the
+    others' that have not been written for STALE_SECONDS, and nothing else."""
+    import cli_bundle
+    write_module(tmp_path, 6, 1_400_000_000_000_000_000)
+    now = time.time()
+    ages = {"modules-0a.bundle": 15, "modules-0b.bundle": 13, "modules-0c.bundle": 30,
+            "notes-0d.bundle": 30, "modules-0e.txt": 30}
+    for name, days in ages.items():
+        f = tmp_path / name
+        f.write_bytes(b"x")
+        os.utime(f, (now - days * 86400, now - days * 86400))
+    assert cli_bundle.STALE_SECONDS == 14 * 86400
+    load(tmp_path)                                         # writes modules.bundle
+    assert (tmp_path / "modules.bundle").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == \
+        ["modules-0b.bundle", "modules-0e.txt", "modules.bundle", "notes-0d.bundle"]
