@@ -4,9 +4,10 @@ Functions: clock_gettime per clock (REALTIME, MONOTONIC, the two COARSE clocks, 
 PROCESS_CPUTIME, which no vDSO serves: it must fall back to the syscall), gettimeofday,
 time, clock_getres, getcpu; and for scale, on the raw syscall path only, three syscalls
 no vDSO serves: getpid (the round trip alone), a 1-byte read of /dev/zero and a 1-byte
-write to /dev/null (with the host's syscall behind them).  Paths: the raw syscall, glibc 2.36 (no vDSO use on hppa),
-glibc 2.41 under the 6.11 profile (vDSO functions that trap) and the vvar profile (data
-page + %cr16, no trap); under qemu, glibc 2.41 meets qemu's own vDSO (none in 7.2).
+write to /dev/null (with the host's syscall behind them).  Paths: the raw syscall, glibc
+2.36 (no vDSO use on hppa), glibc 2.41 under the 6.11 profile (vDSO functions that trap)
+and the vvar profile (data page + %cr16, no trap); under qemu, glibc 2.41 meets qemu's
+own vDSO (none in 7.2).
 Runners: hppa-user, hppa-user --no-jit, qemu-hppa 7.2, qemu-hppa 10 when fetched.
 
 Per row:
