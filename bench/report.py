@@ -53,10 +53,14 @@ QUICK_DISPATCHER = ("vsyscall, vvar", "vsyscall, VSYSCALL=syscall", "vsyscall, q
 BATCHES = 10
 # hppa-user's compiled tier reaches its steady state with a warm code cache: its adaptive
 # threshold compiles nothing in a run this short (jit.START_AFTER), so before a row's timed
-# runs one untimed run of the same row fills the report's own cache, compiling every branch
-# target entered WARM_THRESHOLD times in its own process (all stored before it exits), with
-# the timed runs' options otherwise (--stats-json counts vDSO calls with hooks, and hooks are
-# part of the cache's key).  qemu's steady state is the CALLS/4 warm-up calls.
+# runs one untimed run of the same row fills a code cache of the row's own, compiling every
+# branch target entered WARM_THRESHOLD times in its own process (all stored before it
+# exits), with the timed runs' options otherwise (--stats-json counts vDSO calls with hooks,
+# and hooks are part of the cache's key).  A cache of its own: one that earlier rows filled
+# gives a row their regions of the benchmark's loop and call(), shaped by another
+# function's path, whose ways out then take its calls out of compiled code (gettimeofday
+# through the vvar page 82-119 ns a call in a shared cache, 41-49 ns in its own).  qemu's
+# steady state is the CALLS/4 warm-up calls.
 WARM_THRESHOLD = 64
 COUNT_CALLS = 2000         # calls per qemu counting run (a multiple of 4 and of BATCHES)
 
@@ -142,7 +146,8 @@ class Report:
         self.paths = PATHS + dispatcher_paths() if paths is None else paths
         self.binaries: dict[tuple, Path] = {}
         self.zero: dict[tuple, tuple] = {}       # (path, runner) -> counts with CALLS=0
-        self.cache_env: dict[str, str] = {}      # hppa-user's code cache: the report's own
+        self.cache_root: Path | None = None      # where the rows' code caches go (row_cache)
+        self.caches: list[str] = []              # each row's code cache, in row order
 
     def steps(self) -> int:
         n = 0
@@ -162,6 +167,14 @@ class Report:
     def _takes(fn: str, p: Path_) -> bool:
         """Is ``fn`` measured on path ``p``?  The syscalls for scale only as raw syscalls."""
         return fn not in SYSCALL_FUNCTIONS or p.mode == "syscall"
+
+    def row_cache(self) -> dict[str, str]:
+        """The environment that gives the next row a code cache no other row has used
+        (WARM_THRESHOLD); empty when hppa-user has no code cache."""
+        if self.cache_root is None:
+            return {}
+        self.caches.append(str(self.cache_root / str(len(self.caches))))
+        return {rn.CODE_CACHE_ENV: self.caches[-1]}
 
     def _tick(self, what: str) -> None:
         if self.progress is not None:
@@ -194,7 +207,7 @@ class Report:
         args = (fn, p.mode, str(calls), str(BATCHES))
         best = None
         timing_counts = None
-        env = dict(p.env, **self.cache_env)
+        env = dict(p.env, **self.row_cache())
         if r.emulator == "hppa-user" and "--no-jit" not in r.options:
             self._tick(f"{fn} | {p.name} | {r.name} (filling the code cache)")
             warm = replace(r, options=(*r.options, "--jit-threshold", str(WARM_THRESHOLD)))
@@ -237,7 +250,7 @@ class Report:
         rows = []
         with tempfile.TemporaryDirectory(prefix="hppa-bench-report-") as cwd:
             if rn.CODE_CACHE_ENV:
-                self.cache_env = {rn.CODE_CACHE_ENV: str(Path(cwd) / "code-cache")}
+                self.cache_root = Path(cwd) / "code-cache"
             for fn in self.functions:
                 for p in self.paths:
                     for r in self.runners:
@@ -351,7 +364,7 @@ def main(quick: bool = False, json_path: str | None = None, plot_path: str | Non
     print(f"\nns/call: host time per call measured inside the guest (best batch, same binary and N for "
           f"every runner); insns/call and traps/call (gateway entries): guest instructions, which a real "
           f"PA-RISC machine would execute too. hppa-user (with its JIT) runs each row once untimed "
-          f"first, filling a code cache of the report's own (--jit-threshold {WARM_THRESHOLD}): "
+          f"first, filling a code cache of the row's own (--jit-threshold {WARM_THRESHOLD}): "
           f"the steady state of its compiled tier. Runners: "
           + ", ".join(f"{r.name} ({r.version})" if r.version else r.name for r in runners), file=out)
     if not dispatcher_paths():

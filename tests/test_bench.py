@@ -89,6 +89,28 @@ def test_cpu_time_clock_falls_back():
     assert (row.traps_per_call, row.syscalls_per_call, row.vdso_calls_per_call) == (1, 1, 1)
 
 
+def test_each_row_fills_and_times_with_a_code_cache_of_its_own(monkeypatch):
+    """A row's warm-up run and timed runs share one code cache, and no other row uses it:
+    regions that another function's row compiled for the benchmark's loop would carry
+    that function's path (report.WARM_THRESHOLD)."""
+    used = []
+
+    def fake_run(runner, binary, args, cwd=None, kernel=None, timeout=0, env_extra=None, **_kw):
+        used.append((args[0], (env_extra or {}).get(rn.CODE_CACHE_ENV)))
+        return rn.Run(0.1, 0, b"batch_calls 10\nbest_batch_ns 1000\n", b"",
+                      stats={"instructions": 1000, "syscalls": {}, "vdso_calls": {}})
+    monkeypatch.setattr(report.rn, "run", fake_run)
+    monkeypatch.setattr(report, "_build", lambda glibc, vsyscall: Path("/nonexistent"))
+    fns = ["clock_gettime:monotonic", "gettimeofday", "time"]
+    r = report.Report(fns, [rn.hppa_user()], 2, paths=[p for p in report.PATHS if p.name == "glibc 2.41, vvar"])
+    rows = r.run()
+    assert [row.error for row in rows] == [None] * 3
+    caches = {fn: {c for f, c in used if f == fn} for fn in fns}
+    assert all(len(c) == 1 and None not in c for c in caches.values()), used
+    assert len(set.union(*caches.values())) == 3
+    assert [c for f, c in used if f == "none"] == [None]      # the count with no calls
+
+
 def test_quick_report_counts_agree_with_qemu(quick_report):
     """Same binary, same path, no kernel difference: hppa-user's instructions per call are
     qemu's own count (qemu leaves a nullified delay slot of a taken `bv,n` uncounted, which
