@@ -160,7 +160,10 @@ class GuestMemory:
         return b"\0" in self.matching(first, last, mask, 0)
 
     def first_without(self, first: int, last: int, mask: int) -> int:
-        """The first page of [first, last) lacking a bit of ``mask``, or -1."""
+        """The first page of [first, last) lacking a bit of ``mask``, or -1.  (One page, the
+        usual range of a syscall's buffer or a check, is looked at without a scan.)"""
+        if last - first == 1:
+            return -1 if self.perm[first] & mask == mask else first
         i = self.matching(first, last, mask).find(b"\0")
         return -1 if i < 0 else first + i
 
@@ -180,11 +183,6 @@ class GuestMemory:
         if addr < 0 or addr + length > ADDRESS_SPACE:
             raise GuestFault(addr & 0xFFFFFFFF, False)
         first, last = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
-        if last - first == 1:                          # the common case: one page
-            p = self.perm[first]
-            if p & need != need:
-                raise GuestFault(addr, bool(p & PERM_MAPPED))
-            return
         page = self.first_without(first, last, need)
         if page >= 0:
             raise GuestFault(max(addr, page << PAGE_SHIFT), bool(self.perm[page] & PERM_MAPPED))

@@ -7,7 +7,7 @@ import select
 import struct
 import time
 
-from hppa_user.memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PERM_MAPPED, PERM_W
+from hppa_user.memory import PERM_MAPPED, PERM_W
 from kernel_model import abi, procfs
 from kernel_model.errors import SyscallError
 from kernel_model.sched import Block
@@ -168,9 +168,6 @@ def writable_extent(k, addr: int, n: int) -> int:
     partial copy_to_user). Raises EFAULT when not even the first byte is writable."""
     if n <= 0:
         return 0
-    if (addr & PAGE_MASK) + n <= PAGE_SIZE and \
-            k.mem.perm[addr >> PAGE_SHIFT] & (PERM_W | PERM_MAPPED) == PERM_W | PERM_MAPPED:
-        return n                          # (the common case: within one writable page)
     if addr + n > (1 << 32):
         n = (1 << 32) - addr
         if n <= 0:
