@@ -147,7 +147,7 @@ class Report:
         self.binaries: dict[tuple, Path] = {}
         self.zero: dict[tuple, tuple] = {}       # (path, runner) -> counts with CALLS=0
         self.cache_root: Path | None = None      # where the rows' code caches go (row_cache)
-        self.caches: list[str] = []              # each row's code cache, in row order
+        self.rows_cached = 0                     # rows given a code cache so far
 
     def steps(self) -> int:
         n = 0
@@ -173,8 +173,8 @@ class Report:
         (WARM_THRESHOLD); empty when hppa-user has no code cache."""
         if self.cache_root is None:
             return {}
-        self.caches.append(str(self.cache_root / str(len(self.caches))))
-        return {rn.CODE_CACHE_ENV: self.caches[-1]}
+        self.rows_cached += 1
+        return {rn.CODE_CACHE_ENV: str(self.cache_root / str(self.rows_cached))}
 
     def _tick(self, what: str) -> None:
         if self.progress is not None:

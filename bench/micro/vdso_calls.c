@@ -57,6 +57,7 @@ static int call(void)
     struct ts64 t64;
     struct timeval tv;
     unsigned cpu = 0, node = 0;
+    char byte = 0;                  /* read's and write's */
     long r = 0;
 
     switch (func) {
@@ -106,11 +107,11 @@ static int call(void)
         sink += syscall(SYS_getpid);
         break;
     case READ:
-        r = path == LIBC ? read(zero_fd, &cpu, 1) : syscall(SYS_read, zero_fd, &cpu, 1);
+        r = path == LIBC ? read(zero_fd, &byte, 1) : syscall(SYS_read, zero_fd, &byte, 1);
         r = r == 1 ? 0 : -1;
         break;
     case WRITE:
-        r = path == LIBC ? write(null_fd, &cpu, 1) : syscall(SYS_write, null_fd, &cpu, 1);
+        r = path == LIBC ? write(null_fd, &byte, 1) : syscall(SYS_write, null_fd, &byte, 1);
         r = r == 1 ? 0 : -1;
         break;
     }
