@@ -181,7 +181,7 @@ class Chains:
                     break
                 kind = S.stencil_name(sid, nv)
                 names[f"c{self.built}.{p}:{kind}"] = guard + off
-            objcode._perf_map(names)
+            objcode._perf_map(names, guard + size)
         after = entry + 4 * n
         if not after & 0xFFF or n == S.CHAIN_MAX:
             # it ran to its page's end, or as far as a chain goes: the instruction after

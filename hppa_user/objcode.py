@@ -345,19 +345,32 @@ def _load(obj: bytes, at: tuple[int, int] | None,
 
 
 _perf_lock = allocate_lock()
-_perf_symbols: list[tuple[int, str]] = []
+_perf_pid = 0          # the process that has begun its map (a forked child begins its own)
 
 
-def _perf_map(symbols: dict[str, int]) -> None:
-    """HPPA_USER_PERF_MAP=1 (a profiling aid): name the loaded functions for ``perf report``
-    in /tmp/perf-<pid>.map, each running up to the next one."""
-    with _perf_lock:
-        _perf_symbols.extend((a, n) for n, a in symbols.items())
-        _perf_symbols.sort()
-        lines = [f"{a:x} {min(n - a, 1 << 16) if n else 4096:x} {name}\n"
-                 for (a, name), (n, _) in zip(_perf_symbols, _perf_symbols[1:] + [(0, "")])]
-        with open(f"/tmp/perf-{os.getpid()}.map", "w") as fh:
-            fh.write("".join(lines))
+def _perf_map(symbols: dict[str, int], end: int | None = None) -> None:
+    """HPPA_USER_PERF_MAP=1 (a profiling aid): name the functions just loaded (an object's,
+    a chain's pieces) for ``perf report``, appended to /tmp/perf-<pid>.map: each runs up to
+    the next one of ``symbols``, the last one up to ``end`` (None: 4 KiB).  Appended, not
+    the whole map written again at each load: that cost the run more than its guest code
+    (a cold bzip2 -9: ~360 chains, ~14 000 names).  A process's first names start its file
+    afresh (one left by an earlier process of the same pid is not this one's), from its
+    parent's when it is a forked copy: the code it inherited runs there too."""
+    global _perf_pid
+    ordered = sorted((a, n) for n, a in symbols.items() if a)      # (0: not loaded)
+    ends = [a for a, _ in ordered[1:]] + [end]
+    lines = [f"{a:x} {(e - a) if e is not None and e > a else 4096:x} {name}\n"
+             for (a, name), e in zip(ordered, ends)]
+    pid = os.getpid()
+    with _perf_lock, open(f"/tmp/perf-{pid}.map", "a" if _perf_pid == pid else "w") as fh:
+        if _perf_pid not in (0, pid):
+            try:
+                with open(f"/tmp/perf-{_perf_pid}.map") as parent:
+                    fh.write(parent.read())
+            except OSError:
+                pass
+        _perf_pid = pid
+        fh.write("".join(lines))
 
 
 def sealed(obj: bytes, key: str) -> bytes:

@@ -89,6 +89,55 @@ def test_code_is_not_writable(obj):
             pytest.fail("the loaded code is in no mapping")
 
 
+def test_perf_map_names_each_load_once(obj, monkeypatch):
+    """HPPA_USER_PERF_MAP: every load appends its own names (each running up to the next
+    one, the last up to the end given), the earlier ones stay; a process begins its own
+    file, a forked copy from its parent's.  Read as ``perf report`` reads it: start, size,
+    name."""
+    monkeypatch.setenv("HPPA_USER_PERF_MAP", "1")
+    monkeypatch.setattr(objcode, "_perf_pid", 0)
+    path = f"/tmp/perf-{os.getpid()}.map"
+    with open(path, "w") as fh:
+        fh.write("1000 10 left_by_an_earlier_process\n")
+
+    def read():
+        with open(path) as fh:
+            return [(int(a, 16), int(n, 16), name) for a, n, name in
+                    (line.split() for line in fh)]
+    try:
+        code = objcode.Loaded(obj)
+        first = read()
+        names = {name for _a, _n, name in first}
+        assert {"apply", "triple", "square", "negate", "fill"} <= names
+        assert "left_by_an_earlier_process" not in names
+        assert all(a > 0 for a, _n, _name in first)
+        fn = {name: (a, n) for a, n, name in first}
+        a, n = fn["apply"]
+        assert a == code.function("apply") and 0 < n < 4096
+        starts = sorted(a for a, _n, _name in first)
+        for a, n, _name in first[:-1]:                  # up to the next name of the load
+            later = [s for s in starts if s > a]
+            assert not later or a + n == later[0]
+        objcode._perf_map({"c1.0:guard": 0x5000, "c1.1:81": 0x5015}, 0x5040)
+        assert read() == first + [(0x5000, 0x15, "c1.0:guard"), (0x5015, 0x2b, "c1.1:81")]
+        child = os.fork()
+        if child == 0:                                  # a forked copy: its parent's names too
+            code = 1
+            try:
+                objcode._perf_map({"c2.0:guard": 0x6000}, 0x6010)
+                with open(f"/tmp/perf-{os.getpid()}.map") as fh:
+                    lines = fh.read().splitlines()
+                os.unlink(f"/tmp/perf-{os.getpid()}.map")
+                code = 0 if lines[-1] == "6000 10 c2.0:guard" and len(lines) == len(first) + 3 \
+                    else 1
+            finally:
+                os._exit(code)
+        assert os.waitpid(child, 0)[1] == 0
+        assert len(read()) == len(first) + 2             # the parent's file, unchanged
+    finally:
+        os.unlink(path)
+
+
 def test_refuses_what_it_cannot_load(obj):
     with pytest.raises(objcode.ObjectError, match="ELF64"):
         objcode.Loaded(b"not an object file at all")
