@@ -459,6 +459,29 @@ def test_short_program_builds_no_chain(repo_root, run_emu, tmp_path):
     assert got.returncode == 0 and st["jit"]["chains"] == 0, st["jit"]
 
 
+def test_loop_reported_before_chains_after_is_chained_once_there(guest, run_qemu, run_emu,
+                                                                 tmp_path):
+    """A hot loop whose first report comes before jit.CHAINS_AFTER instructions (a program
+    that goes straight into it, and meets no new branch target afterwards) is chained
+    once the program has run that many, not left to the interpreter until a region comes:
+    crc_loop of 20 000 bytes (1.27 M instructions) builds its chains, and they run as the
+    interpreter does."""
+    binary = guest("crc_loop", opt="-O2")
+    ref = run_qemu(binary, ["20000"])
+    assert ref.returncode == 0 and b"crc32 of 20000 LCG bytes" in ref.stdout, ref
+    counts = []
+    for opts in ([], ["--no-jit"]):
+        stats = tmp_path / "stats.json"
+        got = run_emu(binary, ["20000"], env={"HPPA_USER_CODE_CACHE": "off"},
+                      options=[*opts, "--stats-json", str(stats)])
+        assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), got.stderr[-3000:]
+        st = json.loads(stats.read_text())
+        counts.append(st["instructions"])
+        if opts == []:
+            assert st["jit"]["chains"] >= 3, st["jit"]
+    assert counts[0] == counts[1]
+
+
 @pytest.mark.parametrize("program,args,marker", PROGRAMS, ids=[p[0] for p in PROGRAMS])
 def test_chained_program_matches_qemu(program, args, marker, guest, run_qemu, run_emu,
                                       tmp_path):

@@ -593,6 +593,28 @@ def test_warm_run_chains_the_targets_its_cache_has_no_region_for(monkeypatch):
     assert rc.cached == 1 and built == [b]
 
 
+def test_targets_reported_early_are_chained_once_the_program_gets_there(monkeypatch):
+    """A target first reported before CHAINS_AFTER instructions waits for its chain, and
+    the next look after the core has returned past CHAINS_AFTER builds it (poll), with no
+    further report needed: a program's first hot loop may be the only one it ever has."""
+    from hppa_user import jit as J
+    from cpu_harness import CODE
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
+    h, cpu, rc = _adaptive_harness("nop\n nop\n nop\n nop")
+    built = []
+    monkeypatch.setattr(rc.m.chains, "build", lambda e: built.append(e) or True)
+    h.ctl[S.CTL_INSNS] = J.CHAINS_AFTER - 1
+    cpu.native[rc.slot_index(CODE)] = -J.FIRST_REPORT
+    rc.request(CODE)
+    assert built == [] and rc.active
+    rc.poll()
+    assert built == [] and rc.active
+    h.ctl[S.CTL_INSNS] = J.CHAINS_AFTER
+    rc.poll()
+    assert built == [CODE]
+
+
 def test_cached_span_is_read_when_looked_at():
     """A cached region's span (the addresses a breakpoint may not be in) is read from its
     reference file only when a breakpoint looks; one that does not read as addresses
