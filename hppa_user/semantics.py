@@ -460,14 +460,18 @@ def shd(s, r1, r2, t, sh, cf):
 @sem("EXTR")
 def extr(s, r, t, sh, ln, signed, cf):
     """Extract ``ln`` bits ending ``sh`` bits above bit 0 (a length reaching past bit 31
-    is cut there), zero- or sign-extended."""
+    is cut there), zero- or sign-extended.  Zero-extended, the cut is the mask's: the
+    bits past bit 31 are zeros anyway, so a copy of a chain (whose fields are holes, not
+    constants) is a shift and a mask, not the cut's compare and select too."""
     sh = _shift_amount(s, sh, lambda sar: 31 - sar).zext(64)
     ln = ln.zext(64)
-    ln = select(ln.ugt(32 - sh), 32 - sh, ln)
-    v = (s.gr(r).zext(64) >> sh) & ((V.const(1, 64) << ln) - 1)
+    field = s.gr(r).zext(64) >> sh
     if signed.known:
-        sign = V.const(1, 64) << (ln - 1)
-        v = (v ^ sign) - sign
+        ln = select(ln.ugt(32 - sh), 32 - sh, ln)
+        up = 64 - ln
+        v = (field << up).ashr(up)           # its top bit copied above it
+    else:
+        v = field & ((V.const(1, 64) << ln) - 1)
     v = v.trunc(32)
     s.set_gr(t, v)
     s.nullify_if(logic_cond(cf, v))
@@ -475,9 +479,8 @@ def extr(s, r, t, sh, ln, signed, cf):
 
 def _deposit(s, src: V, t, sh, ln, zero, cf):
     sh = _shift_amount(s, sh, lambda sar: 31 - sar).zext(64)
-    ln = ln.zext(64)
-    ln = select((sh + ln).ugt(32), 32 - sh, ln)
-    mask = (((V.const(1, 64) << ln) - 1) << sh) & M32
+    # a field reaching past bit 31 is cut there by the mask's M32 (no compare, no select)
+    mask = (((V.const(1, 64) << ln.zext(64)) - 1) << sh) & M32
     new = (src.zext(64) << sh) & mask
     if not zero.known:
         new = new | (s.gr(t).zext(64) & (mask ^ M32))

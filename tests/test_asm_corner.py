@@ -5,8 +5,9 @@ nullification after taken/untaken branches in both directions (cmpb, addib, bb, 
 addb, b,n), a nullified branch, a nullified nullifier, a branch and a bl in a delay slot,
 96-bit add/addc and sub/subb chains, a 32-bit unsigned divide by 32 ds steps, BCD arithmetic
 (dcor/idcor/uaddcm and unit conditions), shladd carries, stby,b/e (with and without ,m), ldcw,
-and conditional traps whose condition is false.  Every word is checked against the value
-worked out by hand below, and against qemu-hppa.
+conditional traps whose condition is false, and extracts and deposits from SAR whose field
+reaches past bit 31.  Every word is checked against the value worked out by hand below,
+and against qemu-hppa.
 
 tests/guest/asm_traps.c (C main, one inline-asm instruction per case, SA_SIGINFO handler):
 conditional traps (addi,tc / sub,tc / uaddcm,tc), overflow traps (add/addi/sub,tsv),
@@ -114,6 +115,9 @@ def expected(binary) -> list[tuple[str, int]]:
         ("G base += 7, & ~3", 4),
         ("H ldcw", 5), ("H word cleared", 0), ("H ldcw again", 0),
         ("T addi,tc,<> false", 0), ("T sub,tc,= false", 5), ("T uaddcm,tc,sbz false", 0x11111111),
+        ("I vextrs past bit 31", 0xFFFFFFFD), ("I vextru past bit 31", 5),
+        ("I vextrs past bit 31, positive", 3), ("I vdep past bit 31", 0x7FFFFFFF),
+        ("I zvdep past bit 31", 0x60000000), ("I vdepi past bit 31", 0xE0000000),
     ]
     return exp
 

@@ -341,6 +341,27 @@ bds4:	LI32 bds3, %r14
 	OUT %r7
 	OUT %r8
 
+/* ---- I. fields from SAR reaching past bit 31 (len > pos + 1): cut at bit 31 --------- */
+	ldi 2,%r4
+	mtsar %r4			/* the field begins 29 bits up: bits 29-31 */
+	LI32 0xA0000000, %r5
+	LI32 0x60000000, %r6
+	ldi 0xAB,%r7
+	vextrs %r5,8,%r8		/* 0b101 from bit 31: -3 */
+	vextru %r5,8,%r9		/* 5 */
+	vextrs %r6,8,%r10		/* 0b011: 3 */
+	ldi -1,%r11
+	vdep %r7,8,%r11			/* 0xAB's low 3 bits in bits 29-31, the rest kept */
+	zvdep %r7,8,%r12
+	copy %r0,%r13
+	vdepi -1,8,%r13
+	OUT %r8
+	OUT %r9
+	OUT %r10
+	OUT %r11
+	OUT %r12
+	OUT %r13
+
 /* ---- write(1, out, n); exit(0) ------------------------------------------------------- */
 	LI32 out, %r25
 	sub %r3,%r25,%r24
