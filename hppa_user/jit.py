@@ -544,24 +544,25 @@ class RegionCompiler:
         into its hot loop meets no new target afterwards (crc_loop: 0 chains, cold 4.3x of
         qemu-hppa; with them 2.9x).  A program that ends sooner (a static hello: 27 K
         instructions, 4 chains) never loads the stencil table and builds none (its start-up
-        36.1 -> 33.4 ms).  A warm run builds them too, at the targets its code cache has no region
-        for: those earlier runs left uncompiled were judged against a region's cost
+        36.1 -> 33.4 ms).  A warm run builds them too, at the targets its code cache has no
+        region for: those earlier runs left uncompiled were judged against a region's cost
         (~100 ms), not a chain's (~40 us), and the cache a single earlier run filled
         lacks much hot code its worker had no time for.  Measured warm, paired, against
         building none once the cache had given a region: bc pi-300 0.83x (12 rounds), bc
         pi-600 0.92x, bzip2 -9 0.76-0.95x (three sets of 8-10), the Tcl suite 1.02x (5),
         bzip2 -d 1.01x (20)."""
         self._chain_at.append(entry)
-        if self.m.ctx.insns >= CHAINS_AFTER:
-            self.build_chains()
-        else:
+        self.build_chains()
+        if self._chain_at:
             self.active = True            # (poll builds them once the program gets there)
 
     def build_chains(self) -> None:
-        """Build the chains waiting for CHAINS_AFTER (chain)."""
-        for e in self._chain_at:
-            self.m.chains.build(e)
-        self._chain_at.clear()
+        """Build the chains waiting (chain) once the program has run CHAINS_AFTER
+        instructions."""
+        if self.m.ctx.insns >= CHAINS_AFTER:
+            for e in self._chain_at:
+                self.m.chains.build(e)
+            self._chain_at.clear()
 
     def hot_code_interpreted(self) -> bool:
         """Is a target reported so far entered HEAT // MAX_PATH times and still counted --
@@ -760,7 +761,7 @@ class RegionCompiler:
         """Install what the worker has finished (called after core returns, looking at the
         pipe at most every POLL_INTERVAL: a look is a failed read and an exception, ~7 us,
         and a short program returns from the core thousands of times meanwhile)."""
-        if self._chain_at and self.m.ctx.insns >= CHAINS_AFTER:
+        if self._chain_at:
             self.build_chains()
         now = time.perf_counter()
         if now < self._poll_at:
