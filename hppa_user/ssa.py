@@ -354,6 +354,9 @@ def if_else(b, cond, then, otherwise, rare: bool = False):
     for v1, v2 in zip((r1,) if single else r1, (r2,) if single else r2):
         v2 = v1._lift(v2) if isinstance(v1, V) else v2
         v1 = v2._lift(v1) if isinstance(v2, V) else v1
+        if v1.known is not None and v1.known == v2.known:
+            out.append(v1)                      # (known the same either way: no phi)
+            continue
         phi = b.phi(v1.ir.type)
         phi.add_incoming(v1.ir, b1)
         phi.add_incoming(v2.ir, b2)

@@ -56,10 +56,10 @@ from llvmlite import ir
 from hppa_user import encoding as enc
 from hppa_user import native, objcode
 from hppa_user import state as S
-from hppa_user.coregen import (ARM_CC, ARM_FN, HELPER_INDEX, HELPER_NAMES, I1, I32, I64, I8,
-                               PTR, STENCIL_CALLS, ArmGen, ICtx, Mem, env_slot, helper_type)
+from hppa_user.coregen import (ARM_CC, ARM_FN, HELPER_INDEX, HELPER_NAMES, I32, I64, I8, PTR,
+                               STENCIL_CALLS, ArmGen, ICtx, Mem, env_slot, helper_type)
 from hppa_user.loader import elf_sections, elf_symbols
-from hppa_user.ssa import RARE, V, select, unlikely
+from hppa_user.ssa import RARE, V, if_else, select, unlikely
 
 # the holes' names, by their patch source (state.HOLE_*, state.JUMP_*)
 VALUE_HOLES = (["hppa_hole_pc"] + [f"hppa_hole_f{j}" for j in range(enc.NFIELDS)] +
@@ -210,21 +210,20 @@ class StencilArm(ArmGen):
         if delay_slot:
             # the branch may have nullified it (N, the front's bit 0: go_on): then it only
             # takes its slot, and the branch's target follows as it would after it
-            run, skipped = (self.fn.append_basic_block(x) for x in ("run", "nullified_slot"))
-            b.cbranch((self.fs & 1).ne(0).ir, skipped, run)
-            b.position_at_end(run)
-        ctx, nb = self.execute(opname, consts)
+            skipped = []
+
+            def run():
+                ctx, nb = self.execute(opname, consts)
+                return nb, ctx.n_next, ctx.dropped
+
+            def nullified():
+                skipped.append(b.block)
+                return back + 4, V.const(0, 1), V.const(0, 1)
+            nb, n, dropped = if_else(b, (self.fs & 1).ne(0), nullified, run)
+        else:
+            ctx, nb = self.execute(opname, consts)
         rare_to_arm = self.fn.append_basic_block("rare_to_arm")
         if delay_slot:
-            ran, merge = b.block, self.fn.append_basic_block("slot_done")
-            b.branch(merge)
-            b.position_at_end(skipped)
-            after = back + 4
-            b.branch(merge)
-            b.position_at_end(merge)
-            nb, n, dropped = (_merged(b, x, (y, ran), (z, skipped)) for x, y, z in (
-                (I32, nb, after), (I1, ctx.n_next, V.const(0, 1)),
-                (I1, ctx.dropped, V.const(0, 1))))
             self.link(nb, n, dropped)
             self.dispatch(self.back, nb, n, self.back.ne(self.f + 4), self.count1, dropped)
         else:
@@ -240,7 +239,7 @@ class StencilArm(ArmGen):
             # copy of hppa_stencil_rare laid out apart makes the arm's
             self.tail(self.gen.jumps[S.JUMP_RARE], self.fs, self.back_in, self.at_check,
                       self.rec)
-        if not rare_ways_to(self.fn, rare_to_arm, (skipped,) if delay_slot else ()):
+        if not rare_ways_to(self.fn, rare_to_arm, skipped if delay_slot else ()):
             self.fn.blocks.remove(rare_to_arm)
 
     def own_arm(self, pc: V, back: V) -> None:
@@ -539,18 +538,6 @@ class StencilGen:
         fn.attributes.add("nounwind")
         set.add(fn.attributes, '"no-jump-tables"="true"')   # (a copy has no table)
         return fn
-
-
-def _merged(b, ty, one: tuple, other: tuple) -> V:
-    """The value of two ways meeting here, (value, block) each: a phi, or the value
-    itself when both ways know it the same."""
-    (x, xb), (y, yb) = one, other
-    if x.known is not None and x.known == y.known:
-        return x
-    phi = b.phi(ty)
-    phi.add_incoming(x.ir, xb)
-    phi.add_incoming(y.ir, yb)
-    return V(b, phi, None, ty.width)
 
 
 def no_condition_fields() -> list[int]:
