@@ -87,12 +87,13 @@ DEFER_EXITS = 16
 COVERED = "covered"       # Emitter.access_plan: an access an earlier check covered
 # LLVM settings of a region batch (this file's text keys the code cache, so a change to
 # them is a fresh cache: jitcache.REGION_SOURCES). Measured on real programs: a quickly
-# compiled tier (few passes) costs half as much LLVM time per region but runs barely faster than the
-# interpreter; these settings cost ~0.65 ms of LLVM CPU time per guest instruction and run
-# ~3x faster than the quick ones.  LLVM's full instruction selector, not FastISel: 13 %
-# more compile time (bc, 40 regions: 1.10 -> 1.24 s) for code that runs 1.3-1.9x faster
-# (bc pi-600 warm 980-1480 -> 1905 MIPS, vvar clock_gettime 61 -> 51 ns): FastISel turns
-# each access check into setcc/or chains instead of two predicted branches.  SROA,
+# compiled tier (fast instruction selection at level 0) costs half as much LLVM time per
+# region but runs barely faster than the interpreter; these settings cost ~0.65 ms of
+# LLVM CPU time per guest instruction and run ~3x faster than the quick ones.  LLVM's
+# full instruction selector, not FastISel: 13 % more compile time (bc, 40 regions:
+# 1.10 -> 1.24 s) for code that runs 1.3-1.9x faster (bc pi-600 warm 980-1480 -> 1905
+# MIPS, vvar clock_gettime 61 -> 51 ns): FastISel turns each access check into setcc/or
+# chains instead of two predicted branches.  SROA,
 # instcombine and simplifycfg once each: the emitter already keeps a register's value in
 # SSA and stores it once at each exit, so NewGVN, a second instcombine, dead-store
 # elimination and a second simplifycfg after them found little.  Dropping those four: LLVM
