@@ -93,14 +93,10 @@ COVERED = "covered"       # Emitter.access_plan: an access an earlier check cove
 # full instruction selector, not FastISel: 13 % more compile time (bc, 40 regions:
 # 1.10 -> 1.24 s) for code that runs 1.3-1.9x faster (bc pi-600 warm 980-1480 -> 1905
 # MIPS, vvar clock_gettime 61 -> 51 ns): FastISel turns each access check into setcc/or
-# chains instead of two predicted branches.  SROA,
-# instcombine and simplifycfg once each: the emitter already keeps a register's value in
-# SSA and stores it once at each exit, so NewGVN, a second instcombine, dead-store
-# elimination and a second simplifycfg after them found little.  Dropping those four: LLVM
-# time on a cold bzip2 -9's 11 batches (2785 instructions) 2.55 -> 1.75 s (best of 5),
-# object code +2.5 %; the same regions warm (bzip2 -9, bc pi-600) 1.02x, within noise;
-# paired cold runs bzip2 -9 0.90x, the Tcl suite 0.95x, bc pi-600 0.975x, bc pi-300
-# 0.985x.  Without instcombine too: bzip2 -9's regions warm 1.15x.
+# chains instead of two predicted branches.  SROA, instcombine and simplifycfg once each:
+# the emitter already keeps a register's value in SSA and stores it once at each exit, so
+# NewGVN, a second instcombine, dead-store elimination and a second simplifycfg after
+# them found little (the measurements: README, "Two tiers").
 PASSES = ("sroa", "instruction_combine", "simplify_cfg")
 CODEGEN_OPT = 2
 # LLVM options set in the compiling process (native.set_option): no loop strength reduction
