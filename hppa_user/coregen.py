@@ -99,15 +99,17 @@ def c64(x: int) -> V:
     return V.const(x, 64)
 
 
-def reports(count: V, threshold: V, hot: V, insns: V, hot_from: V) -> V:
+def reports(count: V, threshold: V, hot: V, insns: V, hot_from: V, cap: V) -> V:
     """Whether a branch target whose native-table entry has counted down to ``count``
     (minus its entries) is reported (ST_JIT): once at ``threshold`` entries (its first
     report: is it in the code cache?), then at every power of two from ``hot`` on (could
     it be worth compiling yet?) once ``insns`` have reached ``hot_from``, so code that
     stays interpreted costs the region compiler a few looks however long it runs, and a
-    short run that compiles nothing only its first reports."""
+    short run that compiles nothing only its first reports.  And at ``cap`` (a power of
+    two) whenever it comes: the links between chains count no further (jit.LINK_CAP)."""
     e = c64(0) - count
-    return (e & (e - 1)).eq(0) & (e.eq(threshold) | (e.sge(hot) & insns.sge(hot_from)))
+    return (e & (e - 1)).eq(0) & (e.eq(threshold) | e.eq(cap) |
+                                  (e.sge(hot) & insns.sge(hot_from)))
 
 
 RDTSC, RDTSC_FN = "llvm.readcyclecounter", ir.FunctionType(I64, [])
@@ -1194,7 +1196,8 @@ class ArmGen:
         code2 = code_v - 1
         b.store(code2.ir, jptr)
         b.cbranch(reports(code2, threshold, ctx0.ctl(S.CTL_JIT_HOT), self.insns(C),
-                          ctx0.ctl(S.CTL_JIT_FROM)).ir, jit_bb, exec_bb)
+                          ctx0.ctl(S.CTL_JIT_FROM), ctx0.ctl(S.CTL_LINK_CAP)).ir,
+                  jit_bb, exec_bb)
         b.position_at_end(jit_bb)
         ctx0.set_ctl(S.CTL_JIT_ENTRY, F.zext(64))
         leave(S.ST_JIT, C)

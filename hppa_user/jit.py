@@ -260,6 +260,12 @@ class CodeCache:
 # chain: chains.py), then at every power of two from CTL_JIT_HOT (coregen.reports)
 FIRST_REPORT = int(os.environ.get("HPPA_USER_FIRST_REPORT", "64"))
 MAX_BATCH = 4             # regions compiled together in one module, the hottest first
+# A chain's link to another chain (stencilgen.link) counts the entries it makes up to
+# LINK_CAP, a power of two, and goes on without counting past it: the count is reported
+# there whenever it comes (coregen.reports) and, unless the report queues or installs the
+# target, set back to half of it (request), the entries taken off kept aside so that the
+# total still grows and the target reports again every LINK_CAP / 2 entries.
+LINK_CAP = 1 << 18
 # The first batch is the hottest region alone: it is installed ~50 ms after the start of
 # compiling, not ~170 ms (a batch of 3-4).  Measured cold (5 paired rounds): bzip2 -9
 # 1.08 -> 1.04-1.07 s, bc pi-300 and pi-600 unchanged; batches of 1 or 2 throughout made
@@ -441,6 +447,7 @@ class RegionCompiler:
         self.jumps: dict[int, dict[int, int]] = {}  # register -> {target: entries} (known_jumps)
         self._jump_notes: list[tuple] = []          # (entry, entries, registers) (note_jump)
         self.seen: set[int] = set()       # entries reported once (looked up on disk)
+        self.recounted: dict[int, int] = {}   # entry -> entries taken off its count (LINK_CAP)
         self._chain_at: list[int] = []    # reported before CHAINS_AFTER (chain)
         self._look_again = 0              # hot_code_interpreted: when to look again (insns)
         self.side = RegionWorker()        # the generator, the code cache, targets' lengths
@@ -475,6 +482,7 @@ class RegionCompiler:
         # under the adaptive threshold a hot report before PREPARE_AFTER would do nothing but
         # cost a core exit (request): 68 of a 26 M-instruction bzip2 -d's 170 reports
         self.m.ctx.ctl[S.CTL_JIT_FROM] = PREPARE_AFTER if threshold == JIT_AUTO else 0
+        self.m.ctx.ctl[S.CTL_LINK_CAP] = LINK_CAP
 
 
     def hooks_key(self) -> bytes:
@@ -495,18 +503,29 @@ class RegionCompiler:
 
     def counted(self, entry: int) -> tuple[int, int]:
         """(native-table index, entries so far) of a branch target the interpreter is
-        counting (the table holds minus their number); entries 0 when it is not: not
-        decoded, compiled, or left to the interpreter."""
+        counting (the table holds minus their number, less those taken off at LINK_CAP);
+        entries 0 when it is not: not decoded, compiled, or left to the interpreter."""
         idx = self.slot_index(entry)
         entries = -int(self.m.native[idx]) if idx >= 0 else 0
-        return idx, entries if 0 < entries < -(S.NATIVE_NEVER // 2) else 0
+        if not 0 < entries < -(S.NATIVE_NEVER // 2):
+            return idx, 0
+        return idx, entries + self.recounted.get(entry, 0)
 
     def request(self, entry: int) -> None:
-        """The core reports ``entry``: its entries reached the first report or another
-        power of two."""
+        """The core reports ``entry``: its entries reached the first report, another power
+        of two or LINK_CAP; a count left at LINK_CAP or past it is set back (LINK_CAP)."""
         idx, entries = self.counted(entry)
         if not entries:
             return
+        self.consider(entry, idx, entries)
+        count = int(self.m.native[idx])
+        if S.NATIVE_NEVER // 2 < count <= -LINK_CAP:
+            self.recounted[entry] = self.recounted.get(entry, 0) - count - LINK_CAP // 2
+            self.m.native[idx] = -(LINK_CAP // 2)
+
+    def consider(self, entry: int, idx: int, entries: int) -> None:
+        """What a report of ``entry`` (``entries`` so far) leads to: a region from the code
+        cache, a chain, a length asked of the worker, a place in the queue, or nothing yet."""
         self.note_jump(entry, entries)
         if entry not in self.seen:                   # first report: is it on disk?
             self.seen.add(entry)
@@ -671,6 +690,7 @@ class RegionCompiler:
         code cache may have regions for the code decoded next)."""
         self.generation += 1
         self.seen.clear()
+        self.recounted.clear()
         self._chain_at.clear()
         self._sent = {}                              # slots are numbered from 0 again
 

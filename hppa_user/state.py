@@ -40,7 +40,10 @@ CTL_SINK = 26
 # the host CLOCK_MONOTONIC ns from which the kernel's tick has work (timekeeping.py's due
 # time, kept only here): hppa_sysret, a syscall's return, stops with ST_TICK from then on
 CTL_TICK_DUE = 27
-CTL_SIZE = 28
+# entries past which a chain's link to another chain stops counting them (jit.LINK_CAP):
+# reported when the count reaches it, then the link goes on without a count
+CTL_LINK_CAP = 28
+CTL_SIZE = 29
 REGS_SIZE = REGS_CTL + CTL_SIZE
 
 # hooks array (int64, HOOK_FIELDS per hook): instruction addresses whose execution is

@@ -74,6 +74,7 @@ def run(chained: bool, budget: int = 100_000, src: str = LOOP,
     # branch-target entries counted (as with regions on, never reported): a taken branch
     # to where a chain starts goes on there when the count is not a power of two
     h.ctx.ctl[S.CTL_JIT_THRESHOLD] = h.ctx.ctl[S.CTL_JIT_HOT] = 1 << 40
+    h.ctx.ctl[S.CTL_LINK_CAP] = 1 << 40
     if chained:
         for a in heads:                     # (or built already, going on from another)
             assert h.cpu.chains.build(a) or a in chain_heads(h)
@@ -342,6 +343,67 @@ def test_taken_branch_goes_on_in_the_chain_at_its_target():
             h1, st1 = run(True, budget, src=FORWARD, heads=heads)
             assert (st1, state(h1)) == (st0, state(h0)), (heads, budget)
     assert h0.r(6) == 0 and h0.r(7) == 40 * (3 + 1)      # (both delay slots run)
+
+
+# a loop of one chain, its back edge's delay-slot copy linked to the chain's own check
+COUNTED = """
+    ldi 3000,%r3
+1:  addib,<> -1,%r3,1b
+    addi 1,%r4,%r4
+"""
+
+
+def test_link_counts_entries_up_to_the_cap_and_then_goes_on(monkeypatch):
+    """The back edge's link counts the loop head's entries as the interpreter's dispatch
+    would, up to CTL_LINK_CAP, which the dispatch reports (whatever the instructions run
+    so far); the report sets the count back to half the cap, the entries taken off kept,
+    so the region compiler's total is every entry.  A count at the cap or past it (or
+    left to the interpreter) the link leaves as it is, with the interpreter's results."""
+    from hppa_user import jit as J
+
+    monkeypatch.setenv("HPPA_USER_CODE_CACHE", "off")
+    monkeypatch.setattr(J, "LINK_CAP", 256)
+    head = CODE + 4
+    h = Cpu()
+    cpu = h.cpu
+    cpu.jit_threshold = J.JIT_AUTO
+    assert h.ctl[S.CTL_LINK_CAP] == 256
+    st = h.run(COUNTED, budget=100_000)                # decodes it (interpreted)
+    while st == S.ST_JIT:
+        st = cpu.run(100_000)
+    assert h.r(4) == 3000
+    interpreted = (st, h.ctx.insns, h.pc)
+    rc = cpu.jit
+    seen = []
+    request = rc.request
+    monkeypatch.setattr(rc, "request",
+                        lambda e: seen.append((e, rc.counted(e)[1])) or request(e))
+
+    def again(count: int) -> tuple[int, int]:
+        """The loop from the start through its chain, the head's count set to ``count``:
+        (the count after, the status)."""
+        idx = rc.slot_index(head)
+        cpu.native[idx] = count
+        rc.recounted.clear()
+        seen.clear()
+        h.gr[4] = 0
+        h.ctx.ctl[S.CTL_INSNS] = 0
+        assert cpu.chains.build(head) or cpu.chains.heads
+        h.ctx.jump(CODE)
+        st = cpu.run(100_000)
+        while st == S.ST_JIT:
+            st = cpu.run(100_000)
+        assert h.r(3) == 0 and h.r(4) == 3000 and (st, h.ctx.insns, h.pc) == interpreted
+        return int(cpu.native[idx]), st
+
+    # counted from 0: 2999 entries (the taken back edges), reported at the first report
+    # and at the cap, then every half cap
+    count, _ = again(0)
+    assert [n for e, n in seen if e == head] == [64] + list(range(256, 2999 + 1, 128))
+    assert rc.counted(head)[1] == 2999 == -count + rc.recounted[head]
+    # at the cap, and left to the interpreter: not counted, nothing reported
+    for mark in (-256, -1000, S.NATIVE_NEVER):
+        assert again(mark)[0] == mark and seen == []
 
 
 # misaligned loads and stores (emulated, as Linux does) every other pass, then a store
