@@ -264,9 +264,9 @@ MAX_BATCH = 4             # regions compiled together in one module, the hottest
 # LINK_CAP, a power of two, and goes on without counting past it: the count is reported
 # there whenever it comes (coregen.reports) and, unless the report queues or installs the
 # target, set back to half of it (request), the entries taken off kept aside so that the
-# total still grows and the target reports again every LINK_CAP / 2 entries.  A link
-# that counts costs ~8 % of a chain-bound run, a report ~15 us: 2^14 reported too often
-# (the measurements: README, "A tier between them").
+# total still grows and the target reports again every LINK_CAP / 2 entries.  Counting
+# on every link cost ~8 % of a chain-bound run; each report is a return from the core to
+# request, and 2^14 reported too often (the measurements: README, "A tier between them").
 LINK_CAP = 1 << 18
 # The first batch is the hottest region alone: it is installed ~50 ms after the start of
 # compiling, not ~170 ms (a batch of 3-4).  Measured cold (5 paired rounds): bzip2 -9
