@@ -992,18 +992,29 @@ class ArmGen:
         b.cbranch(threshold.sgt(0).ir, count_bb, counted)
         b.position_at_end(count_bb)
         native = self.ctx0.env_ptr(S.ENV_NATIVE)
-        jptr = b.gep(native, [word.ir], source_etype=I64)
-        code = V.of(b, b.load(jptr, typ=I64))
-        entries = c64(1) - code                  # with this one
-        store_bb = fn.append_basic_block("store_count")
-        b.cbranch((code.sgt(0) | (entries & (entries - 1)).eq(0)).ir, slow, store_bb)
-        b.position_at_end(store_bb)
-        b.store((code - 1).ir, jptr)
-        b.branch(counted)
+        self.count_entry(b.gep(native, [word.ir], source_etype=I64), slow, counted)
         b.position_at_end(counted)
         self.to_arm(b.gep(self.dc, [(word << 3).ir], source_etype=I32), f, back, count)
         b.position_at_end(slow)
         self.tail(self.callee("slow"), f | n.zext(32) | (jumped.zext(32) << 1), back, count)
+
+    def count_entry(self, at, dispatch, go_on, cap: V | None = None) -> None:
+        """Count an entry of the branch target whose native-table word is at ``at`` and go
+        on at ``go_on``; to ``dispatch`` instead, which counts it itself, when a region is
+        installed there or the count reaches a power of two (a report: reports()).  With
+        ``cap``, a count at or past it goes on uncounted (jit.LINK_CAP)."""
+        b, fn = self.b, self.fn
+        code = V.of(b, b.load(at, typ=I64))
+        if cap is not None:
+            counting = fn.append_basic_block("counting")
+            b.cbranch((code + cap).sle(0).ir, go_on, counting)
+            b.position_at_end(counting)
+        entries = c64(1) - code                  # with this one
+        store = fn.append_basic_block("store_count")
+        unlikely(b.cbranch((code.sgt(0) | (entries & (entries - 1)).eq(0)).ir, dispatch, store))
+        b.position_at_end(store)
+        b.store((code - 1).ir, at)
+        b.branch(go_on)
 
     def to_arm(self, rec, f: V, back: V, count: V) -> None:
         """Tail-call the arm of the record at ``rec``, whose first word is its address

@@ -265,21 +265,12 @@ class StencilArm(ArmGen):
         f, count = self.back, self.count1
         head = self.hole(S.HOLE_LINK_PC)
         ok = f.eq(head) & nb.eq(f + 4) & ~n & ~dropped & count.slt(0)
-        look, counting, counted, link, other = (
-            fn.append_basic_block(x) for x in ("head", "counting", "counted", "link", "other"))
+        look, link, other = (fn.append_basic_block(x) for x in ("head", "link", "other"))
         b.cbranch(ok.ir, look, other)
         b.position_at_end(look)
         native = self.ctx0.env_ptr(S.ENV_NATIVE)
-        at = b.gep(native, [self.hole64(S.HOLE_LINK_IDX).ir], source_etype=I64)
-        code = V.of(b, b.load(at, typ=I64))
-        b.cbranch((code + self.ctx0.ctl(S.CTL_LINK_CAP)).sle(0).ir, link, counting)
-        b.position_at_end(counting)
-        entries = V.const(1, 64) - code               # with this one
-        pop = b.call(b.module.declare_intrinsic("llvm.ctpop", [I64]), [entries.ir])
-        unlikely(b.cbranch((code.sgt(0) | V.of(b, pop).eq(1)).ir, other, counted))
-        b.position_at_end(counted)
-        b.store((code - 1).ir, at)
-        b.branch(link)
+        self.count_entry(b.gep(native, [self.hole64(S.HOLE_LINK_IDX).ir], source_etype=I64),
+                         other, link, self.ctx0.ctl(S.CTL_LINK_CAP))
         b.position_at_end(link)
         self.jump(S.JUMP_LINK, count)
         b.position_at_end(other)
