@@ -179,6 +179,7 @@ class Core:
         e[S.ENV_NHOOKS] = len(hooks) // S.HOOK_FIELDS
         e[S.ENV_CLOCK] = objcode.clock_gettime_address()
         e[S.ENV_TSC_ON] = int(invariant_tsc())
+        e[S.ENV_TSC_ANCHOR] = -S.TSC_FAR         # (2^63 as an int64: no rate yet)
         for i, helper in enumerate(self.lib.helpers):
             e[S.ENV_HELPERS + i] = helper
         self.address = hostarray.address(e)

@@ -124,17 +124,18 @@ def env_slot(b, env, i: int):
 def tsc_estimate(b, env, rdtsc) -> tuple[V, V, V]:
     """The cr16 source's common case (CoreGen.build_host_ns; compiled regions inline it):
     read the TSC and return (t, stale, ns).  ``stale``: the anchor is TSC_REANCHOR ticks
-    old or the rate is not measured yet -- only build_host_ns may answer then; else ``ns``
-    is the anchor's CLOCK_MONOTONIC reading extrapolated at the measured rate: one
-    integer multiply (``since`` < 2^21 ticks, the rate < 2^32 ns per tick in units of
-    2^-32: the product fits 64 bits), not a conversion to and from double."""
+    old -- only build_host_ns may answer then; else ``ns`` is the anchor's
+    CLOCK_MONOTONIC reading extrapolated at the measured rate: one integer multiply
+    (``since`` < 2^21 ticks, the rate < 2^32 ns per tick in units of 2^-32: the product
+    fits 64 bits), not a conversion to and from double.  While there is no rate (not
+    measured yet, or no invariant TSC) the anchor is TSC_FAR ticks away, so every read
+    is stale: one test, not a second one of the rate (nor one of ENV_TSC_ON)."""
     def get(i):
         return V.of(b, b.load(env_slot(b, env, i), typ=I64))
     t = V.of(b, b.call(rdtsc, []))
     since = t - get(S.ENV_TSC_ANCHOR)
-    rate = get(S.ENV_TSC_RATE)                 # ns per tick * 2^32 (0: unknown)
-    stale = since.uge(S.TSC_REANCHOR) | rate.eq(0)
-    return t, stale, get(S.ENV_NS_ANCHOR) + ((since * rate) >> TSC_RATE_SHIFT)
+    rate = get(S.ENV_TSC_RATE)                 # ns per tick * 2^32
+    return t, since.uge(S.TSC_REANCHOR), get(S.ENV_NS_ANCHOR) + ((since * rate) >> TSC_RATE_SHIFT)
 
 
 def never_backwards(b, env, ns: V) -> V:
@@ -528,7 +529,7 @@ class CoreGen:
                                   V.const(0, 64), fixed)
                 new_rate = self._if(b, base_t.eq(0), first, measure)
                 put(S.ENV_TSC_RATE, new_rate)
-                put(S.ENV_TSC_ANCHOR, t)
+                put(S.ENV_TSC_ANCHOR, select(new_rate.eq(0), t + S.TSC_FAR, t))
                 put(S.ENV_NS_ANCHOR, ns)
                 return ns
             return never_backwards(b, env, self._if(b, stale, reanchor, lambda: estimate))

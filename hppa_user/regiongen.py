@@ -57,7 +57,7 @@ from hppa_user import irtext
 from hppa_user import state as S
 from hppa_user.coregen import (
     HELPER_INDEX, I1, I32, I64, M32, PTR, RDTSC, RDTSC_FN, REGION_CC, REGION_FN, ROTR_TYPE,
-    EnvCtx, Mem, c32, c64, env_slot, helper_type, never_backwards, page_rights, tsc_estimate,
+    EnvCtx, Mem, c32, c64, helper_type, never_backwards, page_rights, tsc_estimate,
 )
 from hppa_user.decode import Table
 from hppa_user.jitworker import CodeView
@@ -648,12 +648,9 @@ class RegionCtx(EnvCtx):
 
         def helper():
             return self.call("host_ns")
-
-        def tsc():                        # (no TSC read where ENV_TSC_ON says there is none)
-            _t, stale, ns = tsc_estimate(b, env, self.em.module.declare(RDTSC, RDTSC_FN))
-            return self.if_else(stale, helper, lambda: never_backwards(b, env, ns))
-        tsc_on = V.of(b, b.load(env_slot(b, env, S.ENV_TSC_ON), typ=I64)).ne(0)
-        return self.if_else(tsc_on, tsc, helper)
+        # (without an invariant TSC every read is stale: its value is not used)
+        _t, stale, ns = tsc_estimate(b, env, self.em.module.declare(RDTSC, RDTSC_FN))
+        return self.if_else(stale, helper, lambda: never_backwards(b, env, ns))
 
 
 class _NotHoisted(Exception):

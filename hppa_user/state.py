@@ -105,6 +105,7 @@ ENV_TSC_RATE = 20    # ns per TSC tick in 2^-32 units (coregen.TSC_RATE_SHIFT; 0
 ENV_NS_LAST = 21     # the last time returned
 TSC_REANCHOR = 1 << 21   # ticks between host clock readings (~1 ms at 2-3 GHz)
 TSC_BRACKET = 1 << 13    # the most ticks around a host clock reading taken as an anchor (~3 us)
+TSC_FAR = 1 << 63        # ENV_TSC_ANCHOR's distance from the TSC while there is no rate
 ENV_HELPERS = 24     # addresses of the shared helper functions (coregen.HELPER_INDEX order)
 
 # ---- the template tier (chains.py; stencilgen.py writes the stencils, chainbuild.py the
