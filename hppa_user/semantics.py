@@ -660,10 +660,11 @@ def nop(s, b, x, modify):
 
 
 def interval_timer(s: Ctx) -> V:
-    """cr16: 1 GHz, host monotonic ns (or the instruction count under --clock virtual)."""
+    """cr16: 1 GHz, host monotonic ns (or, under --clock virtual, the instruction count
+    plus CTL_CR16_BIAS: the virtual monotonic clock's low word)."""
     virtual = s.ctl(S.CTL_CLOCK_MODE).ne(0)
-    ns = s.if_else(virtual, s.insns_so_far, s.host_clock)
-    return (ns + s.ctl(S.CTL_CR16_BIAS)).trunc(32)
+    ns = s.if_else(virtual, lambda: s.insns_so_far() + s.ctl(S.CTL_CR16_BIAS), s.host_clock)
+    return ns.trunc(32)
 
 
 @sem("MFCTL")
