@@ -40,7 +40,7 @@ from kernel_model.fdtable import FdTable
 from kernel_model.futex import FutexTable
 from kernel_model.sched import Block, Scheduler
 from kernel_model.signals import SignalState
-from kernel_model.syscalls import load_families
+from kernel_model.syscalls import FAMILY_OF, load_family_of
 from kernel_model.syscalls.registry import DISPATCH, SYSCALLS, signed_args
 from kernel_model.timekeeping import Timekeeping
 from kernel_model.vm import VmMap
@@ -58,7 +58,6 @@ class Kernel:
 
     def __init__(self, ctx, mem, exe_path: str = "", argv=(), clock: str = "host",
                  strace: bool = False, strace_file=None, profile: str = "vvar"):
-        load_families()
         self.ctx = ctx
         self.mem = mem
         ctx.set_gateway_errnos(abi.EFAULT, abi.ENOSYS)
@@ -68,7 +67,7 @@ class Kernel:
             import kernel_model.strace as strace_text
             self.strace_text = strace_text
         self.strace_file = strace_file or sys.stderr
-        self._calls = [0] * (max(SYSCALLS) + 1)     # by number (those with a handler)
+        self._calls = [0] * (max(FAMILY_OF) + 1)    # by number (those with a handler)
         self._unknown_calls: dict[str, int] = {}    # by name (syscall_counts)
         self.internal_errors = 0
         self.debug = bool(os.environ.get("HPPA_USER_DEBUG"))
@@ -126,8 +125,11 @@ class Kernel:
         nr = regs[SYSCALL_NR_REG]
         entry = DISPATCH.get(nr)
         if entry is None:
-            self._unknown_syscall(nr, SYSCALL_ARG_READERS[6](regs))
-            return None
+            if load_family_of(nr):              # (its family's first call)
+                entry = DISPATCH.get(nr)
+            if entry is None:
+                self._unknown_syscall(nr, SYSCALL_ARG_READERS[6](regs))
+                return None
         sc, handler, read_args, signed, own_return = entry
         self._calls[nr] += 1
         args = () if read_args is None else read_args(regs)

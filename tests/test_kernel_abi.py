@@ -40,6 +40,14 @@ def test_syscall_numbers_match_unistd_32():
             assert abi.SYSCALL_NAMES[nr] == name[5:]
 
 
+def test_syscall_index_is_the_registrations():
+    """kernel_model/syscalls/index.py (which family to import at a number's first call) is
+    what ``python -m kernel_model.syscalls --write-index`` writes from the registrations."""
+    from kernel_model import syscalls
+    with open(os.path.join(os.path.dirname(syscalls.__file__), "index.py")) as fh:
+        assert fh.read() == syscalls.index_source()
+
+
 def test_registered_names_are_the_tables():
     from kernel_model.syscalls import load_families
     from kernel_model.syscalls.registry import SYSCALLS

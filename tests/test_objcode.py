@@ -334,6 +334,29 @@ def test_running_a_program_loads_no_llvm(guest, tmp_path):
     assert st["syscalls"]["write"] == 1 and st["instructions"] > 1000 and st["exit_status"] == 0
 
 
+def test_a_run_imports_only_the_syscall_families_it_calls(guest, tmp_path):
+    """A family of syscall handlers is imported at its first syscall (its number's entry in
+    kernel_model/syscalls/index.py), not all ten at start-up: a static hello calls into
+    four (fs, fsstat, mm, process; process imports time) and imports none of the others,
+    ~1.1 ms of its start-up."""
+    from kernel_model.syscalls import FAMILIES, FAMILY_OF, load_families
+    from kernel_model.syscalls.registry import SYSCALLS
+    load_families()                                 # (this process's: the syscalls' names)
+    binary = guest("hello")
+    out, stats = tmp_path / "loaded.txt", tmp_path / "stats.json"
+    families = tuple(f"kernel_model.syscalls.{f}" for f in FAMILIES)
+    proc = subprocess.run([sys.executable, "-c", WHAT_LOADED.format(root=str(REPO_ROOT),
+                                                                    names=families),
+                           str(out), "run", "--stats-json", str(stats), str(binary)],
+                          env=guest_env(None), capture_output=True, timeout=600)
+    assert proc.returncode == 0 and b"Hello" in proc.stdout, proc.stderr
+    called = {FAMILY_OF[nr] for nr, sc in SYSCALLS.items()
+              if sc.name in json.loads(stats.read_text())["syscalls"]}
+    loaded = {m.rsplit(".", 1)[1] for m in out.read_text().split()}
+    assert called == {"fs", "fsstat", "mm", "process"}, called
+    assert loaded == called | {"time"}, loaded
+
+
 def test_compiling_while_running_loads_no_compiler_in_the_guests_process(guest, tmp_path):
     """Under the default (adaptive) threshold a long run compiles regions while it runs, and
     the guest's process still loads no LLVM and no generator: the worker loads them, and
