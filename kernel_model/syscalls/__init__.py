@@ -8,6 +8,7 @@ through the generated index.py), not all ten at start-up: a static hello makes s
 of four, and the other families' modules were ~1.1 ms of its start-up.
 """
 from kernel_model.syscalls.index import FAMILY_OF
+from kernel_model.syscalls.registry import SYSCALLS
 
 FAMILIES = ("fs", "fsstat", "fspath", "poll", "net", "mm", "time", "signal", "process",
             "identity")
@@ -38,7 +39,6 @@ def load_families() -> None:
 
 def index_source() -> str:
     """index.py's text, from the registrations of every family."""
-    from kernel_model.syscalls.registry import SYSCALLS
     load_families()
     lines = [f"    {nr}: {sc.handler.__module__.rsplit('.', 1)[1]!r},"
              for nr, sc in sorted(SYSCALLS.items())]
