@@ -40,7 +40,7 @@ from kernel_model.fdtable import FdTable
 from kernel_model.futex import FutexTable
 from kernel_model.sched import Block, Scheduler
 from kernel_model.signals import SignalState
-from kernel_model.syscalls import FAMILY_OF, load_family_of
+from kernel_model.syscalls import load_family_of
 from kernel_model.syscalls.registry import DISPATCH, SYSCALLS, signed_args
 from kernel_model.timekeeping import Timekeeping
 from kernel_model.vm import VmMap
@@ -67,7 +67,7 @@ class Kernel:
             import kernel_model.strace as strace_text
             self.strace_text = strace_text
         self.strace_file = strace_file or sys.stderr
-        self._calls = [0] * (max(FAMILY_OF) + 1)    # by number (those with a handler)
+        self._calls = [0] * abi.NR_SYSCALLS          # by number (those with a handler)
         self._unknown_calls: dict[str, int] = {}    # by name (syscall_counts)
         self.internal_errors = 0
         self.debug = bool(os.environ.get("HPPA_USER_DEBUG"))

@@ -7,34 +7,29 @@ A run imports a family when the guest first makes one of its syscalls (load_fami
 through the generated index.py), not all ten at start-up: a static hello makes syscalls
 of four, and the other families' modules were ~1.1 ms of its start-up.
 """
+import sys
+
 from kernel_model.syscalls.index import FAMILY_OF
 from kernel_model.syscalls.registry import SYSCALLS
 
 FAMILIES = ("fs", "fsstat", "fspath", "poll", "net", "mm", "time", "signal", "process",
             "identity")
-_loaded: set[str] = set()
-
-
-def load_family(fam: str) -> None:
-    if fam not in _loaded:
-        __import__(f"kernel_model.syscalls.{fam}")     # (start-up rule: cli.py)
-        _loaded.add(fam)
 
 
 def load_family_of(nr: int) -> bool:
     """Import the family that registers syscall ``nr``; False if there is none, or it is
     imported already (the number has no handler then)."""
     fam = FAMILY_OF.get(nr)
-    if fam is None or fam in _loaded:
+    if fam is None or f"kernel_model.syscalls.{fam}" in sys.modules:
         return False
-    load_family(fam)
+    __import__(f"kernel_model.syscalls.{fam}")         # (start-up rule: cli.py)
     return True
 
 
 def load_families() -> None:
     """Every family (what lists or checks the whole registry needs)."""
     for fam in FAMILIES:
-        load_family(fam)
+        __import__(f"kernel_model.syscalls.{fam}")
 
 
 def index_source() -> str:
