@@ -672,6 +672,37 @@ def test_exit_forks_no_worker_for_targets_known_to_be_cool(monkeypatch, tmp_path
     assert rc.code_cache().cool_length(cpu.mem, a) is None
 
 
+def test_code_cache_lookup_lists_only_its_pages_directory(monkeypatch, tmp_path):
+    """Reference files are kept in a directory per guest page and content, and a lookup
+    lists its entry's and no other: a cache holding many other regions (here, on the
+    same page number with other code, and on another page) costs a lookup nothing more.
+    A file kept later is seen once that directory is looked at again (LOOK_INTERVAL)."""
+    import os
+    from hppa_user import jit as J
+
+    cache = CodeCache(str(tmp_path), "ns")
+    code, other_code = bytes(range(256)) * 16, bytes(4096)
+    page, entry = 0x11, 0x11008
+    here = cache.page_dir(page, code)
+    assert here != cache.page_dir(page, other_code) != cache.page_dir(page + 1, code)
+    for i in range(200):                          # others' code at the same addresses
+        cache.write(cache.page_dir(page, other_code), CodeCache.ref_name(entry + 4 * i, "ab"), b"")
+        cache.write(cache.page_dir(page + 1, code), CodeCache.ref_name(entry + 4096 + 4 * i, "ab"),
+                    b"")
+    listed = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(J.os, "listdir", lambda d: listed.append(d) or real_listdir(d))
+    assert not cache._has_refs(entry, here)
+    assert listed == []                           # no directory yet: a stat, nothing listed
+    cache.write(here, CodeCache.ref_name(entry, "cd"), b"")
+    assert not cache._has_refs(entry, here)       # (looked at less than LOOK_INTERVAL ago)
+    time.sleep(2 * J.LOOK_INTERVAL)
+    assert cache._has_refs(entry, here) and not cache._has_refs(entry + 4, here)
+    assert listed == [here]
+    assert sorted(p.name for p in tmp_path.rglob("*.ref") if str(p.parent) == here) == \
+        [CodeCache.ref_name(entry, "cd")]
+
+
 def test_weighing_rules_of_the_guests_process():
     """The guest's process has branch targets weighed by the worker (their path lengths):
     a target is queued when its entries *at the answer* times its length reach HEAT, and
@@ -954,8 +985,7 @@ def test_cached_region_is_found_at_its_other_entries(monkeypatch, tmp_path):
     claimed = CodeCache.ref_of(ref.read_bytes())
     claimed["entries"] = [mid + 4]
     ref.with_name(f"{mid + 4:08x}{ref.name[8:]}").write_bytes(CodeCache.ref_text(claimed))
-    cache._listed = None                                          # (list the directory again)
-    cache._looked = -1.0
+    cache._listed.clear()                                         # (list the directory again)
     assert cache.lookup(h.mem, mid + 4) is None
     assert cache.lookup(h.mem, mid) is not None and cache.lookup(h.mem, mid + 8) is None
 
