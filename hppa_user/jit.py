@@ -115,11 +115,16 @@ class CodeCache:
         quick = _imp.source_hash(PAGE_DIR_KEY, data)[:4].hex()
         return os.path.join(self.dir, f"{page:05x}-{quick}")
 
+    def _in_memory(self, mem, entry: int) -> tuple:
+        """(the 4 KiB now on ``entry``'s page (a view), that page's directory)."""
+        page = guest_page(mem, entry >> 12)
+        return page, self.page_dir(entry >> 12, page)
+
     def _has_refs(self, entry: int, where: str) -> bool:
         """Is there any reference file for ``entry`` in its page's directory ``where``?  A
-        first report of a branch target then costs a set lookup, not the page's full hash
-        and a failed open (~30 us, 400 times in a short program).  (This run's own regions
-        are installed as the worker sends them: jit.RegionCompiler.take.)"""
+        first report of a branch target then costs the page's quick hash and a set lookup,
+        not its full hash and a failed open (~30 us, 400 times in a short program).  (This
+        run's own regions are installed as the worker sends them: jit.RegionCompiler.take.)"""
         return f"{entry:08x}" in self._listing(where)[2]
 
     def _listing(self, where: str) -> tuple:
@@ -158,8 +163,7 @@ class CodeCache:
         """The length a cool marker gives ``entry`` with the code now on its page, or None."""
         if self.dir is None:
             return None
-        page = guest_page(mem, entry >> 12)
-        where = self.page_dir(entry >> 12, page)
+        page, where = self._in_memory(mem, entry)
         name = f"{entry:08x}-{self.page_hash(page)}.cool"
         if name not in self._listing(where)[3]:
             return None
@@ -245,8 +249,7 @@ class CodeCache:
         now at ``entry`` (its entry or one of its other entries), or None."""
         if self.dir is None:
             return None
-        page = guest_page(mem, entry >> 12)
-        where = self.page_dir(entry >> 12, page)
+        page, where = self._in_memory(mem, entry)
         if not self._has_refs(entry, where):
             return None
         try:
